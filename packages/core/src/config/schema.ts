@@ -1,0 +1,152 @@
+import { z } from 'zod';
+
+/**
+ * backup.yaml as seed 004 §2.3 wrote it, plus architecture §6. Every seed key is
+ * accepted (some are acted on by later features) and unknown keys are errors.
+ */
+
+const duration = z.union([
+  z.number().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration like 500ms, 30s, 5m, 2h or 7d'),
+]);
+
+export const retentionSchema = z.strictObject({
+  keep_last: z.int().nonnegative().optional(),
+  keep_daily: z.int().nonnegative().optional(),
+  keep_weekly: z.int().nonnegative().optional(),
+  keep_monthly: z.int().nonnegative().optional(),
+  keep_yearly: z.int().nonnegative().optional(),
+  max_total_size_gb: z.number().positive().optional(),
+  min_backups: z.int().nonnegative().optional(),
+  /** IANA time zone for calendar buckets; default UTC. */
+  timezone: z.string().optional(),
+});
+
+export const compressionSchema = z.strictObject({
+  algorithm: z.enum(['zstd', 'gzip', 'none']).default('zstd'),
+  /** 1-19 for zstd, 1-9 for gzip. */
+  level: z.int().min(1).max(19).optional(),
+});
+
+export const encryptionSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  method: z.enum(['age', 'gpg']).default('age'),
+  /** age public keys (or files of them) or GPG key ids. */
+  recipients: z.array(z.string().min(1)).default([]),
+  /** age identity file used by verify and restore. */
+  identity_file: z.string().optional(),
+});
+
+export const formatSchema = z.strictObject({
+  include_original: z.boolean().optional(),
+  include_revised: z.boolean().optional(),
+  include_embeddings: z.boolean().optional(),
+  include_revision_history: z.boolean().optional(),
+  include_links: z.boolean().optional(),
+  content_format: z.enum(['json', 'markdown', 'both']).optional(),
+});
+
+export const scheduleSchema = z.strictObject({
+  full_backup: z.enum(['hourly', 'daily', 'weekly']).optional(),
+  time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 02:00').optional(),
+  day_of_week: z
+    .enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'])
+    .optional(),
+  /** A cron expression; overrides full_backup/time/day_of_week. */
+  cron: z.string().optional(),
+  timezone: z.string().optional(),
+});
+
+export const smtpSchema = z.strictObject({
+  host: z.string(),
+  port: z.int().positive().optional(),
+  secure: z.boolean().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  from: z.string().optional(),
+});
+
+export const notificationsSchema = z.strictObject({
+  on_success: z.boolean().default(false),
+  on_failure: z.boolean().default(true),
+  webhook_url: z.string().optional(),
+  email: z.union([z.string(), z.array(z.string())]).optional(),
+  smtp: smtpSchema.optional(),
+});
+
+export const retrySchema = z.strictObject({
+  max_retries: z.int().nonnegative().default(3),
+  initial_delay: duration.default('1s'),
+  max_delay: duration.default('60s'),
+  backoff_factor: z.number().min(1).default(2),
+});
+
+const sourceBase = {
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ - (it becomes a folder name in the archive)'),
+};
+
+export const directorySourceSchema = z.strictObject({
+  ...sourceBase,
+  type: z.literal('directory'),
+  path: z.string().min(1),
+  include: z.array(z.string()).optional(),
+  exclude: z.array(z.string()).optional(),
+});
+
+export const commandSourceSchema = z.strictObject({
+  ...sourceBase,
+  type: z.literal('command'),
+  command: z.array(z.string()).min(1),
+  filename: z.string().regex(/^[^/\\\0]+$/, 'a plain file name'),
+  /** Working directory of the command. */
+  cwd: z.string().optional(),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [directorySourceSchema, commandSourceSchema]);
+
+/** Keys every destination block has, whatever its type; the rest belongs to the plugin. */
+export const destinationCommonSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ -'),
+  type: z.string().min(1),
+  enabled: z.boolean().default(true),
+  required: z.boolean().default(true),
+  retention: retentionSchema.optional(),
+  /** npm package providing this type, for third-party plugins. */
+  plugin: z.string().optional(),
+});
+export const DESTINATION_COMMON_KEYS = ['name', 'type', 'enabled', 'required', 'retention', 'plugin'] as const;
+
+export const backupSchema = z.strictObject({
+  format: formatSchema.optional(),
+  compression: compressionSchema.default({ algorithm: 'zstd' }),
+  encryption: encryptionSchema.optional(),
+  sources: z.array(sourceSchema).default([]),
+  destinations: z.array(z.looseObject(destinationCommonSchema.shape)).min(1, 'at least one destination'),
+  retention: retentionSchema.optional(),
+  schedule: scheduleSchema.optional(),
+  notifications: notificationsSchema.optional(),
+  retry: retrySchema.default({ max_retries: 3, initial_delay: '1s', max_delay: '60s', backoff_factor: 2 }),
+  /** Run history, lock, audit log; default $XDG_STATE_HOME/matric-backup or /var/lib/matric-backup for root. */
+  state_dir: z.string().optional(),
+  /** Where the shard is spooled before upload; default <state_dir>/spool. */
+  spool_dir: z.string().optional(),
+  /** Replaces `backup` in shard ids `backup_YYYYMMDD_HHMMSS`. */
+  id_prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters, digits and - (no _ : it separates the timestamp)')
+    .default('backup'),
+  /** Names this machine in manifests; retention only touches shards of this instance. Default: host name. */
+  source_instance: z.string().optional(),
+});
+
+export const configFileSchema = z.strictObject({ backup: backupSchema });
+
+export type BackupSection = z.output<typeof backupSchema>;
+export type RetentionPolicy = z.output<typeof retentionSchema>;
+export type SourceConfig = z.output<typeof sourceSchema>;
+export type DirectorySourceConfig = z.output<typeof directorySourceSchema>;
+export type CommandSourceConfig = z.output<typeof commandSourceSchema>;
+export type RetryConfig = z.output<typeof retrySchema>;
+export type DurationInput = z.output<typeof duration>;

@@ -1,0 +1,28 @@
+import type { DestinationPlugin } from '../destination/types.js';
+import type { BackupSection, RetentionPolicy } from './schema.js';
+
+/** A destination block after its plugin validated it. */
+export interface ResolvedDestination {
+  name: string;
+  type: string;
+  enabled: boolean;
+  required: boolean;
+  /** The block's own retention merged over backup.retention; undefined when neither is set. */
+  retention?: RetentionPolicy;
+  plugin: DestinationPlugin;
+  /** Output of the plugin's configSchema. */
+  config: unknown;
+  /** Secret values found in this block, for redaction. */
+  secrets: string[];
+}
+
+export interface LoadedConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  /** Its folder; relative paths were resolved against it. */
+  dir: string;
+  backup: Omit<BackupSection, 'destinations'> & { state_dir: string; spool_dir: string; source_instance: string };
+  destinations: ResolvedDestination[];
+  /** Every secret value in the config, for redaction in logs and errors. */
+  secrets: string[];
+}

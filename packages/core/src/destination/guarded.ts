@@ -1,0 +1,73 @@
+import type { Readable } from 'node:stream';
+import { DestinationError, isDestinationError } from '../errors.js';
+import { assertValidKey } from './keys.js';
+import type { CheckResult, Destination, ObjectInfo, PutOptions } from './types.js';
+
+/**
+ * Wraps a plugin's Destination so that keys are validated before the plugin sees
+ * them and anything it throws becomes a DestinationError naming the destination,
+ * with the original error as `cause`. Plugins stay thin; callers see one error type.
+ */
+export function guardDestination(name: string, inner: Destination): Destination {
+  let closed: Promise<void> | undefined;
+  const wrap = <T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> =>
+    run().catch((error: unknown) => {
+      throw toDestinationError(error, name, operation, key);
+    });
+
+  return {
+    put(key: string, body: Readable, options: PutOptions) {
+      assertValidKey(key);
+      return wrap('put', key, () => inner.put(key, body, options));
+    },
+    get(key: string) {
+      assertValidKey(key);
+      return wrap('get', key, () => inner.get(key));
+    },
+    list(prefix = '') {
+      assertValidKey(prefix, { allowEmpty: true });
+      return guardIterable(inner.list(prefix), (error) => toDestinationError(error, name, 'list', prefix));
+    },
+    stat(key: string): Promise<ObjectInfo | undefined> {
+      assertValidKey(key);
+      return wrap('stat', key, () => inner.stat(key));
+    },
+    delete(key: string) {
+      assertValidKey(key);
+      return wrap('delete', key, () => inner.delete(key));
+    },
+    check(): Promise<CheckResult> {
+      return wrap('check', undefined, () => inner.check());
+    },
+    close() {
+      closed ??= wrap('close', undefined, () => inner.close());
+      return closed;
+    },
+  };
+}
+
+async function* guardIterable<T>(source: AsyncIterable<T>, mapError: (error: unknown) => Error): AsyncIterable<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw mapError(error);
+  }
+}
+
+export function toDestinationError(error: unknown, destination: string, operation: string, key?: string): DestinationError {
+  if (isDestinationError(error)) {
+    error.destination ??= destination;
+    return error;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown })?.code;
+  const where = key ? ` ${JSON.stringify(key)}` : '';
+  if (code === 'ABORT_ERR' || (error as Error)?.name === 'AbortError') {
+    return new DestinationError('ABORTED', `${operation}${where} aborted`, { cause: error, destination, retryable: false });
+  }
+  return new DestinationError('UNKNOWN', `${operation}${where} failed: ${message}`, {
+    cause: error,
+    destination,
+    retryable: true,
+  });
+}

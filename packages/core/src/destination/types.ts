@@ -1,0 +1,108 @@
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+
+/** Bumped when the Destination interface changes incompatibly; core refuses other versions. */
+export const DESTINATION_API_VERSION = 1;
+
+export interface ObjectInfo {
+  /** Relative POSIX key, as passed to put(). */
+  key: string;
+  size: number;
+  modified: Date;
+}
+
+export interface PutOptions {
+  /** Exact byte count of the stream. */
+  size: number;
+  /** Lowercase hex sha256 of the stream's bytes; a plugin may store it as metadata. */
+  sha256: string;
+  /** Aborting it must leave no partial object and no temporary object behind. */
+  signal?: AbortSignal;
+  /** Bytes handed to the server so far; for progress bars. */
+  onProgress?: (bytesSent: number) => void;
+}
+
+export interface CheckResult {
+  /** Human-readable facts found while checking, e.g. `bucket matric exists, writable`. */
+  details: string[];
+  freeBytes?: number;
+}
+
+/**
+ * A place that stores opaque objects under relative POSIX keys. Core validates
+ * every key before a plugin sees it and wraps whatever a plugin throws into a
+ * DestinationError, so implementations map their SDK's errors to codes and
+ * nothing more.
+ */
+export interface Destination {
+  /**
+   * Stores the stream under `key`. Atomic: the key is visible only once the whole
+   * object is stored (temp name + rename, multipart complete, ...). A failed or
+   * aborted put leaves no partial object and no temporary object. Overwrites.
+   * Never retries the whole put; core does that.
+   */
+  put(key: string, body: Readable, options: PutOptions): Promise<void>;
+  /** A readable stream of the object. Throws DestinationError NOT_FOUND when absent. */
+  get(key: string): Promise<Readable>;
+  /** Every object whose key starts with `prefix` (all when empty), beyond any server page size. */
+  list(prefix?: string): AsyncIterable<ObjectInfo>;
+  /** undefined when absent. */
+  stat(key: string): Promise<ObjectInfo | undefined>;
+  /** Idempotent: deleting a missing key succeeds. */
+  delete(key: string): Promise<void>;
+  /** Connectivity, credentials and write permission. Throws DestinationError when something is wrong. */
+  check(): Promise<CheckResult>;
+  /** Releases connections. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** What a destination can and cannot do; the conformance suite reads these instead of skipping tests. */
+export interface DestinationCapabilities {
+  /** The server renames in place (sftp, local, smb); false for object stores. */
+  serverSideRename: boolean;
+  /** Largest object the destination accepts, in bytes; undefined = no limit. */
+  maxObjectSize?: number;
+  /** Whether `modified` reported by list/stat has sub-second precision. */
+  subsecondModified?: boolean;
+}
+
+export interface PluginContext {
+  /** The destination's configured name, for messages. */
+  name: string;
+  /** Folder of the config file; relative paths in the block were already resolved against it. */
+  configDir: string;
+  /** Where a plugin may put scratch files (e.g. a 0600 auth file). */
+  tmpDir: string;
+  log: PluginLogger;
+}
+
+export interface PluginLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface DestinationPlugin<Schema extends z.ZodType = z.ZodType> {
+  apiVersion: number;
+  /** The `type:` value in backup.yaml. */
+  type: string;
+  /**
+   * Zod schema of the destination block's plugin-specific keys (everything but the
+   * common `name`, `type`, `enabled`, `required`, `retention`, `plugin`). Use a
+   * strict object so unknown keys are reported with their path.
+   */
+  configSchema: Schema;
+  /**
+   * Keys holding secrets. For each key K the user may also write `K_file`
+   * (read from a file) or `K_command` (stdout of a command); core resolves them
+   * before validation, and redacts the values from every message.
+   */
+  secretKeys?: readonly string[];
+  /** Keys holding filesystem paths; core resolves them against the config file's folder. */
+  pathKeys?: readonly string[];
+  capabilities: DestinationCapabilities;
+  create(config: z.output<Schema>, context: PluginContext): Destination | Promise<Destination>;
+}
+
+/** A plugin package default-exports one plugin, or an array when it registers several types. */
+export type PluginModuleExport = DestinationPlugin | readonly DestinationPlugin[];

@@ -1,0 +1,62 @@
+/** Types of the two manifests of architecture §4. */
+
+export type CompressionAlgorithm = 'zstd' | 'gzip' | 'none';
+
+/** One entry of the inner manifest (`manifest.json`, the archive's last entry). */
+export interface InnerManifestEntry {
+  /** Path inside the archive, `<source name>/...`, POSIX, no leading slash. */
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  /** Modification time in milliseconds since the epoch. */
+  mtime: number;
+  /** Files only. */
+  size?: number;
+  /** Files only: lowercase hex sha256 of the content. */
+  sha256?: string;
+  /** Symlinks only. */
+  target?: string;
+}
+
+export interface InnerManifest {
+  version: string;
+  format: 'matric-backup';
+  id: string;
+  created_at: string;
+  sources: string[];
+  entries: InnerManifestEntry[];
+}
+
+/** The sidecar `<id>.manifest.json`, written last: a shard without it is incomplete. */
+export interface ShardManifest {
+  version: string;
+  format: 'matric-backup';
+  id: string;
+  /** ISO 8601, UTC. */
+  created_at: string;
+  /** Same instant as created_at (seed 000's name). */
+  timestamp: string;
+  /** `matric-backup/<version>` */
+  created_by: string;
+  /** Host name, or `backup.source_instance`; retention only touches shards of this instance. */
+  source_instance: string;
+  type: 'full';
+  encryption: null | { method: 'age' | 'gpg'; recipient_count: number };
+  compression: CompressionAlgorithm;
+  /** Source names (seed 000's name for them). */
+  collections: string[];
+  counts: { files: number; directories: number; symlinks: number; sources: number };
+  file_count: number;
+  /** Sum of the file sizes before compression. */
+  size_bytes: number;
+  options: Record<string, unknown>;
+  /** The stored archive object: its key relative to the destination's root, size and checksum. */
+  object: { name: string; size: number };
+  /** `sha256:<hex>` of the stored object. */
+  checksum: string;
+}
+
+export const MANIFEST_VERSION = '1.0.0';
+export const SIDECAR_SUFFIX = '.manifest.json';
+export const INNER_MANIFEST_NAME = 'manifest.json';

@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/**
+ * Tests import workspace packages from source, so a package's tests run without
+ * a build and see edits at once. End-to-end tests spawn the built CLI instead.
+ */
+export const workspaceAlias = {
+  '@matric-backup/core': here('./packages/core/src/index.ts'),
+  '@matric-backup/destination-testkit': here('./packages/destination-testkit/src/index.ts'),
+  '@matric-backup/plugin-local': here('./plugins/local/src/index.ts'),
+  '@matric-backup/plugin-s3': here('./plugins/s3/src/index.ts'),
+  '@matric-backup/plugin-sftp': here('./plugins/sftp/src/index.ts'),
+  '@matric-backup/plugin-smb': here('./plugins/smb/src/index.ts'),
+};
