@@ -29,6 +29,7 @@ export {
 
 // shard format (shard/)
 export * from './shard/manifest.js';
+export { parseShardId, shardId, shardIdOfKey, shardKeys } from './shard/naming.js';
 
 // config and plugin loading (config/, plugins/)
 export type { BackupSection, RetentionPolicy, SourceConfig } from './config/schema.js';
