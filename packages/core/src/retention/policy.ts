@@ -62,7 +62,9 @@ export function planRetention(
     for (const decision of decisions) if (decision.action === 'delete') keep(decision, 'no keep rules');
   } else {
     if (policy.keep_last !== undefined) {
-      decisions.slice(0, policy.keep_last).forEach((decision, index) => keep(decision, `last ${index + 1}`));
+      decisions.slice(0, policy.keep_last).forEach((decision, index) => {
+        keep(decision, `last ${index + 1}`);
+      });
     }
     const keys = decisions.map((decision) => calendarKeys(decision.createdAt, timeZone));
     for (const [ruleKey, period] of PERIODS) {
