@@ -1,0 +1,1 @@
+export { type MetricsDestination, type MetricsRun, writeMetricsFile } from './textfile.js';
