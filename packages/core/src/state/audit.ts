@@ -1,0 +1,31 @@
+import { hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { appendLine, ensureStateDir } from './files.js';
+
+export type AuditAction = 'run' | 'restore' | 'delete' | 'prune' | 'verify';
+
+export interface AuditEntry {
+  action: AuditAction;
+  config: string;
+  shard?: string;
+  destinations: string[];
+  result: 'success' | 'partial' | 'failed' | 'dry-run';
+  details?: Record<string, unknown>;
+}
+
+export const AUDIT_LOG = 'audit.log';
+
+/** One JSON line per operation that reads or changes backups (seed 000's audit log). */
+export async function writeAudit(stateDir: string, entry: AuditEntry, now = new Date()): Promise<void> {
+  await ensureStateDir(stateDir);
+  const line = { time: now.toISOString(), user: currentUser(), host: hostname(), ...entry };
+  await appendLine(join(stateDir, AUDIT_LOG), JSON.stringify(line));
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}

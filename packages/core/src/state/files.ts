@@ -1,0 +1,12 @@
+import { appendFile, chmod, mkdir } from 'node:fs/promises';
+
+/** State folders are 0700 and files 0600 (seed 000): run records name hosts, paths and errors. */
+export async function ensureStateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Appends one line; O_APPEND keeps concurrent writers' lines whole. */
+export async function appendLine(file: string, line: string): Promise<void> {
+  await appendFile(file, `${line}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+}

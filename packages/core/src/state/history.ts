@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { appendLine, ensureStateDir } from './files.js';
+
+/** One finished run as `history` shows it; the run summary plus where and when. */
+export interface RunRecord {
+  id: string;
+  config: string;
+  started_at: string;
+  finished_at: string;
+  status: 'success' | 'partial' | 'failed';
+  exit_code: number;
+  duration_ms: number;
+  bytes?: number;
+  destinations: Array<{
+    name: string;
+    status: 'success' | 'failed' | 'skipped';
+    bytes: number;
+    duration_ms: number;
+    attempts: number;
+    error?: { code: string; message: string };
+  }>;
+  error?: { code: string; message: string };
+}
+
+export const HISTORY_FILE = 'runs.jsonl';
+
+export async function recordRun(stateDir: string, record: RunRecord): Promise<void> {
+  await ensureStateDir(stateDir);
+  await appendLine(join(stateDir, HISTORY_FILE), JSON.stringify(record));
+}
+
+/** Newest first; a damaged line (a crash mid-write) is skipped rather than failing the listing. */
+export async function readRunHistory(
+  stateDir: string,
+  options: { config?: string; limit?: number } = {},
+): Promise<RunRecord[]> {
+  const text = await readFile(join(stateDir, HISTORY_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  const records: RunRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const record = JSON.parse(line) as RunRecord;
+      if (!options.config || record.config === options.config) records.push(record);
+    } catch {
+      // a torn last line from a crashed writer
+    }
+  }
+  records.reverse();
+  return options.limit === undefined ? records : records.slice(0, options.limit);
+}
