@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'VERIFY_FAILED'
   | 'RESTORE_REFUSED'
   | 'PLUGIN_LOAD'
-  | 'PLUGIN_API_VERSION';
+  | 'PLUGIN_API_VERSION'
+  | 'DECRYPT_FAILED';
 
 export interface MatricErrorOptions {
   cause?: unknown;
