@@ -7,6 +7,7 @@ export { guardDestination } from './destination/guarded.js';
 export { assertValidKey } from './destination/keys.js';
 export {
   type CheckResult,
+  type DeleteManyResult,
   type Destination,
   type DestinationCapabilities,
   DESTINATION_API_VERSION,
@@ -32,9 +33,61 @@ export * from './shard/manifest.js';
 export { parseShardId, shardId, shardIdOfKey, shardKeys } from './shard/naming.js';
 
 // config and plugin loading (config/, plugins/)
-export type { BackupSection, RetentionPolicy, SourceConfig } from './config/schema.js';
+export { type LoadConfigOptions, loadConfig } from './config/load.js';
+export { type LocateConfigOptions, locateConfig } from './config/locate.js';
+export type {
+  BackupSection,
+  CommandSourceConfig,
+  DirectorySourceConfig,
+  DurationInput,
+  RetentionPolicy,
+  RetryConfig,
+  SourceConfig,
+} from './config/schema.js';
 export type { LoadedConfig, ResolvedDestination } from './config/types.js';
+export { type ListPluginsOptions, listPlugins, type PluginListing } from './plugins/list.js';
+export { type BuiltinPlugin, type BuiltinPlugins, type LoadPluginOptions, loadPlugin } from './plugins/loader.js';
+export { openDestination } from './plugins/open.js';
+export { createLogger, type LoggerOptions } from './util/logger.js';
+export { redact } from './util/redact.js';
 
 // run pipeline (sources/, archive/, run/)
+export { createCompressStream, createDecompressStream } from './archive/compression.js';
+export { runBackup } from './run/run.js';
+export type { DestinationResult, DryRunPlan, RunEvent, RunOptions, RunSummary } from './run/types.js';
 
 // reading shards: catalog, verify, restore (shard/, restore/)
+export {
+  type CatalogOptions,
+  findShard,
+  type IncompleteShard,
+  listShards,
+  type ShardCatalog,
+} from './shard/catalog.js';
+export { innerManifestSchema, parseInnerManifest, parseShardManifest, shardManifestSchema } from './shard/manifest-schema.js';
+export { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyShard } from './shard/verify.js';
+export {
+  type RestoreOptions,
+  type RestoreProgress,
+  type RestoreResult,
+  restoreShard,
+} from './restore/restore.js';
+
+// lifecycle: retention, notifications, metrics (retention/, notify/, metrics/, util/duration)
+export { type RetentionCandidate, type RetentionDecision, planRetention } from './retention/policy.js';
+export { type IncompleteDecision, type PruneOptions, type PruneResult, pruneDestination } from './retention/prune.js';
+export { type DeleteOutcome, deleteShards, type ShardObjects } from './retention/delete-shards.js';
+export * from './notify/index.js';
+export * from './metrics/index.js';
+export { parseDuration } from './util/duration.js';
+export * from './state/index.js';
+
+// encryption (crypto/)
+export {
+  createDecryptStream,
+  createEncryptStream,
+  type DecryptionKeys,
+  type EncryptionSettings,
+  readAgeIdentities,
+  resolveAgeRecipients,
+} from './crypto/index.js';

@@ -22,11 +22,16 @@ export const retentionSchema = z.strictObject({
   timezone: z.string().optional(),
 });
 
-export const compressionSchema = z.strictObject({
-  algorithm: z.enum(['zstd', 'gzip', 'none']).default('zstd'),
-  /** 1-19 for zstd, 1-9 for gzip. */
-  level: z.int().min(1).max(19).optional(),
-});
+export const compressionSchema = z
+  .strictObject({
+    algorithm: z.enum(['zstd', 'gzip', 'none']).default('zstd'),
+    /** 1-19 for zstd, 1-9 for gzip. */
+    level: z.int().min(1).max(19).optional(),
+  })
+  .refine((compression) => compression.algorithm !== 'gzip' || (compression.level ?? 1) <= 9, {
+    message: 'gzip levels go from 1 to 9',
+    path: ['level'],
+  });
 
 export const encryptionSchema = z.strictObject({
   enabled: z.boolean().default(false),
@@ -35,6 +40,8 @@ export const encryptionSchema = z.strictObject({
   recipients: z.array(z.string().min(1)).default([]),
   /** age identity file used by verify and restore. */
   identity_file: z.string().optional(),
+  /** GnuPG home folder holding the keys (method gpg); default $GNUPGHOME or ~/.gnupg. */
+  gpg_homedir: z.string().optional(),
 });
 
 export const formatSchema = z.strictObject({
@@ -48,7 +55,10 @@ export const formatSchema = z.strictObject({
 
 export const scheduleSchema = z.strictObject({
   full_backup: z.enum(['hourly', 'daily', 'weekly']).optional(),
-  time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 02:00').optional(),
+  time: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 02:00')
+    .optional(),
   day_of_week: z
     .enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'])
     .optional(),
@@ -84,7 +94,10 @@ export const retrySchema = z.strictObject({
 const sourceBase = {
   name: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ - (it becomes a folder name in the archive)'),
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      'letters, digits, . _ - (it becomes a folder name in the archive)',
+    ),
 };
 
 export const directorySourceSchema = z.strictObject({
@@ -100,7 +113,7 @@ export const commandSourceSchema = z.strictObject({
   type: z.literal('command'),
   command: z.array(z.string()).min(1),
   filename: z.string().regex(/^[^/\\\0]+$/, 'a plain file name'),
-  /** Working directory of the command. */
+  /** Working directory of the command; default (and relative to) the config file's folder. */
   cwd: z.string().optional(),
 });
 
@@ -116,7 +129,14 @@ export const destinationCommonSchema = z.object({
   /** npm package providing this type, for third-party plugins. */
   plugin: z.string().optional(),
 });
-export const DESTINATION_COMMON_KEYS = ['name', 'type', 'enabled', 'required', 'retention', 'plugin'] as const;
+export const DESTINATION_COMMON_KEYS = [
+  'name',
+  'type',
+  'enabled',
+  'required',
+  'retention',
+  'plugin',
+] as const;
 
 export const backupSchema = z.strictObject({
   format: formatSchema.optional(),

@@ -21,7 +21,11 @@ export interface LoadedConfig {
   file: string;
   /** Its folder; relative paths were resolved against it. */
   dir: string;
-  backup: Omit<BackupSection, 'destinations'> & { state_dir: string; spool_dir: string; source_instance: string };
+  backup: Omit<BackupSection, 'destinations'> & {
+    state_dir: string;
+    spool_dir: string;
+    source_instance: string;
+  };
   destinations: ResolvedDestination[];
   /** Every secret value in the config, for redaction in logs and errors. */
   secrets: string[];

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { DestinationError, isDestinationError } from '../errors.js';
 import { assertValidKey } from './keys.js';
-import type { CheckResult, Destination, ObjectInfo, PutOptions } from './types.js';
+import type { CheckResult, DeleteManyResult, Destination, ObjectInfo, PutOptions } from './types.js';
 
 /**
  * Wraps a plugin's Destination so that keys are validated before the plugin sees
@@ -10,6 +10,7 @@ import type { CheckResult, Destination, ObjectInfo, PutOptions } from './types.j
  */
 export function guardDestination(name: string, inner: Destination): Destination {
   let closed: Promise<void> | undefined;
+  const innerDeleteMany = inner.deleteMany?.bind(inner);
   const wrap = <T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> =>
     run().catch((error: unknown) => {
       throw toDestinationError(error, name, operation, key);
@@ -36,6 +37,16 @@ export function guardDestination(name: string, inner: Destination): Destination 
       assertValidKey(key);
       return wrap('delete', key, () => inner.delete(key));
     },
+    ...(innerDeleteMany && {
+      deleteMany(keys: readonly string[]): Promise<DeleteManyResult> {
+        for (const key of keys) assertValidKey(key);
+        return wrap('delete', undefined, async () => {
+          const result = await innerDeleteMany(keys);
+          for (const failure of result.failed) failure.error.destination ??= name;
+          return result;
+        });
+      },
+    }),
     check(): Promise<CheckResult> {
       return wrap('check', undefined, () => inner.check());
     },
@@ -46,7 +57,10 @@ export function guardDestination(name: string, inner: Destination): Destination 
   };
 }
 
-async function* guardIterable<T>(source: AsyncIterable<T>, mapError: (error: unknown) => Error): AsyncIterable<T> {
+async function* guardIterable<T>(
+  source: AsyncIterable<T>,
+  mapError: (error: unknown) => Error,
+): AsyncIterable<T> {
   try {
     yield* source;
   } catch (error) {
@@ -54,7 +68,12 @@ async function* guardIterable<T>(source: AsyncIterable<T>, mapError: (error: unk
   }
 }
 
-export function toDestinationError(error: unknown, destination: string, operation: string, key?: string): DestinationError {
+export function toDestinationError(
+  error: unknown,
+  destination: string,
+  operation: string,
+  key?: string,
+): DestinationError {
   if (isDestinationError(error)) {
     error.destination ??= destination;
     return error;
@@ -63,7 +82,11 @@ export function toDestinationError(error: unknown, destination: string, operatio
   const code = (error as { code?: unknown })?.code;
   const where = key ? ` ${JSON.stringify(key)}` : '';
   if (code === 'ABORT_ERR' || (error as Error)?.name === 'AbortError') {
-    return new DestinationError('ABORTED', `${operation}${where} aborted`, { cause: error, destination, retryable: false });
+    return new DestinationError('ABORTED', `${operation}${where} aborted`, {
+      cause: error,
+      destination,
+      retryable: false,
+    });
   }
   return new DestinationError('UNKNOWN', `${operation}${where} failed: ${message}`, {
     cause: error,

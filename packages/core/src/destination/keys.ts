@@ -7,7 +7,9 @@ import { DestinationError } from '../errors.js';
 export function assertValidKey(key: string, { allowEmpty = false } = {}): void {
   const reason = invalidKeyReason(key, allowEmpty);
   if (reason) {
-    throw new DestinationError('INVALID_KEY', `invalid key ${JSON.stringify(key)}: ${reason}`, { retryable: false });
+    throw new DestinationError('INVALID_KEY', `invalid key ${JSON.stringify(key)}: ${reason}`, {
+      retryable: false,
+    });
   }
 }
 

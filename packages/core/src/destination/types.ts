@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
+import type { DestinationError } from '../errors.js';
 
 /** Bumped when the Destination interface changes incompatibly; core refuses other versions. */
 export const DESTINATION_API_VERSION = 1;
@@ -20,6 +21,11 @@ export interface PutOptions {
   signal?: AbortSignal;
   /** Bytes handed to the server so far; for progress bars. */
   onProgress?: (bytesSent: number) => void;
+}
+
+/** Outcome of Destination.deleteMany: the keys that could not be deleted, each with why. */
+export interface DeleteManyResult {
+  failed: Array<{ key: string; error: DestinationError }>;
 }
 
 export interface CheckResult {
@@ -50,6 +56,12 @@ export interface Destination {
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Idempotent: deleting a missing key succeeds. */
   delete(key: string): Promise<void>;
+  /**
+   * Optional batch delete for stores with a bulk call (S3 DeleteObjects: 1,000 keys a
+   * request). Idempotent like delete(). A key the store refuses is returned in `failed`;
+   * a failure of the whole call throws. Callers fall back to delete() per key when absent.
+   */
+  deleteMany?(keys: readonly string[]): Promise<DeleteManyResult>;
   /** Connectivity, credentials and write permission. Throws DestinationError when something is wrong. */
   check(): Promise<CheckResult>;
   /** Releases connections. Safe to call twice. */

@@ -1,0 +1,106 @@
+import { createRequire } from 'node:module';
+import { MatricError } from '@matric-backup/core';
+import yargs from 'yargs';
+import { checkCommand } from './commands/check.js';
+import type { CommandSpec } from './commands/command.js';
+import { infoCommand } from './commands/info.js';
+import { initCommand } from './commands/init.js';
+import { listCommand } from './commands/list.js';
+import { pluginsCommand } from './commands/plugins.js';
+import { restoreCommand } from './commands/restore.js';
+import { runCommand } from './commands/run.js';
+import { verifyCommand } from './commands/verify.js';
+import type { CommandContext, GlobalArgs } from './context.js';
+import { describeError, ExitCode, exitCodeOf } from './exit-codes.js';
+import { Printer } from './output/printer.js';
+
+const COMMANDS: CommandSpec[] = [
+  runCommand,
+  listCommand,
+  infoCommand,
+  verifyCommand,
+  restoreCommand,
+  checkCommand,
+  initCommand,
+  pluginsCommand,
+];
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** Parses `argv`, runs the command, prints any error, and returns the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  let printer = new Printer({
+    json: argv.includes('--json'),
+    verbose: isVerbose(argv),
+    color: !argv.includes('--no-color'),
+  });
+
+  const parser = yargs(argv)
+    .scriptName('matric-backup')
+    .usage(
+      '$0 <command> [options]\n\nOne backup run builds one shard and stores it on every enabled destination.',
+    )
+    .option('config', {
+      alias: 'c',
+      type: 'string',
+      requiresArg: true,
+      global: true,
+      describe:
+        'Config file (default: $MATRIC_BACKUP_CONFIG, ./backup.yaml, ~/.config/matric-backup/backup.yaml, /etc/matric-backup/backup.yaml)',
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      global: true,
+      describe: 'Print one JSON document on stdout',
+    })
+    .option('verbose', {
+      alias: 'v',
+      type: 'boolean',
+      default: false,
+      global: true,
+      describe: 'Say more; show stack traces of unexpected errors',
+    })
+    .option('color', {
+      type: 'boolean',
+      default: true,
+      global: true,
+      describe: 'Colored output (--no-color to turn off; NO_COLOR is honored too)',
+    })
+    .strict()
+    .demandCommand(1, 'name a command')
+    .exitProcess(false)
+    .fail((message, error) => {
+      // yargs calls this for its own validation errors (message) and for errors thrown by handlers (error).
+      throw error ?? new MatricError('USAGE', message, { hint: 'see `matric-backup --help`' });
+    })
+    .help()
+    .alias('help', 'h')
+    .version(version)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .epilogue(
+      'Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 partial (a required destination failed), 4 locked.',
+    );
+
+  for (const spec of COMMANDS) {
+    parser.command(spec.command, spec.describe, spec.builder, async (args) => {
+      const global = args as unknown as GlobalArgs;
+      printer = new Printer({ json: global.json, verbose: global.verbose, color: global.color });
+      const context: CommandContext = { global, printer, cwd: process.cwd(), env };
+      exitCode = await spec.run(args as Record<string, unknown>, context);
+    });
+  }
+
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    printer.error(describeError(error, printer.verbose));
+    return exitCodeOf(error);
+  }
+  return exitCode;
+}
+
+function isVerbose(argv: string[]): boolean {
+  return argv.includes('--verbose') || argv.some((arg) => /^-[a-zA-Z]*v[a-zA-Z]*$/.test(arg));
+}

@@ -1,0 +1,72 @@
+import type { LoadedConfig, ResolvedDestination } from '@matric-backup/core';
+import { loadCommandConfig } from '../context.js';
+import { selectDestinations, withDestination } from '../destinations.js';
+import { briefError, ExitCode, errorRecord } from '../exit-codes.js';
+import { formatBytes, formatCount } from '../output/format.js';
+import type { Printer } from '../output/printer.js';
+import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+
+interface DestinationCheck {
+  name: string;
+  type: string;
+  required: boolean;
+  status: 'ok' | 'failed' | 'disabled';
+  details: string[];
+  freeBytes?: number;
+  error?: { code: string; message: string };
+}
+
+export const checkCommand: CommandSpec = {
+  command: 'check',
+  describe: 'Validate the config, then check each destination (reachable, credentials, writable)',
+  builder: (yargs) =>
+    destinationOption(yargs, 'Only this destination (repeatable); default: all of them')
+      .example('$0 check', 'Is the config valid and can every destination be written?')
+      .example('$0 check -c /etc/matric-backup/backup.yaml -d s3-offsite', 'Check one destination'),
+  async run(args, context) {
+    const { printer } = context;
+    const config = await loadCommandConfig(context);
+    const names = destinationNames(args);
+    const selected = names ? selectDestinations(config, names) : config.destinations;
+    // Checks run in parallel (a slow host should not delay the others) and print in config order.
+    const checks = await Promise.all(selected.map((destination) => checkOne(config, destination)));
+    const failedRequired = checks.filter((check) => check.status === 'failed' && check.required);
+
+    if (printer.json) {
+      printer.result({ config: config.file, ok: failedRequired.length === 0, destinations: checks });
+    } else {
+      printer.line(
+        `config  ${config.file}: valid, ${formatCount(config.backup.sources.length, 'source')}, ${formatCount(config.destinations.length, 'destination')}`,
+      );
+      for (const check of checks) printCheck(printer, check);
+    }
+    for (const check of failedRequired) {
+      printer.error(`${printer.errStyle.bad('error:')} destination "${check.name}": ${check.error?.message}`);
+    }
+    return failedRequired.length === 0 ? ExitCode.OK : ExitCode.FAILED;
+  },
+};
+
+async function checkOne(config: LoadedConfig, destination: ResolvedDestination): Promise<DestinationCheck> {
+  const base = { name: destination.name, type: destination.type, required: destination.required };
+  if (!destination.enabled) return { ...base, status: 'disabled', details: [] };
+  try {
+    const result = await withDestination(config, destination, (opened) => opened.check());
+    return { ...base, status: 'ok', details: result.details, freeBytes: result.freeBytes };
+  } catch (error) {
+    return { ...base, status: 'failed', details: [briefError(error)], error: errorRecord(error) };
+  }
+}
+
+function printCheck(printer: Printer, check: DestinationCheck): void {
+  const { style } = printer;
+  const label = `${check.name} (${check.type}${check.required ? '' : ', optional'})`;
+  const status = { ok: style.ok('ok'), failed: style.bad('FAILED'), disabled: style.dim('disabled') }[
+    check.status
+  ];
+  const facts = [...check.details];
+  if (check.freeBytes !== undefined) facts.push(`${formatBytes(check.freeBytes)} free`);
+  printer.line(
+    `${status.padEnd(10 + status.length - check.status.length)}${label}${facts.length ? `: ${facts.join('; ')}` : ''}`,
+  );
+}

@@ -1,0 +1,92 @@
+import {
+  findShard,
+  type LoadedConfig,
+  MatricError,
+  type ResolvedDestination,
+  type ShardManifest,
+} from '@matric-backup/core';
+import { loadCommandConfig } from '../context.js';
+import { selectDestinations, whereIs, withDestination } from '../destinations.js';
+import { briefError, ExitCode } from '../exit-codes.js';
+import { formatBytes, formatCount, formatTime } from '../output/format.js';
+import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+
+interface Location {
+  destination: string;
+  type: string;
+  archive: string;
+  where: string;
+}
+
+export const infoCommand: CommandSpec = {
+  command: 'info <id>',
+  describe: 'Show the manifest of one shard and every destination that holds it',
+  builder: (yargs) =>
+    destinationOption(yargs, 'Only look on this destination (repeatable)')
+      .positional('id', { type: 'string', describe: 'Shard id, or "latest"' })
+      .example('$0 info backup_20250131_020004', 'What is in that shard and where it is')
+      .example('$0 info latest -d s3-offsite --json', 'The newest shard on one destination, as JSON'),
+  async run(args, context) {
+    const { printer } = context;
+    const config = await loadCommandConfig(context);
+    let id = String(args.id);
+    let manifest: ShardManifest | undefined;
+    const locations: Location[] = [];
+    for (const destination of selectDestinations(config, destinationNames(args))) {
+      try {
+        // "latest" is resolved on the first destination that has a shard; the others are asked for that same id.
+        const found = await findOn(config, destination, manifest ? manifest.id : id);
+        if (!found) continue;
+        manifest ??= found;
+        id = manifest.id;
+        locations.push({
+          destination: destination.name,
+          type: destination.type,
+          archive: found.object.name,
+          where: whereIs(destination, found.object.name),
+        });
+      } catch (error) {
+        printer.warn(`could not search destination "${destination.name}": ${briefError(error)}`);
+      }
+    }
+    if (!manifest)
+      throw new MatricError('SHARD_NOT_FOUND', `shard "${id}" is on none of the destinations searched`);
+
+    if (printer.json) {
+      printer.result({ manifest, locations });
+      return ExitCode.OK;
+    }
+    const encryption = manifest.encryption
+      ? `${manifest.encryption.method}, ${formatCount(manifest.encryption.recipient_count, 'recipient')}`
+      : 'none';
+    const fields: Array<[string, string]> = [
+      ['id', manifest.id],
+      ['created', formatTime(manifest.created_at)],
+      ['created by', `${manifest.created_by} on ${manifest.source_instance}`],
+      ['sources', manifest.collections.join(', ')],
+      [
+        'contents',
+        `${formatCount(manifest.counts.files, 'file')}, ${formatCount(manifest.counts.directories, 'directory', 'directories')}, ${formatCount(manifest.counts.symlinks, 'symlink')}`,
+      ],
+      [
+        'size',
+        `${formatBytes(manifest.size_bytes)} (stored: ${formatBytes(manifest.object.size)}, ${manifest.compression})`,
+      ],
+      ['encryption', encryption],
+      ['checksum', manifest.checksum],
+    ];
+    for (const [label, value] of fields) printer.line(`${label.padEnd(12)}${value}`);
+    printer.line('stored on');
+    for (const location of locations) printer.line(`  ${location.destination.padEnd(20)}${location.where}`);
+    return ExitCode.OK;
+  },
+};
+
+async function findOn(config: LoadedConfig, destination: ResolvedDestination, id: string) {
+  try {
+    return await withDestination(config, destination, (opened) => findShard(opened, id));
+  } catch (error) {
+    if (error instanceof MatricError && error.code === 'SHARD_NOT_FOUND') return undefined;
+    throw error;
+  }
+}

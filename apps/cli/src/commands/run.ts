@@ -1,0 +1,42 @@
+import { runBackup } from '@matric-backup/core';
+import { loadCommandConfig } from '../context.js';
+import type { ExitCode } from '../exit-codes.js';
+import { createRunObserver } from '../output/progress.js';
+import { printRunSummary } from '../output/run-summary.js';
+import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+
+export const runCommand: CommandSpec = {
+  command: 'run',
+  describe: 'Build one shard from the sources and store it on every enabled destination',
+  builder: (yargs) =>
+    destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one')
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'Read the sources and report what would be stored, without writing to any destination',
+      })
+      .example('$0 run -c /etc/matric-backup/backup.yaml', 'Back up to every enabled destination')
+      .example('$0 run -d local-primary -d s3-offsite', 'Back up to two of the destinations only')
+      .example(
+        '$0 run --json | jq .destinations',
+        'Machine-readable summary with the status of each destination',
+      ),
+  async run(args, context) {
+    const config = await loadCommandConfig(context);
+    const names = destinationNames(args);
+    const observer = createRunObserver(context.printer);
+    let summary: Awaited<ReturnType<typeof runBackup>>;
+    try {
+      summary = await runBackup(config, {
+        destinations: names,
+        dryRun: args.dryRun === true,
+        onEvent: (event) => observer.onEvent(event),
+      });
+    } finally {
+      observer.stop();
+    }
+    if (context.printer.json) context.printer.result(summary);
+    else printRunSummary(context.printer, config, summary);
+    return summary.exitCode as ExitCode;
+  },
+};

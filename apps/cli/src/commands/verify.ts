@@ -1,0 +1,128 @@
+import {
+  type Destination,
+  findShard,
+  listShards,
+  MatricError,
+  type ShardManifest,
+  verifyShard,
+} from '@matric-backup/core';
+import { loadCommandConfig } from '../context.js';
+import { selectDestinations, withDestination } from '../destinations.js';
+import { briefError, ExitCode } from '../exit-codes.js';
+import { formatBytes, formatCount } from '../output/format.js';
+import type { Printer } from '../output/printer.js';
+import { createByteBar } from '../output/progress.js';
+import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+
+interface VerifyLine {
+  destination: string;
+  id: string;
+  ok: boolean;
+  problems: string[];
+  filesChecked: number;
+  bytes: number;
+}
+
+export const verifyCommand: CommandSpec = {
+  command: 'verify [id]',
+  describe:
+    'Re-read stored shards: size and sha256 of the object, then every file against the inner manifest',
+  builder: (yargs) =>
+    destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one')
+      .positional('id', { type: 'string', describe: 'Shard id to verify (default: --latest)' })
+      .option('latest', {
+        type: 'boolean',
+        describe: 'The newest complete shard of each destination (the default)',
+      })
+      .option('all', { type: 'boolean', describe: 'Every complete shard of each destination' })
+      .conflicts('all', ['latest', 'id'])
+      .conflicts('latest', 'id')
+      .example('$0 verify', 'The newest shard on every enabled destination')
+      .example('$0 verify backup_20250131_020004 -d s3-offsite', 'One shard on one destination')
+      .example('$0 verify --all --json', 'Every shard everywhere, as JSON (exit 1 on any mismatch)'),
+  async run(args, context) {
+    const { printer } = context;
+    const config = await loadCommandConfig(context);
+    const id = typeof args.id === 'string' ? args.id : undefined;
+    const lines: VerifyLine[] = [];
+    for (const destination of selectDestinations(config, destinationNames(args))) {
+      const add = (line: Omit<VerifyLine, 'destination'>) => {
+        const entry = { destination: destination.name, ...line };
+        lines.push(entry);
+        if (!printer.json) printLine(printer, entry);
+      };
+      try {
+        await withDestination(config, destination, async (opened) => {
+          const shards = await selectShards(opened, args.all === true ? 'all' : (id ?? 'latest'));
+          if (shards === 'absent') return;
+          if (shards.length === 0) {
+            add({ id: '', ok: false, problems: ['no complete shard'], filesChecked: 0, bytes: 0 });
+            return;
+          }
+          for (const manifest of shards) {
+            const bar = createByteBar(printer, `${destination.name} ${manifest.id}`);
+            const result = await verifyShard(opened, manifest, {
+              identity: config.backup.encryption?.identity_file,
+              onProgress: (progress) => bar.update(progress.bytes, progress.total),
+            })
+              .finally(() => bar.stop())
+              .catch((error: unknown) => ({
+                id: manifest.id,
+                ok: false,
+                problems: [briefError(error)],
+                filesChecked: 0,
+                bytes: 0,
+              }));
+            for (const warning of 'warnings' in result ? result.warnings : []) {
+              printer.warn(`destination "${destination.name}" shard "${manifest.id}": ${warning}`);
+            }
+            add({
+              id: manifest.id,
+              ok: result.ok,
+              problems: result.problems,
+              filesChecked: result.filesChecked,
+              bytes: result.bytes,
+            });
+          }
+        });
+      } catch (error) {
+        add({ id: id ?? '', ok: false, problems: [briefError(error)], filesChecked: 0, bytes: 0 });
+      }
+    }
+    if (lines.length === 0)
+      throw new MatricError('SHARD_NOT_FOUND', `shard "${id}" is on none of the destinations searched`);
+
+    const failed = lines.filter((line) => !line.ok);
+    if (printer.json) printer.result({ ok: failed.length === 0, results: lines });
+    for (const line of failed) {
+      const shard = line.id ? ` shard "${line.id}"` : '';
+      printer.error(
+        `${printer.errStyle.bad('error:')} verify failed: destination "${line.destination}"${shard}: ${line.problems.join('; ')}`,
+      );
+    }
+    return failed.length === 0 ? ExitCode.OK : ExitCode.FAILED;
+  },
+};
+
+/** The shards to verify on one destination; 'absent' when a named shard simply is not there. */
+async function selectShards(destination: Destination, which: string): Promise<ShardManifest[] | 'absent'> {
+  if (which === 'all') return (await listShards(destination)).complete;
+  try {
+    return [await findShard(destination, which)];
+  } catch (error) {
+    if (!(error instanceof MatricError && error.code === 'SHARD_NOT_FOUND')) throw error;
+    return which === 'latest' ? [] : 'absent';
+  }
+}
+
+function printLine(printer: Printer, line: VerifyLine): void {
+  const { style } = printer;
+  if (line.ok) {
+    printer.line(
+      `${style.ok('ok')}      ${line.destination}  ${line.id}  ${formatCount(line.filesChecked, 'file')}, ${formatBytes(line.bytes)}`,
+    );
+  } else {
+    printer.line(`${style.bad('FAILED')}  ${line.destination}  ${line.id || '-'}  ${line.problems[0] ?? ''}`);
+    for (const problem of line.problems.slice(1)) printer.line(`        ${problem}`);
+  }
+}

@@ -1,0 +1,31 @@
+import { type LoadedConfig, loadConfig, locateConfig } from '@matric-backup/core';
+import { builtinPlugins } from './builtins.js';
+import type { Printer } from './output/printer.js';
+
+/** Options every command accepts. */
+export interface GlobalArgs {
+  config?: string;
+  json: boolean;
+  verbose: boolean;
+  color: boolean;
+}
+
+export interface CommandContext {
+  global: GlobalArgs;
+  printer: Printer;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Finds and loads the config (`-c`, $MATRIC_BACKUP_CONFIG, ./backup.yaml, ...),
+ * and registers its secrets with the printer before anything else is printed.
+ */
+export async function loadCommandConfig(context: CommandContext): Promise<LoadedConfig> {
+  const { cwd, env } = context;
+  const file = locateConfig({ file: context.global.config, cwd, env });
+  const config = await loadConfig({ file, cwd, env, builtins: builtinPlugins });
+  context.printer.addSecrets(config.secrets);
+  context.printer.debug(`config: ${config.file}`);
+  return config;
+}

@@ -1,0 +1,79 @@
+import { redact } from '@matric-backup/core';
+import { colorWanted, createStyle, type Style } from './style.js';
+
+export interface PrinterOptions {
+  json: boolean;
+  verbose: boolean;
+  color: boolean;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Everything the CLI prints goes through here, so every line is redacted with
+ * the secrets of the loaded config. Results go to stdout (one JSON document
+ * with --json); warnings, progress and errors go to stderr.
+ */
+export class Printer {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  /** Styling for stdout. */
+  readonly style: Style;
+  /** Styling for stderr. */
+  readonly errStyle: Style;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  private secrets: readonly string[] = [];
+
+  constructor(options: PrinterOptions) {
+    const env = options.env ?? process.env;
+    this.json = options.json;
+    this.verbose = options.verbose;
+    this.stdout = options.stdout ?? process.stdout;
+    this.stderr = options.stderr ?? process.stderr;
+    this.style = createStyle(!options.json && colorWanted(options.color, this.stdout, env));
+    this.errStyle = createStyle(colorWanted(options.color, this.stderr, env));
+  }
+
+  /** Progress bars only for a person watching: a TTY on stderr, and not --json. */
+  get interactive(): boolean {
+    return !this.json && this.stderr.isTTY === true;
+  }
+
+  addSecrets(secrets: readonly string[]): void {
+    this.secrets = [...this.secrets, ...secrets];
+  }
+
+  redact(text: string): string {
+    return this.secrets.length > 0 ? redact(text, [...this.secrets]) : text;
+  }
+
+  /** A line of human output on stdout; ignored with --json. */
+  line(text = ''): void {
+    if (!this.json) this.stdout.write(`${this.redact(text)}\n`);
+  }
+
+  /** The one JSON document of a --json command, on stdout. */
+  result(value: unknown): void {
+    this.stdout.write(`${this.redact(JSON.stringify(value, null, 2))}\n`);
+  }
+
+  warn(text: string): void {
+    this.stderr.write(`${this.errStyle.warn('warning:')} ${this.redact(text)}\n`);
+  }
+
+  /** Progress narration for people; silent with --json. */
+  note(text: string): void {
+    if (!this.json) this.stderr.write(`${this.redact(text)}\n`);
+  }
+
+  debug(text: string): void {
+    if (this.verbose) this.stderr.write(`${this.errStyle.dim(this.redact(text))}\n`);
+  }
+
+  /** Already formatted `error:` / `hint:` lines. */
+  error(text: string): void {
+    this.stderr.write(`${this.redact(text)}\n`);
+  }
+}

@@ -1,0 +1,79 @@
+import type { LoadedConfig, RunSummary } from '@matric-backup/core';
+import { whereIs } from '../destinations.js';
+import { formatBytes, formatCount, formatDuration } from './format.js';
+import type { Printer } from './printer.js';
+import { renderTable } from './table.js';
+
+/**
+ * The human report of a run: the shard and, per destination, where it is or
+ * why it is not there. The run's error is repeated on stderr (core already
+ * warned about failed optional destinations), so stderr alone tells what went wrong.
+ */
+export function printRunSummary(printer: Printer, config: LoadedConfig, summary: RunSummary): void {
+  if (summary.dryRun) {
+    printPlan(printer, summary);
+    return;
+  }
+  const { style } = printer;
+  const archive = summary.archive;
+  const facts = archive
+    ? [
+        formatCount(archive.files, 'file'),
+        `${formatBytes(archive.bytesIn)} read`,
+        `${formatBytes(archive.size)} stored as ${summary.manifest?.compression ?? config.backup.compression.algorithm}`,
+      ]
+    : [];
+  facts.push(formatDuration(summary.durationMs));
+  printer.line(`shard ${style.bold(summary.id)}  ${facts.join(', ')}`);
+
+  const rows = summary.destinations.map((result) => {
+    const destination = config.destinations.find((candidate) => candidate.name === result.name);
+    const name = result.required ? result.name : `${result.name} (optional)`;
+    if (result.status === 'success') {
+      const where = destination && archive ? whereIs(destination, archive.key) : '';
+      return [style.ok('ok'), name, where];
+    }
+    if (result.status === 'skipped') return [style.dim('skipped'), name, ''];
+    const attempts = result.attempts > 1 ? ` (${result.attempts} attempts)` : '';
+    return [
+      style.bad('FAILED'),
+      name,
+      `${result.error?.code ?? 'UNKNOWN'}: ${result.error?.message ?? 'failed'}${attempts}`,
+    ];
+  });
+  if (rows.length > 0) printer.line(indent(renderTable([], rows)));
+
+  if (summary.error) printer.error(`${printer.errStyle.bad('error:')} ${summary.error.message}`);
+  if (summary.status === 'partial') {
+    const stored = summary.destinations
+      .filter((result) => result.status === 'success')
+      .map((result) => result.name);
+    printer.error(`partial: the shard is only on ${stored.join(', ')}`);
+  }
+}
+
+/** A dry run: what the shard would hold and where it would go; nothing was written. */
+function printPlan(printer: Printer, summary: RunSummary): void {
+  const plan = summary.plan;
+  if (plan) {
+    const contents = [
+      formatCount(plan.files, 'file'),
+      formatCount(plan.directories, 'directory', 'directories'),
+      formatCount(plan.symlinks, 'symlink'),
+    ];
+    printer.line(`dry run: shard ${printer.style.bold(summary.id)} would hold ${contents.join(', ')}, ${formatBytes(plan.bytesIn)}`);
+    for (const { source, command } of plan.commands) {
+      printer.line(`  source ${source}: would run ${JSON.stringify(command)} (not run in a dry run)`);
+    }
+    printer.line(`  would be stored as ${plan.key} on: ${plan.destinations.join(', ')}`);
+  }
+  if (summary.error) printer.error(`${printer.errStyle.bad('error:')} ${summary.error.message}`);
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

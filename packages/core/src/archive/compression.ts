@@ -1,0 +1,53 @@
+import { availableParallelism } from 'node:os';
+import { PassThrough, type Transform } from 'node:stream';
+import { createGunzip, createGzip, constants as zlibConstants } from 'node:zlib';
+import { CompressStream } from 'zstd-napi';
+import type { CompressionAlgorithm } from '../shard/manifest.js';
+import { ZstdDecompressStream } from './zstd-decompress.js';
+
+/** Levels used when `backup.compression.level` is not set. */
+export const DEFAULT_COMPRESSION_LEVEL: Readonly<Record<CompressionAlgorithm, number | undefined>> = {
+  zstd: 3,
+  gzip: 6,
+  none: undefined,
+};
+
+/** zlib's default chunk is 16 KiB; bigger chunks mean fewer stream callbacks per MiB. */
+const GZIP_CHUNK = 256 * 1024;
+
+/**
+ * zstd compresses on one of libzstd's own threads when there is a second core,
+ * so reading, tar and hashing on the main thread overlap with it (measured here
+ * on 2 cores: about 1.5x the throughput of compressing on the main thread).
+ * 2 MiB jobs keep its buffers small (~30 MB instead of ~100 MB with the default
+ * size) at a negligible cost in ratio; the output is the same for any worker count.
+ */
+const ZSTD_THREADING = availableParallelism() > 1 ? { nbWorkers: 1, jobSize: 2 * 1024 * 1024 } : {};
+
+/** A Transform that compresses with `algorithm` (none = bytes pass through unchanged). */
+export function createCompressStream(algorithm: CompressionAlgorithm, level?: number): Transform {
+  const effective = level ?? DEFAULT_COMPRESSION_LEVEL[algorithm];
+  switch (algorithm) {
+    case 'zstd':
+      return new CompressStream({ compressionLevel: effective, ...ZSTD_THREADING });
+    case 'gzip':
+      return createGzip({
+        level: Math.min(effective ?? zlibConstants.Z_DEFAULT_COMPRESSION, 9),
+        chunkSize: GZIP_CHUNK,
+      });
+    case 'none':
+      return new PassThrough();
+  }
+}
+
+/** The inverse of createCompressStream; fails the stream on corrupt or truncated input. */
+export function createDecompressStream(algorithm: CompressionAlgorithm): Transform {
+  switch (algorithm) {
+    case 'zstd':
+      return new ZstdDecompressStream();
+    case 'gzip':
+      return createGunzip({ chunkSize: GZIP_CHUNK });
+    case 'none':
+      return new PassThrough();
+  }
+}

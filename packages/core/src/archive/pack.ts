@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tarStream, { type Header } from 'tar-stream';
+import { INNER_MANIFEST_NAME, MANIFEST_VERSION } from '../shard/manifest.js';
+import { sourceReadError } from '../sources/errors.js';
+import type { SourceEntry, WarningSink } from '../sources/types.js';
+import { InnerManifestWriter } from './inner-manifest.js';
+import { readExactly } from './read-file.js';
+
+/** Read size for file contents, and the tar stream's buffer: big chunks keep per-chunk overhead negligible. */
+const CHUNK = 1 << 20;
+/** Never follow a link swapped in after the walk; never block on a FIFO swapped in. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+type TarHeader = Partial<Header> & Pick<Header, 'name'>;
+
+export interface PackStats {
+  files: number;
+  directories: number;
+  symlinks: number;
+  /** Sum of the archived files' sizes. */
+  bytesIn: number;
+}
+
+export interface PackOptions {
+  id: string;
+  createdAt: Date;
+  sources: string[];
+  /** Scratch file for the inner manifest (0600), removed when packing ends. */
+  manifestFile: string;
+  warn: WarningSink;
+  /** Called often (every file and every MiB); the caller throttles. */
+  onProgress?: (stats: Readonly<PackStats>) => void;
+}
+
+/**
+ * The tar stream of a shard: every entry with mode and mtime (sub-second mtimes
+ * in a pax header), symlinks as links, file contents streamed while hashed, and
+ * the inner manifest (every entry, each file's sha256) as the last entry.
+ * `done` settles once the last byte is handed to the stream; a source error
+ * rejects it and destroys the stream.
+ */
+export function packArchive(
+  entries: AsyncIterable<SourceEntry>,
+  options: PackOptions,
+): { tar: Readable; done: Promise<PackStats> } {
+  const tar = tarStream.pack({ highWaterMark: CHUNK });
+  const packer = new Packer(tar, options);
+  const done = packer.run(entries).catch((error: unknown) => {
+    tar.destroy(error as Error);
+    throw error;
+  });
+  // streamx streams implement what stream.pipeline needs; only their typings differ.
+  return { tar: tar as unknown as Readable, done };
+}
+
+class Packer {
+  private readonly stats: PackStats = { files: 0, directories: 0, symlinks: 0, bytesIn: 0 };
+  private manifest?: InnerManifestWriter;
+
+  constructor(
+    private readonly tar: tarStream.Pack,
+    private readonly options: PackOptions,
+  ) {}
+
+  async run(entries: AsyncIterable<SourceEntry>): Promise<PackStats> {
+    const { id, createdAt, sources, manifestFile } = this.options;
+    try {
+      this.manifest = new InnerManifestWriter(manifestFile, {
+        version: MANIFEST_VERSION,
+        format: 'matric-backup',
+        id,
+        created_at: createdAt.toISOString(),
+        sources,
+      });
+      for await (const entry of entries) await this.add(entry);
+      this.manifest.finish();
+      await this.addManifest();
+      this.tar.finalize();
+      return { ...this.stats };
+    } finally {
+      this.manifest?.close();
+      await rm(manifestFile, { force: true });
+    }
+  }
+
+  private async add(entry: SourceEntry): Promise<void> {
+    const manifest = this.manifest!;
+    if (entry.type === 'file') return this.addFile(entry);
+    if (entry.type === 'directory') {
+      await this.write(header(entry.path, 'directory', entry.mode, entry.mtimeMs, entry));
+      manifest.add({
+        path: entry.path,
+        type: 'directory',
+        mode: entry.mode,
+        mtime: Math.round(entry.mtimeMs),
+      });
+      this.stats.directories++;
+    } else {
+      await this.write({
+        ...header(entry.path, 'symlink', entry.mode, entry.mtimeMs, entry),
+        linkname: entry.target,
+      });
+      manifest.add({
+        path: entry.path,
+        type: 'symlink',
+        mode: entry.mode,
+        mtime: Math.round(entry.mtimeMs),
+        target: entry.target,
+      });
+      this.stats.symlinks++;
+    }
+    this.options.onProgress?.(this.stats);
+  }
+
+  private async addFile(entry: Extract<SourceEntry, { type: 'file' }>): Promise<void> {
+    const source = entry.path.slice(0, entry.path.indexOf('/'));
+    const fail = (error: unknown) => sourceReadError(source, entry.absolute, error);
+    let fd: number;
+    try {
+      fd = openSync(entry.absolute, OPEN_FLAGS);
+    } catch (error) {
+      throw fail(error);
+    }
+    try {
+      const info = fstatSync(fd);
+      if (!info.isFile()) {
+        this.options.warn(`skipped ${entry.absolute}: it is no longer a regular file`);
+        return;
+      }
+      const mode = info.mode & 0o7777;
+      const hash = createHash('sha256');
+      const tarHeader = { ...header(entry.path, 'file', mode, info.mtimeMs, info), size: info.size };
+      let shortBy = 0;
+      const read = (length: number, position: number): Buffer => {
+        let result: ReturnType<typeof readExactly>;
+        try {
+          result = readExactly(fd, length, position);
+        } catch (error) {
+          throw fail(error);
+        }
+        shortBy += length - result.bytesRead;
+        hash.update(result.buffer);
+        this.stats.bytesIn += length;
+        return result.buffer;
+      };
+      if (info.size <= CHUNK) await this.write(tarHeader, read(info.size, 0));
+      else {
+        const onChunk = () => this.options.onProgress?.(this.stats);
+        await pipeline(contents(info.size, read, onChunk), this.entryStream(tarHeader));
+      }
+
+      this.warnIfChanged(entry.absolute, fd, info, shortBy);
+      this.manifest!.add({
+        path: entry.path,
+        type: 'file',
+        mode,
+        mtime: Math.round(info.mtimeMs),
+        size: info.size,
+        sha256: hash.digest('hex'),
+      });
+      this.stats.files++;
+      this.options.onProgress?.(this.stats);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** A file written to while it is read is archived as read, with a warning (as GNU tar does). */
+  private warnIfChanged(path: string, fd: number, before: Stats, shortBy: number): void {
+    if (shortBy > 0) {
+      this.options.warn(
+        `${path} shrank by ${shortBy} bytes while being archived; the missing end is stored as zeros`,
+      );
+      return;
+    }
+    const after = fstatSync(fd);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+      this.options.warn(`${path} changed while being archived; the stored copy may be inconsistent`);
+    }
+  }
+
+  private async addManifest(): Promise<void> {
+    const { manifestFile, createdAt } = this.options;
+    const fd = openSync(manifestFile, constants.O_RDONLY);
+    try {
+      const { size } = fstatSync(fd);
+      const read = (length: number, position: number) => readExactly(fd, length, position).buffer;
+      const tarHeader = { ...header(INNER_MANIFEST_NAME, 'file', 0o600, createdAt.getTime()), size };
+      if (size <= CHUNK) await this.write(tarHeader, read(size, 0));
+      else await pipeline(contents(size, read), this.entryStream(tarHeader));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private entryStream(tarHeader: TarHeader): Writable {
+    return this.tar.entry(tarHeader) as unknown as Writable;
+  }
+
+  private write(tarHeader: TarHeader, body?: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error | null) => (error ? reject(error) : resolve());
+      if (body) this.tar.entry(tarHeader, body, done);
+      else this.tar.entry(tarHeader, done);
+    });
+  }
+}
+
+async function* contents(
+  size: number,
+  read: (length: number, position: number) => Buffer,
+  onChunk?: () => void,
+): AsyncGenerator<Buffer> {
+  for (let position = 0; position < size; position += CHUNK) {
+    yield read(Math.min(CHUNK, size - position), position);
+    onChunk?.();
+  }
+}
+
+interface Owner {
+  uid?: number;
+  gid?: number;
+}
+
+function header(
+  name: string,
+  type: 'file' | 'directory' | 'symlink',
+  mode: number,
+  mtimeMs: number,
+  owner?: Owner,
+): TarHeader {
+  const tarHeader: TarHeader = {
+    name,
+    type,
+    mode,
+    mtime: new Date(Math.round(mtimeMs)),
+    uid: owner?.uid,
+    gid: owner?.gid,
+  };
+  // ustar keeps whole seconds; a pax record keeps the milliseconds the inner manifest has.
+  // Rounded, not truncated: a time set through utimes() reads back a hair below the millisecond.
+  if (Math.round(mtimeMs) % 1000 !== 0) tarHeader.pax = { mtime: (Math.round(mtimeMs) / 1000).toFixed(3) };
+  return tarHeader;
+}

@@ -1,0 +1,98 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MatricError } from '../errors.js';
+import type { SourceEntry, WarningSink } from '../sources/types.js';
+import { DigestStream } from './digest.js';
+import { type PackStats, packArchive } from './pack.js';
+
+export interface WriteArchiveOptions {
+  id: string;
+  createdAt: Date;
+  sources: string[];
+  spoolDir: string;
+  /** File name of the finished archive in spoolDir, e.g. `<id>.tar.zst`. */
+  fileName: string;
+  /** Compression and encryption, applied in order (see storedTransforms). */
+  transforms: Duplex[];
+  warn: WarningSink;
+  onProgress?: (progress: Readonly<PackStats> & { bytesOut: number }) => void;
+}
+
+export interface ArchiveResult extends PackStats {
+  /** The finished spool file (0600). */
+  file: string;
+  /** Size and sha256 of the stored bytes, i.e. of the object every destination gets. */
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Archives the entries into `<spoolDir>/<fileName>`: tar -> transforms -> sha256
+ * and byte count -> `<fileName>.partial` (0600), renamed once complete, so a
+ * spool file without `.partial` is always whole. Everything streams with
+ * backpressure; memory does not grow with the data.
+ */
+export async function writeArchive(
+  entries: AsyncIterable<SourceEntry>,
+  options: WriteArchiveOptions,
+): Promise<ArchiveResult> {
+  const { id, createdAt, sources, spoolDir, fileName, transforms, warn, onProgress } = options;
+  await mkdir(spoolDir, { recursive: true, mode: 0o700 });
+  const file = join(spoolDir, fileName);
+  const partial = `${file}.partial`;
+
+  let packed: Readonly<PackStats> = { files: 0, directories: 0, symlinks: 0, bytesIn: 0 };
+  const digest = new DigestStream((bytesOut) => onProgress?.({ ...packed, bytesOut }));
+  const { tar, done } = packArchive(entries, {
+    id,
+    createdAt,
+    sources,
+    manifestFile: join(spoolDir, `${id}.inner-manifest.partial`),
+    warn,
+    onProgress: (stats) => {
+      packed = stats;
+      onProgress?.({ ...stats, bytesOut: digest.bytes });
+    },
+  });
+  const stored = pipeline([
+    tar,
+    ...transforms,
+    digest,
+    createWriteStream(partial, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }),
+  ]);
+
+  const [packing, storing] = await Promise.allSettled([done, stored]);
+  try {
+    // A source error is the cause of everything after it; report it rather than the torn stream.
+    if (
+      packing.status === 'rejected' &&
+      (packing.reason instanceof MatricError || storing.status === 'fulfilled')
+    ) {
+      throw packing.reason;
+    }
+    if (storing.status === 'rejected') throw spoolError(spoolDir, storing.reason);
+    if (packing.status === 'rejected') throw packing.reason;
+    await rename(partial, file);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  return { ...packing.value, file, size: digest.bytes, sha256: digest.sha256() };
+}
+
+function spoolError(spoolDir: string, error: unknown): MatricError {
+  if (error instanceof MatricError) return error;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return new MatricError(
+    code === 'ENOSPC' ? 'NO_SPACE' : 'UNKNOWN',
+    `could not write the shard to ${spoolDir}: ${message}`,
+    {
+      cause: error,
+      hint: 'backup.spool_dir needs free space for one compressed shard',
+    },
+  );
+}

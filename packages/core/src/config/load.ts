@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { BuiltinPlugins } from '../plugins/loader.js';
+import { redact } from '../util/redact.js';
+import { expandEnv } from './expand-env.js';
+import { type LocateConfigOptions, locateConfig } from './locate.js';
+import { defaultStateDir, resolveConfigPath } from './paths.js';
+import { type BackupSection, configFileSchema, retentionSchema, type SourceConfig } from './schema.js';
+import { resolveSecretRefs, type SecretContext } from './secrets.js';
+import { ConfigSource } from './source.js';
+import type { LoadedConfig } from './types.js';
+import { validateDestinations } from './validate-destinations.js';
+import { reportZodIssues } from './zod-issues.js';
+
+export interface LoadConfigOptions extends LocateConfigOptions {
+  /** type -> module of the plugins shipped with the CLI. */
+  builtins?: BuiltinPlugins;
+}
+
+/**
+ * Reads, expands, resolves and validates backup.yaml. Every problem in the file
+ * is reported at once, as one ConfigError whose issues carry the key path, line
+ * and column, with secret values masked.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const file = locateConfig({ ...options, env });
+  const dir = dirname(file);
+  const source = ConfigSource.parse(await readConfigText(file), file);
+  const expanded = expandEnv(source, env);
+  const data = source.toJS();
+  const backup = isRecord(data) && isRecord(data.backup) ? data.backup : undefined;
+  const context: SecretContext = { source, dir, env };
+
+  const secrets = await resolveNotificationSecrets(backup, context);
+  const parsed = configFileSchema.safeParse(data);
+  if (!parsed.success) {
+    // Destination blocks are validated below, each with its plugin's schema.
+    const issues = parsed.error.issues.filter(
+      (issue) => !(issue.path[0] === 'backup' && issue.path[1] === 'destinations' && issue.path.length > 2),
+    );
+    reportZodIssues({ issues }, { source, prefix: [], data, expanded });
+  }
+  const blocks = Array.isArray(backup?.destinations) ? backup.destinations : [];
+  const destinations = await validateDestinations(blocks, {
+    source,
+    dir,
+    env,
+    builtins: options.builtins,
+    expanded,
+    retention: retentionSchema.safeParse(backup?.retention).data,
+  });
+  secrets.push(...destinations.secrets);
+  if (parsed.success) reportDuplicateSources(parsed.data.backup.sources, source);
+  // Should the per-block validation ever accept what core's schema refused, say so rather than load it.
+  else if (source.issues.length === 0) reportZodIssues(parsed.error, { source, prefix: [], data, expanded });
+
+  if (!parsed.success || source.issues.length > 0) {
+    const issues = source.issues
+      .sorted()
+      .map((issue) => ({ ...issue, message: redact(issue.message, secrets) }));
+    throw new ConfigError(issues, file);
+  }
+  return {
+    file,
+    dir,
+    backup: resolveCorePaths(parsed.data.backup, dir, env),
+    destinations: destinations.destinations,
+    secrets: [...new Set(secrets)],
+  };
+}
+
+async function readConfigText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError([{ path: '', message: `cannot read the config file: ${code}` }], file, {
+      cause: error,
+    });
+  }
+}
+
+/** `webhook_url` (it carries a token) and `smtp.password` take `_file` / `_command` references too. */
+async function resolveNotificationSecrets(
+  backup: Record<string, unknown> | undefined,
+  context: SecretContext,
+): Promise<string[]> {
+  const notifications = backup?.notifications;
+  if (!isRecord(notifications)) return [];
+  const path = ['backup', 'notifications'];
+  const secrets = await resolveSecretRefs(notifications, ['webhook_url'], path, context);
+  if (isRecord(notifications.smtp)) {
+    secrets.push(...(await resolveSecretRefs(notifications.smtp, ['password'], [...path, 'smtp'], context)));
+  }
+  return secrets;
+}
+
+function reportDuplicateSources(sources: SourceConfig[], source: ConfigSource): void {
+  const seen = new Map<string, number>();
+  sources.forEach(({ name }, index) => {
+    const first = seen.get(name);
+    if (first === undefined) seen.set(name, index);
+    else
+      source.issues.add(
+        ['backup', 'sources', index, 'name'],
+        `duplicate source name "${name}" (also backup.sources[${first}])`,
+      );
+  });
+}
+
+function resolveCorePaths(
+  backup: BackupSection,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+): LoadedConfig['backup'] {
+  const { destinations: _validatedSeparately, ...rest } = backup;
+  const path = (value: string) => resolveConfigPath(value, dir, env);
+  const stateDir = rest.state_dir ? path(rest.state_dir) : defaultStateDir(env);
+  return {
+    ...rest,
+    sources: rest.sources.map((item) => {
+      if (item.type === 'directory') return { ...item, path: path(item.path) };
+      // A command like ./dump.sh is relative to the config too, like every other path.
+      return { ...item, cwd: path(item.cwd ?? '.') };
+    }),
+    encryption:
+      rest.encryption?.identity_file !== undefined
+        ? { ...rest.encryption, identity_file: path(rest.encryption.identity_file) }
+        : rest.encryption,
+    state_dir: stateDir,
+    spool_dir: rest.spool_dir ? path(rest.spool_dir) : join(stateDir, 'spool'),
+    source_instance: rest.source_instance ?? hostname(),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

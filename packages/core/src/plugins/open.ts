@@ -1,0 +1,58 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
+import { guardDestination, toDestinationError } from '../destination/guarded.js';
+import type { Destination } from '../destination/types.js';
+import { createLogger } from '../util/logger.js';
+import { redact } from '../util/redact.js';
+
+/**
+ * Creates the plugin's Destination for a validated block, wrapped so keys are
+ * checked and errors typed (guardDestination). The plugin gets a private 0700
+ * scratch folder, removed again by close().
+ */
+export async function openDestination(
+  config: LoadedConfig,
+  destination: ResolvedDestination,
+): Promise<Destination> {
+  const tmpDir = await scratchDir(config.backup.state_dir, destination.name);
+  const log = createLogger(config.secrets, {
+    prefix: destination.name,
+    debug: Boolean(process.env.MATRIC_BACKUP_DEBUG),
+  });
+  let inner: Destination;
+  try {
+    inner = await destination.plugin.create(destination.config, {
+      name: destination.name,
+      configDir: config.dir,
+      tmpDir,
+      log,
+    });
+  } catch (error) {
+    await rm(tmpDir, { recursive: true, force: true });
+    const wrapped = toDestinationError(error, destination.name, 'open');
+    wrapped.message = redact(wrapped.message, config.secrets);
+    throw wrapped;
+  }
+  const guarded = guardDestination(destination.name, inner);
+  let closing: Promise<void> | undefined;
+  return {
+    ...guarded,
+    close() {
+      closing ??= guarded.close().finally(() => rm(tmpDir, { recursive: true, force: true }));
+      return closing;
+    },
+  };
+}
+
+/** Under <state_dir>/tmp when it can be created (same disk as the spool), else the system's. */
+async function scratchDir(stateDir: string, name: string): Promise<string> {
+  const base = join(stateDir, 'tmp');
+  try {
+    await mkdir(base, { recursive: true, mode: 0o700 });
+    return await mkdtemp(join(base, `${name}-`));
+  } catch {
+    return mkdtemp(join(tmpdir(), `matric-backup-${name}-`));
+  }
+}

@@ -1,0 +1,52 @@
+import { createRequire } from 'node:module';
+import type { StoredFormat } from '../archive/transforms.js';
+import type { ArchiveResult } from '../archive/write.js';
+import { MANIFEST_VERSION, type ShardManifest } from '../shard/manifest.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** `matric-backup/<core version>`, the sidecar's `created_by`. */
+export const CREATED_BY = `matric-backup/${version}`;
+
+export interface SidecarInput {
+  id: string;
+  createdAt: Date;
+  sourceInstance: string;
+  sources: string[];
+  format: StoredFormat;
+  options: Record<string, unknown>;
+  objectKey: string;
+  archive: Pick<ArchiveResult, 'files' | 'directories' | 'symlinks' | 'bytesIn' | 'size' | 'sha256'>;
+}
+
+/** The sidecar `<id>.manifest.json` (architecture §4): seed 004's fields, seed 000's, and the stored object. */
+export function buildShardManifest(input: SidecarInput): ShardManifest {
+  const { archive, format } = input;
+  const createdAt = input.createdAt.toISOString();
+  return {
+    version: MANIFEST_VERSION,
+    format: 'matric-backup',
+    id: input.id,
+    created_at: createdAt,
+    timestamp: createdAt,
+    created_by: CREATED_BY,
+    source_instance: input.sourceInstance,
+    type: 'full',
+    encryption: format.encryption
+      ? { method: format.encryption.method, recipient_count: format.encryption.recipients.length }
+      : null,
+    compression: format.compression,
+    collections: input.sources,
+    counts: {
+      files: archive.files,
+      directories: archive.directories,
+      symlinks: archive.symlinks,
+      sources: input.sources.length,
+    },
+    file_count: archive.files,
+    size_bytes: archive.bytesIn,
+    options: input.options,
+    object: { name: input.objectKey, size: archive.size },
+    checksum: `sha256:${archive.sha256}`,
+  };
+}

@@ -1,0 +1,328 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type StoredFormat, storedFormat, storedTransforms } from '../archive/transforms.js';
+import { type ArchiveResult, writeArchive } from '../archive/write.js';
+import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
+import type { Destination } from '../destination/types.js';
+import { isDestinationError, MatricError } from '../errors.js';
+import { openDestination } from '../plugins/open.js';
+import { shardId, shardKeys } from '../shard/naming.js';
+import { readSources } from '../sources/read.js';
+import { redact } from '../util/redact.js';
+import { planSources } from './dry-run.js';
+import { acquireRunLock } from './lock.js';
+import { buildShardManifest } from './manifest.js';
+import { retryPolicy } from './retry.js';
+import { selectDestinations } from './select.js';
+import { pickShardId } from './shard-id.js';
+import { throttle } from './throttle.js';
+import type { DestinationResult, RunEvent, RunOptions, RunSummary } from './types.js';
+import { uploadShard } from './upload.js';
+
+interface Opened {
+  resolved: ResolvedDestination;
+  destination?: Destination;
+  failure?: DestinationResult;
+}
+
+/**
+ * One backup run (architecture §5): sources -> tar -> compress (-> encrypt) ->
+ * spool file -> every selected destination in parallel, sidecar last. Returns
+ * the summary for every outcome of the run itself (source failure, partial,
+ * ...); throws only when the run cannot start: USAGE for unknown destinations
+ * or no sources, LOCKED when another run of this config holds the lock.
+ */
+export async function runBackup(config: LoadedConfig, options: RunOptions = {}): Promise<RunSummary> {
+  const run = new Run(config, options);
+  const destinations = selectDestinations(config, options.destinations);
+  if (config.backup.sources.length === 0) {
+    throw new MatricError('USAGE', `${config.file} has no backup.sources: nothing to back up`, {
+      hint: 'add a directory or command source under backup.sources',
+    });
+  }
+  const format = await storedFormat(config.backup);
+  if (options.dryRun) return run.dryRun(destinations, format);
+  const lock = await acquireRunLock(config.backup.state_dir, config.file);
+  try {
+    return await run.execute(destinations, format);
+  } finally {
+    await lock.release();
+  }
+}
+
+class Run {
+  private readonly started = performance.now();
+  private readonly now: Date;
+  private readonly warnings: string[] = [];
+
+  constructor(
+    private readonly config: LoadedConfig,
+    private readonly options: RunOptions,
+  ) {
+    this.now = options.now ?? new Date();
+  }
+
+  async dryRun(destinations: ResolvedDestination[], format: StoredFormat): Promise<RunSummary> {
+    const id = shardId(this.config.backup.id_prefix, this.now);
+    const skipped = destinations.map((destination) => this.skipped(destination));
+    try {
+      const plan = await planSources(this.config.backup.sources, this.config.backup.spool_dir, this.warn);
+      return this.summary(id, skipped, {
+        plan: {
+          key: shardKeys(id, format.compression, format.encryption?.method ?? null).archive,
+          ...plan,
+          destinations: destinations.map((destination) => destination.name),
+        },
+      });
+    } catch (error) {
+      return this.summary(id, skipped, { error: this.runError(error) });
+    }
+  }
+
+  async execute(selected: ResolvedDestination[], format: StoredFormat): Promise<RunSummary> {
+    const { backup } = this.config;
+    const opened = await Promise.all(selected.map((resolved) => this.open(resolved)));
+    const usable = opened.filter((entry) => entry.destination);
+    let id = shardId(backup.id_prefix, this.now);
+    try {
+      if (usable.length === 0) {
+        const results = await this.fanOut(opened, undefined);
+        return this.summary(id, results, {
+          error: failureOf('no destination could be opened, nothing was archived', results),
+        });
+      }
+      const encryption = format.encryption?.method ?? null;
+      id = await pickShardId(
+        backup.id_prefix,
+        this.now,
+        { compression: format.compression, encryption },
+        usable.map((entry) => entry.destination!),
+        backup.spool_dir,
+      );
+      const keys = shardKeys(id, format.compression, encryption);
+
+      let archive: ArchiveResult;
+      try {
+        archive = await this.archive(id, keys.archive, format);
+      } catch (error) {
+        return this.summary(
+          id,
+          opened.map((entry) => entry.failure ?? this.skipped(entry.resolved)),
+          { error: this.runError(error) },
+        );
+      }
+      const manifest = buildShardManifest({
+        id,
+        createdAt: this.now,
+        sourceInstance: backup.source_instance,
+        sources: backup.sources.map((source) => source.name),
+        format,
+        options: { ...backup.format },
+        objectKey: keys.archive,
+        archive,
+      });
+      const results = await this.fanOut(opened, {
+        file: archive.file,
+        keys,
+        size: archive.size,
+        sha256: archive.sha256,
+        sidecar: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+      });
+      return this.summary(id, results, {
+        archive: {
+          key: keys.archive,
+          size: archive.size,
+          sha256: archive.sha256,
+          files: archive.files,
+          bytesIn: archive.bytesIn,
+        },
+        manifest,
+      });
+    } finally {
+      await Promise.all(opened.map((entry) => entry.destination?.close().catch(() => undefined)));
+      await removeSpooled(backup.spool_dir, id);
+    }
+  }
+
+  private async archive(id: string, key: string, format: StoredFormat): Promise<ArchiveResult> {
+    const { backup } = this.config;
+    const progress = throttle((event: RunEvent) => this.emit(event));
+    this.emit({ type: 'archive-start' });
+    const archive = await writeArchive(
+      readSources(backup.sources, {
+        spoolDir: backup.spool_dir,
+        spoolPrefix: id,
+        configDir: this.config.dir,
+        warn: this.warn,
+      }),
+      {
+        id,
+        createdAt: this.now,
+        sources: backup.sources.map((source) => source.name),
+        spoolDir: backup.spool_dir,
+        fileName: key,
+        transforms: await storedTransforms(format),
+        warn: this.warn,
+        onProgress: ({ files, bytesIn, bytesOut }) =>
+          progress.push({ type: 'archive-progress', files, bytesIn, bytesOut }),
+      },
+    );
+    this.emit({
+      type: 'archive-done',
+      files: archive.files,
+      bytesIn: archive.bytesIn,
+      bytesOut: archive.size,
+      sha256: archive.sha256,
+    });
+    return archive;
+  }
+
+  /** Every destination in parallel; without a shard (nothing archived) only the open failures are reported. */
+  private fanOut(
+    opened: Opened[],
+    shard:
+      | {
+          file: string;
+          keys: { archive: string; sidecar: string };
+          size: number;
+          sha256: string;
+          sidecar: Buffer;
+        }
+      | undefined,
+  ): Promise<DestinationResult[]> {
+    const policy = retryPolicy(this.config.backup.retry);
+    return Promise.all(
+      opened.map(async ({ resolved, destination, failure }) => {
+        if (failure || !destination || !shard) {
+          const result = failure ?? this.skipped(resolved);
+          if (result.error)
+            this.emit({
+              type: 'upload-done',
+              destination: resolved.name,
+              status: 'failed',
+              error: result.error,
+            });
+          return result;
+        }
+        return uploadShard({
+          name: resolved.name,
+          type: resolved.type,
+          required: resolved.required,
+          destination,
+          ...shard,
+          policy,
+          emit: (event) => this.emit(event),
+          warn: this.warn,
+          describe: (error) => this.describe(error),
+        });
+      }),
+    );
+  }
+
+  private async open(resolved: ResolvedDestination): Promise<Opened> {
+    const started = performance.now();
+    try {
+      return { resolved, destination: await openDestination(this.config, resolved) };
+    } catch (error) {
+      return {
+        resolved,
+        failure: {
+          ...this.skipped(resolved),
+          status: 'failed',
+          durationMs: Math.round(performance.now() - started),
+          error: this.describe(error),
+        },
+      };
+    }
+  }
+
+  private summary(id: string, destinations: DestinationResult[], extra: Partial<RunSummary>): RunSummary {
+    const stored = destinations.filter((result) => result.status === 'success');
+    const requiredFailed = destinations.filter((result) => result.required && result.status !== 'success');
+    const dryRun = Boolean(this.options.dryRun);
+    let status: RunSummary['status'] = 'success';
+    let error = extra.error;
+    if (error || (!dryRun && stored.length === 0)) {
+      status = 'failed';
+      error ??= failureOf('no destination stored the shard', destinations);
+    } else if (!dryRun && requiredFailed.length > 0) {
+      status = 'partial';
+      error = failureOf('required destination failed', requiredFailed);
+    }
+    for (const result of destinations) {
+      if (!result.required && result.status === 'failed' && status !== 'failed') {
+        this.warn(`optional destination ${result.name} failed: ${result.error?.message ?? 'unknown error'}`);
+      }
+    }
+    return {
+      id,
+      status,
+      exitCode: status === 'success' ? 0 : status === 'partial' ? 3 : 1,
+      dryRun,
+      startedAt: this.now.toISOString(),
+      durationMs: Math.round(performance.now() - this.started),
+      ...extra,
+      destinations,
+      warnings: this.warnings,
+      ...(error ? { error } : {}),
+    };
+  }
+
+  private skipped(resolved: ResolvedDestination): DestinationResult {
+    return {
+      name: resolved.name,
+      type: resolved.type,
+      required: resolved.required,
+      status: 'skipped',
+      bytes: 0,
+      durationMs: 0,
+      attempts: 0,
+    };
+  }
+
+  private describe(error: unknown): { code: string; message: string; retryable: boolean } {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      code: error instanceof MatricError ? error.code : 'UNKNOWN',
+      message: redact(message, this.config.secrets),
+      retryable: isDestinationError(error) && error.retryable,
+    };
+  }
+
+  /** A failure of the run itself (a source, the spool), for RunSummary.error. */
+  private runError(error: unknown): NonNullable<RunSummary['error']> {
+    const { code, message } = this.describe(error);
+    const hint = error instanceof MatricError ? error.hint : undefined;
+    return hint ? { code, message, hint: redact(hint, this.config.secrets) } : { code, message };
+  }
+
+  private readonly warn = (message: string): void => {
+    const clean = redact(message, this.config.secrets);
+    this.warnings.push(clean);
+    this.emit({ type: 'warning', message: clean });
+  };
+
+  private emit(event: RunEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // A failing progress listener must not fail the backup.
+    }
+  }
+}
+
+function failureOf(what: string, failed: DestinationResult[]): { code: string; message: string } {
+  const withErrors = failed.filter((result) => result.error);
+  const details = withErrors.map((result) => `${result.name}: ${result.error!.message}`).join('; ');
+  return { code: withErrors[0]?.error?.code ?? 'UNKNOWN', message: details ? `${what}: ${details}` : what };
+}
+
+/** The spool holds nothing of a run once it ended, whatever the outcome. */
+async function removeSpooled(spoolDir: string, id: string): Promise<void> {
+  const names = await readdir(spoolDir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(`${id}.`))
+      .map((name) => rm(join(spoolDir, name), { force: true })),
+  );
+}

@@ -1,0 +1,36 @@
+import { readdir } from 'node:fs/promises';
+import type { Destination } from '../destination/types.js';
+import type { CompressionAlgorithm } from '../shard/manifest.js';
+import { shardId, shardKeys } from '../shard/naming.js';
+
+/**
+ * A shard id for `at` that no destination and no spool file uses yet: the
+ * second's id, or `_2`, `_3`... when two runs share a second. A destination that
+ * cannot answer counts as free: its upload will report the problem.
+ */
+export async function pickShardId(
+  prefix: string,
+  at: Date,
+  format: { compression: CompressionAlgorithm; encryption: 'age' | 'gpg' | null },
+  destinations: readonly Destination[],
+  spoolDir: string,
+): Promise<string> {
+  const spooled = await readdir(spoolDir).catch(() => [] as string[]);
+  const taken = new Set<string>();
+  for (;;) {
+    const id = shardId(prefix, at, (candidate) => taken.has(candidate));
+    if (!(await isTaken(id))) return id;
+    taken.add(id);
+  }
+
+  async function isTaken(id: string): Promise<boolean> {
+    if (spooled.some((name) => name.startsWith(`${id}.`))) return true;
+    const { archive, sidecar } = shardKeys(id, format.compression, format.encryption);
+    const found = await Promise.all(
+      destinations.flatMap((destination) =>
+        [sidecar, archive].map((key) => destination.stat(key).catch(() => undefined)),
+      ),
+    );
+    return found.some((info) => info !== undefined);
+  }
+}

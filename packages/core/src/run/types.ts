@@ -1,0 +1,83 @@
+import type { ShardManifest } from '../shard/manifest.js';
+
+/** What runBackup reports while it works; the CLI draws progress bars from these. */
+export type RunEvent =
+  | { type: 'archive-start' }
+  /** At most about ten a second. */
+  | { type: 'archive-progress'; files: number; bytesIn: number; bytesOut: number }
+  | { type: 'archive-done'; files: number; bytesIn: number; bytesOut: number; sha256: string }
+  | { type: 'upload-start'; destination: string; size: number }
+  /** At most about ten a second per destination. */
+  | { type: 'upload-progress'; destination: string; bytes: number; size: number }
+  | {
+      type: 'upload-retry';
+      destination: string;
+      attempt: number;
+      delayMs: number;
+      error: { code: string; message: string };
+    }
+  | {
+      type: 'upload-done';
+      destination: string;
+      status: 'success' | 'failed';
+      error?: { code: string; message: string };
+    }
+  | { type: 'warning'; message: string };
+
+export interface RunOptions {
+  /** Only these destinations (by name); default every enabled one. */
+  destinations?: string[];
+  /** Validate and walk the sources, report what would be archived; write nothing anywhere. */
+  dryRun?: boolean;
+  onEvent?: (event: RunEvent) => void;
+  /** The run's time, which names the shard; default now. */
+  now?: Date;
+}
+
+export interface DestinationResult {
+  name: string;
+  type: string;
+  required: boolean;
+  /** skipped: the run failed before uploading, or it was a dry run. */
+  status: 'success' | 'failed' | 'skipped';
+  /** Bytes stored (archive and sidecar) when it succeeded, else 0. */
+  bytes: number;
+  durationMs: number;
+  /** put attempts of the archive, including retries; 0 when skipped. */
+  attempts: number;
+  error?: { code: string; message: string; retryable: boolean };
+}
+
+/** What a dry run found: what would be archived and where it would go. */
+export interface DryRunPlan {
+  /** The key the archive would get, e.g. `backup_20260117_020000.tar.zst`. */
+  key: string;
+  files: number;
+  directories: number;
+  symlinks: number;
+  /** Sum of the file sizes. */
+  bytesIn: number;
+  /** Command sources are not run in a dry run; their argv is listed instead. */
+  commands: Array<{ source: string; command: string[] }>;
+  destinations: string[];
+}
+
+export interface RunSummary {
+  id: string;
+  status: 'success' | 'partial' | 'failed';
+  /** 0 every required destination has the shard; 3 partial; 1 none has it or a source failed. */
+  exitCode: 0 | 1 | 3;
+  dryRun: boolean;
+  startedAt: string;
+  durationMs: number;
+  /** The archive as stored (absent when the sources failed, or on a dry run). */
+  archive?: { key: string; size: number; sha256: string; files: number; bytesIn: number };
+  /** The sidecar written to each destination that succeeded. */
+  manifest?: ShardManifest;
+  plan?: DryRunPlan;
+  destinations: DestinationResult[];
+  /** Non-fatal problems: skipped special files, failed optional destinations, files changed while read. */
+  warnings: string[];
+  /** Why the run failed or was partial; `hint` says what to do when core knows. */
+  error?: { code: string; message: string; hint?: string };
+}

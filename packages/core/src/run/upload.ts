@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Destination } from '../destination/types.js';
+import { type RetryPolicy, withRetries } from './retry.js';
+import { throttle } from './throttle.js';
+import type { DestinationResult, RunEvent } from './types.js';
+
+export interface UploadJob {
+  name: string;
+  type: string;
+  required: boolean;
+  destination: Destination;
+  /** The finished spool file; each attempt reads it with a fresh stream. */
+  file: string;
+  keys: { archive: string; sidecar: string };
+  size: number;
+  sha256: string;
+  /** The sidecar manifest's JSON text, stored last. */
+  sidecar: Buffer;
+  policy: RetryPolicy;
+  emit: (event: RunEvent) => void;
+  warn: (message: string) => void;
+  /** Turns any error into the reported form, with secrets masked. */
+  describe: (error: unknown) => { code: string; message: string; retryable: boolean };
+}
+
+/**
+ * Stores one shard on one destination: the archive, then the sidecar manifest
+ * (which is what makes the shard complete), each with retries. If the sidecar
+ * cannot be stored the archive is deleted again, so no incomplete shard lingers.
+ */
+export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
+  const { name, destination, keys, size, emit } = job;
+  const started = performance.now();
+  const result = (status: 'success' | 'failed', bytes: number, attempts: number): DestinationResult => ({
+    name,
+    type: job.type,
+    required: job.required,
+    status,
+    bytes,
+    durationMs: Math.round(performance.now() - started),
+    attempts,
+  });
+  const onRetry = ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: unknown }) => {
+    const { code, message } = job.describe(error);
+    emit({ type: 'upload-retry', destination: name, attempt, delayMs, error: { code, message } });
+  };
+
+  let attempts = 0;
+  let archiveStored = false;
+  emit({ type: 'upload-start', destination: name, size });
+  try {
+    const progress = throttle((bytes: number) =>
+      emit({ type: 'upload-progress', destination: name, bytes, size }),
+    );
+    await withRetries(
+      job.policy,
+      async () => {
+        attempts++;
+        const body = createReadStream(job.file, { highWaterMark: 1 << 20 });
+        try {
+          await destination.put(keys.archive, body, { size, sha256: job.sha256, onProgress: progress.push });
+        } finally {
+          body.destroy();
+        }
+      },
+      onRetry,
+    );
+    archiveStored = true;
+    emit({ type: 'upload-progress', destination: name, bytes: size, size });
+    const sidecarSha256 = createHash('sha256').update(job.sidecar).digest('hex');
+    await withRetries(
+      job.policy,
+      () =>
+        destination.put(keys.sidecar, Readable.from([job.sidecar], { objectMode: false }), {
+          size: job.sidecar.length,
+          sha256: sidecarSha256,
+        }),
+      onRetry,
+    );
+    emit({ type: 'upload-done', destination: name, status: 'success' });
+    return result('success', size + job.sidecar.length, attempts);
+  } catch (error) {
+    if (archiveStored) {
+      await destination.delete(keys.archive).catch((cleanupError: unknown) => {
+        job.warn(
+          `${name}: could not remove the archive ${keys.archive} of the failed upload (${job.describe(cleanupError).message}); prune removes incomplete shards after a day`,
+        );
+      });
+    }
+    const described = job.describe(error);
+    emit({
+      type: 'upload-done',
+      destination: name,
+      status: 'failed',
+      error: { code: described.code, message: described.message },
+    });
+    return { ...result('failed', 0, attempts), error: described };
+  }
+}

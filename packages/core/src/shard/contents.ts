@@ -1,0 +1,111 @@
+import type { InnerManifest, InnerManifestEntry } from './manifest.js';
+
+/** What the archive actually held for one path. */
+export interface SeenEntry {
+  /** `other` = device, FIFO, hard link...: never written by matric-backup. */
+  type: InnerManifestEntry['type'] | 'other';
+  /** The tar type as read, for messages about `other`. */
+  tarType: string;
+  size: number;
+  /** Files: lowercase hex, once the content was read. */
+  sha256?: string;
+  /** Symlinks. */
+  target?: string;
+}
+
+/** Reports stop here; the count of the rest is still given. */
+const MAX_PROBLEMS = 200;
+
+/**
+ * Collects the archive's entries as they stream by and compares them with the
+ * inner manifest, which arrives last. Problems are sentences naming the path.
+ */
+export class ContentsCheck {
+  private readonly seen = new Map<string, SeenEntry>();
+  private readonly problems: string[] = [];
+  private dropped = 0;
+
+  /** Tar paths of directories end in `/`; the manifest's do not. */
+  static normalize(path: string): string {
+    return path.replace(/\/+$/, '');
+  }
+
+  record(path: string, entry: SeenEntry): void {
+    if (this.seen.has(path)) this.problem(`${path}: appears more than once in the archive`);
+    this.seen.set(path, entry);
+  }
+
+  setDigest(path: string, sha256: string, size: number): void {
+    const entry = this.seen.get(path);
+    if (!entry) return;
+    entry.sha256 = sha256;
+    entry.size = size;
+  }
+
+  problem(message: string): void {
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push(message);
+    else this.dropped++;
+  }
+
+  get filesChecked(): number {
+    let count = 0;
+    for (const entry of this.seen.values()) if (entry.type === 'file' && entry.sha256) count++;
+    return count;
+  }
+
+  /**
+   * Compares what was seen with `inner`. Only paths `selected` (all by default)
+   * are expected; directories not in the manifest are tolerated (tar may carry
+   * parent folders), extra files, links and special entries are not.
+   */
+  compare(
+    inner: InnerManifest,
+    expectedId: string,
+    selected: (path: string) => boolean = () => true,
+  ): string[] {
+    if (inner.id !== expectedId)
+      this.problem(`manifest.json belongs to shard ${inner.id}, not ${expectedId}`);
+    const expected = new Set<string>();
+    for (const entry of inner.entries) {
+      if (!selected(entry.path)) continue;
+      expected.add(entry.path);
+      const seen = this.seen.get(entry.path);
+      if (!seen) this.problem(`${entry.path}: in the manifest but missing from the archive`);
+      else this.compareEntry(entry, seen);
+    }
+    for (const [path, seen] of this.seen) {
+      if (expected.has(path) || !selected(path)) continue;
+      if (seen.type === 'other') this.problem(`${path}: unexpected ${seen.tarType} entry in the archive`);
+      else if (seen.type !== 'directory')
+        this.problem(`${path}: ${seen.type} in the archive but not in the manifest`);
+    }
+    return this.report();
+  }
+
+  /** Problems so far, with a closing line when some were left out. */
+  report(): string[] {
+    return this.dropped ? [...this.problems, `... and ${this.dropped} more problems`] : [...this.problems];
+  }
+
+  private compareEntry(entry: InnerManifestEntry, seen: SeenEntry): void {
+    const { path } = entry;
+    if (seen.type !== entry.type) {
+      const what = seen.type === 'other' ? seen.tarType : seen.type;
+      this.problem(`${path}: ${what} in the archive, ${entry.type} in the manifest`);
+      return;
+    }
+    if (entry.type === 'symlink' && seen.target !== entry.target) {
+      this.problem(`${path}: link to ${seen.target} in the archive, to ${entry.target} in the manifest`);
+    }
+    if (entry.type !== 'file') return;
+    if (seen.sha256 === undefined) {
+      this.problem(`${path}: content was not read`);
+    } else if (seen.size !== entry.size) {
+      this.problem(`${path}: ${seen.size} bytes in the archive, ${entry.size} in the manifest`);
+    } else if (seen.sha256 !== entry.sha256) {
+      this.problem(
+        `${path}: content differs from the manifest (sha256 ${seen.sha256}, expected ${entry.sha256})`,
+      );
+    }
+  }
+}

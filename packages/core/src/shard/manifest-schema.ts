@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { InnerManifest, ShardManifest } from './manifest.js';
+
+/**
+ * Runtime shapes of the two manifests, for reading them back from a destination
+ * or an archive. Unknown fields are kept (loose objects) so a sidecar written by a
+ * newer version that only adds fields still reads.
+ */
+
+const hex64 = /^[0-9a-f]{64}$/;
+
+export const shardManifestSchema = z.looseObject({
+  version: z.string(),
+  format: z.literal('matric-backup'),
+  id: z.string().min(1),
+  created_at: z.iso.datetime({ offset: true }),
+  timestamp: z.string(),
+  created_by: z.string(),
+  source_instance: z.string(),
+  type: z.literal('full'),
+  encryption: z.union([
+    z.null(),
+    z.looseObject({ method: z.enum(['age', 'gpg']), recipient_count: z.int() }),
+  ]),
+  compression: z.enum(['zstd', 'gzip', 'none']),
+  collections: z.array(z.string()),
+  counts: z.looseObject({
+    files: z.int().nonnegative(),
+    directories: z.int().nonnegative(),
+    symlinks: z.int().nonnegative(),
+    sources: z.int().nonnegative(),
+  }),
+  file_count: z.int().nonnegative(),
+  size_bytes: z.int().nonnegative(),
+  options: z.record(z.string(), z.unknown()),
+  object: z.looseObject({ name: z.string().min(1), size: z.int().nonnegative() }),
+  checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 lowercase hex digits>'),
+}) satisfies z.ZodType<ShardManifest>;
+
+const innerEntrySchema = z.discriminatedUnion('type', [
+  z.looseObject({
+    path: z.string().min(1),
+    type: z.literal('file'),
+    mode: z.int(),
+    mtime: z.number(),
+    size: z.int().nonnegative(),
+    sha256: z.string().regex(hex64),
+  }),
+  z.looseObject({ path: z.string().min(1), type: z.literal('directory'), mode: z.int(), mtime: z.number() }),
+  z.looseObject({
+    path: z.string().min(1),
+    type: z.literal('symlink'),
+    mode: z.int(),
+    mtime: z.number(),
+    target: z.string(),
+  }),
+]);
+
+export const innerManifestSchema = z.looseObject({
+  version: z.string(),
+  format: z.literal('matric-backup'),
+  id: z.string().min(1),
+  created_at: z.string(),
+  sources: z.array(z.string()),
+  entries: z.array(innerEntrySchema),
+}) satisfies z.ZodType<InnerManifest>;
+
+/** Parses a sidecar's text; the message names the first offending field. */
+export function parseShardManifest(text: string): ShardManifest {
+  return parseWith(shardManifestSchema, text) as ShardManifest;
+}
+
+export function parseInnerManifest(text: string): InnerManifest {
+  return parseWith(innerManifestSchema, text) as InnerManifest;
+}
+
+function parseWith(schema: z.ZodType, text: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`not JSON: ${(error as Error).message}`);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new Error(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,110 @@
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import type { Destination } from '../destination/types.js';
+import type { ShardManifest } from './manifest.js';
+
+/** Sidecars are a few KiB; anything far bigger is not one of ours and is not read into memory. */
+const SMALL_OBJECT_LIMIT = 16 * 1024 * 1024;
+
+/** The whole object as UTF-8 text; refuses objects larger than `limit` bytes. */
+export async function readSmallObject(
+  dest: Destination,
+  key: string,
+  limit = SMALL_OBJECT_LIMIT,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of await dest.get(key)) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new Error(`${key} is larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Byte count and sha256 of a stored object as it is read, checked against the sidecar. */
+export class ObjectDigest {
+  bytes = 0;
+  private readonly hash: Hash = createHash('sha256');
+  private hex?: string;
+
+  update(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+  }
+
+  /** Problems found comparing what was read with `manifest.object.size` and `manifest.checksum`. */
+  problems(manifest: ShardManifest): string[] {
+    this.hex ??= this.hash.digest('hex');
+    const found: string[] = [];
+    const name = manifest.object.name;
+    if (this.bytes !== manifest.object.size) {
+      found.push(
+        `${name}: stored object is ${this.bytes} bytes, the sidecar manifest says ${manifest.object.size}`,
+      );
+    }
+    if (`sha256:${this.hex}` !== manifest.checksum) {
+      found.push(
+        `${name}: stored object checksum sha256:${this.hex} does not match the sidecar's ${manifest.checksum}`,
+      );
+    }
+    return found;
+  }
+}
+
+export interface PumpOptions {
+  /** Called after each chunk with the bytes read so far. */
+  onChunk?: (bytesRead: number) => void;
+  /**
+   * When the sink fails: true = stop reading (restore: nothing more to gain);
+   * false = keep reading and digesting the rest (verify: the object checksum is
+   * the most telling diagnosis of a broken archive).
+   */
+  stopOnSinkFailure: boolean;
+}
+
+/**
+ * Reads `source` to its end into `digest`, writing every chunk to `sink` (the
+ * head of the decompress/untar chain whose completion is `chain`) with
+ * backpressure. Resolves with the chain's failure, if any; rejects when reading
+ * the source itself fails.
+ */
+export async function pump(
+  source: Readable,
+  digest: ObjectDigest,
+  sink: Writable,
+  chain: Promise<unknown>,
+  options: PumpOptions,
+): Promise<{ sinkError?: unknown }> {
+  let sinkError: unknown;
+  let sinkFailed = false;
+  const settled = chain.then(
+    () => undefined,
+    (error: unknown) => {
+      sinkFailed = true;
+      sinkError = error;
+    },
+  );
+  const sinkOpen = () => !sinkFailed && !sink.destroyed;
+  try {
+    for await (const chunk of source) {
+      digest.update(chunk as Buffer);
+      options.onChunk?.(digest.bytes);
+      if (!sinkOpen()) {
+        if (options.stopOnSinkFailure) break;
+        continue;
+      }
+      if (!sink.write(chunk)) {
+        await Promise.race([once(sink, 'drain').catch(() => undefined), settled]);
+      }
+    }
+  } catch (error) {
+    sink.destroy(error as Error);
+    await settled;
+    throw error;
+  }
+  if (sinkOpen()) sink.end();
+  await settled;
+  return sinkFailed ? { sinkError } : {};
+}

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { CommandSourceConfig } from '../config/schema.js';
+import { MatricError } from '../errors.js';
+
+/** How much of the command's stderr is kept for the error message. */
+const STDERR_TAIL_BYTES = 4096;
+const STDERR_TAIL_LINES = 10;
+
+/**
+ * Runs a command source (argv, no shell) and streams its stdout into `file`
+ * (created 0600, must not exist): tar needs an entry's size before its bytes,
+ * so the output is spooled to disk, never held in memory. A non-zero exit, a
+ * signal, or nothing on stdout but something on stderr fails with SOURCE_FAILED
+ * quoting the end of stderr.
+ */
+export async function spoolCommandOutput(
+  source: CommandSourceConfig,
+  file: string,
+  configDir: string,
+): Promise<void> {
+  const [program, ...args] = source.command;
+  // Only the program is named: arguments may carry credentials.
+  const label = `source ${source.name}: command ${program}`;
+  const child = spawn(program!, args, {
+    cwd: resolve(configDir, source.cwd ?? '.'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    shell: false,
+  });
+  const stderr = new TailBuffer(STDERR_TAIL_BYTES);
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolveExit, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolveExit({ code, signal }));
+    },
+  );
+
+  let written = 0;
+  const output = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 });
+  const copied = pipeline(
+    child.stdout,
+    async function* count(chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        written += chunk.length;
+        yield chunk;
+      }
+    },
+    output,
+  );
+
+  const [copy, exit] = await Promise.allSettled([copied, exited]);
+  if (exit.status === 'rejected') {
+    const error = exit.reason as NodeJS.ErrnoException;
+    const reason = error.code === 'ENOENT' ? 'not found (is it installed and on PATH?)' : error.message;
+    throw new MatricError('SOURCE_FAILED', `${label} could not start: ${reason}`, { cause: error });
+  }
+  const { code, signal } = exit.value;
+  const tail = stderr.lastLines(STDERR_TAIL_LINES);
+  const quoted = tail ? `; stderr:\n${tail}` : ' (nothing on stderr)';
+  if (signal) throw new MatricError('SOURCE_FAILED', `${label} was killed by ${signal}${quoted}`);
+  if (code !== 0) throw new MatricError('SOURCE_FAILED', `${label} exited with code ${code}${quoted}`);
+  if (copy.status === 'rejected') {
+    throw new MatricError(
+      'SOURCE_FAILED',
+      `${label}: could not spool its output to ${file}: ${String(copy.reason)}`,
+      {
+        cause: copy.reason,
+      },
+    );
+  }
+  if (written === 0 && tail) {
+    throw new MatricError('SOURCE_FAILED', `${label} wrote nothing on stdout but wrote to stderr${quoted}`);
+  }
+}
+
+/** Keeps the last `limit` bytes of a stream. */
+class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.chunks.length > 1 && this.size - this.chunks[0]!.length >= this.limit) {
+      this.size -= this.chunks.shift()!.length;
+    }
+  }
+
+  lastLines(count: number): string {
+    const text = Buffer.concat(this.chunks).subarray(-this.limit).toString('utf8').trimEnd();
+    return text.split('\n').slice(-count).join('\n');
+  }
+}

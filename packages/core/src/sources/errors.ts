@@ -1,0 +1,24 @@
+import { MatricError } from '../errors.js';
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'no such file or folder (removed while the backup ran?)',
+  ENOTDIR: 'not a folder',
+  ELOOP: 'replaced by a symbolic link while the backup ran',
+  EIO: 'input/output error',
+};
+
+/** SOURCE_FAILED naming the source and the exact path, with the system's reason. */
+export function sourceReadError(source: string, path: string, error: unknown): MatricError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const reason = (code && REASONS[code]) ?? (error instanceof Error ? error.message : String(error));
+  return new MatricError(
+    'SOURCE_FAILED',
+    `source ${source}: cannot read ${path}: ${reason}${code ? ` (${code})` : ''}`,
+    {
+      cause: error,
+      hint: 'fix the permissions or exclude the path (backup.sources[].exclude); the run stored nothing',
+    },
+  );
+}

@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storedTransforms } from '../src/archive/transforms.js';
+import { writeArchive } from '../src/archive/write.js';
+import type { CompressionAlgorithm } from '../src/shard/manifest.js';
+import { parseInnerManifest } from '../src/shard/manifest-schema.js';
+import { readSources } from '../src/sources/read.js';
+import { type ExtractedEntry, readArchive } from './fixtures/run/archive.js';
+import { makeTree } from './fixtures/run/tree.js';
+
+let dir: string;
+let source: string;
+let files: Map<string, Buffer>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mb-archive-'));
+  source = join(dir, 'tree');
+  await mkdir(source);
+  files = await makeTree(source);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+/** The entry's mtime in ms: the pax record when there is one (ustar keeps whole seconds). */
+const mtimeOf = (entry: ExtractedEntry) =>
+  entry.pax?.mtime ? Math.round(Number(entry.pax.mtime) * 1000) : entry.mtime;
+
+async function archive(compression: CompressionAlgorithm, level?: number) {
+  const spoolDir = join(dir, `spool-${compression}-${level ?? 'default'}`);
+  const warnings: string[] = [];
+  const result = await writeArchive(
+    readSources([{ name: 'files', type: 'directory', path: source }], {
+      spoolDir,
+      spoolPrefix: 'test',
+      configDir: dir,
+      warn: (message) => warnings.push(message),
+    }),
+    {
+      id: 'backup_20260101_000000',
+      createdAt: new Date('2026-01-01T00:00:00.000Z'),
+      sources: ['files'],
+      spoolDir,
+      fileName: `backup_20260101_000000.tar.${compression}`,
+      transforms: await storedTransforms({ compression, level, encryption: null }),
+      warn: (message) => warnings.push(message),
+    },
+  );
+  return { result, warnings, spoolDir };
+}
+
+describe.each<CompressionAlgorithm>(['zstd', 'gzip', 'none'])('archive round trip (%s)', (compression) => {
+  let entries: ExtractedEntry[];
+  let outcome: Awaited<ReturnType<typeof archive>>;
+
+  beforeAll(async () => {
+    outcome = await archive(compression);
+    entries = await readArchive(outcome.result.file, compression);
+  });
+
+  it('stores every file byte for byte with its mode and mtime', async () => {
+    for (const [path, data] of files) {
+      const entry = entries.find((candidate) => candidate.name === `files/${path}`);
+      expect(entry, path).toBeDefined();
+      expect(entry!.type).toBe('file');
+      expect(entry!.data.equals(data), path).toBe(true);
+      const info = await stat(join(source, path));
+      expect(entry!.mode).toBe(info.mode & 0o7777);
+      expect(mtimeOf(entry!)).toBe(Math.round(info.mtimeMs));
+    }
+    expect(mtimeOf(entries.find((entry) => entry.name === 'files/a.txt')!)).toBe(1_700_000_000_123);
+    expect(entries.find((entry) => entry.name === 'files/a.txt')!.mode).toBe(0o640);
+    expect(entries.find((entry) => entry.name === 'files/run.sh')!.mode).toBe(0o755);
+  });
+
+  it('keeps symlinks as links (never followed), empty folders, and the source root', async () => {
+    const byName = new Map(entries.map((entry) => [entry.name, entry]));
+    expect(byName.get('files/link')).toMatchObject({
+      type: 'symlink',
+      linkname: 'a.txt',
+      data: Buffer.alloc(0),
+    });
+    expect(byName.get('files/dangling')).toMatchObject({ type: 'symlink', linkname: '../does/not/exist' });
+    expect(byName.get('files/empty')).toMatchObject({ type: 'directory', mtime: 1_600_000_000_000 });
+    expect(byName.get('files')?.type).toBe('directory');
+    expect(entries[0]!.name).toBe('files');
+  });
+
+  it('writes entries in sorted order, each folder before its contents, manifest.json last', () => {
+    const names = entries.map((entry) => entry.name);
+    expect(names.at(-1)).toBe('manifest.json');
+    const body = names.slice(0, -1);
+    for (const [index, name] of body.entries()) {
+      const parent = name.slice(0, name.lastIndexOf('/'));
+      if (parent) expect(body.indexOf(parent), name).toBeLessThan(index);
+    }
+    const topLevel = body.filter((name) => name.split('/').length === 2);
+    expect(topLevel).toEqual([...topLevel].sort());
+  });
+
+  it('lists every entry in the inner manifest with each file sha256', async () => {
+    const manifest = parseInnerManifest(entries.at(-1)!.data.toString('utf8'));
+    expect(manifest).toMatchObject({
+      id: 'backup_20260101_000000',
+      sources: ['files'],
+      format: 'matric-backup',
+    });
+    expect(manifest.entries.map((entry) => entry.path)).toEqual(
+      entries.slice(0, -1).map((entry) => entry.name),
+    );
+    for (const [path, data] of files) {
+      const listed = manifest.entries.find((entry) => entry.path === `files/${path}`);
+      expect(listed).toMatchObject({ type: 'file', size: data.length, sha256: sha256(data) });
+    }
+    expect(manifest.entries.find((entry) => entry.path === 'files/link')).toMatchObject({
+      type: 'symlink',
+      target: await readlink(join(source, 'link')),
+    });
+    expect(manifest.entries.find((entry) => entry.path === 'files/a.txt')?.mtime).toBe(1_700_000_000_123);
+  });
+
+  it('reports size, sha256 and counts of the stored bytes; the spool holds only the 0600 archive', async () => {
+    const { result, spoolDir, warnings } = outcome;
+    const stored = await readFile(result.file);
+    expect(result.size).toBe(stored.length);
+    expect(result.sha256).toBe(sha256(stored));
+    expect(result.files).toBe(files.size);
+    expect(result.symlinks).toBe(2);
+    expect(result.bytesIn).toBe([...files.values()].reduce((sum, data) => sum + data.length, 0));
+    expect((await lstat(result.file)).mode & 0o777).toBe(0o600);
+    expect(await readdir(spoolDir)).toEqual([`backup_20260101_000000.tar.${compression}`]);
+    expect(warnings).toEqual([]);
+    const magic = { zstd: '28b52ffd', gzip: '1f8b', none: '' }[compression];
+    expect(stored.subarray(0, 4).toString('hex').startsWith(magic)).toBe(true);
+    if (compression === 'none') expect(stored.subarray(257, 262).toString()).toBe('ustar');
+  });
+});
+
+it('is deterministic: the same tree and time give the same bytes', async () => {
+  const first = await archive('zstd', 5);
+  const second = await archive('zstd', 3);
+  const third = await archive('zstd', 3);
+  expect(second.result.sha256).toBe(third.result.sha256);
+  expect(first.result.sha256).not.toBe(second.result.sha256);
+});

@@ -1,0 +1,222 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is backup.yaml syntax in these strings, not a template.
+import { describe, expect, it } from 'vitest';
+import { loaderIn, tempDirs } from './fixtures/config/temp.js';
+
+const { fail } = loaderIn(tempDirs());
+
+const where = (error: { issues: Array<{ path: string; line?: number; column?: number }> }) =>
+  error.issues.map(({ path, line, column }) => ({ path, line, column }));
+
+describe('loadConfig: errors name the key path, line and column', () => {
+  it('an unknown key, at its own line', async () => {
+    const error = await fail(`backup:
+  compression:
+    algorithm: zstd
+    levle: 3
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(where(error)).toEqual([{ path: 'backup.compression.levle', line: 4, column: 5 }]);
+    expect(error.issues[0]!.message).toBe('unknown key "levle"');
+    expect(error.message).toContain('backup.yaml:4:5: backup.compression.levle: unknown key "levle"');
+  });
+
+  it('an unknown key in a destination block, checked by the plugin schema', async () => {
+    const error = await fail(`backup:
+  destinations:
+    - name: a
+      type: local
+      path: /a
+    - name: offsite
+      type: s3
+      bucket: b
+      bukcet: c
+`);
+    expect(where(error)).toEqual([{ path: 'backup.destinations[1].bukcet', line: 9, column: 7 }]);
+  });
+
+  it('a wrong type, naming the key and both types', async () => {
+    const error = await fail(`backup:
+  compression:
+    level: high
+  retention:
+    keep_daily: [7]
+  destinations:
+    - name: a
+      type: local
+      path: /a
+      enabled: "yes"
+`);
+    expect(where(error)).toEqual([
+      { path: 'backup.compression.level', line: 3, column: 5 },
+      { path: 'backup.retention.keep_daily', line: 5, column: 5 },
+      { path: 'backup.destinations[0].enabled', line: 10, column: 7 },
+    ]);
+    expect(error.issues.map((issue) => issue.message)).toEqual([
+      'expected a number, found a string',
+      'expected a number, found a list',
+      'expected true or false, found a string',
+    ]);
+  });
+
+  it('a missing required key, at the line of its parent mapping', async () => {
+    const error = await fail(`backup:
+  sources:
+    - name: notes
+      type: directory
+  destinations:
+    - name: a
+      type: local
+    - name: offsite
+      type: s3
+      region: eu
+`);
+    expect(where(error)).toEqual([
+      { path: 'backup.sources[0].path', line: 3, column: 7 },
+      { path: 'backup.destinations[0].path', line: 6, column: 7 },
+      { path: 'backup.destinations[1].bucket', line: 8, column: 7 },
+    ]);
+    expect(error.issues[2]!.message).toBe('required key missing (expected a string)');
+  });
+
+  it('no destinations, or no backup key at all', async () => {
+    expect(where(await fail('backup:\n  destinations: []\n'))).toEqual([
+      { path: 'backup.destinations', line: 2, column: 3 },
+    ]);
+    const empty = await fail('# nothing yet\n');
+    expect(empty.issues).toHaveLength(1);
+    expect(empty.issues[0]!.path).toBe('');
+    const other = await fail('backups:\n  destinations: []\n');
+    expect(where(other)).toEqual([
+      { path: 'backup', line: 1, column: 1 },
+      { path: 'backups', line: 1, column: 1 },
+    ]);
+  });
+
+  it('an unset ${VAR}, saying which variable and how to set it', async () => {
+    const error = await fail(
+      `backup:
+  destinations:
+    - name: offsite
+      type: s3
+      bucket: \${S3_BUCKET}
+`,
+    );
+    expect(where(error)).toEqual([{ path: 'backup.destinations[0].bucket', line: 5, column: 7 }]);
+    expect(error.issues[0]!.message).toMatch(/S3_BUCKET is not set/);
+    expect(error.issues[0]!.message).toContain('export S3_BUCKET=');
+    expect(error.issues[0]!.message).toContain('${S3_BUCKET:-default}');
+  });
+
+  it('a YAML syntax error, with its line and column', async () => {
+    const error = await fail(`backup:
+  destinations:
+    - name: a
+      type: local
+     path: /a
+`);
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.issues.length).toBeGreaterThan(0);
+    expect(error.issues[0]!.line).toBe(5);
+    expect(error.issues[0]!.column).toBeTypeOf('number');
+    expect(error.issues[0]!.message).toMatch(/^YAML syntax error/);
+  });
+
+  it('a duplicate key is a YAML error at the second one', async () => {
+    const error = await fail(`backup:
+  destinations:
+    - {name: a, type: local, path: /a}
+  destinations: []
+`);
+    expect(error.issues[0]!.line).toBe(4);
+  });
+
+  it('reports every problem at once, in file order', async () => {
+    const error = await fail(`backup:
+  id_prefix: "bad_prefix"
+  sources:
+    - {name: db, type: command, command: [pg_dump], filename: a/b}
+    - {name: db, type: directory, path: /x}
+  destinations:
+    - {name: a, type: local, path: /a}
+    - {name: a, type: ftp}
+    - {name: c, type: local, path: /c, retention: {keep_dialy: 3}}
+`);
+    expect(where(error)).toEqual([
+      { path: 'backup.id_prefix', line: 2, column: 3 },
+      { path: 'backup.sources[0].filename', line: 4, column: 53 },
+      { path: 'backup.destinations[1].name', line: 8, column: 8 },
+      { path: 'backup.destinations[1].type', line: 8, column: 17 },
+      { path: 'backup.destinations[2].retention.keep_dialy', line: 9, column: 52 },
+    ]);
+  });
+
+  it('duplicate source names, once the rest is valid', async () => {
+    const error = await fail(`backup:
+  sources:
+    - {name: db, type: directory, path: /x}
+    - {name: db, type: directory, path: /y}
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(where(error)).toEqual([{ path: 'backup.sources[1].name', line: 4, column: 8 }]);
+    expect(error.issues[0]!.message).toBe('duplicate source name "db" (also backup.sources[0])');
+  });
+
+  it('an unknown source type lists the known ones', async () => {
+    const error = await fail(`backup:
+  sources:
+    - {name: db, type: mysql}
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(error.issues).toEqual([
+      {
+        path: 'backup.sources[0].type',
+        line: 3,
+        column: 18,
+        message: 'must be one of "directory", "command"',
+      },
+    ]);
+  });
+
+  it('an unknown destination type says what is built in and which packages were tried', async () => {
+    const error = await fail(`backup:
+  destinations:
+    - {name: a, type: local, path: /a}
+    - name: b
+      type: ftp
+      host: x
+`);
+    expect(where(error)).toEqual([{ path: 'backup.destinations[1].type', line: 5, column: 7 }]);
+    const { message } = error.issues[0]!;
+    expect(message).toContain('unknown destination type "ftp"');
+    expect(message).toContain('built in: local, s3, sftp, rsync, smb');
+    expect(message).toContain('matric-backup-plugin-ftp');
+    expect(message).toContain('@matric-backup/plugin-ftp');
+    expect(message).toContain('npm install matric-backup-plugin-ftp');
+  });
+
+  it('validates disabled destinations too', async () => {
+    const error = await fail(`backup:
+  destinations:
+    - {name: a, type: local, path: /a}
+    - {name: b, type: s3, enabled: false}
+`);
+    expect(where(error)).toEqual([{ path: 'backup.destinations[1].bucket', line: 4, column: 7 }]);
+  });
+
+  it('checks the compression level against the algorithm', async () => {
+    const error = await fail(`backup:
+  compression:
+    algorithm: gzip
+    level: 12
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(error.issues).toEqual([
+      { path: 'backup.compression.level', line: 4, column: 5, message: 'gzip levels go from 1 to 9' },
+    ]);
+  });
+});

@@ -1,0 +1,94 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import {
+  type BuiltinPlugins,
+  DestinationError,
+  defineDestination,
+  loadConfig,
+  openDestination,
+  type PluginContext,
+} from '@matric-backup/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { tempDirs, writeConfig } from './fixtures/config/temp.js';
+import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
+
+const newDir = tempDirs();
+
+/** A plugin that hands its context back to the test and logs its secret, as a careless plugin might. */
+function recordingPlugin() {
+  const contexts: PluginContext[] = [];
+  const plugin = defineDestination({
+    type: 'memory',
+    configSchema: z.strictObject({ password: z.string(), fail: z.boolean().default(false) }),
+    secretKeys: ['password'],
+    capabilities: { serverSideRename: true },
+    create: (config, context) => {
+      contexts.push(context);
+      context.log.warn(`logging in with password ${config.password}`);
+      if (config.fail) throw new Error(`cannot connect using ${config.password}`);
+      return createMemoryDestination();
+    },
+  });
+  const builtins: BuiltinPlugins = { memory: async () => ({ default: plugin }) };
+  return { contexts, builtins };
+}
+
+async function configWith(block: string, builtins: BuiltinPlugins) {
+  const dir = await newDir();
+  const file = await writeConfig(dir, `backup:\n  state_dir: state\n  destinations:\n    - ${block}\n`, {
+    files: { 'pw.txt': 'memory-password-123\n' },
+  });
+  return loadConfig({ file, env: {}, builtins });
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('openDestination', () => {
+  it('creates the plugin destination with a context, guarded and with a private scratch folder', async () => {
+    const { contexts, builtins } = recordingPlugin();
+    const config = await configWith('{name: mem, type: memory, password_file: pw.txt}', builtins);
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const destination = await openDestination(config, config.destinations[0]!);
+
+    const [context] = contexts;
+    expect(context).toMatchObject({ name: 'mem', configDir: config.dir });
+    expect(context!.tmpDir.startsWith(join(config.dir, 'state', 'tmp', 'mem-'))).toBe(true);
+    expect((await stat(context!.tmpDir)).mode & 0o777).toBe(0o700);
+    expect(written).toEqual(['[mem] warn: logging in with password ***\n']);
+
+    await destination.put('a/b.bin', Readable.from(['hello']), { size: 5, sha256: 'x' });
+    expect(await text(await destination.get('a/b.bin'))).toBe('hello');
+    await expect(async () =>
+      destination.put('../escape', Readable.from([]), { size: 0, sha256: 'x' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_KEY',
+    });
+    const missing = await destination.get('nope').catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(DestinationError);
+    expect(missing).toMatchObject({ code: 'NOT_FOUND', destination: 'mem' });
+
+    await destination.close();
+    await destination.close();
+    await expect(stat(context!.tmpDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('wraps a failing create in a DestinationError naming the destination, secret masked', async () => {
+    const { contexts, builtins } = recordingPlugin();
+    const config = await configWith('{name: mem, type: memory, password_file: pw.txt, fail: true}', builtins);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const error = await openDestination(config, config.destinations[0]!).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DestinationError);
+    expect(error).toMatchObject({ destination: 'mem', message: 'open failed: cannot connect using ***' });
+    // The scratch folder of a destination that never opened is not left behind.
+    await expect(stat(contexts[0]!.tmpDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

@@ -1,0 +1,87 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommandSourceConfig } from '../src/config/schema.js';
+import { spoolCommandOutput } from '../src/sources/command.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mb-command-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const source = (command: string[], extra: Partial<CommandSourceConfig> = {}): CommandSourceConfig => ({
+  name: 'db',
+  type: 'command',
+  command,
+  filename: 'dump.sql',
+  ...extra,
+});
+
+describe('command source', () => {
+  it('spools stdout to a 0600 file, bytes intact, without a shell', async () => {
+    const out = join(dir, 'out');
+    // `$HOME` stays literal: argv is not given to a shell.
+    await spoolCommandOutput(source(['printf', '%s\\n', 'a b', '$HOME', 'ü']), out, dir);
+    expect(await readFile(out, 'utf8')).toBe('a b\n$HOME\nü\n');
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+  });
+
+  it('streams large output without holding it (8 MiB through head)', async () => {
+    const out = join(dir, 'out');
+    await spoolCommandOutput(source(['head', '-c', String(8 * 1024 * 1024), '/dev/zero']), out, dir);
+    expect((await stat(out)).size).toBe(8 * 1024 * 1024);
+  });
+
+  it('runs in cwd, resolved against the config folder', async () => {
+    await writeFile(join(dir, 'here.txt'), 'found');
+    const out = join(dir, 'out');
+    await spoolCommandOutput(source(['cat', 'here.txt'], { cwd: '.' }), out, dir);
+    expect(await readFile(out, 'utf8')).toBe('found');
+  });
+
+  it('fails on a non-zero exit, quoting the last lines of stderr', async () => {
+    const script = 'for i in $(seq 1 30); do echo "line $i" >&2; done; echo partial; exit 3';
+    await expect(
+      spoolCommandOutput(source(['sh', '-c', script]), join(dir, 'out'), dir),
+    ).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message: `source db: command sh exited with code 3; stderr:\n${Array.from({ length: 10 }, (_, i) => `line ${i + 21}`).join('\n')}`,
+    });
+  });
+
+  it('fails when killed by a signal', async () => {
+    await expect(
+      spoolCommandOutput(source(['sh', '-c', 'kill -TERM $$']), join(dir, 'out'), dir),
+    ).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message: expect.stringContaining('was killed by SIGTERM'),
+    });
+  });
+
+  it('fails when it exits 0 with nothing on stdout but an error on stderr', async () => {
+    await expect(
+      spoolCommandOutput(source(['sh', '-c', 'echo "connection refused" >&2']), join(dir, 'out'), dir),
+    ).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message: expect.stringContaining('connection refused'),
+    });
+  });
+
+  it('accepts empty output when stderr is empty too', async () => {
+    const out = join(dir, 'out');
+    await spoolCommandOutput(source(['true']), out, dir);
+    expect((await stat(out)).size).toBe(0);
+  });
+
+  it('fails naming a program that does not exist', async () => {
+    await expect(
+      spoolCommandOutput(source(['no-such-program-xyz']), join(dir, 'out'), dir),
+    ).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message:
+        'source db: command no-such-program-xyz could not start: not found (is it installed and on PATH?)',
+    });
+  });
+});

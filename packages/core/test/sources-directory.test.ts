@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DirectorySourceConfig } from '../src/config/schema.js';
+import { MatricError } from '../src/errors.js';
+import { walkDirectory } from '../src/sources/directory.js';
+import type { SourceEntry } from '../src/sources/types.js';
+import { asUnprivilegedUser } from './fixtures/run/unprivileged.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mb-walk-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+async function walk(options: Partial<DirectorySourceConfig> = {}) {
+  const warnings: string[] = [];
+  const entries: SourceEntry[] = [];
+  for await (const entry of walkDirectory(
+    { name: 'src', type: 'directory', path: dir, ...options },
+    (message) => warnings.push(message),
+  )) {
+    entries.push(entry);
+  }
+  return { paths: entries.map((entry) => `${entry.type[0]} ${entry.path}`), entries, warnings };
+}
+
+async function files(...paths: string[]) {
+  for (const path of paths) {
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    await writeFile(join(dir, path), path);
+  }
+}
+
+describe('walkDirectory', () => {
+  it('yields the root, then every entry depth-first in sorted order, each folder before its contents', async () => {
+    await files('b.txt', 'a/z.txt', 'a/b/c.txt', 'A.txt');
+    await mkdir(join(dir, 'empty'));
+    expect((await walk()).paths).toEqual([
+      'd src',
+      'f src/A.txt',
+      'd src/a',
+      'd src/a/b',
+      'f src/a/b/c.txt',
+      'f src/a/z.txt',
+      'f src/b.txt',
+      'd src/empty',
+    ]);
+  });
+
+  it('stores symlinks as links and never follows them, even to folders', async () => {
+    await files('real/inside.txt');
+    await symlink('real', join(dir, 'folder-link'));
+    await symlink('/etc/passwd', join(dir, 'abs-link'));
+    const { entries, paths } = await walk();
+    expect(paths).toEqual([
+      'd src',
+      's src/abs-link',
+      's src/folder-link',
+      'd src/real',
+      'f src/real/inside.txt',
+    ]);
+    expect(entries.find((entry) => entry.path === 'src/folder-link')).toMatchObject({
+      type: 'symlink',
+      target: 'real',
+    });
+  });
+
+  it('applies exclude globs to paths relative to the root, dot files included, and does not descend excluded folders', async () => {
+    await files(
+      'keep.txt',
+      'drop.tmp',
+      'deep/x/drop.tmp',
+      '.cache/blob',
+      'node_modules/pkg/index.js',
+      'sub/node_modules/k',
+    );
+    const { paths } = await walk({ exclude: ['**/*.tmp', '.cache', '**/node_modules'] });
+    expect(paths).toEqual(['d src', 'd src/deep', 'd src/deep/x', 'f src/keep.txt', 'd src/sub']);
+  });
+
+  it('with include globs keeps matches plus the folders leading to them, and empty folders that match', async () => {
+    await files('docs/a.md', 'docs/img/b.png', 'notes/deep/c.md', 'notes/other.txt', 'top.md', 'skip.txt');
+    await mkdir(join(dir, 'notes', 'empty-match'));
+    await mkdir(join(dir, 'unrelated-empty'));
+    const { paths } = await walk({ include: ['**/*.md', 'notes/empty-match'] });
+    expect(paths).toEqual([
+      'd src',
+      'd src/docs',
+      'f src/docs/a.md',
+      'd src/notes',
+      'd src/notes/deep',
+      'f src/notes/deep/c.md',
+      'd src/notes/empty-match',
+      'f src/top.md',
+    ]);
+  });
+
+  it('include and exclude together: exclude wins', async () => {
+    await files('docs/a.md', 'docs/private/b.md');
+    const { paths } = await walk({ include: ['docs/**'], exclude: ['docs/private'] });
+    expect(paths).toEqual(['d src', 'd src/docs', 'f src/docs/a.md']);
+  });
+
+  describe('special files', () => {
+    let server: Server | undefined;
+    afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+    it('skips sockets and FIFOs with a warning naming them', async () => {
+      await files('a.txt');
+      server = createServer();
+      await new Promise<void>((resolve) => server!.listen(join(dir, 'app.sock'), resolve));
+      execFileSync('mkfifo', [join(dir, 'pipe')]);
+      const { paths, warnings } = await walk();
+      expect(paths).toEqual(['d src', 'f src/a.txt']);
+      expect(warnings).toEqual([
+        `skipped socket ${join(dir, 'app.sock')}: only files, folders and symbolic links are backed up`,
+        `skipped FIFO ${join(dir, 'pipe')}: only files, folders and symbolic links are backed up`,
+      ]);
+    });
+
+    it('does not warn about special files that are excluded anyway', async () => {
+      execFileSync('mkfifo', [join(dir, 'pipe')]);
+      expect((await walk({ exclude: ['pipe'] })).warnings).toEqual([]);
+    });
+  });
+
+  it('fails with SOURCE_FAILED naming an unreadable folder', async () => {
+    await files('open/a.txt', 'locked/secret.txt');
+    await chmod(join(dir, 'locked'), 0o000);
+    const error = await asUnprivilegedUser(dir, () => walk()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MatricError);
+    expect(error).toMatchObject({ code: 'SOURCE_FAILED' });
+    expect((error as Error).message).toBe(
+      `source src: cannot read ${join(dir, 'locked')}: permission denied (EACCES)`,
+    );
+  });
+
+  it('fails with SOURCE_FAILED when the root is missing or not a folder', async () => {
+    await expect(walk({ path: join(dir, 'missing') })).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message: expect.stringContaining(`cannot read ${join(dir, 'missing')}`),
+    });
+    await files('file');
+    await expect(walk({ path: join(dir, 'file') })).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message: `source src: ${join(dir, 'file')} is not a folder`,
+    });
+  });
+});

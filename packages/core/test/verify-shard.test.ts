@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import type { CompressionAlgorithm } from '../src/shard/manifest.js';
+import { verifyShard } from '../src/shard/verify.js';
+import { buildShard, type FixtureEntry, sha256, store } from './fixtures/read/build-shard.js';
+import { memoryDestination } from './fixtures/read/memory-destination.js';
+
+const tree: FixtureEntry[] = [
+  { path: 'notes', type: 'directory' },
+  { path: 'notes/a.txt', type: 'file', content: 'alpha\n' },
+  { path: 'notes/empty', type: 'file', content: '' },
+  { path: 'notes/sub', type: 'directory' },
+  { path: 'notes/sub/big.bin', type: 'file', content: Buffer.alloc(300_000, 7) },
+  { path: 'notes/link', type: 'symlink', target: 'a.txt' },
+  { path: 'db/dump.sql', type: 'file', content: 'select 1;\n' },
+];
+
+describe('verifyShard', () => {
+  it.each<CompressionAlgorithm>(['zstd', 'gzip', 'none'])(
+    'accepts an intact %s shard, hashing every file',
+    async (compression) => {
+      const dest = memoryDestination();
+      const { manifest, archive } = await buildShard(dest, { entries: tree, compression });
+      const progress: number[] = [];
+
+      const result = await verifyShard(dest, manifest, { onProgress: ({ bytes }) => progress.push(bytes) });
+
+      expect(result).toEqual({
+        id: manifest.id,
+        ok: true,
+        problems: [],
+        warnings: [],
+        filesChecked: 4,
+        bytes: archive.length,
+      });
+      expect(progress.at(-1)).toBe(archive.length);
+    },
+  );
+
+  it('detects one flipped byte in the stored object', async () => {
+    const dest = memoryDestination();
+    const { manifest } = await buildShard(dest, { entries: tree });
+    const stored = dest.objects.get(manifest.object.name)!.bytes;
+    stored[Math.floor(stored.length / 2)]! ^= 0x01;
+
+    const result = await verifyShard(dest, manifest);
+
+    expect(result.ok).toBe(false);
+    expect(result.bytes).toBe(manifest.object.size);
+    expect(result.problems[0]).toBe(
+      `${manifest.object.name}: stored object checksum sha256:${sha256(stored)} does not match the sidecar's ${manifest.checksum}`,
+    );
+  });
+
+  it('detects a file whose content differs from the inner manifest', async () => {
+    const dest = memoryDestination();
+    const { manifest } = await buildShard(dest, {
+      entries: tree,
+      editInner: (inner) => {
+        const entry = inner.entries.find((e) => e.path === 'notes/a.txt')!;
+        entry.sha256 = sha256('something else\n');
+      },
+    });
+
+    const result = await verifyShard(dest, manifest);
+
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      `notes/a.txt: content differs from the manifest (sha256 ${sha256('alpha\n')}, expected ${sha256('something else\n')})`,
+    ]);
+    expect(result.filesChecked).toBe(4);
+  });
+
+  it('detects a missing file, an unexpected one, a wrong size and a wrong link target', async () => {
+    const dest = memoryDestination();
+    const { manifest } = await buildShard(dest, {
+      entries: tree,
+      omit: ['db/dump.sql'],
+      raw: [{ header: { name: 'notes/stowaway', type: 'file', size: 3 }, content: Buffer.from('bad') }],
+      editInner: (inner) => {
+        const big = inner.entries.find((e) => e.path === 'notes/sub/big.bin')!;
+        big.size = 299_999;
+        const link = inner.entries.find((e) => e.path === 'notes/link')!;
+        link.target = 'elsewhere';
+      },
+      editSidecar: (sidecar) => {
+        sidecar.size_bytes += 3;
+      },
+    });
+
+    const result = await verifyShard(dest, manifest);
+
+    expect(result.ok).toBe(false);
+    expect(result.problems.sort()).toEqual(
+      [
+        'db/dump.sql: in the manifest but missing from the archive',
+        'notes/link: link to a.txt in the archive, to elsewhere in the manifest',
+        'notes/stowaway: file in the archive but not in the manifest',
+        'notes/sub/big.bin: 300000 bytes in the archive, 299999 in the manifest',
+      ].sort(),
+    );
+  });
+
+  it('reports a truncated archive as unreadable, and its checksum', async () => {
+    const dest = memoryDestination();
+    const { manifest, archive } = await buildShard(dest, { entries: tree });
+    const truncated = archive.subarray(0, archive.length - 100);
+    await store(dest, manifest.object.name, truncated);
+
+    const result = await verifyShard(dest, manifest);
+
+    expect(result.ok).toBe(false);
+    expect(result.bytes).toBe(truncated.length);
+    expect(result.problems).toEqual([
+      `${manifest.object.name}: stored object is ${truncated.length} bytes, the sidecar manifest says ${archive.length}`,
+      expect.stringContaining(`${manifest.object.name}: stored object checksum sha256:${sha256(truncated)}`),
+      expect.stringMatching(new RegExp(`^${manifest.object.name}: archive unreadable: `)),
+    ]);
+  });
+
+  it('reports an archive without its inner manifest', async () => {
+    const dest = memoryDestination();
+    const { manifest } = await buildShard(dest, { entries: tree, innerManifest: false });
+    const result = await verifyShard(dest, manifest);
+    expect(result.problems).toEqual(["manifest.json missing: it must be the archive's last entry"]);
+  });
+
+  it('stops reading an archive that holds more than its sidecar declares', async () => {
+    const dest = memoryDestination();
+    const { manifest } = await buildShard(dest, {
+      entries: tree,
+      raw: [
+        { header: { name: 'notes/bomb', type: 'file', size: 5_000_000 }, content: Buffer.alloc(5_000_000) },
+      ],
+    });
+    const result = await verifyShard(dest, manifest);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /archive unreadable: the archive holds more than the 300016 bytes its manifest declares$/,
+      ),
+    ]);
+  });
+
+  it('checks only the stored object of an encrypted shard and says the contents were not checked', async () => {
+    const dest = memoryDestination();
+    const { manifest } = await buildShard(dest, {
+      entries: tree,
+      editSidecar: (sidecar) => {
+        sidecar.encryption = { method: 'age', recipient_count: 1 };
+      },
+    });
+    const result = await verifyShard(dest, manifest);
+    expect(result).toMatchObject({ ok: true, problems: [], filesChecked: 0, bytes: manifest.object.size });
+    expect(result.warnings).toEqual([
+      'contents not checked: the shard is encrypted (age) and decryption is not supported yet',
+    ]);
+  });
+});

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import type { ConformanceCheck } from '../check.js';
+import { expectDestinationError, expectInfo, putPayload } from '../expect.js';
+import { withDestination } from '../harness.js';
+import { bytesPayload } from '../payload.js';
+
+export const statChecks: readonly ConformanceCheck[] = [
+  {
+    name: 'stat of a present key gives key, size and modified',
+    run: (options) =>
+      withDestination(options, async (destination) => {
+        const key = 'stat/present.txt';
+        await putPayload(destination, key, bytesPayload('twelve bytes'));
+        const info = await destination.stat(key);
+        assert.ok(info, 'stat found nothing');
+        expectInfo(info, key, 12);
+      }),
+  },
+  {
+    name: 'stat of an absent key is undefined, also in a missing folder',
+    run: (options) =>
+      withDestination(options, async (destination) => {
+        assert.equal(await destination.stat('absent.txt'), undefined);
+        assert.equal(await destination.stat('no/such/folder/absent.txt'), undefined);
+      }),
+  },
+  {
+    name: 'a key that is only the prefix of others is not an object (stat undefined, get NOT_FOUND)',
+    run: (options) =>
+      withDestination(options, async (destination) => {
+        await putPayload(destination, 'folder/child', bytesPayload('child'));
+        assert.equal(await destination.stat('folder'), undefined, 'stat of a folder-like prefix');
+        await expectDestinationError(destination.get('folder'), 'NOT_FOUND', 'get of a folder-like prefix');
+      }),
+  },
+];

@@ -1,0 +1,108 @@
+import { addAbortSignal, Readable } from 'node:stream';
+import { type Destination, DestinationError, type ObjectInfo } from '@matric-backup/core';
+
+/** Ways to break the in-memory destination, each one a contract violation the testkit must catch. */
+export interface Defects {
+  /** put writes straight under the key, chunk by chunk, and leaves what it got on failure. */
+  nonAtomicPut?: boolean;
+  /** put stages under a temporary name and forgets to remove it on failure. */
+  leaksTemporary?: boolean;
+  /** put never looks at its AbortSignal. */
+  ignoresAbort?: boolean;
+  /** list stops after one page of 1,000 keys. */
+  listsOnePage?: boolean;
+  /** list treats the prefix as a folder: `p` does not match `p2/x`. */
+  listsByFolder?: boolean;
+  /** get of a missing key throws a plain Error instead of NOT_FOUND. */
+  untypedNotFound?: boolean;
+  /** delete of a missing key throws. */
+  deleteMissingThrows?: boolean;
+  /** Objects larger than this are refused with a CONFIG error. */
+  refuseAbove?: number;
+  /** close() throws the second time. */
+  closeOnce?: boolean;
+}
+
+/** A Destination over a Map, correct unless told otherwise; `raw` exposes the storage including temporaries. */
+export function memoryDestination(defects: Defects = {}): Destination & { raw(): string[] } {
+  const objects = new Map<string, { bytes: Buffer; modified: Date }>();
+  let closed = false;
+
+  async function collect(body: Readable, signal: AbortSignal | undefined, into: string) {
+    const source = signal && !defects.ignoresAbort ? addAbortSignal(signal, body) : body;
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of source) {
+        chunks.push(chunk as Buffer);
+        if (defects.nonAtomicPut && chunks.length === 1)
+          objects.set(into, { bytes: chunk as Buffer, modified: new Date() });
+      }
+    } finally {
+      if (defects.nonAtomicPut) objects.set(into, { bytes: Buffer.concat(chunks), modified: new Date() });
+    }
+    return Buffer.concat(chunks);
+  }
+
+  return {
+    async put(key, body, { size, signal }) {
+      signal?.throwIfAborted();
+      if (defects.refuseAbove !== undefined && size > defects.refuseAbove) {
+        throw new DestinationError(
+          'CONFIG',
+          `object of ${size} B exceeds the limit of ${defects.refuseAbove} B`,
+          {
+            retryable: false,
+          },
+        );
+      }
+      const staging = defects.nonAtomicPut ? key : `.${key}.tmp`;
+      try {
+        const bytes = await collect(body, signal, staging);
+        objects.delete(staging);
+        objects.set(key, { bytes, modified: new Date() });
+      } catch (error) {
+        if (defects.leaksTemporary) objects.set(staging, { bytes: Buffer.alloc(1), modified: new Date() });
+        throw error;
+      }
+    },
+    async get(key) {
+      const object = objects.get(key);
+      if (!object || key.startsWith('.')) {
+        if (defects.untypedNotFound) throw new Error(`no ${key}`);
+        throw new DestinationError('NOT_FOUND', `no object ${key}`);
+      }
+      return Readable.from([object.bytes]);
+    },
+    async *list(prefix = '') {
+      let count = 0;
+      for (const [key, object] of [...objects].sort(([a], [b]) => a.localeCompare(b))) {
+        if (key.startsWith('.') || !key.startsWith(prefix)) continue;
+        if (defects.listsByFolder && prefix && !key.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`))
+          continue;
+        if (defects.listsOnePage && count === 1000) return;
+        count++;
+        yield info(key, object);
+      }
+    },
+    async stat(key) {
+      const object = objects.get(key);
+      return object && !key.startsWith('.') ? info(key, object) : undefined;
+    },
+    async delete(key) {
+      if (defects.deleteMissingThrows && !objects.has(key)) throw new Error(`cannot delete ${key}: missing`);
+      objects.delete(key);
+    },
+    async check() {
+      return { details: [`in memory, ${objects.size} objects`] };
+    },
+    async close() {
+      if (closed && defects.closeOnce) throw new Error('already closed');
+      closed = true;
+    },
+    raw: () => [...objects.keys()],
+  };
+}
+
+function info(key: string, object: { bytes: Buffer; modified: Date }): ObjectInfo {
+  return { key, size: object.bytes.length, modified: object.modified };
+}

@@ -1,0 +1,87 @@
+import { mkdir, open, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { type CheckResult, type Destination, DestinationError, type ObjectInfo } from '@matric-backup/core';
+import type { LocalConfig } from './config.js';
+import { fsError, isErrno } from './errors.js';
+import { keyPath, tempPathFor } from './paths.js';
+import { formatBytes, freeBytes } from './space.js';
+import { walkKeys } from './walk.js';
+import { FILE_MODE, FOLDER_MODE, writeAtomically } from './write.js';
+
+/** A folder on a local or mounted filesystem. Objects are plain files at their key's path. */
+export function createLocalDestination(config: LocalConfig): Destination {
+  const root = config.path;
+
+  /** The file behind a key, or undefined when there is none (absent, a folder, a symlink). */
+  async function fileInfo(key: string, path: string): Promise<ObjectInfo | undefined> {
+    try {
+      const stats = await stat(path);
+      return stats.isFile() ? { key, size: stats.size, modified: stats.mtime } : undefined;
+    } catch (error) {
+      if (isErrno(error, 'ENOENT', 'ENOTDIR')) return undefined;
+      throw fsError(error, 'stat', path);
+    }
+  }
+
+  return {
+    put: (key, body, options) => writeAtomically(keyPath(root, key), body, options),
+
+    async get(key): Promise<Readable> {
+      const path = keyPath(root, key);
+      const file = await open(path, 'r').catch((error) => {
+        throw isErrno(error, 'ENOTDIR') ? notFound(key, path) : fsError(error, 'read', path);
+      });
+      if (!(await file.stat()).isFile()) {
+        await file.close();
+        throw notFound(key, path);
+      }
+      return file.createReadStream();
+    },
+
+    async *list(prefix = '') {
+      for await (const { key, path } of walkKeys(root, prefix)) {
+        // A file removed between readdir and stat is simply no longer listed.
+        const info = await fileInfo(key, path);
+        if (info) yield info;
+      }
+    },
+
+    stat: (key) => fileInfo(key, keyPath(root, key)),
+
+    async delete(key) {
+      const path = keyPath(root, key);
+      await unlink(path).catch((error) => {
+        // Absent, or a folder rather than an object: nothing to delete.
+        if (!isErrno(error, 'ENOENT', 'ENOTDIR', 'EISDIR')) throw fsError(error, 'delete', path);
+      });
+    },
+
+    async check(): Promise<CheckResult> {
+      const created = await mkdir(root, { recursive: true, mode: FOLDER_MODE }).catch((error) => {
+        throw fsError(error, 'create folder', root);
+      });
+      const probe = tempPathFor(join(root, 'check-probe'));
+      await writeFile(probe, 'matric-backup check\n', { mode: FILE_MODE, flag: 'wx' }).catch((error) => {
+        throw fsError(error, 'write probe file in', root);
+      });
+      await rm(probe, { force: true });
+      const free = await freeBytes(root);
+      return {
+        details: [
+          created ? `created folder ${root}` : `folder ${root} exists`,
+          'writable (wrote and removed a probe file)',
+          ...(free === undefined ? [] : [`${formatBytes(free)} free`]),
+        ],
+        freeBytes: free,
+      };
+    },
+
+    // Nothing is held open between calls.
+    close: async () => undefined,
+  };
+}
+
+function notFound(key: string, path: string): DestinationError {
+  return new DestinationError('NOT_FOUND', `no object ${JSON.stringify(key)} (${path})`, { retryable: false });
+}

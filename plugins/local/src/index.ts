@@ -1,0 +1,13 @@
+import { defineDestination } from '@matric-backup/core';
+import { localConfigSchema } from './config.js';
+import { createLocalDestination } from './destination.js';
+
+export type { LocalConfig } from './config.js';
+
+export default defineDestination({
+  type: 'local',
+  configSchema: localConfigSchema,
+  pathKeys: ['path'],
+  capabilities: { serverSideRename: true, subsecondModified: true },
+  create: (config) => createLocalDestination(config),
+});

@@ -1,0 +1,60 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DestinationError, type PutOptions } from '@matric-backup/core';
+import { fsError } from './errors.js';
+import { tempPathFor } from './paths.js';
+import { freeBytes, spaceShortfall } from './space.js';
+
+export const FOLDER_MODE = 0o700;
+export const FILE_MODE = 0o600;
+
+/**
+ * Writes `body` to `target` atomically: a temporary file in the same folder,
+ * fsynced, renamed over the target, then the folder fsynced so the rename itself
+ * survives a crash. On any failure the temporary file is removed and an existing
+ * target is untouched.
+ */
+export async function writeAtomically(target: string, body: Readable, options: PutOptions): Promise<void> {
+  options.signal?.throwIfAborted();
+  const folder = dirname(target);
+  await mkdir(folder, { recursive: true, mode: FOLDER_MODE }).catch((error) => {
+    throw fsError(error, 'create folder', folder);
+  });
+  const shortfall = spaceShortfall(options.size, await freeBytes(folder), folder);
+  if (shortfall) throw shortfall;
+
+  const temp = tempPathFor(target);
+  let written = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      written += chunk.length;
+      options.onProgress?.(written);
+      done(null, chunk);
+    },
+  });
+  try {
+    // `flush` fsyncs the file before its descriptor closes; `wx` never follows or reuses an existing name.
+    const file = createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, flush: true });
+    await pipeline(body, count, file, { signal: options.signal });
+    if (written !== options.size) {
+      throw new DestinationError('INTEGRITY', `${target}: received ${written} bytes, expected ${options.size}`);
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw fsError(error, 'write', target);
+  }
+  await syncFolder(folder);
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

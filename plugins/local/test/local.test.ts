@@ -1,0 +1,89 @@
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { type Destination, guardDestination } from '@matric-backup/core';
+import plugin from '@matric-backup/plugin-local';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spaceShortfall } from '../src/space.js';
+import { testContext } from './context.js';
+
+let scratch: string;
+beforeEach(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'mb-local-'));
+});
+afterEach(() => rm(scratch, { recursive: true, force: true }));
+
+async function open(path: string): Promise<Destination> {
+  return guardDestination('local-test', await plugin.create({ path }, testContext));
+}
+
+const put = (destination: Destination, key: string, text: string, size = Buffer.byteLength(text)) =>
+  destination.put(key, Readable.from([Buffer.from(text)]), { size, sha256: 'not checked by local' });
+
+const mode = async (path: string) => (await stat(path)).mode & 0o777;
+
+describe('plugin-local', () => {
+  it('creates folders 0700 (the root too) and files 0600', async () => {
+    const root = join(scratch, 'new-root');
+    const destination = await open(root);
+    await put(destination, 'a/b/shard.tar.zst', 'data');
+    expect(await mode(root)).toBe(0o700);
+    expect(await mode(join(root, 'a'))).toBe(0o700);
+    expect(await mode(join(root, 'a/b'))).toBe(0o700);
+    expect(await mode(join(root, 'a/b/shard.tar.zst'))).toBe(0o600);
+    expect(await readdir(join(root, 'a/b'))).toEqual(['shard.tar.zst']);
+  });
+
+  it('refuses a stream shorter than the declared size with INTEGRITY and keeps no file', async () => {
+    const destination = await open(scratch);
+    await expect(put(destination, 'short.bin', 'four', 10)).rejects.toMatchObject({ code: 'INTEGRITY' });
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('maps a file standing where the folder should be to CONFIG, naming the path', async () => {
+    const blocker = join(scratch, 'not-a-folder');
+    await writeFile(blocker, 'x');
+    const destination = await open(blocker);
+    await expect(put(destination, 'shard.tar', 'data')).rejects.toMatchObject({
+      code: 'CONFIG',
+      message: expect.stringContaining(blocker),
+    });
+    // EACCES on a read-only folder cannot be provoked here: the tests run as root, which ignores modes.
+  });
+
+  it('check() creates a missing folder and reports free bytes', async () => {
+    const root = join(scratch, 'checked');
+    const result = await (await open(root)).check();
+    expect(result.details[0]).toBe(`created folder ${root}`);
+    expect(result.freeBytes).toBeGreaterThan(0);
+    expect(await mode(root)).toBe(0o700);
+    expect(await readdir(root)).toEqual([]);
+    expect((await (await open(root)).check()).details[0]).toBe(`folder ${root} exists`);
+  });
+
+  it('validates its config block strictly', () => {
+    expect(plugin.type).toBe('local');
+    expect(plugin.pathKeys).toEqual(['path']);
+    expect(plugin.configSchema.safeParse({ path: '/srv/backups' }).success).toBe(true);
+    expect(plugin.configSchema.safeParse({}).success).toBe(false);
+    expect(plugin.configSchema.safeParse({ path: '/x', bucket: 'y' }).success).toBe(false);
+  });
+});
+
+// The free-space check itself: a fake statfs is not a real filesystem, so the decision is tested on its own.
+describe('spaceShortfall', () => {
+  it('lets a write through when it fits or the free space is unknown', () => {
+    expect(spaceShortfall(100, 100, '/srv')).toBeUndefined();
+    expect(spaceShortfall(0, 0, '/srv')).toBeUndefined();
+    expect(spaceShortfall(10 ** 15, undefined, '/srv')).toBeUndefined();
+  });
+
+  it('refuses with NO_SPACE, not retryable, naming needed and free bytes and the folder', () => {
+    const error = spaceShortfall(3 * 1024 ** 3, 512 * 1024 ** 2, '/srv/backups');
+    expect(error).toMatchObject({ code: 'NO_SPACE', retryable: false });
+    expect(error?.message).toBe(
+      'not enough free space in /srv/backups: need 3.0 GiB (3221225472 bytes), 512.0 MiB (536870912 bytes) free',
+    );
+  });
+});

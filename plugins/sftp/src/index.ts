@@ -1,0 +1,31 @@
+import { defineDestination } from '@matric-backup/core';
+import { RsyncDestination } from './rsync/destination.js';
+import { rsyncConfigSchema } from './rsync/schema.js';
+import { SftpDestination } from './sftp/destination.js';
+import { sftpConfigSchema } from './sftp/schema.js';
+
+/** `type: sftp`: objects stored as files over SFTP (ssh2), host keys verified. */
+export const sftpPlugin = defineDestination({
+  type: 'sftp',
+  configSchema: sftpConfigSchema,
+  secretKeys: ['password', 'passphrase'],
+  pathKeys: ['ssh_key', 'known_hosts'],
+  capabilities: { serverSideRename: true, subsecondModified: false },
+  create: (config, context) => new SftpDestination(config, context),
+});
+
+/** `type: rsync`: objects moved by the system rsync, over ssh or to an rsync daemon. */
+export const rsyncPlugin = defineDestination({
+  type: 'rsync',
+  configSchema: rsyncConfigSchema,
+  secretKeys: ['password'],
+  pathKeys: ['ssh_key', 'known_hosts'],
+  capabilities: { serverSideRename: true, subsecondModified: false },
+  create: (config, context) => new RsyncDestination(config, context),
+});
+
+export type { RsyncConfig } from './rsync/schema.js';
+export type { SftpConfig } from './sftp/schema.js';
+
+/** Core's loader picks the plugin by `type:` from this array. */
+export default [sftpPlugin, rsyncPlugin];

@@ -1,0 +1,51 @@
+import { runDestinationConformance } from '@matric-backup/destination-testkit';
+import { rsyncPlugin } from '@matric-backup/plugin-sftp';
+import { afterAll, beforeAll } from 'vitest';
+import { type RsyncServer, startRsyncServer } from '../../../test/servers/rsyncd.js';
+import { type SshServer, startSshServer } from '../../../test/servers/sshd.js';
+import { freshFolder, rawList, removeScratch, testContext } from './helpers.js';
+
+let sshd: SshServer;
+let rsyncd: RsyncServer;
+let folder = '';
+beforeAll(async () => {
+  [sshd, rsyncd] = await Promise.all([startSshServer(), startRsyncServer()]);
+});
+afterAll(async () => {
+  await Promise.all([sshd?.dispose(), rsyncd?.dispose()]);
+  await removeScratch();
+});
+
+runDestinationConformance({
+  name: 'rsync over ssh (OpenSSH sshd)',
+  factory: async () => {
+    folder = freshFolder(sshd.root);
+    return rsyncPlugin.create(
+      rsyncPlugin.configSchema.parse({
+        target: `${sshd.username}@${sshd.host}:${folder}`,
+        port: sshd.port,
+        ssh_key: sshd.keyPath,
+        known_hosts: sshd.knownHostsPath,
+      }),
+      testContext(),
+    );
+  },
+  capabilities: rsyncPlugin.capabilities,
+  rawList: () => rawList(folder),
+});
+
+runDestinationConformance({
+  name: 'rsync daemon',
+  factory: async () => {
+    folder = freshFolder(rsyncd.root);
+    return rsyncPlugin.create(
+      rsyncPlugin.configSchema.parse({
+        target: `${rsyncd.url}/${folder.slice(rsyncd.root.length + 1)}`,
+        password: rsyncd.password,
+      }),
+      testContext(),
+    );
+  },
+  capabilities: rsyncPlugin.capabilities,
+  rawList: () => rawList(folder),
+});

@@ -1,0 +1,94 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { DestinationError } from '@matric-backup/core';
+import { type ErrorContext, errorFromStatus } from './errors.js';
+import { quote } from './names.js';
+import { assertSucceeded, problems, unexplainedFailure } from './outcome.js';
+import { parseGetSize } from './output.js';
+import type { Smbclient, SmbclientResult } from './smbclient.js';
+
+/**
+ * `get "\path" -` streams the file to smbclient's stdout (messages go to
+ * stderr). The returned stream starts once the first bytes arrived, so a
+ * missing file rejects get() itself; it ends only after smbclient exited
+ * cleanly and the byte count matches the size smbclient announced.
+ */
+export async function getViaSmbclient(
+  client: Smbclient,
+  path: string,
+  context: ErrorContext,
+): Promise<Readable> {
+  const process = await client.start([`get ${quote(path)} -`], { dataOnStdout: true });
+  const data = process.data!;
+  const first = await firstChunk(data);
+  if (first === null) {
+    const result = await process.done;
+    assertSucceeded(result, context);
+    const empty = new PassThrough();
+    empty.end();
+    return empty;
+  }
+
+  const out = new PassThrough();
+  let received = 0;
+  let finished = false;
+  data.unshift(first);
+  data.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+  });
+  data.pipe(out, { end: false });
+  process.done.then(
+    (result) => {
+      finished = true;
+      const failure = transferFailure(result, received, context);
+      if (failure) out.destroy(failure);
+      else out.end();
+    },
+    (error: Error) => {
+      finished = true;
+      out.destroy(error);
+    },
+  );
+  // The reader stopped early: nobody needs the rest.
+  out.on('close', () => {
+    if (finished) return;
+    process.kill();
+    data.destroy();
+  });
+  return out;
+}
+
+function firstChunk(data: Readable): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const settle = (chunk: Buffer | null, error?: Error) => {
+      data.off('data', onData).off('end', onEnd).off('error', onError);
+      data.pause();
+      if (error) reject(error);
+      else resolve(chunk);
+    };
+    const onData = (chunk: Buffer) => settle(chunk);
+    const onEnd = () => settle(null);
+    const onError = (error: Error) => settle(null, error);
+    data.on('data', onData).once('end', onEnd).once('error', onError);
+  });
+}
+
+function transferFailure(
+  result: SmbclientResult,
+  received: number,
+  context: ErrorContext,
+): Error | undefined {
+  const [failed] = problems(result);
+  if (failed) return errorFromStatus(failed, context);
+  if (result.exitCode !== 0) return unexplainedFailure(result, context);
+  const announced = parseGetSize(result.stderr);
+  if (announced !== undefined && announced !== received) {
+    return new DestinationError(
+      'INTEGRITY',
+      `${context.operation} on ${context.share}: received ${received} of ${announced} bytes`,
+      {
+        retryable: true,
+      },
+    );
+  }
+  return undefined;
+}

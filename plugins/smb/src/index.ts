@@ -1,0 +1,28 @@
+import { defineDestination } from '@matric-backup/core';
+import { createSmbclientDestination } from './client-destination.js';
+import { smbConfigSchema } from './config.js';
+import { createMountedDestination } from './mounted-destination.js';
+
+export { createSmbclientDestination } from './client-destination.js';
+export { type SmbConfig, type SmbConfigInput, smbConfigSchema } from './config.js';
+export { createMountedDestination } from './mounted-destination.js';
+
+/**
+ * `type: smb`: a Windows/Samba share, spoken to with Samba's smbclient, or
+ * written through an existing mount when `mount_point` is set.
+ */
+export default defineDestination({
+  type: 'smb',
+  configSchema: smbConfigSchema,
+  secretKeys: ['password'],
+  pathKeys: ['credentials_file', 'mount_point'],
+  capabilities: {
+    serverSideRename: true,
+    // ls prints whole seconds.
+    subsecondModified: false,
+  },
+  create: (config, context) =>
+    config.mount_point === undefined
+      ? createSmbclientDestination(config, context)
+      : createMountedDestination(config, context),
+});

@@ -1,0 +1,234 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from './helpers/cli.js';
+
+const STACK_LINE = /^\s+at /m;
+
+// A config error is the first thing a new user meets: it must name the file,
+// the line and the key, exit 2, and never show a stack trace.
+describe('config errors', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let n = 0;
+
+  beforeAll(async () => {
+    work = await tempDir();
+    await mkdir(join(work.path, 'data'));
+    await writeFile(join(work.path, 'data/file.txt'), 'hello\n');
+  });
+  afterAll(() => work.cleanup());
+
+  /** Line numbers in the cases below refer to this text (line 1 = `backup:`). */
+  const validLines = () => [
+    'backup:',
+    `  state_dir: ${join(work.path, 'state')}`,
+    '  sources:',
+    '    - name: data',
+    '      type: directory',
+    '      path: ./data',
+    '  destinations:',
+    '    - name: disk',
+    '      type: local',
+    '      path: ./backups',
+  ];
+
+  async function configWith(edit: (lines: string[]) => string[]): Promise<string> {
+    const file = join(work.path, `config-${++n}.yaml`);
+    await writeFile(file, `${edit(validLines()).join('\n')}\n`);
+    return file;
+  }
+
+  async function expectConfigError(file: string, patterns: RegExp[], env: NodeJS.ProcessEnv = {}) {
+    for (const command of [['check'], ['run']]) {
+      const result = await runCli([...command, '-c', file], { env });
+      expect(result.code, `${command[0]}: ${result.stderr}`).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^error: /);
+      for (const pattern of patterns) expect(result.stderr).toMatch(pattern);
+      expect(result.stderr).not.toMatch(STACK_LINE);
+    }
+  }
+
+  it('accepts the valid base config', async () => {
+    const check = await runCli(['check', '-c', await configWith((lines) => lines)]);
+    expect(check.stderr).toBe('');
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/ok\s+disk \(local\)/);
+  });
+
+  it('an unknown key: exit 2 naming the key and its line', async () => {
+    const file = await configWith((lines) => [...lines, '  compresion:', '    algorithm: zstd']);
+    await expectConfigError(file, [/config-\d+\.yaml:11:/, /compresion/, /unknown key/]);
+  });
+
+  it('a wrong type: exit 2 with the key path and line', async () => {
+    const file = await configWith((lines) => [...lines, '  compression:', '    level: high']);
+    await expectConfigError(file, [/config-\d+\.yaml:12:/, /backup\.compression\.level/]);
+  });
+
+  it('a missing required path: exit 2 with the key path and the line of its block', async () => {
+    const file = await configWith((lines) => lines.slice(0, 9));
+    await expectConfigError(file, [/config-\d+\.yaml:8:/, /backup\.destinations\[0\]\.path/, /missing/]);
+  });
+
+  it('an unset environment variable: exit 2 naming the variable, the key path and the line', async () => {
+    const file = await configWith((lines) => [
+      ...lines.slice(0, 9),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a ${VAR} reference, as written in YAML
+      '      path: ${MB_E2E_UNSET_VARIABLE}/backups',
+    ]);
+    await expectConfigError(file, [
+      /config-\d+\.yaml:10:/,
+      /MB_E2E_UNSET_VARIABLE/,
+      /backup\.destinations\[0\]\.path/,
+    ]);
+  });
+
+  it('a YAML syntax error: exit 2 with the line', async () => {
+    const file = await configWith((lines) => [
+      ...lines.slice(0, 5),
+      '      path: [./data',
+      ...lines.slice(6),
+    ]);
+    await expectConfigError(file, [/config-\d+\.yaml:\d+:/]);
+  });
+
+  it('an unknown destination type: exit 2 saying which package to install', async () => {
+    const file = await configWith((lines) => [...lines.slice(0, 8), '      type: ftp', lines[9]!]);
+    await expectConfigError(file, [/matric-backup-plugin-ftp/]);
+  });
+
+  it('reports a secret from the environment without printing it', async () => {
+    const secret = 'hunter2-very-secret-value';
+    const file = await configWith((lines) => [
+      ...lines,
+      '  notifications:',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a ${VAR} reference, as written in YAML
+      '    webhook_url: ${MB_E2E_WEBHOOK}',
+      '    on_failure: maybe',
+    ]);
+    const result = await runCli(['check', '-c', file], {
+      env: { MB_E2E_WEBHOOK: `https://hooks.example/${secret}` },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/backup\.notifications\.on_failure/);
+    expect(result.stderr + result.stdout).not.toContain(secret);
+  });
+});
+
+describe('usage errors', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    work = await tempDir();
+  });
+  afterAll(() => work.cleanup());
+
+  it.each([
+    [['frobnicate']],
+    [['run', '--no-such-option']],
+    [['restore', 'latest']],
+    [['verify', 'backup_20250101_000000', '--all']],
+    [[]],
+  ])('%j exits 2 with a hint and no stack', async (args) => {
+    const result = await runCli(args, { cwd: work.path });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: /);
+    expect(result.stderr).toMatch(/^hint: /m);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('without any config file: exit 2 listing the places tried', async () => {
+    const result = await runCli(['run'], {
+      cwd: work.path,
+      env: { HOME: work.path, XDG_CONFIG_HOME: join(work.path, '.config'), MATRIC_BACKUP_CONFIG: '' },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(join(work.path, 'backup.yaml'));
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('an unknown -d name: exit 2 listing the configured ones', async () => {
+    const file = join(work.path, 'backup.yaml');
+    await writeFile(
+      file,
+      `backup:\n  state_dir: ./state\n  destinations:\n    - {name: disk, type: local, path: ./backups}\n`,
+    );
+    const result = await runCli(['list', '-d', 'nope'], { cwd: work.path });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('"nope"');
+    expect(result.stderr).toContain('disk');
+  });
+});
+
+describe('init and check', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    work = await tempDir();
+  });
+  afterAll(() => work.cleanup());
+
+  it('init writes a config that check accepts, and refuses to overwrite it', async () => {
+    const file = join(work.path, 'etc/backup.yaml');
+    const init = await runCli(['init', file]);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain(file);
+    const written = await readFile(file, 'utf8');
+    expect(written).toMatch(/^# /);
+
+    const check = await runCli(['check', '-c', file]);
+    expect(check.stderr).toBe('');
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/config\s+.*valid/);
+
+    await writeFile(file, `${written}# my edit\n`);
+    const again = await runCli(['init', file]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('--force');
+    expect(await readFile(file, 'utf8')).toContain('# my edit');
+
+    const forced = await runCli(['init', file, '--force']);
+    expect(forced.code).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(written);
+  });
+
+  it('init into a folder writes backup.yaml there, found by check without -c', async () => {
+    const init = await runCli(['init', '.'], { cwd: work.path });
+    expect(init.code).toBe(0);
+    const check = await runCli(['check', '--json'], { cwd: work.path });
+    expect(check.code).toBe(0);
+    const report = JSON.parse(check.stdout);
+    expect(report.config).toBe(join(work.path, 'backup.yaml'));
+    expect(report.destinations.map((d: { name: string; status: string }) => d.status)).toEqual(['ok']);
+  });
+});
+
+describe('--help', () => {
+  it.each(['run', 'list', 'info', 'verify', 'restore', 'check', 'init', 'plugins'])(
+    '%s --help exits 0 and shows examples',
+    async (command) => {
+      const result = await runCli([command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`matric-backup ${command}`);
+      expect(result.stdout).toContain('Examples:');
+      expect(result.stderr).toBe('');
+    },
+  );
+
+  it('the top-level help lists every command and the exit codes', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of ['run', 'list', 'info', 'verify', 'restore', 'check', 'init', 'plugins']) {
+      expect(result.stdout).toMatch(new RegExp(`matric-backup ${command}\\b`));
+    }
+    expect(result.stdout).toContain('4 locked');
+  });
+
+  it('plugins lists the built-in destination types', async () => {
+    const result = await runCli(['plugins', '--json']);
+    expect(result.code).toBe(0);
+    const { plugins } = JSON.parse(result.stdout);
+    expect(plugins.map((p: { type: string }) => p.type).sort()).toEqual(
+      expect.arrayContaining(['local', 'rsync', 's3', 'sftp', 'smb']),
+    );
+  });
+});
