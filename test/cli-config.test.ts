@@ -38,15 +38,14 @@ describe('config errors', () => {
     return file;
   }
 
+  /** `run` is what a schedule calls, so that is where a config error must be clear. */
   async function expectConfigError(file: string, patterns: RegExp[], env: NodeJS.ProcessEnv = {}) {
-    for (const command of [['check'], ['run']]) {
-      const result = await runCli([...command, '-c', file], { env });
-      expect(result.code, `${command[0]}: ${result.stderr}`).toBe(2);
-      expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/^error: /);
-      for (const pattern of patterns) expect(result.stderr).toMatch(pattern);
-      expect(result.stderr).not.toMatch(STACK_LINE);
-    }
+    const result = await runCli(['run', '-c', file], { env });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error: /);
+    for (const pattern of patterns) expect(result.stderr).toMatch(pattern);
+    expect(result.stderr).not.toMatch(STACK_LINE);
   }
 
   it('accepts the valid base config', async () => {
@@ -203,16 +202,17 @@ describe('init and check', () => {
 });
 
 describe('--help', () => {
-  it.each(['run', 'list', 'info', 'verify', 'restore', 'check', 'init', 'plugins'])(
-    '%s --help exits 0 and shows examples',
-    async (command) => {
-      const result = await runCli([command, '--help']);
-      expect(result.code).toBe(0);
+  it('every command has --help with examples, exit 0', async () => {
+    const commands = ['run', 'list', 'info', 'verify', 'restore', 'check', 'init', 'plugins'];
+    const results = await Promise.all(commands.map((command) => runCli([command, '--help'])));
+    for (const [index, result] of results.entries()) {
+      const command = commands[index]!;
+      expect(result.code, command).toBe(0);
       expect(result.stdout).toContain(`matric-backup ${command}`);
-      expect(result.stdout).toContain('Examples:');
+      expect(result.stdout, command).toMatch(/^Examples:\n {2}matric-backup /m);
       expect(result.stderr).toBe('');
-    },
-  );
+    }
+  });
 
   it('the top-level help lists every command and the exit codes', async () => {
     const result = await runCli(['--help']);
@@ -220,7 +220,7 @@ describe('--help', () => {
     for (const command of ['run', 'list', 'info', 'verify', 'restore', 'check', 'init', 'plugins']) {
       expect(result.stdout).toMatch(new RegExp(`matric-backup ${command}\\b`));
     }
-    expect(result.stdout).toContain('4 locked');
+    expect(result.stdout).toMatch(/^\s*4\s+locked/m);
   });
 
   it('plugins lists the built-in destination types', async () => {

@@ -115,27 +115,25 @@ describe('failures', () => {
     const dir = fresh();
     await mkdir(dir);
     const started = join(dir, 'source-started');
+    const release = join(dir, 'release');
+    // The source announces it runs (so the lock is held) and holds the run until the test releases it
+    // (at most ~30 s, so a failing test cannot leave it hanging).
+    const script = `touch '${started}'; i=0; while [ ! -e '${release}' ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; echo done`;
     const config = await writeConfig(dir, {
-      sources: [
-        {
-          name: 'slow',
-          type: 'command',
-          command: ['sh', '-c', `touch '${started}'; sleep 2; echo done`],
-          filename: 'slow.txt',
-        },
-      ],
+      sources: [{ name: 'slow', type: 'command', command: ['sh', '-c', script], filename: 'slow.txt' }],
       destinations: [{ name: 'one', type: 'local', path: join(dir, 'one') }],
     });
     const first = startCli(['run', '-c', config]);
-    // The source command runs only once the first run holds the lock.
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 30_000;
     while (!existsSync(started) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(started)).toBe(true);
 
-    const second = await runCli(['run', '-c', config]);
+    const second = await runCli(['run', '-c', config, '--json']);
+    await writeFile(release, '');
     expect(second.code).toBe(4);
+    expect(JSON.parse(second.stdout)).toMatchObject({ error: { code: 'LOCKED' }, exitCode: 4 });
     expect(second.stderr).toMatch(/^error: /);
-    expect(second.stderr).toContain(String(first.pid));
+    expect(second.stderr).toContain(`pid ${first.pid}`);
     expect(second.stderr).not.toMatch(STACK_LINE);
 
     const firstResult = await first.result;

@@ -1,7 +1,7 @@
 // Deterministic mixed benchmark data: compressible text and logs, incompressible
 // binaries, a half-zero disk image and many small files, generated once and cached.
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Bump when the generator changes, so cached datasets are rebuilt.
@@ -25,7 +25,8 @@ function keystream(seed) {
   return createCipheriv('aes-256-ctr', digest, digest.subarray(0, 16));
 }
 
-const logUniform = (random, min, max) => Math.round(Math.exp(Math.log(min) + random() * (Math.log(max) - Math.log(min))));
+const logUniform = (random, min, max) =>
+  Math.round(Math.exp(Math.log(min) + random() * (Math.log(max) - Math.log(min))));
 
 function vocabulary(random) {
   const letters = 'etaoinshrdlcumwfgypbvkjxqz';
@@ -101,6 +102,7 @@ function diskImageChunks(random, seed) {
 /** Files of log-uniform sizes in [min, max] until `total` bytes. */
 function fillFolder(folder, total, min, max, random, make) {
   mkdirSync(folder, { recursive: true });
+  total = Math.round(total);
   let written = 0;
   for (let i = 0; written < total; i++) {
     const size = Math.min(logUniform(random, min, max), total - written);
@@ -165,7 +167,9 @@ export function ensureDataset(dir, scale) {
   const started = performance.now();
   process.stderr.write(`bench: generating ${dir} (scale ${scale}) ...`);
   const { bytes, files } = generate(dir, scale);
-  process.stderr.write(` ${(bytes / MiB).toFixed(0)} MiB, ${files} files in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    ` ${(bytes / MiB).toFixed(0)} MiB, ${files} files in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   const description = { version: GENERATOR_VERSION, scale, bytes, files };
   writeFileSync(marker, `${JSON.stringify(description)}\n`);
   return description;

@@ -51,7 +51,8 @@ export interface SshServer {
 }
 
 export async function startSshServer(options: SshServerOptions = {}): Promise<SshServer> {
-  if (process.getuid?.() !== 0) throw new Error('the sshd test harness runs as root (it switches to a test user)');
+  if (process.getuid?.() !== 0)
+    throw new Error('the sshd test harness runs as root (it switches to a test user)');
   ensureTestUser();
   mkdirSync(CONFIG_BASE, { recursive: true, mode: 0o755 });
   chmodSync(CONFIG_BASE, 0o755);
@@ -103,7 +104,7 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Ss
   let password: string | undefined;
   if (options.password) {
     password = randomBytes(12).toString('base64url');
-    execFileSync('chpasswd', { input: `${SSH_TEST_USER}:${password}\n` });
+    userTool('chpasswd', [], `${SSH_TEST_USER}:${password}\n`);
   }
 
   const start = () => startDaemon('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], port);
@@ -147,16 +148,22 @@ function ensureTestUser(): void {
   }
   if (!exists) {
     try {
-      execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', TEST_USER_HOME, '--shell', '/bin/sh', SSH_TEST_USER], {
-        stdio: 'pipe',
-      });
+      userTool('useradd', [
+        '--system',
+        '--no-create-home',
+        '--home-dir',
+        TEST_USER_HOME,
+        '--shell',
+        '/bin/sh',
+        SSH_TEST_USER,
+      ]);
     } catch (error) {
       if (!String((error as { stderr?: Buffer }).stderr ?? '').includes('already exists')) throw error;
     }
     disablePassword();
   }
   const { uid, gid, home } = userIds(SSH_TEST_USER);
-  if (home !== TEST_USER_HOME) execFileSync('usermod', ['--home', TEST_USER_HOME, SSH_TEST_USER], { stdio: 'ignore' });
+  if (home !== TEST_USER_HOME) userTool('usermod', ['--home', TEST_USER_HOME, SSH_TEST_USER]);
   mkdirSync(TEST_USER_HOME, { recursive: true, mode: 0o755 });
   chownSync(TEST_USER_HOME, uid, gid);
 }
@@ -166,7 +173,28 @@ function ensureTestUser(): void {
  * sshd refuses every login (keys included) to an account whose hash starts with `!`.
  */
 function disablePassword(): void {
-  execFileSync('usermod', ['-p', '*', SSH_TEST_USER], { stdio: 'ignore' });
+  userTool('usermod', ['-p', '*', SSH_TEST_USER]);
+}
+
+/**
+ * useradd, usermod and chpasswd lock /etc/passwd and /etc/shadow; harnesses that
+ * start together (plugin and e2e projects) may collide, so retry "cannot lock".
+ */
+function userTool(command: string, args: string[], input?: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync(command, args, { input, stdio: ['pipe', 'pipe', 'pipe'] });
+      return;
+    } catch (error) {
+      if (
+        attempt >= 20 ||
+        !/cannot lock|try again later/i.test(String((error as { stderr?: Buffer }).stderr))
+      ) {
+        throw error;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
 }
 
 function userIds(name: string): { uid: number; gid: number; home: string } {
@@ -179,7 +207,9 @@ function userIds(name: string): { uid: number; gid: number; home: string } {
 }
 
 function keygen(path: string, comment: string): void {
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path], { stdio: 'ignore' });
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path], {
+    stdio: 'ignore',
+  });
 }
 
 /** Another client key, not authorized on any server: for wrong-key tests. */

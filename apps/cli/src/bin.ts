@@ -1,4 +1,15 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
 
+// If nothing is left to run but the command never finished (a stream that never ended), Node would exit
+// silently with code 13; say so instead, with an exit code scripts treat as a failure.
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  process.stderr.write(
+    'error: the command stopped before finishing (nothing left to wait for); this is a bug\n',
+  );
+  process.exit(1);
+});
 process.exitCode = await main(process.argv.slice(2));
+finished = true;

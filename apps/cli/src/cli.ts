@@ -2,16 +2,21 @@ import { createRequire } from 'node:module';
 import { MatricError } from '@matric-backup/core';
 import yargs from 'yargs';
 import { checkCommand } from './commands/check.js';
+import { cleanupCommand } from './commands/cleanup.js';
 import type { CommandSpec } from './commands/command.js';
+import { deleteCommand } from './commands/delete.js';
+import { historyCommand } from './commands/history.js';
 import { infoCommand } from './commands/info.js';
 import { initCommand } from './commands/init.js';
 import { listCommand } from './commands/list.js';
 import { pluginsCommand } from './commands/plugins.js';
+import { pruneCommand } from './commands/prune.js';
 import { restoreCommand } from './commands/restore.js';
 import { runCommand } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CommandContext, GlobalArgs } from './context.js';
-import { describeError, ExitCode, exitCodeOf } from './exit-codes.js';
+import { describeError, ExitCode, errorRecord, exitCodeOf } from './exit-codes.js';
 import { Printer } from './output/printer.js';
 
 const COMMANDS: CommandSpec[] = [
@@ -20,6 +25,11 @@ const COMMANDS: CommandSpec[] = [
   infoCommand,
   verifyCommand,
   restoreCommand,
+  pruneCommand,
+  cleanupCommand,
+  deleteCommand,
+  statusCommand,
+  historyCommand,
   checkCommand,
   initCommand,
   pluginsCommand,
@@ -80,7 +90,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .version(version)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .epilogue(
-      'Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 partial (a required destination failed), 4 locked.',
+      [
+        'Exit codes:',
+        '  0  ok',
+        '  1  failed (run stored nothing or a source failed; verify mismatch; runtime error)',
+        '  2  usage or config error',
+        '  3  partial: a required destination failed, another has the shard',
+        '  4  locked: another run of this config is in progress',
+      ].join('\n'),
     );
 
   for (const spec of COMMANDS) {
@@ -96,6 +113,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     await parser.parseAsync();
   } catch (error) {
     printer.error(describeError(error, printer.verbose));
+    // A script reading --json output gets one document whatever happened.
+    if (printer.json) printer.result({ error: errorRecord(error), exitCode: exitCodeOf(error) });
     return exitCodeOf(error);
   }
   return exitCode;

@@ -77,6 +77,11 @@ export {
 export { type RetentionCandidate, type RetentionDecision, planRetention } from './retention/policy.js';
 export { type IncompleteDecision, type PruneOptions, type PruneResult, pruneDestination } from './retention/prune.js';
 export { type DeleteOutcome, deleteShards, type ShardObjects } from './retention/delete-shards.js';
+export { hasOwnPrefix, isOwnShard, type ShardOwner } from './retention/ownership.js';
+export { shardObjects } from './retention/shard-objects.js';
+export { type DestinationStatus, destinationStatus } from './status/destination-status.js';
+// The run lock, for the commands that delete shards (prune, cleanup, delete) and so must not overlap a run.
+export { acquireRunLock, type RunLock } from './run/lock.js';
 export * from './notify/index.js';
 export * from './metrics/index.js';
 export { parseDuration } from './util/duration.js';

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { writeArchive } from '../src/archive/write.js';
 import type { CompressionAlgorithm } from '../src/shard/manifest.js';
 import { parseInnerManifest } from '../src/shard/manifest-schema.js';
 import { readSources } from '../src/sources/read.js';
+import type { SourceEntry } from '../src/sources/types.js';
 import { type ExtractedEntry, readArchive } from './fixtures/run/archive.js';
 import { makeTree } from './fixtures/run/tree.js';
 
@@ -144,4 +146,60 @@ it('is deterministic: the same tree and time give the same bytes', async () => {
   const third = await archive('zstd', 3);
   expect(second.result.sha256).toBe(third.result.sha256);
   expect(first.result.sha256).not.toBe(second.result.sha256);
+});
+
+describe('files that change between the walk and the read', () => {
+  async function archiveEntries(entries: SourceEntry[]) {
+    const spoolDir = join(dir, 'spool-changed');
+    await rm(spoolDir, { recursive: true, force: true });
+    const warnings: string[] = [];
+    const run = writeArchive(
+      (async function* () {
+        yield* entries;
+      })(),
+      {
+        id: 'backup_20260101_000000',
+        createdAt: new Date('2026-01-01T00:00:00.000Z'),
+        sources: ['files'],
+        spoolDir,
+        fileName: 'x.tar.zst',
+        transforms: await storedTransforms({ compression: 'zstd', encryption: null }),
+        warn: (message) => warnings.push(message),
+      },
+    );
+    return { run, warnings, spoolDir };
+  }
+
+  it('a file removed before it is read fails with SOURCE_FAILED naming it, leaving no spool file', async () => {
+    const gone = join(dir, 'gone.txt');
+    const { run, spoolDir } = await archiveEntries([
+      { type: 'directory', path: 'files', mode: 0o755, mtimeMs: 0 },
+      { type: 'file', path: 'files/gone.txt', absolute: gone },
+    ]);
+    await expect(run).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message: `source files: cannot read ${gone}: no such file or folder (removed while the backup ran?) (ENOENT)`,
+    });
+    expect(await readdir(spoolDir)).toEqual([]);
+  });
+
+  it('a file replaced by a symlink is not followed: SOURCE_FAILED', async () => {
+    const swapped = join(dir, 'swapped');
+    await symlink('/etc/hostname', swapped);
+    const { run } = await archiveEntries([{ type: 'file', path: 'files/swapped', absolute: swapped }]);
+    await expect(run).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message: expect.stringContaining('(ELOOP)'),
+    });
+  });
+
+  it('a file replaced by a FIFO is skipped with a warning instead of blocking', async () => {
+    const fifo = join(dir, 'now-a-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const { run, warnings } = await archiveEntries([
+      { type: 'file', path: 'files/now-a-fifo', absolute: fifo },
+    ]);
+    expect((await run).files).toBe(0);
+    expect(warnings).toEqual([`skipped ${fifo}: it is no longer a regular file`]);
+  });
 });

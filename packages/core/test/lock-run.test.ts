@@ -110,6 +110,15 @@ describe('run lock', () => {
     expect(JSON.parse(await readFile(lock.file, 'utf8')).token).toBe('theirs');
   });
 
+  it('an unusable state folder is a USAGE error naming it', async () => {
+    await writeFile(join(dir, 'not-a-folder'), '');
+    const bad = join(dir, 'not-a-folder', 'state');
+    await expect(acquireRunLock(bad, config)).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining(`cannot write the run lock in ${bad}`),
+    });
+  });
+
   it('lets exactly one of many concurrent attempts win', async () => {
     await mkdir(stateDir, { recursive: true });
     const attempts = await Promise.allSettled(

@@ -1,8 +1,10 @@
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MatricError } from '../src/errors.js';
+import type { Destination } from '../src/destination/types.js';
+import { DestinationError, MatricError } from '../src/errors.js';
 import { restoreShard } from '../src/restore/restore.js';
 import {
   type BuildOptions,
@@ -224,13 +226,13 @@ describe('restoreShard', () => {
         'a device',
         { raw: [{ header: { name: 'notes/null', type: 'character-device', devmajor: 1, devminor: 3 } }] },
         'RESTORE_REFUSED',
-        /notes\/null: CharacterDevice entries are never restored/,
+        /notes\/null: character-device entries are never restored/,
       ],
       [
         'a FIFO',
         { raw: [{ header: { name: 'notes/pipe', type: 'fifo' } }] },
         'RESTORE_REFUSED',
-        /notes\/pipe: FIFO entries are never restored/,
+        /notes\/pipe: fifo entries are never restored/,
       ],
       [
         'more data than declared (a decompression bomb)',
@@ -256,6 +258,15 @@ describe('restoreShard', () => {
         },
         'RESTORE_REFUSED',
         /notes\/hop\/x: would be written through the symbolic link notes\/hop/,
+      ],
+      [
+        'the same path twice',
+        {
+          raw: [{ header: { name: 'db/dump.sql', type: 'file', size: 4 }, content: Buffer.from('evil') }],
+          editSidecar: grow(4),
+        },
+        'RESTORE_REFUSED',
+        /db\/dump.sql: appears more than once in the archive/,
       ],
       [
         'a wrong object checksum',
@@ -329,6 +340,41 @@ describe('restoreShard', () => {
       );
       expect(error).toMatchObject({ code: 'VERIFY_FAILED' });
       expect(await readdir(work)).toEqual([]);
+    });
+
+    it('a destination failing half-way through: its error, not a verdict on the shard', async () => {
+      const { dest, manifest, archive } = await shard();
+      async function* halfThenFail() {
+        yield archive.subarray(0, archive.length >> 1);
+        throw new DestinationError('UNREACHABLE', 'connection reset', { destination: 'offsite' });
+      }
+      const failing: Destination = { ...dest, get: async () => Readable.from(halfThenFail()) };
+
+      const error = await restoreShard({ from: failing, manifest, to: target }).catch((e) => e);
+
+      expect(error).toBeInstanceOf(DestinationError);
+      expect(error).toMatchObject({ code: 'UNREACHABLE', destination: 'offsite' });
+      await expect(lstat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(await leftovers()).toEqual([]);
+    });
+
+    it('an archive object gone from the destination', async () => {
+      const { dest, manifest } = await shard();
+      await dest.delete(manifest.object.name);
+      const error = await restoreShard({ from: dest, manifest, to: target }).catch((e) => e);
+      expect(error).toMatchObject({ name: 'DestinationError', code: 'NOT_FOUND' });
+      expect(await readdir(work)).toEqual([]);
+    });
+
+    it('a target that cannot be created: a local error, named as such', async () => {
+      const { dest, manifest } = await shard();
+      await writeFile(join(work, 'file'), 'x');
+      const inside = join(work, 'file/restored');
+      const error = await restoreShard({ from: dest, manifest, to: inside }).catch((e) => e);
+      expect(error).toBeInstanceOf(MatricError);
+      expect(error.code).toBe('UNKNOWN');
+      expect(error.message).toMatch(new RegExp(`^cannot restore into ${inside}: ENOTDIR`));
+      expect(await readdir(work)).toEqual(['file']);
     });
 
     it('an encrypted shard, before reading anything', async () => {

@@ -75,6 +75,7 @@ describe('runBackup', () => {
         bytes: expect.any(Number),
         durationMs: expect.any(Number),
         attempts: 1,
+        prune: { deleted: [], failed: [] },
       },
       {
         name: 'two',
@@ -84,6 +85,7 @@ describe('runBackup', () => {
         bytes: expect.any(Number),
         durationMs: expect.any(Number),
         attempts: 1,
+        prune: { deleted: [], failed: [] },
       },
     ]);
     expect(
@@ -331,6 +333,22 @@ describe('runBackup', () => {
     });
     expect(store('primary').calls).toEqual([]);
     expect(await readdir(config.backup.spool_dir)).toEqual([]);
+  });
+
+  it('an unusable spool folder fails the run naming it, and nothing is stored', async () => {
+    const { config, dir, store } = await prepare();
+    await writeFile(join(dir, 'blocker'), '');
+    config.backup.spool_dir = join(dir, 'blocker', 'spool');
+    const { summary } = await run();
+    expect(summary).toMatchObject({
+      status: 'failed',
+      exitCode: 1,
+      error: {
+        code: 'UNKNOWN',
+        message: expect.stringContaining(`could not write the shard to ${config.backup.spool_dir}`),
+      },
+    });
+    expect(store('primary').calls).toEqual([]);
   });
 
   it('uses only the named destinations; unknown names are a USAGE error listing the configured ones', async () => {

@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import type { Destination } from '../src/destination/types.js';
+import { DestinationError } from '../src/errors.js';
 import type { CompressionAlgorithm } from '../src/shard/manifest.js';
 import { verifyShard } from '../src/shard/verify.js';
 import { buildShard, type FixtureEntry, sha256, store } from './fixtures/read/build-shard.js';
@@ -124,21 +127,45 @@ describe('verifyShard', () => {
     expect(result.problems).toEqual(["manifest.json missing: it must be the archive's last entry"]);
   });
 
-  it('stops reading an archive that holds more than its sidecar declares', async () => {
+  it('stops at an entry restore would refuse: more data than declared, a path with ..', async () => {
     const dest = memoryDestination();
-    const { manifest } = await buildShard(dest, {
+    const bomb = await buildShard(dest, {
       entries: tree,
       raw: [
         { header: { name: 'notes/bomb', type: 'file', size: 5_000_000 }, content: Buffer.alloc(5_000_000) },
       ],
     });
-    const result = await verifyShard(dest, manifest);
+    expect((await verifyShard(dest, bomb.manifest)).problems).toEqual([
+      `${bomb.manifest.object.name}: restore would refuse it: notes/bomb: the archive holds more than the 300016 bytes of files its manifest declares`,
+    ]);
+
+    const traversal = await buildShard(dest, {
+      id: 'backup_20240517_103016',
+      entries: tree,
+      raw: [{ header: { name: '../escape', type: 'symlink', linkname: '/etc' } }],
+    });
+    const result = await verifyShard(dest, traversal.manifest);
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([
-      expect.stringMatching(
-        /archive unreadable: the archive holds more than the 300016 bytes its manifest declares$/,
-      ),
+      `${traversal.manifest.object.name}: restore would refuse it: "../escape": path contains ..`,
     ]);
+  });
+
+  it("fails with the destination's error when reading breaks off, rather than blaming the shard", async () => {
+    const dest = memoryDestination();
+    const { manifest, archive } = await buildShard(dest, { entries: tree });
+    async function* halfThenFail() {
+      yield archive.subarray(0, archive.length >> 1);
+      throw new DestinationError('UNREACHABLE', 'connection reset');
+    }
+    const failing: Destination = { ...dest, get: async () => Readable.from(halfThenFail()) };
+    await expect(verifyShard(failing, manifest)).rejects.toMatchObject({ code: 'UNREACHABLE' });
+
+    await dest.delete(manifest.object.name);
+    await expect(verifyShard(dest, manifest)).rejects.toMatchObject({
+      name: 'DestinationError',
+      code: 'NOT_FOUND',
+    });
   });
 
   it('checks only the stored object of an encrypted shard and says the contents were not checked', async () => {

@@ -20,12 +20,15 @@ export async function expectDestinationError(
     settled = error;
   }
   assert.ok(settled !== undefined, `${what}: expected a rejection, but it resolved`);
-  assert.ok(isDestinationError(settled), `${what}: expected a DestinationError, got ${describe(settled)}`);
+  assert.ok(
+    isDestinationError(settled),
+    `${what}: expected a DestinationError, got ${describeError(settled)}`,
+  );
   if (code) assert.equal(settled.code, code, `${what}: wrong error code (${settled.message})`);
   return settled;
 }
 
-function describe(error: unknown): string {
+function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 

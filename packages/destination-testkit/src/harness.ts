@@ -3,17 +3,15 @@ import type { ResolvedConformanceOptions } from './options.js';
 
 /**
  * Runs `body` against a fresh destination, used through core's guard exactly as
- * core uses plugins, and closes it afterwards whatever happened. `raw` is what the
- * factory returned, for checks about the plugin itself (e.g. what it was asked).
+ * core uses plugins, and closes it afterwards whatever happened.
  */
 export async function withDestination<T>(
   options: ResolvedConformanceOptions,
-  body: (destination: Destination, raw: Destination) => Promise<T>,
+  body: (destination: Destination) => Promise<T>,
 ): Promise<T> {
-  const raw = await options.factory();
-  const destination = guardDestination(options.name, raw);
+  const destination = guardDestination(options.name, await options.factory());
   try {
-    return await body(destination, raw);
+    return await body(destination);
   } finally {
     await destination.close();
   }

@@ -1,4 +1,4 @@
-import { mkdir, open, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type CheckResult, type Destination, DestinationError, type ObjectInfo } from '@matric-backup/core';
@@ -13,10 +13,10 @@ import { FILE_MODE, FOLDER_MODE, writeAtomically } from './write.js';
 export function createLocalDestination(config: LocalConfig): Destination {
   const root = config.path;
 
-  /** The file behind a key, or undefined when there is none (absent, a folder, a symlink). */
+  /** The file behind a key, or undefined when there is none (absent, a folder, a symlink: list skips those too). */
   async function fileInfo(key: string, path: string): Promise<ObjectInfo | undefined> {
     try {
-      const stats = await stat(path);
+      const stats = await lstat(path);
       return stats.isFile() ? { key, size: stats.size, modified: stats.mtime } : undefined;
     } catch (error) {
       if (isErrno(error, 'ENOENT', 'ENOTDIR')) return undefined;
@@ -83,5 +83,7 @@ export function createLocalDestination(config: LocalConfig): Destination {
 }
 
 function notFound(key: string, path: string): DestinationError {
-  return new DestinationError('NOT_FOUND', `no object ${JSON.stringify(key)} (${path})`, { retryable: false });
+  return new DestinationError('NOT_FOUND', `no object ${JSON.stringify(key)} (${path})`, {
+    retryable: false,
+  });
 }

@@ -2,9 +2,21 @@ import { DestinationError, type DestinationErrorCode } from '@matric-backup/core
 
 const CODES: Record<string, { code: DestinationErrorCode; what: string; hint?: string }> = {
   ENOENT: { code: 'NOT_FOUND', what: 'does not exist' },
-  EACCES: { code: 'PERMISSION_DENIED', what: 'permission denied', hint: 'check the owner and mode of the folder' },
-  EPERM: { code: 'PERMISSION_DENIED', what: 'operation not permitted', hint: 'check the owner and mode of the folder' },
-  EROFS: { code: 'PERMISSION_DENIED', what: 'read-only filesystem', hint: 'mount the destination read-write' },
+  EACCES: {
+    code: 'PERMISSION_DENIED',
+    what: 'permission denied',
+    hint: 'check the owner and mode of the folder',
+  },
+  EPERM: {
+    code: 'PERMISSION_DENIED',
+    what: 'operation not permitted',
+    hint: 'check the owner and mode of the folder',
+  },
+  EROFS: {
+    code: 'PERMISSION_DENIED',
+    what: 'read-only filesystem',
+    hint: 'mount the destination read-write',
+  },
   ENOSPC: { code: 'NO_SPACE', what: 'no space left on device', hint: 'free space or point path elsewhere' },
   EDQUOT: { code: 'NO_SPACE', what: 'disk quota exceeded', hint: 'free space or raise the quota' },
   ENOTDIR: { code: 'CONFIG', what: 'a file stands where a folder is needed' },

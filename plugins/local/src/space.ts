@@ -16,7 +16,11 @@ export async function freeBytes(path: string): Promise<number | undefined> {
  * fails in a second with the numbers instead of after minutes with ENOSPC. The
  * temporary file needs the whole size even when it replaces an existing object.
  */
-export function spaceShortfall(needed: number, free: number | undefined, folder: string): DestinationError | undefined {
+export function spaceShortfall(
+  needed: number,
+  free: number | undefined,
+  folder: string,
+): DestinationError | undefined {
   if (free === undefined || needed <= free) return undefined;
   return new DestinationError(
     'NO_SPACE',

@@ -17,7 +17,11 @@ export async function* walkKeys(root: string, prefix: string): AsyncGenerator<{ 
   yield* walk(join(root, base), base, namePrefix);
 }
 
-async function* walk(folder: string, keyBase: string, namePrefix: string): AsyncGenerator<{ key: string; path: string }> {
+async function* walk(
+  folder: string,
+  keyBase: string,
+  namePrefix: string,
+): AsyncGenerator<{ key: string; path: string }> {
   let entries: Dirent[];
   try {
     entries = await readdir(folder, { withFileTypes: true });

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DestinationError, type PutOptions } from '@matric-backup/core';
-import { fsError } from './errors.js';
+import { fsError, isErrno } from './errors.js';
 import { tempPathFor } from './paths.js';
 import { freeBytes, spaceShortfall } from './space.js';
 
@@ -40,7 +40,10 @@ export async function writeAtomically(target: string, body: Readable, options: P
     const file = createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, flush: true });
     await pipeline(body, count, file, { signal: options.signal });
     if (written !== options.size) {
-      throw new DestinationError('INTEGRITY', `${target}: received ${written} bytes, expected ${options.size}`);
+      throw new DestinationError(
+        'INTEGRITY',
+        `${target}: received ${written} bytes, expected ${options.size}`,
+      );
     }
     await rename(temp, target);
   } catch (error) {
@@ -54,6 +57,9 @@ async function syncFolder(folder: string): Promise<void> {
   const handle = await open(folder, 'r');
   try {
     await handle.sync();
+  } catch (error) {
+    // Some network and FUSE filesystems cannot fsync a folder; the rename is then as durable as they allow.
+    if (!isErrno(error, 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EBADF', 'EISDIR')) throw error;
   } finally {
     await handle.close();
   }

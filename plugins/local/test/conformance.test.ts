@@ -8,7 +8,10 @@ import { testContext } from './context.js';
 let root = '';
 runDestinationConformance({
   name: 'local',
-  factory: async () => plugin.create({ path: (root = await mkdtemp(join(tmpdir(), 'mb-local-conformance-'))) }, testContext),
+  factory: async () => {
+    root = await mkdtemp(join(tmpdir(), 'mb-local-conformance-'));
+    return plugin.create({ path: root }, testContext);
+  },
   capabilities: plugin.capabilities,
   // Every file under the root, hidden temporaries included.
   rawList: async () =>

@@ -1,16 +1,36 @@
 import { DestinationError } from '@matric-backup/core';
 
 /**
- * Cuts a byte stream into buffers of exactly `partSize` (the last one shorter),
- * pulling only as fast as the caller consumes, and checks that the stream holds
- * exactly `expectedSize` bytes: a short or long stream must never be stored.
+ * Part buffers are reused: a fresh multi-MiB allocation per part is freed to the
+ * allocator, not the OS, and peak RSS drifts far above what is actually in use.
+ */
+export class PartBuffers {
+  readonly #free: Buffer[] = [];
+
+  constructor(readonly partSize: number) {}
+
+  take(): Buffer {
+    return this.#free.pop() ?? Buffer.allocUnsafe(this.partSize);
+  }
+
+  /** Returns a part (or a shorter view of one) once nothing reads it any more. */
+  give(part: Buffer): void {
+    this.#free.push(Buffer.from(part.buffer, part.byteOffset, this.partSize));
+  }
+}
+
+/**
+ * Cuts a byte stream into parts of exactly `buffers.partSize` bytes (the last one
+ * shorter), pulling only as fast as the caller consumes, and checks that the stream
+ * holds exactly `expectedSize` bytes: a short or long stream must never be stored.
  */
 export async function* fixedSizeParts(
   body: AsyncIterable<Uint8Array | string>,
-  partSize: number,
+  buffers: PartBuffers,
   expectedSize: number,
 ): AsyncGenerator<Buffer> {
-  let part = Buffer.allocUnsafe(Math.min(partSize, expectedSize));
+  let placed = 0;
+  let part = buffers.take().subarray(0, Math.min(buffers.partSize, expectedSize));
   let filled = 0;
   let total = 0;
   for await (const raw of body) {
@@ -24,8 +44,10 @@ export async function* fixedSizeParts(
       filled += count;
       offset += count;
       if (filled === part.length) {
+        placed += filled;
         yield part;
-        part = Buffer.allocUnsafe(Math.min(partSize, expectedSize - total + (chunk.length - offset)));
+        const left = expectedSize - placed;
+        part = left > 0 ? buffers.take().subarray(0, Math.min(buffers.partSize, left)) : Buffer.alloc(0);
         filled = 0;
       }
     }
@@ -36,7 +58,7 @@ export async function* fixedSizeParts(
 /** The whole stream as one buffer, for objects small enough to send in a single request. */
 export async function readExactly(body: AsyncIterable<Uint8Array | string>, size: number): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const part of fixedSizeParts(body, Math.max(size, 1), size)) parts.push(part);
+  for await (const part of fixedSizeParts(body, new PartBuffers(Math.max(size, 1)), size)) parts.push(part);
   return parts[0] ?? Buffer.alloc(0);
 }
 

@@ -21,6 +21,14 @@ const AUTH_ERRORS = new Set([
   'AccountProblem',
   'CredentialsProviderError',
 ]);
+const AUTH_EXPLANATIONS: Record<string, string> = {
+  SignatureDoesNotMatch: 'the secret access key does not match the access key id',
+  InvalidAccessKeyId: 'the server does not know this access key id',
+  ExpiredToken: 'the session token has expired',
+  InvalidToken: 'the session token is not valid',
+  CredentialsProviderError:
+    'no credentials found: set access_key_id and secret_access_key, a profile, or the AWS_* environment',
+};
 const BUSY_ERRORS = new Set([
   'SlowDown',
   'Throttling',
@@ -86,9 +94,9 @@ export function mapS3Error(error: unknown, context: ErrorContext): DestinationEr
     return new DestinationError('NOT_FOUND', `${where}: no such object`, { ...options, retryable: false });
   }
   if (AUTH_ERRORS.has(name) || status === 401 || status === 403) {
-    const reason =
-      name === 'CredentialsProviderError' ? 'no credentials found' : `${name || `HTTP ${status}`}`;
-    return new DestinationError('AUTH_FAILED', `${context.server} refused ${where}: ${reason}`, {
+    const reason = name || `HTTP ${status}`;
+    const why = AUTH_EXPLANATIONS[reason] ?? 'access denied by the bucket or IAM policy';
+    return new DestinationError('AUTH_FAILED', `${context.server} refused ${where}: ${reason} (${why})`, {
       ...options,
       retryable: false,
       hint: 'check access_key_id / secret_access_key (or profile, or the AWS_* environment) and the bucket policy',

@@ -8,7 +8,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { DestinationError, type PutOptions } from '@matric-backup/core';
-import { fixedSizeParts, readExactly } from './chunks.js';
+import { fixedSizeParts, PartBuffers, readExactly } from './chunks.js';
 import { choosePartSize, effectiveConcurrency } from './config.js';
 import type { S3Target } from './target.js';
 
@@ -80,6 +80,7 @@ async function uploadParts(
 ): Promise<CompletedPart[]> {
   const partSize = choosePartSize(options.size, target.config.part_size);
   const limit = effectiveConcurrency(partSize, target.config.concurrency);
+  const buffers = new PartBuffers(partSize);
   const cancel = new AbortController();
   const onAbort = () => cancel.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -90,7 +91,7 @@ async function uploadParts(
   let sent = 0;
   let partNumber = 0;
   try {
-    for await (const part of fixedSizeParts(body, partSize, options.size)) {
+    for await (const part of fixedSizeParts(body, buffers, options.size)) {
       const PartNumber = ++partNumber;
       const command = new UploadPartCommand({
         Bucket: target.config.bucket,
@@ -107,6 +108,7 @@ async function uploadParts(
             throw new DestinationError('UNKNOWN', `the server returned no ETag for part ${PartNumber}`);
           completed.push({ ETag, PartNumber });
           sent += part.length;
+          buffers.give(part);
           options.onProgress?.(sent);
         })
         .catch((error: unknown) => {

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { PluginContext } from '@matric-backup/core';
@@ -39,4 +40,24 @@ let counter = 0;
 export function freshFolder(root: string): string {
   counter += 1;
   return join(root, `t${counter}-${process.pid}`);
+}
+
+/**
+ * Runs `body` with a tiny tmpfs mounted at `dir` (owned like `ownerOf`), so a
+ * real server really runs out of space; unmounted afterwards whatever happens.
+ */
+export async function withTinyFilesystem<T>(
+  dir: string,
+  ownerOf: string,
+  body: () => Promise<T>,
+): Promise<T> {
+  await mkdir(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
+  try {
+    const { uid, gid } = await stat(ownerOf);
+    await chown(dir, uid, gid);
+    return await body();
+  } finally {
+    execFileSync('umount', [dir]);
+  }
 }

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDestinationError } from '@matric-backup/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHostKeyVerifier, fingerprintOf, hostMatches, parseKnownHosts } from '../src/shared/host-keys.js';
+import {
+  createHostKeyVerifier,
+  fingerprintOf,
+  hostMatches,
+  parseKnownHosts,
+} from '../src/shared/host-keys.js';
 
 // Real keys and real known_hosts lines, produced by OpenSSH's own tools.
 const dir = mkdtempSync(join(tmpdir(), 'mb-hostkeys-'));
@@ -14,7 +19,9 @@ function keygen(name: string, type = 'ed25519'): { line: string; blob: Buffer; f
   const path = join(dir, name);
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', path]);
   const line = readFileSync(`${path}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
-  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${path}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${path}.pub`], {
+    encoding: 'utf8',
+  }).split(' ')[1]!;
   return { line, blob: Buffer.from(line.split(' ')[1]!, 'base64'), fingerprint };
 }
 
@@ -22,7 +29,9 @@ const server = keygen('server');
 const other = keygen('other');
 const rsa = keygen('rsa', 'rsa');
 
-async function refusal(promise: () => unknown): Promise<{ code: string; message: string; retryable: boolean }> {
+async function refusal(
+  promise: () => unknown,
+): Promise<{ code: string; message: string; retryable: boolean }> {
   try {
     await promise();
   } catch (error) {
@@ -53,8 +62,12 @@ describe('known_hosts and fingerprints', () => {
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
     const lines = parseKnownHosts(readFileSync(file, 'utf8'));
     expect(lines.every((line) => line.hosts.startsWith('|1|'))).toBe(true);
-    expect(lines.filter((line) => hostMatches(line.hosts, 'nas.local')).map((line) => line.blob)).toEqual([server.blob]);
-    expect(lines.filter((line) => hostMatches(line.hosts, '[127.0.0.1]:2222')).map((line) => line.blob)).toEqual([other.blob]);
+    expect(lines.filter((line) => hostMatches(line.hosts, 'nas.local')).map((line) => line.blob)).toEqual([
+      server.blob,
+    ]);
+    expect(
+      lines.filter((line) => hostMatches(line.hosts, '[127.0.0.1]:2222')).map((line) => line.blob),
+    ).toEqual([other.blob]);
     expect(lines.some((line) => hostMatches(line.hosts, '[nas.local]:2222'))).toBe(false);
   });
 
@@ -88,7 +101,11 @@ describe('known_hosts and fingerprints', () => {
   });
 
   it('checks a pinned fingerprint, with or without base64 padding', async () => {
-    const pinned = await createHostKeyVerifier({ kind: 'fingerprint', fingerprint: `${server.fingerprint}=` }, 'h', 22);
+    const pinned = await createHostKeyVerifier(
+      { kind: 'fingerprint', fingerprint: `${server.fingerprint}=` },
+      'h',
+      22,
+    );
     expect(pinned.verify(server.blob).type).toBe('ssh-ed25519');
     const mismatch = await refusal(() => pinned.verify(other.blob));
     expect(mismatch.message).toContain(`presented ssh-ed25519 ${other.fingerprint}`);

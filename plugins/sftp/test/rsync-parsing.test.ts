@@ -16,15 +16,26 @@ describe('rsync target', () => {
     expect(remoteSpec(home, 'k')).toBe('nas:k');
 
     const daemon = parseTarget('rsync://u@127.0.0.1:8873/backup/some path/');
-    expect(daemon).toEqual({ kind: 'daemon', user: 'u', host: '127.0.0.1', port: 8873, module: 'backup', path: 'some path/' });
-    expect(remoteSpec(remoteLayout(daemon as never), 'k')).toBe('rsync://u@127.0.0.1:8873/backup/some path/k');
+    expect(daemon).toEqual({
+      kind: 'daemon',
+      user: 'u',
+      host: '127.0.0.1',
+      port: 8873,
+      module: 'backup',
+      path: 'some path/',
+    });
+    expect(remoteSpec(remoteLayout(daemon as never), 'k')).toBe(
+      'rsync://u@127.0.0.1:8873/backup/some path/k',
+    );
     expect(remoteLayout(parseTarget('rsync://h/m') as never, 873).base).toBe('rsync://h:873/m/');
     expect(parseTarget('u@[::1]:/x')).toMatchObject({ host: '::1', path: '/x' });
   });
 
   it('rejects what is not a target, with a hint', () => {
     expect(parseTarget('/just/a/path')).toHaveProperty('error');
-    expect(parseTarget('nas::module/path')).toEqual({ error: 'write the daemon form host::module as rsync://host/module' });
+    expect(parseTarget('nas::module/path')).toEqual({
+      error: 'write the daemon form host::module as rsync://host/module',
+    });
     expect(parseTarget('rsync://host')).toHaveProperty('error');
   });
 });
@@ -37,7 +48,9 @@ describe('rsync --list-only lines', () => {
       size: 12345,
       modified: new Date('2024-05-01T10:11:12Z'),
     });
-    expect(parseListLine('-rw-r--r--              1 2024/05/01 10:11:12 new\\#012line')?.name).toBe('new\nline');
+    expect(parseListLine('-rw-r--r--              1 2024/05/01 10:11:12 new\\#012line')?.name).toBe(
+      'new\nline',
+    );
     expect(parseListLine('drwxr-xr-x           4096 2024/05/01 10:11:12 .')?.type).toBe('directory');
     expect(parseListLine('lrwxrwxrwx              4 2024/05/01 10:11:12 l -> x')?.type).toBe('other');
     expect(parseListLine('receiving incremental file list')).toBeUndefined();

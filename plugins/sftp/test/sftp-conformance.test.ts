@@ -16,18 +16,20 @@ afterAll(async () => {
 
 runDestinationConformance({
   name: 'sftp (OpenSSH sshd)',
-  factory: async () =>
-    sftpPlugin.create(
+  factory: async () => {
+    folder = freshFolder(server.root);
+    return sftpPlugin.create(
       sftpPlugin.configSchema.parse({
         host: server.host,
         port: server.port,
         username: server.username,
-        path: (folder = freshFolder(server.root)),
+        path: folder,
         ssh_key: server.keyPath,
         known_hosts: server.knownHostsPath,
       }),
       testContext(),
-    ),
+    );
+  },
   capabilities: sftpPlugin.capabilities,
   rawList: () => rawList(folder),
 });

@@ -1,8 +1,8 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { CheckResult, Destination, ObjectInfo, PluginContext, PutOptions } from '@matric-backup/core';
-import type { Credentials } from './auth-file.js';
-import { isExposed } from './auth-file.js';
+import { type Credentials, isExposed } from './auth-file.js';
 import { parseShare, pathSegments, type SmbConfig } from './config.js';
+import { type SmbclientOptions, uncOf } from './connection.js';
 import { type ErrorContext, isNotFound } from './errors.js';
 import { getViaSmbclient } from './get.js';
 import {
@@ -14,16 +14,18 @@ import {
   unexpressibleReason,
 } from './names.js';
 import { assertSucceeded, folderExists } from './outcome.js';
-import { type ListedEntry, parseFreeBytes, parseListing } from './output.js';
+import { type ListedEntry, parseAllinfo, parseFreeBytes, parseListing } from './output.js';
+import { SessionPool } from './pool.js';
 import { putViaSmbclient } from './put.js';
-import { Smbclient } from './smbclient.js';
+import { SmbSession } from './session.js';
 
 const notFound = ({ status }: { status: string }) => isNotFound(status);
+const PROBE = Buffer.from('matric-backup write probe\n');
 
 /**
- * The share reached with Samba's smbclient: one short smbclient process per
- * operation (about 0.1 s to connect and log on over loopback), nothing held
- * open between operations.
+ * The share reached with Samba's smbclient. Metadata operations and uploads
+ * run on a small pool of logged-on smbclient sessions; a download runs in an
+ * smbclient of its own (the file comes out on its stdout).
  */
 export function createSmbclientDestination(config: SmbConfig, context: PluginContext): Destination {
   const { host, name: share } = parseShare(config.share!);
@@ -36,7 +38,7 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
           password: config.password ?? '',
           domain: config.domain,
         };
-  const client = new Smbclient({
+  const options: SmbclientOptions = {
     binary: config.smbclient_path,
     host,
     port: config.port,
@@ -45,33 +47,39 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
     domain: credentials.kind === 'file' ? config.domain : undefined,
     timeoutSeconds: config.timeout,
     tmpDir: context.tmpDir,
-  });
-  const base = pathSegments(config.path);
+  };
+  const unc = uncOf(options);
   const errorContext = (operation: string): ErrorContext => ({
-    share: client.unc,
+    share: unc,
     username: config.username,
     operation,
   });
+  const pool = new SessionPool(
+    () => SmbSession.open(options, errorContext('connect')),
+    config.connections,
+    30_000,
+  );
+  const base = pathSegments(config.path);
   const keyPath = (key: string) => [...base, ...key.split('/')];
   let warnedExposed = false;
 
   return {
-    async put(key: string, body: Readable, options: PutOptions) {
+    async put(key: string, body: Readable, putOptions: PutOptions) {
       assertExpressible(key);
       const segments = keyPath(key);
       await putViaSmbclient(
-        client,
+        pool,
         segments.slice(0, -1),
         segments.at(-1)!,
         body,
-        options,
+        putOptions,
         errorContext(`put ${JSON.stringify(key)}`),
       );
     },
 
     async get(key: string) {
       assertExpressible(key);
-      return getViaSmbclient(client, remotePath(keyPath(key)), errorContext(`get ${JSON.stringify(key)}`));
+      return getViaSmbclient(options, remotePath(keyPath(key)), errorContext(`get ${JSON.stringify(key)}`));
     },
 
     async *list(prefix = '') {
@@ -81,10 +89,13 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
       // Nothing can be stored under a name the share cannot hold.
       if (folderSegments.some((segment) => unexpressibleReason(segment))) return;
       const listed = [...base, ...folderSegments];
-      const result = await client.run(['recurse', `ls ${quote(listMask(listed))}`]);
+      // `recurse` toggles; the second one restores the session's default (off).
+      const result = await pool.use((session) =>
+        session.run(['recurse', `ls ${quote(listMask(listed))}`, 'recurse']),
+      );
       assertSucceeded(result, errorContext(`list ${JSON.stringify(prefix)}`), notFound);
       const baseFolder = remotePath(base);
-      for (const entry of parseListing(result.stdout)) {
+      for (const entry of parseListing(result.output)) {
         const key = keyOf(entry, remotePath(listed), baseFolder);
         if (key?.startsWith(prefix)) yield { key, size: entry.size, modified: entry.modified };
       }
@@ -92,18 +103,15 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
 
     async stat(key: string): Promise<ObjectInfo | undefined> {
       assertExpressible(key);
-      const segments = keyPath(key);
-      const result = await client.run([`ls ${quote(remotePath(segments))}`]);
+      const result = await pool.use((session) => session.run([`allinfo ${quote(remotePath(keyPath(key)))}`]));
       assertSucceeded(result, errorContext(`stat ${JSON.stringify(key)}`), notFound);
-      const entry = parseListing(result.stdout).find(
-        (found) => found.name === segments.at(-1) && !found.isFolder,
-      );
-      return entry && { key, size: entry.size, modified: entry.modified };
+      const info = parseAllinfo(result.output);
+      return info && !info.isFolder ? { key, size: info.size, modified: info.modified } : undefined;
     },
 
     async delete(key: string) {
       assertExpressible(key);
-      const result = await client.run([`del ${quote(remotePath(keyPath(key)))}`]);
+      const result = await pool.use((session) => session.run([`del ${quote(remotePath(keyPath(key)))}`]));
       assertSucceeded(result, errorContext(`delete ${JSON.stringify(key)}`), notFound);
     },
 
@@ -112,33 +120,34 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
         warnedExposed = true;
         context.log.warn(`credentials_file ${credentials.path} is readable by other users; chmod 600 it`);
       }
-      const probe = remotePath([...base, temporaryName('matric-check')]);
-      const result = await client.run(
-        [
-          ...base.map((_, depth) => `mkdir ${quote(remotePath(base.slice(0, depth + 1)))}`),
-          // smbclient only puts regular files or /dev/stdin (not /dev/null).
-          `put /dev/stdin ${quote(probe)}`,
-          `du ${quote(probe)}`,
-          `del ${quote(probe)}`,
-        ],
-        'matric-backup write probe\n',
+      const probe = quote(remotePath([...base, temporaryName('matric-check')]));
+      const { result, failure } = await pool.use((session) =>
+        session.transfer(
+          [
+            ...base.map((_, depth) => `mkdir ${quote(remotePath(base.slice(0, depth + 1)))}`),
+            `put ${quote(session.fifoPath)} ${probe}`,
+            `du ${probe}`,
+            `del ${probe}`,
+          ],
+          { body: Readable.from([PROBE]), size: PROBE.length },
+        ),
       );
       assertSucceeded(result, errorContext('check'), folderExists);
-      const freeBytes = parseFreeBytes(result.stdout);
-      const where = `${client.unc}${base.length ? `/${base.join('/')}` : ''}`;
+      if (failure !== undefined) throw failure;
+      const freeBytes = parseFreeBytes(result.output);
+      const who =
+        credentials.kind === 'file' ? `the user in ${credentials.path}` : JSON.stringify(config.username);
       return {
         details: [
-          `logged on to ${client.unc} as ${credentials.kind === 'file' ? `the user in ${credentials.path}` : JSON.stringify(config.username)}`,
-          `${where} is writable (probe file written and deleted)`,
+          `logged on to ${unc} as ${who}`,
+          `${unc}/${base.join('/')} is writable (probe file written and deleted)`,
           ...(freeBytes === undefined ? [] : [`${(freeBytes / 1024 ** 3).toFixed(1)} GiB free`]),
         ],
         freeBytes,
       };
     },
 
-    async close() {
-      // Nothing held open: every operation is its own smbclient session.
-    },
+    close: () => pool.close(),
   };
 }
 

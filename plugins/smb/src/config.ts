@@ -48,6 +48,8 @@ export const smbConfigSchema = z
     smbclient_path: z.string().min(1).default('smbclient'),
     /** Seconds smbclient waits for one SMB operation (its `-t`). */
     timeout: z.int().positive().default(60),
+    /** smbclient sessions kept logged on at most (each is one connection to the server). */
+    connections: z.int().min(1).max(16).default(4),
   })
   .superRefine((config, context) => {
     const issue = (path: string, message: string) =>

@@ -1,31 +1,30 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { DestinationError } from '@matric-backup/core';
-import { type ErrorContext, errorFromStatus } from './errors.js';
+import type { SmbclientOptions } from './connection.js';
+import type { ErrorContext } from './errors.js';
 import { quote } from './names.js';
-import { assertSucceeded, problems, unexplainedFailure } from './outcome.js';
+import { startOneShot } from './oneshot.js';
+import { assertSucceeded, failureOf } from './outcome.js';
 import { parseGetSize } from './output.js';
-import type { Smbclient, SmbclientResult } from './smbclient.js';
+import type { BatchResult } from './session.js';
 
 /**
- * `get "\path" -` streams the file to smbclient's stdout (messages go to
- * stderr). The returned stream starts once the first bytes arrived, so a
- * missing file rejects get() itself; it ends only after smbclient exited
- * cleanly and the byte count matches the size smbclient announced.
+ * `get "\path" -` in an smbclient of its own streams the file to stdout. The
+ * returned stream starts once the first bytes arrived, so a missing file
+ * rejects get() itself; it ends only after smbclient exited cleanly and the
+ * byte count matches the size smbclient announced.
  */
 export async function getViaSmbclient(
-  client: Smbclient,
+  options: SmbclientOptions,
   path: string,
   context: ErrorContext,
 ): Promise<Readable> {
-  const process = await client.start([`get ${quote(path)} -`], { dataOnStdout: true });
-  const data = process.data!;
+  const process = await startOneShot(options, `get ${quote(path)} -`);
+  const data = process.data;
   const first = await firstChunk(data);
   if (first === null) {
-    const result = await process.done;
-    assertSucceeded(result, context);
-    const empty = new PassThrough();
-    empty.end();
-    return empty;
+    assertSucceeded(await process.done, context);
+    return new PassThrough().end();
   }
 
   const out = new PassThrough();
@@ -72,23 +71,14 @@ function firstChunk(data: Readable): Promise<Buffer | null> {
   });
 }
 
-function transferFailure(
-  result: SmbclientResult,
-  received: number,
-  context: ErrorContext,
-): Error | undefined {
-  const [failed] = problems(result);
-  if (failed) return errorFromStatus(failed, context);
-  if (result.exitCode !== 0) return unexplainedFailure(result, context);
-  const announced = parseGetSize(result.stderr);
-  if (announced !== undefined && announced !== received) {
-    return new DestinationError(
-      'INTEGRITY',
-      `${context.operation} on ${context.share}: received ${received} of ${announced} bytes`,
-      {
-        retryable: true,
-      },
-    );
-  }
-  return undefined;
+function transferFailure(result: BatchResult, received: number, context: ErrorContext): Error | undefined {
+  const failure = failureOf(result, context);
+  if (failure) return failure;
+  const announced = parseGetSize(result.output);
+  if (announced === undefined || announced === received) return undefined;
+  return new DestinationError(
+    'INTEGRITY',
+    `${context.operation} on ${context.share}: received ${received} of ${announced} bytes`,
+    { retryable: true },
+  );
 }

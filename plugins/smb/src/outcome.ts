@@ -1,13 +1,13 @@
 import { DestinationError } from '@matric-backup/core';
 import { type ErrorContext, errorFromStatus } from './errors.js';
 import type { StatusLine } from './output.js';
-import type { SmbclientResult } from './smbclient.js';
+import type { BatchResult } from './session.js';
 
 /**
- * smbclient runs every command of a `-c` batch even after one failed, and its
- * exit code reflects only the last one, so success is judged from the
- * statuses it printed. `expected` says which statuses a batch may produce
- * without failing (e.g. "folder exists" from mkdir).
+ * smbclient carries on after a failed command and its exit code reflects only
+ * the last one, so success is judged from the statuses it printed. `expected`
+ * says which statuses a batch may produce without failing (e.g. "folder
+ * exists" from mkdir).
  */
 export type Expected = (status: StatusLine) => boolean;
 
@@ -18,30 +18,40 @@ export const folderExists: Expected = ({ status, line }) =>
   status === 'NT_STATUS_OBJECT_NAME_COLLISION' && line.includes('making remote directory');
 
 /** The statuses that make this result a failure. */
-export function problems(result: SmbclientResult, expected: Expected = nothingExpected): StatusLine[] {
+export function problems(result: BatchResult, expected: Expected = nothingExpected): StatusLine[] {
   return result.statuses.filter((status) => !expected(status));
 }
 
-/** Throws the DestinationError for a failed batch; returns when it succeeded. */
+/** The DestinationError for a failed batch, or undefined when it succeeded. */
+export function failureOf(
+  result: BatchResult,
+  context: ErrorContext,
+  expected: Expected = nothingExpected,
+): DestinationError | undefined {
+  const [first] = problems(result, expected);
+  if (first) return errorFromStatus(first, context);
+  if (result.exit) return unexplainedFailure(result, context);
+  return undefined;
+}
+
 export function assertSucceeded(
-  result: SmbclientResult,
+  result: BatchResult,
   context: ErrorContext,
   expected: Expected = nothingExpected,
 ) {
-  const [first] = problems(result, expected);
-  if (first) throw errorFromStatus(first, context);
-  if (result.exitCode !== 0 && result.statuses.length === 0) throw unexplainedFailure(result, context);
+  const failure = failureOf(result, context, expected);
+  if (failure) throw failure;
 }
 
-/** smbclient failed without naming an NT_STATUS. */
-export function unexplainedFailure(result: SmbclientResult, context: ErrorContext): DestinationError {
-  const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-  const said = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-3).join(' / ');
+/** smbclient ended without naming an NT_STATUS. */
+export function unexplainedFailure(result: BatchResult, context: ErrorContext): DestinationError {
+  const how = result.exit?.signal
+    ? `was killed by ${result.exit.signal}`
+    : `exited with code ${result.exit?.code}`;
+  const said = result.output.trim().split('\n').slice(-3).join(' / ');
   return new DestinationError(
     'UNKNOWN',
     `${context.operation} on ${context.share}: smbclient ${how}${said ? `: ${said}` : ''}`,
-    {
-      retryable: true,
-    },
+    { retryable: true },
   );
 }

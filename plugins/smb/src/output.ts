@@ -64,6 +64,37 @@ export function parseListing(output: string): ListedEntry[] {
   return entries;
 }
 
+export interface FileInfo {
+  isFolder: boolean;
+  size: number;
+  modified: Date;
+}
+
+const ALLINFO_DATE =
+  /^write_time:\s+[A-Z][a-z]{2} ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})/m;
+
+/**
+ * What `allinfo "\path"` printed about one file or folder. allinfo opens the
+ * entry itself rather than listing its folder: smbd 4.17 was seen to panic
+ * ("Could not unlock share mode") when one connection lists a folder while
+ * others rename files in it, which concurrent uploads do.
+ */
+export function parseAllinfo(output: string): FileInfo | undefined {
+  const attributes = /^attributes: ([A-Za-z]*) \(/m.exec(output);
+  const date = ALLINFO_DATE.exec(output);
+  const month = date ? MONTHS.indexOf(date[1]!) : -1;
+  if (!attributes || !date || month < 0) return undefined;
+  const isFolder = attributes[1]!.includes('D');
+  const size = /^stream: \[::\$DATA\], (\d+) bytes$/m.exec(output);
+  if (!isFolder && !size) return undefined;
+  const [, , day, hours, minutes, seconds, year] = date.map(Number);
+  return {
+    isFolder,
+    size: size ? Number(size[1]) : 0,
+    modified: new Date(Date.UTC(year!, month, day!, hours!, minutes!, seconds!)),
+  };
+}
+
 const FREE_SPACE = /(\d+) blocks of size (\d+)\. (\d+) blocks available/;
 
 /** Free bytes from the `N blocks of size S. A blocks available` line that `ls` and `du` print. */

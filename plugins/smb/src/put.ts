@@ -1,27 +1,24 @@
-import { type Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DestinationError, type PutOptions } from '@matric-backup/core';
-import { type ErrorContext, errorFromStatus } from './errors.js';
+import { DestinationError, isDestinationError, type PutOptions } from '@matric-backup/core';
+import type { ErrorContext } from './errors.js';
 import { quote, remotePath, temporaryName } from './names.js';
-import { folderExists, problems } from './outcome.js';
-import { parseListing } from './output.js';
-import type { Smbclient, SmbclientProcess } from './smbclient.js';
+import { failureOf, folderExists } from './outcome.js';
+import { parseAllinfo } from './output.js';
+import type { SessionPool } from './pool.js';
+import type { SmbSession } from './session.js';
 
 /**
- * Streams `body` to smbclient's stdin under a temporary name, renames it over
- * the final name and lists the result, in one smbclient session:
+ * Uploads under a temporary name, renames it over the final name and lists
+ * the result, in one batch on one session:
  *
- *   mkdir "\a"; put /dev/stdin "\a\.name.tmp-x"; rename "\a\.name.tmp-x" "\a\name" -f; ls "\a\name"
+ *   mkdir "\a"; put <fifo> "\a\.name.tmp-x"; rename "\a\.name.tmp-x" "\a\name" -f; allinfo "\a\name"
  *
- * (`put -` would also read stdin, but smbclient then silently skips the
- * commands after it.) smbclient sees end-of-input only once the whole,
- * size-checked stream was written; on any failure or abort it is killed
- * first, so it never renames a short file, and the temporary file is deleted.
- * The final `ls` proves the object is there with the announced size.
+ * The final `allinfo` proves the object is there with the announced size. On any
+ * failure the temporary file is deleted.
  */
 export async function putViaSmbclient(
-  client: Smbclient,
+  pool: SessionPool,
   folder: readonly string[],
   name: string,
   body: Readable,
@@ -34,108 +31,72 @@ export async function putViaSmbclient(
   }
   const finalPath = quote(remotePath([...folder, name]));
   const tempPath = quote(remotePath([...folder, temporaryName(name)]));
-  const process = await client.start(
+  let uploaded = false;
+  try {
+    await pool.use(async (session) => {
+      await upload(session, folder, body, options, context, { finalPath, tempPath });
+      uploaded = true;
+    });
+  } catch (error) {
+    if (!uploaded && !NO_SESSION.has((error as DestinationError).code)) await removeTemporary(pool, tempPath);
+    throw error;
+  }
+}
+
+async function upload(
+  session: SmbSession,
+  folder: readonly string[],
+  body: Readable,
+  options: PutOptions,
+  context: ErrorContext,
+  { finalPath, tempPath }: { finalPath: string; tempPath: string },
+): Promise<void> {
+  const { result, failure } = await session.transfer(
     [
       ...folder.map((_, depth) => `mkdir ${quote(remotePath(folder.slice(0, depth + 1)))}`),
-      `put /dev/stdin ${tempPath}`,
+      `put ${quote(session.fifoPath)} ${tempPath}`,
       `rename ${tempPath} ${finalPath} -f`,
-      `ls ${finalPath}`,
+      `allinfo ${finalPath}`,
     ],
-    { input: true },
+    { body, size: options.size, signal: options.signal, onProgress: options.onProgress },
   );
-  try {
-    await streamInto(process, body, options);
-  } catch (error) {
-    process.kill();
-    const result = await process.done;
-    // When smbclient ended on its own (logon failure, full disk), its report says why, not our EPIPE.
-    const reported = result.signal === null ? problems(result, folderExists)[0] : undefined;
-    const failure = options.signal?.aborted
-      ? abortedError(context, error)
-      : reported
-        ? errorFromStatus(reported, context)
-        : error instanceof DestinationError
-          ? error
-          : new DestinationError(
-              'UNKNOWN',
-              `${context.operation} on ${context.share}: ${(error as Error).message}`,
-              {
-                cause: error,
-                retryable: true,
-              },
-            );
-    await removeTemporary(client, tempPath, failure);
-    throw failure;
+  if (failure !== undefined) {
+    if (options.signal?.aborted) throw abortedError(context, failure);
+    if (isDestinationError(failure)) throw failure;
+    // smbclient stopped reading on its own: what it printed says why; else the source failed.
+    throw (
+      failureOf({ ...result, exit: undefined }, context, folderExists) ??
+      new DestinationError(
+        'UNKNOWN',
+        `${context.operation} on ${context.share}: ${(failure as Error).message}`,
+        {
+          cause: failure,
+          retryable: true,
+        },
+      )
+    );
   }
-  let result = await process.done;
-  let failed = problems(result, folderExists);
+  let outcome = result;
   // An smbclient without `rename -f` refuses to replace an existing name: delete it, then rename.
-  if (failed[0]?.status === 'NT_STATUS_OBJECT_NAME_COLLISION') {
-    result = await client.run([`del ${finalPath}`, `rename ${tempPath} ${finalPath}`, `ls ${finalPath}`]);
-    failed = problems(result);
+  if (
+    outcome.statuses.some(
+      ({ status, line }) => status === 'NT_STATUS_OBJECT_NAME_COLLISION' && line.includes('renaming'),
+    )
+  ) {
+    outcome = await session.run([
+      `del ${finalPath}`,
+      `rename ${tempPath} ${finalPath}`,
+      `allinfo ${finalPath}`,
+    ]);
   }
-  // The ls of one exact name lists at most that file.
-  const stored = parseListing(result.stdout).find((entry) => !entry.isFolder);
-  if (failed.length === 0 && stored?.size === options.size) return;
-  const failure = failed[0]
-    ? errorFromStatus(failed[0], context)
-    : stored
-      ? new DestinationError(
-          'INTEGRITY',
-          `${context.operation} on ${context.share}: ${stored.size} bytes stored, ${options.size} sent`,
-          {
-            retryable: true,
-          },
-        )
-      : new DestinationError(
-          'UNKNOWN',
-          `${context.operation} on ${context.share}: the object is missing after the upload`,
-          {
-            retryable: true,
-          },
-        );
-  await removeTemporary(client, tempPath, failure);
-  throw failure;
-}
-
-/** Writes body to the child's stdin with backpressure, checks its size, then ends the input. */
-async function streamInto(
-  process: SmbclientProcess,
-  body: Readable,
-  { size, signal, onProgress }: PutOptions,
-) {
-  const stdin = process.stdin!;
-  let sent = 0;
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      sent += chunk.length;
-      if (sent > size) return callback(sizeMismatch(size, sent, 'more than'));
-      onProgress?.(sent);
-      if (stdin.write(chunk)) return callback();
-      stdin.once('drain', () => callback());
-    },
-    final(callback) {
-      callback(sent === size ? null : sizeMismatch(size, sent, 'only'));
-    },
-  });
-  // smbclient gone before the input ended (logon failure, server away): stop feeding it.
-  let inputDone = false;
-  process.done.then(
-    () => !inputDone && sink.destroy(new Error('smbclient ended before the upload was complete')),
-    (error) => sink.destroy(error),
-  );
-  await pipeline(body, sink, { signal });
-  inputDone = true;
-  stdin.end();
-}
-
-function sizeMismatch(size: number, sent: number, how: string): DestinationError {
-  return new DestinationError(
-    'INTEGRITY',
-    `the stream had ${how} the announced ${size} bytes (${sent} read)`,
-    {
-      retryable: true,
-    },
+  const failed = failureOf(outcome, context, folderExists);
+  if (failed) throw failed;
+  const stored = parseAllinfo(outcome.output);
+  if (stored && !stored.isFolder && stored.size === options.size) return;
+  throw new DestinationError(
+    stored ? 'INTEGRITY' : 'UNKNOWN',
+    `${context.operation} on ${context.share}: ${stored ? `${stored.size} bytes stored, ${options.size} sent` : 'the object is missing after the upload'}`,
+    { retryable: true },
   );
 }
 
@@ -153,14 +114,9 @@ const NO_SESSION = new Set(['AUTH_FAILED', 'UNREACHABLE', 'CONFIG']);
 const BUSY = new Set(['NT_STATUS_SHARING_VIOLATION', 'NT_STATUS_DELETE_PENDING']);
 
 /** Best effort: deletes the temporary file of a failed put. */
-async function removeTemporary(
-  client: Smbclient,
-  quotedPath: string,
-  failure: DestinationError,
-): Promise<void> {
-  if (NO_SESSION.has(failure.code)) return;
+async function removeTemporary(pool: SessionPool, quotedPath: string): Promise<void> {
   for (let attempt = 1; attempt <= 5; attempt++) {
-    const result = await client.run([`del ${quotedPath}`]).catch(() => undefined);
+    const result = await pool.use((session) => session.run([`del ${quotedPath}`])).catch(() => undefined);
     if (!result?.statuses.some(({ status }) => BUSY.has(status))) return;
     await sleep(100 * attempt);
   }

@@ -20,7 +20,7 @@ runDestinationConformance({
   // Every test gets its own, new folder in the share.
   factory: async () => {
     folder = `conformance-${++count}`;
-    return plugin.create(configFor(server, { path: folder }), await testContext());
+    return plugin.create(configFor(server, { path: folder }), testContext());
   },
   capabilities: plugin.capabilities,
   rawList: () => filesUnder(join(server.root, folder)),

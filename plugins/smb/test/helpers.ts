@@ -1,4 +1,4 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { PluginContext } from '@matric-backup/core';
@@ -7,14 +7,15 @@ import type { SmbConfigInput } from '../src/index.js';
 import { smbConfigSchema } from '../src/index.js';
 
 export { type SmbServer, startSmbServer } from '../../../test/servers/smbd.js';
+export { freePort } from '../../../test/servers/spawn-daemon.js';
 
 /** A plugin context whose warnings are kept for assertions. */
-export async function testContext(): Promise<PluginContext & { warnings: string[] }> {
+export function testContext(tmpDir = tmpdir()): PluginContext & { warnings: string[] } {
   const warnings: string[] = [];
   return {
     name: 'smb-test',
     configDir: tmpdir(),
-    tmpDir: await mkdtemp(join(tmpdir(), 'mb-smb-plugin-')),
+    tmpDir,
     log: { debug() {}, info() {}, warn: (message) => warnings.push(message) },
     warnings,
   };

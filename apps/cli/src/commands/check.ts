@@ -2,7 +2,7 @@ import type { LoadedConfig, ResolvedDestination } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { selectDestinations, withDestination } from '../destinations.js';
 import { briefError, ExitCode, errorRecord } from '../exit-codes.js';
-import { formatBytes, formatCount } from '../output/format.js';
+import { formatCount } from '../output/format.js';
 import type { Printer } from '../output/printer.js';
 import { type CommandSpec, destinationNames, destinationOption } from './command.js';
 
@@ -29,7 +29,9 @@ export const checkCommand: CommandSpec = {
     const names = destinationNames(args);
     const selected = names ? selectDestinations(config, names) : config.destinations;
     // Checks run in parallel (a slow host should not delay the others) and print in config order.
-    const checks = await Promise.all(selected.map((destination) => checkOne(config, destination)));
+    const checks = await Promise.all(
+      selected.map((destination) => checkOne(config, destination, names !== undefined)),
+    );
     const failedRequired = checks.filter((check) => check.status === 'failed' && check.required);
 
     if (printer.json) {
@@ -47,9 +49,14 @@ export const checkCommand: CommandSpec = {
   },
 };
 
-async function checkOne(config: LoadedConfig, destination: ResolvedDestination): Promise<DestinationCheck> {
+/** A disabled destination is only checked when named with -d. */
+async function checkOne(
+  config: LoadedConfig,
+  destination: ResolvedDestination,
+  named: boolean,
+): Promise<DestinationCheck> {
   const base = { name: destination.name, type: destination.type, required: destination.required };
-  if (!destination.enabled) return { ...base, status: 'disabled', details: [] };
+  if (!destination.enabled && !named) return { ...base, status: 'disabled', details: [] };
   try {
     const result = await withDestination(config, destination, (opened) => opened.check());
     return { ...base, status: 'ok', details: result.details, freeBytes: result.freeBytes };
@@ -64,8 +71,8 @@ function printCheck(printer: Printer, check: DestinationCheck): void {
   const status = { ok: style.ok('ok'), failed: style.bad('FAILED'), disabled: style.dim('disabled') }[
     check.status
   ];
-  const facts = [...check.details];
-  if (check.freeBytes !== undefined) facts.push(`${formatBytes(check.freeBytes)} free`);
+  // Free space is in --json as a number; plugins already state it in their details for people.
+  const facts = check.details;
   printer.line(
     `${status.padEnd(10 + status.length - check.status.length)}${label}${facts.length ? `: ${facts.join('; ')}` : ''}`,
   );

@@ -86,7 +86,7 @@ function printListings(printer: Printer, listings: DestinationListing[]): void {
   const incomplete = listings.reduce((count, listing) => count + listing.incomplete.length, 0);
   if (incomplete > 0) {
     printer.note(
-      `${incomplete} incomplete shard(s): a run that did not finish storing them; they cannot be restored`,
+      `${incomplete} incomplete shard(s): a run that did not finish storing them; they cannot be restored, and \`matric-backup prune\` removes them once a day old`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { findShard, isDestinationError, MatricError, restoreShard } from '@matric-backup/core';
+import { recordAudit } from '../audit.js';
 import { loadCommandConfig } from '../context.js';
 import { selectDestinations, withDestination } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
@@ -62,6 +63,13 @@ export const restoreCommand: CommandSpec = {
           }
         });
         if (!restored) continue;
+        await recordAudit(printer, config, {
+          action: 'restore',
+          shard: restored.result.id,
+          destinations: [destination.name],
+          result: 'success',
+          details: { to: restored.result.to, files: restored.result.files },
+        });
         if (printer.json) {
           printer.result({ destination: destination.name, ...restored.result });
         } else {

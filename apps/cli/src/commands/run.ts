@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { runBackup } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -15,11 +16,25 @@ export const runCommand: CommandSpec = {
         default: false,
         describe: 'Read the sources and report what would be stored, without writing to any destination',
       })
+      .option('prune', {
+        type: 'boolean',
+        default: true,
+        describe: "Apply each destination's retention after storing the shard (--no-prune to skip)",
+      })
+      .option('metrics-file', {
+        type: 'string',
+        requiresArg: true,
+        describe: "Write Prometheus metrics here after the run (node_exporter's textfile collector)",
+      })
       .example('$0 run -c /etc/matric-backup/backup.yaml', 'Back up to every enabled destination')
       .example('$0 run -d local-primary -d s3-offsite', 'Back up to two of the destinations only')
       .example(
         '$0 run --json | jq .destinations',
         'Machine-readable summary with the status of each destination',
+      )
+      .example(
+        '$0 run --metrics-file /var/lib/node_exporter/textfile/matric_backup.prom',
+        'Also export the outcome for Prometheus',
       ),
   async run(args, context) {
     const config = await loadCommandConfig(context);
@@ -30,6 +45,10 @@ export const runCommand: CommandSpec = {
       summary = await runBackup(config, {
         destinations: names,
         dryRun: args.dryRun === true,
+        prune: args.prune !== false,
+        ...(typeof args.metricsFile === 'string'
+          ? { metricsFile: resolve(context.cwd, args.metricsFile) }
+          : {}),
         onEvent: (event) => observer.onEvent(event),
       });
     } finally {

@@ -42,6 +42,11 @@ export function printRunSummary(printer: Printer, config: LoadedConfig, summary:
     ];
   });
   if (rows.length > 0) printer.line(indent(renderTable([], rows)));
+  for (const result of summary.destinations) {
+    const deleted = result.prune?.deleted.length ?? 0;
+    if (deleted > 0)
+      printer.line(`  retention: deleted ${formatCount(deleted, 'old shard')} from ${result.name}`);
+  }
 
   if (summary.error) printer.error(`${printer.errStyle.bad('error:')} ${summary.error.message}`);
   if (summary.status === 'partial') {
@@ -61,7 +66,9 @@ function printPlan(printer: Printer, summary: RunSummary): void {
       formatCount(plan.directories, 'directory', 'directories'),
       formatCount(plan.symlinks, 'symlink'),
     ];
-    printer.line(`dry run: shard ${printer.style.bold(summary.id)} would hold ${contents.join(', ')}, ${formatBytes(plan.bytesIn)}`);
+    printer.line(
+      `dry run: shard ${printer.style.bold(summary.id)} would hold ${contents.join(', ')}, ${formatBytes(plan.bytesIn)}`,
+    );
     for (const { source, command } of plan.commands) {
       printer.line(`  source ${source}: would run ${JSON.stringify(command)} (not run in a dry run)`);
     }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { PassThrough, type Transform } from 'node:stream';
+import { type Duplex, PassThrough, type Transform } from 'node:stream';
 import { createGunzip, createGzip, constants as zlibConstants } from 'node:zlib';
 import { CompressStream } from 'zstd-napi';
 import type { CompressionAlgorithm } from '../shard/manifest.js';
@@ -41,7 +41,7 @@ export function createCompressStream(algorithm: CompressionAlgorithm, level?: nu
 }
 
 /** The inverse of createCompressStream; fails the stream on corrupt or truncated input. */
-export function createDecompressStream(algorithm: CompressionAlgorithm): Transform {
+export function createDecompressStream(algorithm: CompressionAlgorithm): Duplex {
   switch (algorithm) {
     case 'zstd':
       return new ZstdDecompressStream();

@@ -40,7 +40,9 @@ export async function writeArchive(
   options: WriteArchiveOptions,
 ): Promise<ArchiveResult> {
   const { id, createdAt, sources, spoolDir, fileName, transforms, warn, onProgress } = options;
-  await mkdir(spoolDir, { recursive: true, mode: 0o700 });
+  await mkdir(spoolDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw spoolError(spoolDir, error);
+  });
   const file = join(spoolDir, fileName);
   const partial = `${file}.partial`;
 
@@ -83,16 +85,15 @@ export async function writeArchive(
   return { ...packing.value, file, size: digest.bytes, sha256: digest.sha256() };
 }
 
+/** A failure after the sources were read: the spool file system, or a compressor/encryptor. */
 function spoolError(spoolDir: string, error: unknown): MatricError {
   if (error instanceof MatricError) return error;
-  const code = (error as NodeJS.ErrnoException)?.code;
   const message = error instanceof Error ? error.message : String(error);
+  const errno = error as NodeJS.ErrnoException;
+  if (!errno?.syscall) return new MatricError('UNKNOWN', `archiving failed: ${message}`, { cause: error });
   return new MatricError(
-    code === 'ENOSPC' ? 'NO_SPACE' : 'UNKNOWN',
+    errno.code === 'ENOSPC' ? 'NO_SPACE' : 'UNKNOWN',
     `could not write the shard to ${spoolDir}: ${message}`,
-    {
-      cause: error,
-      hint: 'backup.spool_dir needs free space for one compressed shard',
-    },
+    { cause: error, hint: 'backup.spool_dir needs room for one compressed shard, writable by this user' },
   );
 }

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Duplex } from 'node:stream';
 
-// binding.js re-exports a native addon, so Node's ESM loader sees no named exports: require it.
+// KEEP createRequire: binding.js re-exports a native addon, so Node's ESM loader sees no named exports and
+// `import * as binding` makes the BUILT CLI crash at startup (vitest's CJS interop hides it in unit tests).
 const binding = createRequire(import.meta.url)(
   'zstd-napi/binding.js',
 ) as typeof import('zstd-napi/binding.js');
@@ -12,56 +13,61 @@ const OUT_SIZE = binding.dStreamOutSize();
  * zstd decompression that honours backpressure inside one input chunk.
  * zstd-napi's DecompressStream pushes everything a chunk expands to at once, and
  * 33 KB of zstd can expand to 1 GiB: a hostile shard would fill memory before any
- * size limit downstream could stop it. This one stops decompressing whenever the
- * reader is full and goes on when it asks for more, so memory stays at about one
- * output buffer whatever the ratio.
+ * size limit downstream could stop it. This stream decompresses one output
+ * buffer at a time, only while the reader wants more, so memory stays at about
+ * one buffer whatever the ratio. (A plain Duplex: a Transform resumed from
+ * `_read` fights Transform's own callback bookkeeping, and `Duplex.from` with a
+ * generator does not settle when destroyed while waiting for input.)
  */
-export class ZstdDecompressStream extends Transform {
+export class ZstdDecompressStream extends Duplex {
   private readonly dctx = new binding.DCtx();
   private inFrame = false;
-  /** Set while a chunk is half decompressed and the reader is full. */
-  private pending?: () => void;
+  /** The reader asked for data and has not been given a buffer since. */
+  private wanted = false;
+  /** The written chunk still being decompressed, and its write callback. */
+  private input?: { rest: Buffer; done: (error?: Error | null) => void };
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.decompress(chunk, done);
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.input = { rest: chunk, done };
+    this.decompress();
   }
 
-  override _read(size: number): void {
-    const pending = this.pending;
-    if (!pending) {
-      super._read(size);
+  override _read(): void {
+    this.wanted = true;
+    this.decompress();
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    if (this.inFrame) {
+      done(new Error('zstd stream ended in the middle of a frame (truncated?)'));
       return;
     }
-    this.pending = undefined;
-    pending();
+    this.push(null);
+    done();
   }
 
-  override _flush(done: TransformCallback): void {
-    done(this.inFrame ? new Error('zstd stream ended in the middle of a frame (truncated?)') : null);
-  }
-
-  private decompress(input: Buffer, done: TransformCallback): void {
-    let rest = input;
-    try {
-      for (;;) {
-        const out = Buffer.allocUnsafe(OUT_SIZE);
-        const [ret, produced, consumed] = this.dctx.decompressStream(out, rest);
-        rest = rest.subarray(consumed);
-        // All input consumed and nothing more buffered in zstd for it: this chunk is done.
-        if (rest.length === 0 && (produced < out.length || ret === 0)) {
-          this.inFrame = ret !== 0;
-          if (produced > 0) this.push(out.subarray(0, produced));
-          done();
-          return;
-        }
-        if (produced > 0 && !this.push(out.subarray(0, produced))) {
-          const remaining = rest;
-          this.pending = () => this.decompress(remaining, done);
-          return;
-        }
+  private decompress(): void {
+    while (this.wanted && this.input) {
+      const input = this.input;
+      let produced: number;
+      let ret: number;
+      const out = Buffer.allocUnsafe(OUT_SIZE);
+      try {
+        let consumed: number;
+        [ret, produced, consumed] = this.dctx.decompressStream(out, input.rest);
+        input.rest = input.rest.subarray(consumed);
+      } catch (error) {
+        this.input = undefined;
+        input.done(error as Error);
+        return;
       }
-    } catch (error) {
-      done(error as Error);
+      if (produced > 0) this.wanted = this.push(out.subarray(0, produced));
+      // All input consumed and nothing more held back in zstd for it: ask for the next chunk.
+      if (input.rest.length === 0 && (produced < out.length || ret === 0)) {
+        this.inFrame = ret !== 0;
+        this.input = undefined;
+        input.done();
+      }
     }
   }
 }

@@ -11,36 +11,42 @@ import type { CheckResult, DeleteManyResult, Destination, ObjectInfo, PutOptions
 export function guardDestination(name: string, inner: Destination): Destination {
   let closed: Promise<void> | undefined;
   const innerDeleteMany = inner.deleteMany?.bind(inner);
-  const wrap = <T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> =>
-    run().catch((error: unknown) => {
+  // async, so an invalid key rejects like any other failure instead of throwing synchronously
+  const wrap = async <T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> => {
+    if (key !== undefined) assertValidKey(key);
+    try {
+      return await run();
+    } catch (error) {
       throw toDestinationError(error, name, operation, key);
-    });
+    }
+  };
 
   return {
     put(key: string, body: Readable, options: PutOptions) {
-      assertValidKey(key);
       return wrap('put', key, () => inner.put(key, body, options));
     },
     get(key: string) {
-      assertValidKey(key);
       return wrap('get', key, () => inner.get(key));
     },
     list(prefix = '') {
-      assertValidKey(prefix, { allowEmpty: true });
-      return guardIterable(inner.list(prefix), (error) => toDestinationError(error, name, 'list', prefix));
+      return guardIterable(
+        () => {
+          assertValidKey(prefix, { allowEmpty: true });
+          return inner.list(prefix);
+        },
+        (error) => toDestinationError(error, name, 'list', prefix),
+      );
     },
     stat(key: string): Promise<ObjectInfo | undefined> {
-      assertValidKey(key);
       return wrap('stat', key, () => inner.stat(key));
     },
     delete(key: string) {
-      assertValidKey(key);
       return wrap('delete', key, () => inner.delete(key));
     },
     ...(innerDeleteMany && {
       deleteMany(keys: readonly string[]): Promise<DeleteManyResult> {
-        for (const key of keys) assertValidKey(key);
         return wrap('delete', undefined, async () => {
+          for (const key of keys) assertValidKey(key);
           const result = await innerDeleteMany(keys);
           for (const failure of result.failed) failure.error.destination ??= name;
           return result;
@@ -58,11 +64,11 @@ export function guardDestination(name: string, inner: Destination): Destination 
 }
 
 async function* guardIterable<T>(
-  source: AsyncIterable<T>,
+  source: () => AsyncIterable<T>,
   mapError: (error: unknown) => Error,
 ): AsyncIterable<T> {
   try {
-    yield* source;
+    yield* source();
   } catch (error) {
     throw mapError(error);
   }

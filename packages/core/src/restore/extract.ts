@@ -1,37 +1,46 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type ReadEntry, Unpack } from 'tar';
+import { extract as tarExtract } from 'tar-stream';
 import { createDecompressStream } from '../archive/compression.js';
 import { ContentsCheck } from '../shard/contents.js';
+import { EntryGuard, RefusedEntry } from '../shard/entry-guard.js';
 import { byteLimit, shardLimits } from '../shard/limits.js';
-import { INNER_MANIFEST_NAME, type ShardManifest } from '../shard/manifest.js';
-import { ObjectDigest, pump } from '../shard/read.js';
-import { EntryGuard } from './entry-guard.js';
+import type { ShardManifest } from '../shard/manifest.js';
+import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
+import { type GuardedEntry, walkArchive } from '../shard/walk.js';
 
 export interface ExtractOptions {
-  /** Whether an archive path is restored (the inner manifest always is). */
+  /** Whether an archive path is restored. */
   select: (path: string) => boolean;
-  onChunk?: (bytesRead: number, filesSeen: number) => void;
+  onChunk?: (bytesRead: number, filesWritten: number) => void;
 }
 
 export interface Extracted {
   digest: ObjectDigest;
+  /** What was written, with each file's sha256 as it went to disk. */
   contents: ContentsCheck;
+  /** The inner manifest's text, when the archive had one. */
+  innerJson?: string;
 }
 
-/** After a failure, how long to wait for node-tar to finish its pending writes before cleaning up anyway. */
-const SETTLE_TIMEOUT_MS = 10_000;
+/** Never follow a link at the final component, never reuse an existing file. */
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * Streams `source` (the stored object) through the sha256 digest, the
- * decompressor and node-tar into `dir`. Every entry passes the EntryGuard
- * before anything is written; file contents are hashed on their way to disk.
- * Rejects with RefusedEntry for an unsafe archive, or with the decompressor's
- * or tar parser's error for a damaged one. Resolves or rejects only once
- * node-tar has finished writing, so `dir` can be removed right after.
+ * decompressor and the tar reader into `dir`, a fresh private folder. Every
+ * entry passes the EntryGuard before anything is written. Files are created
+ * 0600 and hashed as they are written; modes and mtimes come afterwards, from
+ * the inner manifest. Rejects with RefusedEntry for an unsafe archive, with the
+ * decompressor's or tar reader's error for a damaged one.
+ *
+ * File system calls are synchronous on purpose: they are small and many, and
+ * async per-file round trips (node-tar's, or fs.promises) restored a 206 MB,
+ * 5,685-file shard 1.5-4x slower. Memory stays flat: each chunk is written
+ * before the next is read.
  */
 export async function extractArchive(
   source: Readable,
@@ -40,129 +49,99 @@ export async function extractArchive(
   options: ExtractOptions,
 ): Promise<Extracted> {
   const limits = shardLimits(manifest);
-  const guard = new EntryGuard(limits);
   const contents = new ContentsCheck();
   const digest = new ObjectDigest();
-  let filesSeen = 0;
-  let failure: Error | undefined;
+  const folders = new FolderMaker(dir);
+  let filesWritten = 0;
 
-  const unpack = new Unpack({
-    cwd: dir,
-    // Any warning (a bad header, a failed write) fails the restore instead of skipping an entry.
-    strict: true,
-    preserveOwner: false,
-    // The input is already decompressed; a zstd magic number inside is not ours to undo.
-    zstd: false,
-    filter: (_path, entry) => {
-      if (failure) return false;
-      const readEntry = entry as ReadEntry;
-      try {
-        const kind = guard.check({
-          path: readEntry.path,
-          type: readEntry.type,
-          size: readEntry.size ?? 0,
-          linkpath: readEntry.linkpath,
-        });
-        if (kind === 'inner-manifest') return true;
-        const path = ContentsCheck.normalize(readEntry.path);
-        if (!options.select(path)) return false;
-        if (kind === 'file') filesSeen++;
-        contents.record(path, {
-          type: kind,
-          tarType: readEntry.type,
-          size: readEntry.size ?? 0,
-          target: kind === 'symlink' ? readEntry.linkpath : undefined,
-        });
-        return true;
-      } catch (error) {
-        failure ??= error as Error;
-        return false;
+  const extract = tarExtract();
+  const walking = walkArchive(extract, new EntryGuard(limits), async (entry, content) => {
+    if (!options.select(entry.path)) return;
+    const target = join(dir, entry.path);
+    if (entry.kind === 'directory') folders.make(target);
+    else {
+      folders.make(dirname(target));
+      if (entry.kind === 'symlink') onlyOnce(entry, () => symlinkSync(entry.target!, target));
+      else {
+        const { sha256, size } = await writeFile(target, entry, content);
+        contents.record(entry.path, { type: 'file', size, sha256 });
+        filesWritten++;
+        return;
       }
-    },
-    transform: (entry) => {
-      const path = ContentsCheck.normalize(entry.path);
-      if (path === INNER_MANIFEST_NAME) return undefined;
-      // node-tar pipes the entry through this stream into the file; typed as a ReadEntry, any stream works.
-      return hashingTap((sha256, size) => contents.setDigest(path, sha256, size)) as unknown as ReadEntry;
-    },
-  });
-
-  // `done`: node-tar wrote everything it started ('close'), or gave up ('abort'); it writes nothing after.
-  const done = new Promise<void>((resolve) => {
-    unpack.once('close', resolve);
-    unpack.once('abort', () => resolve());
-  });
-  // `closed`: like done, but fails at the first error.
-  const closed = new Promise<void>((resolve, reject) => {
-    done.then(() => (failure ? reject(failure) : resolve()));
-    unpack.on('error', (error: Error) => {
-      failure ??= error;
-      reject(error);
-    });
-    unpack.on('abort', (error: Error) => {
-      failure ??= error;
-    });
-  });
-  closed.catch(() => undefined);
-  let ended = false;
-
-  async function feed(tar: AsyncIterable<Buffer>): Promise<void> {
-    for await (const chunk of tar) {
-      const more = unpack.write(chunk);
-      if (failure) throw failure;
-      if (!more) await Promise.race([once(unpack, 'drain').catch(() => undefined), closed]);
-      if (failure) throw failure;
     }
-    ended = true;
-    unpack.end();
-    await closed;
-    if (failure) throw failure;
-  }
-
+    contents.record(entry.path, { type: entry.kind, size: entry.size, target: entry.target });
+  });
   const decompress = createDecompressStream(manifest.compression);
   const chain = pipeline(
     decompress,
     byteLimit(limits.tarBytes, (limit) => `the archive decompresses to more than ${limit} bytes`),
-    feed,
+    extract,
   );
-  try {
-    const { sinkError } = await pump(source, digest, decompress, chain, {
-      onChunk: (bytes) => options.onChunk?.(bytes, filesSeen),
-      stopOnSinkFailure: true,
-    });
-    if (sinkError !== undefined) throw failure ?? sinkError;
-  } catch (error) {
-    // Let node-tar finish the entries it started, so nothing lands in `dir` after it is removed.
-    if (!ended) unpack.end();
-    await settle(done);
-    throw error;
-  }
-  return { digest, contents };
+  // The walker's failure first: it names the entry; the pipeline then only sees a premature close.
+  const { sinkError } = await pump(source, digest, decompress, settleBoth(walking, chain), {
+    onChunk: (bytes) => options.onChunk?.(bytes, filesWritten),
+    stopOnSinkFailure: true,
+  });
+  if (sinkError !== undefined) throw sinkError;
+  return { digest, contents, innerJson: await walking };
 }
 
-async function settle(done: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    done,
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, SETTLE_TIMEOUT_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-}
-
-function hashingTap(done: (sha256: string, size: number) => void): Transform {
+async function writeFile(
+  path: string,
+  entry: GuardedEntry,
+  content: AsyncIterable<Buffer>,
+): Promise<{ sha256: string; size: number }> {
+  const fd = onlyOnce(entry, () => openSync(path, CREATE_FLAGS, 0o600));
   const hash = createHash('sha256');
   let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
+  try {
+    for await (const chunk of content) {
       hash.update(chunk);
+      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
       size += chunk.length;
-      callback(null, chunk);
-    },
-    flush(callback) {
-      done(hash.digest('hex'), size);
-      callback();
-    },
-  });
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** Runs `create`; an existing path means the archive holds the entry twice. */
+function onlyOnce<T>(entry: GuardedEntry, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new RefusedEntry(`${entry.path}: appears more than once in the archive`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Creates folders under `root` (0700 until the manifest's modes are applied),
+ * checking on the way that no component is a symlink: the guard already refuses
+ * archive paths through a link, this also holds on case-insensitive file systems
+ * where `A` and `a` are the same name.
+ */
+class FolderMaker {
+  private readonly made = new Set<string>();
+
+  constructor(private readonly root: string) {
+    this.made.add(root);
+  }
+
+  make(folder: string): void {
+    if (this.made.has(folder)) return;
+    this.make(dirname(folder));
+    const info = lstatSync(folder, { throwIfNoEntry: false });
+    if (!info) mkdirSync(folder, { mode: 0o700 });
+    else if (!info.isDirectory()) {
+      const relative = folder.slice(this.root.length + 1);
+      throw new RefusedEntry(
+        `${relative}: is ${info.isSymbolicLink() ? 'a symbolic link' : 'a file'} and a folder in the archive`,
+      );
+    }
+    this.made.add(folder);
+  }
 }

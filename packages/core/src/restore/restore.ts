@@ -1,12 +1,11 @@
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { Destination } from '../destination/types.js';
 import { MatricError } from '../errors.js';
+import { RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError } from '../shard/limits.js';
-import { INNER_MANIFEST_NAME, type ShardManifest } from '../shard/manifest.js';
+import { INNER_MANIFEST_NAME, type InnerManifest, type ShardManifest } from '../shard/manifest.js';
 import { parseInnerManifest } from '../shard/manifest-schema.js';
-import { RefusedEntry } from './entry-guard.js';
 import { extractArchive } from './extract.js';
 import { applyMetadata } from './metadata.js';
 import { stageTarget } from './target.js';
@@ -67,39 +66,30 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
     );
   }
   const selected = selection(options.include);
-  const staged = await stageTarget(options.to);
+  const staged = await stageTarget(options.to).catch((error: unknown) => {
+    throw asRestoreError(manifest, resolve(options.to), error);
+  });
+  const fail = (problems: string[]) => verifyFailed(manifest, staged.target, problems);
   try {
     const source = await from.get(manifest.object.name);
-    const { digest, contents } = await extractArchive(source, manifest, staged.temp, {
+    const { digest, contents, innerJson } = await extractArchive(source, manifest, staged.temp, {
       select: selected,
       onChunk: (bytes, files) => options.onProgress?.({ bytes, total: manifest.object.size, files }),
-    }).catch((error: unknown) => {
-      throw asRestoreError(manifest, staged.target, error);
     });
 
-    // The whole object's checksum, before anything is looked at, let alone moved.
+    // The whole object's checksum first: nothing in it counts before that holds.
     const objectProblems = digest.problems(manifest);
-    if (objectProblems.length > 0) throw verifyFailed(manifest, staged.target, objectProblems);
-
-    const innerPath = join(staged.temp, INNER_MANIFEST_NAME);
-    const innerText = await readFile(innerPath, 'utf8').catch(() => undefined);
-    if (innerText === undefined) {
-      throw verifyFailed(manifest, staged.target, [
-        `${INNER_MANIFEST_NAME} missing: it must be the archive's last entry`,
-      ]);
+    if (objectProblems.length > 0) throw fail(objectProblems);
+    if (innerJson === undefined)
+      throw fail([`${INNER_MANIFEST_NAME} missing: it must be the archive's last entry`]);
+    let inner: InnerManifest;
+    try {
+      inner = parseInnerManifest(innerJson);
+    } catch (error) {
+      throw fail([`${INNER_MANIFEST_NAME} unreadable: ${(error as Error).message}`]);
     }
-    await rm(innerPath);
-    const inner = (() => {
-      try {
-        return parseInnerManifest(innerText);
-      } catch (error) {
-        throw verifyFailed(manifest, staged.target, [
-          `${INNER_MANIFEST_NAME} unreadable: ${(error as Error).message}`,
-        ]);
-      }
-    })();
     const contentProblems = contents.compare(inner, manifest.id, selected);
-    if (contentProblems.length > 0) throw verifyFailed(manifest, staged.target, contentProblems);
+    if (contentProblems.length > 0) throw fail(contentProblems);
     if (options.include && !inner.entries.some((entry) => selected(entry.path))) {
       throw new MatricError(
         'RESTORE_REFUSED',
@@ -110,8 +100,8 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
       );
     }
 
-    const applied = await applyMetadata(staged.temp, inner, selected);
-    if (applied.problems.length > 0) throw verifyFailed(manifest, staged.target, applied.problems);
+    const applied = applyMetadata(staged.temp, inner, selected);
+    if (applied.problems.length > 0) throw fail(applied.problems);
 
     await staged.commit();
     return {
@@ -126,7 +116,7 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
     };
   } catch (error) {
     await staged.discard();
-    throw error;
+    throw asRestoreError(manifest, staged.target, error);
   }
 }
 
@@ -154,6 +144,27 @@ function asRestoreError(manifest: ShardManifest, target: string, error: unknown)
     );
   }
   if (error instanceof MatricError) return error;
+  const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (syscall) {
+    // The local file system, not the shard: say so, or the CLI would try another destination's copy.
+    const errorCode =
+      code === 'ENOSPC'
+        ? 'NO_SPACE'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'PERMISSION_DENIED'
+          : 'UNKNOWN';
+    return new MatricError(
+      errorCode,
+      `cannot restore into ${target}: ${(error as Error).message}; ${target} left unchanged`,
+      {
+        cause: error,
+        hint:
+          errorCode === 'NO_SPACE'
+            ? `the restore needs ${manifest.size_bytes} bytes free beside ${target}`
+            : undefined,
+      },
+    );
+  }
   return verifyFailed(
     manifest,
     target,

@@ -20,7 +20,7 @@ export interface StagedTarget {
 
 const refuse = (message: string) =>
   new MatricError('RESTORE_REFUSED', message, {
-    hint: 'restore into a new or empty folder (conflict strategies for existing files come later)',
+    hint: 'choose a folder that does not exist yet, or an empty one',
   });
 
 export async function stageTarget(to: string): Promise<StagedTarget> {

@@ -2,14 +2,12 @@ import type { RetentionPolicy } from '../config/schema.js';
 import type { Destination } from '../destination/types.js';
 import { listShards } from '../shard/catalog.js';
 import { type ShardManifest, SIDECAR_SUFFIX } from '../shard/manifest.js';
-import { parseShardId } from '../shard/naming.js';
 import { type DeleteOutcome, deleteShards } from './delete-shards.js';
+import { hasOwnPrefix, isOwnShard, type ShardOwner } from './ownership.js';
 import { planRetention, type RetentionDecision } from './policy.js';
 
-export interface PruneOptions {
-  /** Only shards with this id prefix and source_instance are candidates: never another host's. */
-  idPrefix: string;
-  sourceInstance: string;
+/** Only shards with this id prefix and source_instance are candidates: never another host's. */
+export interface PruneOptions extends ShardOwner {
   /** Ids that must survive (the shard just written). */
   protect?: readonly string[];
   dryRun?: boolean;
@@ -52,10 +50,7 @@ export async function pruneDestination(
   const now = options.now ?? new Date();
   const grace = options.incompleteGraceMs ?? DAY_MS;
   const catalog = await listShards(dest);
-  const ours = (id: string) => parseShardId(id)?.prefix === options.idPrefix;
-  const candidates = catalog.complete.filter(
-    (manifest) => ours(manifest.id) && manifest.source_instance === options.sourceInstance,
-  );
+  const candidates = catalog.complete.filter((manifest) => isOwnShard(manifest, options));
   const byId = new Map<string, ShardManifest>(candidates.map((manifest) => [manifest.id, manifest]));
 
   const decisions = planRetention(
@@ -68,7 +63,7 @@ export async function pruneDestination(
     { protect: options.protect },
   );
   const incomplete: IncompleteDecision[] = catalog.incomplete
-    .filter((shard) => ours(shard.id) && !options.protect?.includes(shard.id))
+    .filter((shard) => hasOwnPrefix(shard.id, options) && !options.protect?.includes(shard.id))
     .map((shard) => ({
       ...shard,
       action: now.getTime() - shard.modified.getTime() > grace ? 'delete' : 'keep',

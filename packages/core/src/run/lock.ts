@@ -39,7 +39,6 @@ export async function acquireRunLock(
   options: LockOptions = {},
 ): Promise<RunLock> {
   const { expiryMs = LOCK_EXPIRY_MS, now = () => new Date() } = options;
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const file = join(
     stateDir,
     `run-${createHash('sha256').update(configFile).digest('hex').slice(0, 16)}.lock`,
@@ -52,7 +51,15 @@ export async function acquireRunLock(
     token: randomBytes(8).toString('hex'),
   };
   const aside = `${file}.${mine.token}.tmp`;
-  await writeFile(aside, `${JSON.stringify(mine)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await writeFile(aside, `${JSON.stringify(mine)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    throw new MatricError('USAGE', `cannot write the run lock in ${stateDir}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'backup.state_dir must be a folder this user can write',
+    });
+  }
   try {
     // Bounded: each round either takes the lock, finds a live holder, or removes one stale lock.
     for (let round = 0; round < 5; round++) {

@@ -9,15 +9,20 @@ import { openDestination } from '../plugins/open.js';
 import { shardId, shardKeys } from '../shard/naming.js';
 import { readSources } from '../sources/read.js';
 import { redact } from '../util/redact.js';
+import { finishRun } from './after-run.js';
 import { planSources } from './dry-run.js';
 import { acquireRunLock } from './lock.js';
 import { buildShardManifest } from './manifest.js';
 import { retryPolicy } from './retry.js';
 import { selectDestinations } from './select.js';
+import { applyRetention } from './retain.js';
 import { pickShardId } from './shard-id.js';
 import { throttle } from './throttle.js';
 import type { DestinationResult, RunEvent, RunOptions, RunSummary } from './types.js';
-import { uploadShard } from './upload.js';
+import { type UploadJob, uploadShard } from './upload.js';
+
+/** What every destination receives: the spool file, its keys and checksum, and the sidecar text. */
+type SpooledShard = Pick<UploadJob, 'file' | 'keys' | 'size' | 'sha256' | 'sidecar'>;
 
 interface Opened {
   resolved: ResolvedDestination;
@@ -44,7 +49,7 @@ export async function runBackup(config: LoadedConfig, options: RunOptions = {}):
   if (options.dryRun) return run.dryRun(destinations, format);
   const lock = await acquireRunLock(config.backup.state_dir, config.file);
   try {
-    return await run.execute(destinations, format);
+    return await finishRun(config, await run.execute(destinations, format), options);
   } finally {
     await lock.release();
   }
@@ -128,6 +133,7 @@ class Run {
         sha256: archive.sha256,
         sidecar: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
       });
+      if (this.options.prune !== false) await applyRetention(this.config, opened, results, id, this.warn);
       return this.summary(id, results, {
         archive: {
           key: keys.archive,
@@ -178,18 +184,7 @@ class Run {
   }
 
   /** Every destination in parallel; without a shard (nothing archived) only the open failures are reported. */
-  private fanOut(
-    opened: Opened[],
-    shard:
-      | {
-          file: string;
-          keys: { archive: string; sidecar: string };
-          size: number;
-          sha256: string;
-          sidecar: Buffer;
-        }
-      | undefined,
-  ): Promise<DestinationResult[]> {
+  private fanOut(opened: Opened[], shard: SpooledShard | undefined): Promise<DestinationResult[]> {
     const policy = retryPolicy(this.config.backup.retry);
     return Promise.all(
       opened.map(async ({ resolved, destination, failure }) => {

@@ -32,6 +32,10 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** The run's time, which names the shard; default now. */
   now?: Date;
+  /** Apply each destination's retention after storing the shard (default true). */
+  prune?: boolean;
+  /** Write Prometheus text-format metrics here after the run (node_exporter's textfile collector). */
+  metricsFile?: string;
 }
 
 export interface DestinationResult {
@@ -46,6 +50,14 @@ export interface DestinationResult {
   /** put attempts of the archive, including retries; 0 when skipped. */
   attempts: number;
   error?: { code: string; message: string; retryable: boolean };
+  /** Retention applied after the shard was stored (architecture §7); absent when it did not run. */
+  prune?: {
+    /** Ids of the shards removed, old complete ones and stale incomplete ones. */
+    deleted: string[];
+    failed: Array<{ id: string; message: string }>;
+    /** The destination could not be pruned at all (the shard is stored all the same). */
+    error?: { code: string; message: string };
+  };
 }
 
 /** What a dry run found: what would be archived and where it would go. */

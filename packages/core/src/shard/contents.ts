@@ -2,12 +2,9 @@ import type { InnerManifest, InnerManifestEntry } from './manifest.js';
 
 /** What the archive actually held for one path. */
 export interface SeenEntry {
-  /** `other` = device, FIFO, hard link...: never written by matric-backup. */
-  type: InnerManifestEntry['type'] | 'other';
-  /** The tar type as read, for messages about `other`. */
-  tarType: string;
+  type: InnerManifestEntry['type'];
   size: number;
-  /** Files: lowercase hex, once the content was read. */
+  /** Files: lowercase hex of the content as read. */
   sha256?: string;
   /** Symlinks. */
   target?: string;
@@ -25,24 +22,12 @@ export class ContentsCheck {
   private readonly problems: string[] = [];
   private dropped = 0;
 
-  /** Tar paths of directories end in `/`; the manifest's do not. */
-  static normalize(path: string): string {
-    return path.replace(/\/+$/, '');
-  }
-
   record(path: string, entry: SeenEntry): void {
     if (this.seen.has(path)) this.problem(`${path}: appears more than once in the archive`);
     this.seen.set(path, entry);
   }
 
-  setDigest(path: string, sha256: string, size: number): void {
-    const entry = this.seen.get(path);
-    if (!entry) return;
-    entry.sha256 = sha256;
-    entry.size = size;
-  }
-
-  problem(message: string): void {
+  private problem(message: string): void {
     if (this.problems.length < MAX_PROBLEMS) this.problems.push(message);
     else this.dropped++;
   }
@@ -56,7 +41,7 @@ export class ContentsCheck {
   /**
    * Compares what was seen with `inner`. Only paths `selected` (all by default)
    * are expected; directories not in the manifest are tolerated (tar may carry
-   * parent folders), extra files, links and special entries are not.
+   * parent folders), extra files and links are not.
    */
   compare(
     inner: InnerManifest,
@@ -75,8 +60,7 @@ export class ContentsCheck {
     }
     for (const [path, seen] of this.seen) {
       if (expected.has(path) || !selected(path)) continue;
-      if (seen.type === 'other') this.problem(`${path}: unexpected ${seen.tarType} entry in the archive`);
-      else if (seen.type !== 'directory')
+      if (seen.type !== 'directory')
         this.problem(`${path}: ${seen.type} in the archive but not in the manifest`);
     }
     return this.report();
@@ -90,8 +74,7 @@ export class ContentsCheck {
   private compareEntry(entry: InnerManifestEntry, seen: SeenEntry): void {
     const { path } = entry;
     if (seen.type !== entry.type) {
-      const what = seen.type === 'other' ? seen.tarType : seen.type;
-      this.problem(`${path}: ${what} in the archive, ${entry.type} in the manifest`);
+      this.problem(`${path}: ${seen.type} in the archive, ${entry.type} in the manifest`);
       return;
     }
     if (entry.type === 'symlink' && seen.target !== entry.target) {

@@ -108,3 +108,10 @@ export async function pump(
   await settled;
   return sinkFailed ? { sinkError } : {};
 }
+
+/** Resolves once both have settled; rejects with the first one's failure, else the second's. */
+export async function settleBoth(first: Promise<unknown>, second: Promise<unknown>): Promise<void> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+}

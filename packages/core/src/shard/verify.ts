@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { type Extract as TarExtract, extract as tarExtract } from 'tar-stream';
+import { extract as tarExtract } from 'tar-stream';
 import { createDecompressStream } from '../archive/compression.js';
 import type { Destination } from '../destination/types.js';
 import { MatricError } from '../errors.js';
 import { ContentsCheck, type SeenEntry } from './contents.js';
-import { byteLimit, LimitExceededError, type ShardLimits, shardLimits } from './limits.js';
+import { EntryGuard, RefusedEntry } from './entry-guard.js';
+import { byteLimit, LimitExceededError, shardLimits } from './limits.js';
 import { INNER_MANIFEST_NAME, type ShardManifest } from './manifest.js';
 import { parseInnerManifest } from './manifest-schema.js';
-import { ObjectDigest, pump } from './read.js';
+import { ObjectDigest, pump, settleBoth } from './read.js';
+import { type GuardedEntry, walkArchive } from './walk.js';
 
 export interface VerifyProgress {
   /** Bytes of the stored object read so far. */
@@ -84,13 +86,15 @@ export async function verifyShard(
   const limits = shardLimits(manifest);
   const decompress = createDecompressStream(manifest.compression);
   const extract = tarExtract();
-  const reading = readEntries(extract, contents, limits);
+  const reading = walkArchive(extract, new EntryGuard(limits), async (entry, content) => {
+    contents.record(entry.path, await seenEntry(entry, content));
+  });
   const chain = pipeline(
     decompress,
     byteLimit(limits.tarBytes, (limit) => `the archive decompresses to more than ${limit} bytes`),
     extract,
   );
-  // The entry reader's failure first: it names the limit; the pipeline then only sees a premature close.
+  // The walker's failure first: it names the entry; the pipeline then only sees a premature close.
   const { sinkError } = await pump(source, digest, decompress, settleBoth(reading, chain), {
     onChunk,
     stopOnSinkFailure: false,
@@ -98,22 +102,24 @@ export async function verifyShard(
 
   const problems = digest.problems(manifest);
   if (sinkError !== undefined) {
+    const refused = sinkError instanceof RefusedEntry || sinkError instanceof LimitExceededError;
+    const message = (sinkError as Error).message ?? String(sinkError);
     problems.push(
-      `${manifest.object.name}: archive unreadable: ${(sinkError as Error).message ?? sinkError}`,
+      `${manifest.object.name}: ${refused ? 'restore would refuse it' : 'archive unreadable'}: ${message}`,
     );
+    problems.push(...contents.report());
   } else {
-    const innerText = await reading;
-    if (innerText === undefined) {
+    const innerJson = await reading;
+    if (innerJson === undefined) {
       problems.push(`${INNER_MANIFEST_NAME} missing: it must be the archive's last entry`);
     } else {
       try {
-        problems.push(...contents.compare(parseInnerManifest(innerText), manifest.id));
+        problems.push(...contents.compare(parseInnerManifest(innerJson), manifest.id));
       } catch (error) {
         problems.push(`${INNER_MANIFEST_NAME} unreadable: ${(error as Error).message}`);
       }
     }
   }
-  if (sinkError !== undefined) problems.push(...contents.report());
   return {
     id: manifest.id,
     ok: problems.length === 0,
@@ -124,79 +130,13 @@ export async function verifyShard(
   };
 }
 
-/** Resolves when both have settled; rejects with the first failure. */
-async function settleBoth(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
-  const [first, second] = await Promise.allSettled([a, b]);
-  if (first.status === 'rejected') throw first.reason;
-  if (second.status === 'rejected') throw second.reason;
-}
-
-type TarEntry = TarExtract extends AsyncIterable<infer Entry> ? Entry : never;
-
-/** Walks the tar entries, recording each; resolves with the inner manifest's text. */
-async function readEntries(
-  extract: TarExtract,
-  contents: ContentsCheck,
-  limits: ShardLimits,
-): Promise<string | undefined> {
-  let innerText: string | undefined;
-  let entries = 0;
-  let fileBytes = 0;
-  try {
-    for await (const entry of extract) {
-      const path = ContentsCheck.normalize(entry.header.name);
-      const { type, size } = entry.header;
-      if (++entries > limits.entries) {
-        throw new LimitExceededError(
-          `the archive holds more than the ${limits.entries} entries its manifest declares`,
-        );
-      }
-      if (innerText !== undefined) contents.problem(`${path}: entry after ${INNER_MANIFEST_NAME}`);
-      if (path === INNER_MANIFEST_NAME && type === 'file') {
-        if (size > limits.innerManifestBytes) {
-          throw new LimitExceededError(
-            `${INNER_MANIFEST_NAME} is ${size} bytes, more than ${limits.innerManifestBytes}`,
-          );
-        }
-        innerText = (await readAll(entry as AsyncIterable<Buffer>)).toString('utf8');
-        continue;
-      }
-      if (type === 'file' || type === 'contiguous-file') {
-        fileBytes += size;
-        if (fileBytes > limits.fileBytes) {
-          throw new LimitExceededError(
-            `the archive holds more than the ${limits.fileBytes} bytes its manifest declares`,
-          );
-        }
-      }
-      contents.record(path, await seenEntry(entry, type));
-    }
-  } catch (error) {
-    extract.destroy(error as Error);
-    throw error;
+async function seenEntry(entry: GuardedEntry, content: AsyncIterable<Buffer>): Promise<SeenEntry> {
+  if (entry.kind !== 'file') return { type: entry.kind, size: entry.size, target: entry.target };
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of content) {
+    hash.update(chunk);
+    size += chunk.length;
   }
-  return innerText;
-}
-
-async function seenEntry(entry: TarEntry, type: string): Promise<SeenEntry> {
-  const { size } = entry.header;
-  if (type === 'file' || type === 'contiguous-file') {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of entry as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-    }
-    return { type: 'file', tarType: type, size: bytes, sha256: hash.digest('hex') };
-  }
-  entry.resume();
-  if (type === 'directory') return { type: 'directory', tarType: type, size };
-  if (type === 'symlink') return { type: 'symlink', tarType: type, size, target: entry.header.linkname };
-  return { type: 'other', tarType: type, size };
-}
-
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  return { type: 'file', size, sha256: hash.digest('hex') };
 }

@@ -42,10 +42,9 @@ async function abortedPut(destination: Destination, key: string, seed: string) {
     stalled,
   ]);
   clearTimeout(timer);
-  if (outcome === 'stalled') {
-    body.destroy(new Error('testkit gave up waiting for the aborted put'));
-    await put.catch(() => undefined);
-  }
+  // Ends the stalled source whatever the plugin did with it; a put that ignored the signal settles now.
+  body.destroy();
+  if (outcome === 'stalled') await put.catch(() => undefined);
   assert.notEqual(outcome, 'stalled', `put ignored its AbortSignal for ${ABORT_GRACE_MS / 1000} s`);
   await expectDestinationError(put, 'ABORTED', 'aborted put');
 }

@@ -14,7 +14,12 @@ export interface ConnectionArgs {
 
 /** Flags every call uses: plain numbers, protected remote args, raw 8-bit names, no stalled transfers. */
 export function baseArgs(ioTimeoutSeconds: number): string[] {
-  return ['--no-human-readable', '--protect-args', '--8-bit-output', `--timeout=${Math.ceil(ioTimeoutSeconds)}`];
+  return [
+    '--no-human-readable',
+    '--protect-args',
+    '--8-bit-output',
+    `--timeout=${Math.ceil(ioTimeoutSeconds)}`,
+  ];
 }
 
 /**
@@ -34,7 +39,11 @@ export function quoteShellWord(word: string): string {
   if (/^[\w@%+=:,./-]+$/.test(word)) return word;
   if (!word.includes("'")) return `'${word}'`;
   if (!word.includes('"')) return `"${word}"`;
-  throw new DestinationError('CONFIG', `cannot pass ${JSON.stringify(word)} to ssh: it contains both kinds of quotes`, {
-    retryable: false,
-  });
+  throw new DestinationError(
+    'CONFIG',
+    `cannot pass ${JSON.stringify(word)} to ssh: it contains both kinds of quotes`,
+    {
+      retryable: false,
+    },
+  );
 }

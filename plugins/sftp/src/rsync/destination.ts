@@ -11,9 +11,9 @@ import { baseArgs, exactNamePattern } from './args.js';
 import { isMissingPath, rsyncError } from './errors.js';
 import { type ListedEntry, parseListLine } from './listing.js';
 import type { RsyncConfig } from './schema.js';
+import { type RsyncResult, startRsync } from './spawn.js';
 import { buildSshCommand, renderSshCommand } from './ssh-command.js';
 import { type SshMaster, startSshMaster } from './ssh-master.js';
-import { type RsyncResult, startRsync } from './spawn.js';
 import { parseTarget, type RemoteLayout, type RsyncTarget, remoteLayout, remoteSpec } from './target.js';
 
 interface Connection {
@@ -28,14 +28,13 @@ interface Connection {
  * is atomic by rsync's own design: the receiver writes `.<name>.XXXXXX` beside the
  * final name and renames it only when the file is complete and checked, and it
  * removes that temporary when the transfer fails. (--partial and --inplace, which
- * would break this, are never used.) `list` hides such temporaries, and a later
- * put into the same folder removes ones a killed server left behind.
+ * would break this, are never used.) `list` hides such temporaries, and removes
+ * ones a killed server left behind once they are a day old.
  */
 export class RsyncDestination implements Destination {
   private readonly target: RsyncTarget;
   private readonly layout: RemoteLayout;
   private connection: Promise<Connection> | undefined;
-  private readonly swept = new Set<string>();
   private scratch: Promise<string> | undefined;
 
   constructor(
@@ -43,7 +42,8 @@ export class RsyncDestination implements Destination {
     private readonly context: PluginContext,
   ) {
     const target = parseTarget(config.target);
-    if ('error' in target) throw new DestinationError('CONFIG', `target: ${target.error}`, { retryable: false });
+    if ('error' in target)
+      throw new DestinationError('CONFIG', `target: ${target.error}`, { retryable: false });
     this.target = target;
     this.layout = remoteLayout(target, config.port);
   }
@@ -58,13 +58,21 @@ export class RsyncDestination implements Destination {
     if (this.connection) return this.connection;
     const current = this.prepare();
     this.connection = current;
-    const forget = () => {
+    // A failed preparation (server down during the host key check) is retried by the next call.
+    current.catch(() => {
       if (this.connection === current) this.connection = undefined;
-    };
-    // A failed preparation (server down during the host key check) is retried by the
-    // next call, and so is one whose ssh master died (the server restarted).
-    current.then((connection) => connection.master?.exited.then(forget), forget);
+    });
     return current;
+  }
+
+  /**
+   * After a lost connection the next call starts over: the host key is checked
+   * again and a new ssh master replaces the old one (which may have died with it).
+   */
+  private forget(stale: Promise<Connection>): void {
+    if (this.connection !== stale) return;
+    this.connection = undefined;
+    stale.then((connection) => connection.master?.stop()).catch(() => undefined);
   }
 
   private async prepare(): Promise<Connection> {
@@ -90,8 +98,18 @@ export class RsyncDestination implements Destination {
       tmpDir: await this.scratchDir(),
     });
     const login = `${target.user ? `${target.user}@` : ''}${target.host}`;
-    const master = await startSshMaster(ssh.words, login, this.describe(''), (config.connect_timeout + 5) * 1000);
-    return { args: ['-e', renderSshCommand([...ssh.words, ...master.options])], env, trust: ssh.trust, master };
+    const master = await startSshMaster(
+      ssh.words,
+      login,
+      this.describe(''),
+      (config.connect_timeout + 10) * 1000,
+    );
+    return {
+      args: ['-e', renderSshCommand([...ssh.words, ...master.options])],
+      env,
+      trust: ssh.trust,
+      master,
+    };
   }
 
   private describe(relative: string): string {
@@ -105,15 +123,22 @@ export class RsyncDestination implements Destination {
     where: string,
     options: { signal?: AbortSignal; onLine?: (line: string) => void; allowMissing?: boolean } = {},
   ): Promise<RsyncResult> {
-    const connection = await this.connect();
-    const child = startRsync(this.config.rsync_binary, [...baseArgs(this.config.io_timeout), ...connection.args, ...extra], {
-      env: connection.env,
-      signal: options.signal,
-    });
+    const pending = this.connect();
+    const connection = await pending;
+    const child = startRsync(
+      this.config.rsync_binary,
+      [...baseArgs(this.config.io_timeout), ...connection.args, ...extra],
+      {
+        env: connection.env,
+        signal: options.signal,
+      },
+    );
     for await (const line of child.lines) options.onLine?.(line);
     const result = await child.done;
     if (result.code === 0 || (options.allowMissing && isMissingPath(result))) return result;
-    throw rsyncError(result, operation, where);
+    const error = rsyncError(result, operation, where);
+    if (error.code === 'UNREACHABLE') this.forget(pending);
+    throw error;
   }
 
   async put(key: string, body: Readable, options: PutOptions): Promise<void> {
@@ -145,16 +170,17 @@ export class RsyncDestination implements Destination {
         this.describe(key),
         {
           signal: options.signal,
-          onLine: progress && ((line) => {
-            const bytes = /^\s*(\d+)\s+\d+%/.exec(line);
-            if (bytes) progress(Number(bytes[1]));
-          }),
+          onLine:
+            progress &&
+            ((line) => {
+              const bytes = /^\s*(\d+)\s+\d+%/.exec(line);
+              if (bytes) progress(Number(bytes[1]));
+            }),
         },
       );
     } finally {
       await rm(work, { recursive: true, force: true });
     }
-    await this.removeStaleTemps(posix.dirname(key));
   }
 
   /**
@@ -180,21 +206,26 @@ export class RsyncDestination implements Destination {
     return path;
   }
 
-  /** Best effort, once per folder: temporaries of transfers killed over a day ago. */
-  private async removeStaleTemps(folderKey: string): Promise<void> {
-    const folder = folderKey === '.' ? '' : folderKey;
-    if (this.swept.has(folder)) return;
-    this.swept.add(folder);
-    try {
-      const cutoff = Date.now() - STALE_TEMP_AGE_MS;
-      const stale = (await this.listFolder(folder, false)).filter(
-        (entry) => entry.type === 'file' && isTempName(entry.name) && entry.modified.getTime() < cutoff,
-      );
-      if (stale.length === 0) return;
-      await this.deleteNames(folder, stale.map((entry) => exactNamePattern(entry.name)));
-      this.context.log.info(`removed ${stale.length} stale temporary file(s) in ${this.describe(folder)}`);
-    } catch (error) {
-      this.context.log.debug(`could not sweep temporary files in ${this.describe(folder)}: ${(error as Error).message}`);
+  /**
+   * Temporaries of transfers killed over a day ago (a dead receiver cannot clean up),
+   * removed while listing: core lists every destination before each retention pass.
+   * Best effort: a read-only login still lists.
+   */
+  private async removeStaleTemps(stale: string[]): Promise<void> {
+    const byFolder = new Map<string, string[]>();
+    for (const key of stale)
+      byFolder.set(posix.dirname(key), [...(byFolder.get(posix.dirname(key)) ?? []), key]);
+    for (const [folder, keys] of byFolder) {
+      const relative = folder === '.' ? '' : folder;
+      try {
+        await this.deleteNames(
+          relative,
+          keys.map((key) => exactNamePattern(posix.basename(key))),
+        );
+        this.context.log.info(`removed ${keys.length} stale temporary file(s) in ${this.describe(relative)}`);
+      } catch (error) {
+        this.context.log.debug(`could not remove stale temporary files: ${(error as Error).message}`);
+      }
     }
   }
 
@@ -206,7 +237,8 @@ export class RsyncDestination implements Destination {
       // Unlinked once open: the bytes live as long as the stream, and nothing is left behind.
       const handle = await open(local, 'r').catch((error: NodeJS.ErrnoException) => {
         // rsync skips a folder without -r and exits 0.
-        if (error.code === 'ENOENT') throw new DestinationError('NOT_FOUND', `get ${this.describe(key)}: not a file`);
+        if (error.code === 'ENOENT')
+          throw new DestinationError('NOT_FOUND', `get ${this.describe(key)}: not a file`);
         throw error;
       });
       return handle.createReadStream({ highWaterMark: 1024 * 1024 });
@@ -218,19 +250,22 @@ export class RsyncDestination implements Destination {
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {
     const slash = prefix.lastIndexOf('/');
     const folder = slash >= 0 ? prefix.slice(0, slash) : '';
-    for (const entry of await this.listFolder(folder, true)) {
+    const cutoff = Date.now() - STALE_TEMP_AGE_MS;
+    const stale: string[] = [];
+    for (const entry of await this.listFolder(folder)) {
       const key = folder ? `${folder}/${entry.name}` : entry.name;
-      if (entry.type === 'file' && key.startsWith(prefix) && !isTempName(posix.basename(entry.name))) {
-        yield { key, size: entry.size, modified: entry.modified };
-      }
+      if (entry.type !== 'file' || !key.startsWith(prefix)) continue;
+      if (!isTempName(posix.basename(key))) yield { key, size: entry.size, modified: entry.modified };
+      else if (entry.modified.getTime() < cutoff) stale.push(key);
     }
+    await this.removeStaleTemps(stale);
   }
 
-  /** Entries below `folder` (relative names); empty when it does not exist. */
-  private async listFolder(folder: string, recursive: boolean): Promise<ListedEntry[]> {
+  /** Entries below `folder` (relative names), recursively; empty when it does not exist. */
+  private async listFolder(folder: string): Promise<ListedEntry[]> {
     const entries: ListedEntry[] = [];
     await this.run(
-      ['--list-only', ...(recursive ? ['--recursive'] : []), '--', `${remoteSpec(this.layout, folder)}/`],
+      ['--list-only', '--recursive', '--', `${remoteSpec(this.layout, folder)}/`],
       'list',
       this.describe(folder),
       {
@@ -257,7 +292,9 @@ export class RsyncDestination implements Destination {
 
   async delete(key: string): Promise<void> {
     if (!(await this.stat(key))) return;
-    await this.deleteNames(posix.dirname(key) === '.' ? '' : posix.dirname(key), [exactNamePattern(posix.basename(key))]);
+    await this.deleteNames(posix.dirname(key) === '.' ? '' : posix.dirname(key), [
+      exactNamePattern(posix.basename(key)),
+    ]);
   }
 
   /**
@@ -308,7 +345,12 @@ export class RsyncDestination implements Destination {
 function isUntouchedFileStream(body: Readable): body is ReadStream {
   if (!(body instanceof ReadStream) || typeof body.path !== 'string') return false;
   const range = body as unknown as { start?: number; end?: number; bytesRead: number };
-  return range.bytesRead === 0 && !body.readableDidRead && (range.start ?? 0) === 0 && (range.end ?? Infinity) === Infinity;
+  return (
+    range.bytesRead === 0 &&
+    !body.readableDidRead &&
+    (range.start ?? 0) === 0 &&
+    (range.end ?? Infinity) === Infinity
+  );
 }
 
 async function openForWriting(path: string): Promise<Writable> {

@@ -8,7 +8,8 @@ import type { RsyncResult } from './spawn.js';
  */
 const RULES: Array<{ pattern: RegExp; code: DestinationErrorCode; retryable: boolean; hint?: string }> = [
   {
-    pattern: /@ERROR: auth failed|Permission denied \((publickey|password|keyboard)|Permission denied, please try again|Too many authentication failures/i,
+    pattern:
+      /@ERROR: auth failed|Permission denied \((publickey|password|keyboard)|Permission denied, please try again|Too many authentication failures/i,
     code: 'AUTH_FAILED',
     retryable: false,
   },
@@ -18,9 +19,15 @@ const RULES: Array<{ pattern: RegExp; code: DestinationErrorCode; retryable: boo
     retryable: false,
     hint: 'The server presented a host key other than the one verified before the transfer.',
   },
-  { pattern: /@ERROR: Unknown module/i, code: 'CONFIG', retryable: false, hint: 'Check the module name in target.' },
   {
-    pattern: /rsync: (command )?not found|rsync: No such file or directory|bash: .*rsync.*: command not found/i,
+    pattern: /@ERROR: Unknown module/i,
+    code: 'CONFIG',
+    retryable: false,
+    hint: 'Check the module name in target.',
+  },
+  {
+    pattern:
+      /rsync: (command )?not found|rsync: No such file or directory|bash: .*rsync.*: command not found/i,
     code: 'CONFIG',
     retryable: false,
     hint: 'Install rsync on the server too (e.g. `apt-get install rsync`).',
@@ -33,13 +40,15 @@ const RULES: Array<{ pattern: RegExp; code: DestinationErrorCode; retryable: boo
   },
   { pattern: /No space left on device|Disk quota exceeded/i, code: 'NO_SPACE', retryable: false },
   {
-    pattern: /Permission denied \(13\)|Operation not permitted \(1\)|Read-only file system|module is read only/i,
+    pattern:
+      /Permission denied \(13\)|Operation not permitted \(1\)|Read-only file system|module is read only/i,
     code: 'PERMISSION_DENIED',
     retryable: false,
   },
   { pattern: /No such file or directory \(2\)|Not a directory \(20\)/, code: 'NOT_FOUND', retryable: false },
   {
-    pattern: /Connection refused|Connection timed out|timed out|No route to host|Could not resolve hostname|Name or service not known|Network is unreachable|Connection reset|Broken pipe|connection unexpectedly closed|failed to connect/i,
+    pattern:
+      /Connection refused|Connection timed out|timed out|No route to host|Could not resolve hostname|Name or service not known|Network is unreachable|Connection reset|Broken pipe|connection unexpectedly closed|failed to connect/i,
     code: 'UNREACHABLE',
     retryable: true,
   },
@@ -48,7 +57,12 @@ const RULES: Array<{ pattern: RegExp; code: DestinationErrorCode; retryable: boo
 /** Exit codes meaning the connection (not a file) failed: socket I/O, protocol stream, timeouts, ssh itself. */
 const CONNECTION_EXIT_CODES = new Set([10, 12, 30, 35, 255]);
 
-export function rsyncError(result: RsyncResult, operation: string, where: string, program = 'rsync'): DestinationError {
+export function rsyncError(
+  result: RsyncResult,
+  operation: string,
+  where: string,
+  program = 'rsync',
+): DestinationError {
   const details = summarize(result.stderr);
   const message = `${operation} ${where}: ${program} ${result.code === null ? `killed by ${result.signal}` : `exited with code ${result.code}`}${details ? `: ${details}` : ''}`;
   const rule = RULES.find(({ pattern }) => pattern.test(result.stderr));

@@ -19,7 +19,9 @@ export function parseListLine(line: string): ListedEntry | undefined {
   const match = LINE.exec(line);
   if (!match) return undefined;
   const [, kind, size, year, month, day, hour, minute, second, rawName] = match;
-  const name = rawName!.replace(/\\#([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+  const name = rawName!.replace(/\\#([0-7]{3})/g, (_, octal: string) =>
+    String.fromCharCode(Number.parseInt(octal, 8)),
+  );
   return {
     type: kind === '-' ? 'file' : kind === 'd' ? 'directory' : 'other',
     // rsync prints a symlink as `name -> target`; only regular files become keys, so no need to split it.

@@ -30,14 +30,26 @@ export const rsyncConfigSchema = z
     if (target.kind === 'daemon') {
       for (const key of SSH_ONLY) {
         if (config[key] !== undefined) {
-          ctx.addIssue({ code: 'custom', path: [key], message: 'only for ssh targets (user@host:/path); an rsync:// daemon has no host key' });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'only for ssh targets (user@host:/path); an rsync:// daemon has no host key',
+          });
         }
       }
       if (config.insecure_accept_any_host_key) {
-        ctx.addIssue({ code: 'custom', path: ['insecure_accept_any_host_key'], message: 'only for ssh targets (user@host:/path)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['insecure_accept_any_host_key'],
+          message: 'only for ssh targets (user@host:/path)',
+        });
       }
       if (target.port !== undefined && config.port !== undefined && target.port !== config.port) {
-        ctx.addIssue({ code: 'custom', path: ['port'], message: `the target URL already says port ${target.port}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['port'],
+          message: `the target URL already says port ${target.port}`,
+        });
       }
     } else {
       checkHostKeyKeys(config, ctx);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createHostKeyVerifier, type HostKeyPolicy } from '../shared/host-keys.js';
 import { probeHostKey } from '../sftp/connect.js';
+import { createHostKeyVerifier, type HostKeyPolicy } from '../shared/host-keys.js';
 import { quoteShellWord } from './args.js';
 
 /** The name the one-line known_hosts file is written under, whatever host and port the target has. */
@@ -70,7 +70,9 @@ export async function buildSshCommand(options: SshCommandOptions): Promise<SshCo
     const endpoint = { host: options.host, port: options.port, username: options.user ?? 'matric-backup' };
     const key = await probeHostKey(endpoint, verifier, options.connectTimeoutSeconds * 1000);
     const knownHosts = join(options.tmpDir, `known_hosts-${randomBytes(6).toString('hex')}`);
-    await writeFile(knownHosts, `${HOST_ALIAS} ${key.type} ${key.blob.toString('base64')}\n`, { mode: 0o600 });
+    await writeFile(knownHosts, `${HOST_ALIAS} ${key.type} ${key.blob.toString('base64')}\n`, {
+      mode: 0o600,
+    });
     words.push(
       '-o',
       'StrictHostKeyChecking=yes',

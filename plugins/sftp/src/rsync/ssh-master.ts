@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DestinationError } from '@matric-backup/core';
@@ -7,87 +7,88 @@ import { rsyncError } from './errors.js';
 
 /**
  * One OpenSSH master connection per destination that every rsync call
- * multiplexes over (ControlMaster), so a put, list or delete costs a
- * channel instead of a full key exchange (~340 ms -> ~70 ms per call on
- * loopback). It is our own child process, ended by PID in stop(). Should it
- * die, ssh falls back to a direct connection for each call; and it doubles as
- * the authentication check, so a wrong key fails once with ssh's own message.
+ * multiplexes over (ControlMaster), so a put, list or delete costs a channel
+ * instead of a key exchange (~340 ms -> ~70 ms per call on loopback). Starting
+ * it doubles as the login check: a wrong key fails once, with ssh's message.
+ *
+ * ssh puts the master in the background itself (ControlPersist) and ends it
+ * after IDLE_SECONDS without clients, so even a process that dies without
+ * close() leaves nothing running for long; stop() ends it through its socket.
+ * Should it die early, each call falls back to a direct connection.
  */
 export interface SshMaster {
   /** ssh options that route a call through the master. */
   options: string[];
-  /** Resolves when the master exited (server gone, killed). */
-  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
-const READY_POLL_MS = 20;
+const IDLE_SECONDS = 60;
 
 export async function startSshMaster(
   sshWords: string[],
-  destination: string,
+  login: string,
   where: string,
   timeoutMs: number,
 ): Promise<SshMaster> {
-  // Unix socket paths are limited to ~107 bytes (and ssh adds a suffix while binding): keep it short.
+  // Unix socket paths are limited to ~107 bytes (ssh adds a suffix while binding): keep it short.
   const dir = await mkdtemp(join(tmpdir(), 'mb-ssh-'));
   const socket = join(dir, 'master');
-  const child: ChildProcess = spawn(
-    sshWords[0]!,
-    [...sshWords.slice(1), '-M', '-N', '-o', `ControlPath=${socket}`, '-o', 'ControlPersist=no', '--', destination],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4096);
-  });
-  let exitCode: number | null | undefined;
-  let spawnError: NodeJS.ErrnoException | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      spawnError = error;
-      exitCode = null;
-      resolve();
-    });
-    child.once('exit', (code) => {
-      exitCode = code;
-      resolve();
-    });
-  });
-  const cleanup = () => rm(dir, { recursive: true, force: true });
-  exited.then(cleanup);
-
-  const deadline = Date.now() + timeoutMs;
-  while (!(await access(socket).then(
-    () => true,
-    () => false,
-  ))) {
-    if (exitCode !== undefined || Date.now() > deadline) {
-      child.kill('SIGTERM');
-      await exited;
-      if (spawnError?.code === 'ENOENT') {
-        throw new DestinationError('CONFIG', 'the ssh program was not found: install the OpenSSH client, e.g. `apt-get install openssh-client`', {
-          cause: spawnError,
-          retryable: false,
-        });
-      }
-      throw rsyncError(
-        { code: exitCode ?? null, signal: null, stderr: stderr || 'timed out' },
-        'connect to',
-        where,
-        'ssh',
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+  const control = ['-o', `ControlPath=${socket}`];
+  const [program, ...options] = sshWords as [string, ...string[]];
+  try {
+    const started = await runSsh(
+      program,
+      [...options, '-M', '-N', ...control, '-o', `ControlPersist=${IDLE_SECONDS}`, '--', login],
+      timeoutMs,
+    );
+    if (started.code !== 0) throw rsyncError({ ...started, signal: null }, 'connect to', where, 'ssh');
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
-
   return {
-    options: ['-o', 'ControlMaster=no', '-o', `ControlPath=${socket}`],
-    exited,
+    options: ['-o', 'ControlMaster=no', ...control],
     async stop() {
-      if (exitCode === undefined) child.kill('SIGTERM');
-      await exited;
-      await cleanup();
+      await runSsh(program, ['-O', 'exit', ...control, '--', login], timeoutMs).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs ssh to completion (the master backgrounds itself once logged in). */
+function runSsh(
+  program: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4096);
+    });
+    const timer = setTimeout(() => {
+      stderr += '\nssh timed out';
+      child.kill('SIGTERM');
+    }, timeoutMs);
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        error.code === 'ENOENT'
+          ? new DestinationError(
+              'CONFIG',
+              'the ssh program was not found: install the OpenSSH client, e.g. `apt-get install openssh-client`',
+              {
+                cause: error,
+                retryable: false,
+              },
+            )
+          : error,
+      );
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
 }

@@ -17,16 +17,27 @@ export function parseTarget(target: string): RsyncTarget | { error: string } {
   const daemon = DAEMON.exec(target);
   if (daemon) {
     const [, user, host, port, module, path = ''] = daemon;
-    return { kind: 'daemon', user, host: unbracket(host!), port: port ? Number(port) : undefined, module: module!, path };
+    return {
+      kind: 'daemon',
+      user,
+      host: unbracket(host!),
+      port: port ? Number(port) : undefined,
+      module: module!,
+      path,
+    };
   }
-  if (target.startsWith('rsync://')) return { error: 'a daemon target looks like rsync://user@host[:port]/module/path' };
-  if (/^[^/]*::/.test(target)) return { error: 'write the daemon form host::module as rsync://host/module' };
+  if (target.startsWith('rsync://'))
+    return { error: 'a daemon target looks like rsync://user@host[:port]/module/path' };
+  if (/^(?:[^@/]+@)?[^[/:]+::/.test(target))
+    return { error: 'write the daemon form host::module as rsync://host/module' };
   const ssh = SSH.exec(target);
   if (ssh) {
     const [, user, host, path] = ssh;
     return { kind: 'ssh', user, host: unbracket(host!), path: path! };
   }
-  return { error: 'expected user@host:/path (over ssh) or rsync://user@host[:port]/module/path (rsync daemon)' };
+  return {
+    error: 'expected user@host:/path (over ssh) or rsync://user@host[:port]/module/path (rsync daemon)',
+  };
 }
 
 function unbracket(host: string): string {

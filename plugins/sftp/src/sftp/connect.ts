@@ -30,8 +30,8 @@ export interface SshConnectOptions {
 export interface SshConnection {
   client: Client;
   hostKey: PresentedKey;
-  /** True once the connection closed or failed; requests still pending then failed because of it. */
-  readonly lost: boolean;
+  /** Aborted once the connection closed or failed; requests still pending then failed because of it. */
+  lost: AbortSignal;
 }
 
 export function describeEndpoint({ host, port, username }: SshEndpoint): string {
@@ -62,7 +62,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
     const client = new Client();
     let hostKey: PresentedKey | undefined;
     let refused: unknown;
-    let lost = false;
+    const lost = new AbortController();
     let ready = false;
     config.hostVerifier = (blob: Buffer) => {
       try {
@@ -74,7 +74,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
       }
     };
     const fail = (error: unknown) => {
-      lost = true;
+      lost.abort();
       if (!ready) reject(refused ?? connectError(error, where));
     };
     // A later 'error' (e.g. the server died mid-transfer) must not crash the process;
@@ -83,13 +83,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
     client.on('close', () => fail(new Error('connection closed during the handshake')));
     client.once('ready', () => {
       ready = true;
-      resolve({
-        client,
-        hostKey: hostKey!,
-        get lost() {
-          return lost;
-        },
-      });
+      resolve({ client, hostKey: hostKey!, lost: lost.signal });
     });
     try {
       client.connect(config);
@@ -124,10 +118,14 @@ async function authConfig(credentials: SshCredentials): Promise<Partial<ConnectC
     try {
       config.privateKey = await readFile(credentials.sshKey);
     } catch (error) {
-      throw new DestinationError('CONFIG', `cannot read ssh_key ${credentials.sshKey}: ${(error as Error).message}`, {
-        cause: error,
-        retryable: false,
-      });
+      throw new DestinationError(
+        'CONFIG',
+        `cannot read ssh_key ${credentials.sshKey}: ${(error as Error).message}`,
+        {
+          cause: error,
+          retryable: false,
+        },
+      );
     }
     if (credentials.passphrase !== undefined) config.passphrase = credentials.passphrase;
   }
@@ -135,9 +133,13 @@ async function authConfig(credentials: SshCredentials): Promise<Partial<ConnectC
   if (credentials.agent) {
     const socket = credentials.agent === true ? process.env.SSH_AUTH_SOCK : credentials.agent;
     if (!socket) {
-      throw new DestinationError('CONFIG', 'agent: true, but SSH_AUTH_SOCK is not set (is ssh-agent running?)', {
-        retryable: false,
-      });
+      throw new DestinationError(
+        'CONFIG',
+        'agent: true, but SSH_AUTH_SOCK is not set (is ssh-agent running?)',
+        {
+          retryable: false,
+        },
+      );
     }
     config.agent = socket;
   }
@@ -150,7 +152,11 @@ async function authConfig(credentials: SshCredentials): Promise<Partial<ConnectC
  * verifier's error. rsync over ssh uses it to check the key with the same rules
  * as sftp before handing that exact key to OpenSSH.
  */
-export function probeHostKey(endpoint: SshEndpoint, verifier: HostKeyVerifier, timeoutMs: number): Promise<PresentedKey> {
+export function probeHostKey(
+  endpoint: SshEndpoint,
+  verifier: HostKeyVerifier,
+  timeoutMs: number,
+): Promise<PresentedKey> {
   return new Promise<PresentedKey>((resolve, reject) => {
     const client = new Client();
     let accepted: PresentedKey | undefined;
@@ -158,7 +164,14 @@ export function probeHostKey(endpoint: SshEndpoint, verifier: HostKeyVerifier, t
     const finish = (error?: unknown) => {
       client.end();
       if (accepted) resolve(accepted);
-      else reject(refused ?? connectError(error ?? new Error('connection closed during the handshake'), describeEndpoint(endpoint)));
+      else
+        reject(
+          refused ??
+            connectError(
+              error ?? new Error('connection closed during the handshake'),
+              describeEndpoint(endpoint),
+            ),
+        );
     };
     client.on('error', finish);
     client.on('close', () => finish());

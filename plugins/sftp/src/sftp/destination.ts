@@ -32,7 +32,6 @@ export class SftpDestination implements Destination {
   private verifier: Promise<HostKeyVerifier> | undefined;
   private readonly endpoint: SshEndpoint;
   private readonly root: string;
-  private readonly swept = new Set<string>();
   private closed = false;
 
   constructor(
@@ -52,7 +51,7 @@ export class SftpDestination implements Destination {
     const current = this.session;
     if (current) {
       return current.then(
-        (session) => (session.connection.lost ? this.reconnect(current) : session),
+        (session) => (session.connection.lost.aborted ? this.reconnect(current) : session),
         () => this.reconnect(current),
       );
     }
@@ -125,7 +124,6 @@ export class SftpDestination implements Destination {
       await fs.unlink(temp).catch(() => undefined);
       throw await this.explainWriteFailure(fs, error, options.size);
     }
-    await this.removeStaleTemps(fs, folder);
   }
 
   /**
@@ -136,30 +134,27 @@ export class SftpDestination implements Destination {
     if ((error as DestinationError).code !== 'UNKNOWN' || fs.lost) return error;
     const free = await fs.freeBytes(this.root).catch(() => undefined);
     if (free === undefined || free >= size) return error;
-    return new DestinationError('NO_SPACE', `${(error as Error).message} (only ${free} bytes free on the server)`, {
-      cause: error,
-      retryable: false,
-    });
+    return new DestinationError(
+      'NO_SPACE',
+      `${(error as Error).message} (only ${free} bytes free on the server)`,
+      {
+        cause: error,
+        retryable: false,
+      },
+    );
   }
 
   /**
-   * Removes temporaries of uploads that crashed long ago (a killed server cannot clean
-   * up); once per folder per destination, so a thousand puts do not read it a thousand
-   * times. Best effort; another writer's fresh temps are left alone.
+   * A temporary of an upload that died with its server (no one left to remove it),
+   * once a day old, removed while listing: core lists every destination before each
+   * retention pass. Best effort: a read-only login still lists.
    */
-  private async removeStaleTemps(fs: RemoteFs, folder: string): Promise<void> {
-    if (this.swept.has(folder)) return;
-    this.swept.add(folder);
+  private async removeStaleTemp(fs: RemoteFs, path: string): Promise<void> {
     try {
-      const cutoff = Date.now() - STALE_TEMP_AGE_MS;
-      for (const entry of await fs.readdir(folder)) {
-        if (isTempName(entry.filename) && entry.attrs.isFile() && entry.attrs.mtime * 1000 < cutoff) {
-          await fs.unlink(posix.join(folder, entry.filename));
-          this.context.log.info(`removed stale temporary file ${posix.join(folder, entry.filename)}`);
-        }
-      }
+      await fs.unlink(path);
+      this.context.log.info(`removed stale temporary file ${path}`);
     } catch (error) {
-      this.context.log.debug(`could not sweep temporary files in ${folder}: ${(error as Error).message}`);
+      this.context.log.debug(`could not remove stale temporary file ${path}: ${(error as Error).message}`);
     }
   }
 
@@ -169,7 +164,8 @@ export class SftpDestination implements Destination {
     const handle = await fs.open(path, 'r');
     try {
       const stats = await fs.fstat(handle, path);
-      if (!stats.isFile()) throw new DestinationError('NOT_FOUND', `get ${path}: not a file`, { retryable: false });
+      if (!stats.isFile())
+        throw new DestinationError('NOT_FOUND', `get ${path}: not a file`, { retryable: false });
       return new SftpReadStream(fs, handle, stats.size, path, { concurrency: this.config.concurrency });
     } catch (error) {
       await fs.close(handle, path).catch(() => undefined);
@@ -192,14 +188,17 @@ export class SftpDestination implements Destination {
       throw error;
     }
     entries.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+    const cutoff = Date.now() - STALE_TEMP_AGE_MS;
     for (const { filename, attrs } of entries) {
       if (filename === '.' || filename === '..') continue;
       const key = folderKey ? `${folderKey}/${filename}` : filename;
       if (attrs.isDirectory()) {
         if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* this.walk(fs, key, prefix);
-      } else if (attrs.isFile() && key.startsWith(prefix) && !isTempName(filename)) {
-        yield { key, size: attrs.size, modified: new Date(attrs.mtime * 1000) };
+        continue;
       }
+      if (!attrs.isFile() || !key.startsWith(prefix)) continue;
+      if (!isTempName(filename)) yield { key, size: attrs.size, modified: new Date(attrs.mtime * 1000) };
+      else if (attrs.mtime * 1000 < cutoff) await this.removeStaleTemp(fs, this.remote(key));
     }
   }
 
@@ -226,7 +225,9 @@ export class SftpDestination implements Destination {
   async check(): Promise<CheckResult> {
     const { connection, fs } = await this.connect();
     const verifier = await this.verifier!;
-    const details = [`connected to ${describeEndpoint(this.endpoint)}; ${verifier.describe(connection.hostKey)}`];
+    const details = [
+      `connected to ${describeEndpoint(this.endpoint)}; ${verifier.describe(connection.hostKey)}`,
+    ];
     await fs.mkdirs(this.root);
     const probe = posix.join(this.root, tempNameFor('matric-backup-check'));
     const handle = await fs.open(probe, 'w', { mode: 0o600 });
@@ -248,7 +249,7 @@ export class SftpDestination implements Destination {
     this.session = undefined;
     if (!session) return;
     const { connection } = await session.catch(() => ({ connection: undefined }));
-    if (!connection || connection.lost) return;
+    if (!connection || connection.lost.aborted) return;
     await new Promise<void>((resolve) => {
       connection.client.once('close', () => resolve());
       connection.client.end();

@@ -27,20 +27,28 @@ export function connectError(error: unknown, where: string): DestinationError {
         hint: 'Check username, ssh_key (and passphrase) or password, and that the key is in the server\u2019s authorized_keys.',
       });
     case 'agent':
-      return new DestinationError('AUTH_FAILED', `ssh agent failed while authenticating as ${where}: ${message}`, {
-        cause: error,
-        retryable: false,
-      });
+      return new DestinationError(
+        'AUTH_FAILED',
+        `ssh agent failed while authenticating as ${where}: ${message}`,
+        {
+          cause: error,
+          retryable: false,
+        },
+      );
     case 'client-timeout':
       return new DestinationError('UNREACHABLE', `timed out connecting to ${where}: ${message}`, {
         cause: error,
         retryable: true,
       });
     default:
-      return new DestinationError('UNREACHABLE', `cannot connect to ${where}: ${err?.code ? `${err.code} ` : ''}${message}`, {
-        cause: error,
-        retryable: true,
-      });
+      return new DestinationError(
+        'UNREACHABLE',
+        `cannot connect to ${where}: ${err?.code ? `${err.code} ` : ''}${message}`,
+        {
+          cause: error,
+          retryable: true,
+        },
+      );
   }
 }
 
@@ -48,10 +56,14 @@ export function connectError(error: unknown, where: string): DestinationError {
 export function privateKeyError(error: unknown, keyPath: string): DestinationError {
   const message = (error as Error)?.message ?? String(error);
   if (/no passphrase given/i.test(message)) {
-    return new DestinationError('CONFIG', `ssh_key ${keyPath} is encrypted: set passphrase (or passphrase_file)`, {
-      cause: error,
-      retryable: false,
-    });
+    return new DestinationError(
+      'CONFIG',
+      `ssh_key ${keyPath} is encrypted: set passphrase (or passphrase_file)`,
+      {
+        cause: error,
+        retryable: false,
+      },
+    );
   }
   if (/bad passphrase|decrypt/i.test(message)) {
     return new DestinationError('AUTH_FAILED', `cannot decrypt ssh_key ${keyPath}: wrong passphrase`, {
@@ -59,7 +71,10 @@ export function privateKeyError(error: unknown, keyPath: string): DestinationErr
       retryable: false,
     });
   }
-  return new DestinationError('CONFIG', `cannot use ssh_key ${keyPath}: ${message}`, { cause: error, retryable: false });
+  return new DestinationError('CONFIG', `cannot use ssh_key ${keyPath}: ${message}`, {
+    cause: error,
+    retryable: false,
+  });
 }
 
 /**
@@ -67,7 +82,12 @@ export function privateKeyError(error: unknown, keyPath: string): DestinationErr
  * is true when the SSH connection closed under the request: ssh2 then fails pending
  * requests with a generic error that carries no status code.
  */
-export function sftpError(error: unknown, operation: string, path: string, connectionLost = false): DestinationError {
+export function sftpError(
+  error: unknown,
+  operation: string,
+  path: string,
+  connectionLost = false,
+): DestinationError {
   if (isDestinationError(error)) return error;
   const err = error as SshError;
   const message = `${operation} ${path}: ${err?.message ?? String(error)}`;

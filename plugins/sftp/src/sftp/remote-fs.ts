@@ -14,6 +14,8 @@ export class RemoteFs {
   readonly supportsPosixRename: boolean;
   readonly supportsStatvfs: boolean;
   readonly supportsFsync: boolean;
+  /** Rejecters of requests in flight, failed at once when the connection is lost. */
+  private readonly pending = new Set<(error: unknown) => void>();
 
   constructor(
     private readonly sftp: SFTPWrapper,
@@ -24,19 +26,34 @@ export class RemoteFs {
     this.supportsPosixRename = extensions['posix-rename@openssh.com'] === '1';
     this.supportsStatvfs = extensions['statvfs@openssh.com'] === '2';
     this.supportsFsync = extensions['fsync@openssh.com'] === '1';
+    // ssh2 fails the requests pending when the channel closes, but a request sent
+    // after that is never answered: fail everything in flight ourselves.
+    connection.lost.addEventListener('abort', () => {
+      for (const fail of this.pending) fail(new Error('connection lost'));
+    });
   }
 
   get lost(): boolean {
-    return this.connection.lost;
+    return this.connection.lost.aborted;
   }
 
   private call<T>(operation: string, path: string, run: (callback: Callback<T>) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      const fail = (error: unknown) => {
+        this.pending.delete(fail);
+        reject(sftpError(error, operation, path, this.lost));
+      };
+      if (this.lost) return fail(new Error('connection lost'));
+      this.pending.add(fail);
       try {
-        run((error, value) => (error ? reject(sftpError(error, operation, path, this.connection.lost)) : resolve(value)));
+        run((error, value) => {
+          if (error) return fail(error);
+          this.pending.delete(fail);
+          resolve(value);
+        });
       } catch (error) {
         // ssh2 throws synchronously when the channel is already gone.
-        reject(sftpError(error, operation, path, this.connection.lost));
+        fail(error);
       }
     });
   }
@@ -78,7 +95,9 @@ export class RemoteFs {
   }
 
   fsync(handle: Buffer, path: string): Promise<void> {
-    return this.call('fsync', path, (cb) => this.sftp.ext_openssh_fsync(handle, (error) => cb(error, undefined)));
+    return this.call('fsync', path, (cb) =>
+      this.sftp.ext_openssh_fsync(handle, (error) => cb(error, undefined)),
+    );
   }
 
   unlink(path: string): Promise<void> {
@@ -92,14 +111,20 @@ export class RemoteFs {
    */
   async rename(from: string, to: string): Promise<void> {
     if (this.supportsPosixRename) {
-      return this.call('rename', to, (cb) => this.sftp.ext_openssh_rename(from, to, (error) => cb(error, undefined)));
+      return this.call('rename', to, (cb) =>
+        this.sftp.ext_openssh_rename(from, to, (error) => cb(error, undefined)),
+      );
     }
     try {
-      await this.call<void>('rename', to, (cb) => this.sftp.rename(from, to, (error) => cb(error, undefined)));
+      await this.call<void>('rename', to, (cb) =>
+        this.sftp.rename(from, to, (error) => cb(error, undefined)),
+      );
     } catch (error) {
       if ((await this.kind(to)) !== 'file') throw error;
       await this.unlink(to);
-      await this.call<void>('rename', to, (cb) => this.sftp.rename(from, to, (error) => cb(error, undefined)));
+      await this.call<void>('rename', to, (cb) =>
+        this.sftp.rename(from, to, (error) => cb(error, undefined)),
+      );
     }
   }
 
@@ -108,7 +133,9 @@ export class RemoteFs {
     const kind = await this.kind(path);
     if (kind === 'directory') return;
     if (kind !== undefined) {
-      throw new DestinationError('UNKNOWN', `cannot create folder ${path}: a file of that name exists`, { retryable: false });
+      throw new DestinationError('UNKNOWN', `cannot create folder ${path}: a file of that name exists`, {
+        retryable: false,
+      });
     }
     const parent = posix.dirname(path);
     if (parent !== path) await this.mkdirs(parent);
@@ -133,8 +160,10 @@ export class RemoteFs {
   /** Free bytes for an unprivileged user, when the server offers statvfs@openssh.com. */
   async freeBytes(path: string): Promise<number | undefined> {
     if (!this.supportsStatvfs) return undefined;
-    const info = await this.call<{ f_bavail: number | bigint; f_frsize: number | bigint }>('statvfs', path, (cb) =>
-      this.sftp.ext_openssh_statvfs(path, cb),
+    const info = await this.call<{ f_bavail: number | bigint; f_frsize: number | bigint }>(
+      'statvfs',
+      path,
+      (cb) => this.sftp.ext_openssh_statvfs(path, cb),
     );
     return Number(info.f_bavail) * Number(info.f_frsize);
   }

@@ -25,7 +25,11 @@ export const sftpConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['ssh_key'], message: 'set ssh_key, password or agent' });
     }
     if (config.passphrase !== undefined && !config.ssh_key) {
-      ctx.addIssue({ code: 'custom', path: ['passphrase'], message: 'passphrase unlocks ssh_key, which is not set' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['passphrase'],
+        message: 'passphrase unlocks ssh_key, which is not set',
+      });
     }
   });
 

@@ -36,7 +36,10 @@ export class SftpWriteStream extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.failure) return callback(this.failure);
+    if (this.failure) {
+      callback(this.failure);
+      return;
+    }
     for (let offset = 0; offset < chunk.length; offset += PIECE) {
       this.send(chunk.subarray(offset, offset + PIECE));
     }
@@ -129,9 +132,13 @@ export class SftpReadStream extends Readable {
         if (this.destroyed) return;
         if (buffer.length === 0) {
           this.destroy(
-            new DestinationError('INTEGRITY', `${this.path} ended at byte ${offset} of ${this.size}: it changed while being read`, {
-              retryable: true,
-            }),
+            new DestinationError(
+              'INTEGRITY',
+              `${this.path} ended at byte ${offset} of ${this.size}: it changed while being read`,
+              {
+                retryable: true,
+              },
+            ),
           );
           return;
         }

@@ -57,10 +57,18 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-export async function createHostKeyVerifier(policy: HostKeyPolicy, host: string, port: number): Promise<HostKeyVerifier> {
+export async function createHostKeyVerifier(
+  policy: HostKeyPolicy,
+  host: string,
+  port: number,
+): Promise<HostKeyVerifier> {
   const where = `${host}:${port}`;
   if (policy.kind === 'insecure') {
-    return { verify: presentedKey, knownKeyTypes: [], describe: (key) => `host key ${key.fingerprint} NOT verified (insecure_accept_any_host_key)` };
+    return {
+      verify: presentedKey,
+      knownKeyTypes: [],
+      describe: (key) => `host key ${key.fingerprint} NOT verified (insecure_accept_any_host_key)`,
+    };
   }
   if (policy.kind === 'fingerprint') {
     return {
@@ -70,8 +78,7 @@ export async function createHostKeyVerifier(policy: HostKeyPolicy, host: string,
         const key = presentedKey(blob);
         if (!sameFingerprint(key.fingerprint, policy.fingerprint)) {
           throw hostKeyError(
-            `host key of ${where} does not match host_key_fingerprint: the server presented ${key.type} ${key.fingerprint}, expected ${policy.fingerprint}`,
-            `If the server's key really changed, verify the new one out of band and set host_key_fingerprint: "${key.fingerprint}".`,
+            `host key of ${where} does not match host_key_fingerprint: the server presented ${key.type} ${key.fingerprint}, expected ${policy.fingerprint}. If the server's key really changed, verify the new one out of band and set host_key_fingerprint: "${key.fingerprint}"`,
           );
         }
         return key;
@@ -93,13 +100,14 @@ export async function createHostKeyVerifier(policy: HostKeyPolicy, host: string,
     verify(blob) {
       const key = presentedKey(blob);
       if (revoked.some((line) => line.blob.equals(blob))) {
-        throw hostKeyError(`host key ${key.type} ${key.fingerprint} of ${where} is marked @revoked in ${policy.file}`);
+        throw hostKeyError(
+          `host key ${key.type} ${key.fingerprint} of ${where} is marked @revoked in ${policy.file}`,
+        );
       }
       if (trusted.some((line) => line.blob.equals(blob))) return key;
       if (trusted.length > 0) {
         throw hostKeyError(
-          `HOST KEY CHANGED for ${where}: the server presented ${key.type} ${key.fingerprint}, but ${policy.file} holds a different key for ${name} (someone may be intercepting the connection, or the server was reinstalled)`,
-          `If the change is expected, verify the new key out of band, remove the old entry with \`ssh-keygen -R '${name}' -f ${policy.file}\`, then ${pinHow(key)}.`,
+          `HOST KEY CHANGED for ${where}: the server presented ${key.type} ${key.fingerprint}, but ${policy.file} holds a different key for ${name} (someone may be intercepting the connection, or the server was reinstalled). If the change is expected, verify the new key out of band, remove the old entry with \`ssh-keygen -R '${name}' -f ${policy.file}\`, then ${pinHow(key)}`,
         );
       }
       throw hostKeyError(

@@ -33,12 +33,19 @@ export function checkHostKeyKeys(config: HostKeyConfig, ctx: z.RefinementCtx): v
       message: `insecure_accept_any_host_key: true ignores ${given[0]}; remove one of them`,
     });
   } else if (given.length > 1) {
-    ctx.addIssue({ code: 'custom', path: ['host_key_fingerprint'], message: 'set only one of known_hosts, host_key_fingerprint' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['host_key_fingerprint'],
+      message: 'set only one of known_hosts, host_key_fingerprint',
+    });
   }
 }
 
 export function hostKeyPolicyOf(config: HostKeyConfig): HostKeyPolicy {
   if (config.insecure_accept_any_host_key) return { kind: 'insecure' };
   if (config.host_key_fingerprint) return { kind: 'fingerprint', fingerprint: config.host_key_fingerprint };
-  return { kind: 'known_hosts', file: config.known_hosts ?? join(process.env.HOME || homedir(), '.ssh', 'known_hosts') };
+  return {
+    kind: 'known_hosts',
+    file: config.known_hosts ?? join(process.env.HOME || homedir(), '.ssh', 'known_hosts'),
+  };
 }

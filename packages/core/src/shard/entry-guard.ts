@@ -1,39 +1,45 @@
 import { posix } from 'node:path';
-import type { ShardLimits } from '../shard/limits.js';
-import { INNER_MANIFEST_NAME } from '../shard/manifest.js';
+import type { ShardLimits } from './limits.js';
+import { INNER_MANIFEST_NAME } from './manifest.js';
 
-/** The parts of a tar entry header the guard looks at (node-tar's ReadEntry has them). */
+/** The parts of a tar entry header the guard looks at (tar-stream's header names). */
 export interface EntryHeader {
-  path: string;
-  type: string;
+  name: string;
+  /** tar-stream's type: file, directory, symlink, link, character-device, ...; null when unknown. */
+  type: string | null;
   size: number;
-  linkpath?: string;
+  linkname?: string | null;
 }
 
 export type EntryKind = 'file' | 'directory' | 'symlink' | 'inner-manifest';
 
-const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
-const SPECIAL_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO']);
+const FILE_TYPES = new Set(['file', 'contiguous-file']);
+const SPECIAL_TYPES = new Set(['character-device', 'block-device', 'fifo']);
 
 /**
  * Decides, entry by entry and before anything is written, whether an archive is
  * safe to extract: no absolute paths, no `..`, no links leading outside the
- * target, nothing written through a symlink, no devices or FIFOs, and never more entries or bytes than the sidecar
- * declares (a decompression bomb stops at its first oversized header).
- * `check` returns the entry's kind, or throws RefusedEntry naming the path.
+ * target, nothing written through a symlink, no devices or FIFOs, nothing after
+ * the inner manifest, and never more entries or bytes than the sidecar declares
+ * (a decompression bomb stops at its first oversized header). `check` returns the
+ * entry's normalized path and kind, or throws RefusedEntry naming the path.
  */
 export class EntryGuard {
   private entries = 0;
   private fileBytes = 0;
+  private innerSeen = false;
   /** Symlinks seen so far: no later entry may be written through one. */
   private readonly links = new Set<string>();
 
   constructor(private readonly limits: ShardLimits) {}
 
-  check(header: EntryHeader): EntryKind {
-    const path = header.path.replace(/\/+$/, '');
+  check(header: EntryHeader): { path: string; kind: EntryKind } {
+    // tar stores folders as `name/`; the manifest does not.
+    const path = header.name.replace(/\/+$/, '');
     const unsafe = unsafePathReason(path);
-    if (unsafe) throw new RefusedEntry(`${JSON.stringify(header.path)}: ${unsafe}`);
+    if (unsafe) throw new RefusedEntry(`${JSON.stringify(header.name)}: ${unsafe}`);
+    if (this.innerSeen)
+      throw new RefusedEntry(`${path}: comes after ${INNER_MANIFEST_NAME}, which must be the last entry`);
     const link = this.linkOnTheWay(path);
     if (link) throw new RefusedEntry(`${path}: would be written through the symbolic link ${link}`);
     if (++this.entries > this.limits.entries) {
@@ -41,14 +47,19 @@ export class EntryGuard {
         `the archive holds more than the ${this.limits.entries} entries its manifest declares`,
       );
     }
+    return { path, kind: this.kind(path, header) };
+  }
 
-    if (FILE_TYPES.has(header.type)) {
+  private kind(path: string, header: EntryHeader): EntryKind {
+    const type = header.type ?? 'unknown';
+    if (FILE_TYPES.has(type)) {
       if (path === INNER_MANIFEST_NAME) {
         if (header.size > this.limits.innerManifestBytes) {
           throw new RefusedEntry(
             `${INNER_MANIFEST_NAME} is ${header.size} bytes, more than ${this.limits.innerManifestBytes}`,
           );
         }
+        this.innerSeen = true;
         return 'inner-manifest';
       }
       this.fileBytes += header.size;
@@ -59,9 +70,9 @@ export class EntryGuard {
       }
       return 'file';
     }
-    if (header.type === 'Directory') return 'directory';
-    if (header.type === 'SymbolicLink') {
-      const target = header.linkpath ?? '';
+    if (type === 'directory') return 'directory';
+    const target = header.linkname ?? '';
+    if (type === 'symlink') {
       if (target === '' || posix.isAbsolute(target) || escapes(posix.join(posix.dirname(path), target))) {
         throw new RefusedEntry(
           `${path}: symbolic link to ${JSON.stringify(target)} points outside the restore target`,
@@ -70,17 +81,15 @@ export class EntryGuard {
       this.links.add(path);
       return 'symlink';
     }
-    if (header.type === 'Link') {
-      const target = header.linkpath ?? '';
+    if (type === 'link') {
       const why =
         posix.isAbsolute(target) || escapes(target)
           ? 'points outside the restore target'
           : 'is not part of the matric-backup format';
       throw new RefusedEntry(`${path}: hard link to ${JSON.stringify(target)} ${why}`);
     }
-    if (SPECIAL_TYPES.has(header.type))
-      throw new RefusedEntry(`${path}: ${header.type} entries are never restored`);
-    throw new RefusedEntry(`${path}: unsupported tar entry type ${header.type}`);
+    if (SPECIAL_TYPES.has(type)) throw new RefusedEntry(`${path}: ${type} entries are never restored`);
+    throw new RefusedEntry(`${path}: unsupported tar entry type ${type}`);
   }
 
   private linkOnTheWay(path: string): string | undefined {
@@ -93,7 +102,7 @@ export class EntryGuard {
   }
 }
 
-/** An entry the guard will not let through; the restore stops and leaves the target unchanged. */
+/** An entry the guard will not let through: restore stops and leaves the target unchanged; verify reports it. */
 export class RefusedEntry extends Error {
   override name = 'RefusedEntry';
 }
@@ -101,7 +110,7 @@ export class RefusedEntry extends Error {
 function unsafePathReason(path: string): string | undefined {
   if (path === '') return 'empty path';
   if (path.includes('\0')) return 'path contains NUL';
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'absolute path';
+  if (path.startsWith('/')) return 'absolute path';
   const parts = path.split('/');
   if (parts.includes('..')) return 'path contains ..';
   if (parts.some((part) => part === '' || part === '.')) return 'path is not normalized (empty or . segment)';

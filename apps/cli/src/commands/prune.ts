@@ -1,0 +1,31 @@
+import { loadCommandConfig } from '../context.js';
+import { selectDestinations } from '../destinations.js';
+import { pruneDestinations } from '../prune-destinations.js';
+import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+
+export const pruneCommand: CommandSpec = {
+  command: 'prune',
+  describe:
+    "Apply each destination's retention policy now: list every shard with keep or delete and the reason",
+  builder: (yargs) =>
+    destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one')
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'Show what would be deleted, delete nothing',
+      })
+      .example('$0 prune --dry-run', 'Every shard with keep/delete and the rule that decided it')
+      .example('$0 prune -d s3-offsite', 'Apply the retention of one destination')
+      .example(
+        '$0 prune --dry-run --json | jq \'.destinations[].shards[] | select(.action=="delete")\'',
+        'What would go, as JSON',
+      ),
+  async run(args, context) {
+    const config = await loadCommandConfig(context);
+    return pruneDestinations(context, config, selectDestinations(config, destinationNames(args)), {
+      dryRun: args.dryRun === true,
+      policyOf: (destination) => destination.retention,
+      details: { command: 'prune' },
+    });
+  },
+};

@@ -1,0 +1,94 @@
+import { type DestinationStatus, destinationStatus, MatricError, parseDuration } from '@matric-backup/core';
+import { loadCommandConfig } from '../context.js';
+import { selectDestinations, withDestination } from '../destinations.js';
+import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
+import { formatBytes, formatDuration, formatTime } from '../output/format.js';
+import { renderTable } from '../output/table.js';
+import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+
+interface StatusRow extends Partial<DestinationStatus> {
+  name: string;
+  type: string;
+  /** With --max-age: no shard, or the newest is older. */
+  stale?: boolean;
+  error?: { code: string; message: string };
+}
+
+export const statusCommand: CommandSpec = {
+  command: 'status',
+  describe:
+    "Per destination: this config's newest shard and its age, how many and how big; with --max-age a monitoring check",
+  builder: (yargs) =>
+    destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one')
+      .option('max-age', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Exit 1 when a destination has no shard newer than this (90s, 45m, 36h, 7d)',
+      })
+      .example('$0 status', 'The newest backup on every destination, and its age')
+      .example(
+        '$0 status --max-age 36h',
+        'A monitoring check: exit 1 if any destination missed its daily backup',
+      )
+      .example('$0 status --json', 'The same as JSON'),
+  async run(args, context) {
+    const { printer } = context;
+    let maxAgeMs: number | undefined;
+    if (args.maxAge !== undefined) {
+      try {
+        maxAgeMs = parseDuration(String(args.maxAge));
+      } catch (error) {
+        throw new MatricError('USAGE', `--max-age: ${(error as Error).message}`);
+      }
+    }
+    const config = await loadCommandConfig(context);
+    const owner = { idPrefix: config.backup.id_prefix, sourceInstance: config.backup.source_instance };
+    const now = new Date();
+    const rows = await Promise.all(
+      selectDestinations(config, destinationNames(args)).map(async (destination): Promise<StatusRow> => {
+        const base = { name: destination.name, type: destination.type };
+        try {
+          const status = await withDestination(config, destination, (opened) =>
+            destinationStatus(opened, owner, now),
+          );
+          const stale =
+            maxAgeMs === undefined ? undefined : status.ageMs === undefined || status.ageMs > maxAgeMs;
+          return { ...base, ...status, ...(stale === undefined ? {} : { stale }) };
+        } catch (error) {
+          printer.error(describeError(error, printer.verbose));
+          return { ...base, error: errorRecord(error) };
+        }
+      }),
+    );
+    const ok = rows.every((row) => !row.error && !row.stale);
+
+    if (printer.json) {
+      printer.result({ ok, ...(maxAgeMs === undefined ? {} : { maxAgeMs }), destinations: rows });
+    } else {
+      const { style } = printer;
+      const verdict = (row: StatusRow) => {
+        if (row.error) return style.bad(`ERROR ${row.error.code}`);
+        if (row.stale) return style.bad(row.newest ? `STALE (older than ${args.maxAge})` : 'NO BACKUP');
+        return row.newest ? style.ok('ok') : style.warn('no backup');
+      };
+      printer.line(
+        renderTable(
+          ['DESTINATION', 'NEWEST', 'CREATED', 'AGE', 'SHARDS', 'SIZE', 'STATUS'],
+          rows.map((row) => [
+            row.name,
+            row.newest?.id ?? '',
+            row.newest ? formatTime(row.newest.created_at) : '',
+            row.ageMs === undefined ? '' : formatDuration(Math.max(0, row.ageMs)),
+            row.error ? '' : String(row.count ?? 0),
+            row.error ? '' : formatBytes(row.bytes ?? 0),
+            verdict(row),
+          ]),
+        ),
+      );
+      const incomplete = rows.reduce((sum, row) => sum + (row.incomplete ?? 0), 0);
+      if (incomplete > 0)
+        printer.note(`${incomplete} incomplete shard(s); \`matric-backup prune\` removes them after a day`);
+    }
+    return ok ? ExitCode.OK : ExitCode.FAILED;
+  },
+};

@@ -1,0 +1,104 @@
+import {
+  type LoadedConfig,
+  type PruneResult,
+  pruneDestination,
+  type ResolvedDestination,
+  type RetentionPolicy,
+} from '@matric-backup/core';
+import { recordAudit } from './audit.js';
+import type { CommandContext } from './context.js';
+import { withDestination } from './destinations.js';
+import { describeError, ExitCode, errorRecord } from './exit-codes.js';
+import { printPruneReport } from './output/prune-report.js';
+import { type DestinationPrune, plannedDeletions } from './prune-outcome.js';
+import { withRunLock } from './run-lock.js';
+
+export interface PruneRequest {
+  dryRun: boolean;
+  /** The policy to apply: the configured one for `prune`, `keep_last N` for `cleanup`. */
+  policyOf(destination: ResolvedDestination): RetentionPolicy | undefined;
+  /** Recorded in the audit line, e.g. `{command: 'cleanup', keep: 5}`. */
+  details: Record<string, unknown>;
+}
+
+/**
+ * Applies retention to each destination (in parallel), prints every shard with
+ * its decision, and writes one audit line. Exit 1 when a destination could not
+ * be pruned or a shard could not be deleted; the others are pruned all the same.
+ */
+export async function pruneDestinations(
+  context: CommandContext,
+  config: LoadedConfig,
+  destinations: ResolvedDestination[],
+  request: PruneRequest,
+): Promise<ExitCode> {
+  const { printer } = context;
+  const pruneOne = async (destination: ResolvedDestination): Promise<DestinationPrune> => {
+    const policy = request.policyOf(destination);
+    const base = { name: destination.name, type: destination.type, policy: policy ?? null };
+    try {
+      const result = await withDestination(config, destination, (opened) =>
+        pruneDestination(opened, policy, {
+          idPrefix: config.backup.id_prefix,
+          sourceInstance: config.backup.source_instance,
+          dryRun: request.dryRun,
+        }),
+      );
+      return { ...base, result };
+    } catch (error) {
+      printer.error(describeError(error, printer.verbose));
+      return { ...base, error: errorRecord(error) };
+    }
+  };
+  const pruneAll = () => Promise.all(destinations.map(pruneOne));
+  const outcomes = request.dryRun ? await pruneAll() : await withRunLock(config, pruneAll);
+
+  const failed = outcomes.some((outcome) => outcome.error || outcome.result?.failed.length);
+  const deleted = outcomes.some((outcome) => outcome.result?.deleted.length);
+  const byDestination = (pick: (result: PruneResult) => unknown[]) =>
+    Object.fromEntries(
+      outcomes
+        .filter((outcome) => outcome.result && pick(outcome.result).length > 0)
+        .map((outcome) => [outcome.name, pick(outcome.result!)]),
+    );
+  await recordAudit(printer, config, {
+    action: 'prune',
+    destinations: outcomes.map((outcome) => outcome.name),
+    result: request.dryRun ? 'dry-run' : !failed ? 'success' : deleted ? 'partial' : 'failed',
+    details: {
+      ...request.details,
+      ...(request.dryRun
+        ? { would_delete: byDestination(plannedDeletions) }
+        : { deleted: byDestination((result) => result.deleted) }),
+      ...(failed ? { failed: byDestination((result) => result.failed) } : {}),
+      ...(outcomes.some((outcome) => outcome.error)
+        ? { errors: Object.fromEntries(outcomes.filter((o) => o.error).map((o) => [o.name, o.error])) }
+        : {}),
+    },
+  });
+
+  if (printer.json) {
+    printer.result({
+      dryRun: request.dryRun,
+      destinations: outcomes.map(({ result, ...outcome }) => ({
+        ...outcome,
+        ...(result && {
+          shards: result.decisions.map((decision) => ({
+            id: decision.id,
+            created_at: decision.createdAt.toISOString(),
+            size: decision.size,
+            action: decision.action,
+            reasons: decision.reasons,
+          })),
+          incomplete: result.incomplete,
+          foreign: result.foreign,
+          deleted: result.deleted,
+          failed: result.failed,
+        }),
+      })),
+    });
+  } else {
+    printPruneReport(printer, outcomes, request.dryRun);
+  }
+  return failed ? ExitCode.FAILED : ExitCode.OK;
+}

@@ -1,0 +1,110 @@
+import { PassThrough } from 'node:stream';
+import type { ResolvedDestination } from '@matric-backup/core';
+import { describe, expect, it } from 'vitest';
+import { whereIs } from '../src/destinations.js';
+import { formatBytes, formatCount, formatDuration, formatRate } from '../src/output/format.js';
+import { Printer } from '../src/output/printer.js';
+
+function capture() {
+  const stream = new PassThrough() as PassThrough & NodeJS.WriteStream;
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { stream, text: () => text };
+}
+
+describe('Printer', () => {
+  it('redacts every secret from results, warnings and errors', () => {
+    const out = capture();
+    const err = capture();
+    const printer = new Printer({
+      json: false,
+      verbose: false,
+      color: false,
+      stdout: out.stream,
+      stderr: err.stream,
+      env: {},
+    });
+    printer.addSecrets(['s3cr3t-token']);
+    printer.line('url https://hook/s3cr3t-token');
+    printer.warn('failed with s3cr3t-token');
+    printer.error('error: s3cr3t-token rejected');
+    expect(out.text() + err.text()).not.toContain('s3cr3t-token');
+    expect(out.text()).toContain('https://hook/');
+  });
+
+  it('with --json: only the result document on stdout, no human lines', () => {
+    const out = capture();
+    const err = capture();
+    const printer = new Printer({
+      json: true,
+      verbose: false,
+      color: true,
+      stdout: out.stream,
+      stderr: err.stream,
+      env: {},
+    });
+    printer.line('human');
+    printer.note('progress');
+    printer.result({ ok: true });
+    expect(JSON.parse(out.text())).toEqual({ ok: true });
+    expect(err.text()).toBe('');
+    expect(printer.interactive).toBe(false);
+  });
+
+  it('no colors when the stream is not a terminal', () => {
+    const out = capture();
+    const printer = new Printer({
+      json: false,
+      verbose: false,
+      color: true,
+      stdout: out.stream,
+      stderr: out.stream,
+      env: {},
+    });
+    expect(printer.style.ok('ok')).toBe('ok');
+  });
+});
+
+describe('format', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1536, '1.5 KiB'],
+    [50 * 1024 * 1024, '50 MiB'],
+    [3 * 1024 ** 3, '3.0 GiB'],
+  ])('formatBytes(%i) = %s', (bytes, text) => expect(formatBytes(bytes)).toBe(text));
+
+  it('durations, rates and counts', () => {
+    expect(formatDuration(48)).toBe('48 ms');
+    expect(formatDuration(1234)).toBe('1.2 s');
+    expect(formatDuration(95_000)).toBe('1 min 35 s');
+    expect(formatRate(10 * 1024 * 1024, 1000)).toBe('10 MiB/s');
+    expect(formatRate(0, 1000)).toBe('');
+    expect(formatCount(1, 'file')).toBe('1 file');
+    expect(formatCount(10009, 'file')).toBe('10,009 files');
+    expect(formatCount(2, 'directory', 'directories')).toBe('2 directories');
+  });
+});
+
+describe('whereIs', () => {
+  const destination = (type: string, config: Record<string, unknown>) =>
+    ({
+      name: 'd',
+      type,
+      enabled: true,
+      required: true,
+      config,
+      secrets: [],
+    }) as unknown as ResolvedDestination;
+  const key = 'backup_20250131_020004.tar.zst';
+
+  it.each([
+    ['local', { path: '/var/backups' }, `/var/backups/${key}`],
+    ['s3', { bucket: 'b', prefix: 'prod/' }, `s3://b/prod/${key}`],
+    ['s3', { bucket: 'b', prefix: '' }, `s3://b/${key}`],
+    ['sftp', { host: 'nas', port: 2222, username: 'bk', path: '/srv/b' }, `sftp://bk@nas:2222/srv/b/${key}`],
+    ['rsync', { target: 'bk@nas:/srv/b' }, `bk@nas:/srv/b/${key}`],
+    ['smb', { share: '//server/share', path: 'matric' }, `//server/share/matric/${key}`],
+    ['webdav', { url: 'https://x' }, `d:${key}`],
+  ])('%s %j', (type, config, expected) => expect(whereIs(destination(type, config), key)).toBe(expected));
+});

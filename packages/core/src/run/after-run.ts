@@ -1,0 +1,119 @@
+import type { LoadedConfig } from '../config/types.js';
+import { writeMetricsFile } from '../metrics/textfile.js';
+import { notify } from '../notify/notify.js';
+import { writeAudit } from '../state/audit.js';
+import { recordRun } from '../state/history.js';
+import { redact } from '../util/redact.js';
+import type { RunOptions, RunSummary } from './types.js';
+
+/**
+ * What follows a finished run (architecture §5): the run record, the audit
+ * line, notifications and the metrics file. None of them changes the run's
+ * outcome: each failure is a warning in the summary, so a full state disk or a
+ * dead webhook never turns a stored backup into a failed one.
+ */
+export async function finishRun(
+  config: LoadedConfig,
+  summary: RunSummary,
+  options: Pick<RunOptions, 'metricsFile' | 'onEvent'>,
+): Promise<RunSummary> {
+  const warn = (message: string) => {
+    const clean = redact(message, config.secrets);
+    summary.warnings.push(clean);
+    try {
+      options.onEvent?.({ type: 'warning', message: clean });
+    } catch {
+      // A failing progress listener must not fail the backup.
+    }
+  };
+  const { state_dir: stateDir } = config.backup;
+  const finishedAt = new Date(Date.parse(summary.startedAt) + summary.durationMs);
+  const stored = summary.archive ? summary.id : undefined;
+  const brief = (error?: { code: string; message: string }) =>
+    error && { code: error.code, message: error.message };
+
+  try {
+    await recordRun(stateDir, {
+      id: summary.id,
+      config: config.file,
+      started_at: summary.startedAt,
+      finished_at: finishedAt.toISOString(),
+      status: summary.status,
+      exit_code: summary.exitCode,
+      duration_ms: summary.durationMs,
+      ...(summary.archive ? { bytes: summary.archive.size } : {}),
+      destinations: summary.destinations.map((result) => ({
+        name: result.name,
+        status: result.status,
+        bytes: result.bytes,
+        duration_ms: result.durationMs,
+        attempts: result.attempts,
+        ...(result.error ? { error: brief(result.error) } : {}),
+      })),
+      ...(summary.error ? { error: brief(summary.error) } : {}),
+    });
+  } catch (error) {
+    warn(`could not record the run in ${stateDir}: ${(error as Error).message}`);
+  }
+
+  const pruned = Object.fromEntries(
+    summary.destinations
+      .filter((result) => result.prune?.deleted.length)
+      .map((result) => [result.name, result.prune!.deleted]),
+  );
+  try {
+    await writeAudit(stateDir, {
+      action: 'run',
+      config: config.file,
+      ...(stored ? { shard: stored } : {}),
+      destinations: summary.destinations.map((result) => result.name),
+      result: summary.status,
+      details: {
+        exit_code: summary.exitCode,
+        stored_on: summary.destinations.filter((r) => r.status === 'success').map((r) => r.name),
+        ...(summary.archive ? { bytes: summary.archive.size } : {}),
+        ...(Object.keys(pruned).length ? { pruned } : {}),
+      },
+    });
+  } catch (error) {
+    warn(`could not write the audit log in ${stateDir}: ${(error as Error).message}`);
+  }
+
+  const sent = await notify(
+    config.backup.notifications,
+    {
+      status: summary.status,
+      ...(stored ? { shardId: stored, sizeBytes: summary.archive!.size } : {}),
+      durationMs: summary.durationMs,
+      configFile: config.file,
+      host: config.backup.source_instance,
+      destinations: summary.destinations.map((result) => ({
+        name: result.name,
+        type: result.type,
+        required: result.required,
+        status: result.status,
+        bytes: result.bytes,
+        attempts: result.attempts,
+        ...(result.error ? { error: brief(result.error) } : {}),
+      })),
+      ...(summary.error ? { error: brief(summary.error) } : {}),
+    },
+    { secrets: config.secrets },
+  );
+  for (const result of sent)
+    if (!result.ok) warn(`notification by ${result.channel} failed: ${result.error}`);
+
+  if (options.metricsFile) {
+    try {
+      await writeMetricsFile(options.metricsFile, {
+        status: summary.status,
+        finishedAt,
+        durationMs: summary.durationMs,
+        destinations: summary.destinations,
+      });
+    } catch (error) {
+      warn(`could not write the metrics file ${options.metricsFile}: ${(error as Error).message}`);
+    }
+  }
+  return summary;
+}

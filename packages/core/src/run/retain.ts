@@ -1,0 +1,44 @@
+import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
+import type { Destination } from '../destination/types.js';
+import { MatricError } from '../errors.js';
+import { pruneDestination } from '../retention/prune.js';
+import { redact } from '../util/redact.js';
+import type { DestinationResult } from './types.js';
+
+/**
+ * Retention on every destination that just stored shard `id` (architecture §7),
+ * in parallel, while the run still holds its lock and its connections. Never
+ * fails the run: a destination that cannot be pruned, or a shard that cannot be
+ * deleted, becomes a warning and the `prune` field of that destination's result;
+ * the next run tries again.
+ */
+export async function applyRetention(
+  config: LoadedConfig,
+  opened: ReadonlyArray<{ resolved: ResolvedDestination; destination?: Destination }>,
+  results: readonly DestinationResult[],
+  id: string,
+  warn: (message: string) => void,
+): Promise<void> {
+  await Promise.all(
+    opened.map(async ({ resolved, destination }, index) => {
+      const result = results[index];
+      if (!destination || result?.name !== resolved.name || result.status !== 'success') return;
+      try {
+        const outcome = await pruneDestination(destination, resolved.retention, {
+          idPrefix: config.backup.id_prefix,
+          sourceInstance: config.backup.source_instance,
+          protect: [id],
+        });
+        result.prune = { deleted: outcome.deleted, failed: outcome.failed };
+        for (const failure of outcome.failed) {
+          warn(`retention on ${resolved.name}: could not delete shard ${failure.id}: ${failure.message}`);
+        }
+      } catch (error) {
+        const message = redact(error instanceof Error ? error.message : String(error), config.secrets);
+        const code = error instanceof MatricError ? error.code : 'UNKNOWN';
+        result.prune = { deleted: [], failed: [], error: { code, message } };
+        warn(`retention on ${resolved.name} failed (the shard is stored): ${message}`);
+      }
+    }),
+  );
+}

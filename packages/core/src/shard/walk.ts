@@ -1,0 +1,53 @@
+import type { Extract } from 'tar-stream';
+import type { EntryGuard, EntryKind } from './entry-guard.js';
+
+/** A tar entry that passed the guard. */
+export interface GuardedEntry {
+  /** Normalized archive path, as in the inner manifest. */
+  path: string;
+  kind: Exclude<EntryKind, 'inner-manifest'>;
+  /** The tar header's size (files). */
+  size: number;
+  /** Symlinks. */
+  target?: string;
+}
+
+/**
+ * Walks a shard's tar entries in order, each through `guard` first (a refusal
+ * throws RefusedEntry), handing every entry but the inner manifest to `visit`
+ * with its content; resolves with the inner manifest's text, if the archive had
+ * one. `visit` may leave the content unread: the rest is skipped.
+ */
+export async function walkArchive(
+  extract: Extract,
+  guard: EntryGuard,
+  visit: (entry: GuardedEntry, content: AsyncIterable<Buffer>) => Promise<void> | void,
+): Promise<string | undefined> {
+  let innerJson: string | undefined;
+  try {
+    for await (const entry of extract) {
+      const { header } = entry;
+      const { path, kind } = guard.check(header);
+      const content = entry as AsyncIterable<Buffer>;
+      if (kind === 'inner-manifest') {
+        innerJson = (await readAll(content)).toString('utf8');
+        continue;
+      }
+      await visit(
+        { path, kind, size: header.size, target: kind === 'symlink' ? header.linkname : undefined },
+        content,
+      );
+      entry.resume();
+    }
+  } catch (error) {
+    extract.destroy(error as Error);
+    throw error;
+  }
+  return innerJson;
+}
+
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}

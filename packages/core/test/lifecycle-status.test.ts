@@ -1,0 +1,84 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { Destination } from '../src/destination/types.js';
+import { shardObjects } from '../src/retention/shard-objects.js';
+import { MANIFEST_VERSION, type ShardManifest } from '../src/shard/manifest.js';
+import { shardId } from '../src/shard/naming.js';
+import { destinationStatus } from '../src/status/destination-status.js';
+import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
+
+const put = (dest: Destination, key: string, text: string) =>
+  dest.put(key, Readable.from([Buffer.from(text)]), { size: Buffer.byteLength(text), sha256: '' });
+
+async function writeShard(dest: Destination, at: Date, instance = 'host-a', prefix = 'backup') {
+  const id = shardId(prefix, at);
+  await put(dest, `${id}.tar.zst`, 'x'.repeat(100));
+  const manifest: ShardManifest = {
+    version: MANIFEST_VERSION,
+    format: 'matric-backup',
+    id,
+    created_at: at.toISOString(),
+    timestamp: at.toISOString(),
+    created_by: 'matric-backup/test',
+    source_instance: instance,
+    type: 'full',
+    encryption: null,
+    compression: 'zstd',
+    collections: ['data'],
+    counts: { files: 1, directories: 0, symlinks: 0, sources: 1 },
+    file_count: 1,
+    size_bytes: 100,
+    options: {},
+    object: { name: `${id}.tar.zst`, size: 100 },
+    checksum: `sha256:${'0'.repeat(64)}`,
+  };
+  await put(dest, `${id}.manifest.json`, JSON.stringify(manifest));
+  return id;
+}
+
+const owner = { idPrefix: 'backup', sourceInstance: 'host-a' };
+const NOW = new Date('2026-11-23T12:00:00Z');
+const HOUR = 3_600_000;
+
+describe('destinationStatus', () => {
+  it("reports this config's newest shard, its age, count and bytes; another host's newer shard does not count", async () => {
+    const dest = createMemoryDestination();
+    await writeShard(dest, new Date(NOW.getTime() - 30 * HOUR));
+    const newest = await writeShard(dest, new Date(NOW.getTime() - 2 * HOUR));
+    await writeShard(dest, new Date(NOW.getTime() - HOUR), 'host-b');
+    await writeShard(dest, new Date(NOW.getTime() - HOUR), 'host-a', 'other');
+    await put(dest, `${shardId('backup', new Date(NOW.getTime() - 3 * HOUR))}.tar.zst`, 'partial');
+
+    expect(await destinationStatus(dest, owner, NOW)).toEqual({
+      newest: { id: newest, created_at: new Date(NOW.getTime() - 2 * HOUR).toISOString() },
+      ageMs: 2 * HOUR,
+      count: 2,
+      bytes: 200,
+      incomplete: 1,
+      foreign: 2,
+    });
+  });
+
+  it('an empty destination has no newest shard and no age', async () => {
+    expect(await destinationStatus(createMemoryDestination(), owner, NOW)).toEqual({
+      count: 0,
+      bytes: 0,
+      incomplete: 0,
+      foreign: 0,
+    });
+  });
+});
+
+describe('shardObjects', () => {
+  it("lists one shard's objects, archive first and sidecar last, and nothing of a neighbour", async () => {
+    const dest = createMemoryDestination();
+    const id = await writeShard(dest, NOW);
+    await put(dest, `${id}_2.tar.zst`, 'same second, next shard');
+    await put(dest, `nested/${id}.tar.zst`, 'not at the root');
+    expect((await shardObjects(dest, id)).map((object) => object.key)).toEqual([
+      `${id}.tar.zst`,
+      `${id}.manifest.json`,
+    ]);
+    expect(await shardObjects(dest, shardId('backup', new Date(0)))).toEqual([]);
+  });
+});
