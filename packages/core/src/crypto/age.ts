@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { Decrypter, Encrypter } from 'age-encryption';
 import { MatricError } from '../errors.js';
 import { webTransformDuplex } from './web-duplex.js';
 
@@ -56,7 +55,11 @@ function keyLines(text: string): string[] {
     .filter((line) => line && !line.startsWith('#'));
 }
 
-export function createAgeEncryptStream(recipients: readonly string[]): Duplex {
+// age-encryption is loaded only for encrypted shards: every CLI start would pay for it otherwise
+const ageModule = () => import('age-encryption');
+
+export async function createAgeEncryptStream(recipients: readonly string[]): Promise<Duplex> {
+  const { Encrypter } = await ageModule();
   const encrypter = new Encrypter();
   for (const recipient of recipients) encrypter.addRecipient(recipient);
   return webTransformDuplex(
@@ -68,7 +71,8 @@ export function createAgeEncryptStream(recipients: readonly string[]): Duplex {
   );
 }
 
-export function createAgeDecryptStream(identities: readonly string[]): Duplex {
+export async function createAgeDecryptStream(identities: readonly string[]): Promise<Duplex> {
+  const { Decrypter } = await ageModule();
   const decrypter = new Decrypter();
   for (const identity of identities) decrypter.addIdentity(identity);
   return webTransformDuplex(

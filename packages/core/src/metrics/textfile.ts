@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { Gauge, Registry } from 'prom-client';
 
 export interface MetricsDestination {
   name: string;
@@ -26,6 +25,8 @@ const LAST_SUCCESS = 'matric_backup_last_success_timestamp_seconds';
  * an alert on its age keeps counting.
  */
 export async function writeMetricsFile(path: string, run: MetricsRun): Promise<void> {
+  // prom-client is loaded only when metrics are written: every CLI start would pay for it otherwise
+  const { Gauge, Registry } = await import('prom-client');
   const previous = await readLastSuccess(path);
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[] = []) =>

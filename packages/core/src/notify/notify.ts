@@ -1,5 +1,5 @@
 import { redact } from '../util/redact.js';
-import { type SmtpSettings, sendEmail } from './email.js';
+import type { SmtpSettings } from './email.js';
 import { buildPayload, type NotificationInput } from './payload.js';
 import { sendWebhook } from './webhook.js';
 
@@ -45,6 +45,8 @@ export async function notify(
       'email',
       async () => {
         if (!settings.smtp) throw new Error('email: backup.notifications.smtp is not configured');
+        // nodemailer is loaded only when mail goes out: every CLI start would pay for it otherwise
+        const { sendEmail } = await import('./email.js');
         await sendEmail(settings.smtp, recipients, payload, timeoutMs);
       },
     ]);
