@@ -219,4 +219,16 @@ describe('loadConfig: errors name the key path, line and column', () => {
       { path: 'backup.compression.level', line: 4, column: 5, message: 'gzip levels go from 1 to 9' },
     ]);
   });
+
+  it('an unknown retention time zone, at its line', async () => {
+    const error = await fail(`backup:
+  retention:
+    keep_daily: 7
+    timezone: Mars/Olympus
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(where(error)).toEqual([{ path: 'backup.retention.timezone', line: 4, column: 5 }]);
+    expect(error.issues[0]!.message).toContain('IANA time zone');
+  });
 });

@@ -5,6 +5,17 @@ import { z } from 'zod';
  * accepted (some are acted on by later features) and unknown keys are errors.
  */
 
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timeZone = z.string().refine(isTimeZone, 'an IANA time zone such as UTC or Europe/Berlin');
+
 const duration = z.union([
   z.number().nonnegative(),
   z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration like 500ms, 30s, 5m, 2h or 7d'),
@@ -19,7 +30,7 @@ export const retentionSchema = z.strictObject({
   max_total_size_gb: z.number().positive().optional(),
   min_backups: z.int().nonnegative().optional(),
   /** IANA time zone for calendar buckets; default UTC. */
-  timezone: z.string().optional(),
+  timezone: timeZone.optional(),
 });
 
 export const compressionSchema = z
@@ -64,7 +75,7 @@ export const scheduleSchema = z.strictObject({
     .optional(),
   /** A cron expression; overrides full_backup/time/day_of_week. */
   cron: z.string().optional(),
-  timezone: z.string().optional(),
+  timezone: timeZone.optional(),
 });
 
 export const smtpSchema = z.strictObject({
