@@ -132,7 +132,7 @@ async function putObject(dest: Destination, key: string, data: Buffer): Promise<
   await dest.put(key, Readable.from([data]), { size: data.length, sha256: '0'.repeat(64) });
 }
 
-/** Writes every shard (archive, then sidecar) through the destination API, 16 at a time. */
+/** Writes every shard (archive, then sidecar) through the destination API, 32 at a time. */
 async function seed(dest: Destination, shards: Seeded[]): Promise<void> {
   const archive = Buffer.from('archive\n');
   let next = 0;
@@ -147,7 +147,7 @@ async function seed(dest: Destination, shards: Seeded[]): Promise<void> {
       );
     }
   };
-  await Promise.all(Array.from({ length: 16 }, worker));
+  await Promise.all(Array.from({ length: 32 }, worker));
 }
 
 async function keysOf(dest: Destination): Promise<string[]> {

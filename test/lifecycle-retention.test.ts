@@ -24,7 +24,9 @@ describe('retention, prune, cleanup and delete', () => {
     disk = join(work.path, 'disk');
     await writeFile(join(work.path, 'notes.txt'), 'retention test\n');
     const backup = (retention: Record<string, unknown>) => ({
-      sources: [{ name: 'notes', type: 'command', command: ['cat', 'notes.txt'], filename: 'notes.txt' }],
+      sources: [
+        { name: 'notes', type: 'command' as const, command: ['cat', 'notes.txt'], filename: 'notes.txt' },
+      ],
       destinations: [{ name: 'disk', type: 'local', path: disk }],
       retention,
       source_instance: 'e2e-host',
@@ -111,7 +113,9 @@ describe('retention, prune, cleanup and delete', () => {
     expect(await filesUnder(disk)).toEqual(shardFiles(ids[3]!));
   });
 
-  it('every run, prune and delete left a 0600 audit line', async () => {
+  it('every run, prune, delete and restore left a 0600 audit line', async () => {
+    const restored = await runCli(['restore', ids[3]!, '--to', join(work.path, 'restored'), '-c', config]);
+    expect(restored.code, restored.stderr).toBe(0);
     const log = join(work.path, 'state', 'audit.log');
     expect((await stat(log)).mode & 0o777).toBe(0o600);
     const lines = (await readFile(log, 'utf8'))
@@ -128,6 +132,7 @@ describe('retention, prune, cleanup and delete', () => {
       ['prune', 'dry-run'],
       ['delete', 'success'],
       ['prune', 'success'],
+      ['restore', 'success'],
     ]);
     expect(lines[3]).toMatchObject({ shard: ids[3], details: { pruned: { disk: [ids[0]] } } });
     expect(lines[7]).toMatchObject({
@@ -137,6 +142,11 @@ describe('retention, prune, cleanup and delete', () => {
     });
     expect(lines[8].config).toBe(tight);
     expect(lines[8].details.deleted.disk.sort()).toEqual([ids[2], STALE_INCOMPLETE].sort());
+    expect(lines[9]).toMatchObject({
+      shard: ids[3],
+      destinations: ['disk'],
+      details: { to: join(work.path, 'restored') },
+    });
     for (const line of lines)
       expect(line).toMatchObject({
         time: expect.any(String),

@@ -44,7 +44,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     json: argv.includes('--json'),
     verbose: isVerbose(argv),
     color: !argv.includes('--no-color'),
+    env,
   });
+  const named = COMMANDS.find((spec) => spec.command.split(' ')[0] === argv[0]);
+  const helpHint = `see \`matric-backup ${named ? `${argv[0]} ` : ''}--help\``;
 
   const parser = yargs(argv)
     .scriptName('matric-backup')
@@ -83,7 +86,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .exitProcess(false)
     .fail((message, error) => {
       // yargs calls this for its own validation errors (message) and for errors thrown by handlers (error).
-      throw error ?? new MatricError('USAGE', message, { hint: 'see `matric-backup --help`' });
+      throw error ?? new MatricError('USAGE', message, { hint: helpHint });
     })
     .help()
     .alias('help', 'h')
@@ -103,7 +106,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   for (const spec of COMMANDS) {
     parser.command(spec.command, spec.describe, spec.builder, async (args) => {
       const global = args as unknown as GlobalArgs;
-      printer = new Printer({ json: global.json, verbose: global.verbose, color: global.color });
+      printer = new Printer({ json: global.json, verbose: global.verbose, color: global.color, env });
       const context: CommandContext = { global, printer, cwd: process.cwd(), env };
       exitCode = await spec.run(args as Record<string, unknown>, context);
     });

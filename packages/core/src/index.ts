@@ -72,6 +72,15 @@ export {
   type RestoreResult,
   restoreShard,
 } from './restore/restore.js';
+export type { ShardKeys } from './shard/decode.js';
+export {
+  CONFLICT_STRATEGIES,
+  type ConflictStrategy,
+  type PlannedChange,
+  type RestoreAction,
+} from './restore/plan.js';
+export { type RestoreFromOptions, restoreFromLocations, type ShardLocation } from './restore/fallback.js';
+export { openShardFile, type ShardFile } from './restore/file-source.js';
 
 // lifecycle: retention, notifications, metrics (retention/, notify/, metrics/, util/duration)
 export { type RetentionCandidate, type RetentionDecision, planRetention } from './retention/policy.js';

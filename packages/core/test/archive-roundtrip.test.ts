@@ -4,7 +4,6 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storedTransforms } from '../src/archive/transforms.js';
 import { writeArchive } from '../src/archive/write.js';
 import type { CompressionAlgorithm } from '../src/shard/manifest.js';
 import { parseInnerManifest } from '../src/shard/manifest-schema.js';
@@ -46,7 +45,7 @@ async function archive(compression: CompressionAlgorithm, level?: number) {
       sources: ['files'],
       spoolDir,
       fileName: `backup_20260101_000000.tar.${compression}`,
-      transforms: await storedTransforms({ compression, level, encryption: null }),
+      format: { compression, level, encryption: null },
       warn: (message) => warnings.push(message),
     },
   );
@@ -163,7 +162,7 @@ describe('files that change between the walk and the read', () => {
         sources: ['files'],
         spoolDir,
         fileName: 'x.tar.zst',
-        transforms: await storedTransforms({ compression: 'zstd', encryption: null }),
+        format: { compression: 'zstd', encryption: null },
         warn: (message) => warnings.push(message),
       },
     );

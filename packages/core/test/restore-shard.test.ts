@@ -377,7 +377,7 @@ describe('restoreShard', () => {
       expect(await readdir(work)).toEqual(['file']);
     });
 
-    it('an encrypted shard, before reading anything', async () => {
+    it('an age-encrypted shard without an identity, before reading anything', async () => {
       const { dest, manifest } = await shard({
         editSidecar: (sidecar) => {
           sidecar.encryption = { method: 'age', recipient_count: 1 };
@@ -385,8 +385,9 @@ describe('restoreShard', () => {
       });
       const error = await restoreShard({ from: dest, manifest, to: target }).catch((e) => e);
       expect(error).toMatchObject({
-        code: 'RESTORE_REFUSED',
-        message: `shard ${manifest.id} is encrypted (age)`,
+        code: 'USAGE',
+        message: 'this shard is age-encrypted and no identity was given',
+        hint: 'pass --identity FILE or set backup.encryption.identity_file',
       });
       expect(await readdir(work)).toEqual([]);
     });

@@ -114,28 +114,3 @@ export function errorFromStatus({ status, line }: StatusLine, context: ErrorCont
     return make('INVALID_KEY', 'the server refused the name', undefined, false);
   return make('UNKNOWN', line, undefined, true);
 }
-
-/** smbclient could not be started at all. */
-export function spawnError(error: NodeJS.ErrnoException, binary: string): DestinationError {
-  if (error.code === 'ENOENT') {
-    return new DestinationError(
-      'CONFIG',
-      `smbclient not found (${JSON.stringify(binary)}): the smb destination needs Samba's client`,
-      {
-        cause: error,
-        retryable: false,
-        hint: 'install it: apt-get install smbclient (Debian/Ubuntu), dnf install samba-client (Fedora/RHEL), or set smbclient_path',
-      },
-    );
-  }
-  if (error.code === 'EACCES') {
-    return new DestinationError('CONFIG', `smbclient ${JSON.stringify(binary)} is not executable`, {
-      cause: error,
-      retryable: false,
-    });
-  }
-  return new DestinationError('UNKNOWN', `could not start smbclient: ${error.message}`, {
-    cause: error,
-    retryable: true,
-  });
-}

@@ -24,5 +24,5 @@ export default defineDestination({
   create: (config, context) =>
     config.mount_point === undefined
       ? createSmbclientDestination(config, context)
-      : createMountedDestination(config, context),
+      : createMountedDestination(config),
 });

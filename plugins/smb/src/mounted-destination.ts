@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, opendir, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
@@ -7,7 +8,6 @@ import {
   type Destination,
   DestinationError,
   type ObjectInfo,
-  type PluginContext,
   type PutOptions,
 } from '@matric-backup/core';
 import { pathSegments, type SmbConfig } from './config.js';
@@ -20,7 +20,7 @@ import { isTemporaryName, temporaryName } from './names.js';
  * 0700 folders), and every operation first checks that the share is still
  * mounted at mount_point.
  */
-export function createMountedDestination(config: SmbConfig, _context: PluginContext): Destination {
+export function createMountedDestination(config: SmbConfig): Destination {
   const mountPoint = config.mount_point!;
   const root = join(mountPoint, ...pathSegments(config.path));
   const fileOf = (key: string) => join(root, ...key.split('/'));
@@ -121,15 +121,15 @@ async function writeAtomically(
     },
   });
   try {
-    const handle = await open(temporary, 'wx', 0o600);
+    await pipeline(body, counter, createWriteStream(temporary, { flags: 'wx', mode: 0o600 }), { signal });
+    if (written !== size) {
+      throw new DestinationError('INTEGRITY', `the stream had ${written} bytes, ${size} were announced`, {
+        retryable: true,
+      });
+    }
+    // On the share before the rename makes it visible (fsync applies to the file, whichever descriptor).
+    const handle = await open(temporary, 'r');
     try {
-      await pipeline(body, counter, handle.createWriteStream({ autoClose: false }), { signal });
-      if (written !== size) {
-        throw new DestinationError('INTEGRITY', `the stream had ${written} bytes, ${size} were announced`, {
-          retryable: true,
-        });
-      }
-      // On the share before the rename makes it visible.
       await handle.sync();
     } finally {
       await handle.close();

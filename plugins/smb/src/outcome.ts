@@ -11,14 +11,14 @@ import type { BatchResult } from './session.js';
  */
 export type Expected = (status: StatusLine) => boolean;
 
-export const nothingExpected: Expected = () => false;
+const nothingExpected: Expected = () => false;
 
 /** mkdir of a folder that is already there. */
 export const folderExists: Expected = ({ status, line }) =>
   status === 'NT_STATUS_OBJECT_NAME_COLLISION' && line.includes('making remote directory');
 
 /** The statuses that make this result a failure. */
-export function problems(result: BatchResult, expected: Expected = nothingExpected): StatusLine[] {
+function problems(result: BatchResult, expected: Expected = nothingExpected): StatusLine[] {
   return result.statuses.filter((status) => !expected(status));
 }
 
@@ -44,7 +44,7 @@ export function assertSucceeded(
 }
 
 /** smbclient ended without naming an NT_STATUS. */
-export function unexplainedFailure(result: BatchResult, context: ErrorContext): DestinationError {
+function unexplainedFailure(result: BatchResult, context: ErrorContext): DestinationError {
   const how = result.exit?.signal
     ? `was killed by ${result.exit.signal}`
     : `exited with code ${result.exit?.code}`;

@@ -2,20 +2,24 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DestinationError, isDestinationError, type PutOptions } from '@matric-backup/core';
 import type { ErrorContext } from './errors.js';
+import { localFileOf } from './local-source.js';
 import { quote, remotePath, temporaryName } from './names.js';
-import { failureOf, folderExists } from './outcome.js';
+import { type Expected, failureOf, folderExists } from './outcome.js';
 import { parseAllinfo } from './output.js';
 import type { SessionPool } from './pool.js';
-import type { SmbSession } from './session.js';
+import type { BatchResult, SmbSession, TransferResult } from './session.js';
 
 /**
- * Uploads under a temporary name, renames it over the final name and lists
- * the result, in one batch on one session:
+ * Uploads under a temporary name and checks its size, then — only when it is
+ * complete — renames it over the final name and checks that, each step one
+ * batch on the same session:
  *
- *   mkdir "\a"; put <fifo> "\a\.name.tmp-x"; rename "\a\.name.tmp-x" "\a\name" -f; allinfo "\a\name"
+ *   mkdir "\a"; put <fifo or local file> "\a\.name.tmp-x"; allinfo "\a\.name.tmp-x"
+ *   rename "\a\.name.tmp-x" "\a\name" -f; allinfo "\a\name"
  *
- * The final `allinfo` proves the object is there with the announced size. On any
- * failure the temporary file is deleted.
+ * (smbclient runs the rest of a batch after a failed put, so a rename in the
+ * same batch would move a partial file into place.) On any failure the
+ * temporary file is deleted.
  */
 export async function putViaSmbclient(
   pool: SessionPool,
@@ -51,15 +55,20 @@ async function upload(
   context: ErrorContext,
   { finalPath, tempPath }: { finalPath: string; tempPath: string },
 ): Promise<void> {
-  const { result, failure } = await session.transfer(
-    [
-      ...folder.map((_, depth) => `mkdir ${quote(remotePath(folder.slice(0, depth + 1)))}`),
-      `put ${quote(session.fifoPath)} ${tempPath}`,
-      `rename ${tempPath} ${finalPath} -f`,
-      `allinfo ${finalPath}`,
-    ],
-    { body, size: options.size, signal: options.signal, onProgress: options.onProgress },
-  );
+  const commands = (source: string) => [
+    ...folder.map((_, depth) => `mkdir ${quote(remotePath(folder.slice(0, depth + 1)))}`),
+    `put ${quote(source)} ${tempPath}`,
+    `allinfo ${tempPath}`,
+  ];
+  const localFile = await localFileOf(body, options.size);
+  const { result, failure } = localFile
+    ? await fromLocalFile(session, commands(localFile), body, options.signal)
+    : await session.transfer(commands(session.fifoPath), {
+        body,
+        size: options.size,
+        signal: options.signal,
+        onProgress: options.onProgress,
+      });
   if (failure !== undefined) {
     if (options.signal?.aborted) throw abortedError(context, failure);
     if (isDestinationError(failure)) throw failure;
@@ -76,28 +85,55 @@ async function upload(
       )
     );
   }
-  let outcome = result;
+  assertStoredSize(result, options.size, folderExists, context);
+
+  let placed = await session.run([`rename ${tempPath} ${finalPath} -f`, `allinfo ${finalPath}`]);
   // An smbclient without `rename -f` refuses to replace an existing name: delete it, then rename.
-  if (
-    outcome.statuses.some(
-      ({ status, line }) => status === 'NT_STATUS_OBJECT_NAME_COLLISION' && line.includes('renaming'),
-    )
-  ) {
-    outcome = await session.run([
+  if (placed.statuses[0]?.status === 'NT_STATUS_OBJECT_NAME_COLLISION') {
+    placed = await session.run([
       `del ${finalPath}`,
       `rename ${tempPath} ${finalPath}`,
       `allinfo ${finalPath}`,
     ]);
   }
-  const failed = failureOf(outcome, context, folderExists);
+  assertStoredSize(placed, options.size, undefined, context);
+  if (localFile) options.onProgress?.(options.size);
+}
+
+/** The batch succeeded and its final `allinfo` shows a file of `size` bytes. */
+function assertStoredSize(
+  result: BatchResult,
+  size: number,
+  expected: Expected | undefined,
+  context: ErrorContext,
+): void {
+  const failed = failureOf(result, context, expected);
   if (failed) throw failed;
-  const stored = parseAllinfo(outcome.output);
-  if (stored && !stored.isFolder && stored.size === options.size) return;
+  const stored = parseAllinfo(result.output);
+  if (stored && !stored.isFolder && stored.size === size) return;
   throw new DestinationError(
     stored ? 'INTEGRITY' : 'UNKNOWN',
-    `${context.operation} on ${context.share}: ${stored ? `${stored.size} bytes stored, ${options.size} sent` : 'the object is missing after the upload'}`,
+    `${context.operation} on ${context.share}: ${stored ? `${stored.size} bytes stored, ${size} sent` : 'the uploaded file is missing'}`,
     { retryable: true },
   );
+}
+
+/** smbclient reads the file itself; aborting kills the session mid-transfer. */
+async function fromLocalFile(
+  session: SmbSession,
+  commands: string[],
+  body: Readable,
+  signal: AbortSignal | undefined,
+): Promise<TransferResult> {
+  body.destroy();
+  const abort = () => session.kill();
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    const result = await session.run(commands);
+    return { result, failure: signal?.aborted ? signal.reason : undefined };
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
 }
 
 function abortedError(context: ErrorContext, cause?: unknown): DestinationError {

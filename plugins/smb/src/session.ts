@@ -177,7 +177,7 @@ export class SmbSession {
     } catch (failure) {
       const ours = !isPipeClosed(failure);
       // smbclient stopped reading on its own (disk full, connection lost): give it a moment to say why.
-      if (!ours) await Promise.race([result, new Promise((resolve) => setTimeout(resolve, REPORT_GRACE_MS))]);
+      if (!ours) await within(result, REPORT_GRACE_MS);
       // Killed before the writer closes, so a pending SIGKILL wins over the end-of-data it would see.
       this.kill();
       writer?.destroy();
@@ -235,6 +235,13 @@ export class SmbSession {
     (this.child.stdin as Partial<Socket>).ref?.();
     (this.child.stderr as Partial<Socket>).ref?.();
   }
+}
+
+/** Waits for `promise`, at most `ms` milliseconds. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** Streams the source into the FIFO with backpressure, checking its size. */

@@ -29,9 +29,10 @@ const create = (mountPoint: string, path: string) =>
 describe('mount_point', () => {
   it('finds the filesystem mounted there, also through a symlink', async () => {
     expect(await mountAt(MOUNT)).toMatchObject({ path: MOUNT, fsType: 'tmpfs' });
-    const link = join(mkdtempSync(join(tmpdir(), 'mb-smb-link-')), 'mnt');
-    symlinkSync(MOUNT, link);
-    expect(await mountAt(link)).toMatchObject({ path: MOUNT });
+    const linkFolder = mkdtempSync(join(tmpdir(), 'mb-smb-link-'));
+    symlinkSync(MOUNT, join(linkFolder, 'mnt'));
+    expect(await mountAt(join(linkFolder, 'mnt'))).toMatchObject({ path: MOUNT });
+    rmSync(linkFolder, { recursive: true });
     expect(await mountAt(join(MOUNT, '..'))).toMatchObject({ path: '/dev' });
   });
 

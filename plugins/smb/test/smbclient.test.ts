@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -180,6 +188,31 @@ describe('operations', () => {
     expect(
       readFileSync(join(server.root, 'deep/er/backups/backup_20260101_000000.manifest.json'), 'utf8'),
     ).toBe('{}');
+    await destination.close();
+  });
+
+  it('a whole local file (core spool) is read by smbclient itself; a part of one is streamed', async () => {
+    const { destination } = open();
+    const file = join(scratch, 'spool.bin');
+    const bytes = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => i % 251));
+    writeFileSync(file, bytes);
+    const progress: number[] = [];
+    const whole = createReadStream(file, { highWaterMark: 1 << 20 });
+    await destination.put('whole', whole, {
+      size: bytes.length,
+      sha256: '',
+      onProgress: (n) => progress.push(n),
+    });
+    expect(whole.bytesRead).toBe(0);
+    expect(progress).toEqual([bytes.length]);
+    expect(readFileSync(join(server.root, `t${folders}`, 'whole')).equals(bytes)).toBe(true);
+
+    const part = createReadStream(file, { start: 10, end: 1_000_009 });
+    await destination.put('part', part, { size: 1_000_000, sha256: '' });
+    expect(part.bytesRead).toBe(1_000_000);
+    expect(readFileSync(join(server.root, `t${folders}`, 'part')).equals(bytes.subarray(10, 1_000_010))).toBe(
+      true,
+    );
     await destination.close();
   });
 

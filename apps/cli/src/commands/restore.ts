@@ -1,105 +1,226 @@
-import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { findShard, isDestinationError, MatricError, restoreShard } from '@matric-backup/core';
+import {
+  CONFLICT_STRATEGIES,
+  type ConflictStrategy,
+  type LoadedConfig,
+  MatricError,
+  openDestination,
+  openShardFile,
+  type RestoreOptions,
+  type RestoreResult,
+  restoreFromLocations,
+  restoreShard,
+} from '@matric-backup/core';
 import { recordAudit } from '../audit.js';
-import { loadCommandConfig } from '../context.js';
-import { selectDestinations, withDestination } from '../destinations.js';
+import { type CommandContext, loadCommandConfig } from '../context.js';
+import { selectDestinations } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
-import { formatBytes, formatCount, formatDuration } from '../output/format.js';
 import { createByteBar } from '../output/progress.js';
+import { printRestore, type RestoreOrigin } from '../output/restore-report.js';
+import { parseSize } from '../size.js';
 import { type CommandSpec, destinationNames, destinationOption } from './command.js';
 
 export const restoreCommand: CommandSpec = {
-  command: 'restore <id>',
-  describe: 'Restore a shard into a new or empty folder, checking every file against its manifest',
+  command: 'restore <shard>',
+  describe:
+    'Restore a shard into a folder, checking every file against its manifest before anything is moved in',
   builder: (yargs) =>
     destinationOption(
       yargs,
-      'Read from this destination; default: the first in config order that has the shard',
+      'Read from this destination; default: the first in config order whose copy is intact',
     )
-      .positional('id', { type: 'string', describe: 'Shard id, or "latest"' })
+      .positional('shard', {
+        type: 'string',
+        describe:
+          'Shard id, "latest", or the path of a shard archive file (its sidecar is used if beside it)',
+      })
       .option('to', {
         type: 'string',
         demandOption: true,
         requiresArg: true,
-        describe: 'Target folder: must not exist yet, or be empty',
+        describe: 'Target folder: new or empty, or any folder with --conflict',
       })
+      .option('conflict', {
+        type: 'string',
+        choices: CONFLICT_STRATEGIES,
+        requiresArg: true,
+        describe:
+          'For entries that exist in the target: skip_existing, overwrite, merge (replace if the shard is newer), rename_new (keep both)',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        describe: 'Read and check the shard, print what each entry would do; write nothing',
+      })
+      .option('include', {
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        describe: 'Restore only archive paths matching this glob, e.g. "notes/**" (repeatable)',
+      })
+      .option('max-bytes', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Refuse if the files to restore add up to more than this (e.g. 50G)',
+      })
+      .option('preserve-owner', {
+        type: 'boolean',
+        describe: 'Give files their recorded owner and group (root only)',
+      })
+      .option('identity', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'age identity file of an encrypted shard (default: backup.encryption.identity_file)',
+      })
+      .example('$0 restore latest --to /srv/restore', 'The newest shard, into a new folder')
       .example(
-        '$0 restore latest --to /srv/restore',
-        'The newest shard of the first destination that has one',
+        '$0 restore latest --to /srv/notes --conflict merge --dry-run',
+        'What a merge into a live folder would change',
       )
       .example(
-        '$0 restore backup_20250131_020004 --to ./restored -d s3-offsite',
-        'One shard, from one destination',
+        '$0 restore backup_20250131_020004 --to ./out --include "notes/**" -d s3-offsite',
+        'Part of one shard, from one destination',
+      )
+      .example(
+        '$0 restore ./backup_20250131_020004.tar.zst.age --to ./out --identity key.txt',
+        'A shard file',
       ),
   async run(args, context) {
-    const { printer } = context;
-    const config = await loadCommandConfig(context);
-    const id = String(args.id);
-    const to = resolve(context.cwd, String(args.to));
-    const candidates = selectDestinations(config, destinationNames(args));
+    const shard = String(args.shard);
+    const options = restoreOptions(args, context);
+    if (isPath(shard)) return restoreFile(shard, args, context, options);
 
-    for (const [index, destination] of candidates.entries()) {
-      const isLast = index === candidates.length - 1;
-      try {
-        const restored = await withDestination(config, destination, async (opened) => {
-          const manifest = await findShard(opened, id).catch((error: unknown) => {
-            if (error instanceof MatricError && error.code === 'SHARD_NOT_FOUND') return undefined;
-            throw error;
-          });
-          if (!manifest) return undefined;
-          printer.debug(`restoring ${manifest.id} from destination "${destination.name}"`);
-          const bar = createByteBar(printer, `restore ${manifest.id}`);
-          try {
-            const result = await restoreShard({
-              from: opened,
-              manifest,
-              to,
-              onProgress: (progress) => bar.update(progress.bytes, progress.total),
-            });
-            return { manifest, result };
-          } finally {
-            bar.stop();
-          }
-        });
-        if (!restored) continue;
-        await recordAudit(printer, config, {
-          action: 'restore',
-          shard: restored.result.id,
-          destinations: [destination.name],
-          result: 'success',
-          details: { to: restored.result.to, files: restored.result.files },
-        });
-        if (printer.json) {
-          printer.result({ destination: destination.name, ...restored.result });
-        } else {
-          printer.line(
-            `restored shard ${restored.result.id} from destination "${destination.name}" to ${restored.result.to}: ${formatCount(restored.result.files, 'file')}, ${formatBytes(restored.result.bytes)} in ${formatDuration(restored.result.durationMs)}`,
-          );
-        }
-        return ExitCode.OK;
-      } catch (error) {
-        // A damaged or unreachable copy is what the other destinations are for, as long as nothing was written yet.
-        if (isLast || !isCopyProblem(error) || !(await isEmptyOrMissing(to))) throw error;
-        printer.warn(`destination "${destination.name}": ${briefError(error)}; trying the next destination`);
-      }
+    const config = await loadCommandConfig(context);
+    const { printer } = context;
+    const bar = createByteBar(printer, `restore ${shard}`);
+    let result: RestoreResult & { destination: string };
+    try {
+      result = await restoreFromLocations({
+        ...options,
+        ...keys(args, context, config),
+        id: shard,
+        locations: selectDestinations(config, destinationNames(args)).map((destination) => ({
+          name: destination.name,
+          open: () => openDestination(config, destination),
+        })),
+        onProgress: (progress) => bar.update(progress.bytes, progress.total),
+        onFallback: (name, error) => {
+          bar.stop();
+          printer.warn(`destination "${name}": ${briefError(error)}; trying the next destination`);
+        },
+      });
+    } finally {
+      bar.stop();
     }
-    throw new MatricError(
-      'SHARD_NOT_FOUND',
-      `shard "${id}" is on none of: ${candidates.map((d) => d.name).join(', ')}`,
-    );
+    const { destination, ...restored } = result;
+    await finish(context, config, { destination }, restored);
+    return ExitCode.OK;
   },
 };
 
-async function isEmptyOrMissing(folder: string): Promise<boolean> {
+/** Shard ids never hold `/` or `.`; anything that does names a file. */
+function isPath(shard: string): boolean {
+  return shard.includes('/') || shard.includes('.');
+}
+
+async function restoreFile(
+  path: string,
+  args: Record<string, unknown>,
+  context: CommandContext,
+  options: Omit<RestoreOptions, 'from' | 'manifest'>,
+): Promise<ExitCode> {
+  if (destinationNames(args)) {
+    throw new MatricError('USAGE', '-d does not apply when restoring a shard file');
+  }
+  const config = await optionalConfig(context);
+  const file = resolve(context.cwd, path);
+  const opened = await openShardFile(file);
+  const { printer } = context;
+  if (!opened.sidecar) {
+    printer.warn(
+      `no sidecar manifest beside ${file}: its size and checksum cannot be checked; every file is still checked against the manifest inside the archive`,
+    );
+  }
+  const bar = createByteBar(printer, `restore ${opened.manifest.object.name}`);
+  let result: RestoreResult;
   try {
-    return (await readdir(folder)).length === 0;
-  } catch {
-    return true;
+    result = await restoreShard({
+      ...options,
+      ...keys(args, context, config),
+      from: opened.from,
+      manifest: opened.manifest,
+      withoutSidecar: !opened.sidecar,
+      onProgress: (progress) => bar.update(progress.bytes, progress.total),
+    });
+  } finally {
+    bar.stop();
+  }
+  // The warning about the missing sidecar was printed before the long read.
+  await finish(context, config, { file }, { ...result, warnings: [] });
+  return ExitCode.OK;
+}
+
+function restoreOptions(
+  args: Record<string, unknown>,
+  context: CommandContext,
+): Omit<RestoreOptions, 'from' | 'manifest'> {
+  const include = args.include as string[] | undefined;
+  return {
+    to: resolve(context.cwd, String(args.to)),
+    ...(include && include.length > 0 && { include: include.map(String) }),
+    ...(typeof args.conflict === 'string' && { conflict: args.conflict as ConflictStrategy }),
+    dryRun: args.dryRun === true,
+    ...(typeof args.maxBytes === 'string' && { maxBytes: parseSize(args.maxBytes, '--max-bytes') }),
+    preserveOwner: args.preserveOwner === true,
+  };
+}
+
+/** `--identity` (relative to the current folder), else the config's identity file and gpg home. */
+function keys(
+  args: Record<string, unknown>,
+  context: CommandContext,
+  config: LoadedConfig | undefined,
+): Pick<RestoreOptions, 'identity' | 'gpgHomedir'> {
+  const encryption = config?.backup.encryption;
+  const identity =
+    typeof args.identity === 'string' ? resolve(context.cwd, args.identity) : encryption?.identity_file;
+  return {
+    ...(identity !== undefined && { identity }),
+    ...(encryption?.gpg_homedir !== undefined && { gpgHomedir: encryption.gpg_homedir }),
+  };
+}
+
+/** A shard file needs no config; one is still read when given or found, for the keys and the audit log. */
+async function optionalConfig(context: CommandContext): Promise<LoadedConfig | undefined> {
+  try {
+    return await loadCommandConfig(context);
+  } catch (error) {
+    const named = context.global.config !== undefined || context.env.MATRIC_BACKUP_CONFIG !== undefined;
+    if (!named && error instanceof MatricError && error.code === 'USAGE') return undefined;
+    throw error;
   }
 }
 
-/** Errors of the stored copy or of reaching it, as opposed to refusals about the target folder. */
-function isCopyProblem(error: unknown): boolean {
-  return isDestinationError(error) || (error instanceof MatricError && error.code === 'VERIFY_FAILED');
+async function finish(
+  context: CommandContext,
+  config: LoadedConfig | undefined,
+  origin: RestoreOrigin,
+  result: RestoreResult,
+): Promise<void> {
+  const { printer } = context;
+  for (const warning of result.warnings) printer.warn(warning);
+  if (config && !result.dryRun) {
+    await recordAudit(printer, config, {
+      action: 'restore',
+      shard: result.id,
+      destinations: 'destination' in origin ? [origin.destination] : [],
+      result: 'success',
+      details: {
+        to: result.to,
+        files: result.files,
+        ...('file' in origin && { file: origin.file }),
+        ...(result.conflict && { conflict: result.conflict, ...result.summary }),
+      },
+    });
+  }
+  printRestore(printer, origin, result);
 }

@@ -78,7 +78,7 @@ export const statusCommand: CommandSpec = {
             row.name,
             row.newest?.id ?? '',
             row.newest ? formatTime(row.newest.created_at) : '',
-            row.ageMs === undefined ? '' : formatDuration(Math.max(0, row.ageMs)),
+            row.ageMs === undefined ? '' : formatAge(row.ageMs),
             row.error ? '' : String(row.count ?? 0),
             row.error ? '' : formatBytes(row.bytes ?? 0),
             verdict(row),
@@ -92,3 +92,11 @@ export const statusCommand: CommandSpec = {
     return ok ? ExitCode.OK : ExitCode.FAILED;
   },
 };
+
+/** Ages of backups are read in days once they exceed two: "3 d 4 h" rather than "76 h 12 min". */
+function formatAge(ms: number): string {
+  const clamped = Math.max(0, ms);
+  if (clamped < 48 * 3_600_000) return formatDuration(clamped);
+  const hours = Math.floor(clamped / 3_600_000);
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   type Destination,
   findShard,
@@ -35,16 +36,28 @@ export const verifyCommand: CommandSpec = {
         describe: 'The newest complete shard of each destination (the default)',
       })
       .option('all', { type: 'boolean', describe: 'Every complete shard of each destination' })
+      .option('identity', {
+        type: 'string',
+        requiresArg: true,
+        describe:
+          'age identity file to check the contents of encrypted shards (default: backup.encryption.identity_file)',
+      })
       .conflicts('all', ['latest', 'id'])
       .conflicts('latest', 'id')
       .example('$0 verify', 'The newest shard on every enabled destination')
       .example('$0 verify backup_20250131_020004 -d s3-offsite', 'One shard on one destination')
-      .example('$0 verify --all --json', 'Every shard everywhere, as JSON (exit 1 on any mismatch)'),
+      .example('$0 verify --all --json', 'Every shard everywhere, as JSON (exit 1 on any mismatch)')
+      .example('$0 verify --identity ~/.config/matric-backup/age.key', 'Decrypt to check the contents too'),
   async run(args, context) {
     const { printer } = context;
     const config = await loadCommandConfig(context);
     const id = typeof args.id === 'string' ? args.id : undefined;
+    const encryption = config.backup.encryption;
+    const identity =
+      typeof args.identity === 'string' ? resolve(context.cwd, args.identity) : encryption?.identity_file;
     const lines: VerifyLine[] = [];
+    /** Hints of the errors that failed a shard (a key that does not fit, ...), each printed once. */
+    const hints = new Set<string>();
     for (const destination of selectDestinations(config, destinationNames(args))) {
       const add = (line: Omit<VerifyLine, 'destination'>) => {
         const entry = { destination: destination.name, ...line };
@@ -62,17 +75,21 @@ export const verifyCommand: CommandSpec = {
           for (const manifest of shards) {
             const bar = createByteBar(printer, `${destination.name} ${manifest.id}`);
             const result = await verifyShard(opened, manifest, {
-              identity: config.backup.encryption?.identity_file,
+              identity,
+              gpgHomedir: encryption?.gpg_homedir,
               onProgress: (progress) => bar.update(progress.bytes, progress.total),
             })
               .finally(() => bar.stop())
-              .catch((error: unknown) => ({
-                id: manifest.id,
-                ok: false,
-                problems: [briefError(error)],
-                filesChecked: 0,
-                bytes: 0,
-              }));
+              .catch((error: unknown) => {
+                if (error instanceof MatricError && error.hint) hints.add(error.hint);
+                return {
+                  id: manifest.id,
+                  ok: false,
+                  problems: [briefError(error)],
+                  filesChecked: 0,
+                  bytes: 0,
+                };
+              });
             for (const warning of 'warnings' in result ? result.warnings : []) {
               printer.warn(`destination "${destination.name}" shard "${manifest.id}": ${warning}`);
             }
@@ -100,6 +117,7 @@ export const verifyCommand: CommandSpec = {
         `${printer.errStyle.bad('error:')} verify failed: destination "${line.destination}"${shard}: ${line.problems.join('; ')}`,
       );
     }
+    for (const hint of hints) printer.error(`hint: ${hint}`);
     return failed.length === 0 ? ExitCode.OK : ExitCode.FAILED;
   },
 };

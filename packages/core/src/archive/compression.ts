@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { type Duplex, PassThrough, type Transform } from 'node:stream';
+import { type Duplex, PassThrough, type Transform, type TransformCallback } from 'node:stream';
 import { createGunzip, createGzip, constants as zlibConstants } from 'node:zlib';
-import { CompressStream } from 'zstd-napi';
+import { type CompressParameters, CompressStream } from 'zstd-napi';
 import type { CompressionAlgorithm } from '../shard/manifest.js';
 import { ZstdDecompressStream } from './zstd-decompress.js';
 
@@ -24,12 +24,21 @@ const GZIP_CHUNK = 256 * 1024;
  */
 const ZSTD_THREADING = availableParallelism() > 1 ? { nbWorkers: 1, jobSize: 2 * 1024 * 1024 } : {};
 
-/** A Transform that compresses with `algorithm` (none = bytes pass through unchanged). */
-export function createCompressStream(algorithm: CompressionAlgorithm, level?: number): Transform {
+/**
+ * A Transform that compresses with `algorithm` (none = bytes pass through
+ * unchanged). `consumed`, when given, is called with each input chunk once the
+ * compressor no longer needs it (zstd copies its input, so right after
+ * compressing it), which lets the caller reuse the chunk's memory.
+ */
+export function createCompressStream(
+  algorithm: CompressionAlgorithm,
+  level?: number,
+  consumed?: (chunk: Buffer) => void,
+): Transform {
   const effective = level ?? DEFAULT_COMPRESSION_LEVEL[algorithm];
   switch (algorithm) {
     case 'zstd':
-      return new CompressStream({ compressionLevel: effective, ...ZSTD_THREADING });
+      return new RecyclingCompressStream({ compressionLevel: effective, ...ZSTD_THREADING }, consumed);
     case 'gzip':
       return createGzip({
         level: Math.min(effective ?? zlibConstants.Z_DEFAULT_COMPRESSION, 9),
@@ -37,6 +46,23 @@ export function createCompressStream(algorithm: CompressionAlgorithm, level?: nu
       });
     case 'none':
       return new PassThrough();
+  }
+}
+
+class RecyclingCompressStream extends CompressStream {
+  constructor(
+    parameters: CompressParameters,
+    private readonly consumed?: (chunk: Buffer) => void,
+  ) {
+    super(parameters);
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, done: TransformCallback): void {
+    // zstd-napi compresses the whole chunk (copying it into libzstd) before calling back.
+    super._transform(chunk, encoding, (error?: Error | null) => {
+      this.consumed?.(chunk);
+      done(error);
+    });
   }
 }
 

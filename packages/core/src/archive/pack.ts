@@ -7,11 +7,12 @@ import tarStream, { type Header } from 'tar-stream';
 import { INNER_MANIFEST_NAME, MANIFEST_VERSION } from '../shard/manifest.js';
 import { sourceReadError } from '../sources/errors.js';
 import type { SourceEntry, WarningSink } from '../sources/types.js';
+import type { ChunkPool } from './chunk-pool.js';
 import { InnerManifestWriter } from './inner-manifest.js';
 import { readExactly } from './read-file.js';
 
 /** Read size for file contents, and the tar stream's buffer: big chunks keep per-chunk overhead negligible. */
-const CHUNK = 1 << 20;
+export const CHUNK = 1 << 20;
 /** Never follow a link swapped in after the walk; never block on a FIFO swapped in. */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
@@ -31,6 +32,8 @@ export interface PackOptions {
   sources: string[];
   /** Scratch file for the inner manifest (0600), removed when packing ends. */
   manifestFile: string;
+  /** Where file contents are read into; the consumer may give chunks back. */
+  pool: ChunkPool;
   warn: WarningSink;
   /** Called often (every file and every MiB); the caller throttles. */
   onProgress?: (stats: Readonly<PackStats>) => void;
@@ -97,6 +100,7 @@ class Packer {
         type: 'directory',
         mode: entry.mode,
         mtime: Math.round(entry.mtimeMs),
+        ...owner(entry),
       });
       this.stats.directories++;
     } else {
@@ -110,6 +114,7 @@ class Packer {
         mode: entry.mode,
         mtime: Math.round(entry.mtimeMs),
         target: entry.target,
+        ...owner(entry),
       });
       this.stats.symlinks++;
     }
@@ -136,16 +141,17 @@ class Packer {
       const tarHeader = { ...header(entry.path, 'file', mode, info.mtimeMs, info), size: info.size };
       let shortBy = 0;
       const read = (length: number, position: number): Buffer => {
-        let result: ReturnType<typeof readExactly>;
+        const buffer = this.options.pool.take(length);
+        let bytesRead: number;
         try {
-          result = readExactly(fd, length, position);
+          bytesRead = readExactly(fd, buffer, position);
         } catch (error) {
           throw fail(error);
         }
-        shortBy += length - result.bytesRead;
-        hash.update(result.buffer);
+        shortBy += length - bytesRead;
+        hash.update(buffer);
         this.stats.bytesIn += length;
-        return result.buffer;
+        return buffer;
       };
       if (info.size <= CHUNK) await this.write(tarHeader, read(info.size, 0));
       else {
@@ -161,6 +167,7 @@ class Packer {
         mtime: Math.round(info.mtimeMs),
         size: info.size,
         sha256: hash.digest('hex'),
+        ...owner(info),
       });
       this.stats.files++;
       this.options.onProgress?.(this.stats);
@@ -188,7 +195,11 @@ class Packer {
     const fd = openSync(manifestFile, constants.O_RDONLY);
     try {
       const { size } = fstatSync(fd);
-      const read = (length: number, position: number) => readExactly(fd, length, position).buffer;
+      const read = (length: number, position: number) => {
+        const buffer = this.options.pool.take(length);
+        readExactly(fd, buffer, position);
+        return buffer;
+      };
       const tarHeader = { ...header(INNER_MANIFEST_NAME, 'file', 0o600, createdAt.getTime()), size };
       if (size <= CHUNK) await this.write(tarHeader, read(size, 0));
       else await pipeline(contents(size, read), this.entryStream(tarHeader));
@@ -224,6 +235,11 @@ async function* contents(
 interface Owner {
   uid?: number;
   gid?: number;
+}
+
+/** The owner fields of an inner manifest entry, for `restore --preserve-owner`; omitted when unknown. */
+function owner(from: Owner): Owner {
+  return from.uid === undefined || from.gid === undefined ? {} : { uid: from.uid, gid: from.gid };
 }
 
 function header(

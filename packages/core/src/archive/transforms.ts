@@ -32,9 +32,16 @@ export async function storedFormat(
   };
 }
 
-/** The streams between tar and the stored bytes, in order: compression, then encryption when enabled. */
-export async function storedTransforms(format: StoredFormat): Promise<Duplex[]> {
-  const transforms: Duplex[] = [createCompressStream(format.compression, format.level)];
+/**
+ * The streams between tar and the stored bytes, in order: compression, then
+ * encryption when enabled. `consumed` receives each tar chunk the compressor is
+ * done with (see createCompressStream).
+ */
+export async function storedTransforms(
+  format: StoredFormat,
+  consumed?: (chunk: Buffer) => void,
+): Promise<Duplex[]> {
+  const transforms: Duplex[] = [createCompressStream(format.compression, format.level, consumed)];
   if (format.encryption) {
     const { method, recipients, gpgHomedir } = format.encryption;
     transforms.push(await createEncryptStream({ method, recipients, gpg_homedir: gpgHomedir }));

@@ -1,12 +1,13 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MatricError } from '../errors.js';
 import type { SourceEntry, WarningSink } from '../sources/types.js';
+import { ChunkPool } from './chunk-pool.js';
 import { DigestStream } from './digest.js';
-import { type PackStats, packArchive } from './pack.js';
+import { CHUNK, type PackStats, packArchive } from './pack.js';
+import { type StoredFormat, storedTransforms } from './transforms.js';
 
 export interface WriteArchiveOptions {
   id: string;
@@ -15,8 +16,8 @@ export interface WriteArchiveOptions {
   spoolDir: string;
   /** File name of the finished archive in spoolDir, e.g. `<id>.tar.zst`. */
   fileName: string;
-  /** Compression and encryption, applied in order (see storedTransforms). */
-  transforms: Duplex[];
+  /** Compression and encryption of the tar stream. */
+  format: StoredFormat;
   warn: WarningSink;
   onProgress?: (progress: Readonly<PackStats> & { bytesOut: number }) => void;
 }
@@ -39,13 +40,15 @@ export async function writeArchive(
   entries: AsyncIterable<SourceEntry>,
   options: WriteArchiveOptions,
 ): Promise<ArchiveResult> {
-  const { id, createdAt, sources, spoolDir, fileName, transforms, warn, onProgress } = options;
+  const { id, createdAt, sources, spoolDir, fileName, format, warn, onProgress } = options;
   await mkdir(spoolDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw spoolError(spoolDir, error);
   });
   const file = join(spoolDir, fileName);
   const partial = `${file}.partial`;
 
+  const pool = new ChunkPool(CHUNK);
+  const transforms = await storedTransforms(format, (chunk) => pool.give(chunk));
   let packed: Readonly<PackStats> = { files: 0, directories: 0, symlinks: 0, bytesIn: 0 };
   const digest = new DigestStream((bytesOut) => onProgress?.({ ...packed, bytesOut }));
   const { tar, done } = packArchive(entries, {
@@ -53,6 +56,7 @@ export async function writeArchive(
     createdAt,
     sources,
     manifestFile: join(spoolDir, `${id}.inner-manifest.partial`),
+    pool,
     warn,
     onProgress: (stats) => {
       packed = stats;

@@ -6,7 +6,7 @@ import type { BuiltinPlugins } from '../plugins/loader.js';
 import { redact } from '../util/redact.js';
 import { expandEnv } from './expand-env.js';
 import { type LocateConfigOptions, locateConfig } from './locate.js';
-import { defaultStateDir, resolveConfigPath } from './paths.js';
+import { defaultStateDir, resolveConfigPath, resolveEncryptionPaths } from './paths.js';
 import { type BackupSection, configFileSchema, retentionSchema, type SourceConfig } from './schema.js';
 import { resolveSecretRefs, type SecretContext } from './secrets.js';
 import { ConfigSource } from './source.js';
@@ -126,10 +126,7 @@ function resolveCorePaths(
       // A command like ./dump.sh is relative to the config too, like every other path.
       return { ...item, cwd: path(item.cwd ?? '.') };
     }),
-    encryption:
-      rest.encryption?.identity_file !== undefined
-        ? { ...rest.encryption, identity_file: path(rest.encryption.identity_file) }
-        : rest.encryption,
+    encryption: rest.encryption && resolveEncryptionPaths(rest.encryption, dir, env),
     state_dir: stateDir,
     spool_dir: rest.spool_dir ? path(rest.spool_dir) : join(stateDir, 'spool'),
     source_instance: rest.source_instance ?? hostname(),

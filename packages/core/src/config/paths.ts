@@ -18,3 +18,33 @@ export function defaultStateDir(env: NodeJS.ProcessEnv): string {
   if (process.getuid?.() === 0) return '/var/lib/matric-backup';
   return join(homeDir(env), '.local', 'state', 'matric-backup');
 }
+
+interface EncryptionPaths {
+  method: 'age' | 'gpg';
+  recipients: string[];
+  identity_file?: string;
+  gpg_homedir?: string;
+}
+
+/**
+ * The file paths of `backup.encryption` resolved like every other path: the
+ * identity file, the gpg home folder and, for age, recipient entries that are
+ * files of keys (anything not starting with `age1`; gpg recipients are key ids,
+ * never paths).
+ */
+export function resolveEncryptionPaths<T extends EncryptionPaths>(
+  encryption: T,
+  configDir: string,
+  env: NodeJS.ProcessEnv,
+): T {
+  const path = (value: string) => resolveConfigPath(value, configDir, env);
+  return {
+    ...encryption,
+    recipients:
+      encryption.method === 'age'
+        ? encryption.recipients.map((entry) => (entry.startsWith('age1') ? entry : path(entry)))
+        : encryption.recipients,
+    ...(encryption.identity_file !== undefined && { identity_file: path(encryption.identity_file) }),
+    ...(encryption.gpg_homedir !== undefined && { gpg_homedir: path(encryption.gpg_homedir) }),
+  };
+}

@@ -23,7 +23,9 @@ function gpgFilter(
     ...args,
   ];
   return Duplex.from(async function* (source: AsyncIterable<Uint8Array>) {
-    const child = spawn('gpg', fullArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Untranslated messages: verify tells "no secret key" from damaged data by gpg's words.
+    const env = { ...process.env, LC_ALL: 'C' };
+    const child = spawn('gpg', fullArgs, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000);

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Duplex, Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
-import { createDecompressStream } from '../archive/compression.js';
-import { ContentsCheck } from '../shard/contents.js';
+import { MatricError } from '../errors.js';
+import { ContentsCheck, seenEntry } from '../shard/contents.js';
+import { decodeChain, isDecryptFailure, isKeyMismatch } from '../shard/decode.js';
 import { EntryGuard, RefusedEntry } from '../shard/entry-guard.js';
-import { byteLimit, shardLimits } from '../shard/limits.js';
+import type { ShardLimits } from '../shard/limits.js';
 import type { ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
 import { type GuardedEntry, walkArchive } from '../shard/walk.js';
@@ -15,15 +15,22 @@ import { type GuardedEntry, walkArchive } from '../shard/walk.js';
 export interface ExtractOptions {
   /** Whether an archive path is restored. */
   select: (path: string) => boolean;
+  limits: ShardLimits;
+  /** Decrypts the stored object first (an encrypted shard). */
+  decrypt?: Duplex;
+  /** Refuse once the selected files add up to more than this many bytes. */
+  maxBytes?: number;
   onChunk?: (bytesRead: number, filesWritten: number) => void;
 }
 
 export interface Extracted {
   digest: ObjectDigest;
-  /** What was written, with each file's sha256 as it went to disk. */
+  /** What was written (or, in a dry run, read), with each file's sha256. */
   contents: ContentsCheck;
   /** The inner manifest's text, when the archive had one. */
   innerJson?: string;
+  /** Why decrypting, decompressing or untarring failed (a refused entry, damaged data, a bad key). */
+  failure?: unknown;
 }
 
 /** Never follow a link at the final component, never reuse an existing file. */
@@ -31,11 +38,12 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 
 /**
  * Streams `source` (the stored object) through the sha256 digest, the
- * decompressor and the tar reader into `dir`, a fresh private folder. Every
- * entry passes the EntryGuard before anything is written. Files are created
- * 0600 and hashed as they are written; modes and mtimes come afterwards, from
- * the inner manifest. Rejects with RefusedEntry for an unsafe archive, with the
- * decompressor's or tar reader's error for a damaged one.
+ * decryptor, the decompressor and the tar reader into `dir`, a fresh private
+ * folder; with no `dir` (a dry run) files are only hashed. Every entry passes the
+ * EntryGuard before anything is written. Files are created 0600 and hashed as
+ * they are written; modes and mtimes come afterwards, from the inner manifest.
+ * A refused entry or damaged data comes back as `failure`; failing to read the
+ * source rejects.
  *
  * File system calls are synchronous on purpose: they are small and many, and
  * async per-file round trips (node-tar's, or fs.promises) restored a 206 MB,
@@ -45,18 +53,28 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 export async function extractArchive(
   source: Readable,
   manifest: ShardManifest,
-  dir: string,
+  dir: string | undefined,
   options: ExtractOptions,
 ): Promise<Extracted> {
-  const limits = shardLimits(manifest);
+  const { limits, maxBytes } = options;
   const contents = new ContentsCheck();
   const digest = new ObjectDigest();
-  const folders = new FolderMaker(dir);
+  const folders = dir === undefined ? undefined : new FolderMaker(dir);
   let filesWritten = 0;
+  let bytesWritten = 0;
 
   const extract = tarExtract();
   const walking = walkArchive(extract, new EntryGuard(limits), async (entry, content) => {
     if (!options.select(entry.path)) return;
+    if (entry.kind === 'file') {
+      bytesWritten += entry.size;
+      if (maxBytes !== undefined && bytesWritten > maxBytes) throw overLimit(maxBytes, entry.path);
+    }
+    if (!folders || dir === undefined) {
+      contents.record(entry.path, await seenEntry(entry, content));
+      if (entry.kind === 'file') filesWritten++;
+      return;
+    }
     const target = join(dir, entry.path);
     if (entry.kind === 'directory') folders.make(target);
     else {
@@ -71,19 +89,24 @@ export async function extractArchive(
     }
     contents.record(entry.path, { type: entry.kind, size: entry.size, target: entry.target });
   });
-  const decompress = createDecompressStream(manifest.compression);
-  const chain = pipeline(
-    decompress,
-    byteLimit(limits.tarBytes, (limit) => `the archive decompresses to more than ${limit} bytes`),
-    extract,
-  );
+  const chain = decodeChain(manifest, options.decrypt, limits.tarBytes, extract);
   // The walker's failure first: it names the entry; the pipeline then only sees a premature close.
-  const { sinkError } = await pump(source, digest, decompress, settleBoth(walking, chain), {
+  const { sinkError } = await pump(source, digest, chain.head, settleBoth(walking, chain.done), {
     onChunk: (bytes) => options.onChunk?.(bytes, filesWritten),
-    stopOnSinkFailure: true,
+    // Damaged ciphertext: read on, so the object's checksum can tell a damaged copy from a wrong key.
+    stopOnSinkFailure: (error) => !isDecryptFailure(error) || isKeyMismatch(error),
   });
-  if (sinkError !== undefined) throw sinkError;
+  if (sinkError !== undefined) return { digest, contents, failure: sinkError };
   return { digest, contents, innerJson: await walking };
+}
+
+/** --max-bytes: the user's limit, not a property of the shard (another copy would be as big). */
+function overLimit(maxBytes: number, path: string): MatricError {
+  return new MatricError(
+    'RESTORE_REFUSED',
+    `the files to restore add up to more than --max-bytes ${maxBytes} (at ${path})`,
+    { hint: 'raise --max-bytes, or restore part of the shard with --include GLOB' },
+  );
 }
 
 async function writeFile(

@@ -1,77 +1,76 @@
-import { chmodSync, lstatSync, lutimesSync, utimesSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, lutimesSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InnerManifest, InnerManifestEntry } from '../shard/manifest.js';
 
-export interface AppliedMetadata {
-  files: number;
-  directories: number;
-  symlinks: number;
-  /** Sum of the restored files' sizes. */
-  bytes: number;
-  /** Entries missing or of the wrong kind on disk after extraction. */
-  problems: string[];
+export interface MetadataOptions {
+  /** Give entries their recorded uid/gid (root only), keeping setuid/setgid bits. */
+  preserveOwner?: boolean;
 }
 
 /**
- * Checks that every selected manifest entry is on disk in `dir` as the right
- * kind (and size, for files), then gives it the manifest's mode and mtime
- * (millisecond precision; the tar headers only hold seconds). Directories come
- * last, deepest first, so writing their children does not bump their mtime and a
- * read-only folder is locked only once it is complete. Synchronous like the
- * extraction: three tiny syscalls per entry, thousands of entries.
+ * Checks that every selected manifest entry is on disk in `dir` (the temporary
+ * folder) as the right kind, and size for files, then gives files and symlinks
+ * their owner (when preserved), mode and mtime (millisecond precision; the tar
+ * headers only hold seconds). Folders get theirs once moved into the target
+ * (applyFolderMetadata): until then they stay writable, so entries can be moved
+ * out of them. Returns the problems found; synchronous like the extraction:
+ * a few tiny syscalls per entry, thousands of entries.
  */
-export function applyMetadata(
+export function applyEntryMetadata(
   dir: string,
   inner: InnerManifest,
   selected: (path: string) => boolean,
-): AppliedMetadata {
-  const result: AppliedMetadata = { files: 0, directories: 0, symlinks: 0, bytes: 0, problems: [] };
+  options: MetadataOptions,
+): string[] {
+  const problems: string[] = [];
   for (const entry of inner.entries) {
-    if (entry.type === 'directory' || !selected(entry.path)) continue;
+    if (!selected(entry.path)) continue;
     const path = join(dir, entry.path);
     const problem = kindProblem(path, entry);
     if (problem) {
-      result.problems.push(problem);
+      problems.push(problem);
       continue;
     }
+    if (entry.type === 'directory') continue;
+    if (options.preserveOwner) chown(path, entry);
     const mtime = new Date(entry.mtime);
     if (entry.type === 'symlink') {
       lutimesSync(path, mtime, mtime);
-      result.symlinks++;
       continue;
     }
-    chmodSync(path, permissionBits(entry.mode));
+    chmodSync(path, permissionBits(entry.mode, options));
     utimesSync(path, mtime, mtime);
-    result.files++;
-    result.bytes += entry.size ?? 0;
   }
+  return problems;
+}
 
-  // Parents of selected entries were created by extraction even when not selected themselves.
-  const directories = inner.entries
-    .filter((entry) => entry.type === 'directory')
-    .sort((a, b) => depth(b.path) - depth(a.path));
-  for (const entry of directories) {
-    const path = join(dir, entry.path);
-    const info = lstatSync(path, { throwIfNoEntry: false });
-    if (!info) {
-      if (selected(entry.path)) result.problems.push(`${entry.path}: directory missing after extraction`);
-      continue;
-    }
-    if (!info.isDirectory()) {
-      result.problems.push(`${entry.path}: not a directory after extraction`);
-      continue;
-    }
+/**
+ * Gives the folders a restore created their manifest owner, mode and mtime,
+ * deepest first, so a read-only folder is locked only once complete and its
+ * mtime is set after its children stopped changing it. Folders without a
+ * manifest entry (tar parents) keep what they have.
+ */
+export function applyFolderMetadata(
+  root: string,
+  folders: ReadonlyArray<{ path: string; entry?: InnerManifestEntry }>,
+  options: MetadataOptions,
+): void {
+  const deepestFirst = [...folders].sort((a, b) => depth(b.path) - depth(a.path));
+  for (const { path, entry } of deepestFirst) {
+    if (!entry) continue;
+    const full = join(root, path);
+    if (options.preserveOwner) chown(full, entry);
     const mtime = new Date(entry.mtime);
-    chmodSync(path, permissionBits(entry.mode));
-    utimesSync(path, mtime, mtime);
-    result.directories++;
+    chmodSync(full, permissionBits(entry.mode, options));
+    utimesSync(full, mtime, mtime);
   }
-  return result;
 }
 
 function kindProblem(path: string, entry: InnerManifestEntry): string | undefined {
   const info = lstatSync(path, { throwIfNoEntry: false });
   if (!info) return `${entry.path}: missing after extraction`;
+  if (entry.type === 'directory')
+    return info.isDirectory() ? undefined : `${entry.path}: not a directory after extraction`;
   if (entry.type === 'symlink')
     return info.isSymbolicLink() ? undefined : `${entry.path}: not a symlink after extraction`;
   if (!info.isFile()) return `${entry.path}: not a regular file after extraction`;
@@ -80,13 +79,17 @@ function kindProblem(path: string, entry: InnerManifestEntry): string | undefine
   return undefined;
 }
 
+function chown(path: string, entry: InnerManifestEntry): void {
+  if (entry.uid !== undefined && entry.gid !== undefined) lchownSync(path, entry.uid, entry.gid);
+}
+
 /**
- * Owners are not restored (files belong to whoever runs the restore), so
- * setuid/setgid bits are dropped: a setuid file of some user must not come back
- * as a setuid file of root.
+ * Without the owner, files belong to whoever runs the restore, so setuid/setgid
+ * bits are dropped: a setuid file of some user must not come back as a setuid
+ * file of root. chown clears them anyway, so they are set after it.
  */
-function permissionBits(mode: number): number {
-  return mode & 0o1777;
+function permissionBits(mode: number, options: MetadataOptions): number {
+  return options.preserveOwner ? mode & 0o7777 : mode & 0o1777;
 }
 
 function depth(path: string): number {

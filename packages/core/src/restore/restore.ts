@@ -2,13 +2,22 @@ import { resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { Destination } from '../destination/types.js';
 import { MatricError } from '../errors.js';
+import { decryptStreamFor, isDecryptFailure, isKeyMismatch, type ShardKeys } from '../shard/decode.js';
 import { RefusedEntry } from '../shard/entry-guard.js';
-import { LimitExceededError } from '../shard/limits.js';
+import { LimitExceededError, shardLimits, undeclaredLimits } from '../shard/limits.js';
 import { INNER_MANIFEST_NAME, type InnerManifest, type ShardManifest } from '../shard/manifest.js';
 import { parseInnerManifest } from '../shard/manifest-schema.js';
-import { extractArchive } from './extract.js';
-import { applyMetadata } from './metadata.js';
-import { stageTarget } from './target.js';
+import { type Extracted, extractArchive } from './extract.js';
+import { applyEntryMetadata, applyFolderMetadata } from './metadata.js';
+import { moveIntoTarget } from './move.js';
+import {
+  type ConflictStrategy,
+  type PlannedChange,
+  planRestore,
+  type RestoreAction,
+  type RestorePlan,
+} from './plan.js';
+import { inspectTarget, type StagedTarget, stageTarget } from './target.js';
 
 export interface RestoreProgress {
   /** Bytes of the stored object read so far. */
@@ -19,105 +28,226 @@ export interface RestoreProgress {
   files: number;
 }
 
-export interface RestoreOptions {
-  from: Destination;
+export interface RestoreOptions extends ShardKeys {
+  /** Where the stored object is read from (a destination, or a local file). */
+  from: Pick<Destination, 'get'>;
   manifest: ShardManifest;
-  /** Target folder: must not exist, or be empty. */
+  /** Target folder: new or empty, or anything with a `conflict` strategy. */
   to: string;
   /** Restore only archive paths matching one of these globs (a matching folder brings all it holds). */
   include?: readonly string[];
+  /** What to do with entries that exist in the target; without one, the target must be new or empty. */
+  conflict?: ConflictStrategy;
+  /** Read and check everything and report what would change, writing nothing. */
+  dryRun?: boolean;
+  /** Refuse once the files to restore add up to more than this many bytes. */
+  maxBytes?: number;
+  /** Give entries their recorded owner and group (root only). */
+  preserveOwner?: boolean;
+  /**
+   * The manifest was made up from a file name, no sidecar vouches for the
+   * object: its size and checksum are not checked (the files still are, against
+   * the manifest inside the archive) and only `maxBytes` bounds the output.
+   */
+  withoutSidecar?: boolean;
   onProgress?: (progress: RestoreProgress) => void;
 }
 
 export interface RestoreResult {
+  /** The shard's id (from the inner manifest when there was no sidecar). */
   id: string;
-  /** Absolute path of the restored folder. */
+  /** Absolute path of the target folder. */
   to: string;
+  dryRun: boolean;
+  conflict?: ConflictStrategy;
+  /** Entries created, overwritten or renamed (would be, in a dry run). */
   files: number;
   directories: number;
   symlinks: number;
-  /** Sum of the restored files' sizes. */
+  /** Sum of those files' sizes. */
   bytes: number;
   /** Bytes of the stored object read. */
   objectBytes: number;
   durationMs: number;
+  /** Entries per action. */
+  summary: Record<RestoreAction, number>;
+  /** Every selected entry and its action, parents first; folders that existed already are not listed. */
+  changes: PlannedChange[];
+  /** What was not checked (no sidecar), for the user to know. */
+  warnings: string[];
 }
 
 /** At most this many problems go into an error message; verify lists them all. */
 const PROBLEMS_IN_MESSAGE = 10;
 
 /**
- * Restores a shard into a new or empty folder. Everything is extracted into a
- * temporary folder beside the target and checked first: the stored object's
- * sha256, every entry's safety (EntryGuard), every file against the inner
- * manifest. Only then is it moved into place. On any failure the temporary
- * folder is removed and the target is left as it was (absent stays absent).
+ * Restores a shard. Everything is extracted into a temporary folder beside the
+ * target and checked first: the stored object's sha256, every entry's safety
+ * (EntryGuard), every file against the inner manifest. Then the plan decides,
+ * by the conflict strategy, what each entry does and refuses if anything stands
+ * in the way; only then are entries renamed into the target (undone in reverse
+ * if a rename fails). On any failure the target is left as it was (absent stays
+ * absent). A dry run does the reading, checking and planning, and writes nothing.
  */
 export async function restoreShard(options: RestoreOptions): Promise<RestoreResult> {
-  const { from, manifest } = options;
+  const { manifest } = options;
   const started = Date.now();
-  if (manifest.encryption) {
+  checkOptions(options);
+  const decrypt = await decryptStreamFor(manifest, options);
+  const state = await inspectTarget(options.to, options.conflict).catch((error: unknown) => {
+    throw asRestoreError(manifest, resolve(options.to), error);
+  });
+  const selected = selection(options.include);
+  let staged: StagedTarget | undefined;
+  let moved = false;
+  try {
+    if (!options.dryRun) staged = await stageTarget(state);
+    const source = await options.from.get(manifest.object.name);
+    const extracted = await extractArchive(source, manifest, staged?.temp, {
+      select: selected,
+      limits: options.withoutSidecar ? undeclaredLimits(options.maxBytes) : shardLimits(manifest),
+      decrypt,
+      maxBytes: options.maxBytes,
+      onChunk: (bytes, files) => options.onProgress?.({ bytes, total: manifest.object.size, files }),
+    });
+    const inner = checked(extracted, options, state.target, selected);
+    const metadata = { preserveOwner: options.preserveOwner };
+    if (staged) {
+      const problems = applyEntryMetadata(staged.temp, inner, selected, metadata);
+      if (problems.length > 0) throw verifyFailed(manifest, state.target, problems);
+    }
+    const plan = planRestore({
+      entries: inner.entries,
+      selected,
+      target: state.target,
+      targetExists: state.exists,
+      strategy: options.conflict,
+      id: inner.id,
+      device: staged?.device,
+    });
+    if (staged) {
+      moveIntoTarget(plan, staged.temp, state.target);
+      moved = true;
+      applyFolderMetadata(state.target, plan.newDirectories, metadata);
+      await staged.cleanup(false);
+    }
+    return result(options, inner, plan, state.target, extracted.digest.bytes, started);
+  } catch (error) {
+    if (moved) {
+      await staged?.cleanup(false).catch(() => undefined);
+      throw new MatricError(
+        'UNKNOWN',
+        `restored into ${state.target}, but setting folder modes and times failed: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    await staged?.cleanup(true);
+    throw asRestoreError(manifest, state.target, error);
+  }
+}
+
+function checkOptions(options: RestoreOptions): void {
+  if (options.preserveOwner && process.getuid?.() !== 0) {
+    throw new MatricError('USAGE', '--preserve-owner needs root: only root can give files to other users', {
+      hint: 'run the restore as root, or leave out --preserve-owner (files then belong to you)',
+    });
+  }
+  const { manifest, maxBytes } = options;
+  if (
+    maxBytes !== undefined &&
+    !options.include &&
+    !options.withoutSidecar &&
+    manifest.size_bytes > maxBytes
+  ) {
     throw new MatricError(
       'RESTORE_REFUSED',
-      `shard ${manifest.id} is encrypted (${manifest.encryption.method})`,
+      `shard ${manifest.id} holds ${manifest.size_bytes} bytes of files, more than --max-bytes ${maxBytes}`,
+      { hint: 'raise --max-bytes, or restore part of the shard with --include GLOB' },
+    );
+  }
+}
+
+/**
+ * The inner manifest, once the stored object and every selected file have
+ * passed their checks; otherwise the error that says what failed.
+ */
+function checked(
+  extracted: Extracted,
+  options: RestoreOptions,
+  target: string,
+  selected: (path: string) => boolean,
+): InnerManifest {
+  const { manifest } = options;
+  const fail = (problems: string[]) => verifyFailed(manifest, target, problems);
+  // Without a sidecar there is nothing to compare the object with.
+  const objectProblems = options.withoutSidecar ? [] : extracted.digest.problems(manifest);
+  const { failure } = extracted;
+  if (failure !== undefined) {
+    // Damaged ciphertext was read to its end: a checksum mismatch says the copy is bad, not the key.
+    if (isDecryptFailure(failure) && !isKeyMismatch(failure) && objectProblems.length > 0) {
+      throw fail([...objectProblems, `${manifest.object.name}: ${failure.message}`]);
+    }
+    throw failure;
+  }
+  // The whole object's checksum first: nothing in it counts before that holds.
+  if (objectProblems.length > 0) throw fail(objectProblems);
+  if (extracted.innerJson === undefined)
+    throw fail([`${INNER_MANIFEST_NAME} missing: it must be the archive's last entry`]);
+  let inner: InnerManifest;
+  try {
+    inner = parseInnerManifest(extracted.innerJson);
+  } catch (error) {
+    throw fail([`${INNER_MANIFEST_NAME} unreadable: ${(error as Error).message}`]);
+  }
+  const expectedId = options.withoutSidecar ? inner.id : manifest.id;
+  const contentProblems = extracted.contents.compare(inner, expectedId, selected);
+  if (contentProblems.length > 0) throw fail(contentProblems);
+  if (options.include && !inner.entries.some((entry) => selected(entry.path))) {
+    throw new MatricError(
+      'RESTORE_REFUSED',
+      `nothing in shard ${inner.id} matches ${options.include.join(', ')}`,
       {
-        hint: 'restoring encrypted shards comes with encryption support',
+        hint: 'include globs match archive paths, which start with the source name, e.g. notes/**',
       },
     );
   }
-  const selected = selection(options.include);
-  const staged = await stageTarget(options.to).catch((error: unknown) => {
-    throw asRestoreError(manifest, resolve(options.to), error);
-  });
-  const fail = (problems: string[]) => verifyFailed(manifest, staged.target, problems);
-  try {
-    const source = await from.get(manifest.object.name);
-    const { digest, contents, innerJson } = await extractArchive(source, manifest, staged.temp, {
-      select: selected,
-      onChunk: (bytes, files) => options.onProgress?.({ bytes, total: manifest.object.size, files }),
-    });
+  return inner;
+}
 
-    // The whole object's checksum first: nothing in it counts before that holds.
-    const objectProblems = digest.problems(manifest);
-    if (objectProblems.length > 0) throw fail(objectProblems);
-    if (innerJson === undefined)
-      throw fail([`${INNER_MANIFEST_NAME} missing: it must be the archive's last entry`]);
-    let inner: InnerManifest;
-    try {
-      inner = parseInnerManifest(innerJson);
-    } catch (error) {
-      throw fail([`${INNER_MANIFEST_NAME} unreadable: ${(error as Error).message}`]);
-    }
-    const contentProblems = contents.compare(inner, manifest.id, selected);
-    if (contentProblems.length > 0) throw fail(contentProblems);
-    if (options.include && !inner.entries.some((entry) => selected(entry.path))) {
-      throw new MatricError(
-        'RESTORE_REFUSED',
-        `nothing in shard ${manifest.id} matches ${options.include.join(', ')}`,
-        {
-          hint: 'include globs match archive paths, which start with the source name, e.g. notes/**',
-        },
-      );
-    }
-
-    const applied = applyMetadata(staged.temp, inner, selected);
-    if (applied.problems.length > 0) throw fail(applied.problems);
-
-    await staged.commit();
-    return {
-      id: manifest.id,
-      to: staged.target,
-      files: applied.files,
-      directories: applied.directories,
-      symlinks: applied.symlinks,
-      bytes: applied.bytes,
-      objectBytes: digest.bytes,
-      durationMs: Date.now() - started,
-    };
-  } catch (error) {
-    await staged.discard();
-    throw asRestoreError(manifest, staged.target, error);
+function result(
+  options: RestoreOptions,
+  inner: InnerManifest,
+  plan: RestorePlan,
+  to: string,
+  objectBytes: number,
+  started: number,
+): RestoreResult {
+  const sizes = new Map(inner.entries.map((entry) => [entry.path, entry.size ?? 0]));
+  const counts = { files: 0, directories: 0, symlinks: 0, bytes: 0 };
+  for (const change of plan.changes) {
+    if (change.action === 'skip') continue;
+    if (change.kind === 'file') {
+      counts.files++;
+      counts.bytes += sizes.get(change.path) ?? 0;
+    } else if (change.kind === 'directory') counts.directories++;
+    else counts.symlinks++;
   }
+  return {
+    id: inner.id,
+    to,
+    dryRun: options.dryRun === true,
+    ...(options.conflict && { conflict: options.conflict }),
+    ...counts,
+    objectBytes,
+    durationMs: Date.now() - started,
+    summary: plan.summary,
+    changes: plan.changes,
+    warnings: options.withoutSidecar
+      ? [
+          "no sidecar manifest: the archive's size and checksum were not checked against one; every file was checked against the manifest inside the archive",
+        ]
+      : [],
+  };
 }
 
 /** Include globs as a predicate on archive paths; a path is in when it or a parent folder matches. */

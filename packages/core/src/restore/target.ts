@@ -1,83 +1,76 @@
-import { mkdir, mkdtemp, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MatricError } from '../errors.js';
+import { CONFLICT_STRATEGIES, type ConflictStrategy } from './plan.js';
 
-/**
- * The restore target and the temporary folder beside it (same filesystem, so the
- * final move is a rename). Nothing touches the target until `commit`; `discard`
- * puts everything back as it was.
- */
-export interface StagedTarget {
-  /** Absolute path of the target folder. */
+export interface TargetState {
+  /** Absolute path of the target folder (its real path when it exists). */
   target: string;
-  /** Where the archive is extracted: `.<basename>.restore-<random>` beside the target. */
-  temp: string;
-  /** Moves the temp folder's contents into the target. */
-  commit(): Promise<void>;
-  /** Removes the temp folder and any parent folder this restore created. */
-  discard(): Promise<void>;
+  exists: boolean;
 }
 
-const refuse = (message: string) =>
-  new MatricError('RESTORE_REFUSED', message, {
-    hint: 'choose a folder that does not exist yet, or an empty one',
-  });
-
-export async function stageTarget(to: string): Promise<StagedTarget> {
-  let target = resolve(to);
-  let existed = false;
+/**
+ * Where a restore goes, checked before anything is read: a folder or nothing;
+ * a folder with something in it only when a conflict strategy says what to do.
+ */
+export async function inspectTarget(to: string, strategy?: ConflictStrategy): Promise<TargetState> {
+  const target = resolve(to);
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    const info = await stat(target);
-    if (!info.isDirectory()) throw refuse(`restore target ${target} exists and is not a folder`);
-    if ((await readdir(target)).length > 0) throw refuse(`restore target ${target} is not empty`);
-    // A symlinked target: stage beside the real folder so the final move stays a rename.
-    target = await realpath(target);
-    existed = true;
+    info = await stat(target);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { target, exists: false };
+    throw error;
   }
+  if (!info.isDirectory()) {
+    throw new MatricError('RESTORE_REFUSED', `restore target ${target} exists and is not a folder`, {
+      hint: 'choose a folder that does not exist yet, or a folder',
+    });
+  }
+  if (!strategy && (await readdir(target)).length > 0) {
+    throw new MatricError('RESTORE_REFUSED', `restore target ${target} is not empty`, {
+      hint: `choose an empty folder, or say what to do with entries that exist: --conflict ${CONFLICT_STRATEGIES.join(' | ')} (see --dry-run first)`,
+    });
+  }
+  // A symlinked target: stage beside the real folder so the moves stay renames.
+  return { target: await realpath(target), exists: true };
+}
 
+/**
+ * The temporary folder the archive is extracted into, on the target's file
+ * system so moving into the target is renaming: beside the target
+ * (`.<name>.restore-<random>`), or inside it when the target is a mount point.
+ */
+export interface StagedTarget {
+  temp: string;
+  /** Device of the temporary folder. */
+  device: number;
+  /** Removes the temporary folder (what was skipped or replaced), and on failure any parent folder created for the target. */
+  cleanup(failed: boolean): Promise<void>;
+}
+
+export async function stageTarget({ target, exists }: TargetState): Promise<StagedTarget> {
   const parent = dirname(target);
-  const createdParent = await mkdir(parent, { recursive: true });
-  const discardParent = () =>
+  const createdParent = exists ? undefined : await mkdir(parent, { recursive: true });
+  const removeParent = () =>
     createdParent ? rm(createdParent, { recursive: true, force: true }) : Promise.resolve();
   let temp: string;
   try {
-    temp = await mkdtemp(join(parent, `.${basename(target)}.restore-`));
+    const mountPoint = exists && lstatSync(target).dev !== lstatSync(parent).dev;
+    temp = mountPoint
+      ? await mkdtemp(join(target, '.matric-restore-'))
+      : await mkdtemp(join(parent, `.${basename(target)}.restore-`));
   } catch (error) {
-    await discardParent();
+    await removeParent();
     throw error;
   }
-
   return {
-    target,
     temp,
-    async commit() {
-      if (!existed) {
-        // Fails with EEXIST/ENOTEMPTY if someone filled the target meanwhile.
-        await rename(temp, target);
-        return;
-      }
-      await moveEntries(temp, target);
-      await rmdir(temp);
-    },
-    async discard() {
+    device: lstatSync(temp).dev,
+    async cleanup(failed) {
       await rm(temp, { recursive: true, force: true, maxRetries: 3 });
-      await discardParent();
+      if (failed) await removeParent();
     },
   };
-}
-
-/** Moves every entry of `from` into `to`; on failure moves the moved ones back. */
-async function moveEntries(from: string, to: string): Promise<void> {
-  const moved: string[] = [];
-  try {
-    for (const name of await readdir(from)) {
-      await rename(join(from, name), join(to, name));
-      moved.push(name);
-    }
-  } catch (error) {
-    for (const name of moved.reverse()) await rename(join(to, name), join(from, name)).catch(() => undefined);
-    throw error;
-  }
 }

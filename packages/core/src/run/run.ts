@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type StoredFormat, storedFormat, storedTransforms } from '../archive/transforms.js';
+import { type StoredFormat, storedFormat } from '../archive/transforms.js';
 import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import type { Destination } from '../destination/types.js';
@@ -13,9 +13,9 @@ import { finishRun } from './after-run.js';
 import { planSources } from './dry-run.js';
 import { acquireRunLock } from './lock.js';
 import { buildShardManifest } from './manifest.js';
+import { applyRetention } from './retain.js';
 import { retryPolicy } from './retry.js';
 import { selectDestinations } from './select.js';
-import { applyRetention } from './retain.js';
 import { pickShardId } from './shard-id.js';
 import { throttle } from './throttle.js';
 import type { DestinationResult, RunEvent, RunOptions, RunSummary } from './types.js';
@@ -167,7 +167,7 @@ class Run {
         sources: backup.sources.map((source) => source.name),
         spoolDir: backup.spool_dir,
         fileName: key,
-        transforms: await storedTransforms(format),
+        format,
         warn: this.warn,
         onProgress: ({ files, bytesIn, bytesOut }) =>
           progress.push({ type: 'archive-progress', files, bytesIn, bytesOut }),

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { InnerManifest, InnerManifestEntry } from './manifest.js';
+import type { GuardedEntry } from './walk.js';
 
 /** What the archive actually held for one path. */
 export interface SeenEntry {
@@ -91,4 +93,16 @@ export class ContentsCheck {
       );
     }
   }
+}
+
+/** What one entry held: a file's content is hashed as it streams by. */
+export async function seenEntry(entry: GuardedEntry, content: AsyncIterable<Buffer>): Promise<SeenEntry> {
+  if (entry.kind !== 'file') return { type: entry.kind, size: entry.size, target: entry.target };
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of content) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { type: 'file', size, sha256: hash.digest('hex') };
 }

@@ -37,6 +37,24 @@ export function shardLimits(manifest: ShardManifest): ShardLimits {
   };
 }
 
+/** The inner manifest is read into memory; without a sidecar it is still capped. */
+const UNDECLARED_INNER_MANIFEST_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Limits for an archive no sidecar describes (`restore FILE` without its
+ * manifest): only the user's `maxBytes` bounds the files; a bomb then stops at
+ * that limit or at a full disk, in the temporary folder, the target untouched.
+ */
+export function undeclaredLimits(maxBytes?: number): ShardLimits {
+  const unlimited = Number.MAX_SAFE_INTEGER;
+  return {
+    entries: unlimited,
+    fileBytes: maxBytes ?? unlimited,
+    innerManifestBytes: UNDECLARED_INNER_MANIFEST_BYTES,
+    tarBytes: unlimited,
+  };
+}
+
 /** Passes bytes through until `limit`, then fails with `message(limit)`. */
 export function byteLimit(limit: number, message: (limit: number) => string): Transform {
   let seen = 0;

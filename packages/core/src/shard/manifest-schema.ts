@@ -37,6 +37,8 @@ export const shardManifestSchema = z.looseObject({
   checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 lowercase hex digits>'),
 }) satisfies z.ZodType<ShardManifest>;
 
+const owner = { uid: z.int().nonnegative().optional(), gid: z.int().nonnegative().optional() };
+
 const innerEntrySchema = z.discriminatedUnion('type', [
   z.looseObject({
     path: z.string().min(1),
@@ -45,14 +47,22 @@ const innerEntrySchema = z.discriminatedUnion('type', [
     mtime: z.number(),
     size: z.int().nonnegative(),
     sha256: z.string().regex(hex64),
+    ...owner,
   }),
-  z.looseObject({ path: z.string().min(1), type: z.literal('directory'), mode: z.int(), mtime: z.number() }),
+  z.looseObject({
+    path: z.string().min(1),
+    type: z.literal('directory'),
+    mode: z.int(),
+    mtime: z.number(),
+    ...owner,
+  }),
   z.looseObject({
     path: z.string().min(1),
     type: z.literal('symlink'),
     mode: z.int(),
     mtime: z.number(),
     target: z.string(),
+    ...owner,
   }),
 ]);
 

@@ -17,6 +17,9 @@ export interface InnerManifestEntry {
   sha256?: string;
   /** Symlinks only. */
   target?: string;
+  /** Numeric owner and group when archived; restored by `restore --preserve-owner` (as root). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface InnerManifest {

@@ -59,9 +59,10 @@ export interface PumpOptions {
   /**
    * When the sink fails: true = stop reading (restore: nothing more to gain);
    * false = keep reading and digesting the rest (verify: the object checksum is
-   * the most telling diagnosis of a broken archive).
+   * the most telling diagnosis of a broken archive). A function decides by the
+   * sink's error.
    */
-  stopOnSinkFailure: boolean;
+  stopOnSinkFailure: boolean | ((error: unknown) => boolean);
 }
 
 /**
@@ -87,12 +88,16 @@ export async function pump(
     },
   );
   const sinkOpen = () => !sinkFailed && !sink.destroyed;
+  const { stopOnSinkFailure: stop } = options;
+  const stopReading = () => (typeof stop === 'function' ? stop(sinkError) : stop);
   try {
     for await (const chunk of source) {
       digest.update(chunk as Buffer);
       options.onChunk?.(digest.bytes);
       if (!sinkOpen()) {
-        if (options.stopOnSinkFailure) break;
+        // A destroyed sink fails its chain soon after: wait for the error to decide by it.
+        if (!sinkFailed && typeof stop === 'function') await settled;
+        if (stopReading()) break;
         continue;
       }
       if (!sink.write(chunk)) {

@@ -1,16 +1,20 @@
-import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract } from 'tar-stream';
-import { createDecompressStream } from '../archive/compression.js';
 import type { Destination } from '../destination/types.js';
-import { MatricError } from '../errors.js';
-import { ContentsCheck, type SeenEntry } from './contents.js';
+import { ContentsCheck, seenEntry } from './contents.js';
+import {
+  canDecrypt,
+  decodeChain,
+  decryptStreamFor,
+  isDecryptFailure,
+  isKeyMismatch,
+  type ShardKeys,
+} from './decode.js';
 import { EntryGuard, RefusedEntry } from './entry-guard.js';
-import { byteLimit, LimitExceededError, shardLimits } from './limits.js';
+import { LimitExceededError, shardLimits } from './limits.js';
 import { INNER_MANIFEST_NAME, type ShardManifest } from './manifest.js';
 import { parseInnerManifest } from './manifest-schema.js';
 import { ObjectDigest, pump, settleBoth } from './read.js';
-import { type GuardedEntry, walkArchive } from './walk.js';
+import { walkArchive } from './walk.js';
 
 export interface VerifyProgress {
   /** Bytes of the stored object read so far. */
@@ -19,23 +23,17 @@ export interface VerifyProgress {
   total: number;
 }
 
-export interface VerifyOptions {
+export interface VerifyOptions extends ShardKeys {
   onProgress?: (progress: VerifyProgress) => void;
-  /**
-   * Identity that decrypts an encrypted shard (an age identity file). Decryption
-   * arrives with encryption support; until then an encrypted shard gets its stored
-   * object checked and its contents reported as not checked.
-   */
-  identity?: string;
 }
 
 export interface VerifyResult {
   id: string;
-  /** No problems, and the contents were checked. */
+  /** No problems found (with warnings when the contents could not be checked). */
   ok: boolean;
   /** Human-readable, each naming the object or the path inside the archive. */
   problems: string[];
-  /** Things that were not checked, e.g. the contents of an encrypted shard. */
+  /** Things that were not checked, e.g. the contents of an encrypted shard without its key. */
   warnings: string[];
   /** Files whose content was hashed and compared with the inner manifest. */
   filesChecked: number;
@@ -45,63 +43,61 @@ export interface VerifyResult {
 
 /**
  * Re-reads a shard's stored object once, streaming: its size and sha256 against
- * the sidecar, then decompresses and untars it and checks every file's size and
- * sha256 against the inner manifest (the archive's last entry). Memory stays flat:
- * file contents are hashed as they stream by, never buffered.
+ * the sidecar, then decrypts (with the identity or the gpg keyring), decompresses
+ * and untars it and checks every file's size and sha256 against the inner
+ * manifest (the archive's last entry). Memory stays flat: file contents are hashed
+ * as they stream by, never buffered. Without a key to an encrypted shard only the
+ * stored object is checked, and a warning says so. A key that does not fit an
+ * intact object throws DECRYPT_FAILED.
  */
 export async function verifyShard(
   dest: Destination,
   manifest: ShardManifest,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  if (manifest.encryption && options.identity !== undefined) {
-    throw new MatricError(
-      'USAGE',
-      `shard ${manifest.id} is encrypted (${manifest.encryption.method}); decryption is not supported yet`,
-    );
-  }
   const digest = new ObjectDigest();
   const onChunk = (bytes: number) => options.onProgress?.({ bytes, total: manifest.object.size });
-  const source = await dest.get(manifest.object.name);
+  const result = (problems: string[], warnings: string[], filesChecked: number): VerifyResult => ({
+    id: manifest.id,
+    ok: problems.length === 0,
+    problems,
+    warnings,
+    filesChecked,
+    bytes: digest.bytes,
+  });
 
-  if (manifest.encryption) {
-    for await (const chunk of source) {
+  if (!canDecrypt(manifest, options)) {
+    for await (const chunk of await dest.get(manifest.object.name)) {
       digest.update(chunk as Buffer);
       onChunk(digest.bytes);
     }
-    const problems = digest.problems(manifest);
-    return {
-      id: manifest.id,
-      ok: problems.length === 0,
-      problems,
-      warnings: [
-        `contents not checked: the shard is encrypted (${manifest.encryption.method}) and decryption is not supported yet`,
-      ],
-      filesChecked: 0,
-      bytes: digest.bytes,
-    };
+    return result(digest.problems(manifest), [notChecked(manifest, 'no identity was given')], 0);
   }
 
+  const decrypt = await decryptStreamFor(manifest, options);
+  const source = await dest.get(manifest.object.name);
   const contents = new ContentsCheck();
   const limits = shardLimits(manifest);
-  const decompress = createDecompressStream(manifest.compression);
   const extract = tarExtract();
   const reading = walkArchive(extract, new EntryGuard(limits), async (entry, content) => {
     contents.record(entry.path, await seenEntry(entry, content));
   });
-  const chain = pipeline(
-    decompress,
-    byteLimit(limits.tarBytes, (limit) => `the archive decompresses to more than ${limit} bytes`),
-    extract,
-  );
+  const chain = decodeChain(manifest, decrypt, limits.tarBytes, extract);
   // The walker's failure first: it names the entry; the pipeline then only sees a premature close.
-  const { sinkError } = await pump(source, digest, decompress, settleBoth(reading, chain), {
+  const { sinkError } = await pump(source, digest, chain.head, settleBoth(reading, chain.done), {
     onChunk,
     stopOnSinkFailure: false,
   });
 
   const problems = digest.problems(manifest);
   if (sinkError !== undefined) {
+    if (isDecryptFailure(sinkError) && problems.length === 0) {
+      // The stored object is intact: the key is what does not fit.
+      if (manifest.encryption?.method === 'gpg' && isKeyMismatch(sinkError)) {
+        return result([], [notChecked(manifest, 'the gpg keyring holds no secret key for it')], 0);
+      }
+      throw sinkError;
+    }
     const refused = sinkError instanceof RefusedEntry || sinkError instanceof LimitExceededError;
     const message = (sinkError as Error).message ?? String(sinkError);
     problems.push(
@@ -120,23 +116,9 @@ export async function verifyShard(
       }
     }
   }
-  return {
-    id: manifest.id,
-    ok: problems.length === 0,
-    problems,
-    warnings: [],
-    filesChecked: contents.filesChecked,
-    bytes: digest.bytes,
-  };
+  return result(problems, [], contents.filesChecked);
 }
 
-async function seenEntry(entry: GuardedEntry, content: AsyncIterable<Buffer>): Promise<SeenEntry> {
-  if (entry.kind !== 'file') return { type: entry.kind, size: entry.size, target: entry.target };
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of content) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { type: 'file', size, sha256: hash.digest('hex') };
+function notChecked(manifest: ShardManifest, why: string): string {
+  return `contents not checked: the shard is encrypted (${manifest.encryption?.method}) and ${why}; only the stored object's size and sha256 were verified`;
 }

@@ -53,7 +53,12 @@ export async function* walkDirectory(
     });
   }
   yield folderEntry(source.name, root);
-  const walk: Walk = { source: source.name, filter: createPathFilter(source.include, source.exclude), warn, skip };
+  const walk: Walk = {
+    source: source.name,
+    filter: createPathFilter(source.include, source.exclude),
+    warn,
+    skip,
+  };
   yield* walkFolder(walk, source.path, '', []);
 }
 

@@ -1,10 +1,10 @@
-import { ReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, stat, symlink } from 'node:fs/promises';
-import { join, posix, resolve } from 'node:path';
+import { join, posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CheckResult, Destination, ObjectInfo, PluginContext, PutOptions } from '@matric-backup/core';
 import { DestinationError } from '@matric-backup/core';
+import { takeFilePath } from '../shared/file-source.js';
 import { hostKeyPolicyOf } from '../shared/ssh-config.js';
 import { isTempName, STALE_TEMP_AGE_MS, tempNameFor } from '../shared/temp-names.js';
 import { baseArgs, exactNamePattern } from './args.js';
@@ -184,16 +184,12 @@ export class RsyncDestination implements Destination {
   }
 
   /**
-   * rsync sends files, not streams. The spool file core streams from is used as is
-   * when the body is a plain file stream that has not been read yet; anything else
-   * is copied to a private temporary file first.
+   * rsync sends files, not streams: core's spool file is used as is (see
+   * takeFilePath); any other body is copied to a private temporary file first.
    */
   private async localFileOf(body: Readable, spool: string, options: PutOptions): Promise<string> {
-    let path: string;
-    if (isUntouchedFileStream(body)) {
-      path = resolve(String(body.path));
-      body.destroy();
-    } else {
+    let path = takeFilePath(body);
+    if (!path) {
       await pipeline(body, await openForWriting(spool), { signal: options.signal });
       path = spool;
     }
@@ -340,17 +336,6 @@ export class RsyncDestination implements Destination {
     await (await connection?.catch(() => undefined))?.master?.stop();
     if (scratch) await rm(await scratch.catch(() => ''), { recursive: true, force: true });
   }
-}
-
-function isUntouchedFileStream(body: Readable): body is ReadStream {
-  if (!(body instanceof ReadStream) || typeof body.path !== 'string') return false;
-  const range = body as unknown as { start?: number; end?: number; bytesRead: number };
-  return (
-    range.bytesRead === 0 &&
-    !body.readableDidRead &&
-    (range.start ?? 0) === 0 &&
-    (range.end ?? Infinity) === Infinity
-  );
 }
 
 async function openForWriting(path: string): Promise<Writable> {

@@ -10,13 +10,14 @@ import {
   type PutOptions,
 } from '@matric-backup/core';
 import type { FileEntryWithStats } from 'ssh2';
+import { takeFilePath } from '../shared/file-source.js';
 import { createHostKeyVerifier, type HostKeyVerifier } from '../shared/host-keys.js';
 import { hostKeyPolicyOf } from '../shared/ssh-config.js';
 import { isTempName, STALE_TEMP_AGE_MS, tempNameFor } from '../shared/temp-names.js';
 import { connectSsh, describeEndpoint, openSftp, type SshConnection, type SshEndpoint } from './connect.js';
 import { RemoteFs } from './remote-fs.js';
 import type { SftpConfig } from './schema.js';
-import { SftpReadStream, SftpWriteStream } from './streams.js';
+import { SftpReadStream, SftpWriteStream, uploadFile } from './streams.js';
 
 interface Session {
   connection: SshConnection;
@@ -101,17 +102,20 @@ export class SftpDestination implements Destination {
         await fs.mkdirs(folder);
         return fs.open(temp, 'w', { mode: 0o600 });
       });
-      const writer = new SftpWriteStream(fs, handle, temp, {
-        concurrency: this.config.concurrency,
-        onProgress: options.onProgress,
-      });
-      await pipeline(body, writer, { signal: options.signal });
-      if (writer.bytesWritten !== options.size) {
-        throw new DestinationError(
-          'INTEGRITY',
-          `put ${key}: the stream had ${writer.bytesWritten} bytes, expected ${options.size}`,
-          { retryable: false },
-        );
+      const transfer = { concurrency: this.config.concurrency, onProgress: options.onProgress };
+      const file = takeFilePath(body);
+      let written: number;
+      if (file) {
+        written = await uploadFile(fs, handle, temp, file, { ...transfer, signal: options.signal });
+      } else {
+        const writer = new SftpWriteStream(fs, handle, temp, transfer);
+        await pipeline(body, writer, { signal: options.signal });
+        written = writer.bytesWritten;
+      }
+      if (written !== options.size) {
+        throw new DestinationError('INTEGRITY', `put ${key}: the stream had ${written} bytes, expected ${options.size}`, {
+          retryable: false,
+        });
       }
       // Durable before it becomes visible: a server crash right after the rename must not leave a hole.
       if (fs.supportsFsync) await fs.fsync(handle, temp);

