@@ -52,7 +52,7 @@ export async function runCli(cliBin, tmp, configPath, { args = [], allowFailure 
   const rssFile = join(tmp, `rss-${process.pid}-${Date.now()}`);
   const result = await run(
     process.execPath,
-    ['--import', RSS_PRELOAD, cliBin, 'run', '-c', configPath, '--json', ...args],
+    [...binNodeFlags(cliBin), '--import', RSS_PRELOAD, cliBin, 'run', '-c', configPath, '--json', ...args],
     {
       MATRIC_BENCH_RSS_FILE: rssFile,
       NO_COLOR: '1',
@@ -73,4 +73,11 @@ export async function runCli(cliBin, tmp, configPath, { args = [], allowFailure 
     summary = undefined;
   }
   return { seconds: result.seconds, peakRssMb, exitCode: result.exitCode, summary, stderr: result.stderr };
+}
+
+/** The node flags the bin's `#!/usr/bin/env -S node ...` line gives an installed `matric-backup`. */
+function binNodeFlags(cliBin) {
+  const shebang = readFileSync(cliBin, 'utf8').split('\n', 1)[0];
+  const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(shebang);
+  return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
 }

@@ -2,6 +2,7 @@
 // add exports to your section only.
 
 // destination API (destination/)
+export { wholeLocalFileOf } from './util/whole-local-file.js';
 export { defineDestination } from './destination/define.js';
 export { guardDestination } from './destination/guarded.js';
 export { assertValidKey } from './destination/keys.js';

@@ -4,7 +4,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CheckResult, Destination, ObjectInfo, PluginContext, PutOptions } from '@matric-backup/core';
 import { DestinationError } from '@matric-backup/core';
-import { takeFilePath } from '../shared/file-source.js';
+import { takeWholeFile } from '../shared/file-source.js';
 import { hostKeyPolicyOf } from '../shared/ssh-config.js';
 import { isTempName, STALE_TEMP_AGE_MS, tempNameFor } from '../shared/temp-names.js';
 import { baseArgs, exactNamePattern } from './args.js';
@@ -185,10 +185,10 @@ export class RsyncDestination implements Destination {
 
   /**
    * rsync sends files, not streams: core's spool file is used as is (see
-   * takeFilePath); any other body is copied to a private temporary file first.
+   * takeWholeFile); any other body is copied to a private temporary file first.
    */
   private async localFileOf(body: Readable, spool: string, options: PutOptions): Promise<string> {
-    let path = takeFilePath(body);
+    let path = await takeWholeFile(body, options.size);
     if (!path) {
       await pipeline(body, await openForWriting(spool), { signal: options.signal });
       path = spool;

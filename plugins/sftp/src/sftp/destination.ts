@@ -10,7 +10,7 @@ import {
   type PutOptions,
 } from '@matric-backup/core';
 import type { FileEntryWithStats } from 'ssh2';
-import { takeFilePath } from '../shared/file-source.js';
+import { takeWholeFile } from '../shared/file-source.js';
 import { createHostKeyVerifier, type HostKeyVerifier } from '../shared/host-keys.js';
 import { hostKeyPolicyOf } from '../shared/ssh-config.js';
 import { isTempName, STALE_TEMP_AGE_MS, tempNameFor } from '../shared/temp-names.js';
@@ -103,7 +103,7 @@ export class SftpDestination implements Destination {
         return fs.open(temp, 'w', { mode: 0o600 });
       });
       const transfer = { concurrency: this.config.concurrency, onProgress: options.onProgress };
-      const file = takeFilePath(body);
+      const file = await takeWholeFile(body, options.size);
       let written: number;
       if (file) {
         written = await uploadFile(fs, handle, temp, file, { ...transfer, signal: options.signal });
@@ -113,9 +113,13 @@ export class SftpDestination implements Destination {
         written = writer.bytesWritten;
       }
       if (written !== options.size) {
-        throw new DestinationError('INTEGRITY', `put ${key}: the stream had ${written} bytes, expected ${options.size}`, {
-          retryable: false,
-        });
+        throw new DestinationError(
+          'INTEGRITY',
+          `put ${key}: the stream had ${written} bytes, expected ${options.size}`,
+          {
+            retryable: false,
+          },
+        );
       }
       // Durable before it becomes visible: a server crash right after the rename must not leave a hole.
       if (fs.supportsFsync) await fs.fsync(handle, temp);

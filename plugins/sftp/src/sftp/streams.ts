@@ -21,9 +21,9 @@ export interface TransferOptions {
 
 /**
  * Uploads a local file: `concurrency` workers, each with one reused buffer, read a
- * piece and write it. Unlike a stream of freshly allocated chunks this allocates
- * nothing per piece, which spares most of the garbage collection (measured: ~60
- * full collections per 512 MiB from a read stream, none this way). Resolves with
+ * piece and write it. Unlike a stream of freshly allocated 1 MiB chunks this
+ * allocates nothing per piece, which spares most full garbage collections
+ * (measured per 512 MiB: 56-114 from a read stream, 5-21 this way). Resolves with
  * the bytes written.
  */
 export async function uploadFile(
@@ -48,7 +48,9 @@ export async function uploadFile(
         next += length;
         const { bytesRead } = await file.read(buffer, 0, length, position);
         if (bytesRead !== length) {
-          throw new DestinationError('INTEGRITY', `${localPath} shrank while being uploaded`, { retryable: true });
+          throw new DestinationError('INTEGRITY', `${localPath} shrank while being uploaded`, {
+            retryable: true,
+          });
         }
         await fs.write(handle, buffer.subarray(0, length), position, path);
         written += length;
