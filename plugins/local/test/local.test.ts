@@ -1,4 +1,6 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -85,5 +87,37 @@ describe('spaceShortfall', () => {
     expect(error?.message).toBe(
       'not enough free space in /srv/backups: need 3.0 GiB (3221225472 bytes), 512.0 MiB (536870912 bytes) free',
     );
+  });
+
+  it('copies a whole local file (the spool) kernel-side: same bytes, 0600, no temp file left', async () => {
+    const spool = join(scratch, 'spool.tar.zst');
+    const bytes = randomBytes(3 * 1024 * 1024 + 17);
+    await writeFile(spool, bytes);
+    await chmod(spool, 0o644);
+    const root = join(scratch, 'dest');
+    const destination = await open(root);
+    const progress: number[] = [];
+    await destination.put('shard.tar.zst', createReadStream(spool), {
+      size: bytes.length,
+      sha256: 'not checked by local',
+      onProgress: (sent) => progress.push(sent),
+    });
+    expect((await readFile(join(root, 'shard.tar.zst'))).equals(bytes)).toBe(true);
+    expect(await mode(join(root, 'shard.tar.zst'))).toBe(0o600);
+    expect(await readdir(root)).toEqual(['shard.tar.zst']);
+    expect(progress.at(-1)).toBe(bytes.length);
+  });
+
+  it('streams a file stream that was already read from, and refuses a size that does not match', async () => {
+    const spool = join(scratch, 'spool.bin');
+    await writeFile(spool, 'abcdefgh');
+    const destination = await open(join(scratch, 'dest'));
+    const partial = createReadStream(spool, { start: 2 });
+    await destination.put('tail.bin', partial, { size: 6, sha256: '' });
+    expect(await readFile(join(scratch, 'dest', 'tail.bin'), 'utf8')).toBe('cdefgh');
+    await expect(
+      destination.put('wrong.bin', createReadStream(spool), { size: 5, sha256: '' }),
+    ).rejects.toMatchObject({ code: 'INTEGRITY' });
+    expect(await readdir(join(scratch, 'dest'))).toEqual(['tail.bin']);
   });
 });
