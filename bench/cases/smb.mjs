@@ -25,7 +25,6 @@ export default async function smb(ctx) {
   try {
     const random = join(ctx.tmp, 'random');
     mkdirSync(random);
-    // biome-ignore lint/suspicious/noUndeclaredEnvVars: bench/run.mjs's scale knob; no turbo task reads it
     const shardBytes = Math.round(1024 * MiB * Math.min(1, Number(process.env.BENCH_SCALE ?? 1)));
     ctx.log(`writing ${Math.round(shardBytes / MiB)} MiB of random data`);
     writeRandomFile(join(random, 'random.bin'), shardBytes);

@@ -69,7 +69,9 @@ export class DestinationError extends MatricError {
 }
 
 export function isDestinationError(error: unknown): error is DestinationError {
-  return error instanceof DestinationError || (error instanceof MatricError && error.name === 'DestinationError');
+  return (
+    error instanceof DestinationError || (error instanceof MatricError && error.name === 'DestinationError')
+  );
 }
 
 export interface ConfigIssue {

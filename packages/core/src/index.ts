@@ -47,7 +47,12 @@ export type {
 } from './config/schema.js';
 export type { LoadedConfig, ResolvedDestination } from './config/types.js';
 export { type ListPluginsOptions, listPlugins, type PluginListing } from './plugins/list.js';
-export { type BuiltinPlugin, type BuiltinPlugins, type LoadPluginOptions, loadPlugin } from './plugins/loader.js';
+export {
+  type BuiltinPlugin,
+  type BuiltinPlugins,
+  type LoadPluginOptions,
+  loadPlugin,
+} from './plugins/loader.js';
 export { openDestination } from './plugins/open.js';
 export { createLogger, type LoggerOptions } from './util/logger.js';
 export { redact } from './util/redact.js';
@@ -65,7 +70,12 @@ export {
   listShards,
   type ShardCatalog,
 } from './shard/catalog.js';
-export { innerManifestSchema, parseInnerManifest, parseShardManifest, shardManifestSchema } from './shard/manifest-schema.js';
+export {
+  innerManifestSchema,
+  parseInnerManifest,
+  parseShardManifest,
+  shardManifestSchema,
+} from './shard/manifest-schema.js';
 export { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyShard } from './shard/verify.js';
 export {
   type RestoreOptions,
@@ -85,7 +95,12 @@ export { openShardFile, type ShardFile } from './restore/file-source.js';
 
 // lifecycle: retention, notifications, metrics (retention/, notify/, metrics/, util/duration)
 export { type RetentionCandidate, type RetentionDecision, planRetention } from './retention/policy.js';
-export { type IncompleteDecision, type PruneOptions, type PruneResult, pruneDestination } from './retention/prune.js';
+export {
+  type IncompleteDecision,
+  type PruneOptions,
+  type PruneResult,
+  pruneDestination,
+} from './retention/prune.js';
 export { type DeleteOutcome, deleteShards, type ShardObjects } from './retention/delete-shards.js';
 export { hasOwnPrefix, isOwnShard, type ShardOwner } from './retention/ownership.js';
 export { shardObjects } from './retention/shard-objects.js';

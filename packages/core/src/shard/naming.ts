@@ -26,7 +26,11 @@ export function parseShardId(id: string): { prefix: string; at: Date; seq: numbe
   return { prefix: prefix!, at, seq: seq ? Number(seq) : 1 };
 }
 
-const ARCHIVE_EXTENSION: Record<CompressionAlgorithm, string> = { zstd: '.tar.zst', gzip: '.tar.gz', none: '.tar' };
+const ARCHIVE_EXTENSION: Record<CompressionAlgorithm, string> = {
+  zstd: '.tar.zst',
+  gzip: '.tar.gz',
+  none: '.tar',
+};
 
 /** Object keys of a shard, relative to the destination's root. */
 export function shardKeys(
@@ -35,7 +39,10 @@ export function shardKeys(
   encryption: 'age' | 'gpg' | null,
 ): { archive: string; sidecar: string } {
   const encryptedSuffix = encryption === 'age' ? '.age' : encryption === 'gpg' ? '.gpg' : '';
-  return { archive: `${id}${ARCHIVE_EXTENSION[compression]}${encryptedSuffix}`, sidecar: `${id}${SIDECAR_SUFFIX}` };
+  return {
+    archive: `${id}${ARCHIVE_EXTENSION[compression]}${encryptedSuffix}`,
+    sidecar: `${id}${SIDECAR_SUFFIX}`,
+  };
 }
 
 /** The shard id an archive or sidecar key belongs to, if it is one of ours. */
