@@ -45,19 +45,26 @@ export async function startDaemon(
   child.stderr!.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  const killTree = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    for (const pid of [...descendants(child.pid!), child.pid!]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  // A test process that dies before its afterAll (a crash, a closed output pipe)
+  // must not leave daemons behind; 'exit' handlers run synchronously even then.
+  process.once('exit', killTree);
 
   const daemon: Daemon = {
     child,
     output: () => output,
     async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      for (const pid of [...descendants(child.pid!), child.pid!]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      process.removeListener('exit', killTree);
+      killTree();
       await exited;
     },
   };

@@ -324,3 +324,45 @@ describe('--max-bytes', () => {
     expect(await readdir(work)).toEqual(['target']);
   });
 });
+
+describe('--preserve-owner', () => {
+  const owned: FixtureEntry[] = [
+    { path: 'bin', type: 'directory', mode: 0o750 },
+    { path: 'bin/tool', type: 'file', content: '#!/bin/sh\n', mode: 0o4755 },
+    { path: 'bin/link', type: 'symlink', target: 'tool' },
+  ];
+  const withOwners = (inner: { entries: Array<{ uid?: number; gid?: number }> }) => {
+    for (const entry of inner.entries) Object.assign(entry, { uid: 1234, gid: 5678 });
+  };
+
+  it.runIf(process.getuid?.() === 0)(
+    'as root, gives entries their recorded owner and keeps setuid',
+    async () => {
+      const dest = memoryDestination();
+      const { manifest } = await buildShard(dest, { entries: owned, editInner: withOwners });
+      await restoreShard({ from: dest, manifest, to: target, preserveOwner: true });
+      for (const path of ['bin', 'bin/tool', 'bin/link']) {
+        const info = await lstat(join(target, path));
+        expect([info.uid, info.gid], path).toEqual([1234, 5678]);
+      }
+      expect((await lstat(join(target, 'bin/tool'))).mode & 0o7777).toBe(0o4755);
+      expect((await lstat(join(target, 'bin'))).mode & 0o7777).toBe(0o750);
+
+      const plain = join(work, 'plain');
+      await restoreShard({ from: dest, manifest, to: plain });
+      const info = await lstat(join(plain, 'bin/tool'));
+      expect([info.uid, info.mode & 0o7777]).toEqual([process.getuid?.(), 0o755]);
+    },
+  );
+
+  it.runIf(process.getuid?.() !== 0)('refuses --preserve-owner when not root, before reading', async () => {
+    const dest = memoryDestination();
+    const { manifest } = await buildShard(dest, { entries: owned, editInner: withOwners });
+    await expect(
+      restoreShard({ from: dest, manifest, to: target, preserveOwner: true }),
+    ).rejects.toMatchObject({
+      code: 'USAGE',
+      message: '--preserve-owner needs root: only root can give files to other users',
+    });
+  });
+});

@@ -168,11 +168,13 @@ describe('rsync uploads', () => {
     ] as const) {
       const small = join(server.root, 'small-disk');
       await withTinyFilesystem(small, server.root, async () => {
+        const destination = make(small);
         const error = await failure(
-          make(small).put('too-big.bin', payload.stream(), { size: payload.size, sha256: payload.sha256 }),
+          destination.put('too-big.bin', payload.stream(), { size: payload.size, sha256: payload.sha256 }),
         );
         expect(error).toMatchObject({ code: 'NO_SPACE', retryable: false });
         expect(await rawList(small)).toEqual([]);
+        await destination.close();
       });
     }
   });

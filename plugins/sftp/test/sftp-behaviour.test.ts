@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   copyFileSync,
+  createReadStream,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -53,6 +55,12 @@ async function failure(promise: Promise<unknown>) {
   );
   if (!isDestinationError(error)) throw new Error(`expected a DestinationError, got ${String(error)}`);
   return error;
+}
+
+async function read(destination: Destination, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await destination.get(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 const put = (destination: Destination, key: string, text: string) =>
@@ -156,9 +164,55 @@ describe('authentication and reachability', () => {
   it('a folder the user may not write is PERMISSION_DENIED', async () => {
     const locked = join(server.root, 'root-owned');
     mkdirSync(locked, { mode: 0o755 });
-    const error = await failure(put(sftp({}, join(locked, 'inside')), 'k', 'x'));
+    const destination = sftp({}, join(locked, 'inside'));
+    const error = await failure(put(destination, 'k', 'x'));
     expect(error.code).toBe('PERMISSION_DENIED');
     expect(error.retryable).toBe(false);
+    await destination.close();
+  });
+});
+
+describe("uploads from core's spool file", () => {
+  it('a plain file stream is read directly, a ranged one streamed; both stored exactly', async () => {
+    const file = join(keys, 'spool.bin');
+    const bytes = randomBytes(3 * MiB + 123);
+    writeFileSync(file, bytes);
+    const destination = sftp();
+    const progress: number[] = [];
+    await destination.put('whole.bin', createReadStream(file), {
+      size: bytes.length,
+      sha256: '',
+      onProgress: (sent) => progress.push(sent),
+    });
+    expect((await read(destination, 'whole.bin')).equals(bytes)).toBe(true);
+    expect(progress.at(-1)).toBe(bytes.length);
+    await destination.put('tail.bin', createReadStream(file, { start: 1000 }), {
+      size: bytes.length - 1000,
+      sha256: '',
+    });
+    expect((await read(destination, 'tail.bin')).equals(bytes.subarray(1000))).toBe(true);
+    await destination.close();
+  });
+
+  it('an aborted file upload rejects with ABORTED and leaves no temp file', async () => {
+    const file = join(keys, 'large-spool.bin');
+    writeFileSync(file, randomBytes(64 * MiB));
+    const folder = freshFolder(server.root);
+    const controller = new AbortController();
+    const destination = sftp({}, folder);
+    const error = await failure(
+      destination.put('aborted.bin', createReadStream(file), {
+        size: 64 * MiB,
+        sha256: '',
+        signal: controller.signal,
+        onProgress: (sent) => {
+          if (sent > 4 * MiB) controller.abort();
+        },
+      }),
+    );
+    expect(error.code).toBe('ABORTED');
+    expect(await rawList(folder)).toEqual([]);
+    await destination.close();
   });
 });
 
@@ -167,11 +221,13 @@ describe('a full disk', () => {
     const small = join(server.root, 'small-disk');
     await withTinyFilesystem(small, server.root, async () => {
       const payload = randomPayload(4 * MiB, 'too-big');
+      const destination = sftp({}, small);
       const error = await failure(
-        sftp({}, small).put('too-big.bin', payload.stream(), { size: payload.size, sha256: payload.sha256 }),
+        destination.put('too-big.bin', payload.stream(), { size: payload.size, sha256: payload.sha256 }),
       );
       expect(error).toMatchObject({ code: 'NO_SPACE', retryable: false });
       expect(await rawList(small)).toEqual([]);
+      await destination.close();
     });
   });
 });

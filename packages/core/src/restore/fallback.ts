@@ -32,6 +32,11 @@ export async function restoreFromLocations(
   options: RestoreFromOptions,
 ): Promise<RestoreResult & { destination: string }> {
   const { locations, onFallback, ...restoreOptions } = options;
+  if (locations.length === 0) {
+    throw new MatricError('USAGE', 'no destination to restore from: every destination is disabled', {
+      hint: 'name one with -d, or restore a shard file by its path',
+    });
+  }
   let id = options.id;
   const absent: string[] = [];
   let copyProblem: unknown;

@@ -83,7 +83,7 @@ export function planRestore(input: PlanInput): RestorePlan {
 }
 
 class Planner {
-  private readonly plan_: RestorePlan = {
+  private readonly result: RestorePlan = {
     changes: [],
     moves: [],
     newDirectories: [],
@@ -100,7 +100,7 @@ class Planner {
   plan(): RestorePlan {
     const root = buildTree(this.input.entries, this.input.selected);
     if (!this.input.targetExists) {
-      this.plan_.moves.push({ from: '', to: '', replace: false });
+      this.result.moves.push({ from: '', to: '', replace: false });
       for (const child of root.children) this.subtree(child, 'create');
     } else {
       this.visit(root);
@@ -118,7 +118,7 @@ class Planner {
         },
       );
     }
-    return this.plan_;
+    return this.result;
   }
 
   /** `folder` exists in the target as a real folder: decide for each of its incoming children. */
@@ -179,16 +179,16 @@ class Planner {
 
   /** Records `node` and everything below it with one action (a folder moved, skipped or renamed whole). */
   private subtree(node: Node, action: RestoreAction, as?: string, reason?: string): void {
-    this.plan_.changes.push({
+    this.result.changes.push({
       path: node.path,
       kind: node.kind,
       action,
       ...(as !== undefined && { as }),
       ...(reason !== undefined && { reason }),
     });
-    this.plan_.summary[action]++;
+    this.result.summary[action]++;
     if (node.kind === 'directory' && action !== 'skip') {
-      this.plan_.newDirectories.push({ path: as ?? node.path, entry: node.entry });
+      this.result.newDirectories.push({ path: as ?? node.path, entry: node.entry });
     }
     for (const child of node.children) {
       const childAs = as === undefined ? undefined : `${as}${child.path.slice(node.path.length)}`;
@@ -203,7 +203,7 @@ class Planner {
   }
 
   private move(node: Node, to: string, replace: boolean): void {
-    this.plan_.moves.push({ from: node.path, to, replace });
+    this.result.moves.push({ from: node.path, to, replace });
     this.receiving.add(posix.dirname(to) === '.' ? '' : posix.dirname(to));
   }
 
