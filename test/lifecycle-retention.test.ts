@@ -58,7 +58,7 @@ describe('retention, prune, cleanup and delete', () => {
 
     const text = await runCli(['prune', '--dry-run', '-c', tight]);
     expect(text.code, text.stderr).toBe(0);
-    const row = (id: string) => text.stdout.split('\n').find((line) => line.includes(id)) ?? '';
+    const row = (id: string) => text.stdout.split('\n').find((line) => line.split(/\s+/).includes(id)) ?? '';
     expect(text.stdout).toMatch(/^DESTINATION\s+ID\s+CREATED\s+SIZE\s+ACTION\s+REASON$/m);
     expect(row(ids[3]!)).toMatch(/\bkeep\s+min_backups, last 1$/);
     expect(row(ids[2]!)).toMatch(/\bdelete\s+no rule keeps it$/);
