@@ -3,33 +3,18 @@
 // to that destination alone (upload MB/s from the destination's own duration; peak RSS of the CLI),
 // then `restore -d` from it (get + checksum + extract; MB/s of shard bytes). Issue 5's targets are
 // on the upload: sftp >= 60 MB/s, rsync daemon >= 200 MB/s.
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeRandomSource } from '../lib/random-source.mjs';
 
-const MiB = 1024 * 1024;
 const RSS_PRELOAD = new URL('../lib/rss-preload.mjs', import.meta.url).pathname;
-
-function writeRandomFile(path, size) {
-  const fd = openSync(path, 'w');
-  try {
-    for (let left = size; left > 0; left -= 8 * MiB) writeSync(fd, randomBytes(Math.min(8 * MiB, left)));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export default async function sftp(ctx) {
   const { startSshServer } = await import('../../test/servers/sshd.ts');
   const { startRsyncServer } = await import('../../test/servers/rsyncd.ts');
   const [sshd, rsyncd] = await Promise.all([startSshServer(), startRsyncServer()]);
   try {
-    const random = join(ctx.tmp, 'random');
-    mkdirSync(random);
-    const shardBytes = Math.round(1024 * MiB * Math.min(1, Number(process.env.BENCH_SCALE ?? 1)));
-    ctx.log(`writing ${Math.round(shardBytes / MiB)} MiB of random data`);
-    writeRandomFile(join(random, 'random.bin'), shardBytes);
-    const shardLabel = shardBytes === 1024 * MiB ? '1 GiB' : `${Math.round(shardBytes / MiB)} MiB`;
+    const { dir: random, bytes: shardBytes, label: shardLabel } = writeRandomSource(ctx);
     const passwordFile = join(ctx.tmp, 'rsyncd.password');
     writeFileSync(passwordFile, `${rsyncd.password}\n`, { mode: 0o600 });
 

@@ -2,33 +2,18 @@
 // data (incompressible, so the shard really is 1 GiB): one run to the share alone (upload MB/s from
 // the destination's own duration; peak RSS of the CLI), then `restore -d` from it (get + checksum +
 // extract; MB/s of shard bytes). Issue 6's target is on the upload: >= 100 MB/s.
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeRandomSource } from '../lib/random-source.mjs';
 
-const MiB = 1024 * 1024;
 const TARGET_MBPS = 100;
 const RSS_PRELOAD = new URL('../lib/rss-preload.mjs', import.meta.url).pathname;
-
-function writeRandomFile(path, size) {
-  const fd = openSync(path, 'w');
-  try {
-    for (let left = size; left > 0; left -= 8 * MiB) writeSync(fd, randomBytes(Math.min(8 * MiB, left)));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export default async function smb(ctx) {
   const { startSmbServer } = await import('../../test/servers/smbd.ts');
   const server = await startSmbServer();
   try {
-    const random = join(ctx.tmp, 'random');
-    mkdirSync(random);
-    const shardBytes = Math.round(1024 * MiB * Math.min(1, Number(process.env.BENCH_SCALE ?? 1)));
-    ctx.log(`writing ${Math.round(shardBytes / MiB)} MiB of random data`);
-    writeRandomFile(join(random, 'random.bin'), shardBytes);
-    const shardLabel = shardBytes === 1024 * MiB ? '1 GiB' : `${Math.round(shardBytes / MiB)} MiB`;
+    const { dir: random, bytes: shardBytes, label: shardLabel } = writeRandomSource(ctx);
     const passwordFile = join(ctx.tmp, 'smb.password');
     writeFileSync(passwordFile, `${server.password}\n`, { mode: 0o600 });
 
