@@ -41,7 +41,7 @@ export async function writeAtomically(target: string, body: Readable, options: P
       // Core's spool file: a kernel-side copy (copy_file_range, or a reflink) instead of
       // pumping every byte through Node; measured ~2x faster for a 558 MB shard.
       body.destroy();
-      await copyFile(source, temp, constants.COPYFILE_EXCL);
+      await copyFile(source, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
       written = await syncFile(temp);
       options.onProgress?.(written);
     } else {

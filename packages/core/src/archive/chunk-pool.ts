@@ -1,6 +1,7 @@
 /**
- * Read buffers for archiving, handed back by the compressor once it has copied
- * them. Reading into fresh memory costs about as much CPU as the read itself
+ * Buffers for archiving: file reads, handed back by the compressor once it has
+ * copied them, and compressor output, handed back by the spool file once
+ * written. Reading into fresh memory costs about as much CPU as the read itself
  * (the kernel zero-fills every new page; measured 0.6 vs 0.3 s CPU for 289 MB)
  * and leaves garbage for the GC; a few recycled chunks avoid both. Chunks no one
  * gives back are simply collected, so a consumer that does not recycle (gzip,

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { type Duplex, PassThrough, type Transform, type TransformCallback } from 'node:stream';
+import { type Duplex, PassThrough, type Transform } from 'node:stream';
 import { createGunzip, createGzip, constants as zlibConstants } from 'node:zlib';
-import { type CompressParameters, CompressStream } from 'zstd-napi';
 import type { CompressionAlgorithm } from '../shard/manifest.js';
+import type { ChunkPool } from './chunk-pool.js';
+import { ZstdCompressStream } from './zstd-compress.js';
 import { ZstdDecompressStream } from './zstd-decompress.js';
 
 /** Levels used when `backup.compression.level` is not set. */
@@ -24,23 +25,31 @@ const GZIP_CHUNK = 256 * 1024;
  * 2 MiB jobs keep its buffers small (~30 MB instead of ~100 MB with the default
  * size) at a negligible cost in ratio; the output is the same for any worker count.
  */
-const ZSTD_THREADING = availableParallelism() > 1 ? { nbWorkers: 2, jobSize: 2 * 1024 * 1024 } : {};
+const ZSTD_THREADING = availableParallelism() > 1 ? { nbWorkers: 2, jobSize: 2 * 1024 * 1024 } : undefined;
+
+/** Size of the output buffers zstd fills when the caller does not recycle them. */
+const ZSTD_OUTPUT = 256 * 1024;
 
 /**
  * A Transform that compresses with `algorithm` (none = bytes pass through
- * unchanged). `consumed`, when given, is called with each input chunk once the
- * compressor no longer needs it (zstd copies its input, so right after
- * compressing it), which lets the caller reuse the chunk's memory.
+ * unchanged). With a `pool`, zstd gives each input chunk back to it once copied
+ * into libzstd, and fills output buffers taken from it, for a sink that gives
+ * them back once written (see ChunkPool); other algorithms ignore the pool.
  */
 export function createCompressStream(
   algorithm: CompressionAlgorithm,
   level?: number,
-  consumed?: (chunk: Buffer) => void,
+  pool?: ChunkPool,
 ): Transform {
   const effective = level ?? DEFAULT_COMPRESSION_LEVEL[algorithm];
   switch (algorithm) {
     case 'zstd':
-      return new RecyclingCompressStream({ compressionLevel: effective, ...ZSTD_THREADING }, consumed);
+      return new ZstdCompressStream({
+        level: effective ?? 3,
+        threading: ZSTD_THREADING,
+        takeOutput: pool ? () => pool.take(pool.chunkSize) : () => Buffer.allocUnsafe(ZSTD_OUTPUT),
+        consumed: pool && ((chunk) => pool.give(chunk)),
+      });
     case 'gzip':
       return createGzip({
         level: Math.min(effective ?? zlibConstants.Z_DEFAULT_COMPRESSION, 9),
@@ -48,23 +57,6 @@ export function createCompressStream(
       });
     case 'none':
       return new PassThrough();
-  }
-}
-
-class RecyclingCompressStream extends CompressStream {
-  constructor(
-    parameters: CompressParameters,
-    private readonly consumed?: (chunk: Buffer) => void,
-  ) {
-    super(parameters);
-  }
-
-  override _transform(chunk: Buffer, encoding: BufferEncoding, done: TransformCallback): void {
-    // zstd-napi compresses the whole chunk (copying it into libzstd) before calling back.
-    super._transform(chunk, encoding, (error?: Error | null) => {
-      this.consumed?.(chunk);
-      done(error);
-    });
   }
 }
 

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { BackupSection } from '../config/schema.js';
 import { createEncryptStream, resolveAgeRecipients } from '../crypto/index.js';
 import type { CompressionAlgorithm } from '../shard/manifest.js';
+import type { ChunkPool } from './chunk-pool.js';
 import { createCompressStream } from './compression.js';
 
 /** How the stored object is encoded after tar; decides its key suffix and the sidecar's fields. */
@@ -34,14 +35,11 @@ export async function storedFormat(
 
 /**
  * The streams between tar and the stored bytes, in order: compression, then
- * encryption when enabled. `consumed` receives each tar chunk the compressor is
- * done with (see createCompressStream).
+ * encryption when enabled. The compressor recycles through `pool` (see
+ * createCompressStream).
  */
-export async function storedTransforms(
-  format: StoredFormat,
-  consumed?: (chunk: Buffer) => void,
-): Promise<Duplex[]> {
-  const transforms: Duplex[] = [createCompressStream(format.compression, format.level, consumed)];
+export async function storedTransforms(format: StoredFormat, pool?: ChunkPool): Promise<Duplex[]> {
+  const transforms: Duplex[] = [createCompressStream(format.compression, format.level, pool)];
   if (format.encryption) {
     const { method, recipients, gpgHomedir } = format.encryption;
     transforms.push(await createEncryptStream({ method, recipients, gpg_homedir: gpgHomedir }));

@@ -1,12 +1,11 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { MatricError } from '../errors.js';
 import type { SourceEntry, WarningSink } from '../sources/types.js';
 import { ChunkPool } from './chunk-pool.js';
-import { DigestStream } from './digest.js';
 import { CHUNK, type PackStats, packArchive } from './pack.js';
+import { SpoolFile } from './spool-file.js';
 import { type StoredFormat, storedTransforms } from './transforms.js';
 
 export interface WriteArchiveOptions {
@@ -47,10 +46,11 @@ export async function writeArchive(
   const file = join(spoolDir, fileName);
   const partial = `${file}.partial`;
 
-  const pool = new ChunkPool(CHUNK);
-  const transforms = await storedTransforms(format, (chunk) => pool.give(chunk));
+  // Read buffers and compressor output share one pool: a chunk goes back once copied or written.
+  const pool = new ChunkPool(CHUNK, 16);
+  const transforms = await storedTransforms(format, pool);
   let packed: Readonly<PackStats> = { files: 0, directories: 0, symlinks: 0, bytesIn: 0 };
-  const digest = new DigestStream((bytesOut) => onProgress?.({ ...packed, bytesOut }));
+  const spool = new SpoolFile(partial, pool, (bytesOut) => onProgress?.({ ...packed, bytesOut }));
   const { tar, done } = packArchive(entries, {
     id,
     createdAt,
@@ -60,15 +60,10 @@ export async function writeArchive(
     warn,
     onProgress: (stats) => {
       packed = stats;
-      onProgress?.({ ...stats, bytesOut: digest.bytes });
+      onProgress?.({ ...stats, bytesOut: spool.bytes });
     },
   });
-  const stored = pipeline([
-    tar,
-    ...transforms,
-    digest,
-    createWriteStream(partial, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }),
-  ]);
+  const stored = pipeline([tar, ...transforms, spool]);
 
   const [packing, storing] = await Promise.allSettled([done, stored]);
   try {
@@ -86,7 +81,7 @@ export async function writeArchive(
     await rm(partial, { force: true });
     throw error;
   }
-  return { ...packing.value, file, size: digest.bytes, sha256: digest.sha256() };
+  return { ...packing.value, file, size: spool.bytes, sha256: spool.sha256() };
 }
 
 /** A failure after the sources were read: the spool file system, or a compressor/encryptor. */
