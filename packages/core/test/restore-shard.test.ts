@@ -62,6 +62,22 @@ async function shard(options: Partial<BuildOptions> = {}) {
 const leftovers = async () => (await readdir(work)).filter((name) => name !== 'restored');
 
 describe('restoreShard', () => {
+  it("gives files the inner manifest's mode and mtime when the tar header says otherwise", async () => {
+    // Files get the header's mode and mtime as they are written; the manifest is the authority.
+    const { dest, manifest } = await shard({
+      editInner: (inner) => {
+        const entry = inner.entries.find((candidate) => candidate.path === 'db/dump.sql')!;
+        entry.mode = 0o640;
+        entry.mtime = MTIME - 60_000;
+      },
+    });
+
+    await restoreShard({ from: dest, manifest, to: target });
+
+    const info = await lstat(join(target, 'db/dump.sql'));
+    expect([info.mode & 0o7777, Math.round(info.mtimeMs)]).toEqual([0o640, MTIME - 60_000]);
+  });
+
   it('brings back bytes, modes, mtimes, symlinks and empty folders', async () => {
     const { dest, manifest, inner } = await shard();
     const progress: Array<{ bytes: number; files: number }> = [];

@@ -36,7 +36,8 @@ export function createLocalDestination(config: LocalConfig): Destination {
         await file.close();
         throw notFound(key, path);
       }
-      return file.createReadStream();
+      // 1 MiB reads: with the default 64 KiB, restore spent ~1 s of a 558 MB shard waiting on reads.
+      return file.createReadStream({ highWaterMark: 1 << 20 });
     },
 
     async *list(prefix = '') {

@@ -48,7 +48,7 @@ export function createMountedDestination(config: SmbConfig): Destination {
           await handle.close();
           throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
         }
-        return handle.createReadStream() as Readable;
+        return handle.createReadStream({ highWaterMark: 1 << 20 }) as Readable;
       }),
 
     async *list(prefix = '') {

@@ -5,7 +5,7 @@
  * (the kernel zero-fills every new page; measured 0.6 vs 0.3 s CPU for 289 MB)
  * and leaves garbage for the GC; a few recycled chunks avoid both. Chunks no one
  * gives back are simply collected, so a consumer that does not recycle (gzip,
- * none) only loses the saving.
+ * an encryptor) only loses the saving.
  */
 export class ChunkPool {
   private readonly free: ArrayBuffer[] = [];

@@ -7,6 +7,9 @@ export interface MetadataOptions {
   preserveOwner?: boolean;
 }
 
+/** The mode and mtime a file was given when it was written, if it was. */
+export type WrittenAs = (path: string) => { mode: number; mtimeMs: number } | undefined;
+
 /**
  * Checks that every selected manifest entry is on disk in `dir` (the temporary
  * folder) as the right kind, and size for files, then gives files and symlinks
@@ -21,10 +24,12 @@ export function applyEntryMetadata(
   inner: InnerManifest,
   selected: (path: string) => boolean,
   options: MetadataOptions,
+  writtenAs: WrittenAs = () => undefined,
 ): string[] {
   const problems: string[] = [];
   for (const entry of inner.entries) {
     if (!selected(entry.path)) continue;
+    if (!options.preserveOwner && alreadyApplied(entry, writtenAs(entry.path))) continue;
     const path = join(dir, entry.path);
     const problem = kindProblem(path, entry);
     if (problem) {
@@ -64,6 +69,20 @@ export function applyFolderMetadata(
     chmodSync(full, permissionBits(entry.mode, options));
     utimesSync(full, mtime, mtime);
   }
+}
+
+/**
+ * A file this restore wrote (O_EXCL, in its private folder) that already has the
+ * manifest's mode and mtime needs nothing more: its kind, size and sha256 are
+ * checked against the manifest by the contents check.
+ */
+function alreadyApplied(entry: InnerManifestEntry, written: ReturnType<WrittenAs>): boolean {
+  return (
+    entry.type === 'file' &&
+    written !== undefined &&
+    written.mode === permissionBits(entry.mode, {}) &&
+    written.mtimeMs === entry.mtime
+  );
 }
 
 function kindProblem(path: string, entry: InnerManifestEntry): string | undefined {

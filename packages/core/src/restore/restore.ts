@@ -113,7 +113,13 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
     const inner = checked(extracted, options, state.target, selected);
     const metadata = { preserveOwner: options.preserveOwner };
     if (staged) {
-      const problems = applyEntryMetadata(staged.temp, inner, selected, metadata);
+      const problems = applyEntryMetadata(
+        staged.temp,
+        inner,
+        selected,
+        metadata,
+        (path) => extracted.contents.get(path)?.written,
+      );
       if (problems.length > 0) throw verifyFailed(manifest, state.target, problems);
     }
     const plan = planRestore({

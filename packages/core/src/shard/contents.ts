@@ -10,6 +10,8 @@ export interface SeenEntry {
   sha256?: string;
   /** Symlinks. */
   target?: string;
+  /** Files restored: the permission bits and mtime (ms) already set on the written file. */
+  written?: { mode: number; mtimeMs: number };
 }
 
 /** Reports stop here; the count of the rest is still given. */
@@ -32,6 +34,11 @@ export class ContentsCheck {
   private problem(message: string): void {
     if (this.problems.length < MAX_PROBLEMS) this.problems.push(message);
     else this.dropped++;
+  }
+
+  /** What was recorded for `path`. */
+  get(path: string): SeenEntry | undefined {
+    return this.seen.get(path);
   }
 
   get filesChecked(): number {

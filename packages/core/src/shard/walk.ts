@@ -1,4 +1,4 @@
-import type { Extract } from 'tar-stream';
+import type { Extract, Header } from 'tar-stream';
 import type { EntryGuard, EntryKind } from './entry-guard.js';
 
 /** A tar entry that passed the guard. */
@@ -8,6 +8,10 @@ export interface GuardedEntry {
   kind: Exclude<EntryKind, 'inner-manifest'>;
   /** The tar header's size (files). */
   size: number;
+  /** The tar header's permission bits. */
+  mode: number;
+  /** The tar header's mtime in milliseconds (from its pax record when there is one). */
+  mtimeMs: number;
   /** Symlinks. */
   target?: string;
 }
@@ -34,7 +38,14 @@ export async function walkArchive(
         continue;
       }
       await visit(
-        { path, kind, size: header.size, target: kind === 'symlink' ? header.linkname : undefined },
+        {
+          path,
+          kind,
+          size: header.size,
+          mode: (header.mode ?? 0o600) & 0o7777,
+          mtimeMs: mtimeMsOf(header),
+          target: kind === 'symlink' ? header.linkname : undefined,
+        },
         content,
       );
       entry.resume();
@@ -44,6 +55,13 @@ export async function walkArchive(
     throw error;
   }
   return innerJson;
+}
+
+/** Our shards keep millisecond mtimes in a pax record; the ustar field only has seconds. */
+function mtimeMsOf(header: Header): number {
+  const pax = Number((header.pax as Record<string, string> | undefined)?.mtime);
+  if (Number.isFinite(pax)) return Math.round(pax * 1000);
+  return header.mtime?.getTime() ?? 0;
 }
 
 async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
