@@ -1,26 +1,14 @@
-import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  futimesSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  symlinkSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import { MatricError } from '../errors.js';
-import { ContentsCheck, type SeenEntry, seenEntry } from '../shard/contents.js';
+import { ContentsCheck, seenEntry } from '../shard/contents.js';
 import { decodeChain, isDecryptFailure, isKeyMismatch } from '../shard/decode.js';
 import { EntryGuard, RefusedEntry } from '../shard/entry-guard.js';
 import type { ShardLimits } from '../shard/limits.js';
 import type { ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
-import { type GuardedEntry, walkArchive } from '../shard/walk.js';
+import { walkArchive } from '../shard/walk.js';
+import { FileWriter } from './file-writer.js';
 
 export interface ExtractOptions {
   /** Whether an archive path is restored. */
@@ -43,22 +31,16 @@ export interface Extracted {
   failure?: unknown;
 }
 
-/** Never follow a link at the final component, never reuse an existing file. */
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-
 /**
  * Streams `source` (the stored object) through the sha256 digest, the
  * decryptor, the decompressor and the tar reader into `dir`, a fresh private
  * folder; with no `dir` (a dry run) files are only hashed. Every entry passes the
- * EntryGuard before anything is written. Files are created 0600 and hashed as
- * they are written; modes and mtimes come afterwards, from the inner manifest.
- * A refused entry or damaged data comes back as `failure`; failing to read the
- * source rejects.
- *
- * File system calls are synchronous on purpose: they are small and many, and
- * async per-file round trips (node-tar's, or fs.promises) restored a 206 MB,
- * 5,685-file shard 1.5-4x slower. Memory stays flat: each chunk is written
- * before the next is read.
+ * EntryGuard before anything is written. A FileWriter thread creates the
+ * entries, each file 0600 until written, then given its tar header's mode and
+ * mtime, and hashes it; the inner manifest has the last word on both
+ * (applyEntryMetadata). A refused entry or damaged data comes back as
+ * `failure`; failing to read the source rejects. Either way the writer thread
+ * has stopped when this settles, so nothing writes into `dir` afterwards.
  */
 export async function extractArchive(
   source: Readable,
@@ -69,7 +51,9 @@ export async function extractArchive(
   const { limits, maxBytes } = options;
   const contents = new ContentsCheck();
   const digest = new ObjectDigest();
-  const folders = dir === undefined ? undefined : new FolderMaker(dir);
+  const writer = dir === undefined ? undefined : new FileWriter(dir);
+  /** Files handed to the writer, with the mode and mtime they are given; recorded once written. */
+  const pending = new Map<string, { mode: number; mtimeMs: number }>();
   let filesWritten = 0;
   let bytesWritten = 0;
 
@@ -80,33 +64,53 @@ export async function extractArchive(
       bytesWritten += entry.size;
       if (maxBytes !== undefined && bytesWritten > maxBytes) throw overLimit(maxBytes, entry.path);
     }
-    if (!folders || dir === undefined) {
+    if (!writer) {
       contents.record(entry.path, await seenEntry(entry, content));
       if (entry.kind === 'file') filesWritten++;
       return;
     }
-    const target = join(dir, entry.path);
-    if (entry.kind === 'directory') folders.make(target);
-    else {
-      folders.make(dirname(target));
-      if (entry.kind === 'symlink') onlyOnce(entry, () => symlinkSync(entry.target!, target));
-      else {
-        contents.record(entry.path, await writeFile(target, entry, content));
-        filesWritten++;
-        return;
+    if (entry.kind === 'file') {
+      if (pending.has(entry.path))
+        throw new RefusedEntry(`${entry.path}: appears more than once in the archive`);
+      // Without setuid/setgid: see applyEntryMetadata.
+      const written = { mode: entry.mode & 0o1777, mtimeMs: entry.mtimeMs };
+      pending.set(entry.path, written);
+      writer.open(entry.path);
+      for await (const chunk of content) {
+        writer.write(chunk);
+        await writer.room();
       }
+      writer.close(written.mode, written.mtimeMs);
+      filesWritten++;
+    } else {
+      if (entry.kind === 'directory') writer.folder(entry.path);
+      else writer.symlink(entry.path, entry.target!);
+      contents.record(entry.path, { type: entry.kind, size: entry.size, target: entry.target });
     }
-    contents.record(entry.path, { type: entry.kind, size: entry.size, target: entry.target });
+    await writer.room();
   });
   const chain = decodeChain(manifest, options.decrypt, limits.tarBytes, extract);
-  // The walker's failure first: it names the entry; the pipeline then only sees a premature close.
-  const { sinkError } = await pump(source, digest, chain.head, settleBoth(walking, chain.done), {
-    onChunk: (bytes) => options.onChunk?.(bytes, filesWritten),
-    // Damaged ciphertext: read on, so the object's checksum can tell a damaged copy from a wrong key.
-    stopOnSinkFailure: (error) => !isDecryptFailure(error) || isKeyMismatch(error),
-  });
-  if (sinkError !== undefined) return { digest, contents, failure: sinkError };
-  return { digest, contents, innerJson: await walking };
+  try {
+    // The walker's failure first: it names the entry; the pipeline then only sees a premature close.
+    const { sinkError } = await pump(source, digest, chain.head, settleBoth(walking, chain.done), {
+      onChunk: (bytes) => options.onChunk?.(bytes, filesWritten),
+      // Damaged ciphertext: read on, so the object's checksum can tell a damaged copy from a wrong key.
+      stopOnSinkFailure: (error) => !isDecryptFailure(error) || isKeyMismatch(error),
+    });
+    if (sinkError !== undefined) return { digest, contents, failure: sinkError };
+    if (writer) {
+      try {
+        for (const [path, file] of await writer.finish()) {
+          contents.record(path, { type: 'file', ...file, written: pending.get(path) });
+        }
+      } catch (error) {
+        return { digest, contents, failure: error };
+      }
+    }
+    return { digest, contents, innerJson: await walking };
+  } finally {
+    await writer?.stop();
+  }
 }
 
 /** --max-bytes: the user's limit, not a property of the shard (another copy would be as big). */
@@ -116,72 +120,4 @@ function overLimit(maxBytes: number, path: string): MatricError {
     `the files to restore add up to more than --max-bytes ${maxBytes} (at ${path})`,
     { hint: 'raise --max-bytes, or restore part of the shard with --include GLOB' },
   );
-}
-
-/**
- * Writes and hashes one file, then gives it the header's mode (without
- * setuid/setgid: see applyEntryMetadata) and mtime through its descriptor, which
- * spares a later pass three path lookups per file when they match the manifest.
- */
-async function writeFile(
-  path: string,
-  entry: GuardedEntry,
-  content: AsyncIterable<Buffer>,
-): Promise<SeenEntry> {
-  const fd = onlyOnce(entry, () => openSync(path, CREATE_FLAGS, 0o600));
-  const hash = createHash('sha256');
-  const mode = entry.mode & 0o1777;
-  let size = 0;
-  try {
-    for await (const chunk of content) {
-      hash.update(chunk);
-      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
-      size += chunk.length;
-    }
-    fchmodSync(fd, mode);
-    futimesSync(fd, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-  } finally {
-    closeSync(fd);
-  }
-  return { type: 'file', size, sha256: hash.digest('hex'), written: { mode, mtimeMs: entry.mtimeMs } };
-}
-
-/** Runs `create`; an existing path means the archive holds the entry twice. */
-function onlyOnce<T>(entry: GuardedEntry, create: () => T): T {
-  try {
-    return create();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new RefusedEntry(`${entry.path}: appears more than once in the archive`);
-    }
-    throw error;
-  }
-}
-
-/**
- * Creates folders under `root` (0700 until the manifest's modes are applied),
- * checking on the way that no component is a symlink: the guard already refuses
- * archive paths through a link, this also holds on case-insensitive file systems
- * where `A` and `a` are the same name.
- */
-class FolderMaker {
-  private readonly made = new Set<string>();
-
-  constructor(private readonly root: string) {
-    this.made.add(root);
-  }
-
-  make(folder: string): void {
-    if (this.made.has(folder)) return;
-    this.make(dirname(folder));
-    const info = lstatSync(folder, { throwIfNoEntry: false });
-    if (!info) mkdirSync(folder, { mode: 0o700 });
-    else if (!info.isDirectory()) {
-      const relative = folder.slice(this.root.length + 1);
-      throw new RefusedEntry(
-        `${relative}: is ${info.isSymbolicLink() ? 'a symbolic link' : 'a file'} and a folder in the archive`,
-      );
-    }
-    this.made.add(folder);
-  }
 }

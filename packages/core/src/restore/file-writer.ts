@@ -1,0 +1,161 @@
+import { Worker } from 'node:worker_threads';
+import type { SeenEntry } from '../shard/contents.js';
+import { RefusedEntry } from '../shard/entry-guard.js';
+
+const THREAD = new URL('./write-thread.mjs', import.meta.url);
+/** File data is copied into batches of this size, each one message to the thread. */
+const BATCH_BYTES = 1 << 20;
+/** Operations per batch at most: thousands of tiny files still go in small messages. */
+const BATCH_OPS = 512;
+/** Batches handed to the thread and not yet written; the extraction waits beyond this. */
+const IN_FLIGHT = 4;
+
+type Op =
+  | { op: 'dir'; path: string }
+  | { op: 'symlink'; path: string; target: string }
+  | { op: 'open'; path: string }
+  | { op: 'data'; start: number; end: number }
+  | { op: 'close'; mode: number; mtimeMs: number };
+
+interface ThreadError {
+  refused: boolean;
+  message: string;
+  code?: string;
+  syscall?: string;
+  path?: string;
+  errno?: number;
+}
+
+type FromThread =
+  | { type: 'done'; files: Array<{ path: string; size: number; sha256: string }>; data: ArrayBuffer }
+  | { type: 'failed'; error: ThreadError };
+
+/**
+ * Creates the restored folders, symlinks and files on a worker thread, in
+ * archive order, while the main thread goes on decompressing, untarring and
+ * checking: the thread makes every file system call and hashes each file as it
+ * writes it. Restore used to do all of it on one thread; on two cores the
+ * kernel's share (creating ~30,000 files) now overlaps with the rest.
+ *
+ * Calls queue operations into batches (file data copied into the batch's
+ * buffer); `room()` waits while IN_FLIGHT batches are unwritten, so memory stays
+ * at a few MiB. The first failure (a refused entry, EEXIST for an entry given
+ * twice, ENOSPC) stops the thread and is thrown by the next `room()` or by
+ * `finish()`. `stop()` ends the thread, so nothing writes into the folder once
+ * it returns.
+ */
+export class FileWriter {
+  private readonly worker: Worker;
+  private ops: Op[] = [];
+  private data: Buffer;
+  private filled = 0;
+  private readonly spare: ArrayBuffer[] = [];
+  private inFlight = 0;
+  private failure?: Error;
+  private wake?: () => void;
+  private readonly written = new Map<string, { size: number; sha256: string }>();
+  private stopping = false;
+
+  constructor(root: string) {
+    this.worker = new Worker(THREAD, { workerData: { root } });
+    this.worker.on('message', (message: FromThread) => this.receive(message));
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', (code) => {
+      if (!this.stopping)
+        this.fail(new Error(`the restore's file writing thread stopped (exit code ${code})`));
+    });
+    this.data = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  }
+
+  folder(path: string): void {
+    this.queue({ op: 'dir', path });
+  }
+
+  symlink(path: string, target: string): void {
+    this.queue({ op: 'symlink', path, target });
+  }
+
+  /** Starts a file; `write` its content, then `close` it with its mode and mtime. */
+  open(path: string): void {
+    this.queue({ op: 'open', path });
+  }
+
+  write(chunk: Buffer): void {
+    if (this.failure) return;
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.filled === this.data.length) this.flush();
+      const length = Math.min(chunk.length - offset, this.data.length - this.filled);
+      chunk.copy(this.data, this.filled, offset, offset + length);
+      this.queue({ op: 'data', start: this.filled, end: this.filled + length });
+      this.filled += length;
+      offset += length;
+    }
+  }
+
+  close(mode: number, mtimeMs: number): void {
+    this.queue({ op: 'close', mode, mtimeMs });
+  }
+
+  /** Resolves once the thread has room for more; rejects with its failure. */
+  async room(): Promise<void> {
+    while (this.inFlight >= IN_FLIGHT && !this.failure) await new Promise<void>((wake) => (this.wake = wake));
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits until everything is written; the files written, by archive path, with size and sha256. */
+  async finish(): Promise<Map<string, Pick<SeenEntry, 'size' | 'sha256'>>> {
+    this.flush();
+    while (this.inFlight > 0 && !this.failure) await new Promise<void>((wake) => (this.wake = wake));
+    await this.stop();
+    if (this.failure) throw this.failure;
+    return this.written;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.worker.terminate();
+  }
+
+  private queue(op: Op): void {
+    this.ops.push(op);
+    if (this.ops.length >= BATCH_OPS) this.flush();
+  }
+
+  private flush(): void {
+    if (this.ops.length === 0 || this.failure) return;
+    const data = this.data.buffer as ArrayBuffer;
+    this.worker.postMessage({ ops: this.ops, data }, [data]);
+    this.inFlight++;
+    this.ops = [];
+    const spare = this.spare.pop();
+    this.data = spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BATCH_BYTES);
+    this.filled = 0;
+  }
+
+  private receive(message: FromThread): void {
+    if (message.type === 'failed') {
+      this.fail(threadError(message.error));
+      return;
+    }
+    for (const { path, size, sha256 } of message.files) this.written.set(path, { size, sha256 });
+    this.spare.push(message.data);
+    this.inFlight--;
+    this.wake?.();
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.wake?.();
+  }
+}
+
+function threadError(error: ThreadError): Error {
+  if (error.refused) return new RefusedEntry(error.message);
+  return Object.assign(new Error(error.message), {
+    code: error.code,
+    syscall: error.syscall,
+    path: error.path,
+    errno: error.errno,
+  });
+}

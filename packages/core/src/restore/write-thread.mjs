@@ -1,0 +1,119 @@
+// @ts-check
+// The worker-thread half of FileWriter (file-writer.ts), which documents the
+// protocol. Plain JavaScript: a worker runs a file as Node finds it, and tests
+// run core from its TypeScript sources.
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  futimesSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** Never follow a link at the final component, never reuse an existing file. */
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+const root = /** @type {{ root: string }} */ (workerData).root;
+/** Folders made or found so far (absolute). */
+const made = new Set([root]);
+/** @type {{ path: string; fd: number; hash: import('node:crypto').Hash; size: number } | undefined} */
+let open;
+let failed = false;
+
+class Refused extends Error {}
+
+port.on('message', (/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) => {
+  if (failed) return;
+  /** @type {Array<{ path: string; size: number; sha256: string }>} */
+  const files = [];
+  try {
+    const data = Buffer.from(batch.data);
+    for (const op of batch.ops) {
+      if (op.op === 'dir') makeFolder(join(root, op.path));
+      else if (op.op === 'symlink') {
+        const target = join(root, op.path);
+        makeFolder(dirname(target));
+        onlyOnce(op.path, () => symlinkSync(op.target, target));
+      } else if (op.op === 'open') {
+        const target = join(root, op.path);
+        makeFolder(dirname(target));
+        const fd = onlyOnce(op.path, () => openSync(target, CREATE_FLAGS, 0o600));
+        open = { path: op.path, fd, hash: createHash('sha256'), size: 0 };
+      } else if (op.op === 'data') {
+        const file = /** @type {NonNullable<typeof open>} */ (open);
+        const chunk = data.subarray(op.start, op.end);
+        file.hash.update(chunk);
+        for (let offset = 0; offset < chunk.length; ) offset += writeSync(file.fd, chunk, offset);
+        file.size += chunk.length;
+      } else if (op.op === 'close') {
+        const file = /** @type {NonNullable<typeof open>} */ (open);
+        open = undefined;
+        try {
+          fchmodSync(file.fd, op.mode);
+          futimesSync(file.fd, op.mtimeMs / 1000, op.mtimeMs / 1000);
+        } finally {
+          closeSync(file.fd);
+        }
+        files.push({ path: file.path, size: file.size, sha256: file.hash.digest('hex') });
+      }
+    }
+    port.postMessage({ type: 'done', files, data: batch.data }, [batch.data]);
+  } catch (error) {
+    failed = true;
+    if (open) closeSync(open.fd);
+    port.postMessage({ type: 'failed', error: describe(error) });
+  }
+});
+
+/** Runs `create`; an existing path means the archive holds the entry twice. */
+function onlyOnce(/** @type {string} */ path, /** @type {() => any} */ create) {
+  try {
+    return create();
+  } catch (error) {
+    if (/** @type {NodeJS.ErrnoException} */ (error).code === 'EEXIST') {
+      throw new Refused(`${path}: appears more than once in the archive`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Creates a folder and its parents under `root` (0700 until the manifest's modes
+ * are applied), checking on the way that no component is a symlink: the guard
+ * already refuses archive paths through a link, this also holds on
+ * case-insensitive file systems where `A` and `a` are the same name.
+ */
+function makeFolder(/** @type {string} */ folder) {
+  if (made.has(folder)) return;
+  makeFolder(dirname(folder));
+  const info = lstatSync(folder, { throwIfNoEntry: false });
+  if (!info) mkdirSync(folder, { mode: 0o700 });
+  else if (!info.isDirectory()) {
+    const relative = folder.slice(root.length + 1);
+    throw new Refused(
+      `${relative}: is ${info.isSymbolicLink() ? 'a symbolic link' : 'a file'} and a folder in the archive`,
+    );
+  }
+  made.add(folder);
+}
+
+/** An error as plain data: structured clone keeps neither the class nor errno fields reliably. */
+function describe(/** @type {unknown} */ error) {
+  const { code, syscall, path, errno } = /** @type {NodeJS.ErrnoException} */ (error ?? {});
+  return {
+    refused: error instanceof Refused,
+    message: error instanceof Error ? error.message : String(error),
+    code,
+    syscall,
+    path,
+    errno,
+  };
+}
