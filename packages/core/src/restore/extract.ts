@@ -3,7 +3,7 @@ import { extract as tarExtract } from 'tar-stream';
 import { MatricError } from '../errors.js';
 import { ContentsCheck, seenEntry } from '../shard/contents.js';
 import { decodeChain, isDecryptFailure, isKeyMismatch } from '../shard/decode.js';
-import { EntryGuard, RefusedEntry } from '../shard/entry-guard.js';
+import { EntryGuard } from '../shard/entry-guard.js';
 import type { ShardLimits } from '../shard/limits.js';
 import type { ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
@@ -51,9 +51,12 @@ export async function extractArchive(
   const { limits, maxBytes } = options;
   const contents = new ContentsCheck();
   const digest = new ObjectDigest();
-  const writer = dir === undefined ? undefined : new FileWriter(dir);
-  /** Files handed to the writer, with the mode and mtime they are given; recorded once written. */
-  const pending = new Map<string, { mode: number; mtimeMs: number }>();
+  const writer =
+    dir === undefined
+      ? undefined
+      : new FileWriter(dir, ({ path, size, sha256, mode, mtimeMs }) =>
+          contents.record(path, { type: 'file', size, sha256, written: { mode, mtimeMs } }),
+        );
   let filesWritten = 0;
   let bytesWritten = 0;
 
@@ -70,17 +73,13 @@ export async function extractArchive(
       return;
     }
     if (entry.kind === 'file') {
-      if (pending.has(entry.path))
-        throw new RefusedEntry(`${entry.path}: appears more than once in the archive`);
-      // Without setuid/setgid: see applyEntryMetadata.
-      const written = { mode: entry.mode & 0o1777, mtimeMs: entry.mtimeMs };
-      pending.set(entry.path, written);
       writer.open(entry.path);
       for await (const chunk of content) {
         writer.write(chunk);
         await writer.room();
       }
-      writer.close(written.mode, written.mtimeMs);
+      // Without setuid/setgid: see applyEntryMetadata.
+      writer.close(entry.mode & 0o1777, entry.mtimeMs);
       filesWritten++;
     } else {
       if (entry.kind === 'directory') writer.folder(entry.path);
@@ -98,15 +97,11 @@ export async function extractArchive(
       stopOnSinkFailure: (error) => !isDecryptFailure(error) || isKeyMismatch(error),
     });
     if (sinkError !== undefined) return { digest, contents, failure: sinkError };
-    if (writer) {
-      try {
-        for (const [path, file] of await writer.finish()) {
-          contents.record(path, { type: 'file', ...file, written: pending.get(path) });
-        }
-      } catch (error) {
-        return { digest, contents, failure: error };
-      }
-    }
+    const failure = await writer?.finish().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (failure !== undefined) return { digest, contents, failure };
     return { digest, contents, innerJson: await walking };
   } finally {
     await writer?.stop();

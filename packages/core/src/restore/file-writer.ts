@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import type { SeenEntry } from '../shard/contents.js';
 import { RefusedEntry } from '../shard/entry-guard.js';
 
 const THREAD = new URL('./write-thread.mjs', import.meta.url);
@@ -26,8 +25,17 @@ interface ThreadError {
   errno?: number;
 }
 
+/** A file on disk: its size and sha256 as written, and the mode and mtime it was given. */
+export interface WrittenFile {
+  path: string;
+  size: number;
+  sha256: string;
+  mode: number;
+  mtimeMs: number;
+}
+
 type FromThread =
-  | { type: 'done'; files: Array<{ path: string; size: number; sha256: string }>; data: ArrayBuffer }
+  | { type: 'done'; files: WrittenFile[]; data: ArrayBuffer }
   | { type: 'failed'; error: ThreadError };
 
 /**
@@ -42,7 +50,7 @@ type FromThread =
  * at a few MiB. The first failure (a refused entry, EEXIST for an entry given
  * twice, ENOSPC) stops the thread and is thrown by the next `room()` or by
  * `finish()`. `stop()` ends the thread, so nothing writes into the folder once
- * it returns.
+ * it returns. Each file is reported to `onWritten` once it is closed.
  */
 export class FileWriter {
   private readonly worker: Worker;
@@ -53,10 +61,12 @@ export class FileWriter {
   private inFlight = 0;
   private failure?: Error;
   private wake?: () => void;
-  private readonly written = new Map<string, { size: number; sha256: string }>();
   private stopping = false;
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly onWritten: (file: WrittenFile) => void,
+  ) {
     this.worker = new Worker(THREAD, { workerData: { root } });
     this.worker.on('message', (message: FromThread) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));
@@ -103,13 +113,12 @@ export class FileWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Waits until everything is written; the files written, by archive path, with size and sha256. */
-  async finish(): Promise<Map<string, Pick<SeenEntry, 'size' | 'sha256'>>> {
+  /** Waits until everything is written, then stops the thread. */
+  async finish(): Promise<void> {
     this.flush();
     while (this.inFlight > 0 && !this.failure) await new Promise<void>((wake) => (this.wake = wake));
     await this.stop();
     if (this.failure) throw this.failure;
-    return this.written;
   }
 
   async stop(): Promise<void> {
@@ -138,7 +147,7 @@ export class FileWriter {
       this.fail(threadError(message.error));
       return;
     }
-    for (const { path, size, sha256 } of message.files) this.written.set(path, { size, sha256 });
+    for (const file of message.files) this.onWritten(file);
     this.spare.push(message.data);
     this.inFlight--;
     this.wake?.();

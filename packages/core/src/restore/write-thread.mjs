@@ -32,7 +32,7 @@ class Refused extends Error {}
 
 port.on('message', (/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) => {
   if (failed) return;
-  /** @type {Array<{ path: string; size: number; sha256: string }>} */
+  /** @type {Array<{ path: string; size: number; sha256: string; mode: number; mtimeMs: number }>} */
   const files = [];
   try {
     const data = Buffer.from(batch.data);
@@ -62,7 +62,13 @@ port.on('message', (/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) => {
         } finally {
           closeSync(file.fd);
         }
-        files.push({ path: file.path, size: file.size, sha256: file.hash.digest('hex') });
+        files.push({
+          path: file.path,
+          size: file.size,
+          sha256: file.hash.digest('hex'),
+          mode: op.mode,
+          mtimeMs: op.mtimeMs,
+        });
       }
     }
     port.postMessage({ type: 'done', files, data: batch.data }, [batch.data]);
