@@ -1,7 +1,24 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 // A small young generation keeps peak memory flat while gigabytes stream through:
 // measured 170 -> 133 MB peak RSS for a 1 GiB backup, at the same speed.
+import { runInterruptCleanups } from '@matric-backup/core';
 import { main } from './cli.js';
+import { ExitCode } from './exit-codes.js';
+
+// Ctrl-C or SIGTERM: remove what only made sense while running (spool files, the run lock, a restore's
+// temporary folder), then exit. A second Ctrl-C gets Node's default: an immediate exit.
+for (const [signal, code] of [
+  ['SIGINT', ExitCode.INTERRUPTED],
+  ['SIGTERM', ExitCode.TERMINATED],
+] as const) {
+  process.once(signal, () => {
+    runInterruptCleanups();
+    process.stderr.write(
+      `interrupted by ${signal}: this run's spool files, lock and temporary restore folder were removed\n`,
+    );
+    process.exit(code);
+  });
+}
 
 // If nothing is left to run but the command never finished (a stream that never ended), Node would exit
 // silently with code 13; say so instead, with an exit code scripts treat as a failure.

@@ -14,6 +14,10 @@ export const ExitCode = {
   PARTIAL: 3,
   /** Another run of the same config holds the lock. */
   LOCKED: 4,
+  /** Stopped by Ctrl-C (128 + SIGINT), the shell's convention. */
+  INTERRUPTED: 130,
+  /** Stopped by SIGTERM (128 + SIGTERM). */
+  TERMINATED: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { RefusedEntry } from '../shard/entry-guard.js';
+import { onInterrupt } from '../util/interrupt.js';
 
 const THREAD = new URL('./write-thread.mjs', import.meta.url);
 /** File data is copied into batches of this size, each one message to the thread. */
@@ -8,6 +9,11 @@ const BATCH_BYTES = 1 << 20;
 const BATCH_OPS = 512;
 /** Batches handed to the thread and not yet written; the extraction waits beyond this. */
 const IN_FLIGHT = 4;
+/** Indexes into the control array shared with the thread. */
+const STOP = 0;
+const BUSY = 1;
+/** How long an interrupted process waits for the thread to finish the operation in hand. */
+const HALT_WAIT_MS = 2000;
 
 type Op =
   | { op: 'dir'; path: string }
@@ -62,12 +68,15 @@ export class FileWriter {
   private failure?: Error;
   private wake?: () => void;
   private stopping = false;
+  private readonly flags = new Int32Array(new SharedArrayBuffer(8));
+  private readonly forgetHalt: () => void;
 
   constructor(
     root: string,
     private readonly onWritten: (file: WrittenFile) => void,
   ) {
-    this.worker = new Worker(THREAD, { workerData: { root } });
+    this.worker = new Worker(THREAD, { workerData: { root, control: this.flags.buffer } });
+    this.forgetHalt = onInterrupt(() => this.halt());
     this.worker.on('message', (message: FromThread) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => {
@@ -123,7 +132,18 @@ export class FileWriter {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.forgetHalt();
     await this.worker.terminate();
+  }
+
+  /**
+   * For an exiting process, which cannot wait for `stop()`: tells the thread to
+   * drop what it has not started and waits (blocking, briefly) until the
+   * operation in hand is done, so whoever removes the folder next does not race it.
+   */
+  private halt(): void {
+    Atomics.store(this.flags, STOP, 1);
+    Atomics.wait(this.flags, BUSY, 1, HALT_WAIT_MS);
   }
 
   private queue(op: Op): void {

@@ -1,7 +1,8 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MatricError } from '../errors.js';
+import { onInterrupt } from '../util/interrupt.js';
 import { CONFLICT_STRATEGIES, type ConflictStrategy } from './plan.js';
 
 export interface TargetState {
@@ -65,11 +66,14 @@ export async function stageTarget({ target, exists }: TargetState): Promise<Stag
     await removeParent();
     throw error;
   }
+  // Interrupted before the moves, the target is untouched; after them, only leftovers remain here.
+  const forget = onInterrupt(() => rmSync(temp, { recursive: true, force: true }));
   return {
     temp,
     device: lstatSync(temp).dev,
     async cleanup(failed) {
       await rm(temp, { recursive: true, force: true, maxRetries: 3 });
+      forget();
       if (failed) await removeParent();
     },
   };

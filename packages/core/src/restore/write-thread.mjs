@@ -21,7 +21,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
-const root = /** @type {{ root: string }} */ (workerData).root;
+const { root, control } = /** @type {{ root: string; control: SharedArrayBuffer }} */ (workerData);
+/** [STOP, BUSY]: see FileWriter.halt(). */
+const flags = new Int32Array(control);
+const STOP = 0;
+const BUSY = 1;
 /** Folders made or found so far (absolute). */
 const made = new Set([root]);
 /** @type {{ path: string; fd: number; hash: import('node:crypto').Hash; size: number } | undefined} */
@@ -32,11 +36,25 @@ class Refused extends Error {}
 
 port.on('message', (/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) => {
   if (failed) return;
+  Atomics.store(flags, BUSY, 1);
+  try {
+    writeBatch(batch);
+  } finally {
+    Atomics.store(flags, BUSY, 0);
+    Atomics.notify(flags, BUSY);
+  }
+});
+
+function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
   /** @type {Array<{ path: string; size: number; sha256: string; mode: number; mtimeMs: number }>} */
   const files = [];
   try {
     const data = Buffer.from(batch.data);
     for (const op of batch.ops) {
+      if (Atomics.load(flags, STOP)) {
+        failed = true;
+        return;
+      }
       if (op.op === 'dir') makeFolder(join(root, op.path));
       else if (op.op === 'symlink') {
         const target = join(root, op.path);
@@ -77,7 +95,7 @@ port.on('message', (/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) => {
     if (open) closeSync(open.fd);
     port.postMessage({ type: 'failed', error: describe(error) });
   }
-});
+}
 
 /** Runs `create`; an existing path means the archive holds the entry twice. */
 function onlyOnce(/** @type {string} */ path, /** @type {() => any} */ create) {

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MatricError } from '../errors.js';
+import { onInterrupt } from '../util/interrupt.js';
 
 /** A crashed run's lock is taken over after this long even if its pid looks alive (pid reuse). */
 export const LOCK_EXPIRY_MS = 6 * 60 * 60 * 1000;
@@ -63,7 +65,16 @@ export async function acquireRunLock(
   try {
     // Bounded: each round either takes the lock, finds a live holder, or removes one stale lock.
     for (let round = 0; round < 5; round++) {
-      if (await linkOrExists(aside, file)) return { file, release: () => releaseLock(file, mine.token) };
+      if (await linkOrExists(aside, file)) {
+        const forget = onInterrupt(() => releaseLockSync(file, mine.token));
+        return {
+          file,
+          release: () => {
+            forget();
+            return releaseLock(file, mine.token);
+          },
+        };
+      }
       const current = await readLock(file);
       if (!current) continue; // released between our attempt and the read
       if (!isStale(current.holder, now(), expiryMs))
@@ -158,6 +169,17 @@ async function releaseLock(file: string, token: string): Promise<void> {
   const current = await readLock(file);
   // After an expiry takeover the file is someone else's: leave it alone.
   if (current?.holder.token === token) await rm(file, { force: true });
+}
+
+/** releaseLock for an exiting process (see onInterrupt); a lock it cannot read is left alone. */
+function releaseLockSync(file: string, token: string): void {
+  let holder: Partial<Holder>;
+  try {
+    holder = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
+  } catch {
+    return;
+  }
+  if (holder.token === token) rmSync(file, { force: true });
 }
 
 function lockedError(configFile: string, file: string, holder: Holder, expiryMs: number): MatricError {

@@ -1,3 +1,4 @@
+import { readdirSync, rmSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type StoredFormat, storedFormat } from '../archive/transforms.js';
@@ -8,6 +9,7 @@ import { isDestinationError, MatricError } from '../errors.js';
 import { openDestination } from '../plugins/open.js';
 import { shardId, shardKeys } from '../shard/naming.js';
 import { readSources } from '../sources/read.js';
+import { onInterrupt } from '../util/interrupt.js';
 import { redact } from '../util/redact.js';
 import { finishRun } from './after-run.js';
 import { planSources } from './dry-run.js';
@@ -89,6 +91,8 @@ class Run {
     const opened = await Promise.all(selected.map((resolved) => this.open(resolved)));
     const usable = opened.filter((entry) => entry.destination);
     let id = shardId(backup.id_prefix, this.now);
+    // Whatever id the run ends up with: the cleanup reads it when it runs.
+    const forgetSpool = onInterrupt(() => removeSpooledSync(backup.spool_dir, id));
     try {
       if (usable.length === 0) {
         const results = await this.fanOut(opened, undefined);
@@ -147,6 +151,7 @@ class Run {
     } finally {
       await Promise.all(opened.map((entry) => entry.destination?.close().catch(() => undefined)));
       await removeSpooled(backup.spool_dir, id);
+      forgetSpool();
     }
   }
 
@@ -316,8 +321,20 @@ function failureOf(what: string, failed: DestinationResult[]): { code: string; m
 async function removeSpooled(spoolDir: string, id: string): Promise<void> {
   const names = await readdir(spoolDir).catch(() => [] as string[]);
   await Promise.all(
-    names
-      .filter((name) => name.startsWith(`${id}.`))
-      .map((name) => rm(join(spoolDir, name), { force: true })),
+    names.filter((name) => isSpooled(name, id)).map((name) => rm(join(spoolDir, name), { force: true })),
   );
+}
+
+function removeSpooledSync(spoolDir: string, id: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(spoolDir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (isSpooled(name, id)) rmSync(join(spoolDir, name), { force: true });
+}
+
+function isSpooled(name: string, id: string): boolean {
+  return name.startsWith(`${id}.`);
 }
