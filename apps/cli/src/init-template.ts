@@ -19,6 +19,7 @@ backup:
     #   type: command
     #   command: ["pg_dump", "--format=custom", "mydb"]
     #   filename: mydb.dump
+    #   timeout: 2h                      # stop it and fail the run if it hangs
 
   # Where each shard is stored. Every enabled destination gets the same shard.
   destinations:

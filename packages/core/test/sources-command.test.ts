@@ -41,6 +41,23 @@ describe('command source', () => {
     expect(await readFile(out, 'utf8')).toBe('found');
   });
 
+  it('stops a command that outlives its timeout and fails naming the timeout', async () => {
+    const script = 'echo dumping >&2; exec sleep 30';
+    await expect(
+      spoolCommandOutput(source(['sh', '-c', script], { timeout: '300ms' }), join(dir, 'out'), dir),
+    ).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message:
+        'source db: command sh was still running after its timeout of 300ms and was stopped; stderr:\ndumping',
+    });
+  });
+
+  it('lets a command that finishes within its timeout through', async () => {
+    const out = join(dir, 'out');
+    await spoolCommandOutput(source(['printf', 'done'], { timeout: '30s' }), out, dir);
+    expect(await readFile(out, 'utf8')).toBe('done');
+  });
+
   it('fails on a non-zero exit, quoting the last lines of stderr', async () => {
     const script = 'for i in $(seq 1 30); do echo "line $i" >&2; done; echo partial; exit 3';
     await expect(

@@ -126,6 +126,8 @@ export const commandSourceSchema = z.strictObject({
   filename: z.string().regex(/^[^/\\\0]+$/, 'a plain file name'),
   /** Working directory of the command; default (and relative to) the config file's folder. */
   cwd: z.string().optional(),
+  /** Stop the command (SIGTERM, then SIGKILL) and fail the run when it runs longer; default no limit. */
+  timeout: duration.optional(),
 });
 
 export const sourceSchema = z.discriminatedUnion('type', [directorySourceSchema, commandSourceSchema]);

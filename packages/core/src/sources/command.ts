@@ -4,7 +4,10 @@ import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { CommandSourceConfig } from '../config/schema.js';
 import { MatricError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
 
+/** After a timeout's SIGTERM, how long the command gets to exit before SIGKILL. */
+const KILL_GRACE_MS = 5000;
 /** How much of the command's stderr is kept for the error message. */
 const STDERR_TAIL_BYTES = 4096;
 const STDERR_TAIL_LINES = 10;
@@ -14,7 +17,9 @@ const STDERR_TAIL_LINES = 10;
  * (created 0600, must not exist): tar needs an entry's size before its bytes,
  * so the output is spooled to disk, never held in memory. A non-zero exit, a
  * signal, or nothing on stdout but something on stderr fails with SOURCE_FAILED
- * quoting the end of stderr.
+ * quoting the end of stderr. With `timeout`, a command still running then is
+ * stopped (SIGTERM, SIGKILL 5 s later) and fails the same way: a hung dump must
+ * not hold the run, and its lock, forever.
  */
 export async function spoolCommandOutput(
   source: CommandSourceConfig,
@@ -51,7 +56,17 @@ export async function spoolCommandOutput(
     output,
   );
 
-  const [copy, exit] = await Promise.allSettled([copied, exited]);
+  let timedOut = false;
+  const timer =
+    source.timeout === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
+        }, parseDuration(source.timeout));
+
+  const [copy, exit] = await Promise.allSettled([copied, exited]).finally(() => clearTimeout(timer));
   if (exit.status === 'rejected') {
     const error = exit.reason as NodeJS.ErrnoException;
     const reason = error.code === 'ENOENT' ? 'not found (is it installed and on PATH?)' : error.message;
@@ -60,6 +75,13 @@ export async function spoolCommandOutput(
   const { code, signal } = exit.value;
   const tail = stderr.lastLines(STDERR_TAIL_LINES);
   const quoted = tail ? `; stderr:\n${tail}` : ' (nothing on stderr)';
+  if (timedOut) {
+    throw new MatricError(
+      'SOURCE_FAILED',
+      `${label} was still running after its timeout of ${source.timeout} and was stopped${quoted}`,
+      { hint: `raise the timeout of source ${source.name}, or find out why the command hangs` },
+    );
+  }
   if (signal) throw new MatricError('SOURCE_FAILED', `${label} was killed by ${signal}${quoted}`);
   if (code !== 0) throw new MatricError('SOURCE_FAILED', `${label} exited with code ${code}${quoted}`);
   if (copy.status === 'rejected') {
