@@ -104,11 +104,13 @@ export class FileWriter {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.filled === this.data.length) this.flush();
-      const length = Math.min(chunk.length - offset, this.data.length - this.filled);
-      chunk.copy(this.data, this.filled, offset, offset + length);
-      this.queue({ op: 'data', start: this.filled, end: this.filled + length });
+      const start = this.filled;
+      const length = Math.min(chunk.length - offset, this.data.length - start);
+      chunk.copy(this.data, start, offset, offset + length);
       this.filled += length;
       offset += length;
+      // Last: queueing may send this batch off and start the next buffer.
+      this.queue({ op: 'data', start, end: start + length });
     }
   }
 

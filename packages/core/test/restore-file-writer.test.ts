@@ -1,0 +1,81 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileWriter, type WrittenFile } from '../src/restore/file-writer.js';
+import { RefusedEntry } from '../src/shard/entry-guard.js';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'mb-writer-'));
+});
+afterEach(() => rm(root, { recursive: true, force: true }));
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('FileWriter (the restore writer thread)', () => {
+  it('writes many small files and a large one across batches: bytes, hashes, modes and mtimes', async () => {
+    const written: WrittenFile[] = [];
+    const writer = new FileWriter(root, (file) => written.push(file));
+    // Over 512 operations per batch and over 1 MiB of data per batch, split across chunk boundaries.
+    const files = new Map<string, Buffer>();
+    for (let index = 0; index < 1500; index++)
+      files.set(`d${index % 7}/f${index}`, randomBytes(index % 3001));
+    files.set('d0/large.bin', randomBytes(3 * 1024 * 1024 + 17));
+    const mtimeMs = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+    for (const folder of ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6']) writer.folder(folder);
+    for (const [path, data] of files) {
+      writer.open(path);
+      for (let offset = 0; offset < data.length; offset += 700_000) {
+        writer.write(data.subarray(offset, offset + 700_000));
+        await writer.room();
+      }
+      writer.close(0o640, mtimeMs);
+      await writer.room();
+    }
+    await writer.finish();
+
+    expect(written).toHaveLength(files.size);
+    for (const file of written) {
+      const data = files.get(file.path)!;
+      expect(file).toEqual({
+        path: file.path,
+        size: data.length,
+        sha256: sha256(data),
+        mode: 0o640,
+        mtimeMs,
+      });
+      expect((await readFile(join(root, file.path))).equals(data), file.path).toBe(true);
+    }
+    const info = await stat(join(root, 'd0/large.bin'));
+    expect([info.mode & 0o7777, Math.round(info.mtimeMs)]).toEqual([0o640, mtimeMs]);
+  });
+
+  it('refuses an entry given twice, and a folder that is a symbolic link on disk', async () => {
+    const twice = new FileWriter(root, () => undefined);
+    for (let round = 0; round < 2; round++) {
+      twice.open('same.txt');
+      twice.write(Buffer.from('x'));
+      twice.close(0o600, 0);
+    }
+    await expect(twice.finish()).rejects.toThrow(
+      new RefusedEntry('same.txt: appears more than once in the archive'),
+    );
+
+    await symlink(tmpdir(), join(root, 'link'));
+    const through = new FileWriter(root, () => undefined);
+    through.open('link/inside.txt');
+    through.close(0o600, 0);
+    await expect(through.finish()).rejects.toThrow(
+      new RefusedEntry('link: is a symbolic link and a folder in the archive'),
+    );
+  });
+
+  it('reports a file system error with its code', async () => {
+    const writer = new FileWriter(join(root, 'missing'), () => undefined);
+    writer.open('a.txt');
+    writer.close(0o600, 0);
+    await expect(writer.finish()).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+  });
+});
