@@ -66,12 +66,12 @@ export async function acquireRunLock(
     // Bounded: each round either takes the lock, finds a live holder, or removes one stale lock.
     for (let round = 0; round < 5; round++) {
       if (await linkOrExists(aside, file)) {
-        const forget = onInterrupt(() => releaseLockSync(file, mine.token));
+        const forget = onInterrupt(() => releaseLock(file, mine.token));
         return {
           file,
-          release: () => {
+          release: async () => {
             forget();
-            return releaseLock(file, mine.token);
+            releaseLock(file, mine.token);
           },
         };
       }
@@ -165,14 +165,12 @@ async function removeIfUnchanged(file: string, staleRaw: string): Promise<void> 
   }
 }
 
-async function releaseLock(file: string, token: string): Promise<void> {
-  const current = await readLock(file);
-  // After an expiry takeover the file is someone else's: leave it alone.
-  if (current?.holder.token === token) await rm(file, { force: true });
-}
-
-/** releaseLock for an exiting process (see onInterrupt); a lock it cannot read is left alone. */
-function releaseLockSync(file: string, token: string): void {
+/**
+ * Removes the lock if it is still ours: after an expiry takeover the file is
+ * someone else's, and a lock that cannot be read is left alone. Synchronous, so
+ * an interrupted process (see onInterrupt) releases it too.
+ */
+function releaseLock(file: string, token: string): void {
   let holder: Partial<Holder>;
   try {
     holder = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;

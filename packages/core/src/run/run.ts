@@ -1,5 +1,4 @@
 import { readdirSync, rmSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type StoredFormat, storedFormat } from '../archive/transforms.js';
 import { type ArchiveResult, writeArchive } from '../archive/write.js';
@@ -92,7 +91,7 @@ class Run {
     const usable = opened.filter((entry) => entry.destination);
     let id = shardId(backup.id_prefix, this.now);
     // Whatever id the run ends up with: the cleanup reads it when it runs.
-    const forgetSpool = onInterrupt(() => removeSpooledSync(backup.spool_dir, id));
+    const forgetSpool = onInterrupt(() => removeSpooled(backup.spool_dir, id));
     try {
       if (usable.length === 0) {
         const results = await this.fanOut(opened, undefined);
@@ -150,7 +149,7 @@ class Run {
       });
     } finally {
       await Promise.all(opened.map((entry) => entry.destination?.close().catch(() => undefined)));
-      await removeSpooled(backup.spool_dir, id);
+      removeSpooled(backup.spool_dir, id);
       forgetSpool();
     }
   }
@@ -317,24 +316,17 @@ function failureOf(what: string, failed: DestinationResult[]): { code: string; m
   return { code: withErrors[0]?.error?.code ?? 'UNKNOWN', message: details ? `${what}: ${details}` : what };
 }
 
-/** The spool holds nothing of a run once it ended, whatever the outcome. */
-async function removeSpooled(spoolDir: string, id: string): Promise<void> {
-  const names = await readdir(spoolDir).catch(() => [] as string[]);
-  await Promise.all(
-    names.filter((name) => isSpooled(name, id)).map((name) => rm(join(spoolDir, name), { force: true })),
-  );
-}
-
-function removeSpooledSync(spoolDir: string, id: string): void {
+/**
+ * The spool holds nothing of a run once it ended, whatever the outcome, nor once
+ * it was interrupted. Synchronous, so the signal handler can use it too: a few
+ * unlinks.
+ */
+function removeSpooled(spoolDir: string, id: string): void {
   let names: string[];
   try {
     names = readdirSync(spoolDir);
   } catch {
     return;
   }
-  for (const name of names) if (isSpooled(name, id)) rmSync(join(spoolDir, name), { force: true });
-}
-
-function isSpooled(name: string, id: string): boolean {
-  return name.startsWith(`${id}.`);
+  for (const name of names) if (name.startsWith(`${id}.`)) rmSync(join(spoolDir, name), { force: true });
 }
