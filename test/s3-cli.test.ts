@@ -3,8 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
-import { type DestinationSpec, writeConfig } from './helpers/config.js';
-import { diffTrees, generateTree, sha256File } from './helpers/tree.js';
+import type { DestinationSpec } from './helpers/config.js';
+import { dataConfig, expectRestored, expectVerified, runToAll } from './helpers/fan-out.js';
+import { generateTree, sha256File } from './helpers/tree.js';
 import { type S3TestServer, startS3Server } from './servers/s3.js';
 
 // The CLI against a real S3 server: one run to a local folder and s3rver, then
@@ -31,15 +32,7 @@ describe('s3 destination through the CLI', () => {
     ...overrides,
   });
   const configWith = (name: string, destinations: DestinationSpec[]) =>
-    writeConfig(
-      work.path,
-      {
-        sources: [{ name: 'data', type: 'directory', path: source }],
-        destinations,
-        retry: { max_retries: 0 },
-      },
-      name,
-    );
+    dataConfig(work.path, source, name, destinations);
 
   beforeAll(async () => {
     server = await startS3Server();
@@ -66,13 +59,7 @@ describe('s3 destination through the CLI', () => {
     });
 
     it('stores the same shard bytes on both', async () => {
-      const run = await runCli(['run', '-c', config, '--json']);
-      expect(run.code, run.stderr).toBe(0);
-      const summary = JSON.parse(run.stdout);
-      expect(summary.destinations.map((d: { name: string; status: string }) => [d.name, d.status])).toEqual([
-        ['disk', 'success'],
-        ['offsite', 'success'],
-      ]);
+      const summary = await runToAll(config, ['disk', 'offsite']);
       shardId = summary.id;
       const objectKey = `${PREFIX}${summary.archive.key}`;
       expect(server.storedKeys()).toEqual([`${PREFIX}${shardId}.manifest.json`, objectKey].sort());
@@ -86,19 +73,11 @@ describe('s3 destination through the CLI', () => {
     });
 
     it('verifies the shard on s3', async () => {
-      const verify = await runCli(['verify', shardId, '-d', 'offsite', '-c', config, '--json']);
-      expect(verify.code, verify.stderr).toBe(0);
-      expect(JSON.parse(verify.stdout).results).toMatchObject([
-        { destination: 'offsite', id: shardId, ok: true },
-      ]);
+      await expectVerified(config, shardId, 'offsite');
     });
 
     it('restores from s3 to identical files', async () => {
-      const target = join(work.path, 'restored');
-      const restore = await runCli(['restore', 'latest', '-d', 'offsite', '--to', target, '-c', config]);
-      expect(restore.code, restore.stderr).toBe(0);
-      expect(restore.stdout).toContain('from destination "offsite"');
-      expect(await diffTrees(source, join(target, 'data'))).toEqual([]);
+      await expectRestored(config, 'offsite', join(work.path, 'restored'), source);
     });
 
     it('check reports the bucket as writable', async () => {

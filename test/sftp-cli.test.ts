@@ -2,8 +2,9 @@ import { chown, mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
-import { type DestinationSpec, filesUnder, writeConfig } from './helpers/config.js';
-import { diffTrees, generateTree, sha256File } from './helpers/tree.js';
+import { type DestinationSpec, filesUnder } from './helpers/config.js';
+import { dataConfig, expectRestored, runToAll } from './helpers/fan-out.js';
+import { generateTree, sha256File } from './helpers/tree.js';
 import { type RsyncServer, startRsyncServer } from './servers/rsyncd.js';
 import { freePort } from './servers/spawn-daemon.js';
 import { type SshServer, startSshServer } from './servers/sshd.js';
@@ -47,12 +48,8 @@ describe('sftp and rsync destinations through the CLI', () => {
     target: `${rsyncd.url}/${daemonFolder}`,
     password_file: passwordFile,
   });
-  const configWith = (name: string, destinations: DestinationSpec[], retry: object = { max_retries: 0 }) =>
-    writeConfig(
-      work.path,
-      { sources: [{ name: 'data', type: 'directory', path: source }], destinations, retry },
-      name,
-    );
+  const configWith = (name: string, destinations: DestinationSpec[], retry?: object) =>
+    dataConfig(work.path, source, name, destinations, retry);
 
   beforeAll(async () => {
     [sshd, rsyncd] = await Promise.all([startSshServer(), startRsyncServer()]);
@@ -86,12 +83,7 @@ describe('sftp and rsync destinations through the CLI', () => {
     });
 
     it('stores the same shard bytes on every destination', async () => {
-      const run = await runCli(['run', '-c', config, '--json']);
-      expect(run.code, run.stderr).toBe(0);
-      const summary = JSON.parse(run.stdout);
-      expect(summary.destinations.map((d: { name: string; status: string }) => [d.name, d.status])).toEqual(
-        names.map((name) => [name, 'success']),
-      );
+      const summary = await runToAll(config, names);
       const { key, sha256 } = summary.archive;
       const stored = {
         disk: join(work.path, 'disk'),
@@ -108,11 +100,7 @@ describe('sftp and rsync destinations through the CLI', () => {
 
     for (const name of ['nas-sftp', 'nas-rsync', 'nas-rsyncd']) {
       it(`restores from ${name} alone to identical files`, async () => {
-        const target = join(work.path, `restored-${name}`);
-        const restore = await runCli(['restore', 'latest', '-d', name, '--to', target, '-c', config]);
-        expect(restore.code, restore.stderr).toBe(0);
-        expect(restore.stdout).toContain(`from destination "${name}"`);
-        expect(await diffTrees(source, join(target, 'data'))).toEqual([]);
+        await expectRestored(config, name, join(work.path, `restored-${name}`), source);
       });
     }
 

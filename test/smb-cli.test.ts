@@ -2,8 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
-import { type DestinationSpec, filesUnder, writeConfig } from './helpers/config.js';
-import { diffTrees, generateTree, sha256File } from './helpers/tree.js';
+import { type DestinationSpec, filesUnder } from './helpers/config.js';
+import { dataConfig, expectRestored, expectVerified, runToAll } from './helpers/fan-out.js';
+import { generateTree, sha256File } from './helpers/tree.js';
 import { type SmbServer, startSmbServer } from './servers/smbd.js';
 import { freePort } from './servers/spawn-daemon.js';
 
@@ -28,12 +29,8 @@ describe('smb destination through the CLI', () => {
     password_file: passwordFile,
     ...overrides,
   });
-  const configWith = (name: string, destinations: DestinationSpec[], retry: object = { max_retries: 0 }) =>
-    writeConfig(
-      work.path,
-      { sources: [{ name: 'data', type: 'directory', path: source }], destinations, retry },
-      name,
-    );
+  const configWith = (name: string, destinations: DestinationSpec[], retry?: object) =>
+    dataConfig(work.path, source, name, destinations, retry);
 
   beforeAll(async () => {
     server = await startSmbServer();
@@ -60,13 +57,7 @@ describe('smb destination through the CLI', () => {
     });
 
     it('stores the same shard bytes on both', async () => {
-      const run = await runCli(['run', '-c', config, '--json']);
-      expect(run.code, run.stderr).toBe(0);
-      const summary = JSON.parse(run.stdout);
-      expect(summary.destinations.map((d: { name: string; status: string }) => [d.name, d.status])).toEqual([
-        ['disk', 'success'],
-        ['nas', 'success'],
-      ]);
+      const summary = await runToAll(config, ['disk', 'nas']);
       shardId = summary.id;
       const onShare = join(server.root, FOLDER);
       // Only the shard and its sidecar: no temporary file left behind.
@@ -76,19 +67,11 @@ describe('smb destination through the CLI', () => {
     });
 
     it('verifies the shard on the share', async () => {
-      const verify = await runCli(['verify', shardId, '-d', 'nas', '-c', config, '--json']);
-      expect(verify.code, verify.stderr).toBe(0);
-      expect(JSON.parse(verify.stdout).results).toMatchObject([
-        { destination: 'nas', id: shardId, ok: true },
-      ]);
+      await expectVerified(config, shardId, 'nas');
     });
 
     it('restores from the share to identical files', async () => {
-      const target = join(work.path, 'restored');
-      const restore = await runCli(['restore', 'latest', '-d', 'nas', '--to', target, '-c', config]);
-      expect(restore.code, restore.stderr).toBe(0);
-      expect(restore.stdout).toContain('from destination "nas"');
-      expect(await diffTrees(source, join(target, 'data'))).toEqual([]);
+      await expectRestored(config, 'nas', join(work.path, 'restored'), source);
     });
 
     it('check reports the share as writable', async () => {
