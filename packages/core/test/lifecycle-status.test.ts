@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Destination } from '../src/destination/types.js';
 import { shardObjects } from '../src/retention/shard-objects.js';
-import { MANIFEST_VERSION, type ShardManifest } from '../src/shard/manifest.js';
 import { shardId } from '../src/shard/naming.js';
 import { destinationStatus } from '../src/status/destination-status.js';
 import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
+import { placeholderSidecar } from './fixtures/sidecar.js';
 
 const put = (dest: Destination, key: string, text: string) =>
   dest.put(key, Readable.from([Buffer.from(text)]), { size: Buffer.byteLength(text), sha256: '' });
@@ -13,25 +13,7 @@ const put = (dest: Destination, key: string, text: string) =>
 async function writeShard(dest: Destination, at: Date, instance = 'host-a', prefix = 'backup') {
   const id = shardId(prefix, at);
   await put(dest, `${id}.tar.zst`, 'x'.repeat(100));
-  const manifest: ShardManifest = {
-    version: MANIFEST_VERSION,
-    format: 'matric-backup',
-    id,
-    created_at: at.toISOString(),
-    timestamp: at.toISOString(),
-    created_by: 'matric-backup/test',
-    source_instance: instance,
-    type: 'full',
-    encryption: null,
-    compression: 'zstd',
-    collections: ['data'],
-    counts: { files: 1, directories: 0, symlinks: 0, sources: 1 },
-    file_count: 1,
-    size_bytes: 100,
-    options: {},
-    object: { name: `${id}.tar.zst`, size: 100 },
-    checksum: `sha256:${'0'.repeat(64)}`,
-  };
+  const manifest = placeholderSidecar(id, at, { instance });
   await put(dest, `${id}.manifest.json`, JSON.stringify(manifest));
   return id;
 }

@@ -4,9 +4,9 @@ import { guardDestination } from '../src/destination/guarded.js';
 import type { Destination } from '../src/destination/types.js';
 import { pruneDestination } from '../src/retention/prune.js';
 import { listShards } from '../src/shard/catalog.js';
-import { MANIFEST_VERSION, type ShardManifest } from '../src/shard/manifest.js';
 import { shardId } from '../src/shard/naming.js';
 import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
+import { placeholderSidecar } from './fixtures/sidecar.js';
 
 const HOUR = 3_600_000;
 const put = (dest: Destination, key: string, bytes: Buffer | string) =>
@@ -21,25 +21,7 @@ async function writeShard(
   const archive = `${id}.tar.zst`;
   await put(dest, archive, 'x'.repeat(100));
   if (options.sidecar === false) return id;
-  const manifest: ShardManifest = {
-    version: MANIFEST_VERSION,
-    format: 'matric-backup',
-    id,
-    created_at: at.toISOString(),
-    timestamp: at.toISOString(),
-    created_by: 'matric-backup/test',
-    source_instance: options.instance ?? 'host-a',
-    type: 'full',
-    encryption: null,
-    compression: 'zstd',
-    collections: ['data'],
-    counts: { files: 1, directories: 0, symlinks: 0, sources: 1 },
-    file_count: 1,
-    size_bytes: 100,
-    options: {},
-    object: { name: archive, size: 100 },
-    checksum: `sha256:${'0'.repeat(64)}`,
-  };
+  const manifest = placeholderSidecar(id, at, { instance: options.instance });
   await put(dest, `${id}.manifest.json`, JSON.stringify(manifest));
   return id;
 }

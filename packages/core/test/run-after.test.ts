@@ -4,11 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ObjectInfo } from '../src/destination/types.js';
 import { DestinationError } from '../src/errors.js';
 import { runBackup } from '../src/run/run.js';
-import { MANIFEST_VERSION, type ShardManifest } from '../src/shard/manifest.js';
 import { shardId } from '../src/shard/naming.js';
 import { readRunHistory } from '../src/state/history.js';
 import { setupRun, type TestSetup } from './fixtures/run/config.js';
 import type { MemoryStore } from './fixtures/run/memory-destination.js';
+import { placeholderSidecar } from './fixtures/sidecar.js';
 
 const NOW = new Date('2026-01-17T02:00:00.000Z');
 const ID = 'backup_20260117_020000';
@@ -30,25 +30,12 @@ async function prepare(destinations = [{ name: 'one' }, { name: 'two' }]) {
 /** An older complete shard, as an earlier run would have left it. */
 function seedShard(store: MemoryStore, at: Date, instance = 'test-host'): string {
   const id = shardId('backup', at);
-  const manifest: ShardManifest = {
-    version: MANIFEST_VERSION,
-    format: 'matric-backup',
-    id,
-    created_at: at.toISOString(),
-    timestamp: at.toISOString(),
-    created_by: 'matric-backup/test',
-    source_instance: instance,
-    type: 'full',
-    encryption: null,
-    compression: 'zstd',
+  const manifest = placeholderSidecar(id, at, {
+    instance,
+    objectSize: 10,
+    sizeBytes: 6,
     collections: ['notes'],
-    counts: { files: 1, directories: 0, symlinks: 0, sources: 1 },
-    file_count: 1,
-    size_bytes: 6,
-    options: {},
-    object: { name: `${id}.tar.zst`, size: 10 },
-    checksum: `sha256:${'0'.repeat(64)}`,
-  };
+  });
   store.objects.set(`${id}.tar.zst`, { data: Buffer.alloc(10), modified: at });
   store.objects.set(`${id}.manifest.json`, { data: Buffer.from(JSON.stringify(manifest)), modified: at });
   return id;
