@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { PluginContext } from '@matric-backup/core';
+import type { Destination, PluginContext } from '@matric-backup/core';
+import { expect } from 'vitest';
 
 let scratch: string | undefined;
 
@@ -60,4 +61,36 @@ export async function withTinyFilesystem<T>(
   } finally {
     execFileSync('umount', [dir]);
   }
+}
+
+/** An object's bytes, read back through the destination. */
+export async function read(destination: Destination, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await destination.get(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Core uploads from its spool file: `bytes` written to `file`, then put whole (with
+ * progress up to the last byte) and from offset 1000 on; both must be stored exactly.
+ */
+export async function expectSpoolFileUploads(
+  destination: Destination,
+  file: string,
+  bytes: Buffer,
+): Promise<void> {
+  writeFileSync(file, bytes);
+  const progress: number[] = [];
+  await destination.put('whole.bin', createReadStream(file), {
+    size: bytes.length,
+    sha256: '',
+    onProgress: (sent) => progress.push(sent),
+  });
+  expect((await read(destination, 'whole.bin')).equals(bytes)).toBe(true);
+  expect(progress.at(-1)).toBe(bytes.length);
+  await destination.put('tail.bin', createReadStream(file, { start: 1000 }), {
+    size: bytes.length - 1000,
+    sha256: '',
+  });
+  expect((await read(destination, 'tail.bin')).equals(bytes.subarray(1000))).toBe(true);
 }

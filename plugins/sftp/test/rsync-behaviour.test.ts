@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RsyncServer, startRsyncServer } from '../../../test/servers/rsyncd.js';
 import { freePort } from '../../../test/servers/spawn-daemon.js';
 import { generateUnauthorizedKey, type SshServer, startSshServer } from '../../../test/servers/sshd.js';
-import { freshFolder, rawList, removeScratch, testContext, withTinyFilesystem } from './helpers.js';
+import {
+  expectSpoolFileUploads,
+  freshFolder,
+  rawList,
+  read,
+  removeScratch,
+  testContext,
+  withTinyFilesystem,
+} from './helpers.js';
 
 const MiB = 1024 * 1024;
 let sshd: SshServer;
@@ -60,12 +68,6 @@ async function failure(promise: Promise<unknown>) {
 
 const put = (destination: Destination, key: string, text: string) =>
   destination.put(key, Readable.from([Buffer.from(text)]), { size: Buffer.byteLength(text), sha256: '' });
-
-async function read(destination: Destination, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await destination.get(key)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('rsync over ssh: host keys and login', () => {
   it('accepts the server pinned by host_key_fingerprint', async () => {
@@ -130,24 +132,9 @@ describe('rsync daemon: login and the local program', () => {
 
 describe('rsync uploads', () => {
   it('sends a plain file stream as is, honours a stream that starts mid-file, and reports progress', async () => {
-    const file = join(scratch, 'spool.bin');
-    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
-    writeFileSync(file, bytes);
     const destination = toDaemon();
-    const progress: number[] = [];
-    await destination.put('whole.bin', createReadStream(file), {
-      size: bytes.length,
-      sha256: '',
-      onProgress: (sent) => progress.push(sent),
-    });
-    expect((await read(destination, 'whole.bin')).equals(bytes)).toBe(true);
-    expect(progress.at(-1)).toBe(bytes.length);
-
-    await destination.put('tail.bin', createReadStream(file, { start: 1000 }), {
-      size: bytes.length - 1000,
-      sha256: '',
-    });
-    expect((await read(destination, 'tail.bin')).equals(bytes.subarray(1000))).toBe(true);
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    await expectSpoolFileUploads(destination, join(scratch, 'spool.bin'), bytes);
     await destination.close();
   });
 

@@ -19,7 +19,14 @@ import { sftpPlugin } from '@matric-backup/plugin-sftp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/servers/spawn-daemon.js';
 import { generateUnauthorizedKey, type SshServer, startSshServer } from '../../../test/servers/sshd.js';
-import { freshFolder, rawList, removeScratch, testContext, withTinyFilesystem } from './helpers.js';
+import {
+  expectSpoolFileUploads,
+  freshFolder,
+  rawList,
+  removeScratch,
+  testContext,
+  withTinyFilesystem,
+} from './helpers.js';
 
 const MiB = 1024 * 1024;
 let server: SshServer;
@@ -55,12 +62,6 @@ async function failure(promise: Promise<unknown>) {
   );
   if (!isDestinationError(error)) throw new Error(`expected a DestinationError, got ${String(error)}`);
   return error;
-}
-
-async function read(destination: Destination, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await destination.get(key)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 const put = (destination: Destination, key: string, text: string) =>
@@ -174,23 +175,8 @@ describe('authentication and reachability', () => {
 
 describe("uploads from core's spool file", () => {
   it('a plain file stream is read directly, a ranged one streamed; both stored exactly', async () => {
-    const file = join(keys, 'spool.bin');
-    const bytes = randomBytes(3 * MiB + 123);
-    writeFileSync(file, bytes);
     const destination = sftp();
-    const progress: number[] = [];
-    await destination.put('whole.bin', createReadStream(file), {
-      size: bytes.length,
-      sha256: '',
-      onProgress: (sent) => progress.push(sent),
-    });
-    expect((await read(destination, 'whole.bin')).equals(bytes)).toBe(true);
-    expect(progress.at(-1)).toBe(bytes.length);
-    await destination.put('tail.bin', createReadStream(file, { start: 1000 }), {
-      size: bytes.length - 1000,
-      sha256: '',
-    });
-    expect((await read(destination, 'tail.bin')).equals(bytes.subarray(1000))).toBe(true);
+    await expectSpoolFileUploads(destination, join(keys, 'spool.bin'), randomBytes(3 * MiB + 123));
     await destination.close();
   });
 
