@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Daemon, freePort, startDaemon } from './spawn-daemon.js';
+import { freePort, startRestartableDaemon } from './spawn-daemon.js';
 
 /**
  * A real rsync daemon on 127.0.0.1 with one password-protected, writable
@@ -57,12 +57,7 @@ export async function startRsyncServer(): Promise<RsyncServer> {
   );
 
   const args = ['--daemon', '--no-detach', `--config=${configPath}`, `--port=${port}`, '--address=127.0.0.1'];
-  const start = () => startDaemon('rsync', args, port);
-  let daemon: Daemon | undefined = await start();
-  const stop = async () => {
-    await daemon?.kill();
-    daemon = undefined;
-  };
+  const daemon = await startRestartableDaemon('rsync', args, port);
   return {
     host: '127.0.0.1',
     port,
@@ -71,13 +66,10 @@ export async function startRsyncServer(): Promise<RsyncServer> {
     password,
     root,
     url: `rsync://${username}@127.0.0.1:${port}/${module}`,
-    stop,
-    async restart() {
-      await stop();
-      daemon = await start();
-    },
+    stop: daemon.stop,
+    restart: daemon.restart,
     async dispose() {
-      await stop();
+      await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Daemon, freePort, startDaemon } from './spawn-daemon.js';
+import { freePort, startRestartableDaemon } from './spawn-daemon.js';
 
 /**
  * s3rver 3.7.1 on 127.0.0.1 for the S3 tests: a child process (so a test can
@@ -49,23 +49,17 @@ export interface S3TestServer {
 export async function startS3Server({ bucket = 'matric-test' } = {}): Promise<S3TestServer> {
   const directory = mkdtempSync(join(tmpdir(), 'mb-s3rver-'));
   const port = await freePort();
-  const launch = () =>
-    startDaemon(
-      process.execPath,
-      [
-        '--openssl-legacy-provider',
-        CHILD_SCRIPT,
-        JSON.stringify({ s3rverMain: S3RVER_MAIN, port, directory, bucket }),
-      ],
-      port,
-    );
-  let daemon: Daemon | undefined = await launch();
+  const daemon = await startRestartableDaemon(
+    process.execPath,
+    [
+      '--openssl-legacy-provider',
+      CHILD_SCRIPT,
+      JSON.stringify({ s3rverMain: S3RVER_MAIN, port, directory, bucket }),
+    ],
+    port,
+  );
   const uploadsDir = join(directory, bucket, '._S3rver_uploads');
 
-  const stop = async () => {
-    await daemon?.kill();
-    daemon = undefined;
-  };
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
@@ -93,13 +87,10 @@ export async function startS3Server({ bucket = 'matric-test' } = {}): Promise<S3
       const name = parts.pop();
       return join(directory, bucket, ...parts, `${name}${OBJECT_SUFFIX}`);
     },
-    stop,
-    async restart() {
-      await stop();
-      daemon = await launch();
-    },
+    stop: daemon.stop,
+    restart: daemon.restart,
     async dispose() {
-      await stop();
+      await daemon.stop();
       rmSync(directory, { recursive: true, force: true });
     },
   };

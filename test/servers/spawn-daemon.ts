@@ -119,3 +119,30 @@ function descendants(root: number): number[] {
   }
   return found;
 }
+
+/** A daemon the tests can take down and bring back on the same port: a server that goes away and returns. */
+export interface RestartableDaemon {
+  /** Kills it (open connections die at once); idempotent. */
+  stop(): Promise<void>;
+  /** Stops it if running, then starts it again. */
+  restart(): Promise<void>;
+}
+
+export async function startRestartableDaemon(
+  command: string,
+  args: string[],
+  port: number,
+): Promise<RestartableDaemon> {
+  let daemon: Daemon | undefined = await startDaemon(command, args, port);
+  const stop = async () => {
+    await daemon?.kill();
+    daemon = undefined;
+  };
+  return {
+    stop,
+    async restart() {
+      await stop();
+      daemon = await startDaemon(command, args, port);
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Daemon, freePort, startDaemon } from './spawn-daemon.js';
+import { freePort, startRestartableDaemon } from './spawn-daemon.js';
 
 /**
  * A real OpenSSH server on 127.0.0.1 for the sftp and rsync-over-ssh tests.
@@ -107,13 +107,7 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Ss
     userTool('chpasswd', [], `${SSH_TEST_USER}:${password}\n`);
   }
 
-  const start = () => startDaemon('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], port);
-  let daemon: Daemon | undefined = await start();
-
-  const stop = async () => {
-    await daemon?.kill();
-    daemon = undefined;
-  };
+  const daemon = await startRestartableDaemon('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], port);
   return {
     host: '127.0.0.1',
     port,
@@ -124,13 +118,10 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Ss
     hostKey,
     root,
     password,
-    stop,
-    async restart() {
-      await stop();
-      daemon = await start();
-    },
+    stop: daemon.stop,
+    restart: daemon.restart,
     async dispose() {
-      await stop();
+      await daemon.stop();
       if (password) disablePassword();
       rmSync(dir, { recursive: true, force: true });
       rmSync(root, { recursive: true, force: true });
