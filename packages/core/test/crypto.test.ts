@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecryptStream, createEncryptStream } from '../src/crypto/index.js';
 import { MatricError } from '../src/errors.js';
+import { createGpgHome } from './fixtures/gpg.js';
 
 let dir: string;
 let plain: Buffer;
@@ -114,24 +115,7 @@ describe('gpg', () => {
   let home: string;
   beforeAll(async () => {
     home = join(dir, 'gnupg');
-    execFileSync('mkdir', ['-m', '700', home]);
-    const generated = spawnSync(
-      'gpg',
-      [
-        '--homedir',
-        home,
-        '--batch',
-        '--passphrase',
-        '',
-        '--quick-gen-key',
-        'Backup Test <backup@example.com>',
-        'default',
-        'default',
-        'never',
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(generated.status, generated.stderr).toBe(0);
+    createGpgHome(home, 'Backup Test <backup@example.com>');
   });
   afterAll(() => spawnSync('gpgconf', ['--homedir', home, '--kill', 'all']));
 

@@ -11,6 +11,7 @@ import { isCopyProblem } from '../src/restore/fallback.js';
 import { restoreShard } from '../src/restore/restore.js';
 import { shardKeys } from '../src/shard/naming.js';
 import { verifyShard } from '../src/shard/verify.js';
+import { createGpgHome } from './fixtures/gpg.js';
 import { buildShard, type FixtureEntry, sha256, store } from './fixtures/read/build-shard.js';
 import { type MemoryDestination, memoryDestination } from './fixtures/read/memory-destination.js';
 import { snapshot } from './fixtures/restore/snapshot.js';
@@ -39,24 +40,8 @@ beforeAll(async () => {
   execFileSync('age-keygen', ['-o', otherIdentity], { stdio: 'ignore' });
   gpgHome = join(dir, 'gnupg');
   emptyGpgHome = join(dir, 'gnupg-empty');
-  await mkdir(gpgHome, { mode: 0o700 });
   await mkdir(emptyGpgHome, { mode: 0o700 });
-  execFileSync(
-    'gpg',
-    [
-      '--homedir',
-      gpgHome,
-      '--batch',
-      '--passphrase',
-      '',
-      '--quick-gen-key',
-      'T <t@example.com>',
-      'default',
-      'default',
-      'never',
-    ],
-    { stdio: 'ignore' },
-  );
+  createGpgHome(gpgHome, 'T <t@example.com>');
 });
 afterAll(async () => {
   // gpg-agent keeps running per homedir; it exits once its socket folder is gone.
