@@ -15,7 +15,7 @@ import { runCli, tempDir } from './helpers/cli.js';
 import { type DestinationSpec, writeConfig } from './helpers/config.js';
 import { type S3TestServer, startS3Server } from './servers/s3.js';
 
-// Seed 000's load case: 1,000 shards spread over three years, pruned by the CLI
+// The load case: 1,000 shards spread over three years, pruned by the CLI
 // with a daily/weekly/monthly/yearly policy, on a local folder and on S3. The
 // survivors are computed by a model written independently of planRetention, and
 // what is left on each destination is listed afterwards.

@@ -1,7 +1,7 @@
 // SFTP, rsync over ssh and rsync to a daemon, each against a real server on loopback, with a 1 GiB
 // shard of random data (incompressible, so the shard really is 1 GiB). For each transport: one run
 // to that destination alone (upload MB/s from the destination's own duration; peak RSS of the CLI),
-// then `restore -d` from it (get + checksum + extract; MB/s of shard bytes). Issue 5's targets are
+// then `restore -d` from it (get + checksum + extract; MB/s of shard bytes). The targets are
 // on the upload: sftp >= 60 MB/s, rsync daemon >= 200 MB/s.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // The SMB destination against Samba (default security) on loopback, with a 1 GiB shard of random
 // data (incompressible, so the shard really is 1 GiB): one run to the share alone (upload MB/s from
 // the destination's own duration; peak RSS of the CLI), then `restore -d` from it (get + checksum +
-// extract; MB/s of shard bytes). Issue 6's target is on the upload: >= 100 MB/s.
+// extract; MB/s of shard bytes). The target is on the upload: >= 100 MB/s.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeRandomSource } from '../lib/random-source.mjs';

@@ -1,4 +1,4 @@
-// The results table (markdown, readable in a terminal too) and the issue's targets.
+// The results table (markdown, readable in a terminal too) and the project's targets.
 
 const MB = 1e6;
 const fixed = (value, digits) => (value === undefined || Number.isNaN(value) ? '' : value.toFixed(digits));
@@ -36,7 +36,7 @@ export function formatTable(rows, yardstickMbps) {
     .join('\n');
 }
 
-// Issue 3's targets for the rows a case marks `target: true`.
+// The targets for the rows a case marks `target: true`.
 const MIN_RATIO = 0.5;
 const MAX_RSS_MB = 150;
 

@@ -8,10 +8,10 @@ import { fakeBuiltins } from './fixtures/plugins/builtins.js';
 
 const newDir = tempDirs();
 const { load } = loaderIn(newDir);
-const seedYaml = () => readFile(new URL('./fixtures/config/seed-004.yaml', import.meta.url), 'utf8');
+const seedYaml = () => readFile(new URL('./fixtures/config/design-example.yaml', import.meta.url), 'utf8');
 
-describe('loadConfig: seed 004 §2.3', () => {
-  it('loads the seed document verbatim, every key kept', async () => {
+describe("loadConfig: the original design's backup.yaml", () => {
+  it('loads the design example verbatim, every key kept', async () => {
     const config = await load(await seedYaml());
     expect(config.destinations.map((d) => [d.name, d.type, d.enabled, d.required])).toEqual([
       ['local-primary', 'local', true, true],

@@ -102,7 +102,7 @@ describe('runBackup', () => {
     ]);
   });
 
-  it('fills every sidecar field (architecture §4) and the archive round-trips', async () => {
+  it('fills every sidecar field and the archive round-trips', async () => {
     await prepare(undefined, {
       format: { include_links: true },
       compression: { algorithm: 'gzip', level: 1 },

@@ -10,7 +10,7 @@ const issues = (input: unknown) => {
 };
 
 describe('config schema', () => {
-  it('accepts seed 004 blocks, with credentials inline, in a file, or a mount point', () => {
+  it('accepts blocks with credentials inline, in a file, or a mount point', () => {
     expect(issues({ share: '//fileserver/backups', username: 'u', password: 'p' })).toEqual([]);
     expect(
       issues({ share: '\\\\fileserver\\backups', credentials_file: '/etc/smb.creds', domain: 'CORP' }),

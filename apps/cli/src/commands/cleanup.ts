@@ -36,7 +36,7 @@ export const cleanupCommand: CommandSpec = {
     const config = await loadCommandConfig(context);
     return pruneDestinations(context, config, selectDestinations(config, destinationNames(args)), {
       dryRun: args.dryRun === true,
-      // Seed 000's retention count: the newest N, and never fewer than the configured min_backups.
+      // A retention count: the newest N, and never fewer than the configured min_backups.
       policyOf: (destination) => ({
         keep_last: keep,
         ...(destination.retention?.min_backups !== undefined

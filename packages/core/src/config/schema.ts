@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * backup.yaml as seed 004 §2.3 wrote it, plus architecture §6. Every seed key is
- * accepted (some are acted on by later features) and unknown keys are errors.
+ * backup.yaml: the original design's keys (a file written for that design loads
+ * unchanged; some keys are acted on by later features) plus sources, state and
+ * per-destination settings. Unknown keys are errors.
  */
 
 function isTimeZone(name: string): boolean {

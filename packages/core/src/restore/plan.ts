@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { MatricError } from '../errors.js';
 import type { InnerManifestEntry } from '../shard/manifest.js';
 
-/** What happens when an incoming entry meets one already in the target (seed 004's import strategies). */
+/** What happens when an incoming entry meets one already in the target. */
 export type ConflictStrategy = 'skip_existing' | 'overwrite' | 'merge' | 'rename_new';
 export const CONFLICT_STRATEGIES: readonly ConflictStrategy[] = [
   'skip_existing',

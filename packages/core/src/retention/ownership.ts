@@ -1,7 +1,7 @@
 import type { ShardManifest } from '../shard/manifest.js';
 import { parseShardId } from '../shard/naming.js';
 
-/** Which shards a config wrote: its id prefix, on its source instance (architecture §7). */
+/** Which shards a config wrote: its id prefix, on its source instance . */
 export interface ShardOwner {
   idPrefix: string;
   sourceInstance: string;

@@ -39,7 +39,7 @@ export interface PruneResult {
 const DAY_MS = 86_400_000;
 
 /**
- * Applies a retention policy to one destination (architecture §7) and removes
+ * Applies a retention policy to one destination and removes
  * incomplete shards older than the grace period. With `dryRun` it only plans.
  */
 export async function pruneDestination(

@@ -7,7 +7,7 @@ import { redact } from '../util/redact.js';
 import type { RunOptions, RunSummary } from './types.js';
 
 /**
- * What follows a finished run (architecture §5): the run record, the audit
+ * What follows a finished run: the run record, the audit
  * line, notifications and the metrics file. None of them changes the run's
  * outcome: each failure is a warning in the summary, so a full state disk or a
  * dead webhook never turns a stored backup into a failed one.

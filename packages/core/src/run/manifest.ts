@@ -19,7 +19,7 @@ export interface SidecarInput {
   archive: Pick<ArchiveResult, 'files' | 'directories' | 'symlinks' | 'bytesIn' | 'size' | 'sha256'>;
 }
 
-/** The sidecar `<id>.manifest.json` (architecture §4): seed 004's fields, seed 000's, and the stored object. */
+/** The sidecar `<id>.manifest.json`: format, origin, counts and the checksum of the stored object. */
 export function buildShardManifest(input: SidecarInput): ShardManifest {
   const { archive, format } = input;
   const createdAt = input.createdAt.toISOString();

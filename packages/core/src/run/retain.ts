@@ -6,7 +6,7 @@ import { redact } from '../util/redact.js';
 import type { DestinationResult } from './types.js';
 
 /**
- * Retention on every destination that just stored shard `id` (architecture §7),
+ * Retention on every destination that just stored shard `id`,
  * in parallel, while the run still holds its lock and its connections. Never
  * fails the run: a destination that cannot be pruned, or a shard that cannot be
  * deleted, becomes a warning and the `prune` field of that destination's result;

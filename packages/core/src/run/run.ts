@@ -32,7 +32,7 @@ interface Opened {
 }
 
 /**
- * One backup run (architecture §5): sources -> tar -> compress (-> encrypt) ->
+ * One backup run: sources -> tar -> compress (-> encrypt) ->
  * spool file -> every selected destination in parallel, sidecar last. Returns
  * the summary for every outcome of the run itself (source failure, partial,
  * ...); throws only when the run cannot start: USAGE for unknown destinations

@@ -50,7 +50,7 @@ export interface DestinationResult {
   /** put attempts of the archive, including retries; 0 when skipped. */
   attempts: number;
   error?: { code: string; message: string; retryable: boolean };
-  /** Retention applied after the shard was stored (architecture §7); absent when it did not run. */
+  /** Retention applied after the shard was stored; absent when it did not run. */
   prune?: {
     /** Ids of the shards removed, old complete ones and stale incomplete ones. */
     deleted: string[];

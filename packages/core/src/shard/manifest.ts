@@ -1,4 +1,4 @@
-/** Types of the two manifests of architecture §4. */
+/** Types of the two manifests of a shard. */
 
 export type CompressionAlgorithm = 'zstd' | 'gzip' | 'none';
 
@@ -38,7 +38,7 @@ export interface ShardManifest {
   id: string;
   /** ISO 8601, UTC. */
   created_at: string;
-  /** Same instant as created_at (seed 000's name). */
+  /** Same instant as created_at. */
   timestamp: string;
   /** `matric-backup/<version>` */
   created_by: string;
@@ -47,7 +47,7 @@ export interface ShardManifest {
   type: 'full';
   encryption: null | { method: 'age' | 'gpg'; recipient_count: number };
   compression: CompressionAlgorithm;
-  /** Source names (seed 000's name for them). */
+  /** Source names. */
   collections: string[];
   counts: { files: number; directories: number; symlinks: number; sources: number };
   file_count: number;

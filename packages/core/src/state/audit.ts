@@ -15,7 +15,7 @@ export interface AuditEntry {
 
 export const AUDIT_LOG = 'audit.log';
 
-/** One JSON line per operation that reads or changes backups (seed 000's audit log). */
+/** One JSON line per operation that reads or changes backups. */
 export async function writeAudit(stateDir: string, entry: AuditEntry, now = new Date()): Promise<void> {
   await ensureStateDir(stateDir);
   const line = { time: now.toISOString(), user: currentUser(), host: hostname(), ...entry };

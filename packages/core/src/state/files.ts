@@ -1,6 +1,6 @@
 import { appendFile, chmod, mkdir } from 'node:fs/promises';
 
-/** State folders are 0700 and files 0600 (seed 000): run records name hosts, paths and errors. */
+/** State folders are 0700 and files 0600: run records name hosts, paths and errors. */
 export async function ensureStateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
 }

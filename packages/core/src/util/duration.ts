@@ -2,7 +2,7 @@ import type { DurationInput } from '../config/schema.js';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** `90s`, `45m`, `36h`, `7d`, `500ms` -> milliseconds; a bare number means seconds (seed 004's Duration). */
+/** `90s`, `45m`, `36h`, `7d`, `500ms` -> milliseconds; a bare number means seconds. */
 export function parseDuration(input: DurationInput): number {
   if (typeof input === 'number') return input * 1000;
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(input.trim());

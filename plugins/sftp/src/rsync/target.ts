@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 
 /**
- * `target:` as seed 004 writes it: `user@host:/path` (over ssh; a relative path
+ * `target:` in rsync's own form: `user@host:/path` (over ssh; a relative path
  * starts in the login folder) or `rsync://user@host[:port]/module/path` (an rsync
  * daemon). Paths are kept literal: rsync receives them as separate arguments
  * with --protect-args, never through a shell.
