@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireRunLock } from '../src/run/lock.js';
+import { acquireRunLock, FOREIGN_LOCK_STALE_MS } from '../src/run/lock.js';
+import { startTimeOf } from '../src/util/process-identity.js';
 
 let dir: string;
 let stateDir: string;
@@ -23,7 +24,13 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
-async function plantLock(holder: { pid: number; host?: string; started_at?: string }): Promise<string> {
+async function plantLock(holder: {
+  pid: number;
+  pid_start?: string;
+  boot_id?: string;
+  host?: string;
+  started_at?: string;
+}): Promise<string> {
   const probe = await acquireRunLock(stateDir, config);
   const file = probe.file;
   await probe.release();
@@ -79,19 +86,52 @@ describe('run lock', () => {
     await lock.release();
   });
 
-  it('takes over a lock older than the expiry even if its pid is alive (pid reuse)', async () => {
-    await plantLock({ pid: process.pid, started_at: new Date(Date.now() - 7 * 3_600_000).toISOString() });
-    const lock = await acquireRunLock(stateDir, config);
-    await lock.release();
+  it('never takes over a live holder, however old its lock', async () => {
+    const file = await plantLock({
+      pid: process.pid,
+      pid_start: startTimeOf(process.pid),
+      started_at: new Date(Date.now() - 30 * 24 * 3_600_000).toISOString(),
+    });
+    const old = new Date(Date.now() - 30 * 24 * 3_600_000);
+    await utimes(file, old, old);
+    await expect(acquireRunLock(stateDir, config)).rejects.toMatchObject({ code: 'LOCKED' });
+    expect(JSON.parse(await readFile(file, 'utf8')).token).toBe('planted');
   });
 
-  it('keeps a live lock of another host (its pid cannot be checked) until it expires', async () => {
+  it('takes over a lock whose pid now belongs to another process (a different start time)', async () => {
+    const start = startTimeOf(process.pid)!;
+    await plantLock({ pid: process.pid, pid_start: String(Number(start) - 1) });
+    await (await acquireRunLock(stateDir, config)).release();
+  });
+
+  it('takes over a lock of an earlier boot', async () => {
+    await plantLock({ pid: process.pid, pid_start: startTimeOf(process.pid), boot_id: 'an-earlier-boot' });
+    await (await acquireRunLock(stateDir, config)).release();
+  });
+
+  it('keeps the lock of another host (its pid cannot be checked) while its heartbeat is fresh', async () => {
     const file = await plantLock({ pid: 1234567, host: 'other-host' });
     await expect(acquireRunLock(stateDir, config)).rejects.toMatchObject({
       code: 'LOCKED',
       message: expect.stringContaining('(pid 1234567 on other-host, started'),
     });
     expect(JSON.parse(await readFile(file, 'utf8')).pid).toBe(1234567);
+    const silent = new Date(Date.now() - FOREIGN_LOCK_STALE_MS - 60_000);
+    await utimes(file, silent, silent);
+    await (await acquireRunLock(stateDir, config)).release();
+  });
+
+  it('keys the lock by the real path: a symlinked config shares its target lock', async () => {
+    const real = join(dir, 'real.yaml');
+    const alias = join(dir, 'alias.yaml');
+    await writeFile(real, 'backup: {}\n');
+    await symlink(real, alias);
+    const lock = await acquireRunLock(stateDir, real);
+    await expect(acquireRunLock(stateDir, alias)).rejects.toMatchObject({
+      code: 'LOCKED',
+      message: expect.stringContaining(`another run of ${real} (reached as ${alias}) is in progress`),
+    });
+    await lock.release();
   });
 
   it('takes over a torn (unparsable) lock file', async () => {
@@ -100,7 +140,7 @@ describe('run lock', () => {
     await (await acquireRunLock(stateDir, config)).release();
   });
 
-  it('release leaves a lock that another run took over after expiry alone', async () => {
+  it('release leaves a lock that another run took over alone', async () => {
     const lock = await acquireRunLock(stateDir, config);
     await writeFile(
       lock.file,
