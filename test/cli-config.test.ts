@@ -83,6 +83,18 @@ describe('config errors', () => {
     ]);
   });
 
+  it('a retention policy that keeps nothing: exit 2 with the key path and line, like cleanup --keep 0', async () => {
+    const file = await configWith((lines) => [...lines, '      retention:', '        keep_last: 0']);
+    await expectConfigError(file, [
+      /config-\d+\.yaml:12:/,
+      /backup\.destinations\[0\]\.retention\.keep_last/,
+      /keeps no shard/,
+    ]);
+    const prune = await runCli(['prune', '-c', file]);
+    expect(prune.code, prune.stderr).toBe(2);
+    expect(prune.stderr).toMatch(/keeps no shard/);
+  });
+
   it('a YAML syntax error: exit 2 with the line', async () => {
     const file = await configWith((lines) => [
       ...lines.slice(0, 5),

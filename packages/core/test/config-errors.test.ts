@@ -231,4 +231,45 @@ describe('loadConfig: errors name the key path, line and column', () => {
     expect(where(error)).toEqual([{ path: 'backup.retention.timezone', line: 4, column: 5 }]);
     expect(error.issues[0]!.message).toContain('IANA time zone');
   });
+
+  it('a policy that keeps nothing, at its zero rule, in backup.retention and in a block', async () => {
+    const error = await fail(`backup:
+  retention:
+    keep_last: 0
+    keep_daily: 0
+  destinations:
+    - name: a
+      type: local
+      path: /a
+    - name: b
+      type: local
+      path: /b
+      retention:
+        min_backups: 2
+    - name: c
+      type: local
+      path: /c
+      retention:
+        keep_weekly: 0
+`);
+    // b keeps its 2 newest; c merges to keep_last 0, keep_daily 0, keep_weekly 0: nothing.
+    expect(where(error)).toEqual([
+      { path: 'backup.retention.keep_last', line: 3, column: 5 },
+      { path: 'backup.destinations[2].retention.keep_weekly', line: 18, column: 9 },
+    ]);
+    expect(error.issues[0]!.message).toMatch(/keeps no shard: keep_last is 0/);
+  });
+
+  it('a block that keeps nothing only because of what it inherits points at the block', async () => {
+    const error = await fail(`backup:
+  retention: {keep_last: 0, min_backups: 3}
+  destinations:
+    - name: a
+      type: local
+      path: /a
+      retention: {min_backups: 0}
+`);
+    expect(where(error)).toEqual([{ path: 'backup.destinations[0].retention', line: 7, column: 7 }]);
+    expect(error.issues[0]!.message).toMatch(/keep_last is 0 \(from backup\.retention\)/);
+  });
 });

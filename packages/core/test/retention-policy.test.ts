@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../src/config/schema.js';
 import { calendarKeys, isoWeekOf } from '../src/retention/calendar.js';
-import { planRetention, type RetentionCandidate } from '../src/retention/policy.js';
+import { keepsNothing, planRetention, type RetentionCandidate } from '../src/retention/policy.js';
 
 const at = (iso: string, size = 1) => ({ id: `backup_${iso}`, createdAt: new Date(iso), size });
 const kept = (plan: ReturnType<typeof planRetention>) =>
@@ -183,5 +183,19 @@ describe('planRetention edge cases', () => {
     expect(plan.map((d) => d.action)).toEqual(['keep', 'delete', 'keep']);
     expect(plan[0]!.reasons).toEqual(['min_backups']);
     expect(plan[2]!.reasons).toEqual(['just written']);
+  });
+
+  it('keepsNothing: only a policy whose every keep_* rule is 0 and without min_backups', () => {
+    expect(keepsNothing({ keep_last: 0 })).toBe('keep_last');
+    expect(keepsNothing({ keep_daily: 0, keep_weekly: 0 })).toBe('keep_daily');
+    expect(keepsNothing({ keep_last: 0, max_total_size_gb: 5 })).toBe('keep_last');
+    expect(keepsNothing({ keep_last: 0, min_backups: 0 })).toBe('keep_last');
+    expect(keepsNothing({ keep_last: 0, keep_yearly: 1 })).toBeUndefined();
+    expect(keepsNothing({ keep_last: 0, min_backups: 1 })).toBeUndefined();
+    expect(keepsNothing({})).toBeUndefined();
+    expect(keepsNothing({ max_total_size_gb: 1 })).toBeUndefined();
+    // What the check promises: such a policy really deletes every shard in a prune.
+    const plan = planRetention([at('2026-11-23T00:00:00Z'), at('2026-11-22T00:00:00Z')], { keep_daily: 0 });
+    expect(kept(plan)).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import type { BuiltinPlugins } from '../plugins/loader.js';
 import { redact } from '../util/redact.js';
 import { expandEnv } from './expand-env.js';
+import { reportKeepNothing } from './keep-nothing.js';
 import { type LocateConfigOptions, locateConfig } from './locate.js';
 import { defaultStateDir, resolveConfigPath, resolveEncryptionPaths } from './paths.js';
 import { type BackupSection, configFileSchema, retentionSchema, type SourceConfig } from './schema.js';
@@ -44,13 +45,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     reportZodIssues({ issues }, { source, prefix: [], data, expanded });
   }
   const blocks = Array.isArray(backup?.destinations) ? backup.destinations : [];
+  const retention = retentionSchema.safeParse(backup?.retention).data;
+  if (retention) reportKeepNothing(retention, retention, ['backup', 'retention'], source);
   const destinations = await validateDestinations(blocks, {
     source,
     dir,
     env,
     builtins: options.builtins,
     expanded,
-    retention: retentionSchema.safeParse(backup?.retention).data,
+    retention,
   });
   secrets.push(...destinations.secrets);
   if (parsed.success) reportDuplicateSources(parsed.data.backup.sources, source);

@@ -1,6 +1,7 @@
 import type { DestinationPlugin } from '../destination/types.js';
 import { MatricError } from '../errors.js';
 import { type BuiltinPlugins, loadPlugin } from '../plugins/loader.js';
+import { reportKeepNothing } from './keep-nothing.js';
 import { resolveConfigPath } from './paths.js';
 import { DESTINATION_COMMON_KEYS, destinationCommonSchema, type RetentionPolicy } from './schema.js';
 import { resolveSecretRefs } from './secrets.js';
@@ -76,12 +77,15 @@ export async function validateDestinations(
     if (!common.success || !config.success) continue;
 
     const { name, type, enabled, required, retention } = common.data;
+    const effective = context.retention || retention ? { ...context.retention, ...retention } : undefined;
+    // A block without its own retention inherits backup.retention, which is checked once on its own.
+    if (retention && effective) reportKeepNothing(effective, retention, [...path, 'retention'], source);
     resolved.push({
       name,
       type,
       enabled,
       required,
-      retention: context.retention || retention ? { ...context.retention, ...retention } : undefined,
+      retention: effective,
       plugin,
       config: config.data,
       secrets,
