@@ -1,4 +1,4 @@
-import { type ErrorCode, isDestinationError, MatricError } from '@matric-backup/core';
+import { type ErrorCode, isDestinationError, isMatricError } from '@matric-backup/core';
 
 /**
  * The one place that decides how the CLI exits. Everything else throws a
@@ -59,7 +59,7 @@ const DEFAULT_HINT: Partial<Record<ErrorCode, string>> = {
 };
 
 export function exitCodeOf(error: unknown): ExitCode {
-  return error instanceof MatricError ? EXIT_CODE_OF[error.code] : ExitCode.FAILED;
+  return isMatricError(error) ? (EXIT_CODE_OF[error.code] ?? ExitCode.FAILED) : ExitCode.FAILED;
 }
 
 /**
@@ -68,7 +68,7 @@ export function exitCodeOf(error: unknown): ExitCode {
  * verbose, because they are bugs or environment problems worth reporting.
  */
 export function describeError(error: unknown, verbose: boolean): string {
-  if (error instanceof MatricError) {
+  if (isMatricError(error)) {
     const where =
       isDestinationError(error) && error.destination ? `destination "${error.destination}": ` : '';
     const lines = [`error: ${where}${error.message}`];
@@ -86,14 +86,14 @@ export function describeError(error: unknown, verbose: boolean): string {
 
 /** `CODE: message`, for one line in a table or a warning. */
 export function briefError(error: unknown): string {
-  if (error instanceof MatricError) return `${error.code}: ${error.message}`;
+  if (isMatricError(error)) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }
 
 /** The `{code, message}` of an error, for --json output. */
 export function errorRecord(error: unknown): { code: string; message: string } {
   return {
-    code: error instanceof MatricError ? error.code : 'UNKNOWN',
+    code: isMatricError(error) ? error.code : 'UNKNOWN',
     message: error instanceof Error ? error.message : String(error),
   };
 }

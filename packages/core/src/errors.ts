@@ -1,20 +1,23 @@
+/** The codes a Destination may throw; docs/writing-a-plugin.md says when to throw each. */
+export const DESTINATION_ERROR_CODES = [
+  'NOT_FOUND',
+  'AUTH_FAILED',
+  'PERMISSION_DENIED',
+  'NO_SPACE',
+  'UNREACHABLE',
+  'INTEGRITY',
+  'CONFIG',
+  'INVALID_KEY',
+  'ABORTED',
+  'UNKNOWN',
+] as const;
+export type DestinationErrorCode = (typeof DESTINATION_ERROR_CODES)[number];
+
 /**
  * Every failure core reports is a MatricError with a stable `code`. The CLI maps
  * codes to messages and exit codes in one place (apps/cli/src/exit-codes.ts);
  * nothing else decides an exit code.
  */
-export type DestinationErrorCode =
-  | 'NOT_FOUND'
-  | 'AUTH_FAILED'
-  | 'PERMISSION_DENIED'
-  | 'NO_SPACE'
-  | 'UNREACHABLE'
-  | 'INTEGRITY'
-  | 'CONFIG'
-  | 'INVALID_KEY'
-  | 'ABORTED'
-  | 'UNKNOWN';
-
 export type ErrorCode =
   | DestinationErrorCode
   | 'CONFIG_INVALID'
@@ -34,16 +37,51 @@ export interface MatricErrorOptions {
   hint?: string;
 }
 
+/**
+ * Marks our errors across package copies. A plugin installed next to backup.yaml
+ * may bring its own copy of these classes (npm nests one when versions differ),
+ * so `instanceof` against the CLI's classes fails for its errors; a registered
+ * symbol is the same in every copy. The value says which kind of error it is.
+ */
+const BRAND: unique symbol = Symbol.for('matric-backup.error') as never;
+type ErrorKind = 'matric' | 'destination';
+
 export class MatricError extends Error {
   readonly code: ErrorCode;
   readonly hint?: string;
+  declare readonly [BRAND]: ErrorKind;
 
   constructor(code: ErrorCode, message: string, options: MatricErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MatricError';
     this.code = code;
     this.hint = options.hint;
+    brand(this, 'matric');
   }
+}
+
+// Not enumerable, so it stays out of JSON output and test snapshots.
+function brand(error: Error, kind: ErrorKind): void {
+  Object.defineProperty(error, BRAND, {
+    value: kind,
+    configurable: true,
+    enumerable: false,
+    writable: false,
+  });
+}
+
+function kindOf(error: unknown): ErrorKind | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const kind = (error as { [BRAND]?: unknown })[BRAND];
+  return (kind === 'matric' || kind === 'destination') &&
+    typeof (error as { code?: unknown }).code === 'string'
+    ? kind
+    : undefined;
+}
+
+/** A MatricError from any copy of this module (core's, the CLI's, a plugin's own). */
+export function isMatricError(error: unknown): error is MatricError {
+  return kindOf(error) !== undefined;
 }
 
 export interface DestinationErrorOptions extends MatricErrorOptions {
@@ -65,13 +103,16 @@ export class DestinationError extends MatricError {
     this.name = 'DestinationError';
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.destination = options.destination;
+    brand(this, 'destination');
   }
 }
 
+/**
+ * A DestinationError from any copy of this module: recognised by its brand and
+ * code, never by class identity (see BRAND).
+ */
 export function isDestinationError(error: unknown): error is DestinationError {
-  return (
-    error instanceof DestinationError || (error instanceof MatricError && error.name === 'DestinationError')
-  );
+  return kindOf(error) === 'destination' && typeof (error as { retryable?: unknown }).retryable === 'boolean';
 }
 
 export interface ConfigIssue {

@@ -25,7 +25,9 @@ export {
   DestinationError,
   type DestinationErrorCode,
   type ErrorCode,
+  DESTINATION_ERROR_CODES,
   isDestinationError,
+  isMatricError,
   MatricError,
 } from './errors.js';
 

@@ -7,6 +7,7 @@ import {
   type CheckResult,
   type Destination,
   DestinationError,
+  isDestinationError,
   type ObjectInfo,
   type PutOptions,
 } from '@matric-backup/core';
@@ -181,7 +182,7 @@ const CODES: Record<string, { code: DestinationError['code']; retryable: boolean
 };
 
 function fsError(error: unknown, where: string): unknown {
-  if (error instanceof DestinationError || (error as Error)?.name === 'AbortError') return error;
+  if (isDestinationError(error) || (error as Error)?.name === 'AbortError') return error;
   const code = (error as NodeJS.ErrnoException)?.code;
   const mapped = code ? CODES[code] : undefined;
   if (!mapped) return error;

@@ -1,5 +1,6 @@
 import {
   findShard,
+  isMatricError,
   type LoadedConfig,
   MatricError,
   type ResolvedDestination,
@@ -86,7 +87,7 @@ async function findOn(config: LoadedConfig, destination: ResolvedDestination, id
   try {
     return await withDestination(config, destination, (opened) => findShard(opened, id));
   } catch (error) {
-    if (error instanceof MatricError && error.code === 'SHARD_NOT_FOUND') return undefined;
+    if (isMatricError(error) && error.code === 'SHARD_NOT_FOUND') return undefined;
     throw error;
   }
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   CONFLICT_STRATEGIES,
   type ConflictStrategy,
+  isMatricError,
   type LoadedConfig,
   MatricError,
   openDestination,
@@ -195,7 +196,7 @@ async function optionalConfig(context: CommandContext): Promise<LoadedConfig | u
     return await loadCommandConfig(context);
   } catch (error) {
     const named = context.global.config !== undefined || context.env.MATRIC_BACKUP_CONFIG !== undefined;
-    if (!named && error instanceof MatricError && error.code === 'USAGE') return undefined;
+    if (!named && isMatricError(error) && error.code === 'USAGE') return undefined;
     throw error;
   }
 }

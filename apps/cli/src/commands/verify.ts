@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   type Destination,
   findShard,
+  isMatricError,
   listShards,
   MatricError,
   type ShardManifest,
@@ -81,7 +82,7 @@ export const verifyCommand: CommandSpec = {
             })
               .finally(() => bar.stop())
               .catch((error: unknown) => {
-                if (error instanceof MatricError && error.hint) hints.add(error.hint);
+                if (isMatricError(error) && error.hint) hints.add(error.hint);
                 return {
                   id: manifest.id,
                   ok: false,
@@ -128,7 +129,7 @@ async function selectShards(destination: Destination, which: string): Promise<Sh
   try {
     return [await findShard(destination, which)];
   } catch (error) {
-    if (!(error instanceof MatricError && error.code === 'SHARD_NOT_FOUND')) throw error;
+    if (!(isMatricError(error) && error.code === 'SHARD_NOT_FOUND')) throw error;
     return which === 'latest' ? [] : 'absent';
   }
 }

@@ -1,7 +1,7 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { MatricError } from '../errors.js';
+import { isMatricError, MatricError } from '../errors.js';
 import type { SourceEntry, WarningSink } from '../sources/types.js';
 import { ChunkPool } from './chunk-pool.js';
 import { CHUNK, type PackStats, packArchive } from './pack.js';
@@ -68,10 +68,7 @@ export async function writeArchive(
   const [packing, storing] = await Promise.allSettled([done, stored]);
   try {
     // A source error is the cause of everything after it; report it rather than the torn stream.
-    if (
-      packing.status === 'rejected' &&
-      (packing.reason instanceof MatricError || storing.status === 'fulfilled')
-    ) {
+    if (packing.status === 'rejected' && (isMatricError(packing.reason) || storing.status === 'fulfilled')) {
       throw packing.reason;
     }
     if (storing.status === 'rejected') throw spoolError(spoolDir, storing.reason);
@@ -86,7 +83,7 @@ export async function writeArchive(
 
 /** A failure after the sources were read: the spool file system, or a compressor/encryptor. */
 function spoolError(spoolDir: string, error: unknown): MatricError {
-  if (error instanceof MatricError) return error;
+  if (isMatricError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const errno = error as NodeJS.ErrnoException;
   if (!errno?.syscall) return new MatricError('UNKNOWN', `archiving failed: ${message}`, { cause: error });

@@ -1,5 +1,5 @@
 import type { DestinationPlugin } from '../destination/types.js';
-import { MatricError } from '../errors.js';
+import { isMatricError } from '../errors.js';
 import { type BuiltinPlugins, loadPlugin } from '../plugins/loader.js';
 import { reportKeepNothing } from './keep-nothing.js';
 import { resolveConfigPath } from './paths.js';
@@ -108,7 +108,7 @@ async function findPlugin(
       builtins: context.builtins,
     });
   } catch (error) {
-    if (!(error instanceof MatricError)) throw error;
+    if (!isMatricError(error)) throw error;
     const message = error.hint ? `${error.message} (${error.hint})` : error.message;
     context.source.issues.add([...path, explicit ? 'plugin' : 'type'], message);
     return undefined;

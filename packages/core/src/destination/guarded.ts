@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { DestinationError, isDestinationError } from '../errors.js';
+import { DESTINATION_ERROR_CODES, DestinationError, isDestinationError } from '../errors.js';
 import { assertValidKey } from './keys.js';
 import type { CheckResult, DeleteManyResult, Destination, ObjectInfo, PutOptions } from './types.js';
 
@@ -74,6 +74,8 @@ async function* guardIterable<T>(
   }
 }
 
+const KNOWN_CODES: ReadonlySet<string> = new Set(DESTINATION_ERROR_CODES);
+
 export function toDestinationError(
   error: unknown,
   destination: string,
@@ -81,6 +83,15 @@ export function toDestinationError(
   key?: string,
 ): DestinationError {
   if (isDestinationError(error)) {
+    // A plugin built against a newer SDK may throw a code this core does not know yet.
+    if (!KNOWN_CODES.has(error.code)) {
+      return new DestinationError('UNKNOWN', `${operation} failed: ${error.code}: ${error.message}`, {
+        cause: error,
+        destination,
+        retryable: error.retryable,
+        hint: error.hint,
+      });
+    }
     error.destination ??= destination;
     return error;
   }

@@ -1,5 +1,5 @@
 import type { Destination } from '../destination/types.js';
-import { isDestinationError, MatricError } from '../errors.js';
+import { isDestinationError, isMatricError, MatricError } from '../errors.js';
 import { findShard } from '../shard/catalog.js';
 import { RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError } from '../shard/limits.js';
@@ -46,7 +46,7 @@ export async function restoreFromLocations(
     try {
       opened = await location.open();
       const manifest = await findShard(opened, id, { destination: location.name }).catch((error: unknown) => {
-        if (error instanceof MatricError && error.code === 'SHARD_NOT_FOUND') return undefined;
+        if (isMatricError(error) && error.code === 'SHARD_NOT_FOUND') return undefined;
         throw error;
       });
       if (!manifest) {
@@ -77,7 +77,7 @@ export async function restoreFromLocations(
 /** Failures of one stored copy, or of reaching it, as opposed to the target, the key or the options. */
 export function isCopyProblem(error: unknown): boolean {
   if (isDestinationError(error)) return true;
-  if (!(error instanceof MatricError)) return false;
+  if (!isMatricError(error)) return false;
   if (error.code === 'VERIFY_FAILED') return true;
   return (
     error.code === 'RESTORE_REFUSED' &&

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { Destination } from '../destination/types.js';
-import { MatricError } from '../errors.js';
+import { isMatricError, MatricError } from '../errors.js';
 import { decryptStreamFor, isDecryptFailure, isKeyMismatch, type ShardKeys } from '../shard/decode.js';
 import { RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError, shardLimits, undeclaredLimits } from '../shard/limits.js';
@@ -279,7 +279,7 @@ function asRestoreError(manifest: ShardManifest, target: string, error: unknown)
       },
     );
   }
-  if (error instanceof MatricError) return error;
+  if (isMatricError(error)) return error;
   const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
   if (syscall) {
     // The local file system, not the shard: say so, or the CLI would try another destination's copy.

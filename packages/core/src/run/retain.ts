@@ -1,6 +1,6 @@
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import type { Destination } from '../destination/types.js';
-import { MatricError } from '../errors.js';
+import { isMatricError } from '../errors.js';
 import { pruneDestination } from '../retention/prune.js';
 import { redact } from '../util/redact.js';
 import type { DestinationResult } from './types.js';
@@ -35,7 +35,7 @@ export async function applyRetention(
         }
       } catch (error) {
         const message = redact(error instanceof Error ? error.message : String(error), config.secrets);
-        const code = error instanceof MatricError ? error.code : 'UNKNOWN';
+        const code = isMatricError(error) ? error.code : 'UNKNOWN';
         result.prune = { deleted: [], failed: [], error: { code, message } };
         warn(`retention on ${resolved.name} failed (the shard is stored): ${message}`);
       }

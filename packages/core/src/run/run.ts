@@ -4,7 +4,7 @@ import { type StoredFormat, storedFormat } from '../archive/transforms.js';
 import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import type { Destination } from '../destination/types.js';
-import { isDestinationError, MatricError } from '../errors.js';
+import { isDestinationError, isMatricError, MatricError } from '../errors.js';
 import { openDestination } from '../plugins/open.js';
 import { shardId, shardKeys } from '../shard/naming.js';
 import { readSources } from '../sources/read.js';
@@ -282,7 +282,7 @@ class Run {
   private describe(error: unknown): { code: string; message: string; retryable: boolean } {
     const message = error instanceof Error ? error.message : String(error);
     return {
-      code: error instanceof MatricError ? error.code : 'UNKNOWN',
+      code: isMatricError(error) ? error.code : 'UNKNOWN',
       message: redact(message, this.config.secrets),
       retryable: isDestinationError(error) && error.retryable,
     };
@@ -291,7 +291,7 @@ class Run {
   /** A failure of the run itself (a source, the spool), for RunSummary.error. */
   private runError(error: unknown): NonNullable<RunSummary['error']> {
     const { code, message } = this.describe(error);
-    const hint = error instanceof MatricError ? error.hint : undefined;
+    const hint = isMatricError(error) ? error.hint : undefined;
     return hint ? { code, message, hint: redact(hint, this.config.secrets) } : { code, message };
   }
 

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Extract } from 'tar-stream';
 import { createDecompressStream } from '../archive/compression.js';
 import { createDecryptStream } from '../crypto/index.js';
-import { MatricError } from '../errors.js';
+import { isMatricError, type MatricError } from '../errors.js';
 import { byteLimit } from './limits.js';
 import type { ShardManifest } from './manifest.js';
 
@@ -59,12 +59,12 @@ export function decodeChain(
  */
 export function isKeyMismatch(error: unknown): boolean {
   return (
-    error instanceof MatricError &&
+    isMatricError(error) &&
     error.code === 'DECRYPT_FAILED' &&
     /no identity matched|no secret key/i.test(error.message)
   );
 }
 
 export function isDecryptFailure(error: unknown): error is MatricError {
-  return error instanceof MatricError && error.code === 'DECRYPT_FAILED';
+  return isMatricError(error) && error.code === 'DECRYPT_FAILED';
 }
