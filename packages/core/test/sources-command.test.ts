@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,16 @@ const source = (command: string[], extra: Partial<CommandSourceConfig> = {}): Co
   filename: 'dump.sql',
   ...extra,
 });
+
+/** Whether `pid` runs (a zombie waiting for a busy init to reap it does not). */
+function runs(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 describe('command source', () => {
   it('spools stdout to a 0600 file, bytes intact, without a shell', async () => {
@@ -50,6 +61,17 @@ describe('command source', () => {
       message:
         'source db: command sh was still running after its timeout of 300ms and was stopped; stderr:\ndumping',
     });
+  });
+
+  it('a timeout stops everything the command started, not only the command itself', async () => {
+    const pidFile = join(dir, 'grandchild.pid');
+    // sh does not exec here: the sleep is a grandchild that SIGTERM to sh alone would leave running.
+    const script = `sleep 30 & echo $! > '${pidFile}'; wait`;
+    await expect(
+      spoolCommandOutput(source(['sh', '-c', script], { timeout: '300ms' }), join(dir, 'out'), dir),
+    ).rejects.toMatchObject({ code: 'SOURCE_FAILED' });
+    const grandchild = Number(await readFile(pidFile, 'utf8'));
+    expect(runs(grandchild)).toBe(false);
   });
 
   it('lets a command that finishes within its timeout through', async () => {

@@ -1,13 +1,19 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { CommandSourceConfig } from '../config/schema.js';
 import { MatricError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
+import { onInterrupt } from '../util/interrupt.js';
 
 /** After a timeout's SIGTERM, how long the command gets to exit before SIGKILL. */
 const KILL_GRACE_MS = 5000;
+/**
+ * After the SIGKILL, how long its pipes may stay open: a process that left the
+ * group (setsid, a daemon) may hold them forever, and the run does not wait for it.
+ */
+const PIPE_GRACE_MS = 1000;
 /** How much of the command's stderr is kept for the error message. */
 const STDERR_TAIL_BYTES = 4096;
 const STDERR_TAIL_LINES = 10;
@@ -18,8 +24,11 @@ const STDERR_TAIL_LINES = 10;
  * so the output is spooled to disk, never held in memory. A non-zero exit, a
  * signal, or nothing on stdout but something on stderr fails with SOURCE_FAILED
  * quoting the end of stderr. With `timeout`, a command still running then is
- * stopped (SIGTERM, SIGKILL 5 s later) and fails the same way: a hung dump must
- * not hold the run, and its lock, forever.
+ * stopped and fails the same way: a hung dump must not hold the run, and its
+ * lock, forever. The command runs in a process group of its own, so the stop
+ * reaches what it started too (`sh -c 'pg_dump ... | gzip'`): SIGTERM to the
+ * group, SIGKILL 5 s later, and its pipes are abandoned a second after that.
+ * Ctrl-C or SIGTERM of the CLI stops the group the same way.
  */
 export async function spoolCommandOutput(
   source: CommandSourceConfig,
@@ -33,13 +42,25 @@ export async function spoolCommandOutput(
     cwd: resolve(configDir, source.cwd ?? '.'),
     stdio: ['ignore', 'pipe', 'pipe'],
     shell: false,
+    // Its own process group (pgid = its pid), so a timeout can signal everything it started.
+    detached: true,
   });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // ESRCH: the whole group is gone already.
+    }
+  };
+  const forgetGroup = onInterrupt(() => signalGroup('SIGTERM'));
   const stderr = new TailBuffer(STDERR_TAIL_BYTES);
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const stderrDone = finished(child.stderr).catch(() => undefined);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
     (resolveExit, reject) => {
       child.once('error', reject);
-      child.once('close', (code, signal) => resolveExit({ code, signal }));
+      child.once('exit', (code, signal) => resolveExit({ code, signal }));
     },
   );
 
@@ -56,17 +77,35 @@ export async function spoolCommandOutput(
     output,
   );
 
-  let timedOut = false;
-  const timer =
-    source.timeout === undefined
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true;
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
-        }, parseDuration(source.timeout));
+  // Output that cannot be spooled has nowhere to go: stop the command rather than wait for it.
+  copied.catch(() => signalGroup('SIGTERM'));
 
-  const [copy, exit] = await Promise.allSettled([copied, exited]).finally(() => clearTimeout(timer));
+  let timedOut = false;
+  const timers: NodeJS.Timeout[] = [];
+  if (source.timeout !== undefined) {
+    timers.push(
+      setTimeout(() => {
+        timedOut = true;
+        signalGroup('SIGTERM');
+        timers.push(
+          setTimeout(() => {
+            signalGroup('SIGKILL');
+            timers.push(
+              setTimeout(() => {
+                child.stdout.destroy();
+                child.stderr.destroy();
+              }, PIPE_GRACE_MS),
+            );
+          }, KILL_GRACE_MS),
+        );
+      }, parseDuration(source.timeout)),
+    );
+  }
+
+  const [copy, exit] = await Promise.allSettled([copied, exited, stderrDone]).finally(() => {
+    for (const timer of timers) clearTimeout(timer);
+    forgetGroup();
+  });
   if (exit.status === 'rejected') {
     const error = exit.reason as NodeJS.ErrnoException;
     const reason = error.code === 'ENOENT' ? 'not found (is it installed and on PATH?)' : error.message;
@@ -82,20 +121,30 @@ export async function spoolCommandOutput(
       { hint: `raise the timeout of source ${source.name}, or find out why the command hangs` },
     );
   }
+  // Our side failed first (a full spool disk): the command's own failure (EPIPE, "connection reset") only follows from it.
+  if (copy.status === 'rejected') throw spoolFailure(label, file, copy.reason);
   if (signal) throw new MatricError('SOURCE_FAILED', `${label} was killed by ${signal}${quoted}`);
   if (code !== 0) throw new MatricError('SOURCE_FAILED', `${label} exited with code ${code}${quoted}`);
-  if (copy.status === 'rejected') {
-    throw new MatricError(
-      'SOURCE_FAILED',
-      `${label}: could not spool its output to ${file}: ${String(copy.reason)}`,
-      {
-        cause: copy.reason,
-      },
-    );
-  }
   if (written === 0 && tail) {
     throw new MatricError('SOURCE_FAILED', `${label} wrote nothing on stdout but wrote to stderr${quoted}`);
   }
+}
+
+/** Writing the spool file failed: NO_SPACE on the spool path for a full disk, the errno otherwise. */
+function spoolFailure(label: string, file: string, error: unknown): MatricError {
+  const errno = (error as NodeJS.ErrnoException)?.code;
+  const full = errno === 'ENOSPC' || errno === 'EDQUOT';
+  const reason = full ? `no space left on the spool filesystem (${errno})` : String(error);
+  return new MatricError(
+    full ? 'NO_SPACE' : 'SOURCE_FAILED',
+    `${label}: could not spool its output to ${file}: ${reason}`,
+    {
+      cause: error,
+      hint: full
+        ? 'backup.spool_dir needs room for the largest command output plus one compressed shard: free space there or point spool_dir elsewhere'
+        : undefined,
+    },
+  );
 }
 
 /** Keeps the last `limit` bytes of a stream. */
