@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { restoreShard } from '../src/restore/restore.js';
@@ -78,4 +78,40 @@ describe('through the run pipeline', () => {
       expect(Math.abs(got.mtimeMs - want.mtimeMs), path).toBeLessThan(1);
     }
   });
+
+  it('keeps hard links as links and brings a sparse file back sparse', async () => {
+    setup = await setupRun({
+      sources: (dir) => [{ name: 'notes', type: 'directory', path: join(dir, 'data') }],
+    });
+    const data = join(setup.dir, 'data');
+    await makeTree(data);
+    await link(join(data, 'a.txt'), join(data, 'nested/a-again.txt'));
+    await link(join(data, 'a.txt'), join(data, 'z.txt'));
+    // 64 MiB with 5 bytes of data in the middle: a few KiB allocated.
+    const sparse = await open(join(data, 'sparse.img'), 'wx');
+    await sparse.write('hello', 32 << 20);
+    await sparse.truncate(64 << 20);
+    await sparse.close();
+
+    const summary = await runBackup(setup.config, { now: new Date('2026-01-17T02:00:00.000Z') });
+    expect(summary.status).toBe('success');
+    expect(summary.manifest!.counts.hardlinks).toBe(2);
+    const opened = setup.store('primary').destination();
+    const manifest = await findShard(opened, 'latest');
+    expect(await verifyShard(opened, manifest)).toMatchObject({ ok: true, problems: [] });
+
+    const to = join(setup.dir, 'restored');
+    const restored = await restoreShard({ from: opened, manifest, to });
+    expect(restored.bytes).toBe(manifest.size_bytes);
+    const [first, again, last] = await Promise.all(
+      ['a.txt', 'nested/a-again.txt', 'z.txt'].map((path) => lstat(join(to, 'notes', path))),
+    );
+    expect([first!.nlink, again!.ino, last!.ino]).toEqual([3, first!.ino, first!.ino]);
+    const image = await lstat(join(to, 'notes/sparse.img'));
+    expect(image.size).toBe(64 << 20);
+    expect(image.blocks * 512).toBeLessThan(1 << 20);
+    const back = await readFile(join(to, 'notes/sparse.img'));
+    expect(back.subarray(32 << 20, (32 << 20) + 5).toString()).toBe('hello');
+    expect(back.subarray(0, 32 << 20).equals(Buffer.alloc(32 << 20))).toBe(true);
+  }, 30_000);
 });

@@ -239,6 +239,18 @@ describe('restoreShard', () => {
         /notes\/hard: hard link to "..\/etc\/passwd" points outside the restore target/,
       ],
       [
+        'a hard link to a folder',
+        { raw: [{ header: { name: 'notes/hard', type: 'link', linkname: 'notes/sub' } }] },
+        'RESTORE_REFUSED',
+        /notes\/hard: hard link to "notes\/sub" does not name a file earlier in the archive/,
+      ],
+      [
+        'a hard link to a symlink',
+        { raw: [{ header: { name: 'notes/hard', type: 'link', linkname: 'notes/sub/up' } }] },
+        'RESTORE_REFUSED',
+        /notes\/hard: hard link to "notes\/sub\/up" does not name a file earlier in the archive/,
+      ],
+      [
         'a device',
         { raw: [{ header: { name: 'notes/null', type: 'character-device', devmajor: 1, devminor: 3 } }] },
         'RESTORE_REFUSED',

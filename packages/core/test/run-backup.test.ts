@@ -121,7 +121,7 @@ describe('runBackup', () => {
       encryption: null,
       compression: 'gzip',
       collections: ['notes'],
-      counts: { files: 2, directories: 2, symlinks: 0, sources: 1 },
+      counts: { files: 2, directories: 2, symlinks: 0, sources: 1, hardlinks: 0 },
       file_count: 2,
       size_bytes: 12,
       options: { include_links: true },

@@ -19,7 +19,10 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
 type TarHeader = Partial<Header> & Pick<Header, 'name'>;
 
 export interface PackStats {
+  /** File entries, hard links included. */
   files: number;
+  /** File entries stored as hard links to an earlier one. */
+  hardlinks: number;
   directories: number;
   symlinks: number;
   /** Sum of the archived files' sizes. */
@@ -61,8 +64,10 @@ export function packArchive(
 }
 
 class Packer {
-  private readonly stats: PackStats = { files: 0, directories: 0, symlinks: 0, bytesIn: 0 };
+  private readonly stats: PackStats = { files: 0, hardlinks: 0, directories: 0, symlinks: 0, bytesIn: 0 };
   private manifest?: InnerManifestWriter;
+  /** Files with more than one link seen so far, by `dev:ino`: later names of one become hard-link entries. */
+  private readonly linked = new Map<string, { path: string; size: number; sha256: string }>();
 
   constructor(
     private readonly tar: tarStream.Pack,
@@ -136,6 +141,9 @@ class Packer {
         this.options.warn(`skipped ${entry.absolute}: it is no longer a regular file`);
         return;
       }
+      const inode = info.nlink > 1 ? `${info.dev}:${info.ino}` : undefined;
+      const first = inode === undefined ? undefined : this.linked.get(inode);
+      if (first) return await this.addHardLink(entry.path, first, info);
       const mode = info.mode & 0o7777;
       const hash = createHash('sha256');
       const tarHeader = { ...header(entry.path, 'file', mode, info.mtimeMs, info), size: info.size };
@@ -160,13 +168,15 @@ class Packer {
       }
 
       this.warnIfChanged(entry.absolute, fd, info, shortBy);
+      const sha256 = hash.digest('hex');
+      if (inode !== undefined) this.linked.set(inode, { path: entry.path, size: info.size, sha256 });
       this.manifest!.add({
         path: entry.path,
         type: 'file',
         mode,
         mtime: Math.round(info.mtimeMs),
         size: info.size,
-        sha256: hash.digest('hex'),
+        sha256,
         ...owner(info),
       });
       this.stats.files++;
@@ -174,6 +184,33 @@ class Packer {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * Another name of a file already archived: a tar hard-link entry naming the
+   * first one's archive path (GNU tar extracts it as a link too), no content.
+   * The manifest lists it as a file with the first one's size and sha256.
+   */
+  private async addHardLink(
+    path: string,
+    first: { path: string; size: number; sha256: string },
+    info: Stats,
+  ): Promise<void> {
+    const mode = info.mode & 0o7777;
+    await this.write({ ...header(path, 'link', mode, info.mtimeMs, info), linkname: first.path });
+    this.manifest!.add({
+      path,
+      type: 'file',
+      mode,
+      mtime: Math.round(info.mtimeMs),
+      size: first.size,
+      sha256: first.sha256,
+      hardlink: first.path,
+      ...owner(info),
+    });
+    this.stats.files++;
+    this.stats.hardlinks++;
+    this.options.onProgress?.(this.stats);
   }
 
   /** A file written to while it is read is archived as read, with a warning (as GNU tar does). */
@@ -244,7 +281,7 @@ function owner(from: Owner): Owner {
 
 function header(
   name: string,
-  type: 'file' | 'directory' | 'symlink',
+  type: 'file' | 'link' | 'directory' | 'symlink',
   mode: number,
   mtimeMs: number,
   owner?: Owner,

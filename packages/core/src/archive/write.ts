@@ -49,7 +49,13 @@ export async function writeArchive(
   // Read buffers and compressor output share one pool: a chunk goes back once copied or written.
   const pool = new ChunkPool(CHUNK, 16);
   const transforms = await storedTransforms(format, pool);
-  let packed: Readonly<PackStats> = { files: 0, directories: 0, symlinks: 0, bytesIn: 0 };
+  let packed: Readonly<PackStats> = {
+    files: 0,
+    hardlinks: 0,
+    directories: 0,
+    symlinks: 0,
+    bytesIn: 0,
+  };
   const spool = new SpoolFile(partial, pool, (bytesOut) => onProgress?.({ ...packed, bytesOut }));
   const { tar, done } = packArchive(entries, {
     id,

@@ -7,7 +7,7 @@ import { EntryGuard } from '../shard/entry-guard.js';
 import type { ShardLimits } from '../shard/limits.js';
 import type { ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
-import { walkArchive } from '../shard/walk.js';
+import { type GuardedEntry, walkArchive } from '../shard/walk.js';
 import { FileWriter } from './file-writer.js';
 
 export interface ExtractOptions {
@@ -63,6 +63,7 @@ export async function extractArchive(
   const extract = tarExtract();
   const walking = walkArchive(extract, new EntryGuard(limits), async (entry, content) => {
     if (!options.select(entry.path)) return;
+    if (entry.kind === 'hardlink' && !options.select(entry.target!)) throw linkOutsideSelection(entry);
     if (entry.kind === 'file') {
       bytesWritten += entry.size;
       if (maxBytes !== undefined && bytesWritten > maxBytes) throw overLimit(maxBytes, entry.path);
@@ -81,6 +82,9 @@ export async function extractArchive(
       // Without setuid/setgid: see applyEntryMetadata.
       writer.close(entry.mode & 0o1777, entry.mtimeMs);
       filesWritten++;
+    } else if (entry.kind === 'hardlink') {
+      writer.link(entry.path, entry.target!);
+      contents.record(entry.path, await seenEntry(entry, content));
     } else {
       if (entry.kind === 'directory') writer.folder(entry.path);
       else writer.symlink(entry.path, entry.target!);
@@ -106,6 +110,15 @@ export async function extractArchive(
   } finally {
     await writer?.stop();
   }
+}
+
+/** The content of a hard link is the file it names: that one must be restored too. */
+function linkOutsideSelection(entry: GuardedEntry): MatricError {
+  return new MatricError(
+    'RESTORE_REFUSED',
+    `${entry.path} is a hard link to ${entry.target}, which --include leaves out`,
+    { hint: `add --include '${entry.target}' so that both names are restored` },
+  );
 }
 
 /** --max-bytes: the user's limit, not a property of the shard (another copy would be as big). */

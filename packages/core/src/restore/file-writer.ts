@@ -18,6 +18,7 @@ const HALT_WAIT_MS = 2000;
 type Op =
   | { op: 'dir'; path: string }
   | { op: 'symlink'; path: string; target: string }
+  | { op: 'link'; path: string; target: string }
   | { op: 'open'; path: string }
   | { op: 'data'; start: number; end: number }
   | { op: 'close'; mode: number; mtimeMs: number };
@@ -92,6 +93,11 @@ export class FileWriter {
 
   symlink(path: string, target: string): void {
     this.queue({ op: 'symlink', path, target });
+  }
+
+  /** A hard link at `path` to the file written earlier at archive path `target`. */
+  link(path: string, target: string): void {
+    this.queue({ op: 'link', path, target });
   }
 
   /** Starts a file; `write` its content, then `close` it with its mode and mtime. */

@@ -31,7 +31,7 @@ export function applyEntryMetadata(
     if (!selected(entry.path)) continue;
     if (!options.preserveOwner && alreadyApplied(entry, writtenAs(entry.path))) continue;
     const path = join(dir, entry.path);
-    const problem = kindProblem(path, entry);
+    const problem = kindProblem(path, entry) ?? linkProblem(dir, entry);
     if (problem) {
       problems.push(problem);
       continue;
@@ -96,6 +96,17 @@ function kindProblem(path: string, entry: InnerManifestEntry): string | undefine
   if (info.size !== entry.size)
     return `${entry.path}: ${info.size} bytes on disk, ${entry.size} in the manifest`;
   return undefined;
+}
+
+/** A hard link must be the same file as the one it names, not a copy. */
+function linkProblem(dir: string, entry: InnerManifestEntry): string | undefined {
+  if (entry.hardlink === undefined) return undefined;
+  const [link, file] = [entry.path, entry.hardlink].map((path) =>
+    lstatSync(join(dir, path), { throwIfNoEntry: false }),
+  );
+  return link?.ino === file?.ino && link?.dev === file?.dev
+    ? undefined
+    : `${entry.path}: not a hard link to ${entry.hardlink} after extraction`;
 }
 
 function chown(path: string, entry: InnerManifestEntry): void {

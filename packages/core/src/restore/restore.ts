@@ -228,7 +228,8 @@ function result(
   objectBytes: number,
   started: number,
 ): RestoreResult {
-  const sizes = new Map(inner.entries.map((entry) => [entry.path, entry.size ?? 0]));
+  // A hard link's bytes are its file's, counted once.
+  const sizes = new Map(inner.entries.map((entry) => [entry.path, entry.hardlink ? 0 : (entry.size ?? 0)]));
   const counts = { files: 0, directories: 0, symlinks: 0, bytes: 0 };
   for (const change of plan.changes) {
     if (change.action === 'skip') continue;

@@ -7,7 +7,9 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  ftruncateSync,
   futimesSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -19,6 +21,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 /** Never follow a link at the final component, never reuse an existing file. */
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/**
+ * Aligned blocks of this size that hold only zeros are not written: they stay
+ * holes, so a sparse file comes back sparse (a file of zeros becomes one too,
+ * as with `cp --sparse=always`). The usual file system block.
+ */
+const HOLE_BLOCK = 4096;
+const ZEROS = Buffer.alloc(HOLE_BLOCK);
 
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 const { root, control } = /** @type {{ root: string; control: SharedArrayBuffer }} */ (workerData);
@@ -60,6 +69,15 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
         const target = join(root, op.path);
         makeFolder(dirname(target));
         onlyOnce(op.path, () => symlinkSync(op.target, target));
+      } else if (op.op === 'link') {
+        const target = join(root, op.path);
+        makeFolder(dirname(target));
+        const existing = join(root, op.target);
+        // The guard let through only a file entry before this one; what is on disk must be that file.
+        if (!lstatSync(existing, { throwIfNoEntry: false })?.isFile()) {
+          throw new Refused(`${op.path}: hard link to ${op.target}, which is not a restored file`);
+        }
+        onlyOnce(op.path, () => linkSync(existing, target));
       } else if (op.op === 'open') {
         const target = join(root, op.path);
         makeFolder(dirname(target));
@@ -69,12 +87,14 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
         const file = /** @type {NonNullable<typeof open>} */ (open);
         const chunk = data.subarray(op.start, op.end);
         file.hash.update(chunk);
-        for (let offset = 0; offset < chunk.length; ) offset += writeSync(file.fd, chunk, offset);
+        writeSparse(file.fd, chunk, file.size);
         file.size += chunk.length;
       } else if (op.op === 'close') {
         const file = /** @type {NonNullable<typeof open>} */ (open);
         open = undefined;
         try {
+          // Zero blocks at the end were skipped: the size comes from here.
+          ftruncateSync(file.fd, file.size);
           fchmodSync(file.fd, op.mode);
           futimesSync(file.fd, op.mtimeMs / 1000, op.mtimeMs / 1000);
         } finally {
@@ -95,6 +115,33 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
     if (open) closeSync(open.fd);
     port.postMessage({ type: 'failed', error: describe(error) });
   }
+}
+
+/**
+ * Writes `chunk` at `position` of a new file, leaving its all-zero blocks
+ * unwritten: they read back as zeros, and stay holes unless data is written
+ * into the same block.
+ */
+function writeSparse(/** @type {number} */ fd, /** @type {Buffer} */ chunk, /** @type {number} */ position) {
+  let run = -1;
+  let offset = 0;
+  while (offset < chunk.length) {
+    const end = Math.min(chunk.length, offset + HOLE_BLOCK - ((position + offset) % HOLE_BLOCK));
+    // A chunk rarely starts or ends on a block boundary: its zero edges are skipped too, so the
+    // block they share with the next chunk stays a hole if that one's part is zero as well.
+    const hole = chunk.subarray(offset, end).equals(ZEROS.subarray(0, end - offset));
+    if (hole && run >= 0) {
+      writeAll(fd, chunk.subarray(run, offset), position + run);
+      run = -1;
+    } else if (!hole && run < 0) run = offset;
+    offset = end;
+  }
+  if (run >= 0) writeAll(fd, chunk.subarray(run), position + run);
+}
+
+function writeAll(/** @type {number} */ fd, /** @type {Buffer} */ bytes, /** @type {number} */ position) {
+  for (let done = 0; done < bytes.length; )
+    done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }
 
 /** Runs `create`; an existing path means the archive holds the entry twice. */

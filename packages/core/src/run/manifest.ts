@@ -16,7 +16,10 @@ export interface SidecarInput {
   format: StoredFormat;
   options: Record<string, unknown>;
   objectKey: string;
-  archive: Pick<ArchiveResult, 'files' | 'directories' | 'symlinks' | 'bytesIn' | 'size' | 'sha256'>;
+  archive: Pick<
+    ArchiveResult,
+    'files' | 'hardlinks' | 'directories' | 'symlinks' | 'bytesIn' | 'size' | 'sha256'
+  >;
 }
 
 /** The sidecar `<id>.manifest.json`: format, origin, counts and the checksum of the stored object. */
@@ -42,6 +45,7 @@ export function buildShardManifest(input: SidecarInput): ShardManifest {
       directories: archive.directories,
       symlinks: archive.symlinks,
       sources: input.sources.length,
+      hardlinks: archive.hardlinks,
     },
     file_count: archive.files,
     size_bytes: archive.bytesIn,

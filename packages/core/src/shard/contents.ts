@@ -10,6 +10,8 @@ export interface SeenEntry {
   sha256?: string;
   /** Symlinks. */
   target?: string;
+  /** Hard links: the archive path of the file they name; size, sha256 and `written` are that file's. */
+  hardlink?: string;
   /** Files restored: the permission bits and mtime (ms) already set on the written file. */
   written?: { mode: number; mtimeMs: number };
 }
@@ -36,14 +38,18 @@ export class ContentsCheck {
     else this.dropped++;
   }
 
-  /** What was recorded for `path`. */
+  /** What was recorded for `path`; for a hard link, what the file it names held. */
   get(path: string): SeenEntry | undefined {
-    return this.seen.get(path);
+    const seen = this.seen.get(path);
+    if (seen?.hardlink === undefined) return seen;
+    const file = this.seen.get(seen.hardlink);
+    return { ...file, type: 'file', size: file?.size ?? 0, hardlink: seen.hardlink };
   }
 
   get filesChecked(): number {
     let count = 0;
-    for (const entry of this.seen.values()) if (entry.type === 'file' && entry.sha256) count++;
+    for (const entry of this.seen.values())
+      if (entry.type === 'file' && (entry.sha256 || entry.hardlink !== undefined)) count++;
     return count;
   }
 
@@ -63,7 +69,7 @@ export class ContentsCheck {
     for (const entry of inner.entries) {
       if (!selected(entry.path)) continue;
       expected.add(entry.path);
-      const seen = this.seen.get(entry.path);
+      const seen = this.get(entry.path);
       if (!seen) this.problem(`${entry.path}: in the manifest but missing from the archive`);
       else this.compareEntry(entry, seen);
     }
@@ -90,6 +96,12 @@ export class ContentsCheck {
       this.problem(`${path}: link to ${seen.target} in the archive, to ${entry.target} in the manifest`);
     }
     if (entry.type !== 'file') return;
+    if (seen.hardlink !== entry.hardlink) {
+      const what = (link: string | undefined) =>
+        link === undefined ? 'a file of its own' : `a hard link to ${link}`;
+      this.problem(`${path}: ${what(seen.hardlink)} in the archive, ${what(entry.hardlink)} in the manifest`);
+      return;
+    }
     if (seen.sha256 === undefined) {
       this.problem(`${path}: content was not read`);
     } else if (seen.size !== entry.size) {
@@ -104,6 +116,7 @@ export class ContentsCheck {
 
 /** What one entry held: a file's content is hashed as it streams by. */
 export async function seenEntry(entry: GuardedEntry, content: AsyncIterable<Buffer>): Promise<SeenEntry> {
+  if (entry.kind === 'hardlink') return { type: 'file', size: 0, hardlink: entry.target };
   if (entry.kind !== 'file') return { type: entry.kind, size: entry.size, target: entry.target };
   const hash = createHash('sha256');
   let size = 0;

@@ -11,7 +11,7 @@ export interface EntryHeader {
   linkname?: string | null;
 }
 
-export type EntryKind = 'file' | 'directory' | 'symlink' | 'inner-manifest';
+export type EntryKind = 'file' | 'hardlink' | 'directory' | 'symlink' | 'inner-manifest';
 
 const FILE_TYPES = new Set(['file', 'contiguous-file']);
 const SPECIAL_TYPES = new Set(['character-device', 'block-device', 'fifo']);
@@ -19,7 +19,7 @@ const SPECIAL_TYPES = new Set(['character-device', 'block-device', 'fifo']);
 /**
  * Decides, entry by entry and before anything is written, whether an archive is
  * safe to extract: no absolute paths, no `..`, no links leading outside the
- * target, nothing written through a symlink, no devices or FIFOs, nothing after
+ * target, hard links only to a file entry before them, nothing written through a symlink, no devices or FIFOs, nothing after
  * the inner manifest, and never more entries or bytes than the sidecar declares
  * (a decompression bomb stops at its first oversized header). `check` returns the
  * entry's normalized path and kind, or throws RefusedEntry naming the path.
@@ -30,6 +30,8 @@ export class EntryGuard {
   private innerSeen = false;
   /** Symlinks seen so far: no later entry may be written through one. */
   private readonly links = new Set<string>();
+  /** File entries seen so far: the only things a hard link may name. */
+  private readonly files = new Set<string>();
 
   constructor(private readonly limits: ShardLimits) {}
 
@@ -68,6 +70,7 @@ export class EntryGuard {
           `${path}: the archive holds more than the ${this.limits.fileBytes} bytes of files its manifest declares`,
         );
       }
+      this.files.add(path);
       return 'file';
     }
     if (type === 'directory') return 'directory';
@@ -82,11 +85,12 @@ export class EntryGuard {
       return 'symlink';
     }
     if (type === 'link') {
-      const why =
-        posix.isAbsolute(target) || escapes(target)
-          ? 'points outside the restore target'
-          : 'is not part of the matric-backup format';
-      throw new RefusedEntry(`${path}: hard link to ${JSON.stringify(target)} ${why}`);
+      const refuse = (why: string) =>
+        new RefusedEntry(`${path}: hard link to ${JSON.stringify(target)} ${why}`);
+      if (posix.isAbsolute(target) || escapes(target)) throw refuse('points outside the restore target');
+      // Only the exact path of an earlier file: never a folder, a symlink, or something through one.
+      if (!this.files.has(target)) throw refuse('does not name a file earlier in the archive');
+      return 'hardlink';
     }
     if (SPECIAL_TYPES.has(type)) throw new RefusedEntry(`${path}: ${type} entries are never restored`);
     throw new RefusedEntry(`${path}: unsupported tar entry type ${type}`);

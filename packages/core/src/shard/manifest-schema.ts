@@ -29,6 +29,7 @@ export const shardManifestSchema = z.looseObject({
     directories: z.int().nonnegative(),
     symlinks: z.int().nonnegative(),
     sources: z.int().nonnegative(),
+    hardlinks: z.int().nonnegative().optional(),
   }),
   file_count: z.int().nonnegative(),
   size_bytes: z.int().nonnegative(),
@@ -47,6 +48,7 @@ const innerEntrySchema = z.discriminatedUnion('type', [
     mtime: z.number(),
     size: z.int().nonnegative(),
     sha256: z.string().regex(hex64),
+    hardlink: z.string().min(1).optional(),
     ...owner,
   }),
   z.looseObject({

@@ -17,6 +17,12 @@ export interface InnerManifestEntry {
   sha256?: string;
   /** Symlinks only. */
   target?: string;
+  /**
+   * Files only: another name of the file at this archive path (an earlier
+   * entry); stored as a tar hard-link entry, restored as a hard link. Size and
+   * sha256 are that file's.
+   */
+  hardlink?: string;
   /** Numeric owner and group when archived; restored by `restore --preserve-owner` (as root). */
   uid?: number;
   gid?: number;
@@ -49,7 +55,15 @@ export interface ShardManifest {
   compression: CompressionAlgorithm;
   /** Source names. */
   collections: string[];
-  counts: { files: number; directories: number; symlinks: number; sources: number };
+  counts: {
+    /** File entries, hard links included. */
+    files: number;
+    directories: number;
+    symlinks: number;
+    sources: number;
+    /** File entries that are hard links to an earlier one; absent in shards made before they were kept. */
+    hardlinks?: number;
+  };
   file_count: number;
   /** Sum of the file sizes before compression. */
   size_bytes: number;

@@ -12,7 +12,7 @@ export interface GuardedEntry {
   mode: number;
   /** The tar header's mtime in milliseconds (from its pax record when there is one). */
   mtimeMs: number;
-  /** Symlinks. */
+  /** Symlinks: the link's target; hard links: the archive path of the file they name. */
   target?: string;
 }
 
@@ -44,7 +44,7 @@ export async function walkArchive(
           size: header.size,
           mode: (header.mode ?? 0o600) & 0o7777,
           mtimeMs: mtimeMsOf(header),
-          target: kind === 'symlink' ? header.linkname : undefined,
+          target: kind === 'symlink' || kind === 'hardlink' ? (header.linkname ?? undefined) : undefined,
         },
         content,
       );

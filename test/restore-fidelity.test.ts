@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import { link, lstat, mkdir, open, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from './helpers/cli.js';
+import { writeConfig } from './helpers/config.js';
+
+// What a plain copy loses and a backup must not: hard links and holes.
+describe('hard links and sparse files', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let config: string;
+  let source: string;
+  let shard: string;
+
+  beforeAll(async () => {
+    work = await tempDir();
+    source = join(work.path, 'source');
+    await mkdir(join(source, 'a'), { recursive: true });
+    await mkdir(join(source, 'b'));
+    await writeFile(join(source, 'a/first.txt'), 'one inode, three names\n');
+    await link(join(source, 'a/first.txt'), join(source, 'a/second.txt'));
+    await link(join(source, 'a/first.txt'), join(source, 'b/third.txt'));
+    await writeFile(join(source, 'b/alone.txt'), 'a single name\n');
+    // 256 MiB with a few KiB of data: ~12 KiB allocated.
+    const image = await open(join(source, 'disk.img'), 'wx');
+    await image.write('start', 0);
+    await image.write('middle', 100 << 20);
+    await image.write('end', (256 << 20) - 3);
+    await image.close();
+    config = await writeConfig(work.path, {
+      sources: [{ name: 'data', type: 'directory', path: source }],
+      destinations: [{ name: 'disk', type: 'local', path: join(work.path, 'backups') }],
+    });
+    const run = await runCli(['run', '-c', config, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    shard = join(work.path, 'backups', summary.archive.key);
+    expect(summary.manifest.counts).toMatchObject({ files: 5, hardlinks: 2 });
+  });
+  afterAll(() => work.cleanup());
+
+  /** Inode groups under `root`: names of each regular file sharing an inode with another, sorted. */
+  async function linkGroups(root: string): Promise<string[][]> {
+    const groups = new Map<number, string[]>();
+    for (const name of (await readdir(root, { recursive: true })).sort()) {
+      const info = await lstat(join(root, name));
+      if (info.isFile() && info.nlink > 1) groups.set(info.ino, [...(groups.get(info.ino) ?? []), name]);
+    }
+    return [...groups.values()].map((names) => names.sort()).sort();
+  }
+
+  it('stores the later names as tar hard links that GNU tar extracts as links', async () => {
+    const listing = execFileSync('tar', ['--zstd', '-tvf', shard], { encoding: 'utf8' });
+    expect(listing).toMatch(/^h.* data\/a\/second\.txt link to data\/a\/first\.txt$/m);
+    expect(listing).toMatch(/^h.* data\/b\/third\.txt link to data\/a\/first\.txt$/m);
+    const byTar = join(work.path, 'by-tar');
+    await mkdir(byTar);
+    execFileSync('tar', ['--zstd', '-xf', shard, '-C', byTar]);
+    expect(await linkGroups(join(byTar, 'data'))).toEqual([['a/first.txt', 'a/second.txt', 'b/third.txt']]);
+  });
+
+  it('restores the same hard-link groups and the sparse file with its holes', async () => {
+    const to = join(work.path, 'restored');
+    const restore = await runCli(['restore', 'latest', '-c', config, '--to', to]);
+    expect(restore.stderr).toBe('');
+    expect(restore.code).toBe(0);
+    expect(await linkGroups(join(to, 'data'))).toEqual(await linkGroups(source));
+    expect(await linkGroups(join(to, 'data'))).toEqual([['a/first.txt', 'a/second.txt', 'b/third.txt']]);
+
+    const image = await lstat(join(to, 'data/disk.img'));
+    expect(image.size).toBe(256 << 20);
+    // Three 4 KiB blocks of data; a fully written copy would have 65,536.
+    expect(image.blocks * 512).toBeLessThanOrEqual(64 * 1024);
+    execFileSync('cmp', [join(source, 'disk.img'), join(to, 'data/disk.img')]);
+  });
+
+  it('verify accepts the hard links', async () => {
+    const verify = await runCli(['verify', '--latest', '-c', config]);
+    expect(verify.stderr).toBe('');
+    expect(verify.code).toBe(0);
+  });
+});
