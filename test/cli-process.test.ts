@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './helpers/cli.js';
+import { CLI_BIN, runCli, tempDir } from './helpers/cli.js';
 import { filesUnder, writeConfig } from './helpers/config.js';
 
 const STACK_LINE = /^\s+at /m;
@@ -46,5 +47,70 @@ describe('a command source that hangs', () => {
     expect(result.stderr).not.toMatch(STACK_LINE);
     expect(entriesOf(join(dir, 'state')).filter((name) => name.endsWith('.lock'))).toEqual([]);
     expect(await filesUnder(disk)).toEqual([]);
+  });
+});
+
+/** Runs `matric-backup ARGS` in bash with `redirect` appended (`2>/dev/full`, `| head -0`); the CLI's own exit code. */
+function runShell(args: string[], redirect: string): Promise<{ code: number; stderr: string }> {
+  const quoted = [process.execPath, CLI_BIN, ...args].map((arg) => `'${arg}'`).join(' ');
+  const child = spawn('bash', ['-c', `${quoted} ${redirect}; echo "cli-exit=\${PIPESTATUS[0]}" >&3`], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let status = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdio[3]!.setEncoding('utf8').on('data', (chunk: string) => (status += chunk));
+  return new Promise((resolve) =>
+    child.on('close', () => resolve({ code: Number(/cli-exit=(\d+)/.exec(status)?.[1] ?? -1), stderr })),
+  );
+}
+
+describe('output that cannot be written', () => {
+  /** A config whose run warns (an optional destination fails), so there is something for stderr. */
+  async function warningConfig(dir: string): Promise<string> {
+    await writeFile(join(dir, 'a-file'), '');
+    return writeConfig(dir, {
+      sources: [{ name: 'data', type: 'directory', path: data }],
+      destinations: [
+        { name: 'disk', type: 'local', path: join(dir, 'disk') },
+        { name: 'broken', type: 'local', path: join(dir, 'a-file', 'sub'), required: false },
+      ],
+      retry: { max_retries: 0 },
+    });
+  }
+
+  async function expectFinishedRun(dir: string, config: string): Promise<void> {
+    const files = await filesUnder(join(dir, 'disk'));
+    expect(files.filter((file) => file.endsWith('.manifest.json'))).toHaveLength(1);
+    expect((await runCli(['verify', '--latest', '-d', 'disk', '-c', config])).code).toBe(0);
+    const history = JSON.parse((await runCli(['history', '-c', config, '--json'])).stdout);
+    expect(history.runs.map((run: { status: string }) => run.status)).toEqual(['success']);
+    expect(entriesOf(join(dir, 'state')).filter((name) => name.endsWith('.lock'))).toEqual([]);
+    expect(await filesUnder(join(dir, 'state', 'spool'))).toEqual([]);
+  }
+
+  it('stderr on a full disk (2>/dev/full): the run finishes, stores, records history, releases everything', async () => {
+    const dir = await freshDir();
+    const config = await warningConfig(dir);
+    const result = await runShell(['run', '-c', config], '2>/dev/full');
+    expect(result.code).toBe(0);
+    await expectFinishedRun(dir, config);
+  });
+
+  it('stdout into a reader that is gone (| head -0): run and list exit with their own code, no stack trace', async () => {
+    const dir = await freshDir();
+    const config = await warningConfig(dir);
+    const run = await runShell(['run', '-c', config], '| head -0');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^warning: .*broken/m);
+    expect(run.stderr).not.toMatch(STACK_LINE);
+    expect(run.stderr).not.toContain('EPIPE');
+    await expectFinishedRun(dir, config);
+
+    const list = await runShell(['list', '-c', config], '| head -0');
+    expect(list.code).toBe(0);
+    expect(list.stderr).not.toMatch(STACK_LINE);
+    expect(list.stderr).not.toContain('EPIPE');
   });
 });

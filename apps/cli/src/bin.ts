@@ -4,6 +4,17 @@
 import { runInterruptCleanups } from '@matric-backup/core';
 import { main } from './cli.js';
 import { ExitCode } from './exit-codes.js';
+import { absorbOutputFailures } from './output/absorb-failures.js';
+
+// `run | head`, `2>/dev/full`: output that cannot be written is dropped, the backup goes on. Closing a
+// pipe is the reader's choice; any other failure of stdout is said once on stderr.
+absorbOutputFailures(process.stdout, (error) => {
+  if (error.code !== 'EPIPE')
+    process.stderr.write(
+      `warning: standard output cannot be written (${error.code ?? error.message}); further output is dropped\n`,
+    );
+});
+absorbOutputFailures(process.stderr);
 
 // Ctrl-C or SIGTERM: remove what only made sense while running (spool files, the run lock, a restore's
 // temporary folder), then exit. A second Ctrl-C gets Node's default: an immediate exit.
