@@ -100,6 +100,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         '  2  usage or config error',
         '  3  partial: a required destination failed, another has the shard',
         '  4  locked: another run of this config is in progress',
+        '  5  completed with warnings: stored, but some files vanished, were unreadable or changed while read',
         '  130, 143  interrupted by Ctrl-C (SIGINT) or SIGTERM; what was in progress was cleaned up',
       ].join('\n'),
     );

@@ -14,6 +14,11 @@ export const ExitCode = {
   PARTIAL: 3,
   /** Another run of the same config holds the lock. */
   LOCKED: 4,
+  /**
+   * Completed with warnings: every required destination has the shard, but some
+   * files vanished, could not be read or changed while read (listed in the manifest).
+   */
+  WARNINGS: 5,
   /** Stopped by Ctrl-C (128 + SIGINT), the shell's convention. */
   INTERRUPTED: 130,
   /** Stopped by SIGTERM (128 + SIGTERM). */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkPool } from '../src/archive/chunk-pool.js';
 import { writeArchive } from '../src/archive/write.js';
 import { parseInnerManifest } from '../src/shard/manifest-schema.js';
+import { SourceProblems } from '../src/sources/problems.js';
 import { readSources } from '../src/sources/read.js';
 import { readArchive } from './fixtures/run/archive.js';
 
@@ -59,12 +60,13 @@ describe('archiving with recycled read buffers', () => {
     'stores every byte of every file intact (%s)',
     async (compression) => {
       const spoolDir = join(dir, `spool-${compression}`);
+      const problems = new SourceProblems([], () => undefined);
       const result = await writeArchive(
-        readSources([{ name: 't', type: 'directory', path: join(dir, 'tree') }], {
+        readSources([{ name: 't', type: 'directory', path: join(dir, 'tree'), on_error: 'warn' }], {
           spoolDir,
           spoolPrefix: 'x',
           configDir: dir,
-          warn: () => undefined,
+          problems,
         }),
         {
           id: 'backup_20260101_000000',
@@ -73,7 +75,7 @@ describe('archiving with recycled read buffers', () => {
           spoolDir,
           fileName: 'x.tar',
           format: { compression, encryption: null },
-          warn: () => undefined,
+          problems,
         },
       );
       const entries = await readArchive(result.file, compression);

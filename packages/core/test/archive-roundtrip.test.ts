@@ -1,12 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, truncateSync } from 'node:fs';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeArchive } from '../src/archive/write.js';
 import type { CompressionAlgorithm } from '../src/shard/manifest.js';
 import { parseInnerManifest } from '../src/shard/manifest-schema.js';
+import { SourceProblems } from '../src/sources/problems.js';
 import { readSources } from '../src/sources/read.js';
 import type { SourceEntry } from '../src/sources/types.js';
 import { type ExtractedEntry, readArchive } from './fixtures/run/archive.js';
@@ -32,12 +45,13 @@ const mtimeOf = (entry: ExtractedEntry) =>
 async function archive(compression: CompressionAlgorithm, level?: number) {
   const spoolDir = join(dir, `spool-${compression}-${level ?? 'default'}`);
   const warnings: string[] = [];
+  const problems = new SourceProblems([], (message) => warnings.push(message));
   const result = await writeArchive(
-    readSources([{ name: 'files', type: 'directory', path: source }], {
+    readSources([{ name: 'files', type: 'directory', path: source, on_error: 'warn' }], {
       spoolDir,
       spoolPrefix: 'test',
       configDir: dir,
-      warn: (message) => warnings.push(message),
+      problems,
     }),
     {
       id: 'backup_20260101_000000',
@@ -46,7 +60,7 @@ async function archive(compression: CompressionAlgorithm, level?: number) {
       spoolDir,
       fileName: `backup_20260101_000000.tar.${compression}`,
       format: { compression, level, encryption: null },
-      warn: (message) => warnings.push(message),
+      problems,
     },
   );
   return { result, warnings, spoolDir };
@@ -148,10 +162,18 @@ it('is deterministic: the same tree and time give the same bytes', async () => {
 });
 
 describe('files that change between the walk and the read', () => {
-  async function archiveEntries(entries: SourceEntry[]) {
+  async function archiveEntries(
+    entries: SourceEntry[],
+    onError: 'warn' | 'fail' = 'warn',
+    onProgress?: (bytesIn: number) => void,
+  ) {
     const spoolDir = join(dir, 'spool-changed');
     await rm(spoolDir, { recursive: true, force: true });
     const warnings: string[] = [];
+    const problems = new SourceProblems(
+      [{ name: 'files', type: 'directory', path: dir, on_error: onError }],
+      (message) => warnings.push(message),
+    );
     const run = writeArchive(
       (async function* () {
         yield* entries;
@@ -163,34 +185,94 @@ describe('files that change between the walk and the read', () => {
         spoolDir,
         fileName: 'x.tar.zst',
         format: { compression: 'zstd', encryption: null },
-        warn: (message) => warnings.push(message),
+        problems,
+        onProgress: ({ bytesIn }) => onProgress?.(bytesIn),
       },
     );
-    return { run, warnings, spoolDir };
+    return { run, warnings, spoolDir, problems };
   }
 
-  it('a file removed before it is read fails with SOURCE_FAILED naming it, leaving no spool file', async () => {
+  it('a file removed before it is read is left out with a VANISHED warning, in the inner manifest too', async () => {
     const gone = join(dir, 'gone.txt');
-    const { run, spoolDir } = await archiveEntries([
+    const { run, warnings } = await archiveEntries([
       { type: 'directory', path: 'files', mode: 0o755, mtimeMs: 0 },
       { type: 'file', path: 'files/gone.txt', absolute: gone },
     ]);
+    const result = await run;
+    expect(result.files).toBe(0);
+    expect(warnings).toEqual([`source files: ${gone}: removed while the backup ran (VANISHED)`]);
+    const entries = await readArchive(result.file, 'zstd');
+    expect(entries.map((entry) => entry.name)).toEqual(['files', 'manifest.json']);
+    expect(parseInnerManifest(entries.at(-1)!.data.toString()).warnings).toEqual([
+      { code: 'VANISHED', path: 'files/gone.txt', reason: 'removed while the backup ran' },
+    ]);
+  });
+
+  it('with on_error: fail a vanished file fails with SOURCE_FAILED naming it, leaving no spool file', async () => {
+    const gone = join(dir, 'gone.txt');
+    const { run, spoolDir } = await archiveEntries(
+      [
+        { type: 'directory', path: 'files', mode: 0o755, mtimeMs: 0 },
+        { type: 'file', path: 'files/gone.txt', absolute: gone },
+      ],
+      'fail',
+    );
     await expect(run).rejects.toMatchObject({
       code: 'SOURCE_FAILED',
-      message: `source files: cannot read ${gone}: no such file or folder (removed while the backup ran?) (ENOENT)`,
+      message: `source files: cannot read ${gone}: no such file or folder (ENOENT)`,
     });
     expect(await readdir(spoolDir)).toEqual([]);
   });
 
-  it('a file replaced by a symlink is not followed: SOURCE_FAILED', async () => {
+  it('a file replaced by a symlink is not followed: a CHANGED warning, nothing read through it', async () => {
     const swapped = join(dir, 'swapped');
     await symlink('/etc/hostname', swapped);
-    const { run } = await archiveEntries([{ type: 'file', path: 'files/swapped', absolute: swapped }]);
-    await expect(run).rejects.toMatchObject({
-      code: 'SOURCE_FAILED',
-      message: expect.stringContaining('(ELOOP)'),
-    });
+    const { run, problems } = await archiveEntries([
+      { type: 'file', path: 'files/swapped', absolute: swapped },
+    ]);
+    expect((await run).files).toBe(0);
+    expect(problems.list).toEqual([
+      { code: 'CHANGED', path: 'files/swapped', reason: 'replaced by a symbolic link while the backup ran' },
+    ]);
   });
+
+  // The packer reports progress after each MiB read: the moment to change the file under it.
+  it.each([
+    ['shrinks', 'CHANGED', 'shrank by 1572864 bytes while read; the missing end is stored as zeros'],
+    ['grows', 'CHANGED', 'changed while read; the stored copy may be inconsistent'],
+  ])(
+    'a file that %s while read keeps its header size: a valid tar whose manifest hash matches the stored bytes',
+    async (what, code, reason) => {
+      const live = join(dir, `live-${what}`);
+      await writeFile(live, randomBytes(3 << 20));
+      let changed = false;
+      const { run, problems } = await archiveEntries(
+        [{ type: 'file', path: 'files/live', absolute: live }],
+        'warn',
+        (bytesIn) => {
+          if (changed || bytesIn < 1 << 20) return;
+          changed = true;
+          if (what === 'shrinks') truncateSync(live, (3 << 20) - 1572864);
+          else appendFileSync(live, 'more');
+        },
+      );
+      const result = await run;
+      expect(changed).toBe(true);
+      expect(problems.list).toEqual([{ code, path: 'files/live', reason }]);
+      const entries = await readArchive(result.file, 'zstd');
+      const stored = entries.find((entry) => entry.name === 'files/live')!;
+      expect(stored.data.length).toBe(3 << 20);
+      const manifest = parseInnerManifest(entries.at(-1)!.data.toString());
+      expect(manifest.entries[0]).toMatchObject({
+        path: 'files/live',
+        size: 3 << 20,
+        sha256: sha256(stored.data),
+      });
+      expect(manifest.warnings).toEqual(problems.list);
+      if (what === 'shrinks') expect(stored.data.subarray(-1572864).equals(Buffer.alloc(1572864))).toBe(true);
+      execFileSync('tar', ['--zstd', '-tf', result.file]);
+    },
+  );
 
   it('a file replaced by a FIFO is skipped with a warning instead of blocking', async () => {
     const fifo = join(dir, 'now-a-fifo');

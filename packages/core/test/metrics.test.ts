@@ -39,6 +39,20 @@ describe('writeMetricsFile', () => {
     expect(await readdir(dir)).toEqual(['matric_backup.prom']);
   });
 
+  it('a run completed with warnings counts as stored, with the number of paths not archived whole', async () => {
+    const path = join(dir, 'w.prom');
+    await writeMetricsFile(path, {
+      status: 'warning',
+      finishedAt: new Date(1_000_000),
+      durationMs: 1,
+      destinations: [{ name: 'local', status: 'success', bytes: 1, durationMs: 1, attempts: 1 }],
+      warnings: 3,
+    });
+    const text = await readFile(path, 'utf8');
+    expect(value(text, 'matric_backup_last_run_success')).toBe(1);
+    expect(value(text, 'matric_backup_last_run_warnings')).toBe(3);
+  });
+
   it("keeps a failed destination's last success time from the previous file", async () => {
     const path = join(dir, 'm.prom');
     const ok = { name: 's3', status: 'success' as const, bytes: 1, durationMs: 1, attempts: 1 };

@@ -114,6 +114,32 @@ describe('notify', () => {
     expect((received[0]!.body as { event: string }).event).toBe('backup.success');
   });
 
+  it('a run completed with warnings is sent as backup.warning with the paths, when either setting is on', async () => {
+    received.length = 0;
+    const warned = {
+      ...failedRun,
+      status: 'warning' as const,
+      destinations: [failedRun.destinations[0]!],
+      error: undefined,
+      warnings: [
+        { code: 'VANISHED', path: 'logs/a.log', reason: 'removed while the backup ran' },
+        { code: 'UNREADABLE', path: 'logs/b.log', reason: 'permission denied' },
+      ],
+    };
+    expect(
+      await notify({ on_success: false, on_failure: false, webhook_url: `${httpUrl}/hook` }, warned),
+    ).toEqual([]);
+    await notify({ on_success: false, on_failure: true, webhook_url: `${httpUrl}/hook` }, warned);
+    await notify({ on_success: true, on_failure: false, webhook_url: `${httpUrl}/hook` }, warned);
+    expect(received).toHaveLength(2);
+    const body = received[0]!.body as Record<string, unknown>;
+    expect(body).toMatchObject({ event: 'backup.warning', status: 'warning', warning_count: 2 });
+    expect(body.warnings).toEqual(warned.warnings);
+    expect(String(body.text)).toContain(
+      'completed with warnings — shard backup_20261123_020000 — stored on local — not archived whole: logs/a.log (removed while the backup ran) and 1 more',
+    );
+  });
+
   it('reports a failing webhook without throwing and without the URL path', async () => {
     const results = await notify(
       { on_success: false, on_failure: true, webhook_url: `${httpUrl}/fail` },

@@ -317,8 +317,33 @@ describe('runBackup', () => {
     ]);
   });
 
-  it('an unreadable file fails the run naming it, and nothing is stored', async () => {
+  it('an unreadable file is left out: the shard is stored, listed in both manifests, completed with warnings (exit 5)', async () => {
+    const { dir, store } = await prepare();
+    await writeFile(join(dir, 'data', 'secret.key'), 'k');
+    await chmod(join(dir, 'data', 'secret.key'), 0o000);
+    const { summary, events } = await asUnprivilegedUser(dir, () => run());
+    const listed = [{ code: 'UNREADABLE', path: 'notes/secret.key', reason: 'permission denied' }];
+    expect(summary).toMatchObject({ status: 'warning', exitCode: 5, sourceWarnings: listed });
+    expect(summary.error).toBeUndefined();
+    const message = `source notes: ${join(dir, 'data', 'secret.key')}: permission denied (UNREADABLE)`;
+    expect(summary.warnings).toEqual([message]);
+    expect(events).toContainEqual({ type: 'warning', message });
+    const sidecar = parseShardManifest(store('primary').objects.get(`${ID}.manifest.json`)!.data.toString());
+    expect(sidecar.warnings).toEqual(listed);
+    const entries = await readArchive(store('primary').objects.get(`${ID}.tar.zst`)!.data, 'zstd');
+    expect(entries.map((entry) => entry.name)).toEqual([
+      'notes',
+      'notes/a.txt',
+      'notes/sub',
+      'notes/sub/b.txt',
+      'manifest.json',
+    ]);
+    expect(parseInnerManifest(entries.at(-1)!.data.toString()).warnings).toEqual(listed);
+  });
+
+  it('with on_error: fail an unreadable file fails the run naming it, and nothing is stored', async () => {
     const { dir, store, config } = await prepare();
+    config.backup.sources = [{ name: 'notes', type: 'directory', path: join(dir, 'data'), on_error: 'fail' }];
     await writeFile(join(dir, 'data', 'secret.key'), 'k');
     await chmod(join(dir, 'data', 'secret.key'), 0o000);
     const { summary } = await asUnprivilegedUser(dir, () => run());

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DirectorySourceConfig } from '../src/config/schema.js';
 import { MatricError } from '../src/errors.js';
 import { walkDirectory } from '../src/sources/directory.js';
+import { SourceProblems } from '../src/sources/problems.js';
 import type { SourceEntry } from '../src/sources/types.js';
 import { asUnprivilegedUser } from './fixtures/run/unprivileged.js';
 
@@ -19,13 +20,23 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 async function walk(options: Partial<DirectorySourceConfig> = {}) {
   const warnings: string[] = [];
   const entries: SourceEntry[] = [];
-  for await (const entry of walkDirectory(
-    { name: 'src', type: 'directory', path: dir, ...options },
-    (message) => warnings.push(message),
-  )) {
+  const source: DirectorySourceConfig = {
+    name: 'src',
+    type: 'directory',
+    path: dir,
+    on_error: 'warn',
+    ...options,
+  };
+  const problems = new SourceProblems([source], (message) => warnings.push(message));
+  for await (const entry of walkDirectory(source, problems)) {
     entries.push(entry);
   }
-  return { paths: entries.map((entry) => `${entry.type[0]} ${entry.path}`), entries, warnings };
+  return {
+    paths: entries.map((entry) => `${entry.type[0]} ${entry.path}`),
+    entries,
+    warnings,
+    problems: problems.list,
+  };
 }
 
 async function files(...paths: string[]) {
@@ -128,10 +139,21 @@ describe('walkDirectory', () => {
     });
   });
 
-  it('fails with SOURCE_FAILED naming an unreadable folder', async () => {
+  it('an unreadable folder is stored empty with an UNREADABLE warning; the rest goes on', async () => {
+    await files('open/a.txt', 'locked/secret.txt', 'z.txt');
+    await chmod(join(dir, 'locked'), 0o000);
+    const { paths, problems, warnings } = await asUnprivilegedUser(dir, () => walk());
+    expect(paths).toEqual(['d src', 'd src/locked', 'd src/open', 'f src/open/a.txt', 'f src/z.txt']);
+    expect(problems).toEqual([{ code: 'UNREADABLE', path: 'src/locked', reason: 'permission denied' }]);
+    expect(warnings).toEqual([`source src: ${join(dir, 'locked')}: permission denied (UNREADABLE)`]);
+  });
+
+  it('with on_error: fail an unreadable folder fails with SOURCE_FAILED naming it', async () => {
     await files('open/a.txt', 'locked/secret.txt');
     await chmod(join(dir, 'locked'), 0o000);
-    const error = await asUnprivilegedUser(dir, () => walk()).catch((caught: unknown) => caught);
+    const error = await asUnprivilegedUser(dir, () => walk({ on_error: 'fail' })).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(MatricError);
     expect(error).toMatchObject({ code: 'SOURCE_FAILED' });
     expect((error as Error).message).toBe(
@@ -139,10 +161,22 @@ describe('walkDirectory', () => {
     );
   });
 
+  it('an unreadable root fails with SOURCE_FAILED: a source that yields nothing is not a warning', async () => {
+    await files('root/a.txt');
+    await chmod(join(dir, 'root'), 0o000);
+    const error = await asUnprivilegedUser(dir, () => walk({ path: join(dir, 'root') })).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({
+      code: 'SOURCE_FAILED',
+      message: `source src: cannot read ${join(dir, 'root')}: permission denied (EACCES)`,
+    });
+  });
+
   it('fails with SOURCE_FAILED when the root is missing or not a folder', async () => {
     await expect(walk({ path: join(dir, 'missing') })).rejects.toMatchObject({
       code: 'SOURCE_FAILED',
-      message: expect.stringContaining(`cannot read ${join(dir, 'missing')}`),
+      message: `source src: ${join(dir, 'missing')} does not exist`,
     });
     await files('file');
     await expect(walk({ path: join(dir, 'file') })).rejects.toMatchObject({

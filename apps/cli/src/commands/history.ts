@@ -45,7 +45,9 @@ export const historyCommand: CommandSpec = {
         ? style.ok(status)
         : status === 'skipped'
           ? style.dim(status)
-          : style.bad(status.toUpperCase());
+          : status === 'warning'
+            ? style.warn(status)
+            : style.bad(status.toUpperCase());
     const rows: string[][] = [];
     for (const run of runs) {
       const first = [
@@ -54,7 +56,8 @@ export const historyCommand: CommandSpec = {
         outcome(run.status),
         formatDuration(run.duration_ms),
       ];
-      if (run.destinations.length === 0) rows.push([...first, '', '', '', '', '', run.error?.message ?? '']);
+      const note = run.error?.message ?? (run.warnings ? `${run.warnings} paths not archived whole` : '');
+      if (run.destinations.length === 0) rows.push([...first, '', '', '', '', '', note]);
       run.destinations.forEach((destination, index) => {
         rows.push([
           ...(index === 0 ? first : ['', '', '', '']),

@@ -49,6 +49,13 @@ export function printRunSummary(printer: Printer, config: LoadedConfig, summary:
   }
 
   if (summary.error) printer.error(`${printer.errStyle.bad('error:')} ${summary.error.message}`);
+  if (summary.status === 'warning') {
+    // Each path was printed as a warning when it was met; this line says what they mean for the run.
+    const count = formatCount(summary.sourceWarnings.length, 'path');
+    printer.error(
+      `${printer.errStyle.warn('completed with warnings:')} ${count} not archived whole (listed above and in the shard's manifest)`,
+    );
+  }
   if (summary.status === 'partial') {
     const stored = summary.destinations
       .filter((result) => result.status === 'success')

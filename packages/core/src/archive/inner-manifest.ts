@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { InnerManifest, InnerManifestEntry } from '../shard/manifest.js';
+import type { InnerManifest, InnerManifestEntry, SourceWarning } from '../shard/manifest.js';
 
 const FLUSH_AT = 64 * 1024;
 
@@ -32,8 +32,9 @@ export class InnerManifestWriter {
     this.append((this.count++ === 0 ? '' : ',') + JSON.stringify(entry));
   }
 
-  finish(): void {
-    this.append(']}');
+  /** Closes `entries`; the paths not archived whole follow it, known only now. */
+  finish(warnings: readonly SourceWarning[] = []): void {
+    this.append(warnings.length ? `],"warnings":${JSON.stringify(warnings)}}` : ']}');
     this.close();
   }
 

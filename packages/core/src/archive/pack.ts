@@ -5,8 +5,8 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream, { type Header } from 'tar-stream';
 import { INNER_MANIFEST_NAME, MANIFEST_VERSION } from '../shard/manifest.js';
-import { sourceReadError } from '../sources/errors.js';
-import type { SourceEntry, WarningSink } from '../sources/types.js';
+import type { SourceProblems } from '../sources/problems.js';
+import type { SourceEntry } from '../sources/types.js';
 import type { ChunkPool } from './chunk-pool.js';
 import { InnerManifestWriter } from './inner-manifest.js';
 import { readExactly } from './read-file.js';
@@ -37,7 +37,8 @@ export interface PackOptions {
   manifestFile: string;
   /** Where file contents are read into; the consumer may give chunks back. */
   pool: ChunkPool;
-  warn: WarningSink;
+  /** Files that vanish, cannot be read or change while read go here (and into the inner manifest). */
+  problems: SourceProblems;
   /** Called often (every file and every MiB); the caller throttles. */
   onProgress?: (stats: Readonly<PackStats>) => void;
 }
@@ -85,7 +86,7 @@ class Packer {
         sources,
       });
       for await (const entry of entries) await this.add(entry);
-      this.manifest.finish();
+      this.manifest.finish(this.options.problems.list);
       await this.addManifest();
       this.tar.finalize();
       return { ...this.stats };
@@ -127,18 +128,19 @@ class Packer {
   }
 
   private async addFile(entry: Extract<SourceEntry, { type: 'file' }>): Promise<void> {
-    const source = entry.path.slice(0, entry.path.indexOf('/'));
-    const fail = (error: unknown) => sourceReadError(source, entry.absolute, error);
+    const where = { source: entry.path.slice(0, entry.path.indexOf('/')), ...entry };
+    const { problems } = this.options;
     let fd: number;
     try {
       fd = openSync(entry.absolute, OPEN_FLAGS);
     } catch (error) {
-      throw fail(error);
+      problems.report(where, error);
+      return;
     }
     try {
       const info = fstatSync(fd);
       if (!info.isFile()) {
-        this.options.warn(`skipped ${entry.absolute}: it is no longer a regular file`);
+        problems.warn(`skipped ${entry.absolute}: it is no longer a regular file`);
         return;
       }
       const inode = info.nlink > 1 ? `${info.dev}:${info.ino}` : undefined;
@@ -147,15 +149,21 @@ class Packer {
       const mode = info.mode & 0o7777;
       const hash = createHash('sha256');
       const tarHeader = { ...header(entry.path, 'file', mode, info.mtimeMs, info), size: info.size };
+      // Once the header is out its size is a promise: a file that shrinks or fails to read is
+      // padded with zeros, so the tar stays valid and the manifest hashes exactly what is stored.
       let shortBy = 0;
+      let readError: unknown;
       const read = (length: number, position: number): Buffer => {
         const buffer = this.options.pool.take(length);
-        let bytesRead: number;
-        try {
-          bytesRead = readExactly(fd, buffer, position);
-        } catch (error) {
-          throw fail(error);
+        let bytesRead = 0;
+        if (readError === undefined) {
+          try {
+            bytesRead = readExactly(fd, buffer, position);
+          } catch (error) {
+            readError = error;
+          }
         }
+        if (bytesRead < length) buffer.fill(0, bytesRead);
         shortBy += length - bytesRead;
         hash.update(buffer);
         this.stats.bytesIn += length;
@@ -167,7 +175,8 @@ class Packer {
         await pipeline(contents(info.size, read, onChunk), this.entryStream(tarHeader));
       }
 
-      this.warnIfChanged(entry.absolute, fd, info, shortBy);
+      if (readError !== undefined) problems.report(where, readError);
+      else this.checkUnchanged(where, fd, info, shortBy);
       const sha256 = hash.digest('hex');
       if (inode !== undefined) this.linked.set(inode, { path: entry.path, size: info.size, sha256 });
       this.manifest!.add({
@@ -214,16 +223,20 @@ class Packer {
   }
 
   /** A file written to while it is read is archived as read, with a warning (as GNU tar does). */
-  private warnIfChanged(path: string, fd: number, before: Stats, shortBy: number): void {
+  private checkUnchanged(
+    where: { source: string; path: string; absolute: string },
+    fd: number,
+    before: Stats,
+    shortBy: number,
+  ): void {
+    const { problems } = this.options;
     if (shortBy > 0) {
-      this.options.warn(
-        `${path} shrank by ${shortBy} bytes while being archived; the missing end is stored as zeros`,
-      );
+      problems.changed(where, `shrank by ${shortBy} bytes while read; the missing end is stored as zeros`);
       return;
     }
     const after = fstatSync(fd);
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
-      this.options.warn(`${path} changed while being archived; the stored copy may be inconsistent`);
+      problems.changed(where, 'changed while read; the stored copy may be inconsistent');
     }
   }
 

@@ -2,7 +2,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isMatricError, MatricError } from '../errors.js';
-import type { SourceEntry, WarningSink } from '../sources/types.js';
+import type { SourceProblems } from '../sources/problems.js';
+import type { SourceEntry } from '../sources/types.js';
 import { ChunkPool } from './chunk-pool.js';
 import { CHUNK, type PackStats, packArchive } from './pack.js';
 import { SpoolFile } from './spool-file.js';
@@ -17,7 +18,7 @@ export interface WriteArchiveOptions {
   fileName: string;
   /** Compression and encryption of the tar stream. */
   format: StoredFormat;
-  warn: WarningSink;
+  problems: SourceProblems;
   onProgress?: (progress: Readonly<PackStats> & { bytesOut: number }) => void;
 }
 
@@ -39,7 +40,7 @@ export async function writeArchive(
   entries: AsyncIterable<SourceEntry>,
   options: WriteArchiveOptions,
 ): Promise<ArchiveResult> {
-  const { id, createdAt, sources, spoolDir, fileName, format, warn, onProgress } = options;
+  const { id, createdAt, sources, spoolDir, fileName, format, problems, onProgress } = options;
   await mkdir(spoolDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw spoolError(spoolDir, error);
   });
@@ -63,7 +64,7 @@ export async function writeArchive(
     sources,
     manifestFile: join(spoolDir, `${id}.inner-manifest.partial`),
     pool,
-    warn,
+    problems,
     onProgress: (stats) => {
       packed = stats;
       onProgress?.({ ...stats, bytesOut: spool.bytes });

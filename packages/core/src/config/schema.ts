@@ -118,6 +118,12 @@ export const directorySourceSchema = z.strictObject({
   path: z.string().min(1),
   include: z.array(z.string()).optional(),
   exclude: z.array(z.string()).optional(),
+  /**
+   * A file that vanishes, cannot be read or changes while read: `warn` (default)
+   * stores the shard without it (or as read) and ends "completed with warnings";
+   * `fail` fails the run.
+   */
+  on_error: z.enum(['warn', 'fail']).default('warn'),
 });
 
 export const commandSourceSchema = z.strictObject({

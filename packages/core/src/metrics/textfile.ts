@@ -10,10 +10,12 @@ export interface MetricsDestination {
 }
 
 export interface MetricsRun {
-  status: 'success' | 'partial' | 'failed';
+  status: 'success' | 'warning' | 'partial' | 'failed';
   finishedAt: Date;
   durationMs: number;
   destinations: MetricsDestination[];
+  /** Paths the run could not archive whole. */
+  warnings?: number;
 }
 
 const LAST_SUCCESS = 'matric_backup_last_success_timestamp_seconds';
@@ -38,6 +40,10 @@ export async function writeMetricsFile(path: string, run: MetricsRun): Promise<v
     'matric_backup_last_run_success',
     '1 when every required destination got the shard.',
   );
+  const runWarnings = gauge(
+    'matric_backup_last_run_warnings',
+    'Paths the last run could not archive whole (vanished, unreadable, changed while read).',
+  );
   const lastSuccess = gauge(LAST_SUCCESS, 'When a shard was last stored on the destination.', [
     'destination',
   ]);
@@ -55,7 +61,9 @@ export async function writeMetricsFile(path: string, run: MetricsRun): Promise<v
   const finished = run.finishedAt.getTime() / 1000;
   runTimestamp.set(finished);
   runDuration.set(run.durationMs / 1000);
-  runSuccess.set(run.status === 'success' ? 1 : 0);
+  // A run completed with warnings stored its shard everywhere required: a success, with warnings counted.
+  runSuccess.set(run.status === 'success' || run.status === 'warning' ? 1 : 0);
+  runWarnings.set(run.warnings ?? 0);
   for (const destination of run.destinations) {
     const labels = { destination: destination.name };
     if (destination.status === 'success') lastSuccess.set(labels, finished);

@@ -20,7 +20,8 @@ export interface NotificationResult {
 /**
  * Sends the configured notifications for a finished run. Never throws: a failed
  * notification is reported in the result and must not change the run's outcome.
- * A partial run counts as a failure.
+ * A partial run counts as a failure. A run completed with warnings is sent when
+ * either is on: whoever hears of successes or of failures wants to hear of it.
  */
 export async function notify(
   settings: NotificationSettings | undefined,
@@ -28,7 +29,12 @@ export async function notify(
   options: { secrets?: readonly string[]; timeoutMs?: number } = {},
 ): Promise<NotificationResult[]> {
   if (!settings) return [];
-  const wanted = input.status === 'success' ? settings.on_success : settings.on_failure;
+  const wanted =
+    input.status === 'success'
+      ? settings.on_success
+      : input.status === 'warning'
+        ? settings.on_success || settings.on_failure
+        : settings.on_failure;
   if (!wanted) return [];
   const secrets = options.secrets ?? [];
   const timeoutMs = options.timeoutMs ?? 10_000;

@@ -9,8 +9,16 @@ export interface NotificationDestination {
   error?: { code: string; message: string };
 }
 
+/** A path the run could not archive whole. */
+export interface NotificationWarning {
+  code: string;
+  path: string;
+  reason: string;
+}
+
 export interface NotificationInput {
-  status: 'success' | 'partial' | 'failed';
+  /** `warning`: the shard is stored, but some paths were not archived whole. */
+  status: 'success' | 'warning' | 'partial' | 'failed';
   shardId?: string;
   sizeBytes?: number;
   durationMs: number;
@@ -18,10 +26,14 @@ export interface NotificationInput {
   host: string;
   destinations: NotificationDestination[];
   error?: { code: string; message: string };
+  warnings?: NotificationWarning[];
 }
 
+/** At most this many warnings are listed in a payload; `warning_count` has them all. */
+const LISTED_WARNINGS = 100;
+
 export interface NotificationPayload {
-  event: 'backup.success' | 'backup.partial' | 'backup.failure';
+  event: 'backup.success' | 'backup.warning' | 'backup.partial' | 'backup.failure';
   status: NotificationInput['status'];
   shard_id: string | null;
   size_bytes: number | null;
@@ -30,12 +42,25 @@ export interface NotificationPayload {
   config: string;
   destinations: NotificationDestination[];
   error: { code: string; message: string } | null;
+  /** Paths not archived whole (the first 100); empty when there were none. */
+  warnings: NotificationWarning[];
+  warning_count: number;
   /** One line Slack and Mattermost show as the message. */
   text: string;
 }
 
-const EVENT = { success: 'backup.success', partial: 'backup.partial', failed: 'backup.failure' } as const;
-const HEADLINE = { success: 'succeeded', partial: 'PARTIALLY FAILED', failed: 'FAILED' } as const;
+const EVENT = {
+  success: 'backup.success',
+  warning: 'backup.warning',
+  partial: 'backup.partial',
+  failed: 'backup.failure',
+} as const;
+const HEADLINE = {
+  success: 'succeeded',
+  warning: 'completed with warnings',
+  partial: 'PARTIALLY FAILED',
+  failed: 'FAILED',
+} as const;
 
 export function buildPayload(input: NotificationInput): NotificationPayload {
   const failed = input.destinations.filter((d) => d.status === 'failed');
@@ -45,6 +70,12 @@ export function buildPayload(input: NotificationInput): NotificationPayload {
   if (stored.length) parts.push(`stored on ${stored.join(', ')}`);
   for (const destination of failed)
     parts.push(`${destination.name}: ${destination.error?.message ?? 'failed'}`);
+  const warnings = input.warnings ?? [];
+  if (warnings.length) {
+    const first = warnings[0]!;
+    const more = warnings.length > 1 ? ` and ${warnings.length - 1} more` : '';
+    parts.push(`not archived whole: ${first.path} (${first.reason})${more}`);
+  }
   if (input.error) parts.push(input.error.message);
   return {
     event: EVENT[input.status],
@@ -56,6 +87,8 @@ export function buildPayload(input: NotificationInput): NotificationPayload {
     config: input.configFile,
     destinations: input.destinations,
     error: input.error ?? null,
+    warnings: warnings.slice(0, LISTED_WARNINGS),
+    warning_count: warnings.length,
     text: parts.join(' — '),
   };
 }

@@ -42,6 +42,7 @@ export async function finishRun(
       exit_code: summary.exitCode,
       duration_ms: summary.durationMs,
       ...(summary.archive ? { bytes: summary.archive.size } : {}),
+      ...(summary.sourceWarnings.length ? { warnings: summary.sourceWarnings.length } : {}),
       destinations: summary.destinations.map((result) => ({
         name: result.name,
         status: result.status,
@@ -72,6 +73,7 @@ export async function finishRun(
         exit_code: summary.exitCode,
         stored_on: summary.destinations.filter((r) => r.status === 'success').map((r) => r.name),
         ...(summary.archive ? { bytes: summary.archive.size } : {}),
+        ...(summary.sourceWarnings.length ? { warnings: summary.sourceWarnings.length } : {}),
         ...(Object.keys(pruned).length ? { pruned } : {}),
       },
     });
@@ -97,6 +99,7 @@ export async function finishRun(
         ...(result.error ? { error: brief(result.error) } : {}),
       })),
       ...(summary.error ? { error: brief(summary.error) } : {}),
+      ...(summary.sourceWarnings.length ? { warnings: summary.sourceWarnings } : {}),
     },
     { secrets: config.secrets },
   );
@@ -110,6 +113,7 @@ export async function finishRun(
         finishedAt,
         durationMs: summary.durationMs,
         destinations: summary.destinations,
+        warnings: summary.sourceWarnings.length,
       });
     } catch (error) {
       warn(`could not write the metrics file ${options.metricsFile}: ${(error as Error).message}`);

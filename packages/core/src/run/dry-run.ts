@@ -1,14 +1,14 @@
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import type { SourceConfig } from '../config/schema.js';
 import { walkDirectory } from '../sources/directory.js';
-import { sourceReadError } from '../sources/errors.js';
+import { SourceProblems } from '../sources/problems.js';
 import { foldersToSkip } from '../sources/read.js';
 import type { WarningSink } from '../sources/types.js';
 import type { DryRunPlan } from './types.js';
 
 /**
  * Walks the directory sources as a run would and opens each file once (so an
- * unreadable one fails here too) without reading it. Command sources are
+ * unreadable one is reported here too) without reading it. Command sources are
  * listed, not run: their output may be expensive and they may have effects.
  */
 export async function planSources(
@@ -17,6 +17,7 @@ export async function planSources(
   warn: WarningSink,
 ): Promise<Omit<DryRunPlan, 'key' | 'destinations'>> {
   const skip = await foldersToSkip(spoolDir);
+  const problems = new SourceProblems(sources, warn);
   const plan: Omit<DryRunPlan, 'key' | 'destinations'> = {
     files: 0,
     directories: 0,
@@ -30,24 +31,30 @@ export async function planSources(
       plan.directories++;
       continue;
     }
-    for await (const entry of walkDirectory(source, warn, skip)) {
+    for await (const entry of walkDirectory(source, problems, skip)) {
       if (entry.type === 'directory') plan.directories++;
       else if (entry.type === 'symlink') plan.symlinks++;
       else {
         plan.files++;
-        plan.bytesIn += sizeOfReadable(source.name, entry.absolute);
+        plan.bytesIn += sizeOfReadable(problems, source.name, entry);
       }
     }
   }
   return plan;
 }
 
-function sizeOfReadable(source: string, path: string): number {
+/** The file's size; 0, and reported as a run would, when it cannot be opened. */
+function sizeOfReadable(
+  problems: SourceProblems,
+  source: string,
+  entry: { path: string; absolute: string },
+): number {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(entry.absolute, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    throw sourceReadError(source, path, error);
+    problems.report({ source, ...entry }, error);
+    return 0;
   }
   try {
     return fstatSync(fd).size;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { StoredFormat } from '../archive/transforms.js';
 import type { ArchiveResult } from '../archive/write.js';
-import { MANIFEST_VERSION, type ShardManifest } from '../shard/manifest.js';
+import { MANIFEST_VERSION, type ShardManifest, type SourceWarning } from '../shard/manifest.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -20,6 +20,8 @@ export interface SidecarInput {
     ArchiveResult,
     'files' | 'hardlinks' | 'directories' | 'symlinks' | 'bytesIn' | 'size' | 'sha256'
   >;
+  /** Paths not archived whole. */
+  warnings?: readonly SourceWarning[];
 }
 
 /** The sidecar `<id>.manifest.json`: format, origin, counts and the checksum of the stored object. */
@@ -52,5 +54,6 @@ export function buildShardManifest(input: SidecarInput): ShardManifest {
     options: input.options,
     object: { name: input.objectKey, size: archive.size },
     checksum: `sha256:${archive.sha256}`,
+    ...(input.warnings?.length ? { warnings: [...input.warnings] } : {}),
   };
 }

@@ -7,6 +7,7 @@ import type { Destination } from '../destination/types.js';
 import { isDestinationError, isMatricError, MatricError } from '../errors.js';
 import { openDestination } from '../plugins/open.js';
 import { shardId, shardKeys } from '../shard/naming.js';
+import { SourceProblems } from '../sources/problems.js';
 import { readSources } from '../sources/read.js';
 import { onInterrupt } from '../util/interrupt.js';
 import { redact } from '../util/redact.js';
@@ -60,12 +61,15 @@ class Run {
   private readonly started = performance.now();
   private readonly now: Date;
   private readonly warnings: string[] = [];
+  /** Paths not archived whole; they make a stored shard "completed with warnings". */
+  private readonly problems: SourceProblems;
 
   constructor(
     private readonly config: LoadedConfig,
     private readonly options: RunOptions,
   ) {
     this.now = options.now ?? new Date();
+    this.problems = new SourceProblems(config.backup.sources, this.warn);
   }
 
   async dryRun(destinations: ResolvedDestination[], format: StoredFormat): Promise<RunSummary> {
@@ -128,6 +132,7 @@ class Run {
         options: { ...backup.format },
         objectKey: keys.archive,
         archive,
+        warnings: this.problems.list,
       });
       const results = await this.fanOut(opened, {
         file: archive.file,
@@ -163,7 +168,7 @@ class Run {
         spoolDir: backup.spool_dir,
         spoolPrefix: id,
         configDir: this.config.dir,
-        warn: this.warn,
+        problems: this.problems,
       }),
       {
         id,
@@ -172,7 +177,7 @@ class Run {
         spoolDir: backup.spool_dir,
         fileName: key,
         format,
-        warn: this.warn,
+        problems: this.problems,
         onProgress: ({ files, bytesIn, bytesOut }) =>
           progress.push({ type: 'archive-progress', files, bytesIn, bytesOut }),
       },
@@ -247,6 +252,8 @@ class Run {
     } else if (!dryRun && requiredFailed.length > 0) {
       status = 'partial';
       error = failureOf('required destination failed', requiredFailed);
+    } else if (this.problems.list.length > 0) {
+      status = 'warning';
     }
     for (const result of destinations) {
       if (!result.required && result.status === 'failed' && status !== 'failed') {
@@ -256,13 +263,14 @@ class Run {
     return {
       id,
       status,
-      exitCode: status === 'success' ? 0 : status === 'partial' ? 3 : 1,
+      exitCode: EXIT_CODE[status],
       dryRun,
       startedAt: this.now.toISOString(),
       durationMs: Math.round(performance.now() - this.started),
       ...extra,
       destinations,
       warnings: this.warnings,
+      sourceWarnings: this.problems.list,
       ...(error ? { error } : {}),
     };
   }
@@ -309,6 +317,8 @@ class Run {
     }
   }
 }
+
+const EXIT_CODE = { success: 0, warning: 5, partial: 3, failed: 1 } as const;
 
 function failureOf(what: string, failed: DestinationResult[]): { code: string; message: string } {
   const withErrors = failed.filter((result) => result.error);

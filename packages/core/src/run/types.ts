@@ -1,4 +1,4 @@
-import type { ShardManifest } from '../shard/manifest.js';
+import type { ShardManifest, SourceWarning } from '../shard/manifest.js';
 
 /** What runBackup reports while it works; the CLI draws progress bars from these. */
 export type RunEvent =
@@ -76,9 +76,13 @@ export interface DryRunPlan {
 
 export interface RunSummary {
   id: string;
-  status: 'success' | 'partial' | 'failed';
-  /** 0 every required destination has the shard; 3 partial; 1 none has it or a source failed. */
-  exitCode: 0 | 1 | 3;
+  /**
+   * `warning`: completed with warnings, every required destination has the
+   * shard but some paths were not archived whole (`sourceWarnings`).
+   */
+  status: 'success' | 'warning' | 'partial' | 'failed';
+  /** 0 every required destination has the shard; 5 the same, with sourceWarnings; 3 partial; 1 none has it or a source failed. */
+  exitCode: 0 | 1 | 3 | 5;
   dryRun: boolean;
   startedAt: string;
   durationMs: number;
@@ -90,6 +94,8 @@ export interface RunSummary {
   destinations: DestinationResult[];
   /** Non-fatal problems: skipped special files, failed optional destinations, files changed while read. */
   warnings: string[];
+  /** Paths that vanished, could not be read or changed while read, also listed in the manifest. */
+  sourceWarnings: SourceWarning[];
   /** Why the run failed or was partial; `hint` says what to do when core knows. */
   error?: { code: string; message: string; hint?: string };
 }

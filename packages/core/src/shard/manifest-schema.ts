@@ -9,6 +9,16 @@ import type { InnerManifest, ShardManifest } from './manifest.js';
 
 const hex64 = /^[0-9a-f]{64}$/;
 
+const warningsSchema = z
+  .array(
+    z.looseObject({
+      code: z.string(),
+      path: z.string(),
+      reason: z.string(),
+    }),
+  )
+  .optional();
+
 export const shardManifestSchema = z.looseObject({
   version: z.string(),
   format: z.literal('matric-backup'),
@@ -36,6 +46,7 @@ export const shardManifestSchema = z.looseObject({
   options: z.record(z.string(), z.unknown()),
   object: z.looseObject({ name: z.string().min(1), size: z.int().nonnegative() }),
   checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 lowercase hex digits>'),
+  warnings: warningsSchema,
 }) satisfies z.ZodType<ShardManifest>;
 
 const owner = { uid: z.int().nonnegative().optional(), gid: z.int().nonnegative().optional() };
@@ -75,6 +86,7 @@ export const innerManifestSchema = z.looseObject({
   created_at: z.string(),
   sources: z.array(z.string()),
   entries: z.array(innerEntrySchema),
+  warnings: warningsSchema,
 }) satisfies z.ZodType<InnerManifest>;
 
 /** Parses a sidecar's text; the message names the first offending field. */

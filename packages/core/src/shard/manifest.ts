@@ -28,6 +28,22 @@ export interface InnerManifestEntry {
   gid?: number;
 }
 
+/**
+ * Why a path is missing from a shard or stored as it was not at one instant:
+ * VANISHED (removed while the backup ran), UNREADABLE (permission denied, I/O
+ * error), CHANGED (written to or replaced while read: stored as read).
+ */
+export type SourceWarningCode = 'VANISHED' | 'UNREADABLE' | 'CHANGED';
+
+/** One path that could not be archived whole; the run went on without it (or with it as read). */
+export interface SourceWarning {
+  /** A SourceWarningCode; typed as string because a newer version may add codes. */
+  code: string;
+  /** Path inside the archive, `<source name>/...`. */
+  path: string;
+  reason: string;
+}
+
 export interface InnerManifest {
   version: string;
   format: 'matric-backup';
@@ -35,6 +51,8 @@ export interface InnerManifest {
   created_at: string;
   sources: string[];
   entries: InnerManifestEntry[];
+  /** Paths not archived whole; absent when there were none (and in shards of older versions). */
+  warnings?: SourceWarning[];
 }
 
 /** The sidecar `<id>.manifest.json`, written last: a shard without it is incomplete. */
@@ -72,6 +90,8 @@ export interface ShardManifest {
   object: { name: string; size: number };
   /** `sha256:<hex>` of the stored object. */
   checksum: string;
+  /** Paths not archived whole (the run "completed with warnings"); absent when there were none. */
+  warnings?: SourceWarning[];
 }
 
 export const MANIFEST_VERSION = '1.0.0';

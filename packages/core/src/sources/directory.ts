@@ -5,7 +5,8 @@ import type { DirectorySourceConfig } from '../config/schema.js';
 import { MatricError } from '../errors.js';
 import { sourceReadError } from './errors.js';
 import { createPathFilter, type PathFilter } from './filter.js';
-import type { SourceEntry, WarningSink } from './types.js';
+import type { SourceProblems } from './problems.js';
+import type { SourceEntry } from './types.js';
 
 type DirectoryEntry = Extract<SourceEntry, { type: 'directory' }>;
 type Kind =
@@ -21,7 +22,7 @@ type Kind =
 interface Walk {
   source: string;
   filter: PathFilter;
-  warn: WarningSink;
+  problems: SourceProblems;
   skip: ReadonlySet<string>;
 }
 
@@ -35,17 +36,19 @@ interface PendingFolder {
  * Walks a directory source depth-first in sorted name order (so the same tree
  * gives the same archive), yielding `<name>/...` entries. Symbolic links are
  * stored as links and never followed; sockets, FIFOs and devices are skipped
- * with a warning; anything that cannot be read fails with SOURCE_FAILED.
+ * with a warning. A path that vanishes or cannot be read goes to `problems`
+ * (a warning, or SOURCE_FAILED for a strict source); a root that is missing or
+ * unreadable fails with SOURCE_FAILED.
  */
 export async function* walkDirectory(
   source: DirectorySourceConfig,
-  warn: WarningSink,
+  problems: SourceProblems,
   /** Folders never archived, as `folderKey`s: the spool folder the archive is being written to. */
   skip: ReadonlySet<string> = new Set(),
 ): AsyncGenerator<SourceEntry> {
   // The root itself may be a symlink to the data (e.g. /srv/notes -> /mnt/disk/notes).
   const root = await stat(source.path).catch((error: unknown) => {
-    throw sourceReadError(source.name, source.path, error);
+    throw rootError(source, error);
   });
   if (!root.isDirectory()) {
     throw new MatricError('SOURCE_FAILED', `source ${source.name}: ${source.path} is not a folder`, {
@@ -56,10 +59,14 @@ export async function* walkDirectory(
   const walk: Walk = {
     source: source.name,
     filter: createPathFilter(source.include, source.exclude),
-    warn,
+    problems,
     skip,
   };
-  yield* walkFolder(walk, source.path, '', []);
+  // The root must be listable: a source that yields nothing is not a warning.
+  const children = await readSorted(source.path).catch((error: unknown) => {
+    throw sourceReadError(source.name, source.path, error);
+  });
+  yield* walkFolder(walk, source.path, '', [], children);
 }
 
 async function* walkFolder(
@@ -67,21 +74,35 @@ async function* walkFolder(
   absolute: string,
   relative: string,
   ancestors: readonly PendingFolder[],
+  dirents: Dirent[],
 ): AsyncGenerator<SourceEntry> {
-  for (const dirent of await readSorted(walk, absolute)) {
+  for (const dirent of dirents) {
     const childRelative = relative ? `${relative}/${dirent.name}` : dirent.name;
     if (walk.filter.isExcluded(childRelative)) continue;
     const childAbsolute = join(absolute, dirent.name);
-    const archivePath = `${walk.source}/${childRelative}`;
-    const kind = kindOf(dirent) ?? kindOf(await lstatOrFail(walk, childAbsolute)) ?? 'special file';
+    const where = { source: walk.source, path: `${walk.source}/${childRelative}`, absolute: childAbsolute };
+    const archivePath = where.path;
+    const problem = (error: unknown) => {
+      walk.problems.report(where, error);
+      return undefined;
+    };
+    let kind = kindOf(dirent);
+    if (kind === undefined) {
+      const info = await lstat(childAbsolute).catch(problem);
+      if (!info) continue;
+      kind = kindOf(info) ?? 'special file';
+    }
 
     if (kind === 'directory') {
-      const info = await lstatOrFail(walk, childAbsolute);
+      const info = await lstat(childAbsolute).catch(problem);
+      if (!info) continue;
       if (walk.skip.has(folderKey(info))) continue;
       const folder: PendingFolder = { entry: folderEntry(archivePath, info), emitted: false };
       if (!walk.filter.narrowed || walk.filter.isIncluded(childRelative))
         yield* emitWithAncestors(ancestors, folder);
-      yield* walkFolder(walk, childAbsolute, childRelative, [...ancestors, folder]);
+      const children = await readSorted(childAbsolute).catch(problem);
+      if (!children) continue;
+      yield* walkFolder(walk, childAbsolute, childRelative, [...ancestors, folder], children);
       continue;
     }
     if (!walk.filter.isIncluded(childRelative)) continue;
@@ -89,10 +110,9 @@ async function* walkFolder(
       yield* emitAncestors(ancestors);
       yield { type: 'file', path: archivePath, absolute: childAbsolute };
     } else if (kind === 'symlink') {
-      const info = await lstatOrFail(walk, childAbsolute);
-      const target = await readlink(childAbsolute).catch((error: unknown) => {
-        throw sourceReadError(walk.source, childAbsolute, error);
-      });
+      const info = await lstat(childAbsolute).catch(problem);
+      const target = info && (await readlink(childAbsolute).catch(problem));
+      if (!info || target === undefined) continue;
       yield* emitAncestors(ancestors);
       yield {
         type: 'symlink',
@@ -104,7 +124,9 @@ async function* walkFolder(
         target,
       };
     } else {
-      walk.warn(`skipped ${kind} ${childAbsolute}: only files, folders and symbolic links are backed up`);
+      walk.problems.warn(
+        `skipped ${kind} ${childAbsolute}: only files, folders and symbolic links are backed up`,
+      );
     }
   }
 }
@@ -126,20 +148,20 @@ function* emitWithAncestors(
   yield folder.entry;
 }
 
-async function readSorted(walk: Walk, absolute: string): Promise<Dirent[]> {
+async function readSorted(absolute: string): Promise<Dirent[]> {
   const entries: Dirent[] = [];
-  try {
-    for await (const dirent of await opendir(absolute, { bufferSize: 256 })) entries.push(dirent);
-  } catch (error) {
-    throw sourceReadError(walk.source, absolute, error);
-  }
+  for await (const dirent of await opendir(absolute, { bufferSize: 256 })) entries.push(dirent);
   // Code-unit order, not locale order: the archive must not depend on the machine's locale.
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function lstatOrFail(walk: Walk, absolute: string): Promise<Stats> {
-  return lstat(absolute).catch((error: unknown) => {
-    throw sourceReadError(walk.source, absolute, error);
+/** A missing root is a configuration problem, not a file that went away while the run read it. */
+function rootError(source: DirectorySourceConfig, error: unknown): MatricError {
+  if ((error as NodeJS.ErrnoException)?.code !== 'ENOENT')
+    return sourceReadError(source.name, source.path, error);
+  return new MatricError('SOURCE_FAILED', `source ${source.name}: ${source.path} does not exist`, {
+    cause: error,
+    hint: 'check backup.sources[].path (relative paths are relative to the config file); the run stored nothing',
   });
 }
 

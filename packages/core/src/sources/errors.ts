@@ -1,16 +1,17 @@
-import { MatricError } from '../errors.js';
+import { isMatricError, MatricError } from '../errors.js';
 
 const REASONS: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
-  ENOENT: 'no such file or folder (removed while the backup ran?)',
+  ENOENT: 'no such file or folder',
   ENOTDIR: 'not a folder',
-  ELOOP: 'replaced by a symbolic link while the backup ran',
+  ELOOP: 'a symbolic link where a folder or file was expected',
   EIO: 'input/output error',
 };
 
 /** SOURCE_FAILED naming the source and the exact path, with the system's reason. */
 export function sourceReadError(source: string, path: string, error: unknown): MatricError {
+  if (isMatricError(error)) return error;
   const code = (error as NodeJS.ErrnoException)?.code;
   const reason = (code && REASONS[code]) ?? (error instanceof Error ? error.message : String(error));
   return new MatricError(

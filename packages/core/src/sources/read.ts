@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { SourceConfig } from '../config/schema.js';
 import { spoolCommandOutput } from './command.js';
 import { folderKey, walkDirectory } from './directory.js';
-import type { SourceEntry, WarningSink } from './types.js';
+import type { SourceProblems } from './problems.js';
+import type { SourceEntry } from './types.js';
 
 export interface ReadSourcesOptions {
   /**
@@ -16,7 +17,7 @@ export interface ReadSourcesOptions {
   spoolPrefix: string;
   /** Folder of the config file: a command's relative `cwd` is resolved against it. */
   configDir: string;
-  warn: WarningSink;
+  problems: SourceProblems;
 }
 
 /** Every entry of every source, in config order; each source under `<name>/`. */
@@ -27,7 +28,7 @@ export async function* readSources(
   const skip = await foldersToSkip(options.spoolDir);
   for (const source of sources) {
     if (source.type === 'directory') {
-      yield* walkDirectory(source, options.warn, skip);
+      yield* walkDirectory(source, options.problems, skip);
       continue;
     }
     const file = join(options.spoolDir, `${options.spoolPrefix}.source-${source.name}.partial`);

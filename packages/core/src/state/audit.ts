@@ -9,7 +9,7 @@ export interface AuditEntry {
   config: string;
   shard?: string;
   destinations: string[];
-  result: 'success' | 'partial' | 'failed' | 'dry-run';
+  result: 'success' | 'warning' | 'partial' | 'failed' | 'dry-run';
   details?: Record<string, unknown>;
 }
 

@@ -8,10 +8,13 @@ export interface RunRecord {
   config: string;
   started_at: string;
   finished_at: string;
-  status: 'success' | 'partial' | 'failed';
+  /** `warning`: stored, but `warnings` paths were not archived whole. */
+  status: 'success' | 'warning' | 'partial' | 'failed';
   exit_code: number;
   duration_ms: number;
   bytes?: number;
+  /** How many paths vanished, could not be read or changed while read (the manifest lists them). */
+  warnings?: number;
   destinations: Array<{
     name: string;
     status: 'success' | 'failed' | 'skipped';
