@@ -67,6 +67,11 @@ export const restoreCommand: CommandSpec = {
         type: 'boolean',
         describe: 'Give files their recorded owner and group (root only)',
       })
+      .option('refuse-escaping-links', {
+        type: 'boolean',
+        describe:
+          'Refuse the shard if a symbolic link to restore points outside the target (for archives from untrusted places)',
+      })
       .option('identity', {
         type: 'string',
         requiresArg: true,
@@ -172,6 +177,7 @@ function restoreOptions(
     dryRun: args.dryRun === true,
     ...(typeof args.maxBytes === 'string' && { maxBytes: parseSize(args.maxBytes, '--max-bytes') }),
     preserveOwner: args.preserveOwner === true,
+    refuseEscapingLinks: args.refuseEscapingLinks === true,
   };
 }
 

@@ -43,6 +43,11 @@ export const verifyCommand: CommandSpec = {
         describe:
           'age identity file to check the contents of encrypted shards (default: backup.encryption.identity_file)',
       })
+      .option('refuse-escaping-links', {
+        type: 'boolean',
+        describe:
+          'Count symbolic links pointing outside the restore target as problems, as `restore --refuse-escaping-links` would',
+      })
       .conflicts('all', ['latest', 'id'])
       .conflicts('latest', 'id')
       .example('$0 verify', 'The newest shard on every enabled destination')
@@ -78,6 +83,7 @@ export const verifyCommand: CommandSpec = {
             const result = await verifyShard(opened, manifest, {
               identity,
               gpgHomedir: encryption?.gpg_homedir,
+              refuseEscapingLinks: args.refuseEscapingLinks === true,
               onProgress: (progress) => bar.update(progress.bytes, progress.total),
             })
               .finally(() => bar.stop())

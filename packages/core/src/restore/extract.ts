@@ -3,7 +3,7 @@ import { extract as tarExtract } from 'tar-stream';
 import { MatricError } from '../errors.js';
 import { ContentsCheck, seenEntry } from '../shard/contents.js';
 import { decodeChain, isDecryptFailure, isKeyMismatch } from '../shard/decode.js';
-import { EntryGuard } from '../shard/entry-guard.js';
+import { EntryGuard, type EscapingLink } from '../shard/entry-guard.js';
 import type { ShardLimits } from '../shard/limits.js';
 import type { ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
@@ -18,6 +18,8 @@ export interface ExtractOptions {
   decrypt?: Duplex;
   /** Refuse once the selected files add up to more than this many bytes. */
   maxBytes?: number;
+  /** Refuse symbolic links leading outside the target (see EntryGuardOptions). */
+  refuseEscapingLinks?: boolean;
   onChunk?: (bytesRead: number, filesWritten: number) => void;
 }
 
@@ -27,6 +29,8 @@ export interface Extracted {
   contents: ContentsCheck;
   /** The inner manifest's text, when the archive had one. */
   innerJson?: string;
+  /** With refuseEscapingLinks: the selected links leading outside the target; then none was created. */
+  escapingLinks?: EscapingLink[];
   /** Why decrypting, decompressing or untarring failed (a refused entry, damaged data, a bad key). */
   failure?: unknown;
 }
@@ -36,7 +40,8 @@ export interface Extracted {
  * decryptor, the decompressor and the tar reader into `dir`, a fresh private
  * folder; with no `dir` (a dry run) files are only hashed. Every entry passes the
  * EntryGuard before anything is written. A FileWriter thread creates the
- * entries, each file 0600 until written, then given its tar header's mode and
+ * entries, symbolic links last (as GNU tar defers them: no file or folder is
+ * ever created after a link exists), each file 0600 until written, then given its tar header's mode and
  * mtime, and hashes it; the inner manifest has the last word on both
  * (applyEntryMetadata). A refused entry or damaged data comes back as
  * `failure`; failing to read the source rejects. Either way the writer thread
@@ -60,8 +65,12 @@ export async function extractArchive(
   let filesWritten = 0;
   let bytesWritten = 0;
 
+  /** Created once every file and folder is: see above. */
+  const links: Array<{ path: string; target: string }> = [];
+
   const extract = tarExtract();
-  const walking = walkArchive(extract, new EntryGuard(limits), async (entry, content) => {
+  const guard = new EntryGuard(limits, { refuseEscapingLinks: options.refuseEscapingLinks });
+  const walking = walkArchive(extract, guard, async (entry, content) => {
     if (!options.select(entry.path)) return;
     if (entry.kind === 'hardlink' && !options.select(entry.target!)) throw linkOutsideSelection(entry);
     if (entry.kind === 'file') {
@@ -87,7 +96,7 @@ export async function extractArchive(
       contents.record(entry.path, await seenEntry(entry, content));
     } else {
       if (entry.kind === 'directory') writer.folder(entry.path);
-      else writer.symlink(entry.path, entry.target!);
+      else links.push({ path: entry.path, target: entry.target! });
       contents.record(entry.path, { type: entry.kind, size: entry.size, target: entry.target });
     }
     await writer.room();
@@ -101,12 +110,20 @@ export async function extractArchive(
       stopOnSinkFailure: (error) => !isDecryptFailure(error) || isKeyMismatch(error),
     });
     if (sinkError !== undefined) return { digest, contents, failure: sinkError };
+    // Refused after the object's checks (restore.ts): a damaged copy is news of another kind.
+    const escapingLinks = guard.escapingLinks(options.select);
+    if (escapingLinks.length === 0) for (const link of links) writer?.symlink(link.path, link.target);
     const failure = await writer?.finish().then(
       () => undefined,
       (error: unknown) => error,
     );
     if (failure !== undefined) return { digest, contents, failure };
-    return { digest, contents, innerJson: await walking };
+    return {
+      digest,
+      contents,
+      innerJson: await walking,
+      ...(escapingLinks.length > 0 && { escapingLinks }),
+    };
   } finally {
     await writer?.stop();
   }

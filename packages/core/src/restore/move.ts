@@ -9,7 +9,10 @@ import type { RestorePlan } from './plan.js';
  * deleted, so that if any rename fails (the plan ruled out the predictable
  * reasons) every one already done is undone in reverse order and the target is
  * as it was, down to the modification times of the folders renamed into. The
- * entries moved aside go with the temporary folder afterwards.
+ * entries moved aside go with the temporary folder afterwards. Just before each
+ * rename, every folder above both ends is checked with lstat: a symlink put in
+ * place of a folder since the plan (in the target or the temporary folder)
+ * stops the moves rather than be written through.
  */
 export function moveIntoTarget(plan: RestorePlan, temp: string, target: string): void {
   const folderTimes = timesOf(plan.moves.map((move) => dirname(move.to ? join(target, move.to) : target)));
@@ -21,6 +24,8 @@ export function moveIntoTarget(plan: RestorePlan, temp: string, target: string):
   };
   try {
     for (const move of plan.moves) {
+      foldersAbove(temp, move.from);
+      foldersAbove(target, move.to);
       const to = move.to ? join(target, move.to) : target;
       if (move.replace) {
         aside ??= mkdtempSync(join(temp, '.replaced-'));
@@ -39,11 +44,13 @@ export function moveIntoTarget(plan: RestorePlan, temp: string, target: string):
     }
     const { code } = error as NodeJS.ErrnoException;
     throw new MatricError(
-      code === 'EACCES' || code === 'EPERM'
-        ? 'PERMISSION_DENIED'
-        : code === 'ENOSPC'
-          ? 'NO_SPACE'
-          : 'UNKNOWN',
+      error instanceof LinkInTheWay
+        ? 'RESTORE_REFUSED'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'PERMISSION_DENIED'
+          : code === 'ENOSPC'
+            ? 'NO_SPACE'
+            : 'UNKNOWN',
       `moving the restored files into ${target} failed: ${(error as Error).message}; ${
         stuck.length === 0
           ? `every move was undone, ${target} left unchanged`
@@ -51,6 +58,22 @@ export function moveIntoTarget(plan: RestorePlan, temp: string, target: string):
       }`,
       { cause: error },
     );
+  }
+}
+
+/** A folder on the way of a move is not a real folder (any more). */
+class LinkInTheWay extends Error {}
+
+/** Throws LinkInTheWay unless every folder between `root` and the entry `relative` is a real folder. */
+function foldersAbove(root: string, relative: string): void {
+  for (let end = relative.indexOf('/'); end > 0; end = relative.indexOf('/', end + 1)) {
+    const folder = join(root, relative.slice(0, end));
+    const info = lstatSync(folder, { throwIfNoEntry: false });
+    if (!info?.isDirectory()) {
+      throw new LinkInTheWay(
+        `${folder} is ${info?.isSymbolicLink() ? 'a symbolic link' : info ? 'not a folder' : 'missing'} (changed during the restore?); nothing is written through it`,
+      );
+    }
   }
 }
 

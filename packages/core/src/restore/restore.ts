@@ -3,7 +3,7 @@ import picomatch from 'picomatch';
 import type { Destination } from '../destination/types.js';
 import { isMatricError, MatricError } from '../errors.js';
 import { decryptStreamFor, isDecryptFailure, isKeyMismatch, type ShardKeys } from '../shard/decode.js';
-import { RefusedEntry } from '../shard/entry-guard.js';
+import { type EscapingLink, RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError, shardLimits, undeclaredLimits } from '../shard/limits.js';
 import { INNER_MANIFEST_NAME, type InnerManifest, type ShardManifest } from '../shard/manifest.js';
 import { parseInnerManifest } from '../shard/manifest-schema.js';
@@ -44,6 +44,12 @@ export interface RestoreOptions extends ShardKeys {
   maxBytes?: number;
   /** Give entries their recorded owner and group (root only). */
   preserveOwner?: boolean;
+  /**
+   * Refuse the shard when a symbolic link to restore leads outside the target
+   * (for archives from untrusted places); by default links are restored as they
+   * are, whatever they point to, and nothing is ever written through one.
+   */
+  refuseEscapingLinks?: boolean;
   /**
    * The manifest was made up from a file name, no sidecar vouches for the
    * object: its size and checksum are not checked (the files still are, against
@@ -108,6 +114,7 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
       limits: options.withoutSidecar ? undeclaredLimits(options.maxBytes) : shardLimits(manifest),
       decrypt,
       maxBytes: options.maxBytes,
+      refuseEscapingLinks: options.refuseEscapingLinks,
       onChunk: (bytes, files) => options.onProgress?.({ bytes, total: manifest.object.size, files }),
     });
     const inner = checked(extracted, options, state.target, selected);
@@ -208,6 +215,7 @@ function checked(
   const expectedId = options.withoutSidecar ? inner.id : manifest.id;
   const contentProblems = extracted.contents.compare(inner, expectedId, selected);
   if (contentProblems.length > 0) throw fail(contentProblems);
+  if (extracted.escapingLinks) throw escapingLinksRefused(manifest, target, extracted.escapingLinks);
   if (options.include && !inner.entries.some((entry) => selected(entry.path))) {
     throw new MatricError(
       'RESTORE_REFUSED',
@@ -307,6 +315,20 @@ function asRestoreError(manifest: ShardManifest, target: string, error: unknown)
     target,
     [`${manifest.object.name}: archive unreadable: ${(error as Error).message}`],
     error,
+  );
+}
+
+/** --refuse-escaping-links: the shard is sound, the user chose not to restore links leading out. */
+function escapingLinksRefused(manifest: ShardManifest, target: string, links: EscapingLink[]): MatricError {
+  const shown = links.slice(0, PROBLEMS_IN_MESSAGE).map((link) => link.message);
+  const more = links.length > shown.length ? `\n  ... and ${links.length - shown.length} more` : '';
+  return new MatricError(
+    'RESTORE_REFUSED',
+    `shard ${manifest.id} holds symbolic links leading outside the target, refused by --refuse-escaping-links; ${target} left unchanged:\n  ${shown.join('\n  ')}${more}`,
+    {
+      hint: 'restore without --refuse-escaping-links to get the links back as links (nothing is ever written through one), or leave them out with --include',
+      cause: links[0],
+    },
   );
 }
 

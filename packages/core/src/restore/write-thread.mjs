@@ -68,6 +68,7 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
       else if (op.op === 'symlink') {
         const target = join(root, op.path);
         makeFolder(dirname(target));
+        noLinkAbove(op.path);
         onlyOnce(op.path, () => symlinkSync(op.target, target));
       } else if (op.op === 'link') {
         const target = join(root, op.path);
@@ -174,6 +175,21 @@ function makeFolder(/** @type {string} */ folder) {
     );
   }
   made.add(folder);
+}
+
+/**
+ * Links come last, once every folder exists: each folder above one is checked
+ * again with lstat, uncached, so whatever happened since `makeFolder` saw it,
+ * creating the link never goes through another link.
+ */
+function noLinkAbove(/** @type {string} */ path) {
+  for (let end = path.indexOf('/'); end > 0; end = path.indexOf('/', end + 1)) {
+    const folder = path.slice(0, end);
+    const info = lstatSync(join(root, folder), { throwIfNoEntry: false });
+    if (!info?.isDirectory()) {
+      throw new Refused(`${path}: its folder ${folder} is ${info ? 'not a folder' : 'missing'} on disk`);
+    }
+  }
 }
 
 /** An error as plain data: structured clone keeps neither the class nor errno fields reliably. */

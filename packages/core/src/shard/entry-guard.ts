@@ -13,27 +13,50 @@ export interface EntryHeader {
 
 export type EntryKind = 'file' | 'hardlink' | 'directory' | 'symlink' | 'inner-manifest';
 
+export interface EntryGuardOptions {
+  /**
+   * Also refuse symbolic links that point outside the restore target (absolute,
+   * or leading out through `..`, followed through the archive's other links):
+   * for archives from places the user does not trust.
+   */
+  refuseEscapingLinks?: boolean;
+}
+
 const FILE_TYPES = new Set(['file', 'contiguous-file']);
 const SPECIAL_TYPES = new Set(['character-device', 'block-device', 'fifo']);
+/** Links followed while resolving one, as the kernel's limit before ELOOP. */
+const MAX_HOPS = 40;
 
 /**
  * Decides, entry by entry and before anything is written, whether an archive is
- * safe to extract: no absolute paths, no `..`, no links leading outside the
- * target, hard links only to a file entry before them, nothing written through a symlink, no devices or FIFOs, nothing after
- * the inner manifest, and never more entries or bytes than the sidecar declares
- * (a decompression bomb stops at its first oversized header). `check` returns the
- * entry's normalized path and kind, or throws RefusedEntry naming the path.
+ * safe to extract: no absolute paths, no `..`, hard links only to a file entry
+ * before them, nothing written through a symlink, no devices or FIFOs, nothing
+ * after the inner manifest, and never more entries or bytes than the sidecar declares (a decompression bomb
+ * stops at its first oversized header). `check` returns the entry's normalized
+ * path and kind, or throws RefusedEntry naming the path.
+ *
+ * Symbolic links are data, whatever they point to (a real /etc is full of
+ * absolute links): they are restored as links, after everything else, and no
+ * entry may sit below one, whichever comes first in the archive. So nothing is
+ * ever written through a link, and a chain of relative links (`y -> ..`,
+ * `esc -> y/outside`) only ever leads somewhere when a user follows it. With
+ * `refuseEscapingLinks`, `finish` refuses links that would lead outside.
  */
 export class EntryGuard {
   private entries = 0;
   private fileBytes = 0;
   private innerSeen = false;
-  /** Symlinks seen so far: no later entry may be written through one. */
-  private readonly links = new Set<string>();
+  /** Symlinks seen so far (path -> target): no entry may be below one. */
+  private readonly links = new Map<string, string>();
+  /** Every folder the entries so far live in (or are): none of them may be a symlink. */
+  private readonly folders = new Set<string>();
   /** File entries seen so far: the only things a hard link may name. */
   private readonly files = new Set<string>();
 
-  constructor(private readonly limits: ShardLimits) {}
+  constructor(
+    private readonly limits: ShardLimits,
+    private readonly options: EntryGuardOptions = {},
+  ) {}
 
   check(header: EntryHeader): { path: string; kind: EntryKind } {
     // tar stores folders as `name/`; the manifest does not.
@@ -47,9 +70,34 @@ export class EntryGuard {
     if (++this.entries > this.limits.entries) {
       throw new RefusedEntry(
         `the archive holds more than the ${this.limits.entries} entries its manifest declares`,
+        { fatal: true },
       );
     }
-    return { path, kind: this.kind(path, header) };
+    const kind = this.kind(path, header);
+    if (kind !== 'inner-manifest') this.addFolders(kind === 'directory' ? path : posix.dirname(path));
+    return { path, kind };
+  }
+
+  /**
+   * Once every entry passed `check`: with `refuseEscapingLinks`, the `selected`
+   * links that lead outside the target, followed through all the archive's
+   * links (empty otherwise). Restore creates links only after this.
+   */
+  escapingLinks(selected: (path: string) => boolean = () => true): EscapingLink[] {
+    if (!this.options.refuseEscapingLinks) return [];
+    const found: EscapingLink[] = [];
+    for (const [path, target] of this.links) {
+      const outside = selected(path) && leadsOutside(path, target, this.links);
+      if (outside) {
+        const through = outside === true ? '' : ` (through the link ${outside})`;
+        found.push(
+          new EscapingLink(
+            `${path}: symbolic link to ${JSON.stringify(target)} points outside the restore target${through}`,
+          ),
+        );
+      }
+    }
+    return found;
   }
 
   private kind(path: string, header: EntryHeader): EntryKind {
@@ -59,6 +107,7 @@ export class EntryGuard {
         if (header.size > this.limits.innerManifestBytes) {
           throw new RefusedEntry(
             `${INNER_MANIFEST_NAME} is ${header.size} bytes, more than ${this.limits.innerManifestBytes}`,
+            { fatal: true },
           );
         }
         this.innerSeen = true;
@@ -68,6 +117,7 @@ export class EntryGuard {
       if (this.fileBytes > this.limits.fileBytes) {
         throw new RefusedEntry(
           `${path}: the archive holds more than the ${this.limits.fileBytes} bytes of files its manifest declares`,
+          { fatal: true },
         );
       }
       this.files.add(path);
@@ -76,12 +126,13 @@ export class EntryGuard {
     if (type === 'directory') return 'directory';
     const target = header.linkname ?? '';
     if (type === 'symlink') {
-      if (target === '' || posix.isAbsolute(target) || escapes(posix.join(posix.dirname(path), target))) {
+      if (target === '') throw new RefusedEntry(`${path}: symbolic link with an empty target`);
+      if (this.folders.has(path)) {
         throw new RefusedEntry(
-          `${path}: symbolic link to ${JSON.stringify(target)} points outside the restore target`,
+          `${path}: a symbolic link, and a folder of other entries in the archive: nothing is written through a link`,
         );
       }
-      this.links.add(path);
+      this.links.set(path, target);
       return 'symlink';
     }
     if (type === 'link') {
@@ -96,6 +147,12 @@ export class EntryGuard {
     throw new RefusedEntry(`${path}: unsupported tar entry type ${type}`);
   }
 
+  private addFolders(folder: string): void {
+    for (let path = folder; path !== '.' && !this.folders.has(path); path = posix.dirname(path)) {
+      this.folders.add(path);
+    }
+  }
+
   private linkOnTheWay(path: string): string | undefined {
     if (this.links.size === 0) return undefined;
     for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
@@ -106,9 +163,27 @@ export class EntryGuard {
   }
 }
 
-/** An entry the guard will not let through: restore stops and leaves the target unchanged; verify reports it. */
+/**
+ * An entry the guard will not let through: restore stops and leaves the target
+ * unchanged; verify reports it and, unless it is `fatal` (a bomb: reading on
+ * is pointless), goes on with the next entry.
+ */
 export class RefusedEntry extends Error {
   override name = 'RefusedEntry';
+  readonly fatal: boolean;
+
+  constructor(message: string, options: { fatal?: boolean } = {}) {
+    super(message);
+    this.fatal = options.fatal === true;
+  }
+}
+
+/**
+ * A symbolic link leading outside the target, refused only on request
+ * (`refuseEscapingLinks`): the archive is sound, the user chose not to trust it.
+ */
+export class EscapingLink extends Error {
+  override name = 'EscapingLink';
 }
 
 function unsafePathReason(path: string): string | undefined {
@@ -125,4 +200,40 @@ function unsafePathReason(path: string): string | undefined {
 function escapes(path: string): boolean {
   const normalized = posix.normalize(path);
   return normalized === '..' || normalized.startsWith('../');
+}
+
+/**
+ * Whether the link at `path` resolves to somewhere outside the target root,
+ * following the archive's `links` the way the kernel would (each component in
+ * turn, a link's target replacing it), so `y -> ..`, `z -> y/..` is seen
+ * through: false, or true when `path`'s own target leads out, or the path of
+ * the first other link followed on the way out. A loop resolves nowhere: false.
+ */
+function leadsOutside(path: string, target: string, links: ReadonlyMap<string, string>): boolean | string {
+  const parts = posix.dirname(path) === '.' ? [] : posix.dirname(path).split('/');
+  const pending = [target];
+  let via: string | undefined;
+  let hops = 0;
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    if (posix.isAbsolute(next)) return via ?? true;
+    const [head, ...rest] = next.split('/');
+    if (rest.length > 0) pending.push(rest.join('/'));
+    if (head === '' || head === '.') continue;
+    if (head === '..') {
+      if (parts.length === 0) return via ?? true;
+      parts.pop();
+      continue;
+    }
+    const here = [...parts, head].join('/');
+    const linked = links.get(here);
+    if (linked === undefined) {
+      parts.push(head!);
+      continue;
+    }
+    if (++hops > MAX_HOPS) return false;
+    via ??= here;
+    pending.push(linked);
+  }
+  return false;
 }

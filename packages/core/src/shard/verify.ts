@@ -24,6 +24,8 @@ export interface VerifyProgress {
 }
 
 export interface VerifyOptions extends ShardKeys {
+  /** Count symbolic links leading outside the target as problems, as `restore --refuse-escaping-links` would. */
+  refuseEscapingLinks?: boolean;
   onProgress?: (progress: VerifyProgress) => void;
 }
 
@@ -79,7 +81,8 @@ export async function verifyShard(
   const contents = new ContentsCheck();
   const limits = shardLimits(manifest);
   const extract = tarExtract();
-  const reading = walkArchive(extract, new EntryGuard(limits), async (entry, content) => {
+  const guard = new EntryGuard(limits, { refuseEscapingLinks: options.refuseEscapingLinks });
+  const reading = walkArchive(extract, guard, async (entry, content) => {
     contents.record(entry.path, await seenEntry(entry, content));
   });
   const chain = decodeChain(manifest, decrypt, limits.tarBytes, extract);
@@ -114,6 +117,9 @@ export async function verifyShard(
       } catch (error) {
         problems.push(`${INNER_MANIFEST_NAME} unreadable: ${(error as Error).message}`);
       }
+    }
+    for (const link of guard.escapingLinks()) {
+      problems.push(`${link.message} (refused with --refuse-escaping-links)`);
     }
   }
   return result(problems, [], contents.filesChecked);
