@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
 import { writeConfig } from './helpers/config.js';
-import { installOwnSdkPlugin, PUT_LOG, VAULT_TOKEN, VAULT_TYPE } from './helpers/own-sdk-plugin.js';
+import {
+  HANDMADE_TYPE,
+  installHandmadePlugin,
+  installOwnSdkPlugin,
+  PUT_LOG,
+  VAULT_TOKEN,
+  VAULT_TYPE,
+} from './helpers/own-sdk-plugin.js';
 
 // A plugin installed next to backup.yaml with its own copy of the SDK: its
 // DestinationError is another class than the CLI's, and its codes must still
@@ -15,6 +22,7 @@ describe('a third-party plugin with its own copy of the SDK', () => {
   beforeAll(async () => {
     work = await tempDir();
     await installOwnSdkPlugin(work.path);
+    await installHandmadePlugin(work.path);
     await writeFile(join(work.path, 'notes.txt'), 'kept safe\n');
     vault = join(work.path, 'vault');
   });
@@ -72,5 +80,45 @@ describe('a third-party plugin with its own copy of the SDK', () => {
     const output = `${verify.stdout}${verify.stderr}`;
     expect(output).toContain(`NOT_FOUND: no object "${archive}" in the vault`);
     expect(output).not.toContain('UNKNOWN');
+  });
+
+  it('plugins lists the vault as usable and the handmade plugin as unusable, exit 2', async () => {
+    const config = await configWith(VAULT_TOKEN);
+    const listed = await runCli(['plugins', '-c', config]);
+    expect(listed.code).toBe(2);
+    expect(listed.stdout).toMatch(/^vault\s+matric-backup-plugin-vault\s+1\.0\.0\s+v1\s+installed\s*$/m);
+    expect(listed.stdout).toMatch(
+      /^handmade\s+matric-backup-plugin-handmade\s+0\.0\.1\s+installed, UNUSABLE: .*declares no Destination API version/m,
+    );
+    expect(listed.stdout).not.toContain('vundefined');
+    expect(listed.stderr).toContain(
+      'error: an installed plugin cannot be used: matric-backup-plugin-handmade',
+    );
+
+    const json = await runCli(['plugins', '--json', '-c', config]);
+    expect(json.code).toBe(2);
+    const { plugins } = JSON.parse(json.stdout);
+    expect(plugins.find((plugin: { type: string }) => plugin.type === VAULT_TYPE)).toMatchObject({
+      apiVersion: 1,
+      source: 'installed',
+    });
+  });
+
+  it('a config using the handmade plugin: exit 2, the hint says how to get a working plugin', async () => {
+    const config = await writeConfig(
+      work.path,
+      {
+        sources: [{ name: 'notes', type: 'directory', path: work.path, include: ['notes.txt'] }],
+        destinations: [{ name: 'h', type: HANDMADE_TYPE }],
+      },
+      'handmade.yaml',
+    );
+    const check = await runCli(['check', '-c', config]);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toMatch(
+      /backup\.destinations\[0\]\.type: plugin matric-backup-plugin-handmade@0\.0\.1 for type handmade declares no Destination API version/,
+    );
+    expect(check.stderr).toMatch(/^hint: .*defineDestination/m);
+    expect(check.stderr).not.toContain('fix the file');
   });
 });

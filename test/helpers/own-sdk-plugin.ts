@@ -39,6 +39,35 @@ export async function installOwnSdkPlugin(dir: string): Promise<string> {
   return pluginDir;
 }
 
+/** The type of a plugin written by hand, without defineDestination: it declares no API version. */
+export const HANDMADE_TYPE = 'handmade';
+
+/** Installs `matric-backup-plugin-handmade` next to a config in `dir`. */
+export async function installHandmadePlugin(dir: string): Promise<void> {
+  const pluginDir = join(dir, 'node_modules', `matric-backup-plugin-${HANDMADE_TYPE}`);
+  await mkdir(pluginDir, { recursive: true });
+  await writeFile(
+    join(pluginDir, 'package.json'),
+    JSON.stringify({
+      name: `matric-backup-plugin-${HANDMADE_TYPE}`,
+      version: '0.0.1',
+      type: 'module',
+      main: 'index.js',
+    }),
+  );
+  await writeFile(
+    join(pluginDir, 'index.js'),
+    `import { z } from 'zod';
+export default {
+  type: ${JSON.stringify(HANDMADE_TYPE)},
+  configSchema: z.strictObject({}),
+  capabilities: { serverSideRename: false },
+  create: () => ({}),
+};
+`,
+  );
+}
+
 /** A separate copy of the built SDK modules (errors, defineDestination), as a package of its own. */
 async function copySdk(modules: string): Promise<void> {
   const target = join(modules, '@matric-backup', 'core');

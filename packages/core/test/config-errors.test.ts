@@ -195,7 +195,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
     expect(message).toContain('built in: local, s3, sftp, rsync, smb');
     expect(message).toContain('matric-backup-plugin-ftp');
     expect(message).toContain('@matric-backup/plugin-ftp');
-    expect(message).toContain('npm install matric-backup-plugin-ftp');
+    expect(error.hint).toContain('npm install matric-backup-plugin-ftp');
   });
 
   it('validates disabled destinations too', async () => {

@@ -126,6 +126,20 @@ describe('loadPlugin', () => {
     expect(newer.hint).toContain('upgrade matric-backup');
   });
 
+  it('says a plugin without an API version was not built with defineDestination', async () => {
+    const dir = await projectWith({
+      name: 'matric-backup-plugin-handmade',
+      source: pluginSource({ type: 'handmade' }).replace('apiVersion: 1,', ''),
+    });
+    const error = await caught(loadPlugin('handmade', { configDir: dir }));
+    expect(error.code).toBe('PLUGIN_API_VERSION');
+    expect(error.message).toBe(
+      'plugin matric-backup-plugin-handmade@1.0.0 for type handmade declares no Destination API version (this matric-backup speaks v1)',
+    );
+    expect(error.message).not.toContain('undefined');
+    expect(error.hint).toContain('defineDestination');
+  });
+
   it('refuses a module that is not a destination plugin, or one that fails to load', async () => {
     const dir = await projectWith(
       { name: 'matric-backup-plugin-empty', source: 'export default { hello: 1 };\n' },
@@ -229,7 +243,11 @@ describe('loadConfig with third-party plugins', () => {
       { path: 'backup.destinations[1].plugin', line: 7 },
     ]);
     expect(error.issues[0]!.message).toContain('speaks Destination API v0, this core speaks v1');
-    expect(error.issues[1]!.message).toContain('npm install not-installed-xyz');
+    expect(error.issues[1]!.message).toContain('not-installed-xyz');
+    // The hint says what fixes it: install or upgrade the plugin, not edit the file.
+    expect(error.hint).toBe(
+      `upgrade the plugin to a release for Destination API v1\n      run \`npm install not-installed-xyz\` in ${dir}`,
+    );
   });
 });
 
@@ -239,6 +257,11 @@ describe('listPlugins', () => {
       { name: 'matric-backup-plugin-fake', version: '2.0.0', source: pluginSource({ type: 'fake' }) },
       { name: '@matric-backup/plugin-duo', version: '0.3.0', source: pluginSource({ type: ['one', 'two'] }) },
       { name: 'matric-backup-plugin-broken', source: 'throw new Error("boom");\n' },
+      {
+        name: 'matric-backup-plugin-old',
+        version: '0.1.0',
+        source: pluginSource({ type: 'old', apiVersion: 0 }),
+      },
       { name: 'unrelated-package', source: pluginSource({ type: 'nope' }) },
     );
     const listed = await listPlugins({ configDir: dir, builtins: fakeBuiltins });
@@ -259,6 +282,7 @@ describe('listPlugins', () => {
         packageName: '@matric-backup/plugin-duo',
         version: '0.3.0',
         source: 'installed',
+        apiVersion: 1,
         error: undefined,
       },
       {
@@ -266,6 +290,7 @@ describe('listPlugins', () => {
         packageName: '@matric-backup/plugin-duo',
         version: '0.3.0',
         source: 'installed',
+        apiVersion: 1,
         error: undefined,
       },
       {
@@ -280,9 +305,23 @@ describe('listPlugins', () => {
         packageName: 'matric-backup-plugin-fake',
         version: '2.0.0',
         source: 'installed',
+        apiVersion: 1,
         error: undefined,
       },
+      {
+        type: 'old',
+        packageName: 'matric-backup-plugin-old',
+        version: '0.1.0',
+        source: 'installed',
+        apiVersion: 0,
+        error: 'error',
+      },
     ]);
-    expect(listed.find((entry) => entry.error)?.error).toContain('boom');
+    expect(listed.find((entry) => entry.packageName === 'matric-backup-plugin-broken')?.error).toContain(
+      'boom',
+    );
+    expect(listed.find((entry) => entry.type === 'old')?.error).toBe(
+      'plugin matric-backup-plugin-old@0.1.0 for type old speaks Destination API v0, this core speaks v1',
+    );
   });
 });

@@ -91,4 +91,25 @@ describe('openDestination', () => {
     // The scratch folder of a destination that never opened is not left behind.
     await expect(stat(contexts[0]!.tmpDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
+
+  it('refuses an incomplete Destination from create(), naming the missing methods', async () => {
+    const contexts: PluginContext[] = [];
+    const plugin = defineDestination({
+      type: 'hollow',
+      configSchema: z.strictObject({}),
+      capabilities: { serverSideRename: false },
+      create: (_config, context) => {
+        contexts.push(context);
+        return { check: async () => ({ details: [] }), close: async () => {} } as never;
+      },
+    });
+    const config = await configWith('{name: h, type: hollow}', { hollow: async () => ({ default: plugin }) });
+    const error = await openDestination(config, config.destinations[0]!).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: 'PLUGIN_LOAD',
+      message:
+        'the plugin for type hollow returned an incomplete Destination from create(): missing put, get, list, stat, delete',
+    });
+    await expect(stat(contexts[0]!.tmpDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
-import { listPlugins, locateConfig } from '@matric-backup/core';
+import { listPlugins, locateConfig, MatricError } from '@matric-backup/core';
 import { builtinPlugins } from '../builtins.js';
-import { ExitCode } from '../exit-codes.js';
+import { describeError, ExitCode, exitCodeOf } from '../exit-codes.js';
 import { renderTable } from '../output/table.js';
 import type { CommandSpec } from './command.js';
 
@@ -16,21 +16,34 @@ export const pluginsCommand: CommandSpec = {
     const { printer } = context;
     const configDir = configFolder(context.global.config, context.cwd, context.env);
     const plugins = await listPlugins({ configDir, builtins: builtinPlugins });
+    const broken = plugins.filter((plugin) => plugin.error);
     if (printer.json) printer.result({ plugins });
     else {
       printer.line(
         renderTable(
-          ['TYPE', 'PACKAGE', 'VERSION', 'SOURCE'],
+          ['TYPE', 'PACKAGE', 'VERSION', 'API', 'SOURCE'],
           plugins.map((plugin) => [
             plugin.type,
             plugin.packageName,
             plugin.version ?? '',
-            plugin.error ? `${plugin.source}: ${plugin.error}` : plugin.source,
+            plugin.apiVersion === undefined ? '' : `v${plugin.apiVersion}`,
+            plugin.error ? `${plugin.source}, UNUSABLE: ${plugin.error}` : plugin.source,
           ]),
         ),
       );
     }
-    return ExitCode.OK;
+    if (broken.length === 0) return ExitCode.OK;
+    // The listing is printed either way; the exit code says a plugin cannot be used, as loading it would.
+    const packages = [...new Set(broken.map((plugin) => plugin.packageName))];
+    const error = new MatricError(
+      'PLUGIN_LOAD',
+      `${packages.length === 1 ? 'an installed plugin cannot' : `${packages.length} installed plugins cannot`} be used: ${packages.join(', ')}`,
+      {
+        hint: `upgrade or reinstall it in ${configDir} (\`npm install <package>@latest\`), or uninstall a plugin you do not use`,
+      },
+    );
+    printer.error(describeError(error, printer.verbose));
+    return exitCodeOf(error);
   },
 };
 

@@ -47,8 +47,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const blocks = Array.isArray(backup?.destinations) ? backup.destinations : [];
   const retention = retentionSchema.safeParse(backup?.retention).data;
   if (retention) reportKeepNothing(retention, retention, ['backup', 'retention'], source);
+  const pluginHints = new Set<string>();
   const destinations = await validateDestinations(blocks, {
     source,
+    pluginHints,
     dir,
     env,
     builtins: options.builtins,
@@ -64,7 +66,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     const issues = source.issues
       .sorted()
       .map((issue) => ({ ...issue, message: redact(issue.message, secrets) }));
-    throw new ConfigError(issues, file);
+    // A plugin that cannot be loaded is fixed by installing or upgrading it, not by editing the file.
+    const hint = pluginHints.size > 0 ? [...pluginHints].join('\n      ') : undefined;
+    throw new ConfigError(issues, file, { hint });
   }
   return {
     file,

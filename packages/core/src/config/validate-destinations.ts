@@ -17,6 +17,8 @@ export interface DestinationContext {
   expanded: Map<string, string[]>;
   /** backup.retention, the default each block's own retention is merged over. */
   retention?: RetentionPolicy;
+  /** What to do about each plugin that could not be loaded (install it, upgrade it), for the error's hint. */
+  pluginHints?: Set<string>;
 }
 
 /**
@@ -109,8 +111,8 @@ async function findPlugin(
     });
   } catch (error) {
     if (!isMatricError(error)) throw error;
-    const message = error.hint ? `${error.message} (${error.hint})` : error.message;
-    context.source.issues.add([...path, explicit ? 'plugin' : 'type'], message);
+    context.source.issues.add([...path, explicit ? 'plugin' : 'type'], error.message);
+    if (error.hint) context.pluginHints?.add(error.hint);
     return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BuiltinPlugins, importPackage, typesOf } from './loader.js';
+import { type BuiltinPlugins, describePackage, importPackage, pickPlugin, typesOf } from './loader.js';
 import { nodeModulesDirs, resolvePackage } from './resolve-package.js';
 
 export interface PluginListing {
@@ -8,7 +8,9 @@ export interface PluginListing {
   packageName: string;
   version?: string;
   source: 'builtin' | 'installed';
-  /** Set when an installed package was found but could not be loaded. */
+  /** The Destination API version an installed plugin was built for. */
+  apiVersion?: number;
+  /** Set when an installed package was found but cannot be used: it fails to load, speaks another API version, or is incomplete. */
   error?: string;
 }
 
@@ -35,15 +37,40 @@ export async function listPlugins(options: ListPluginsOptions): Promise<PluginLi
     const pkg = resolvePackage(name, options.configDir);
     if (!pkg) continue;
     const base = { packageName: pkg.name, version: pkg.version, source: 'installed' as const };
+    let exported: unknown;
     try {
-      const types = typesOf(await importPackage(pkg));
-      if (types.length === 0) listings.push({ ...base, type: '?', error: 'exports no destination plugin' });
-      for (const type of types) listings.push({ ...base, type });
+      exported = await importPackage(pkg);
     } catch (error) {
-      listings.push({ ...base, type: '?', error: error instanceof Error ? error.message : String(error) });
+      listings.push({ ...base, type: '?', error: messageOf(error) });
+      continue;
     }
+    const types = typesOf(exported);
+    if (types.length === 0) listings.push({ ...base, type: '?', error: 'exports no destination plugin' });
+    for (const type of types)
+      listings.push({ ...base, type, ...usable(exported, type, describePackage(pkg)) });
   }
   return listings;
+}
+
+/** The checks loadPlugin makes (API version, shape), as listing fields instead of a throw. */
+function usable(exported: unknown, type: string, from: string): Pick<PluginListing, 'apiVersion' | 'error'> {
+  const candidates: unknown[] = Array.isArray(exported) ? exported : [exported];
+  const declared = (
+    candidates.find((candidate) => (candidate as { type?: unknown })?.type === type) as {
+      apiVersion?: unknown;
+    }
+  )?.apiVersion;
+  const apiVersion = typeof declared === 'number' ? declared : undefined;
+  try {
+    pickPlugin(exported, type, from);
+    return { apiVersion };
+  } catch (error) {
+    return { apiVersion, error: messageOf(error) };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function installedPluginPackages(configDir: string): string[] {

@@ -3,6 +3,9 @@ import { DESTINATION_API_VERSION, type DestinationPlugin } from '../destination/
 import { MatricError } from '../errors.js';
 import { type ResolvedPackage, resolvePackage } from './resolve-package.js';
 
+/** The package plugin authors build against; named in messages. */
+const SDK_PACKAGE = '@matric-backup/core';
+
 /**
  * The first-party plugins the CLI ships with: type -> dynamic import of its module.
  * Core never names a plugin package itself. The object form also tells
@@ -129,7 +132,7 @@ export function pickPlugin(exported: unknown, type: string, from: string): Desti
   const provided = typesOf(exported);
   if (provided.length === 0) {
     throw new MatricError('PLUGIN_LOAD', `${from} does not export a destination plugin`, {
-      hint: 'its default export must be defineDestination({...}) from @matric-backup/core, or an array of them',
+      hint: `its default export must be defineDestination({...}) from ${SDK_PACKAGE}, or an array of them`,
     });
   }
   const candidates: unknown[] = Array.isArray(exported) ? exported : [exported];
@@ -142,19 +145,7 @@ export function pickPlugin(exported: unknown, type: string, from: string): Desti
       `${from} provides destination type ${provided.join(', ')}, not "${type}"`,
     );
   }
-  if (plugin.apiVersion !== DESTINATION_API_VERSION) {
-    const theirs = plugin.apiVersion;
-    const older = typeof theirs === 'number' && theirs < DESTINATION_API_VERSION;
-    throw new MatricError(
-      'PLUGIN_API_VERSION',
-      `plugin ${from} for type ${type} speaks Destination API v${String(theirs)}, this core speaks v${DESTINATION_API_VERSION}`,
-      {
-        hint: older
-          ? `upgrade the plugin to a release for Destination API v${DESTINATION_API_VERSION}`
-          : `upgrade matric-backup to a release whose core speaks Destination API v${String(theirs)}, or install an older plugin`,
-      },
-    );
-  }
+  checkApiVersion(plugin.apiVersion, type, from);
   const missing = [
     typeof (plugin.configSchema as { safeParse?: unknown } | undefined)?.safeParse === 'function'
       ? ''
@@ -166,9 +157,37 @@ export function pickPlugin(exported: unknown, type: string, from: string): Desti
     throw new MatricError(
       'PLUGIN_LOAD',
       `${from} for type ${type} is not a valid destination plugin: missing ${missing.join(', ')}`,
+      { hint: NOT_BUILT_WITH_SDK },
     );
   }
   return plugin as unknown as DestinationPlugin;
+}
+
+const NOT_BUILT_WITH_SDK = `a plugin's default export must be defineDestination({...}) from ${SDK_PACKAGE}; ask its author for a release built that way`;
+
+/**
+ * The version is the one the plugin's SDK stamped when it was built; a plugin
+ * that set none was not built with defineDestination.
+ */
+function checkApiVersion(theirs: unknown, type: string, from: string): void {
+  if (theirs === DESTINATION_API_VERSION) return;
+  if (typeof theirs !== 'number') {
+    throw new MatricError(
+      'PLUGIN_API_VERSION',
+      `plugin ${from} for type ${type} declares no Destination API version (this matric-backup speaks v${DESTINATION_API_VERSION})`,
+      { hint: NOT_BUILT_WITH_SDK },
+    );
+  }
+  throw new MatricError(
+    'PLUGIN_API_VERSION',
+    `plugin ${from} for type ${type} speaks Destination API v${theirs}, this core speaks v${DESTINATION_API_VERSION}`,
+    {
+      hint:
+        theirs < DESTINATION_API_VERSION
+          ? `upgrade the plugin to a release for Destination API v${DESTINATION_API_VERSION}`
+          : `upgrade matric-backup to a release whose core speaks Destination API v${theirs}, or install an older plugin`,
+    },
+  );
 }
 
 export function describePackage(pkg: ResolvedPackage): string {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import { guardDestination, toDestinationError } from '../destination/guarded.js';
+import { assertDestinationShape } from '../destination/shape.js';
 import type { Destination } from '../destination/types.js';
 import { createLogger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
@@ -34,6 +35,12 @@ export async function openDestination(
     const wrapped = toDestinationError(error, destination.name, 'open');
     wrapped.message = redact(wrapped.message, config.secrets);
     throw wrapped;
+  }
+  try {
+    assertDestinationShape(inner, destination.type);
+  } catch (error) {
+    await rm(tmpDir, { recursive: true, force: true });
+    throw error;
   }
   const guarded = guardDestination(destination.name, inner);
   let closing: Promise<void> | undefined;
