@@ -56,6 +56,7 @@ export {
   loadPlugin,
 } from './plugins/loader.js';
 export { openDestination } from './plugins/open.js';
+export { type PreflightOptions, preflight } from './preflight/preflight.js';
 export { runInterruptCleanups } from './util/interrupt.js';
 export { createLogger, type LoggerOptions } from './util/logger.js';
 export { redact } from './util/redact.js';

@@ -1,4 +1,4 @@
-import type { LoadedConfig, ResolvedDestination } from '@matric-backup/core';
+import { type LoadedConfig, preflight, type ResolvedDestination } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { selectDestinations, withDestination } from '../destinations.js';
 import { briefError, ExitCode, errorRecord } from '../exit-codes.js';
@@ -18,7 +18,8 @@ interface DestinationCheck {
 
 export const checkCommand: CommandSpec = {
   command: 'check',
-  describe: 'Validate the config, then check each destination (reachable, credentials, writable)',
+  describe:
+    'Validate the config and what it needs (source folders, commands, encryption keys), then check each destination',
   builder: (yargs) =>
     destinationOption(yargs, 'Only this destination (repeatable); default: all of them')
       .example('$0 check', 'Is the config valid and can every destination be written?')
@@ -26,6 +27,8 @@ export const checkCommand: CommandSpec = {
   async run(args, context) {
     const { printer } = context;
     const config = await loadCommandConfig(context);
+    // What the machine must provide (sources, programs, keys) is a config error too: exit 2, key and line.
+    await preflight(config, { scope: 'full', env: context.env });
     const names = destinationNames(args);
     const selected = names ? selectDestinations(config, names) : config.destinations;
     // Checks run in parallel (a slow host should not delay the others) and print in config order.

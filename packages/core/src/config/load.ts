@@ -76,6 +76,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     backup: resolveCorePaths(parsed.data.backup, dir, env),
     destinations: destinations.destinations,
     secrets: [...new Set(secrets)],
+    positionOf: (path) => source.positionOf(path),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { DestinationPlugin } from '../destination/types.js';
 import type { BackupSection, RetentionPolicy } from './schema.js';
+import type { ConfigPath } from './source.js';
 
 /** A destination block after its plugin validated it. */
 export interface ResolvedDestination {
@@ -29,4 +30,6 @@ export interface LoadedConfig {
   destinations: ResolvedDestination[];
   /** Every secret value in the config, for redaction in logs and errors. */
   secrets: string[];
+  /** Line and column of a key path in the file, for problems found after loading (pre-flight checks). */
+  positionOf?: (path: ConfigPath) => { line: number; column: number };
 }

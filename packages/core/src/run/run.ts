@@ -6,6 +6,7 @@ import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import type { Destination } from '../destination/types.js';
 import { isDestinationError, isMatricError, MatricError } from '../errors.js';
 import { openDestination } from '../plugins/open.js';
+import { preflight } from '../preflight/preflight.js';
 import { shardId, shardKeys } from '../shard/naming.js';
 import { SourceProblems } from '../sources/problems.js';
 import { readSources } from '../sources/read.js';
@@ -47,6 +48,8 @@ export async function runBackup(config: LoadedConfig, options: RunOptions = {}):
       hint: 'add a directory or command source under backup.sources',
     });
   }
+  // Before any source is read: a dry run checks everything a run would trip over, a run its encryption.
+  await preflight(config, { scope: options.dryRun ? 'full' : 'encryption' });
   const format = await storedFormat(config.backup);
   if (options.dryRun) return run.dryRun(destinations, format);
   const lock = await acquireRunLock(config.backup.state_dir, config.file);
