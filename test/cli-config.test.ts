@@ -186,6 +186,13 @@ describe('init and check', () => {
     const written = await readFile(file, 'utf8');
     expect(written).toMatch(/^# /);
 
+    // The template backs up ./data: until that folder exists, check says so at its line.
+    const before = await runCli(['check', '-c', file]);
+    expect(before.code).toBe(2);
+    expect(before.stderr).toMatch(
+      /backup\.yaml:\d+:\d+: backup\.sources\[0\]\.path: source \S+: .*data does not exist/,
+    );
+    await mkdir(join(work.path, 'etc/data'));
     const check = await runCli(['check', '-c', file]);
     expect(check.stderr).toBe('');
     expect(check.code).toBe(0);
@@ -205,6 +212,7 @@ describe('init and check', () => {
   it('init into a folder writes backup.yaml there, found by check without -c', async () => {
     const init = await runCli(['init', '.'], { cwd: work.path });
     expect(init.code).toBe(0);
+    await mkdir(join(work.path, 'data'));
     const check = await runCli(['check', '--json'], { cwd: work.path });
     expect(check.code).toBe(0);
     const report = JSON.parse(check.stdout);
