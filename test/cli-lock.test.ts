@@ -117,3 +117,46 @@ describe('the run lock', () => {
     holder.kill('SIGKILL');
   });
 });
+
+describe('configs sharing a state_dir', () => {
+  it("two configs started together 15 times: every run succeeds, neither touches the other's spool", async () => {
+    const dir = join(work.path, 'shared-state');
+    await mkdir(dir);
+    const configs = await Promise.all(
+      ['a', 'b'].map((name) =>
+        // writeConfig puts both state folders at <dir>/state: one lock folder, one spool folder.
+        writeConfig(
+          dir,
+          {
+            sources: [
+              { name: 'data', type: 'directory', path: data },
+              // Spooled command output too: both runs write into the one spool folder.
+              {
+                name: 'dump',
+                type: 'command',
+                command: ['echo', name],
+                filename: 'dump.txt',
+              },
+            ],
+            destinations: [{ name: 'disk', type: 'local', path: join(dir, `disk-${name}`) }],
+          },
+          `${name}.yaml`,
+        ),
+      ),
+    );
+    for (let round = 0; round < 15; round++) {
+      const results = await Promise.all(configs.map((config) => runCli(['run', '-c', config])));
+      expect(results.map((result) => [result.code, result.stderr])).toEqual([
+        [0, ''],
+        [0, ''],
+      ]);
+    }
+    for (const name of ['a', 'b']) {
+      const sidecars = (await filesUnder(join(dir, `disk-${name}`))).filter((file) =>
+        file.endsWith('.manifest.json'),
+      );
+      expect(sidecars).toHaveLength(15);
+    }
+    expect(await filesUnder(join(dir, 'state', 'spool'))).toEqual([]);
+  });
+});

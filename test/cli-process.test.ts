@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_BIN, runCli, tempDir } from './helpers/cli.js';
+import { CLI_BIN, runCli, startCli, tempDir } from './helpers/cli.js';
 import { filesUnder, writeConfig } from './helpers/config.js';
 
 const STACK_LINE = /^\s+at /m;
@@ -112,5 +112,100 @@ describe('output that cannot be written', () => {
     expect(list.code).toBe(0);
     expect(list.stderr).not.toMatch(STACK_LINE);
     expect(list.stderr).not.toContain('EPIPE');
+  });
+});
+
+/** Every file below `root` whose bytes contain `marker`. */
+async function filesContaining(root: string, marker: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of await filesUnder(root)) {
+    const bytes = await readFile(join(root, file)).catch(() => Buffer.alloc(0));
+    if (bytes.includes(marker)) found.push(file);
+  }
+  return found;
+}
+
+async function until(found: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!found()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the spool', () => {
+  it("kill -9 during a run leaves no plaintext dump; the next run removes the dead run's folder", async () => {
+    const dir = await freshDir();
+    const marker = 'PLAINTEXT-DUMP-4f1c9a';
+    const pidFile = join(dir, 'dump.pid');
+    const config = await writeConfig(dir, {
+      sources: [
+        {
+          name: 'db',
+          type: 'command',
+          // Writes the "dump", then keeps the run busy until the test has killed it.
+          command: ['sh', '-c', `echo ${marker}; echo $$ > '${pidFile}'; sleep 30`],
+          filename: 'dump.sql',
+        },
+      ],
+      destinations: [{ name: 'disk', type: 'local', path: join(dir, 'disk') }],
+    });
+    const cli = startCli(['run', '-c', config]);
+    await until(() => existsSync(pidFile) && readdirSync(dir).includes('state'), 'the dump to start');
+    const dumpGroup = Number(await readFile(pidFile, 'utf8'));
+    try {
+      // Give the CLI a moment to copy the marker into its spool file, then kill it outright.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      process.kill(cli.pid, 'SIGKILL');
+      await cli.result;
+      expect(await filesContaining(join(dir, 'state'), marker)).toEqual([]);
+    } finally {
+      // The command runs in its own process group, which a kill -9 of the CLI does not reach.
+      process.kill(-dumpGroup, 'SIGKILL');
+    }
+    expect(entriesOf(join(dir, 'state', 'spool'))).toHaveLength(1);
+
+    await writeConfig(dir, {
+      sources: [{ name: 'data', type: 'directory', path: data }],
+      destinations: [{ name: 'disk', type: 'local', path: join(dir, 'disk') }],
+    });
+    expect((await runCli(['run', '-c', config])).code).toBe(0);
+    expect(entriesOf(join(dir, 'state', 'spool'))).toEqual([]);
+  });
+
+  it('a full spool disk is NO_SPACE naming the spool path, not the dump command failing', async () => {
+    const dir = await freshDir();
+    const spool = join(dir, 'spool');
+    await mkdir(spool);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', spool]);
+    try {
+      const config = await writeConfig(dir, {
+        spool_dir: spool,
+        sources: [
+          {
+            name: 'db',
+            type: 'command',
+            // Like a database dump: a write error on its output is reported as a dropped connection.
+            command: [
+              'sh',
+              '-c',
+              'head -c 4000000 /dev/zero || { echo "Connection reset by peer" >&2; exit 1; }',
+            ],
+            filename: 'dump.sql',
+          },
+        ],
+        destinations: [{ name: 'disk', type: 'local', path: join(dir, 'disk') }],
+      });
+      const result = await runCli(['run', '-c', config, '--json']);
+      expect(result.code).toBe(1);
+      const summary = JSON.parse(result.stdout);
+      expect(summary.error.code).toBe('NO_SPACE');
+      expect(summary.error.message).toContain(spool);
+      expect(summary.error.message).not.toMatch(/reset by peer|SIGPIPE|SIGTERM/);
+      expect(await filesUnder(join(dir, 'disk'))).toEqual([]);
+      expect(readdirSync(spool)).toEqual([]);
+    } finally {
+      execFileSync('umount', [spool]);
+    }
   });
 });

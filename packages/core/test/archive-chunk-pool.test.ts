@@ -64,7 +64,7 @@ describe('archiving with recycled read buffers', () => {
       const result = await writeArchive(
         readSources([{ name: 't', type: 'directory', path: join(dir, 'tree'), on_error: 'warn' }], {
           spoolDir,
-          spoolPrefix: 'x',
+          dumpDir: spoolDir,
           configDir: dir,
           problems,
         }),

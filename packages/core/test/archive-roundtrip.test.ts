@@ -49,7 +49,7 @@ async function archive(compression: CompressionAlgorithm, level?: number) {
   const result = await writeArchive(
     readSources([{ name: 'files', type: 'directory', path: source, on_error: 'warn' }], {
       spoolDir,
-      spoolPrefix: 'test',
+      dumpDir: spoolDir,
       configDir: dir,
       problems,
     }),

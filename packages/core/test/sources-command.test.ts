@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, fstatSync, readFileSync, readSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,10 +7,28 @@ import type { CommandSourceConfig } from '../src/config/schema.js';
 import { spoolCommandOutput } from '../src/sources/command.js';
 
 let dir: string;
+let opened: number[] = [];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mb-command-'));
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  for (const fd of opened) closeSync(fd);
+  opened = [];
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** spoolCommandOutput, with the descriptor it returns closed after the test. */
+async function spool(config: CommandSourceConfig, file: string): Promise<number> {
+  const fd = await spoolCommandOutput(config, file, dir);
+  opened.push(fd);
+  return fd;
+}
+
+function contents(fd: number): Buffer {
+  const buffer = Buffer.alloc(fstatSync(fd).size);
+  readSync(fd, buffer, 0, buffer.length, 0);
+  return buffer;
+}
 
 const source = (command: string[], extra: Partial<CommandSourceConfig> = {}): CommandSourceConfig => ({
   name: 'db',
@@ -31,25 +49,28 @@ function runs(pid: number): boolean {
 }
 
 describe('command source', () => {
-  it('spools stdout to a 0600 file, bytes intact, without a shell', async () => {
+  it('spools stdout to a 0600 file that has no name left, bytes intact, without a shell', async () => {
     const out = join(dir, 'out');
     // `$HOME` stays literal: argv is not given to a shell.
-    await spoolCommandOutput(source(['printf', '%s\\n', 'a b', '$HOME', 'ü']), out, dir);
-    expect(await readFile(out, 'utf8')).toBe('a b\n$HOME\nü\n');
-    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    const fd = await spool(source(['printf', '%s\\n', 'a b', '$HOME', 'ü']), out);
+    expect(contents(fd).toString('utf8')).toBe('a b\n$HOME\nü\n');
+    expect(fstatSync(fd).mode & 0o777).toBe(0o600);
+    // Unlinked before the first byte: nothing of the dump survives the process.
+    expect(existsSync(out)).toBe(false);
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('streams large output without holding it (8 MiB through head)', async () => {
     const out = join(dir, 'out');
-    await spoolCommandOutput(source(['head', '-c', String(8 * 1024 * 1024), '/dev/zero']), out, dir);
-    expect((await stat(out)).size).toBe(8 * 1024 * 1024);
+    const fd = await spool(source(['head', '-c', String(8 * 1024 * 1024), '/dev/zero']), out);
+    expect(fstatSync(fd).size).toBe(8 * 1024 * 1024);
   });
 
   it('runs in cwd, resolved against the config folder', async () => {
     await writeFile(join(dir, 'here.txt'), 'found');
     const out = join(dir, 'out');
-    await spoolCommandOutput(source(['cat', 'here.txt'], { cwd: '.' }), out, dir);
-    expect(await readFile(out, 'utf8')).toBe('found');
+    const fd = await spool(source(['cat', 'here.txt'], { cwd: '.' }), out);
+    expect(contents(fd).toString('utf8')).toBe('found');
   });
 
   it('stops a command that outlives its timeout and fails naming the timeout', async () => {
@@ -76,8 +97,8 @@ describe('command source', () => {
 
   it('lets a command that finishes within its timeout through', async () => {
     const out = join(dir, 'out');
-    await spoolCommandOutput(source(['printf', 'done'], { timeout: '30s' }), out, dir);
-    expect(await readFile(out, 'utf8')).toBe('done');
+    const fd = await spool(source(['printf', 'done'], { timeout: '30s' }), out);
+    expect(contents(fd).toString('utf8')).toBe('done');
   });
 
   it('fails on a non-zero exit, quoting the last lines of stderr', async () => {
@@ -110,8 +131,8 @@ describe('command source', () => {
 
   it('accepts empty output when stderr is empty too', async () => {
     const out = join(dir, 'out');
-    await spoolCommandOutput(source(['true']), out, dir);
-    expect((await stat(out)).size).toBe(0);
+    const fd = await spool(source(['true']), out);
+    expect(fstatSync(fd).size).toBe(0);
   });
 
   it('fails naming a program that does not exist', async () => {

@@ -132,7 +132,7 @@ class Packer {
     const { problems } = this.options;
     let fd: number;
     try {
-      fd = openSync(entry.absolute, OPEN_FLAGS);
+      fd = entry.fd ?? openSync(entry.absolute, OPEN_FLAGS);
     } catch (error) {
       problems.report(where, error);
       return;
@@ -191,7 +191,7 @@ class Packer {
       this.stats.files++;
       this.options.onProgress?.(this.stats);
     } finally {
-      closeSync(fd);
+      if (entry.fd === undefined) closeSync(fd);
     }
   }
 

@@ -1,5 +1,3 @@
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { type StoredFormat, storedFormat } from '../archive/transforms.js';
 import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
@@ -10,7 +8,6 @@ import { preflight } from '../preflight/preflight.js';
 import { shardId, shardKeys } from '../shard/naming.js';
 import { SourceProblems } from '../sources/problems.js';
 import { readSources } from '../sources/read.js';
-import { onInterrupt } from '../util/interrupt.js';
 import { redact } from '../util/redact.js';
 import { finishRun } from './after-run.js';
 import { planSources } from './dry-run.js';
@@ -18,6 +15,7 @@ import { acquireRunLock } from './lock.js';
 import { buildShardManifest } from './manifest.js';
 import { applyRetention } from './retain.js';
 import { retryPolicy } from './retry.js';
+import { createRunSpool, type RunSpool } from './run-spool.js';
 import { selectDestinations } from './select.js';
 import { pickShardId } from './shard-id.js';
 import { throttle } from './throttle.js';
@@ -97,8 +95,7 @@ class Run {
     const opened = await Promise.all(selected.map((resolved) => this.open(resolved)));
     const usable = opened.filter((entry) => entry.destination);
     let id = shardId(backup.id_prefix, this.now);
-    // Whatever id the run ends up with: the cleanup reads it when it runs.
-    const forgetSpool = onInterrupt(() => removeSpooled(backup.spool_dir, id));
+    let spool: RunSpool | undefined;
     try {
       if (usable.length === 0) {
         const results = await this.fanOut(opened, undefined);
@@ -112,13 +109,13 @@ class Run {
         this.now,
         { compression: format.compression, encryption },
         usable.map((entry) => entry.destination!),
-        backup.spool_dir,
       );
       const keys = shardKeys(id, format.compression, encryption);
 
       let archive: ArchiveResult;
       try {
-        archive = await this.archive(id, keys.archive, format);
+        spool = await createRunSpool(backup.spool_dir);
+        archive = await this.archive(id, keys.archive, format, spool.dir);
       } catch (error) {
         return this.summary(
           id,
@@ -157,19 +154,23 @@ class Run {
       });
     } finally {
       await Promise.all(opened.map((entry) => entry.destination?.close().catch(() => undefined)));
-      removeSpooled(backup.spool_dir, id);
-      forgetSpool();
+      spool?.remove();
     }
   }
 
-  private async archive(id: string, key: string, format: StoredFormat): Promise<ArchiveResult> {
+  private async archive(
+    id: string,
+    key: string,
+    format: StoredFormat,
+    spoolDir: string,
+  ): Promise<ArchiveResult> {
     const { backup } = this.config;
     const progress = throttle((event: RunEvent) => this.emit(event));
     this.emit({ type: 'archive-start' });
     const archive = await writeArchive(
       readSources(backup.sources, {
         spoolDir: backup.spool_dir,
-        spoolPrefix: id,
+        dumpDir: spoolDir,
         configDir: this.config.dir,
         problems: this.problems,
       }),
@@ -177,7 +178,7 @@ class Run {
         id,
         createdAt: this.now,
         sources: backup.sources.map((source) => source.name),
-        spoolDir: backup.spool_dir,
+        spoolDir,
         fileName: key,
         format,
         problems: this.problems,
@@ -327,19 +328,4 @@ function failureOf(what: string, failed: DestinationResult[]): { code: string; m
   const withErrors = failed.filter((result) => result.error);
   const details = withErrors.map((result) => `${result.name}: ${result.error!.message}`).join('; ');
   return { code: withErrors[0]?.error?.code ?? 'UNKNOWN', message: details ? `${what}: ${details}` : what };
-}
-
-/**
- * The spool holds nothing of a run once it ended, whatever the outcome, nor once
- * it was interrupted. Synchronous, so the signal handler can use it too: a few
- * unlinks.
- */
-function removeSpooled(spoolDir: string, id: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(spoolDir);
-  } catch {
-    return;
-  }
-  for (const name of names) if (name.startsWith(`${id}.`)) rmSync(join(spoolDir, name), { force: true });
 }

@@ -1,10 +1,9 @@
-import { readdir } from 'node:fs/promises';
 import type { Destination } from '../destination/types.js';
 import type { CompressionAlgorithm } from '../shard/manifest.js';
 import { shardId, shardKeys } from '../shard/naming.js';
 
 /**
- * A shard id for `at` that no destination and no spool file uses yet: the
+ * A shard id for `at` that no destination uses yet: the
  * second's id, or `_2`, `_3`... when two runs share a second. A destination that
  * cannot answer counts as free: its upload will report the problem.
  */
@@ -13,9 +12,7 @@ export async function pickShardId(
   at: Date,
   format: { compression: CompressionAlgorithm; encryption: 'age' | 'gpg' | null },
   destinations: readonly Destination[],
-  spoolDir: string,
 ): Promise<string> {
-  const spooled = await readdir(spoolDir).catch(() => [] as string[]);
   const taken = new Set<string>();
   for (;;) {
     const id = shardId(prefix, at, (candidate) => taken.has(candidate));
@@ -24,7 +21,6 @@ export async function pickShardId(
   }
 
   async function isTaken(id: string): Promise<boolean> {
-    if (spooled.some((name) => name.startsWith(`${id}.`))) return true;
     const { archive, sidecar } = shardKeys(id, format.compression, format.encryption);
     const found = await Promise.all(
       destinations.flatMap((destination) =>

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync, unlinkSync, write } from 'node:fs';
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type { CommandSourceConfig } from '../config/schema.js';
 import { MatricError } from '../errors.js';
@@ -19,9 +20,14 @@ const STDERR_TAIL_BYTES = 4096;
 const STDERR_TAIL_LINES = 10;
 
 /**
- * Runs a command source (argv, no shell) and streams its stdout into `file`
- * (created 0600, must not exist): tar needs an entry's size before its bytes,
- * so the output is spooled to disk, never held in memory. A non-zero exit, a
+ * Runs a command source (argv, no shell) and streams its stdout into a spool
+ * file, returning the open descriptor to read it through (the caller closes
+ * it): tar needs an entry's size before its bytes, so the output is spooled
+ * to disk, never held in memory. `file` is created 0600 and unlinked at once,
+ * before the first byte is written: a dump (plaintext even when the shard is
+ * encrypted) cannot outlive the process, whatever ends it (`kill -9`, power
+ * loss); its space comes back when the descriptor is closed. A full spool
+ * disk fails with NO_SPACE naming the file, not as the command's failure. A non-zero exit, a
  * signal, or nothing on stdout but something on stderr fails with SOURCE_FAILED
  * quoting the end of stderr. With `timeout`, a command still running then is
  * stopped and fails the same way: a hung dump must not hold the run, and its
@@ -34,10 +40,25 @@ export async function spoolCommandOutput(
   source: CommandSourceConfig,
   file: string,
   configDir: string,
+): Promise<number> {
+  const fd = openUnlinked(source, file);
+  try {
+    await runInto(source, fd, file, configDir);
+    return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+async function runInto(
+  source: CommandSourceConfig,
+  fd: number,
+  file: string,
+  configDir: string,
 ): Promise<void> {
   const [program, ...args] = source.command;
-  // Only the program is named: arguments may carry credentials.
-  const label = `source ${source.name}: command ${program}`;
+  const label = labelOf(source);
   const child = spawn(program!, args, {
     cwd: resolve(configDir, source.cwd ?? '.'),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,7 +86,7 @@ export async function spoolCommandOutput(
   );
 
   let written = 0;
-  const output = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 });
+  const output = descriptorWriter(fd);
   const copied = pipeline(
     child.stdout,
     async function* count(chunks: AsyncIterable<Buffer>) {
@@ -128,6 +149,45 @@ export async function spoolCommandOutput(
   if (written === 0 && tail) {
     throw new MatricError('SOURCE_FAILED', `${label} wrote nothing on stdout but wrote to stderr${quoted}`);
   }
+}
+
+/**
+ * Appends to `fd` and never closes it (the caller reads the dump through it
+ * afterwards); an fs.WriteStream would close it when the pipeline is torn down.
+ */
+function descriptorWriter(fd: number): Writable {
+  const writeAll = (chunk: Buffer, done: (error?: Error | null) => void): void => {
+    write(fd, chunk, 0, chunk.length, null, (error, written) => {
+      if (error) done(error);
+      else if (written < chunk.length) writeAll(chunk.subarray(written), done);
+      else done();
+    });
+  };
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write: (chunk: Buffer, _encoding, done) => writeAll(chunk, done),
+  });
+}
+
+/** Only the program is named: arguments may carry credentials. */
+function labelOf(source: CommandSourceConfig): string {
+  return `source ${source.name}: command ${source.command[0]}`;
+}
+
+function openUnlinked(source: CommandSourceConfig, file: string): number {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx+', 0o600);
+  } catch (error) {
+    throw spoolFailure(labelOf(source), file, error);
+  }
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    closeSync(fd);
+    throw spoolFailure(labelOf(source), file, error);
+  }
+  return fd;
 }
 
 /** Writing the spool file failed: NO_SPACE on the spool path for a full disk, the errno otherwise. */

@@ -1,4 +1,5 @@
-import { rm, stat } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceConfig } from '../config/schema.js';
 import { spoolCommandOutput } from './command.js';
@@ -8,13 +9,12 @@ import type { SourceEntry } from './types.js';
 
 export interface ReadSourcesOptions {
   /**
-   * Command output is spooled here (0600) until archived, then removed. The
-   * folder itself is never archived, even when a source contains it: the
-   * archive is being written into it.
+   * The spool folder: never archived, even when a source contains it (the
+   * archive is being written into it).
    */
   spoolDir: string;
-  /** Prefix of the spool files, so a run's leftovers are recognisable. */
-  spoolPrefix: string;
+  /** This run's own folder inside it, where command output is spooled (see spoolCommandOutput). */
+  dumpDir: string;
   /** Folder of the config file: a command's relative `cwd` is resolved against it. */
   configDir: string;
   problems: SourceProblems;
@@ -31,14 +31,14 @@ export async function* readSources(
       yield* walkDirectory(source, options.problems, skip);
       continue;
     }
-    const file = join(options.spoolDir, `${options.spoolPrefix}.source-${source.name}.partial`);
+    const file = join(options.dumpDir, `source-${source.name}`);
+    const fd = await spoolCommandOutput(source, file, options.configDir);
     try {
-      await spoolCommandOutput(source, file, options.configDir);
       yield { type: 'directory', path: source.name, mode: 0o755, mtimeMs: Date.now() };
-      yield { type: 'file', path: `${source.name}/${source.filename}`, absolute: file };
+      yield { type: 'file', path: `${source.name}/${source.filename}`, absolute: file, fd };
     } finally {
-      // Resumed once the consumer archived the file (or gave up): the dump must not outlive the run.
-      await rm(file, { force: true });
+      // Resumed once the consumer archived the file (or gave up): closing the unlinked dump frees it.
+      closeSync(fd);
     }
   }
 }

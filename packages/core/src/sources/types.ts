@@ -13,8 +13,13 @@ export type SourceEntry =
       gid?: number;
       target: string;
     }
-  /** Mode, mtime and size are taken from the opened file, so they match the bytes archived. */
-  | { type: 'file'; path: string; absolute: string };
+  /**
+   * Mode, mtime and size are taken from the opened file, so they match the
+   * bytes archived. `fd`: a file already open (a command's spooled output,
+   * whose name is gone), read through it and left open; `absolute` then only
+   * names it in messages.
+   */
+  | { type: 'file'; path: string; absolute: string; fd?: number };
 
 /** Receives a non-fatal problem (a skipped socket, a file that changed while read). */
 export type WarningSink = (message: string) => void;
