@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuiltinPlugin, BuiltinPlugins } from '@matric-backup/core';
 
@@ -22,9 +21,9 @@ function builtin(packageName: string, load: () => Promise<unknown>): BuiltinPlug
 /** The installed version, for `matric-backup plugins`; read without importing the plugin. */
 function versionOf(packageName: string): string | undefined {
   try {
-    // The entry is <package>/dist/index.js; package.json is not in the packages' exports map.
-    const entry = fileURLToPath(import.meta.resolve(packageName));
-    const manifest = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8'));
+    const manifest = JSON.parse(
+      readFileSync(fileURLToPath(import.meta.resolve(`${packageName}/package.json`)), 'utf8'),
+    );
     return manifest.name === packageName ? manifest.version : undefined;
   } catch {
     return undefined;
