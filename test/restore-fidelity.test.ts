@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { link, lstat, mkdir, open, readdir, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { chmod, lchown, link, lstat, mkdir, open, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
@@ -81,3 +82,84 @@ describe('hard links and sparse files', () => {
     expect(verify.code).toBe(0);
   });
 });
+
+// Run as root (the e2e suite is): owners come back by default, by name where the name exists.
+describe('owners', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let config: string;
+  let source: string;
+  const owners: Array<[string, number, number]> = [
+    ['shadowed', 0, 42], // root:shadow, as /etc/shadow
+    ['daemon-file', 1, 1], // daemon:daemon
+    ['numbers-only', 4321, 4321], // no name on this machine
+    ['dir', 65534, 8], // nobody:mail
+    ['dir/inside', 4321, 42],
+    ['dir/link', 1, 8],
+  ];
+
+  beforeAll(async () => {
+    work = await tempDir();
+    source = join(work.path, 'source');
+    await mkdir(join(source, 'dir'), { recursive: true });
+    for (const name of ['shadowed', 'daemon-file', 'numbers-only', 'dir/inside'])
+      await writeFile(join(source, name), `${name}\n`);
+    await symlink('inside', join(source, 'dir/link'));
+    for (const [name, uid, gid] of owners) await lchown(join(source, name), uid, gid);
+    await chmod(join(source, 'daemon-file'), 0o4750);
+    config = await writeConfig(work.path, {
+      sources: [{ name: 'data', type: 'directory', path: source }],
+      destinations: [{ name: 'disk', type: 'local', path: join(work.path, 'backups') }],
+    });
+    const run = await runCli(['run', '-c', config]);
+    expect(run.code).toBe(0);
+  });
+  afterAll(() => work.cleanup());
+
+  const ownersUnder = async (root: string) =>
+    Promise.all(
+      owners.map(async ([name]) => {
+        const info = await lstat(join(root, name));
+        return [name, info.uid, info.gid];
+      }),
+    );
+
+  it('records ids and names in the tar headers', () => {
+    const listing = execFileSync(
+      'tar',
+      ['--zstd', '-tvf', join(work.path, 'backups', shardFile(work.path))],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(listing).toMatch(/^-rw-r--r-- root\/shadow .* data\/shadowed$/m);
+    expect(listing).toMatch(/^-rwsr-x--- daemon\/daemon .* data\/daemon-file$/m);
+    expect(listing).toMatch(/^-rw-r--r-- 4321\/4321 .* data\/numbers-only$/m);
+  });
+
+  it('restores every owner as root, setuid bits included', async () => {
+    const to = join(work.path, 'kept');
+    const restore = await runCli(['restore', 'latest', '-c', config, '--to', to]);
+    expect(restore.stderr).toBe('');
+    expect(restore.code).toBe(0);
+    expect(await ownersUnder(join(to, 'data'))).toEqual(owners);
+    expect((await lstat(join(to, 'data/daemon-file'))).mode & 0o7777).toBe(0o4750);
+
+    const numeric = join(work.path, 'numeric');
+    expect((await runCli(['restore', 'latest', '-c', config, '--to', numeric, '--numeric-owner'])).code).toBe(
+      0,
+    );
+    expect(await ownersUnder(join(numeric, 'data'))).toEqual(owners);
+  });
+
+  it('gives everything to root with --no-preserve-owner, without setuid bits', async () => {
+    const to = join(work.path, 'dropped');
+    const restore = await runCli(['restore', 'latest', '-c', config, '--to', to, '--no-preserve-owner']);
+    expect(restore.code).toBe(0);
+    expect(await ownersUnder(join(to, 'data'))).toEqual(owners.map(([name]) => [name, 0, 0]));
+    expect((await lstat(join(to, 'data/daemon-file'))).mode & 0o7777).toBe(0o750);
+  });
+});
+
+function shardFile(dir: string): string {
+  return readdirSync(join(dir, 'backups')).find((name) => name.endsWith('.tar.zst'))!;
+}

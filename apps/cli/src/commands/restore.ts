@@ -65,7 +65,12 @@ export const restoreCommand: CommandSpec = {
       })
       .option('preserve-owner', {
         type: 'boolean',
-        describe: 'Give files their recorded owner and group (root only)',
+        describe:
+          'Give entries their recorded owner and group, by name where this machine has it (default as root; --no-preserve-owner: files belong to you)',
+      })
+      .option('numeric-owner', {
+        type: 'boolean',
+        describe: 'With owners kept: use the recorded uid/gid, not the local ids of the recorded names',
       })
       .option('refuse-escaping-links', {
         type: 'boolean',
@@ -176,7 +181,8 @@ function restoreOptions(
     ...(typeof args.conflict === 'string' && { conflict: args.conflict as ConflictStrategy }),
     dryRun: args.dryRun === true,
     ...(typeof args.maxBytes === 'string' && { maxBytes: parseSize(args.maxBytes, '--max-bytes') }),
-    preserveOwner: args.preserveOwner === true,
+    ...(typeof args.preserveOwner === 'boolean' && { preserveOwner: args.preserveOwner }),
+    numericOwner: args.numericOwner === true,
     refuseEscapingLinks: args.refuseEscapingLinks === true,
   };
 }

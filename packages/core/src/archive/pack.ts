@@ -4,9 +4,10 @@ import { rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream, { type Header } from 'tar-stream';
-import { INNER_MANIFEST_NAME, MANIFEST_VERSION } from '../shard/manifest.js';
+import { INNER_MANIFEST_NAME, MANIFEST_VERSION, type SourceOrigin } from '../shard/manifest.js';
 import type { SourceProblems } from '../sources/problems.js';
 import type { SourceEntry } from '../sources/types.js';
+import { AccountNames } from '../util/account-names.js';
 import type { ChunkPool } from './chunk-pool.js';
 import { InnerManifestWriter } from './inner-manifest.js';
 import { readExactly } from './read-file.js';
@@ -33,12 +34,16 @@ export interface PackOptions {
   id: string;
   createdAt: Date;
   sources: string[];
+  /** Where each source came from, recorded in the inner manifest. */
+  origins?: SourceOrigin[];
   /** Scratch file for the inner manifest (0600), removed when packing ends. */
   manifestFile: string;
   /** Where file contents are read into; the consumer may give chunks back. */
   pool: ChunkPool;
   /** Files that vanish, cannot be read or change while read go here (and into the inner manifest). */
   problems: SourceProblems;
+  /** Where owner names come from (default: this machine's /etc/passwd and /etc/group). */
+  accounts?: AccountNames;
   /** Called often (every file and every MiB); the caller throttles. */
   onProgress?: (stats: Readonly<PackStats>) => void;
 }
@@ -67,16 +72,19 @@ export function packArchive(
 class Packer {
   private readonly stats: PackStats = { files: 0, hardlinks: 0, directories: 0, symlinks: 0, bytesIn: 0 };
   private manifest?: InnerManifestWriter;
+  private readonly accounts: AccountNames;
   /** Files with more than one link seen so far, by `dev:ino`: later names of one become hard-link entries. */
   private readonly linked = new Map<string, { path: string; size: number; sha256: string }>();
 
   constructor(
     private readonly tar: tarStream.Pack,
     private readonly options: PackOptions,
-  ) {}
+  ) {
+    this.accounts = options.accounts ?? new AccountNames();
+  }
 
   async run(entries: AsyncIterable<SourceEntry>): Promise<PackStats> {
-    const { id, createdAt, sources, manifestFile } = this.options;
+    const { id, createdAt, sources, origins, manifestFile } = this.options;
     try {
       this.manifest = new InnerManifestWriter(manifestFile, {
         version: MANIFEST_VERSION,
@@ -84,6 +92,7 @@ class Packer {
         id,
         created_at: createdAt.toISOString(),
         sources,
+        ...(origins && { origins }),
       });
       for await (const entry of entries) await this.add(entry);
       this.manifest.finish(this.options.problems.list);
@@ -100,18 +109,18 @@ class Packer {
     const manifest = this.manifest!;
     if (entry.type === 'file') return this.addFile(entry);
     if (entry.type === 'directory') {
-      await this.write(header(entry.path, 'directory', entry.mode, entry.mtimeMs, entry));
+      await this.write(header(entry.path, 'directory', entry.mode, entry.mtimeMs, this.owner(entry)));
       manifest.add({
         path: entry.path,
         type: 'directory',
         mode: entry.mode,
         mtime: Math.round(entry.mtimeMs),
-        ...owner(entry),
+        ...this.owner(entry),
       });
       this.stats.directories++;
     } else {
       await this.write({
-        ...header(entry.path, 'symlink', entry.mode, entry.mtimeMs, entry),
+        ...header(entry.path, 'symlink', entry.mode, entry.mtimeMs, this.owner(entry)),
         linkname: entry.target,
       });
       manifest.add({
@@ -120,7 +129,7 @@ class Packer {
         mode: entry.mode,
         mtime: Math.round(entry.mtimeMs),
         target: entry.target,
-        ...owner(entry),
+        ...this.owner(entry),
       });
       this.stats.symlinks++;
     }
@@ -148,7 +157,10 @@ class Packer {
       if (first) return await this.addHardLink(entry.path, first, info);
       const mode = info.mode & 0o7777;
       const hash = createHash('sha256');
-      const tarHeader = { ...header(entry.path, 'file', mode, info.mtimeMs, info), size: info.size };
+      const tarHeader = {
+        ...header(entry.path, 'file', mode, info.mtimeMs, this.owner(info)),
+        size: info.size,
+      };
       // Once the header is out its size is a promise: a file that shrinks or fails to read is
       // padded with zeros, so the tar stays valid and the manifest hashes exactly what is stored.
       let shortBy = 0;
@@ -186,7 +198,7 @@ class Packer {
         mtime: Math.round(info.mtimeMs),
         size: info.size,
         sha256,
-        ...owner(info),
+        ...this.owner(info),
       });
       this.stats.files++;
       this.options.onProgress?.(this.stats);
@@ -206,7 +218,7 @@ class Packer {
     info: Stats,
   ): Promise<void> {
     const mode = info.mode & 0o7777;
-    await this.write({ ...header(path, 'link', mode, info.mtimeMs, info), linkname: first.path });
+    await this.write({ ...header(path, 'link', mode, info.mtimeMs, this.owner(info)), linkname: first.path });
     this.manifest!.add({
       path,
       type: 'file',
@@ -215,7 +227,7 @@ class Packer {
       size: first.size,
       sha256: first.sha256,
       hardlink: first.path,
-      ...owner(info),
+      ...this.owner(info),
     });
     this.stats.files++;
     this.stats.hardlinks++;
@@ -238,6 +250,19 @@ class Packer {
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
       problems.changed(where, 'changed while read; the stored copy may be inconsistent');
     }
+  }
+
+  /** The owner fields of an entry (tar header and inner manifest); omitted when unknown. */
+  private owner(from: Pick<Owner, 'uid' | 'gid'>): Owner {
+    if (from.uid === undefined || from.gid === undefined) return {};
+    const user = this.accounts.userName(from.uid);
+    const group = this.accounts.groupName(from.gid);
+    return {
+      uid: from.uid,
+      gid: from.gid,
+      ...(user !== undefined && { user }),
+      ...(group !== undefined && { group }),
+    };
   }
 
   private async addManifest(): Promise<void> {
@@ -285,11 +310,9 @@ async function* contents(
 interface Owner {
   uid?: number;
   gid?: number;
-}
-
-/** The owner fields of an inner manifest entry, for `restore --preserve-owner`; omitted when unknown. */
-function owner(from: Owner): Owner {
-  return from.uid === undefined || from.gid === undefined ? {} : { uid: from.uid, gid: from.gid };
+  /** Names of uid and gid on the machine that made the shard, when it has them. */
+  user?: string;
+  group?: string;
 }
 
 function header(
@@ -306,6 +329,8 @@ function header(
     mtime: new Date(Math.round(mtimeMs)),
     uid: owner?.uid,
     gid: owner?.gid,
+    uname: owner?.user,
+    gname: owner?.group,
   };
   // ustar keeps whole seconds; a pax record keeps the milliseconds the inner manifest has.
   // Rounded, not truncated: a time set through utimes() reads back a hair below the millisecond.

@@ -2,6 +2,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isMatricError, MatricError } from '../errors.js';
+import type { SourceOrigin } from '../shard/manifest.js';
 import type { SourceProblems } from '../sources/problems.js';
 import type { SourceEntry } from '../sources/types.js';
 import { ChunkPool } from './chunk-pool.js';
@@ -13,6 +14,8 @@ export interface WriteArchiveOptions {
   id: string;
   createdAt: Date;
   sources: string[];
+  /** Where each source came from, recorded in the inner manifest. */
+  origins?: SourceOrigin[];
   spoolDir: string;
   /** File name of the finished archive in spoolDir, e.g. `<id>.tar.zst`. */
   fileName: string;
@@ -40,7 +43,7 @@ export async function writeArchive(
   entries: AsyncIterable<SourceEntry>,
   options: WriteArchiveOptions,
 ): Promise<ArchiveResult> {
-  const { id, createdAt, sources, spoolDir, fileName, format, problems, onProgress } = options;
+  const { id, createdAt, sources, origins, spoolDir, fileName, format, problems, onProgress } = options;
   await mkdir(spoolDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw spoolError(spoolDir, error);
   });
@@ -62,6 +65,7 @@ export async function writeArchive(
     id,
     createdAt,
     sources,
+    origins,
     manifestFile: join(spoolDir, `${id}.inner-manifest.partial`),
     pool,
     problems,

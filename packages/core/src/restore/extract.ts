@@ -9,6 +9,7 @@ import type { ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
 import { type GuardedEntry, walkArchive } from '../shard/walk.js';
 import { FileWriter } from './file-writer.js';
+import type { OwnerOf } from './owners.js';
 
 export interface ExtractOptions {
   /** Whether an archive path is restored. */
@@ -20,6 +21,8 @@ export interface ExtractOptions {
   maxBytes?: number;
   /** Refuse symbolic links leading outside the target (see EntryGuardOptions). */
   refuseEscapingLinks?: boolean;
+  /** Given when owners are kept: the ids each file is given as it is written. */
+  ownerOf?: OwnerOf;
   onChunk?: (bytesRead: number, filesWritten: number) => void;
 }
 
@@ -59,8 +62,8 @@ export async function extractArchive(
   const writer =
     dir === undefined
       ? undefined
-      : new FileWriter(dir, ({ path, size, sha256, mode, mtimeMs }) =>
-          contents.record(path, { type: 'file', size, sha256, written: { mode, mtimeMs } }),
+      : new FileWriter(dir, ({ path, size, sha256, mode, mtimeMs, uid, gid }) =>
+          contents.record(path, { type: 'file', size, sha256, written: { mode, mtimeMs, uid, gid } }),
         );
   let filesWritten = 0;
   let bytesWritten = 0;
@@ -88,8 +91,9 @@ export async function extractArchive(
         writer.write(chunk);
         await writer.room();
       }
-      // Without setuid/setgid: see applyEntryMetadata.
-      writer.close(entry.mode & 0o1777, entry.mtimeMs);
+      // Without the owner, without setuid/setgid: see applyEntryMetadata.
+      const owner = options.ownerOf?.(entry);
+      writer.close(owner ? entry.mode : entry.mode & 0o1777, entry.mtimeMs, owner);
       filesWritten++;
     } else if (entry.kind === 'hardlink') {
       writer.link(entry.path, entry.target!);

@@ -21,7 +21,7 @@ type Op =
   | { op: 'link'; path: string; target: string }
   | { op: 'open'; path: string }
   | { op: 'data'; start: number; end: number }
-  | { op: 'close'; mode: number; mtimeMs: number };
+  | { op: 'close'; mode: number; mtimeMs: number; uid?: number; gid?: number };
 
 interface ThreadError {
   refused: boolean;
@@ -32,13 +32,15 @@ interface ThreadError {
   errno?: number;
 }
 
-/** A file on disk: its size and sha256 as written, and the mode and mtime it was given. */
+/** A file on disk: its size and sha256 as written, and the mode, mtime (and owner) it was given. */
 export interface WrittenFile {
   path: string;
   size: number;
   sha256: string;
   mode: number;
   mtimeMs: number;
+  uid?: number;
+  gid?: number;
 }
 
 type FromThread =
@@ -120,8 +122,9 @@ export class FileWriter {
     }
   }
 
-  close(mode: number, mtimeMs: number): void {
-    this.queue({ op: 'close', mode, mtimeMs });
+  /** Ends the file: `owner` first (it clears setuid/setgid), then mode and mtime. */
+  close(mode: number, mtimeMs: number, owner?: { uid: number; gid: number }): void {
+    this.queue({ op: 'close', mode, mtimeMs, ...owner });
   }
 
   /** Resolves once the thread has room for more; rejects with its failure. */

@@ -1,14 +1,17 @@
 import { chmodSync, lchownSync, lstatSync, lutimesSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InnerManifest, InnerManifestEntry } from '../shard/manifest.js';
+import type { OwnerOf } from './owners.js';
 
 export interface MetadataOptions {
-  /** Give entries their recorded uid/gid (root only), keeping setuid/setgid bits. */
-  preserveOwner?: boolean;
+  /** Given when owners are kept (root only): each entry's ids; setuid/setgid bits are kept then. */
+  ownerOf?: OwnerOf;
 }
 
-/** The mode and mtime a file was given when it was written, if it was. */
-export type WrittenAs = (path: string) => { mode: number; mtimeMs: number } | undefined;
+/** The mode, mtime and owner a file was given when it was written, if it was. */
+export type WrittenAs = (
+  path: string,
+) => { mode: number; mtimeMs: number; uid?: number; gid?: number } | undefined;
 
 /**
  * Checks that every selected manifest entry is on disk in `dir` (the temporary
@@ -29,7 +32,7 @@ export function applyEntryMetadata(
   const problems: string[] = [];
   for (const entry of inner.entries) {
     if (!selected(entry.path)) continue;
-    if (!options.preserveOwner && alreadyApplied(entry, writtenAs(entry.path))) continue;
+    if (alreadyApplied(entry, writtenAs(entry.path), options)) continue;
     const path = join(dir, entry.path);
     const problem = kindProblem(path, entry) ?? linkProblem(dir, entry);
     if (problem) {
@@ -37,13 +40,13 @@ export function applyEntryMetadata(
       continue;
     }
     if (entry.type === 'directory') continue;
-    if (options.preserveOwner) chown(path, entry);
+    chown(path, entry, options);
     const mtime = new Date(entry.mtime);
     if (entry.type === 'symlink') {
       lutimesSync(path, mtime, mtime);
       continue;
     }
-    chmodSync(path, permissionBits(entry.mode, options));
+    chmodSync(path, permissionBits(entry, options));
     utimesSync(path, mtime, mtime);
   }
   return problems;
@@ -64,24 +67,30 @@ export function applyFolderMetadata(
   for (const { path, entry } of deepestFirst) {
     if (!entry) continue;
     const full = join(root, path);
-    if (options.preserveOwner) chown(full, entry);
+    chown(full, entry, options);
     const mtime = new Date(entry.mtime);
-    chmodSync(full, permissionBits(entry.mode, options));
+    chmodSync(full, permissionBits(entry, options));
     utimesSync(full, mtime, mtime);
   }
 }
 
 /**
  * A file this restore wrote (O_EXCL, in its private folder) that already has the
- * manifest's mode and mtime needs nothing more: its kind, size and sha256 are
- * checked against the manifest by the contents check.
+ * manifest's mode, mtime and owner needs nothing more: its kind, size and sha256
+ * are checked against the manifest by the contents check.
  */
-function alreadyApplied(entry: InnerManifestEntry, written: ReturnType<WrittenAs>): boolean {
+function alreadyApplied(
+  entry: InnerManifestEntry,
+  written: ReturnType<WrittenAs>,
+  options: MetadataOptions,
+): boolean {
+  if (entry.type !== 'file' || written === undefined) return false;
+  const owner = options.ownerOf?.(entry);
   return (
-    entry.type === 'file' &&
-    written !== undefined &&
-    written.mode === permissionBits(entry.mode, {}) &&
-    written.mtimeMs === entry.mtime
+    written.mode === permissionBits(entry, options) &&
+    written.mtimeMs === entry.mtime &&
+    written.uid === owner?.uid &&
+    written.gid === owner?.gid
   );
 }
 
@@ -109,17 +118,18 @@ function linkProblem(dir: string, entry: InnerManifestEntry): string | undefined
     : `${entry.path}: not a hard link to ${entry.hardlink} after extraction`;
 }
 
-function chown(path: string, entry: InnerManifestEntry): void {
-  if (entry.uid !== undefined && entry.gid !== undefined) lchownSync(path, entry.uid, entry.gid);
+function chown(path: string, entry: InnerManifestEntry, options: MetadataOptions): void {
+  const owner = options.ownerOf?.(entry);
+  if (owner) lchownSync(path, owner.uid, owner.gid);
 }
 
 /**
- * Without the owner, files belong to whoever runs the restore, so setuid/setgid
- * bits are dropped: a setuid file of some user must not come back as a setuid
- * file of root. chown clears them anyway, so they are set after it.
+ * Without its owner, an entry belongs to whoever runs the restore, so
+ * setuid/setgid bits are dropped: a setuid file of some user must not come
+ * back as a setuid file of root. chown clears them anyway, so they are set after it.
  */
-function permissionBits(mode: number, options: MetadataOptions): number {
-  return options.preserveOwner ? mode & 0o7777 : mode & 0o1777;
+function permissionBits(entry: InnerManifestEntry, options: MetadataOptions): number {
+  return options.ownerOf?.(entry) ? entry.mode & 0o7777 : entry.mode & 0o1777;
 }
 
 function depth(path: string): number {

@@ -8,8 +8,9 @@ import { LimitExceededError, shardLimits, undeclaredLimits } from '../shard/limi
 import { INNER_MANIFEST_NAME, type InnerManifest, type ShardManifest } from '../shard/manifest.js';
 import { parseInnerManifest } from '../shard/manifest-schema.js';
 import { type Extracted, extractArchive } from './extract.js';
-import { applyEntryMetadata, applyFolderMetadata } from './metadata.js';
+import { applyEntryMetadata, applyFolderMetadata, type MetadataOptions } from './metadata.js';
 import { moveIntoTarget } from './move.js';
+import { ownerResolver } from './owners.js';
 import {
   type ConflictStrategy,
   type PlannedChange,
@@ -42,8 +43,14 @@ export interface RestoreOptions extends ShardKeys {
   dryRun?: boolean;
   /** Refuse once the files to restore add up to more than this many bytes. */
   maxBytes?: number;
-  /** Give entries their recorded owner and group (root only). */
+  /**
+   * Give entries their recorded owner and group, keeping setuid/setgid bits.
+   * Default: yes when running as root (only root can), no otherwise; true
+   * without root is refused.
+   */
   preserveOwner?: boolean;
+  /** With owners kept: use the recorded ids, not the local ids of the recorded user and group names. */
+  numericOwner?: boolean;
   /**
    * Refuse the shard when a symbolic link to restore leads outside the target
    * (for archives from untrusted places); by default links are restored as they
@@ -99,6 +106,9 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
   const { manifest } = options;
   const started = Date.now();
   checkOptions(options);
+  const metadata: MetadataOptions = {
+    ...((options.preserveOwner ?? isRoot()) && { ownerOf: ownerResolver(options.numericOwner === true) }),
+  };
   const decrypt = await decryptStreamFor(manifest, options);
   const state = await inspectTarget(options.to, options.conflict).catch((error: unknown) => {
     throw asRestoreError(manifest, resolve(options.to), error);
@@ -115,10 +125,10 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
       decrypt,
       maxBytes: options.maxBytes,
       refuseEscapingLinks: options.refuseEscapingLinks,
+      ownerOf: metadata.ownerOf,
       onChunk: (bytes, files) => options.onProgress?.({ bytes, total: manifest.object.size, files }),
     });
     const inner = checked(extracted, options, state.target, selected);
-    const metadata = { preserveOwner: options.preserveOwner };
     if (staged) {
       const problems = applyEntryMetadata(
         staged.temp,
@@ -160,9 +170,14 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
 }
 
 function checkOptions(options: RestoreOptions): void {
-  if (options.preserveOwner && process.getuid?.() !== 0) {
+  if (options.preserveOwner && !isRoot()) {
     throw new MatricError('USAGE', '--preserve-owner needs root: only root can give files to other users', {
       hint: 'run the restore as root, or leave out --preserve-owner (files then belong to you)',
+    });
+  }
+  if (options.numericOwner && !(options.preserveOwner ?? isRoot())) {
+    throw new MatricError('USAGE', '--numeric-owner applies only when owners are kept', {
+      hint: 'owners are kept when restoring as root, unless --no-preserve-owner is given',
     });
   }
   const { manifest, maxBytes } = options;
@@ -263,6 +278,10 @@ function result(
         ]
       : [],
   };
+}
+
+function isRoot(): boolean {
+  return process.getuid?.() === 0;
 }
 
 /** Include globs as a predicate on archive paths; a path is in when it or a parent folder matches. */

@@ -7,6 +7,7 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  fchownSync,
   ftruncateSync,
   futimesSync,
   linkSync,
@@ -55,7 +56,7 @@ port.on('message', (/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) => {
 });
 
 function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
-  /** @type {Array<{ path: string; size: number; sha256: string; mode: number; mtimeMs: number }>} */
+  /** @type {Array<{ path: string; size: number; sha256: string; mode: number; mtimeMs: number; uid?: number; gid?: number }>} */
   const files = [];
   try {
     const data = Buffer.from(batch.data);
@@ -96,6 +97,8 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
         try {
           // Zero blocks at the end were skipped: the size comes from here.
           ftruncateSync(file.fd, file.size);
+          // Before the mode: a change of owner clears setuid/setgid.
+          if (op.uid !== undefined) fchownSync(file.fd, op.uid, op.gid);
           fchmodSync(file.fd, op.mode);
           futimesSync(file.fd, op.mtimeMs / 1000, op.mtimeMs / 1000);
         } finally {
@@ -107,6 +110,8 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
           sha256: file.hash.digest('hex'),
           mode: op.mode,
           mtimeMs: op.mtimeMs,
+          uid: op.uid,
+          gid: op.gid,
         });
       }
     }

@@ -1,7 +1,12 @@
 import { createRequire } from 'node:module';
 import type { StoredFormat } from '../archive/transforms.js';
 import type { ArchiveResult } from '../archive/write.js';
-import { MANIFEST_VERSION, type ShardManifest, type SourceWarning } from '../shard/manifest.js';
+import {
+  MANIFEST_VERSION,
+  type ShardManifest,
+  type SourceOrigin,
+  type SourceWarning,
+} from '../shard/manifest.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -13,6 +18,7 @@ export interface SidecarInput {
   createdAt: Date;
   sourceInstance: string;
   sources: string[];
+  origins: SourceOrigin[];
   format: StoredFormat;
   options: Record<string, unknown>;
   objectKey: string;
@@ -42,6 +48,7 @@ export function buildShardManifest(input: SidecarInput): ShardManifest {
       : null,
     compression: format.compression,
     collections: input.sources,
+    origins: input.origins,
     counts: {
       files: archive.files,
       directories: archive.directories,

@@ -7,7 +7,7 @@ import { openDestination } from '../plugins/open.js';
 import { preflight } from '../preflight/preflight.js';
 import { shardId, shardKeys } from '../shard/naming.js';
 import { SourceProblems } from '../sources/problems.js';
-import { readSources } from '../sources/read.js';
+import { readSources, sourceOrigins } from '../sources/read.js';
 import { redact } from '../util/redact.js';
 import { finishRun } from './after-run.js';
 import { planSources } from './dry-run.js';
@@ -128,6 +128,7 @@ class Run {
         createdAt: this.now,
         sourceInstance: backup.source_instance,
         sources: backup.sources.map((source) => source.name),
+        origins: sourceOrigins(backup.sources),
         format,
         options: { ...backup.format },
         objectKey: keys.archive,
@@ -178,6 +179,7 @@ class Run {
         id,
         createdAt: this.now,
         sources: backup.sources.map((source) => source.name),
+        origins: sourceOrigins(backup.sources),
         spoolDir,
         fileName: key,
         format,

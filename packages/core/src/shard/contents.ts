@@ -13,7 +13,7 @@ export interface SeenEntry {
   /** Hard links: the archive path of the file they name; size, sha256 and `written` are that file's. */
   hardlink?: string;
   /** Files restored: the permission bits and mtime (ms) already set on the written file. */
-  written?: { mode: number; mtimeMs: number };
+  written?: { mode: number; mtimeMs: number; uid?: number; gid?: number };
 }
 
 /** Reports stop here; the count of the rest is still given. */

@@ -19,6 +19,16 @@ const warningsSchema = z
   )
   .optional();
 
+const originsSchema = z
+  .array(
+    z.looseObject({
+      name: z.string().min(1),
+      type: z.enum(['directory', 'command']),
+      path: z.string().startsWith('/', 'an absolute path').optional(),
+    }),
+  )
+  .optional();
+
 export const shardManifestSchema = z.looseObject({
   version: z.string(),
   format: z.literal('matric-backup'),
@@ -34,6 +44,7 @@ export const shardManifestSchema = z.looseObject({
   ]),
   compression: z.enum(['zstd', 'gzip', 'none']),
   collections: z.array(z.string()),
+  origins: originsSchema,
   counts: z.looseObject({
     files: z.int().nonnegative(),
     directories: z.int().nonnegative(),
@@ -49,7 +60,12 @@ export const shardManifestSchema = z.looseObject({
   warnings: warningsSchema,
 }) satisfies z.ZodType<ShardManifest>;
 
-const owner = { uid: z.int().nonnegative().optional(), gid: z.int().nonnegative().optional() };
+const owner = {
+  uid: z.int().nonnegative().optional(),
+  gid: z.int().nonnegative().optional(),
+  user: z.string().min(1).optional(),
+  group: z.string().min(1).optional(),
+};
 
 const innerEntrySchema = z.discriminatedUnion('type', [
   z.looseObject({
@@ -85,6 +101,7 @@ export const innerManifestSchema = z.looseObject({
   id: z.string().min(1),
   created_at: z.string(),
   sources: z.array(z.string()),
+  origins: originsSchema,
   entries: z.array(innerEntrySchema),
   warnings: warningsSchema,
 }) satisfies z.ZodType<InnerManifest>;

@@ -23,9 +23,23 @@ export interface InnerManifestEntry {
    * sha256 are that file's.
    */
   hardlink?: string;
-  /** Numeric owner and group when archived; restored by `restore --preserve-owner` (as root). */
+  /** Numeric owner and group when archived; restored when a restore keeps owners (as root). */
   uid?: number;
   gid?: number;
+  /** Names of uid and gid where the shard was made, when they had one; a restore maps them to local ids. */
+  user?: string;
+  group?: string;
+}
+
+/**
+ * Where a source came from: its archive folder name, its type and, for a
+ * directory source, the absolute path it was read from (where `restore
+ * --in-place` puts it back). Absent in shards made before it was recorded.
+ */
+export interface SourceOrigin {
+  name: string;
+  type: 'directory' | 'command';
+  path?: string;
 }
 
 /**
@@ -49,7 +63,9 @@ export interface InnerManifest {
   format: 'matric-backup';
   id: string;
   created_at: string;
+  /** Source names. */
   sources: string[];
+  origins?: SourceOrigin[];
   entries: InnerManifestEntry[];
   /** Paths not archived whole; absent when there were none (and in shards of older versions). */
   warnings?: SourceWarning[];
@@ -73,6 +89,8 @@ export interface ShardManifest {
   compression: CompressionAlgorithm;
   /** Source names. */
   collections: string[];
+  /** Each source's type and original path, in config order. */
+  origins?: SourceOrigin[];
   counts: {
     /** File entries, hard links included. */
     files: number;

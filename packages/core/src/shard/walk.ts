@@ -12,6 +12,11 @@ export interface GuardedEntry {
   mode: number;
   /** The tar header's mtime in milliseconds (from its pax record when there is one). */
   mtimeMs: number;
+  /** The tar header's owner: ids, and names when the archive has them. */
+  uid?: number;
+  gid?: number;
+  user?: string;
+  group?: string;
   /** Symlinks: the link's target; hard links: the archive path of the file they name. */
   target?: string;
 }
@@ -44,6 +49,10 @@ export async function walkArchive(
           size: header.size,
           mode: (header.mode ?? 0o600) & 0o7777,
           mtimeMs: mtimeMsOf(header),
+          uid: header.uid,
+          gid: header.gid,
+          user: header.uname || undefined,
+          group: header.gname || undefined,
           target: kind === 'symlink' || kind === 'hardlink' ? (header.linkname ?? undefined) : undefined,
         },
         content,

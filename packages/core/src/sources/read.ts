@@ -1,7 +1,8 @@
 import { closeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { SourceConfig } from '../config/schema.js';
+import type { SourceOrigin } from '../shard/manifest.js';
 import { spoolCommandOutput } from './command.js';
 import { folderKey, walkDirectory } from './directory.js';
 import type { SourceProblems } from './problems.js';
@@ -41,6 +42,15 @@ export async function* readSources(
       closeSync(fd);
     }
   }
+}
+
+/** Each source's name, type and absolute path, for the manifests (`restore --in-place` reads them). */
+export function sourceOrigins(sources: readonly SourceConfig[]): SourceOrigin[] {
+  return sources.map((source) =>
+    source.type === 'directory'
+      ? { name: source.name, type: 'directory', path: resolve(source.path) }
+      : { name: source.name, type: 'command' },
+  );
 }
 
 /** The spool folder, when it exists, as a key walkDirectory skips. */
