@@ -325,7 +325,7 @@ describe('--max-bytes', () => {
   });
 });
 
-describe('--preserve-owner', () => {
+describe('owners', () => {
   const owned: FixtureEntry[] = [
     { path: 'bin', type: 'directory', mode: 0o750 },
     { path: 'bin/tool', type: 'file', content: '#!/bin/sh\n', mode: 0o4755 },
@@ -336,11 +336,11 @@ describe('--preserve-owner', () => {
   };
 
   it.runIf(process.getuid?.() === 0)(
-    'as root, gives entries their recorded owner and keeps setuid',
+    'as root, gives entries their recorded owner and keeps setuid by default; preserveOwner false drops both',
     async () => {
       const dest = memoryDestination();
       const { manifest } = await buildShard(dest, { entries: owned, editInner: withOwners });
-      await restoreShard({ from: dest, manifest, to: target, preserveOwner: true });
+      await restoreShard({ from: dest, manifest, to: target });
       for (const path of ['bin', 'bin/tool', 'bin/link']) {
         const info = await lstat(join(target, path));
         expect([info.uid, info.gid], path).toEqual([1234, 5678]);
@@ -349,7 +349,7 @@ describe('--preserve-owner', () => {
       expect((await lstat(join(target, 'bin'))).mode & 0o7777).toBe(0o750);
 
       const plain = join(work, 'plain');
-      await restoreShard({ from: dest, manifest, to: plain });
+      await restoreShard({ from: dest, manifest, to: plain, preserveOwner: false });
       const info = await lstat(join(plain, 'bin/tool'));
       expect([info.uid, info.mode & 0o7777]).toEqual([process.getuid?.(), 0o755]);
     },

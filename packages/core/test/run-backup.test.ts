@@ -121,6 +121,7 @@ describe('runBackup', () => {
       encryption: null,
       compression: 'gzip',
       collections: ['notes'],
+      origins: [{ name: 'notes', type: 'directory', path: expect.stringMatching(/^\//) }],
       counts: { files: 2, directories: 2, symlinks: 0, sources: 1, hardlinks: 0 },
       file_count: 2,
       size_bytes: 12,
