@@ -80,6 +80,7 @@ export {
   parseShardManifest,
   shardManifestSchema,
 } from './shard/manifest-schema.js';
+export { describeProblem, type ShardProblem, type ShardProblemCode } from './shard/problem.js';
 export { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyShard } from './shard/verify.js';
 export {
   type RestoreOptions,

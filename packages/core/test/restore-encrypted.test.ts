@@ -145,7 +145,7 @@ describe('age-encrypted shards', () => {
 
     const verified = await verifyShard(dest, manifest, { identity });
     expect(verified.ok).toBe(false);
-    expect(verified.problems[0]).toMatch(/stored object checksum/);
+    expect(verified.problems[0]).toMatchObject({ code: 'OBJECT_CHECKSUM' });
   });
 });
 

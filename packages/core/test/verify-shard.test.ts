@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Destination } from '../src/destination/types.js';
 import { DestinationError } from '../src/errors.js';
 import type { CompressionAlgorithm } from '../src/shard/manifest.js';
-import { verifyShard } from '../src/shard/verify.js';
+import { describeProblem } from '../src/shard/problem.js';
+import { type VerifyResult, verifyShard } from '../src/shard/verify.js';
 import { buildShard, type FixtureEntry, sha256, store } from './fixtures/read/build-shard.js';
 import { memoryDestination } from './fixtures/read/memory-destination.js';
 
@@ -16,6 +17,8 @@ const tree: FixtureEntry[] = [
   { path: 'notes/link', type: 'symlink', target: 'a.txt' },
   { path: 'db/dump.sql', type: 'file', content: 'select 1;\n' },
 ];
+
+const texts = (result: VerifyResult) => result.problems.map(describeProblem);
 
 describe('verifyShard', () => {
   it.each<CompressionAlgorithm>(['zstd', 'gzip', 'none'])(
@@ -49,9 +52,11 @@ describe('verifyShard', () => {
 
     expect(result.ok).toBe(false);
     expect(result.bytes).toBe(manifest.object.size);
-    expect(result.problems[0]).toBe(
-      `${manifest.object.name}: stored object checksum sha256:${sha256(stored)} does not match the sidecar's ${manifest.checksum}`,
-    );
+    expect(result.problems[0]).toEqual({
+      path: manifest.object.name,
+      code: 'OBJECT_CHECKSUM',
+      reason: `stored object checksum sha256:${sha256(stored)} does not match the sidecar's ${manifest.checksum}`,
+    });
   });
 
   it('detects a file whose content differs from the inner manifest', async () => {
@@ -68,7 +73,11 @@ describe('verifyShard', () => {
 
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([
-      `notes/a.txt: content differs from the manifest (sha256 ${sha256('alpha\n')}, expected ${sha256('something else\n')})`,
+      {
+        path: 'notes/a.txt',
+        code: 'CONTENT_MISMATCH',
+        reason: `content differs from the manifest (sha256 ${sha256('alpha\n')}, expected ${sha256('something else\n')})`,
+      },
     ]);
     expect(result.filesChecked).toBe(4);
   });
@@ -93,7 +102,7 @@ describe('verifyShard', () => {
     const result = await verifyShard(dest, manifest);
 
     expect(result.ok).toBe(false);
-    expect(result.problems.sort()).toEqual(
+    expect(texts(result).sort()).toEqual(
       [
         'db/dump.sql: in the manifest but missing from the archive',
         'notes/link: link to a.txt in the archive, to elsewhere in the manifest',
@@ -113,7 +122,7 @@ describe('verifyShard', () => {
 
     expect(result.ok).toBe(false);
     expect(result.bytes).toBe(truncated.length);
-    expect(result.problems).toEqual([
+    expect(texts(result)).toEqual([
       `${manifest.object.name}: stored object is ${truncated.length} bytes, the sidecar manifest says ${archive.length}`,
       expect.stringContaining(`${manifest.object.name}: stored object checksum sha256:${sha256(truncated)}`),
       expect.stringMatching(new RegExp(`^${manifest.object.name}: archive unreadable: `)),
@@ -124,10 +133,16 @@ describe('verifyShard', () => {
     const dest = memoryDestination();
     const { manifest } = await buildShard(dest, { entries: tree, innerManifest: false });
     const result = await verifyShard(dest, manifest);
-    expect(result.problems).toEqual(["manifest.json missing: it must be the archive's last entry"]);
+    expect(result.problems).toEqual([
+      {
+        path: 'manifest.json',
+        code: 'INNER_MANIFEST',
+        reason: "not in the archive: it must be the archive's last entry",
+      },
+    ]);
   });
 
-  it('stops at an entry restore would refuse: more data than declared, a path with ..', async () => {
+  it('stops at more data than declared (a bomb: reading on is pointless)', async () => {
     const dest = memoryDestination();
     const bomb = await buildShard(dest, {
       entries: tree,
@@ -136,19 +151,48 @@ describe('verifyShard', () => {
       ],
     });
     expect((await verifyShard(dest, bomb.manifest)).problems).toEqual([
-      `${bomb.manifest.object.name}: restore would refuse it: notes/bomb: the archive holds more than the 300016 bytes of files its manifest declares`,
+      {
+        path: 'notes/bomb',
+        code: 'OVER_LIMIT',
+        reason:
+          'restore would refuse the shard: the archive holds more than the 300016 bytes of files its manifest declares; the rest was not checked',
+      },
     ]);
+  });
 
-    const traversal = await buildShard(dest, {
-      id: 'backup_20240517_103016',
+  it('reports every problem: each unsafe entry is skipped and the rest still checked', async () => {
+    const dest = memoryDestination();
+    const { manifest } = await buildShard(dest, {
       entries: tree,
-      raw: [{ header: { name: '../escape', type: 'symlink', linkname: '/etc' } }],
+      raw: [
+        { header: { name: '../escape', type: 'symlink', linkname: '/etc' } },
+        { header: { name: 'notes/null', type: 'character-device', devmajor: 1, devminor: 3 } },
+        { header: { name: 'notes/link/under', type: 'file', size: 1 }, content: Buffer.from('x') },
+      ],
+      editInner: (inner) => {
+        for (const entry of inner.entries) {
+          if (entry.path === 'notes/a.txt' || entry.path === 'db/dump.sql') entry.sha256 = sha256('other');
+        }
+      },
+      editSidecar: (sidecar) => {
+        sidecar.size_bytes += 1;
+      },
     });
-    const result = await verifyShard(dest, traversal.manifest);
+
+    const result = await verifyShard(dest, manifest);
+
     expect(result.ok).toBe(false);
-    expect(result.problems).toEqual([
-      `${traversal.manifest.object.name}: restore would refuse it: "../escape": path contains ..`,
+    expect(result.problems.map(({ path, code }) => `${code} ${path}`)).toEqual([
+      'UNSAFE_ENTRY "../escape"',
+      'UNSAFE_ENTRY notes/null',
+      'UNSAFE_ENTRY notes/link/under',
+      'CONTENT_MISMATCH notes/a.txt',
+      'CONTENT_MISMATCH db/dump.sql',
     ]);
+    expect(result.problems[2]!.reason).toBe(
+      'restore would refuse it: would be written through the symbolic link notes/link',
+    );
+    expect(result.filesChecked).toBe(4);
   });
 
   it("fails with the destination's error when reading breaks off, rather than blaming the shard", async () => {

@@ -11,19 +11,14 @@ import {
 import { loadCommandConfig } from '../context.js';
 import { selectDestinations, withDestination } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
-import { formatBytes, formatCount } from '../output/format.js';
-import type { Printer } from '../output/printer.js';
 import { createByteBar } from '../output/progress.js';
+import {
+  failureSummary,
+  printVerifyLine,
+  type VerifyLine,
+  type VerifyProblem,
+} from '../output/verify-report.js';
 import { type CommandSpec, destinationNames, destinationOption } from './command.js';
-
-interface VerifyLine {
-  destination: string;
-  id: string;
-  ok: boolean;
-  problems: string[];
-  filesChecked: number;
-  bytes: number;
-}
 
 export const verifyCommand: CommandSpec = {
   command: 'verify [id]',
@@ -68,14 +63,15 @@ export const verifyCommand: CommandSpec = {
       const add = (line: Omit<VerifyLine, 'destination'>) => {
         const entry = { destination: destination.name, ...line };
         lines.push(entry);
-        if (!printer.json) printLine(printer, entry);
+        if (!printer.json) printVerifyLine(printer, entry);
       };
       try {
         await withDestination(config, destination, async (opened) => {
           const shards = await selectShards(opened, args.all === true ? 'all' : (id ?? 'latest'));
           if (shards === 'absent') return;
           if (shards.length === 0) {
-            add({ id: '', ok: false, problems: ['no complete shard'], filesChecked: 0, bytes: 0 });
+            const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
+            add({ id: '', ok: false, problems: [none], filesChecked: 0, bytes: 0 });
             return;
           }
           for (const manifest of shards) {
@@ -92,7 +88,7 @@ export const verifyCommand: CommandSpec = {
                 return {
                   id: manifest.id,
                   ok: false,
-                  problems: [briefError(error)],
+                  problems: [errorProblem(error)],
                   filesChecked: 0,
                   bytes: 0,
                 };
@@ -110,18 +106,21 @@ export const verifyCommand: CommandSpec = {
           }
         });
       } catch (error) {
-        add({ id: id ?? '', ok: false, problems: [briefError(error)], filesChecked: 0, bytes: 0 });
+        add({ id: id ?? '', ok: false, problems: [errorProblem(error)], filesChecked: 0, bytes: 0 });
       }
     }
     if (lines.length === 0)
       throw new MatricError('SHARD_NOT_FOUND', `shard "${id}" is on none of the destinations searched`);
 
     const failed = lines.filter((line) => !line.ok);
-    if (printer.json) printer.result({ ok: failed.length === 0, results: lines });
+    if (printer.json) {
+      const results = lines.map((line) => ({ ...line, problemCount: line.problems.length }));
+      printer.result({ ok: failed.length === 0, results });
+    }
     for (const line of failed) {
       const shard = line.id ? ` shard "${line.id}"` : '';
       printer.error(
-        `${printer.errStyle.bad('error:')} verify failed: destination "${line.destination}"${shard}: ${line.problems.join('; ')}`,
+        `${printer.errStyle.bad('error:')} verify failed: destination "${line.destination}"${shard}: ${failureSummary(line)}`,
       );
     }
     for (const hint of hints) printer.error(`hint: ${hint}`);
@@ -140,14 +139,8 @@ async function selectShards(destination: Destination, which: string): Promise<Sh
   }
 }
 
-function printLine(printer: Printer, line: VerifyLine): void {
-  const { style } = printer;
-  if (line.ok) {
-    printer.line(
-      `${style.ok('ok')}      ${line.destination}  ${line.id}  ${formatCount(line.filesChecked, 'file')}, ${formatBytes(line.bytes)}`,
-    );
-  } else {
-    printer.line(`${style.bad('FAILED')}  ${line.destination}  ${line.id || '-'}  ${line.problems[0] ?? ''}`);
-    for (const problem of line.problems.slice(1)) printer.line(`        ${problem}`);
-  }
+/** An error that kept a shard or a destination from being checked, as a problem of no one path. */
+function errorProblem(error: unknown): VerifyProblem {
+  const code = (error as { code?: unknown })?.code;
+  return { code: typeof code === 'string' ? code : 'UNKNOWN', reason: briefError(error) };
 }

@@ -5,8 +5,15 @@ import { isMatricError, MatricError } from '../errors.js';
 import { decryptStreamFor, isDecryptFailure, isKeyMismatch, type ShardKeys } from '../shard/decode.js';
 import { type EscapingLink, RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError, shardLimits, undeclaredLimits } from '../shard/limits.js';
-import { INNER_MANIFEST_NAME, type InnerManifest, type ShardManifest } from '../shard/manifest.js';
+import type { InnerManifest, ShardManifest } from '../shard/manifest.js';
 import { parseInnerManifest } from '../shard/manifest-schema.js';
+import {
+  describeProblem,
+  innerManifestMissing,
+  innerManifestUnreadable,
+  problem,
+  type ShardProblem,
+} from '../shard/problem.js';
 import { type Extracted, extractArchive } from './extract.js';
 import { applyEntryMetadata, applyFolderMetadata, type MetadataOptions } from './metadata.js';
 import { moveIntoTarget } from './move.js';
@@ -206,26 +213,25 @@ function checked(
   selected: (path: string) => boolean,
 ): InnerManifest {
   const { manifest } = options;
-  const fail = (problems: string[]) => verifyFailed(manifest, target, problems);
+  const fail = (problems: ShardProblem[]) => verifyFailed(manifest, target, problems.map(describeProblem));
   // Without a sidecar there is nothing to compare the object with.
   const objectProblems = options.withoutSidecar ? [] : extracted.digest.problems(manifest);
   const { failure } = extracted;
   if (failure !== undefined) {
     // Damaged ciphertext was read to its end: a checksum mismatch says the copy is bad, not the key.
     if (isDecryptFailure(failure) && !isKeyMismatch(failure) && objectProblems.length > 0) {
-      throw fail([...objectProblems, `${manifest.object.name}: ${failure.message}`]);
+      throw fail([...objectProblems, problem(manifest.object.name, 'ARCHIVE_UNREADABLE', failure.message)]);
     }
     throw failure;
   }
   // The whole object's checksum first: nothing in it counts before that holds.
   if (objectProblems.length > 0) throw fail(objectProblems);
-  if (extracted.innerJson === undefined)
-    throw fail([`${INNER_MANIFEST_NAME} missing: it must be the archive's last entry`]);
+  if (extracted.innerJson === undefined) throw fail([innerManifestMissing()]);
   let inner: InnerManifest;
   try {
     inner = parseInnerManifest(extracted.innerJson);
   } catch (error) {
-    throw fail([`${INNER_MANIFEST_NAME} unreadable: ${(error as Error).message}`]);
+    throw fail([innerManifestUnreadable(error)]);
   }
   const expectedId = options.withoutSidecar ? inner.id : manifest.id;
   const contentProblems = extracted.contents.compare(inner, expectedId, selected);

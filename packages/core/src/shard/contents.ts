@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { InnerManifest, InnerManifestEntry } from './manifest.js';
+import { INNER_MANIFEST_NAME, type InnerManifest, type InnerManifestEntry } from './manifest.js';
+import { problem, type ShardProblem, type ShardProblemCode } from './problem.js';
 import type { GuardedEntry } from './walk.js';
 
 /** What the archive actually held for one path. */
@@ -16,26 +17,22 @@ export interface SeenEntry {
   written?: { mode: number; mtimeMs: number; uid?: number; gid?: number };
 }
 
-/** Reports stop here; the count of the rest is still given. */
-const MAX_PROBLEMS = 200;
-
 /**
  * Collects the archive's entries as they stream by and compares them with the
- * inner manifest, which arrives last. Problems are sentences naming the path.
+ * inner manifest, which arrives last. Every problem is kept (verify lists them
+ * all); there is at most one per manifest entry or archive entry.
  */
 export class ContentsCheck {
   private readonly seen = new Map<string, SeenEntry>();
-  private readonly problems: string[] = [];
-  private dropped = 0;
+  private readonly problems: ShardProblem[] = [];
 
   record(path: string, entry: SeenEntry): void {
-    if (this.seen.has(path)) this.problem(`${path}: appears more than once in the archive`);
+    if (this.seen.has(path)) this.problem(path, 'DUPLICATE', 'appears more than once in the archive');
     this.seen.set(path, entry);
   }
 
-  private problem(message: string): void {
-    if (this.problems.length < MAX_PROBLEMS) this.problems.push(message);
-    else this.dropped++;
+  private problem(path: string, code: ShardProblemCode, reason: string): void {
+    this.problems.push(problem(path, code, reason));
   }
 
   /** What was recorded for `path`; for a hard link, what the file it names held. */
@@ -62,53 +59,63 @@ export class ContentsCheck {
     inner: InnerManifest,
     expectedId: string,
     selected: (path: string) => boolean = () => true,
-  ): string[] {
+  ): ShardProblem[] {
     if (inner.id !== expectedId)
-      this.problem(`manifest.json belongs to shard ${inner.id}, not ${expectedId}`);
+      this.problem(INNER_MANIFEST_NAME, 'INNER_MANIFEST', `belongs to shard ${inner.id}, not ${expectedId}`);
     const expected = new Set<string>();
     for (const entry of inner.entries) {
       if (!selected(entry.path)) continue;
       expected.add(entry.path);
       const seen = this.get(entry.path);
-      if (!seen) this.problem(`${entry.path}: in the manifest but missing from the archive`);
+      if (!seen) this.problem(entry.path, 'MISSING', 'in the manifest but missing from the archive');
       else this.compareEntry(entry, seen);
     }
     for (const [path, seen] of this.seen) {
       if (expected.has(path) || !selected(path)) continue;
       if (seen.type !== 'directory')
-        this.problem(`${path}: ${seen.type} in the archive but not in the manifest`);
+        this.problem(path, 'NOT_IN_MANIFEST', `${seen.type} in the archive but not in the manifest`);
     }
     return this.report();
   }
 
-  /** Problems so far, with a closing line when some were left out. */
-  report(): string[] {
-    return this.dropped ? [...this.problems, `... and ${this.dropped} more problems`] : [...this.problems];
+  /** Problems so far. */
+  report(): ShardProblem[] {
+    return [...this.problems];
   }
 
   private compareEntry(entry: InnerManifestEntry, seen: SeenEntry): void {
     const { path } = entry;
     if (seen.type !== entry.type) {
-      this.problem(`${path}: ${seen.type} in the archive, ${entry.type} in the manifest`);
+      this.problem(path, 'TYPE_MISMATCH', `${seen.type} in the archive, ${entry.type} in the manifest`);
       return;
     }
     if (entry.type === 'symlink' && seen.target !== entry.target) {
-      this.problem(`${path}: link to ${seen.target} in the archive, to ${entry.target} in the manifest`);
+      this.problem(
+        path,
+        'LINK_MISMATCH',
+        `link to ${seen.target} in the archive, to ${entry.target} in the manifest`,
+      );
     }
     if (entry.type !== 'file') return;
     if (seen.hardlink !== entry.hardlink) {
       const what = (link: string | undefined) =>
         link === undefined ? 'a file of its own' : `a hard link to ${link}`;
-      this.problem(`${path}: ${what(seen.hardlink)} in the archive, ${what(entry.hardlink)} in the manifest`);
+      this.problem(
+        path,
+        'LINK_MISMATCH',
+        `${what(seen.hardlink)} in the archive, ${what(entry.hardlink)} in the manifest`,
+      );
       return;
     }
     if (seen.sha256 === undefined) {
-      this.problem(`${path}: content was not read`);
+      this.problem(path, 'CONTENT_MISMATCH', 'content was not read');
     } else if (seen.size !== entry.size) {
-      this.problem(`${path}: ${seen.size} bytes in the archive, ${entry.size} in the manifest`);
+      this.problem(path, 'SIZE_MISMATCH', `${seen.size} bytes in the archive, ${entry.size} in the manifest`);
     } else if (seen.sha256 !== entry.sha256) {
       this.problem(
-        `${path}: content differs from the manifest (sha256 ${seen.sha256}, expected ${entry.sha256})`,
+        path,
+        'CONTENT_MISMATCH',
+        `content differs from the manifest (sha256 ${seen.sha256}, expected ${entry.sha256})`,
       );
     }
   }

@@ -62,11 +62,11 @@ export class EntryGuard {
     // tar stores folders as `name/`; the manifest does not.
     const path = header.name.replace(/\/+$/, '');
     const unsafe = unsafePathReason(path);
-    if (unsafe) throw new RefusedEntry(`${JSON.stringify(header.name)}: ${unsafe}`);
+    if (unsafe) throw refuse(JSON.stringify(header.name), unsafe);
     if (this.innerSeen)
-      throw new RefusedEntry(`${path}: comes after ${INNER_MANIFEST_NAME}, which must be the last entry`);
+      throw refuse(path, `comes after ${INNER_MANIFEST_NAME}, which must be the last entry`);
     const link = this.linkOnTheWay(path);
-    if (link) throw new RefusedEntry(`${path}: would be written through the symbolic link ${link}`);
+    if (link) throw refuse(path, `would be written through the symbolic link ${link}`);
     if (++this.entries > this.limits.entries) {
       throw new RefusedEntry(
         `the archive holds more than the ${this.limits.entries} entries its manifest declares`,
@@ -92,7 +92,8 @@ export class EntryGuard {
         const through = outside === true ? '' : ` (through the link ${outside})`;
         found.push(
           new EscapingLink(
-            `${path}: symbolic link to ${JSON.stringify(target)} points outside the restore target${through}`,
+            path,
+            `symbolic link to ${JSON.stringify(target)} points outside the restore target${through}`,
           ),
         );
       }
@@ -105,8 +106,9 @@ export class EntryGuard {
     if (FILE_TYPES.has(type)) {
       if (path === INNER_MANIFEST_NAME) {
         if (header.size > this.limits.innerManifestBytes) {
-          throw new RefusedEntry(
-            `${INNER_MANIFEST_NAME} is ${header.size} bytes, more than ${this.limits.innerManifestBytes}`,
+          throw refuse(
+            INNER_MANIFEST_NAME,
+            `${header.size} bytes, more than ${this.limits.innerManifestBytes}`,
             { fatal: true },
           );
         }
@@ -115,8 +117,9 @@ export class EntryGuard {
       }
       this.fileBytes += header.size;
       if (this.fileBytes > this.limits.fileBytes) {
-        throw new RefusedEntry(
-          `${path}: the archive holds more than the ${this.limits.fileBytes} bytes of files its manifest declares`,
+        throw refuse(
+          path,
+          `the archive holds more than the ${this.limits.fileBytes} bytes of files its manifest declares`,
           { fatal: true },
         );
       }
@@ -126,25 +129,25 @@ export class EntryGuard {
     if (type === 'directory') return 'directory';
     const target = header.linkname ?? '';
     if (type === 'symlink') {
-      if (target === '') throw new RefusedEntry(`${path}: symbolic link with an empty target`);
+      if (target === '') throw refuse(path, 'symbolic link with an empty target');
       if (this.folders.has(path)) {
-        throw new RefusedEntry(
-          `${path}: a symbolic link, and a folder of other entries in the archive: nothing is written through a link`,
+        throw refuse(
+          path,
+          `a symbolic link, and a folder of other entries in the archive: nothing is written through a link`,
         );
       }
       this.links.set(path, target);
       return 'symlink';
     }
     if (type === 'link') {
-      const refuse = (why: string) =>
-        new RefusedEntry(`${path}: hard link to ${JSON.stringify(target)} ${why}`);
-      if (posix.isAbsolute(target) || escapes(target)) throw refuse('points outside the restore target');
+      const refuseLink = (why: string) => refuse(path, `hard link to ${JSON.stringify(target)} ${why}`);
+      if (posix.isAbsolute(target) || escapes(target)) throw refuseLink('points outside the restore target');
       // Only the exact path of an earlier file: never a folder, a symlink, or something through one.
-      if (!this.files.has(target)) throw refuse('does not name a file earlier in the archive');
+      if (!this.files.has(target)) throw refuseLink('does not name a file earlier in the archive');
       return 'hardlink';
     }
-    if (SPECIAL_TYPES.has(type)) throw new RefusedEntry(`${path}: ${type} entries are never restored`);
-    throw new RefusedEntry(`${path}: unsupported tar entry type ${type}`);
+    if (SPECIAL_TYPES.has(type)) throw refuse(path, `${type} entries are never restored`);
+    throw refuse(path, `unsupported tar entry type ${type}`);
   }
 
   private addFolders(folder: string): void {
@@ -166,16 +169,25 @@ export class EntryGuard {
 /**
  * An entry the guard will not let through: restore stops and leaves the target
  * unchanged; verify reports it and, unless it is `fatal` (a bomb: reading on
- * is pointless), goes on with the next entry.
+ * is pointless), goes on with the next entry. `path` and `reason` are the two
+ * halves of the message, when it names an entry.
  */
 export class RefusedEntry extends Error {
   override name = 'RefusedEntry';
   readonly fatal: boolean;
+  readonly path?: string;
+  readonly reason?: string;
 
-  constructor(message: string, options: { fatal?: boolean } = {}) {
+  constructor(message: string, options: { fatal?: boolean; path?: string; reason?: string } = {}) {
     super(message);
     this.fatal = options.fatal === true;
+    this.path = options.path;
+    this.reason = options.reason;
   }
+}
+
+function refuse(path: string, reason: string, options: { fatal?: boolean } = {}): RefusedEntry {
+  return new RefusedEntry(`${path}: ${reason}`, { ...options, path, reason });
 }
 
 /**
@@ -184,6 +196,13 @@ export class RefusedEntry extends Error {
  */
 export class EscapingLink extends Error {
   override name = 'EscapingLink';
+
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+  }
 }
 
 function unsafePathReason(path: string): string | undefined {

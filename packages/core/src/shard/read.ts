@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { Destination } from '../destination/types.js';
 import type { ShardManifest } from './manifest.js';
+import { problem, type ShardProblem } from './problem.js';
 
 /** Sidecars are a few KiB; anything far bigger is not one of ours and is not read into memory. */
 const SMALL_OBJECT_LIMIT = 16 * 1024 * 1024;
@@ -35,18 +36,26 @@ export class ObjectDigest {
   }
 
   /** Problems found comparing what was read with `manifest.object.size` and `manifest.checksum`. */
-  problems(manifest: ShardManifest): string[] {
+  problems(manifest: ShardManifest): ShardProblem[] {
     this.hex ??= this.hash.digest('hex');
-    const found: string[] = [];
+    const found: ShardProblem[] = [];
     const name = manifest.object.name;
     if (this.bytes !== manifest.object.size) {
       found.push(
-        `${name}: stored object is ${this.bytes} bytes, the sidecar manifest says ${manifest.object.size}`,
+        problem(
+          name,
+          'OBJECT_SIZE',
+          `stored object is ${this.bytes} bytes, the sidecar manifest says ${manifest.object.size}`,
+        ),
       );
     }
     if (`sha256:${this.hex}` !== manifest.checksum) {
       found.push(
-        `${name}: stored object checksum sha256:${this.hex} does not match the sidecar's ${manifest.checksum}`,
+        problem(
+          name,
+          'OBJECT_CHECKSUM',
+          `stored object checksum sha256:${this.hex} does not match the sidecar's ${manifest.checksum}`,
+        ),
       );
     }
     return found;

@@ -11,8 +11,9 @@ import {
 } from './decode.js';
 import { EntryGuard, RefusedEntry } from './entry-guard.js';
 import { LimitExceededError, shardLimits } from './limits.js';
-import { INNER_MANIFEST_NAME, type ShardManifest } from './manifest.js';
+import type { ShardManifest } from './manifest.js';
 import { parseInnerManifest } from './manifest-schema.js';
+import { innerManifestMissing, innerManifestUnreadable, problem, type ShardProblem } from './problem.js';
 import { ObjectDigest, pump, settleBoth } from './read.js';
 import { walkArchive } from './walk.js';
 
@@ -33,8 +34,8 @@ export interface VerifyResult {
   id: string;
   /** No problems found (with warnings when the contents could not be checked). */
   ok: boolean;
-  /** Human-readable, each naming the object or the path inside the archive. */
-  problems: string[];
+  /** Every problem found, each naming the object or the path inside the archive. */
+  problems: ShardProblem[];
   /** Things that were not checked, e.g. the contents of an encrypted shard without its key. */
   warnings: string[];
   /** Files whose content was hashed and compared with the inner manifest. */
@@ -59,7 +60,7 @@ export async function verifyShard(
 ): Promise<VerifyResult> {
   const digest = new ObjectDigest();
   const onChunk = (bytes: number) => options.onProgress?.({ bytes, total: manifest.object.size });
-  const result = (problems: string[], warnings: string[], filesChecked: number): VerifyResult => ({
+  const result = (problems: ShardProblem[], warnings: string[], filesChecked: number): VerifyResult => ({
     id: manifest.id,
     ok: problems.length === 0,
     problems,
@@ -82,9 +83,16 @@ export async function verifyShard(
   const limits = shardLimits(manifest);
   const extract = tarExtract();
   const guard = new EntryGuard(limits, { refuseEscapingLinks: options.refuseEscapingLinks });
-  const reading = walkArchive(extract, guard, async (entry, content) => {
-    contents.record(entry.path, await seenEntry(entry, content));
-  });
+  /** Entries restore would refuse, each skipped so the rest is still checked. */
+  const refused: ShardProblem[] = [];
+  const reading = walkArchive(
+    extract,
+    guard,
+    async (entry, content) => {
+      contents.record(entry.path, await seenEntry(entry, content));
+    },
+    (entry) => refused.push(unsafe(entry, manifest)),
+  );
   const chain = decodeChain(manifest, decrypt, limits.tarBytes, extract);
   // The walker's failure first: it names the entry; the pipeline then only sees a premature close.
   const { sinkError } = await pump(source, digest, chain.head, settleBoth(reading, chain.done), {
@@ -101,28 +109,48 @@ export async function verifyShard(
       }
       throw sinkError;
     }
-    const refused = sinkError instanceof RefusedEntry || sinkError instanceof LimitExceededError;
-    const message = (sinkError as Error).message ?? String(sinkError);
-    problems.push(
-      `${manifest.object.name}: ${refused ? 'restore would refuse it' : 'archive unreadable'}: ${message}`,
-    );
-    problems.push(...contents.report());
+    problems.push(...refused, stoppedBy(sinkError, manifest), ...contents.report());
   } else {
+    problems.push(...refused);
     const innerJson = await reading;
     if (innerJson === undefined) {
-      problems.push(`${INNER_MANIFEST_NAME} missing: it must be the archive's last entry`);
+      problems.push(innerManifestMissing());
     } else {
       try {
         problems.push(...contents.compare(parseInnerManifest(innerJson), manifest.id));
       } catch (error) {
-        problems.push(`${INNER_MANIFEST_NAME} unreadable: ${(error as Error).message}`);
+        problems.push(innerManifestUnreadable(error));
       }
     }
     for (const link of guard.escapingLinks()) {
-      problems.push(`${link.message} (refused with --refuse-escaping-links)`);
+      problems.push(problem(link.path, 'ESCAPING_LINK', link.reason));
     }
   }
   return result(problems, [], contents.filesChecked);
+}
+
+/** An entry restore would refuse, skipped by the walk. */
+function unsafe(entry: RefusedEntry, manifest: ShardManifest): ShardProblem {
+  return problem(
+    entry.path ?? manifest.object.name,
+    'UNSAFE_ENTRY',
+    `restore would refuse it: ${entry.reason ?? entry.message}`,
+  );
+}
+
+/** Why reading stopped before the end: a bomb's limit, or data that cannot be decoded. */
+function stoppedBy(error: unknown, manifest: ShardManifest): ShardProblem {
+  const message = (error as Error).message ?? String(error);
+  if (error instanceof RefusedEntry || error instanceof LimitExceededError) {
+    const path = error instanceof RefusedEntry ? error.path : undefined;
+    const reason = error instanceof RefusedEntry ? (error.reason ?? message) : message;
+    return problem(
+      path ?? manifest.object.name,
+      'OVER_LIMIT',
+      `restore would refuse the shard: ${reason}; the rest was not checked`,
+    );
+  }
+  return problem(manifest.object.name, 'ARCHIVE_UNREADABLE', `archive unreadable: ${message}`);
 }
 
 function notChecked(manifest: ShardManifest, why: string): string {

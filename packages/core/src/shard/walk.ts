@@ -1,5 +1,5 @@
 import type { Extract, Header } from 'tar-stream';
-import type { EntryGuard, EntryKind } from './entry-guard.js';
+import { type EntryGuard, type EntryKind, RefusedEntry } from './entry-guard.js';
 
 /** A tar entry that passed the guard. */
 export interface GuardedEntry {
@@ -25,18 +25,31 @@ export interface GuardedEntry {
  * Walks a shard's tar entries in order, each through `guard` first (a refusal
  * throws RefusedEntry), handing every entry but the inner manifest to `visit`
  * with its content; resolves with the inner manifest's text, if the archive had
- * one. `visit` may leave the content unread: the rest is skipped.
+ * one. `visit` may leave the content unread: the rest is skipped. With
+ * `onRefused` (verify, which lists every problem), an entry refused for itself
+ * is reported there and skipped, and the walk goes on; a fatal refusal (a bomb)
+ * still throws.
  */
 export async function walkArchive(
   extract: Extract,
   guard: EntryGuard,
   visit: (entry: GuardedEntry, content: AsyncIterable<Buffer>) => Promise<void> | void,
+  onRefused?: (refused: RefusedEntry) => void,
 ): Promise<string | undefined> {
   let innerJson: string | undefined;
   try {
     for await (const entry of extract) {
       const { header } = entry;
-      const { path, kind } = guard.check(header);
+      let checked: ReturnType<EntryGuard['check']>;
+      try {
+        checked = guard.check(header);
+      } catch (error) {
+        if (!onRefused || !(error instanceof RefusedEntry) || error.fatal) throw error;
+        onRefused(error);
+        entry.resume();
+        continue;
+      }
+      const { path, kind } = checked;
       const content = entry as AsyncIterable<Buffer>;
       if (kind === 'inner-manifest') {
         innerJson = (await readAll(content)).toString('utf8');

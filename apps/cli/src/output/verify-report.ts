@@ -1,0 +1,64 @@
+import type { ShardProblem } from '@matric-backup/core';
+import { formatBytes, formatCount } from './format.js';
+import type { Printer } from './printer.js';
+
+/**
+ * A problem as verify reports it: one of a shard's (with the archive path or
+ * object it is about), or the error that kept a shard or destination from
+ * being read at all (its error code, no path).
+ */
+export interface VerifyProblem {
+  path?: string;
+  code: string;
+  reason: string;
+}
+
+/** One shard on one destination (or a destination that could not be searched: no id). */
+export interface VerifyLine {
+  destination: string;
+  id: string;
+  ok: boolean;
+  /** Every problem found. */
+  problems: VerifyProblem[];
+  filesChecked: number;
+  bytes: number;
+}
+
+/** A damaged shard can have thousands of problems: a terminal shows this many, --json all. */
+export const PROBLEMS_SHOWN = 20;
+
+export function problemText(problem: VerifyProblem | ShardProblem): string {
+  return problem.path ? `${problem.path}: ${problem.reason}` : problem.reason;
+}
+
+/** `ok` with the files and bytes checked, or `FAILED` with the count and the first problems. */
+export function printVerifyLine(printer: Printer, line: VerifyLine): void {
+  const { style } = printer;
+  if (line.ok) {
+    printer.line(
+      `${style.ok('ok')}      ${line.destination}  ${line.id}  ${formatCount(line.filesChecked, 'file')}, ${formatBytes(line.bytes)}`,
+    );
+    return;
+  }
+  const [first, ...rest] = line.problems;
+  const heading = `${style.bad('FAILED')}  ${line.destination}  ${line.id || '-'}`;
+  if (rest.length === 0) {
+    printer.line(`${heading}  ${first ? problemText(first) : ''}`);
+    return;
+  }
+  printer.line(`${heading}  ${formatCount(line.problems.length, 'problem')}:`);
+  for (const problem of line.problems.slice(0, PROBLEMS_SHOWN))
+    printer.line(`        ${problemText(problem)}`);
+  const more = line.problems.length - PROBLEMS_SHOWN;
+  if (more > 0) printer.line(`        ... and ${more.toLocaleString('en-US')} more (--json lists every one)`);
+}
+
+/** The closing error line of a failed shard: the count and the first problem, never the whole list. */
+export function failureSummary(line: VerifyLine): string {
+  const [first] = line.problems;
+  if (!first) return 'failed';
+  const count = line.problems.length;
+  return count === 1
+    ? problemText(first)
+    : `${formatCount(count, 'problem')}, the first: ${problemText(first)}`;
+}
