@@ -1,4 +1,4 @@
-import { type LoadedConfig, loadConfig, locateConfig } from '@matric-backup/core';
+import { formatConfigIssue, type LoadedConfig, loadConfig, locateConfig } from '@matric-backup/core';
 import { builtinPlugins } from './builtins.js';
 import type { Printer } from './output/printer.js';
 
@@ -28,4 +28,9 @@ export async function loadCommandConfig(context: CommandContext): Promise<Loaded
   context.printer.addSecrets(config.secrets);
   context.printer.debug(`config: ${config.file}`);
   return config;
+}
+
+/** The config's warnings (a secret too weak to mask safely), printed by `check` and `run`. */
+export function printConfigWarnings(context: CommandContext, config: LoadedConfig): void {
+  for (const warning of config.warnings ?? []) context.printer.warn(formatConfigIssue(warning, config.file));
 }

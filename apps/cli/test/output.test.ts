@@ -32,6 +32,26 @@ describe('Printer', () => {
     expect(out.text()).toContain('https://hook/');
   });
 
+  it('with --json: messages are masked, ids, keys, paths and names never', () => {
+    const out = capture();
+    const printer = new Printer({ json: true, verbose: false, color: false, stdout: out.stream, env: {} });
+    printer.addSecrets(['backup', 's3cr3t-token']);
+    printer.result({
+      id: 'backup_20261203_081023',
+      archive: { key: 'backup_20261203_081023.tar.zst' },
+      config: '/etc/matric-backup/backup.yaml',
+      destinations: [
+        { name: 'nas', error: { code: 'AUTH_FAILED', message: 'user backup: s3cr3t-token refused' } },
+      ],
+    });
+    expect(JSON.parse(out.text())).toEqual({
+      id: 'backup_20261203_081023',
+      archive: { key: 'backup_20261203_081023.tar.zst' },
+      config: '/etc/matric-backup/backup.yaml',
+      destinations: [{ name: 'nas', error: { code: 'AUTH_FAILED', message: 'user ***: *** refused' } }],
+    });
+  });
+
   it('with --json: only the result document on stdout, no human lines', () => {
     const out = capture();
     const err = capture();

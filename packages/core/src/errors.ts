@@ -135,10 +135,13 @@ export class ConfigError extends MatricError {
   }
 }
 
+/** `file:line:column: key.path: message`, the way config errors and warnings are printed. */
+export function formatConfigIssue(issue: ConfigIssue, file?: string): string {
+  const where = [file, issue.line, issue.column].filter((part) => part !== undefined).join(':');
+  return `${where ? `${where}: ` : ''}${issue.path ? `${issue.path}: ` : ''}${issue.message}`;
+}
+
 function formatIssues(issues: ConfigIssue[], file?: string): string {
-  const lines = issues.map((issue) => {
-    const where = [file, issue.line, issue.column].filter((part) => part !== undefined).join(':');
-    return `${where ? `${where}: ` : ''}${issue.path ? `${issue.path}: ` : ''}${issue.message}`;
-  });
+  const lines = issues.map((issue) => formatConfigIssue(issue, file));
   return lines.length === 1 ? lines[0]! : `invalid configuration:\n  ${lines.join('\n  ')}`;
 }

@@ -22,6 +22,7 @@ export {
 export {
   ConfigError,
   type ConfigIssue,
+  formatConfigIssue,
   DestinationError,
   type DestinationErrorCode,
   type ErrorCode,
@@ -59,6 +60,7 @@ export { openDestination } from './plugins/open.js';
 export { type PreflightOptions, preflight } from './preflight/preflight.js';
 export { runInterruptCleanups } from './util/interrupt.js';
 export { createLogger, type LoggerOptions } from './util/logger.js';
+export { maskMessages } from './util/mask-messages.js';
 export { redact } from './util/redact.js';
 
 // run pipeline (sources/, archive/, run/)

@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is backup.yaml syntax in these strings, not a template.
 import { join } from 'node:path';
-import { redact } from '@matric-backup/core';
+import { maskMessages, redact } from '@matric-backup/core';
 import { describe, expect, it } from 'vitest';
+import { secretWeakness } from '../src/util/secret-strength.js';
 import { loaderIn, tempDirs } from './fixtures/config/temp.js';
 
 const { load, fail } = loaderIn(tempDirs());
@@ -159,5 +160,71 @@ describe('redact', () => {
 
   it('ignores empty secrets', () => {
     expect(redact('nothing here', ['', 'x-y-z'])).toBe('nothing here');
+  });
+
+  it('masks a weak secret only where it stands alone: ids, names, paths and file names stay intact', () => {
+    const text =
+      'run `matric-backup list`: backup_20261203_081023 in /var/backups/backup.yaml; password backup. user:backup@host "backup"';
+    expect(redact(text, ['backup'])).toBe(
+      'run `matric-backup list`: backup_20261203_081023 in /var/backups/backup.yaml; password ***. user:***@host "***"',
+    );
+  });
+
+  it('masks a strong secret wherever it occurs, also glued to other characters', () => {
+    expect(redact('mysqldump -pXq9tLm2vR8 db', ['Xq9tLm2vR8'])).toBe('mysqldump -p*** db');
+  });
+});
+
+describe('secretWeakness', () => {
+  it("short, letterless, or part of the tool's words or this config's names is weak; a random one is not", () => {
+    expect(secretWeakness('abc12')).toBe('short');
+    expect(secretWeakness('20261203')).toBe('no-letters');
+    expect(secretWeakness('backup')).toBe('vocabulary');
+    expect(secretWeakness('Restore')).toBe('vocabulary');
+    expect(secretWeakness('nightly', ['nightly-db'])).toBe('config');
+    expect(secretWeakness('Xq9tLm2vR8', ['nightly-db'])).toBeUndefined();
+  });
+});
+
+describe('maskMessages', () => {
+  it('masks message fields only, never ids, keys, paths or names', () => {
+    const mask = (text: string) => redact(text, ['backup']);
+    const document = {
+      id: 'backup_20261203_081023',
+      archive: { key: 'backup_20261203_081023.tar.zst' },
+      destinations: [
+        { name: 'backup', path: '/srv/backup', error: { code: 'X', message: 'password backup' } },
+      ],
+      warnings: ['user backup locked', { path: '/srv/backup/a', reason: 'no backup' }],
+      hint: 'try backup',
+    };
+    expect(maskMessages(document, mask)).toEqual({
+      ...document,
+      destinations: [{ name: 'backup', path: '/srv/backup', error: { code: 'X', message: 'password ***' } }],
+      warnings: ['user *** locked', { path: '/srv/backup/a', reason: 'no ***' }],
+      hint: 'try ***',
+    });
+  });
+});
+
+describe('weak secret warnings', () => {
+  it('name the key and line, never the value', async () => {
+    const config = await load(`backup:
+  notifications:
+    smtp: {host: mail, password: backup}
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(config.warnings).toEqual([
+      expect.objectContaining({ path: 'backup.notifications.smtp.password', line: 3, column: 24 }),
+    ]);
+    expect(config.warnings![0]!.message).toMatch(/too weak to be masked safely/);
+    const strong = await load(`backup:
+  notifications:
+    smtp: {host: mail, password: Xq9tLm2vR8}
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(strong.warnings).toEqual([]);
   });
 });

@@ -103,6 +103,23 @@ describe('notify', () => {
     expect(JSON.stringify(body)).not.toContain(SECRET);
   });
 
+  it('a weak secret (`backup`) leaves the shard id, host and names intact and is masked in messages', async () => {
+    received.length = 0;
+    const run = {
+      ...failedRun,
+      error: { code: 'SOURCE_FAILED', message: 'password backup rejected' },
+    };
+    await notify({ on_success: false, on_failure: true, webhook_url: `${httpUrl}/hook` }, run, {
+      secrets: ['backup'],
+    });
+    const body = received[0]!.body as { shard_id: string; text: string; error: { message: string } };
+    expect(body.shard_id).toBe('backup_20261123_020000');
+    expect(body.text).toContain('matric-backup on');
+    expect(body.text).toContain('shard backup_20261123_020000');
+    expect(body.text).toContain('password *** rejected');
+    expect(body.error.message).toBe('password *** rejected');
+  });
+
   it('sends nothing for a success unless on_success is set', async () => {
     received.length = 0;
     const success = { ...failedRun, status: 'success' as const, destinations: [failedRun.destinations[0]!] };

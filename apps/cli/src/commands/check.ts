@@ -1,5 +1,5 @@
 import { type LoadedConfig, preflight, type ResolvedDestination } from '@matric-backup/core';
-import { loadCommandConfig } from '../context.js';
+import { loadCommandConfig, printConfigWarnings } from '../context.js';
 import { selectDestinations, withDestination } from '../destinations.js';
 import { briefError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatCount } from '../output/format.js';
@@ -27,6 +27,7 @@ export const checkCommand: CommandSpec = {
   async run(args, context) {
     const { printer } = context;
     const config = await loadCommandConfig(context);
+    printConfigWarnings(context, config);
     // What the machine must provide (sources, programs, keys) is a config error too: exit 2, key and line.
     await preflight(config, { scope: 'full', env: context.env });
     const names = destinationNames(args);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { runBackup } from '@matric-backup/core';
-import { loadCommandConfig } from '../context.js';
+import { loadCommandConfig, printConfigWarnings } from '../context.js';
 import type { ExitCode } from '../exit-codes.js';
 import { createRunObserver } from '../output/progress.js';
 import { printRunSummary } from '../output/run-summary.js';
@@ -38,6 +38,7 @@ export const runCommand: CommandSpec = {
       ),
   async run(args, context) {
     const config = await loadCommandConfig(context);
+    printConfigWarnings(context, config);
     const names = destinationNames(args);
     const observer = createRunObserver(context.printer);
     let summary: Awaited<ReturnType<typeof runBackup>>;

@@ -1,4 +1,4 @@
-import { redact } from '@matric-backup/core';
+import { maskMessages, redact } from '@matric-backup/core';
 import { colorWanted, createStyle, type Style } from './style.js';
 
 export interface PrinterOptions {
@@ -12,8 +12,10 @@ export interface PrinterOptions {
 
 /**
  * Everything the CLI prints goes through here, so every line is redacted with
- * the secrets of the loaded config. Results go to stdout (one JSON document
- * with --json); warnings, progress and errors go to stderr.
+ * the secrets of the loaded config; in a --json document only the messages are
+ * (ids, keys, paths and names are data a script feeds back, never rewritten).
+ * Results go to stdout (one JSON document with --json); warnings, progress and
+ * errors go to stderr.
  */
 export class Printer {
   readonly json: boolean;
@@ -56,7 +58,8 @@ export class Printer {
 
   /** The one JSON document of a --json command, on stdout. */
   result(value: unknown): void {
-    this.stdout.write(`${this.redact(JSON.stringify(value, null, 2))}\n`);
+    const masked = this.secrets.length > 0 ? maskMessages(value, (text) => this.redact(text)) : value;
+    this.stdout.write(`${JSON.stringify(masked, null, 2)}\n`);
   }
 
   warn(text: string): void {

@@ -13,6 +13,7 @@ import { resolveSecretRefs, type SecretContext } from './secrets.js';
 import { ConfigSource } from './source.js';
 import type { LoadedConfig } from './types.js';
 import { validateDestinations } from './validate-destinations.js';
+import { weakSecretWarnings } from './weak-secrets.js';
 import { reportZodIssues } from './zod-issues.js';
 
 export interface LoadConfigOptions extends LocateConfigOptions {
@@ -33,7 +34,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const expanded = expandEnv(source, env);
   const data = source.toJS();
   const backup = isRecord(data) && isRecord(data.backup) ? data.backup : undefined;
-  const context: SecretContext = { source, dir, env };
+  const found: NonNullable<SecretContext['found']> = [];
+  const context: SecretContext = { source, dir, env, found };
 
   const secrets = await resolveNotificationSecrets(backup, context);
   const parsed = configFileSchema.safeParse(data);
@@ -56,6 +58,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     builtins: options.builtins,
     expanded,
     retention,
+    found,
   });
   secrets.push(...destinations.secrets);
   if (parsed.success) reportDuplicateSources(parsed.data.backup.sources, source);
@@ -70,13 +73,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     const hint = pluginHints.size > 0 ? [...pluginHints].join('\n      ') : undefined;
     throw new ConfigError(issues, file, { hint });
   }
+  const resolvedBackup = resolveCorePaths(parsed.data.backup, dir, env);
   return {
     file,
     dir,
-    backup: resolveCorePaths(parsed.data.backup, dir, env),
+    backup: resolvedBackup,
     destinations: destinations.destinations,
     secrets: [...new Set(secrets)],
     positionOf: (path) => source.positionOf(path),
+    warnings: weakSecretWarnings(found, ownWords(file, resolvedBackup, destinations.destinations), source),
   };
 }
 
@@ -139,6 +144,25 @@ function resolveCorePaths(
     spool_dir: rest.spool_dir ? path(rest.spool_dir) : join(stateDir, 'spool'),
     source_instance: rest.source_instance ?? hostname(),
   };
+}
+
+/** The names and paths this config makes the tool print, which a secret must not be part of. */
+function ownWords(
+  file: string,
+  backup: LoadedConfig['backup'],
+  destinations: LoadedConfig['destinations'],
+): string[] {
+  return [
+    file,
+    backup.id_prefix,
+    backup.state_dir,
+    backup.source_instance,
+    ...backup.sources.flatMap((source) => [
+      source.name,
+      source.type === 'directory' ? source.path : source.filename,
+    ]),
+    ...destinations.map((destination) => destination.name),
+  ];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -13,6 +13,8 @@ export interface SecretContext {
   /** The config file's folder: relative `K_file` paths and `K_command` run from here. */
   dir: string;
   env: NodeJS.ProcessEnv;
+  /** Every secret found, with the key that holds it, for the weak-secret warnings. */
+  found?: Array<{ path: ConfigPath; value: string }>;
 }
 
 /**
@@ -47,7 +49,10 @@ export async function resolveSecretRefs(
       if ('error' in result) context.source.issues.add([...path, ref], result.error, [[...path, key]]);
       else block[key] = result.value;
     }
-    if (typeof block[key] === 'string' && block[key] !== '') secrets.push(block[key]);
+    if (typeof block[key] === 'string' && block[key] !== '') {
+      secrets.push(block[key]);
+      context.found?.push({ path: [...path, key], value: block[key] });
+    }
   }
   return secrets;
 }

@@ -1,4 +1,5 @@
 import type { DestinationPlugin } from '../destination/types.js';
+import type { ConfigIssue } from '../errors.js';
 import type { BackupSection, RetentionPolicy } from './schema.js';
 import type { ConfigPath } from './source.js';
 
@@ -30,6 +31,8 @@ export interface LoadedConfig {
   destinations: ResolvedDestination[];
   /** Every secret value in the config, for redaction in logs and errors. */
   secrets: string[];
+  /** Problems that do not stop a run (a secret too weak to mask safely); `check` and `run` print them. */
+  warnings?: ConfigIssue[];
   /** Line and column of a key path in the file, for problems found after loading (pre-flight checks). */
   positionOf?: (path: ConfigPath) => { line: number; column: number };
 }

@@ -5,7 +5,7 @@ import { reportKeepNothing } from './keep-nothing.js';
 import { resolveConfigPath } from './paths.js';
 import { DESTINATION_COMMON_KEYS, destinationCommonSchema, type RetentionPolicy } from './schema.js';
 import { resolveSecretRefs } from './secrets.js';
-import type { ConfigSource } from './source.js';
+import type { ConfigPath, ConfigSource } from './source.js';
 import type { ResolvedDestination } from './types.js';
 import { reportZodIssues } from './zod-issues.js';
 
@@ -17,6 +17,8 @@ export interface DestinationContext {
   expanded: Map<string, string[]>;
   /** backup.retention, the default each block's own retention is merged over. */
   retention?: RetentionPolicy;
+  /** Collects each secret with its key path (see SecretContext). */
+  found?: Array<{ path: ConfigPath; value: string }>;
   /** What to do about each plugin that could not be loaded (install it, upgrade it), for the error's hint. */
   pluginHints?: Set<string>;
 }

@@ -1,3 +1,4 @@
+import { maskMessages } from '../util/mask-messages.js';
 import { redact } from '../util/redact.js';
 import type { SmtpSettings } from './email.js';
 import { buildPayload, type NotificationInput } from './payload.js';
@@ -38,9 +39,8 @@ export async function notify(
   if (!wanted) return [];
   const secrets = options.secrets ?? [];
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const payload = JSON.parse(JSON.stringify(buildPayload(input)), (_key, value) =>
-    typeof value === 'string' ? redact(value, secrets) : value,
-  );
+  // Messages (and the one-line `text`) are masked; the shard id, names and paths stay as they are.
+  const payload = maskMessages(buildPayload(input), (text) => redact(text, secrets), ['text']);
 
   const jobs: Array<[NotificationResult['channel'], () => Promise<void>]> = [];
   if (settings.webhook_url)
