@@ -209,3 +209,39 @@ describe('the spool', () => {
     }
   });
 });
+
+describe('a local destination on a disk that must be mounted', () => {
+  it('after umount the run refuses to write to the folder underneath: exit 1, check fails, nothing written', async () => {
+    const dir = await freshDir();
+    const usb = join(dir, 'usb');
+    await mkdir(usb);
+    const config = await writeConfig(dir, {
+      sources: [{ name: 'data', type: 'directory', path: data }],
+      destinations: [{ name: 'usb', type: 'local', path: join(usb, 'backups'), mount_point: usb }],
+      retry: { max_retries: 0 },
+    });
+    // A real mount (tests run as root); a tmpfs stands in for the USB disk.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', usb]);
+    let mounted = true;
+    try {
+      expect((await runCli(['run', '-c', config])).code).toBe(0);
+      expect((await filesUnder(join(usb, 'backups'))).length).toBe(2);
+      execFileSync('umount', [usb]);
+      mounted = false;
+
+      const run = await runCli(['run', '-c', config, '--json']);
+      expect(run.code).toBe(1);
+      const [usbResult] = JSON.parse(run.stdout).destinations;
+      expect(usbResult.status).toBe('failed');
+      expect(usbResult.error).toMatchObject({ code: 'CONFIG' });
+      expect(usbResult.error.message).toContain(`mount_point ${usb} is not a mount point`);
+      const check = await runCli(['check', '-c', config]);
+      expect(check.code).not.toBe(0);
+      expect(check.stdout + check.stderr).toContain('is not a mount point');
+      expect(check.stderr).not.toMatch(STACK_LINE);
+      expect(readdirSync(usb)).toEqual([]);
+    } finally {
+      if (mounted) execFileSync('umount', [usb]);
+    }
+  });
+});

@@ -6,6 +6,7 @@ export { wholeLocalFileOf } from './util/whole-local-file.js';
 export { defineDestination } from './destination/define.js';
 export { guardDestination } from './destination/guarded.js';
 export { assertValidKey } from './destination/keys.js';
+export { assertMounted, type MountInfo, mountAt } from './destination/mount.js';
 export {
   type CheckResult,
   type DeleteManyResult,

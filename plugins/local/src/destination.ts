@@ -4,14 +4,20 @@ import type { Readable } from 'node:stream';
 import { type CheckResult, type Destination, DestinationError, type ObjectInfo } from '@matric-backup/core';
 import type { LocalConfig } from './config.js';
 import { fsError, isErrno } from './errors.js';
+import { mountGuard } from './mount-guard.js';
 import { keyPath, tempPathFor } from './paths.js';
 import { formatBytes, freeBytes } from './space.js';
 import { walkKeys } from './walk.js';
 import { FILE_MODE, FOLDER_MODE, writeAtomically } from './write.js';
 
-/** A folder on a local or mounted filesystem. Objects are plain files at their key's path. */
+/**
+ * A folder on a local or mounted filesystem. Objects are plain files at their
+ * key's path. With `mount_point`, every operation first checks that a
+ * filesystem is mounted there (see mount-guard.ts).
+ */
 export function createLocalDestination(config: LocalConfig): Destination {
   const root = config.path;
+  const mounted = mountGuard(config);
 
   /** The file behind a key, or undefined when there is none (absent, a folder, a symlink: list skips those too). */
   async function fileInfo(key: string, path: string): Promise<ObjectInfo | undefined> {
@@ -25,9 +31,13 @@ export function createLocalDestination(config: LocalConfig): Destination {
   }
 
   return {
-    put: (key, body, options) => writeAtomically(keyPath(root, key), body, options),
+    async put(key, body, options) {
+      await mounted();
+      await writeAtomically(keyPath(root, key), body, options);
+    },
 
     async get(key): Promise<Readable> {
+      await mounted();
       const path = keyPath(root, key);
       const file = await open(path, 'r').catch((error) => {
         throw isErrno(error, 'ENOTDIR') ? notFound(key, path) : fsError(error, 'read', path);
@@ -41,6 +51,7 @@ export function createLocalDestination(config: LocalConfig): Destination {
     },
 
     async *list(prefix = '') {
+      await mounted();
       for await (const { key, path } of walkKeys(root, prefix)) {
         // A file removed between readdir and stat is simply no longer listed.
         const info = await fileInfo(key, path);
@@ -48,9 +59,13 @@ export function createLocalDestination(config: LocalConfig): Destination {
       }
     },
 
-    stat: (key) => fileInfo(key, keyPath(root, key)),
+    async stat(key) {
+      await mounted();
+      return fileInfo(key, keyPath(root, key));
+    },
 
     async delete(key) {
+      await mounted();
       const path = keyPath(root, key);
       await unlink(path).catch((error) => {
         // Absent, or a folder rather than an object: nothing to delete.
@@ -59,6 +74,7 @@ export function createLocalDestination(config: LocalConfig): Destination {
     },
 
     async check(): Promise<CheckResult> {
+      const mount = await mounted();
       const created = await mkdir(root, { recursive: true, mode: FOLDER_MODE }).catch((error) => {
         throw fsError(error, 'create folder', root);
       });
@@ -70,6 +86,11 @@ export function createLocalDestination(config: LocalConfig): Destination {
       const free = await freeBytes(root);
       return {
         details: [
+          ...(mount
+            ? [
+                `${config.mount_point} is a mount point (${mount.fsType ?? 'a filesystem'} ${mount.source ?? ''})`.trimEnd(),
+              ]
+            : []),
           created ? `created folder ${root}` : `folder ${root} exists`,
           'writable (wrote and removed a probe file)',
           ...(free === undefined ? [] : [`${formatBytes(free)} free`]),

@@ -7,7 +7,7 @@ export type { LocalConfig } from './config.js';
 export default defineDestination({
   type: 'local',
   configSchema: localConfigSchema,
-  pathKeys: ['path'],
+  pathKeys: ['path', 'mount_point'],
   capabilities: { serverSideRename: true, subsecondModified: true },
   create: (config) => createLocalDestination(config),
 });

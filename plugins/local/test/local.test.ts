@@ -66,7 +66,7 @@ describe('plugin-local', () => {
 
   it('validates its config block strictly', () => {
     expect(plugin.type).toBe('local');
-    expect(plugin.pathKeys).toEqual(['path']);
+    expect(plugin.pathKeys).toEqual(['path', 'mount_point']);
     expect(plugin.configSchema.safeParse({ path: '/srv/backups' }).success).toBe(true);
     expect(plugin.configSchema.safeParse({}).success).toBe(false);
     expect(plugin.configSchema.safeParse({ path: '/x', bucket: 'y' }).success).toBe(false);

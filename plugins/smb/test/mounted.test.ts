@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { type Destination, guardDestination, isDestinationError } from '@matric-backup/core';
+import { type Destination, guardDestination, isDestinationError, mountAt } from '@matric-backup/core';
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import plugin, { smbConfigSchema } from '../src/index.js';
-import { mountAt } from '../src/mount.js';
+
 import { filesUnder, testContext } from './helpers.js';
 
 // A real mount point every Linux machine and container has, writable without privileges.
