@@ -1,4 +1,10 @@
-import { formatConfigIssue, type LoadedConfig, loadConfig, locateConfig } from '@matric-backup/core';
+import {
+  configWords,
+  formatConfigIssue,
+  type LoadedConfig,
+  loadConfig,
+  locateConfig,
+} from '@matric-backup/core';
 import { builtinPlugins } from './builtins.js';
 import type { Printer } from './output/printer.js';
 
@@ -25,7 +31,7 @@ export async function loadCommandConfig(context: CommandContext): Promise<Loaded
   const { cwd, env } = context;
   const file = locateConfig({ file: context.global.config, cwd, env });
   const config = await loadConfig({ file, cwd, env, builtins: builtinPlugins });
-  context.printer.addSecrets(config.secrets);
+  context.printer.addSecrets(config.secrets, configWords(config));
   context.printer.debug(`config: ${config.file}`);
   return config;
 }

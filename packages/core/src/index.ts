@@ -39,6 +39,7 @@ export { parseShardId, shardId, shardIdOfKey, shardKeys } from './shard/naming.j
 
 // config and plugin loading (config/, plugins/)
 export { type LoadConfigOptions, loadConfig } from './config/load.js';
+export { configWords } from './config/weak-secrets.js';
 export { type LocateConfigOptions, locateConfig } from './config/locate.js';
 export type {
   BackupSection,

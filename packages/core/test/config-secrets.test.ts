@@ -170,6 +170,12 @@ describe('redact', () => {
     );
   });
 
+  it("a secret inside one of the config's own names is masked only as a whole word too", () => {
+    const text = 'destination offsite-copy: password offsite';
+    expect(redact(text, ['offsite'], ['offsite-copy'])).toBe('destination offsite-copy: password ***');
+    expect(redact(text, ['offsite'])).toBe('destination ***-copy: password ***');
+  });
+
   it('masks a strong secret wherever it occurs, also glued to other characters', () => {
     expect(redact('mysqldump -pXq9tLm2vR8 db', ['Xq9tLm2vR8'])).toBe('mysqldump -p*** db');
   });

@@ -27,6 +27,8 @@ export class Printer {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
   private secrets: readonly string[] = [];
+  /** The config's own names and paths: a secret inside one is masked only as a whole word. */
+  private words: readonly string[] = [];
 
   constructor(options: PrinterOptions) {
     const env = options.env ?? process.env;
@@ -43,12 +45,13 @@ export class Printer {
     return !this.json && this.stderr.isTTY === true;
   }
 
-  addSecrets(secrets: readonly string[]): void {
+  addSecrets(secrets: readonly string[], words: readonly string[] = []): void {
     this.secrets = [...this.secrets, ...secrets];
+    this.words = [...this.words, ...words];
   }
 
   redact(text: string): string {
-    return this.secrets.length > 0 ? redact(text, [...this.secrets]) : text;
+    return this.secrets.length > 0 ? redact(text, this.secrets, this.words) : text;
   }
 
   /** A line of human output on stdout; ignored with --json. */

@@ -13,7 +13,7 @@ import { resolveSecretRefs, type SecretContext } from './secrets.js';
 import { ConfigSource } from './source.js';
 import type { LoadedConfig } from './types.js';
 import { validateDestinations } from './validate-destinations.js';
-import { weakSecretWarnings } from './weak-secrets.js';
+import { configWords, weakSecretWarnings } from './weak-secrets.js';
 import { reportZodIssues } from './zod-issues.js';
 
 export interface LoadConfigOptions extends LocateConfigOptions {
@@ -73,16 +73,16 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     const hint = pluginHints.size > 0 ? [...pluginHints].join('\n      ') : undefined;
     throw new ConfigError(issues, file, { hint });
   }
-  const resolvedBackup = resolveCorePaths(parsed.data.backup, dir, env);
-  return {
+  const config: LoadedConfig = {
     file,
     dir,
-    backup: resolvedBackup,
+    backup: resolveCorePaths(parsed.data.backup, dir, env),
     destinations: destinations.destinations,
     secrets: [...new Set(secrets)],
     positionOf: (path) => source.positionOf(path),
-    warnings: weakSecretWarnings(found, ownWords(file, resolvedBackup, destinations.destinations), source),
   };
+  config.warnings = weakSecretWarnings(found, configWords(config), source);
+  return config;
 }
 
 async function readConfigText(file: string): Promise<string> {
@@ -144,25 +144,6 @@ function resolveCorePaths(
     spool_dir: rest.spool_dir ? path(rest.spool_dir) : join(stateDir, 'spool'),
     source_instance: rest.source_instance ?? hostname(),
   };
-}
-
-/** The names and paths this config makes the tool print, which a secret must not be part of. */
-function ownWords(
-  file: string,
-  backup: LoadedConfig['backup'],
-  destinations: LoadedConfig['destinations'],
-): string[] {
-  return [
-    file,
-    backup.id_prefix,
-    backup.state_dir,
-    backup.source_instance,
-    ...backup.sources.flatMap((source) => [
-      source.name,
-      source.type === 'directory' ? source.path : source.filename,
-    ]),
-    ...destinations.map((destination) => destination.name),
-  ];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

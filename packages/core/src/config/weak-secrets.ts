@@ -1,6 +1,7 @@
 import type { ConfigIssue } from '../errors.js';
 import { type SecretWeakness, secretWeakness } from '../util/secret-strength.js';
 import { type ConfigPath, type ConfigSource, formatPath } from './source.js';
+import type { LoadedConfig } from './types.js';
 
 const WHY: Record<SecretWeakness, string> = {
   short: 'shorter than 6 characters',
@@ -31,4 +32,36 @@ export function weakSecretWarnings(
     });
   }
   return warnings;
+}
+
+/**
+ * The names and paths this config makes the tool print (file, id prefix,
+ * state folder, host, source names and paths, destination names and the
+ * string settings of each block: host, bucket, path), which a secret must not
+ * be part of. Secret values themselves are left out.
+ */
+export function configWords(
+  config: Pick<LoadedConfig, 'file' | 'backup' | 'destinations' | 'secrets'>,
+): string[] {
+  const { backup } = config;
+  const secrets = new Set(config.secrets);
+  const words = [
+    config.file,
+    backup.id_prefix,
+    backup.state_dir,
+    backup.source_instance,
+    ...backup.sources.flatMap((source) => [
+      source.name,
+      source.type === 'directory' ? source.path : source.filename,
+    ]),
+    ...config.destinations.flatMap((destination) => [destination.name, ...stringsIn(destination.config)]),
+  ];
+  return words.filter((word) => !secrets.has(word));
+}
+
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringsIn);
+  return [];
 }

@@ -11,13 +11,14 @@ const MASK = '***';
  * stands alone, not inside a longer word, name, id or path: masking it
  * everywhere would rewrite `matric-backup` and `backup_20261203_081023` and, by
  * the pattern of the stars, give the secret away. The config loader warns about
- * such secrets.
+ * such secrets. `words` are the config's own names and paths (configWords):
+ * a secret inside one of them is weak too.
  */
-export function redact(text: string, secrets: Iterable<string>): string {
+export function redact(text: string, secrets: Iterable<string>, words: readonly string[] = []): string {
   const forms = new Map<string, boolean>();
   for (const secret of secrets) {
     if (!secret) continue;
-    const weak = secretWeakness(secret) !== undefined;
+    const weak = secretWeakness(secret, words) !== undefined;
     for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
       if (form) forms.set(form, (forms.get(form) ?? false) || weak);
     }
