@@ -100,6 +100,38 @@ describe('smb destination through the CLI', () => {
     }
   });
 
+  it('the password `backup` (a word the tool prints): ids, share and names intact, the secret masked in messages', async () => {
+    const config = await configWith('weak-password.yaml', [
+      { name: 'disk', type: 'local', path: join(work.path, 'disk-weak') },
+      // Inline on purpose: the weakest way a password can be given, and a wrong one.
+      smb({ password_file: undefined, password: 'backup', required: false }),
+    ]);
+    const check = await runCli(['check', '-c', config]);
+    expect(check.stderr).toMatch(
+      /warning: .*weak-password\.yaml:\d+:\d+: backup\.destinations\[1\]\.password: this secret is too weak to be masked safely/,
+    );
+    const run = await runCli(['run', '-c', config, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.id).toMatch(/^backup_\d{8}_\d{6}$/);
+    expect(summary.destinations).toMatchObject([
+      { name: 'disk', status: 'success' },
+      { name: 'nas', status: 'failed', error: { code: 'AUTH_FAILED' } },
+    ]);
+    const list = JSON.parse((await runCli(['list', '--json', '-c', config])).stdout);
+    expect(list.destinations[0].complete.map((shard: { id: string }) => shard.id)).toEqual([summary.id]);
+    const history = JSON.parse((await runCli(['history', '--json', '-c', config])).stdout);
+    expect(history.runs[0].id).toBe(summary.id);
+    const human = await runCli(['list', '-c', config]);
+    expect(human.stdout).toContain(summary.id);
+    for (const output of [run.stdout, run.stderr, human.stdout, check.stdout, check.stderr]) {
+      expect(output).not.toContain('***_');
+      expect(output).not.toContain('matric-***');
+      expect(output).not.toMatch(/password[:=" ]+backup/);
+    }
+    expect(check.stdout).not.toContain(`//${server.host}/***`);
+  });
+
   it('server down: the smb destination is retried, fails UNREACHABLE, and the run is partial (exit 3)', async () => {
     const config = await configWith(
       'down.yaml',
