@@ -1,8 +1,21 @@
-import { lstat, mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileWriter } from '../src/restore/file-writer.js';
+import { applyFolderMetadata } from '../src/restore/metadata.js';
 import { moveIntoTarget } from '../src/restore/move.js';
 import { restoreShard } from '../src/restore/restore.js';
 import { RefusedEntry } from '../src/shard/entry-guard.js';
@@ -166,7 +179,24 @@ describe('nothing is written through a link', () => {
     });
     expect(await readdir(join(work, 'outside'))).toEqual([]);
     expect(await readdir(target)).toEqual(['notes', 'top.txt']);
-    const { readFile } = await import('node:fs/promises');
     expect(await readFile(join(target, 'top.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('folder modes and times are not applied through a folder turned into a link after the move', async () => {
+    const outside = join(work, 'outside');
+    await chmod(outside, 0o750);
+    await mkdir(join(target, 'notes'), { recursive: true });
+    await symlink(outside, join(target, 'notes/sub'));
+    const entry = (path: string) => ({ path, type: 'directory' as const, mode: 0o777, mtime: 0 });
+    applyFolderMetadata(
+      target,
+      [
+        { path: 'notes/sub', entry: entry('notes/sub') },
+        { path: 'notes', entry: entry('notes') },
+      ],
+      {},
+    );
+    expect((await stat(outside)).mode & 0o777).toBe(0o750);
+    expect((await stat(join(target, 'notes'))).mode & 0o777).toBe(0o777);
   });
 });

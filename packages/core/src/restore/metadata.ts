@@ -67,6 +67,8 @@ export function applyFolderMetadata(
   for (const { path, entry } of deepestFirst) {
     if (!entry) continue;
     const full = join(root, path);
+    // chmod and utimes follow links: a folder turned into one since the move is left alone.
+    if (!lstatSync(full, { throwIfNoEntry: false })?.isDirectory()) continue;
     chown(full, entry, options);
     const mtime = new Date(entry.mtime);
     chmodSync(full, permissionBits(entry, options));
