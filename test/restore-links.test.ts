@@ -180,7 +180,7 @@ describe('symbolic links round-trip as links', () => {
       { path: 'notes/w', type: 'symlink', target: 'z/..' },
       { path: 'notes/esc', type: 'symlink', target: 'w/outside' },
     ];
-    await buildShard(folderStore(backups), { entries: chain });
+    const built = await buildShard(folderStore(backups), { entries: chain });
     const config = await writeConfig(dir, {
       sources: [{ name: 'notes', type: 'directory', path: join(dir, 'unused') }],
       destinations: [{ name: 'disk', type: 'local', path: backups }],
@@ -195,6 +195,7 @@ describe('symbolic links round-trip as links', () => {
     }
     expect(await snapshotTree(outside)).toEqual(outsideBefore);
     expect((await readdir(dir)).sort()).toEqual(['backup.yaml', 'backups', 'outside', 'state', 'target']);
+    expect(gnuTarList(join(backups, `${built.manifest.id}.tar.zst`))).toContain('notes/esc -> w/outside');
 
     const strict = await runCli([
       'restore',
