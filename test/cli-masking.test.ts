@@ -48,6 +48,10 @@ describe('masking a weak secret never rewrites data', () => {
       /^warning: .*backup\.yaml:6:\d+: backup\.notifications\.smtp\.password: this secret is too weak to be masked safely/m,
     );
     expect(check.stderr).not.toMatch(/password: backup|\*\*\*/);
+    const json = await runCli(['check', '--json', '-c', config]);
+    expect(JSON.parse(json.stdout).warnings).toMatchObject([
+      { path: 'backup.notifications.smtp.password', line: 6 },
+    ]);
   });
 
   it('ids stay intact in run --json, list and history, human and --json, and can be fed back', async () => {

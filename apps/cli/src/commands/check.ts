@@ -39,7 +39,12 @@ export const checkCommand: CommandSpec = {
     const failedRequired = checks.filter((check) => check.status === 'failed' && check.required);
 
     if (printer.json) {
-      printer.result({ config: config.file, ok: failedRequired.length === 0, destinations: checks });
+      printer.result({
+        config: config.file,
+        ok: failedRequired.length === 0,
+        warnings: config.warnings ?? [],
+        destinations: checks,
+      });
     } else {
       printer.line(
         `config  ${config.file}: valid, ${formatCount(config.backup.sources.length, 'source')}, ${formatCount(config.destinations.length, 'destination')}`,
