@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli, tempDir } from './helpers/cli.js';
+import { runCli, startCli, tempDir } from './helpers/cli.js';
 import { filesUnder, writeConfig } from './helpers/config.js';
 import { type S3TestServer, startS3Server } from './servers/s3.js';
 
@@ -15,6 +15,9 @@ let work: Awaited<ReturnType<typeof tempDir>>;
 beforeAll(async () => {
   server = await startS3Server();
   work = await tempDir('mb-e2e-s3-kill-');
+  // Shared by both tests.
+  await mkdir(join(work.path, 'source'));
+  await writeRandomFile(join(work.path, 'source', 'random.bin'), 300 * MiB);
 });
 afterAll(async () => {
   await server?.dispose();
@@ -49,8 +52,6 @@ async function firstPartStored(timeoutMs: number): Promise<void> {
 
 it('the S3 server dying mid-upload: exit 3, the local copy is whole, and S3 holds no partial object', async () => {
   const source = join(work.path, 'source');
-  await mkdir(source);
-  await writeRandomFile(join(source, 'random.bin'), 300 * MiB);
   const disk = join(work.path, 'disk');
   const config = await writeConfig(work.path, {
     sources: [{ name: 'data', type: 'directory', path: source }],
@@ -101,4 +102,45 @@ it('the S3 server dying mid-upload: exit 3, the local copy is whole, and S3 hold
   const list = await runCli(['list', '-d', 'offsite', '-c', config, '--json']);
   expect(list.code, list.stderr).toBe(0);
   expect(JSON.parse(list.stdout).destinations).toMatchObject([{ complete: [], incomplete: [] }]);
+});
+
+it('SIGTERM mid-upload: the upload is aborted, exit 143, and S3 holds no object and no multipart upload', async () => {
+  const source = join(work.path, 'source');
+  const dir = join(work.path, 'sigterm');
+  await mkdir(dir);
+  const config = await writeConfig(dir, {
+    sources: [{ name: 'data', type: 'directory', path: source }],
+    destinations: [
+      {
+        name: 'offsite',
+        type: 's3',
+        endpoint: server.endpoint,
+        bucket: server.bucket,
+        prefix: 'sigterm/',
+        access_key_id: server.accessKeyId,
+        secret_access_key: server.secretAccessKey,
+        part_size: '5MiB',
+        concurrency: 2,
+      },
+    ],
+  });
+  const uploads = join(server.directory, server.bucket, '._S3rver_uploads');
+  const uploadIds = () => (existsSync(uploads) ? readdirSync(uploads) : []);
+  // The test above may have left its cut-off upload behind (its server was dead, nothing could abort it).
+  const before = new Set(uploadIds());
+  const ours = () => uploadIds().filter((id) => !before.has(id));
+  const running = startCli(['run', '-c', config], { timeoutMs: 170_000 });
+  const deadline = Date.now() + 120_000;
+  while (!ours().some((id) => readdirSync(join(uploads, id)).includes('1'))) {
+    if (Date.now() > deadline) throw new Error('no multipart upload began within 120 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  process.kill(running.pid, 'SIGTERM');
+  const run = await running.result;
+
+  expect(run.code, run.stderr).toBe(143);
+  expect(run.stderr).toContain('uploads in flight were aborted');
+  expect(server.storedKeys().filter((key) => key.startsWith('sigterm/'))).toEqual([]);
+  expect(ours()).toEqual([]);
+  expect(readdirSync(join(dir, 'state')).filter((name) => name.endsWith('.lock'))).toEqual([]);
 });

@@ -60,7 +60,7 @@ export {
 } from './plugins/loader.js';
 export { openDestination } from './plugins/open.js';
 export { type PreflightOptions, preflight } from './preflight/preflight.js';
-export { runInterruptCleanups } from './util/interrupt.js';
+export { interruptAndCleanUp, runInterruptCleanups } from './util/interrupt.js';
 export { createLogger, type LoggerOptions } from './util/logger.js';
 export { maskMessages } from './util/mask-messages.js';
 export { redact } from './util/redact.js';

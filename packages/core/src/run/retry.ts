@@ -3,6 +3,7 @@ import pRetry from 'p-retry';
 import type { RetryConfig } from '../config/schema.js';
 import { isDestinationError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
+import { interruptSignal } from '../util/interrupt.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -57,11 +58,12 @@ export function withRetries<T>(
     minTimeout: 0,
     maxTimeout: 0,
     shouldRetry: async ({ error, attemptNumber, retriesConsumed }) => {
-      if (!isDestinationError(error) || !error.retryable) return false;
+      // An interrupted process stops: nothing is retried, and a pending wait ends at once.
+      if (!isDestinationError(error) || !error.retryable || interruptSignal.aborted) return false;
       const delayMs = backoffDelay(policy, retriesConsumed);
       onRetry({ attempt: attemptNumber, delayMs, error });
-      if (delayMs > 0) await sleep(delayMs);
-      return true;
+      if (delayMs > 0) await sleep(delayMs, undefined, { signal: interruptSignal }).catch(() => undefined);
+      return !interruptSignal.aborted;
     },
   });
 }

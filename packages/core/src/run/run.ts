@@ -8,6 +8,7 @@ import { preflight } from '../preflight/preflight.js';
 import { shardId, shardKeys } from '../shard/naming.js';
 import { SourceProblems } from '../sources/problems.js';
 import { readSources, sourceOrigins } from '../sources/read.js';
+import { interruptSignal, stopCleanlyOnInterrupt } from '../util/interrupt.js';
 import { redact } from '../util/redact.js';
 import { finishRun } from './after-run.js';
 import { planSources } from './dry-run.js';
@@ -142,7 +143,9 @@ class Run {
         sha256: archive.sha256,
         sidecar: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
       });
-      if (this.options.prune !== false) await applyRetention(this.config, opened, results, id, this.warn);
+      // An interrupted run deletes nothing: it only stops what it began.
+      if (this.options.prune !== false && !interruptSignal.aborted)
+        await applyRetention(this.config, opened, results, id, this.warn);
       return this.summary(id, results, {
         archive: {
           key: keys.archive,
@@ -214,17 +217,19 @@ class Run {
             });
           return result;
         }
-        return uploadShard({
-          name: resolved.name,
-          type: resolved.type,
-          required: resolved.required,
-          destination,
-          ...shard,
-          policy,
-          emit: (event) => this.emit(event),
-          warn: this.warn,
-          describe: (error) => this.describe(error),
-        });
+        return stopCleanlyOnInterrupt(
+          uploadShard({
+            name: resolved.name,
+            type: resolved.type,
+            required: resolved.required,
+            destination,
+            ...shard,
+            policy,
+            emit: (event) => this.emit(event),
+            warn: this.warn,
+            describe: (error) => this.describe(error),
+          }),
+        );
       }),
     );
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Destination } from '../destination/types.js';
+import { interruptSignal } from '../util/interrupt.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 import { throttle } from './throttle.js';
 import type { DestinationResult, RunEvent } from './types.js';
@@ -60,7 +61,12 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
         attempts++;
         const body = createReadStream(job.file, { highWaterMark: 1 << 20 });
         try {
-          await destination.put(keys.archive, body, { size, sha256: job.sha256, onProgress: progress.push });
+          await destination.put(keys.archive, body, {
+            size,
+            sha256: job.sha256,
+            onProgress: progress.push,
+            signal: interruptSignal,
+          });
         } finally {
           body.destroy();
         }
@@ -76,6 +82,7 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
         destination.put(keys.sidecar, Readable.from([job.sidecar], { objectMode: false }), {
           size: job.sidecar.length,
           sha256: sidecarSha256,
+          signal: interruptSignal,
         }),
       onRetry,
     );

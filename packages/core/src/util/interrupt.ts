@@ -2,7 +2,8 @@
  * Undo steps for an interrupted process (Ctrl-C, SIGTERM). While core works it
  * leaves things on disk that only make sense while it runs: spool files, the run
  * lock, a restore's temporary folder. Each registers a synchronous cleanup here,
- * and the CLI's signal handler runs them before it exits. Without them an
+ * and the CLI's signal handler runs them before it exits (after giving in-flight
+ * uploads a moment to abort cleanly, see interruptAndCleanUp). Without them an
  * interrupted run left a `.partial` spool file and a lock the next run had to
  * judge stale, and an interrupted restore left its temporary folder beside the
  * target. Synchronous on purpose: a signal handler that exits cannot wait.
@@ -28,4 +29,39 @@ export function runInterruptCleanups(): void {
       // Best effort: the process is exiting; what is left is what a crash would leave.
     }
   }
+}
+
+const interruption = new AbortController();
+/**
+ * Aborted once the process is interrupted (see interruptAndCleanUp): uploads
+ * get it as their put's `signal`, so a destination stops and removes what it
+ * began (a temporary file, a multipart upload) instead of leaving it behind.
+ */
+export const interruptSignal: AbortSignal = interruption.signal;
+const stopping = new Set<Promise<unknown>>();
+
+/** Registers `work` (an upload) that the interrupt waits for, after aborting it, before exiting. */
+export function stopCleanlyOnInterrupt<T>(work: Promise<T>): Promise<T> {
+  stopping.add(work);
+  const forget = () => stopping.delete(work);
+  work.then(forget, forget);
+  return work;
+}
+
+/**
+ * What a signal handler runs before it exits: aborts interruptSignal, waits
+ * up to `graceMs` for the registered work to settle (an upload removing its
+ * temporary object), then runs the synchronous cleanups.
+ */
+export async function interruptAndCleanUp(graceMs: number): Promise<void> {
+  interruption.abort(new Error('interrupted'));
+  if (stopping.size > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.allSettled([...stopping]), grace]);
+    clearTimeout(timer);
+  }
+  runInterruptCleanups();
 }
