@@ -119,9 +119,9 @@ describe('loadConfig: defaults and paths', () => {
     expect(config.backup.spool_dir).toBe('/home/op/spool');
     expect(config.backup.encryption?.identity_file).toBe(join(dir, 'keys/id.txt'));
     expect(config.backup.sources).toEqual([
-      { name: 'notes', type: 'directory', path: join(dir, '..', 'notes') },
+      { name: 'notes', type: 'directory', path: join(dir, '..', 'notes'), on_error: 'warn' },
       { name: 'db', type: 'command', command: ['pg_dump'], filename: 'db.dump', cwd: join(dir, 'work') },
-      { name: 'etc', type: 'directory', path: '/etc' },
+      { name: 'etc', type: 'directory', path: '/etc', on_error: 'warn' },
       { name: 'script', type: 'command', command: ['./dump.sh'], filename: 'out', cwd: dir },
     ]);
     expect(config.destinations.map((d) => d.config)).toEqual([
