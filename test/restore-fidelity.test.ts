@@ -1,6 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { chmod, lchown, link, lstat, mkdir, open, readdir, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import {
+  chmod,
+  lchown,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
@@ -163,3 +175,117 @@ describe('owners', () => {
 function shardFile(dir: string): string {
   return readdirSync(join(dir, 'backups')).find((name) => name.endsWith('.tar.zst'))!;
 }
+
+describe('restore --in-place, and the mode of a new target', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let config: string;
+  let source: string;
+  let pristine: string;
+  let sidecar: string;
+  const cli = (...args: string[]) => runCli(['restore', 'latest', '-c', config, ...args]);
+  /** rsync's itemized differences (empty: same types, modes, owners, mtimes, links, hard links, contents). */
+  const differences = (from: string, to: string, ...extra: string[]) =>
+    execFileSync(
+      'rsync',
+      ['-aHAX', '--numeric-ids', '--delete', '-n', '-i', ...extra, `${from}/`, `${to}/`],
+      {
+        encoding: 'utf8',
+      },
+    );
+
+  beforeAll(async () => {
+    work = await tempDir();
+    source = join(work.path, 'srv/notes');
+    await mkdir(join(source, '2025/january'), { recursive: true });
+    await writeFile(join(source, 'todo.md'), 'buy milk\n');
+    await writeFile(join(source, '2025/january/report.md'), 'all good\n');
+    await writeFile(join(source, '2025/plan.md'), 'plan\n');
+    await link(join(source, 'todo.md'), join(source, '2025/todo-link.md'));
+    await symlink('/etc/hostname', join(source, 'hostname'));
+    await lchown(join(source, '2025/plan.md'), 1, 42);
+    await chmod(source, 0o751);
+    pristine = join(work.path, 'pristine');
+    execFileSync('cp', ['-a', source, pristine]);
+    config = await writeConfig(work.path, {
+      sources: [
+        { name: 'notes', type: 'directory', path: source },
+        { name: 'db', type: 'command', command: ['echo', 'dump'], filename: 'dump.sql' },
+      ],
+      destinations: [{ name: 'disk', type: 'local', path: join(work.path, 'backups') }],
+    });
+    const run = await runCli(['run', '-c', config, '--json']);
+    expect(run.code).toBe(0);
+    const { manifest } = JSON.parse(run.stdout);
+    expect(manifest.origins).toEqual([
+      { name: 'notes', type: 'directory', path: source },
+      { name: 'db', type: 'command' },
+    ]);
+    sidecar = join(work.path, 'backups', `${manifest.id}.manifest.json`);
+  });
+  afterAll(() => work.cleanup());
+
+  it('a new target gets the source folder mode, not 0700', async () => {
+    const to = join(work.path, 'fresh');
+    expect((await cli('--to', to)).code).toBe(0);
+    expect((await lstat(to)).mode & 0o7777).toBe(0o751);
+    expect(differences(pristine, join(to, 'notes'))).toBe('');
+  });
+
+  it('puts changed and deleted entries back at the recorded path', async () => {
+    await writeFile(join(source, 'todo.md'), 'changed since the backup\n');
+    await rm(join(source, '2025/january'), { recursive: true });
+    await rm(join(source, 'hostname'));
+    await lchown(join(source, '2025/plan.md'), 0, 0);
+    await writeFile(join(source, 'new.md'), 'not in the shard\n');
+
+    const refused = await cli('--in-place');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`restore target ${source} is not empty`);
+
+    const dry = await cli('--in-place', '--conflict', 'overwrite', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('overwrite notes/todo.md');
+    expect(dry.stdout).toContain('create    notes/2025/january/report.md');
+    expect(dry.stdout).toContain('create    notes/hostname');
+    expect(await readFile(join(source, 'todo.md'), 'utf8')).toBe('changed since the backup\n');
+
+    const restore = await cli('--in-place', '--conflict', 'overwrite');
+    expect(restore.code).toBe(0);
+    expect(restore.stderr).toContain("source db is a command's output, with no place of its own");
+    // Entries only in the target are never touched.
+    expect(await readFile(join(source, 'new.md'), 'utf8')).toBe('not in the shard\n');
+    await rm(join(source, 'new.md'));
+    // Folders that existed keep their own mtime (changed by the deletions): compared without them.
+    expect(differences(pristine, source, '--omit-dir-times')).toBe('');
+  });
+
+  it('recreates a deleted source folder whole, with its mode and owner', async () => {
+    await rm(source, { recursive: true });
+    const restore = await cli('--in-place', '--include', 'notes/**');
+    expect(restore.code).toBe(0);
+    expect(restore.stderr).toBe('');
+    expect(differences(pristine, source)).toBe('');
+  });
+
+  it('refuses a sidecar whose recorded path differs from the archive manifest, and one without paths', async () => {
+    const original = await readFile(sidecar, 'utf8');
+    const elsewhere = join(work.path, 'elsewhere');
+    try {
+      const manifest = JSON.parse(original);
+      manifest.origins[0].path = elsewhere;
+      await writeFile(sidecar, JSON.stringify(manifest));
+      const tampered = await cli('--in-place');
+      expect(tampered.code).toBe(1);
+      expect(tampered.stderr).toContain(`source notes: the sidecar says it came from ${elsewhere}`);
+      expect(existsSync(elsewhere)).toBe(false);
+
+      delete manifest.origins;
+      await writeFile(sidecar, JSON.stringify(manifest));
+      const old = await cli('--in-place');
+      expect(old.code).toBe(1);
+      expect(old.stderr).toContain('does not record where its sources came from');
+    } finally {
+      await writeFile(sidecar, original);
+    }
+  });
+});

@@ -228,20 +228,22 @@ describe('moving into the target', () => {
     const before = await snapshot(target);
 
     const move = () =>
-      moveIntoTarget(
+      moveIntoTarget([
         {
-          changes: [],
-          newDirectories: [],
-          summary: { create: 0, overwrite: 0, skip: 0, rename: 0 },
-          moves: [
-            { from: 'notes/a.txt', to: 'notes/a.txt', replace: true },
-            // Gone from the temporary folder: this rename fails after the first one was done.
-            { from: 'notes/b.txt', to: 'notes/b.txt', replace: true },
-          ],
+          plan: {
+            changes: [],
+            newDirectories: [],
+            summary: { create: 0, overwrite: 0, skip: 0, rename: 0 },
+            moves: [
+              { from: 'notes/a.txt', to: 'notes/a.txt', replace: true },
+              // Gone from the temporary folder: this rename fails after the first one was done.
+              { from: 'notes/b.txt', to: 'notes/b.txt', replace: true },
+            ],
+          },
+          temp,
+          target,
         },
-        temp,
-        target,
-      );
+      ]);
 
     expect(move).toThrow(/every move was undone, .* left unchanged/);
     expect(await snapshot(target)).toEqual(before);

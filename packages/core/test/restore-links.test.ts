@@ -167,7 +167,7 @@ describe('nothing is written through a link', () => {
 
     let error: unknown;
     try {
-      moveIntoTarget(plan, temp, target);
+      moveIntoTarget([{ plan, temp, target }]);
     } catch (caught) {
       error = caught;
     }

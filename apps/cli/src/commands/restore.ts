@@ -37,10 +37,15 @@ export const restoreCommand: CommandSpec = {
       })
       .option('to', {
         type: 'string',
-        demandOption: true,
         requiresArg: true,
         describe: 'Target folder: new or empty, or any folder with --conflict',
       })
+      .option('in-place', {
+        type: 'boolean',
+        describe:
+          'Put each folder source back at the path it was backed up from (same checks and --conflict as --to)',
+      })
+      .conflicts('to', 'in-place')
       .option('conflict', {
         type: 'string',
         choices: CONFLICT_STRATEGIES,
@@ -90,6 +95,10 @@ export const restoreCommand: CommandSpec = {
       .example(
         '$0 restore backup_20250131_020004 --to ./out --include "notes/**" -d s3-offsite',
         'Part of one shard, from one destination',
+      )
+      .example(
+        '$0 restore latest --in-place --conflict overwrite --dry-run',
+        'What putting every folder back where it was backed up from would change',
       )
       .example(
         '$0 restore ./backup_20250131_020004.tar.zst.age --to ./out --identity key.txt',
@@ -176,7 +185,8 @@ function restoreOptions(
 ): Omit<RestoreOptions, 'from' | 'manifest'> {
   const include = args.include as string[] | undefined;
   return {
-    to: resolve(context.cwd, String(args.to)),
+    ...(typeof args.to === 'string' && { to: resolve(context.cwd, args.to) }),
+    ...(args.inPlace === true && { inPlace: true }),
     ...(include && include.length > 0 && { include: include.map(String) }),
     ...(typeof args.conflict === 'string' && { conflict: args.conflict as ConflictStrategy }),
     dryRun: args.dryRun === true,

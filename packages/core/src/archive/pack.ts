@@ -73,7 +73,7 @@ class Packer {
   private readonly stats: PackStats = { files: 0, hardlinks: 0, directories: 0, symlinks: 0, bytesIn: 0 };
   private manifest?: InnerManifestWriter;
   private readonly accounts: AccountNames;
-  /** Files with more than one link seen so far, by `dev:ino`: later names of one become hard-link entries. */
+  /** Files with more than one link seen so far, by `source:dev:ino`: later names become hard-link entries. */
   private readonly linked = new Map<string, { path: string; size: number; sha256: string }>();
 
   constructor(
@@ -152,7 +152,9 @@ class Packer {
         problems.warn(`skipped ${entry.absolute}: it is no longer a regular file`);
         return;
       }
-      const inode = info.nlink > 1 ? `${info.dev}:${info.ino}` : undefined;
+      // Per source: each source can be restored on its own (`--in-place`, on another file system).
+      const source = entry.path.slice(0, entry.path.indexOf('/'));
+      const inode = info.nlink > 1 ? `${source}:${info.dev}:${info.ino}` : undefined;
       const first = inode === undefined ? undefined : this.linked.get(inode);
       if (first) return await this.addHardLink(entry.path, first, info);
       const mode = info.mode & 0o7777;

@@ -23,6 +23,8 @@ export interface ExtractOptions {
   refuseEscapingLinks?: boolean;
   /** Given when owners are kept: the ids each file is given as it is written. */
   ownerOf?: OwnerOf;
+  /** Per source name, the folder its entries go to instead of `dir/<name>` (`restore --in-place`). */
+  sourceRoots?: Record<string, string>;
   onChunk?: (bytesRead: number, filesWritten: number) => void;
 }
 
@@ -62,8 +64,11 @@ export async function extractArchive(
   const writer =
     dir === undefined
       ? undefined
-      : new FileWriter(dir, ({ path, size, sha256, mode, mtimeMs, uid, gid }) =>
-          contents.record(path, { type: 'file', size, sha256, written: { mode, mtimeMs, uid, gid } }),
+      : new FileWriter(
+          dir,
+          ({ path, size, sha256, mode, mtimeMs, uid, gid }) =>
+            contents.record(path, { type: 'file', size, sha256, written: { mode, mtimeMs, uid, gid } }),
+          options.sourceRoots,
         );
   let filesWritten = 0;
   let bytesWritten = 0;

@@ -77,8 +77,10 @@ export class FileWriter {
   constructor(
     root: string,
     private readonly onWritten: (file: WrittenFile) => void,
+    /** Per source name, the folder its entries go to instead of `root/<name>` (`restore --in-place`). */
+    sourceRoots?: Record<string, string>,
   ) {
-    this.worker = new Worker(THREAD, { workerData: { root, control: this.flags.buffer } });
+    this.worker = new Worker(THREAD, { workerData: { root, sourceRoots, control: this.flags.buffer } });
     this.forgetHalt = onInterrupt(() => this.halt());
     this.worker.on('message', (message: FromThread) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));

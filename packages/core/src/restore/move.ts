@@ -4,7 +4,8 @@ import { MatricError } from '../errors.js';
 import type { RestorePlan } from './plan.js';
 
 /**
- * Carries out the plan's renames from the temporary folder into the target. An
+ * Carries out the plans' renames from each temporary folder into its target
+ * (one for `--to`, one per source for `--in-place`), all or nothing. An
  * entry being replaced is first moved aside into the temporary folder, not
  * deleted, so that if any rename fails (the plan ruled out the predictable
  * reasons) every one already done is undone in reverse order and the target is
@@ -14,26 +15,33 @@ import type { RestorePlan } from './plan.js';
  * place of a folder since the plan (in the target or the temporary folder)
  * stops the moves rather than be written through.
  */
-export function moveIntoTarget(plan: RestorePlan, temp: string, target: string): void {
-  const folderTimes = timesOf(plan.moves.map((move) => dirname(move.to ? join(target, move.to) : target)));
+export function moveIntoTarget(batches: ReadonlyArray<MoveBatch>): void {
+  const folderTimes = timesOf(
+    batches.flatMap(({ plan, target }) =>
+      plan.moves.map((move) => dirname(move.to ? join(target, move.to) : target)),
+    ),
+  );
   const done: Array<{ from: string; to: string }> = [];
-  let aside: string | undefined;
   const rename = (from: string, to: string) => {
     renameSync(from, to);
     done.push({ from, to });
   };
   try {
-    for (const move of plan.moves) {
-      foldersAbove(temp, move.from);
-      foldersAbove(target, move.to);
-      const to = move.to ? join(target, move.to) : target;
-      if (move.replace) {
-        aside ??= mkdtempSync(join(temp, '.replaced-'));
-        rename(to, join(aside, String(done.length)));
+    for (const { plan, temp, target } of batches) {
+      let aside: string | undefined;
+      for (const move of plan.moves) {
+        foldersAbove(temp, move.from);
+        foldersAbove(target, move.to);
+        const to = move.to ? join(target, move.to) : target;
+        if (move.replace) {
+          aside ??= mkdtempSync(join(temp, '.replaced-'));
+          rename(to, join(aside, String(done.length)));
+        }
+        rename(move.from ? join(temp, move.from) : temp, to);
       }
-      rename(move.from ? join(temp, move.from) : temp, to);
     }
   } catch (error) {
+    const target = batches.map((batch) => batch.target).join(', ');
     const stuck = undo(done);
     for (const [folder, info] of folderTimes) {
       try {
@@ -59,6 +67,13 @@ export function moveIntoTarget(plan: RestorePlan, temp: string, target: string):
       { cause: error },
     );
   }
+}
+
+/** One target's plan, carried out from its temporary folder (each target has its own, on its file system). */
+export interface MoveBatch {
+  plan: RestorePlan;
+  temp: string;
+  target: string;
 }
 
 /** A folder on the way of a move is not a real folder (any more). */

@@ -1,11 +1,16 @@
-import { resolve } from 'node:path';
+import { chmodSync } from 'node:fs';
 import picomatch from 'picomatch';
 import type { Destination } from '../destination/types.js';
 import { isMatricError, MatricError } from '../errors.js';
 import { decryptStreamFor, isDecryptFailure, isKeyMismatch, type ShardKeys } from '../shard/decode.js';
 import { type EscapingLink, RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError, shardLimits, undeclaredLimits } from '../shard/limits.js';
-import type { InnerManifest, ShardManifest } from '../shard/manifest.js';
+import {
+  INNER_MANIFEST_NAME,
+  type InnerManifest,
+  type InnerManifestEntry,
+  type ShardManifest,
+} from '../shard/manifest.js';
 import { parseInnerManifest } from '../shard/manifest-schema.js';
 import {
   describeProblem,
@@ -19,13 +24,22 @@ import { applyEntryMetadata, applyFolderMetadata, type MetadataOptions } from '.
 import { moveIntoTarget } from './move.js';
 import { ownerResolver } from './owners.js';
 import {
+  archivePath,
+  describeTargets,
+  entriesUnder,
+  type Placement,
+  pathUnder,
+  placementsInPlace,
+  placementUnder,
+} from './placement.js';
+import {
   type ConflictStrategy,
   type PlannedChange,
   planRestore,
   type RestoreAction,
   type RestorePlan,
 } from './plan.js';
-import { inspectTarget, type StagedTarget, stageTarget } from './target.js';
+import { inspectTarget, type StagedTarget, stageTarget, type TargetState } from './target.js';
 
 export interface RestoreProgress {
   /** Bytes of the stored object read so far. */
@@ -40,8 +54,14 @@ export interface RestoreOptions extends ShardKeys {
   /** Where the stored object is read from (a destination, or a local file). */
   from: Pick<Destination, 'get'>;
   manifest: ShardManifest;
-  /** Target folder: new or empty, or anything with a `conflict` strategy. */
-  to: string;
+  /** Target folder: new or empty, or anything with a `conflict` strategy. Required without `inPlace`. */
+  to?: string;
+  /**
+   * Put each directory source back at the path it was read from (recorded in
+   * the manifests), with the same checks and conflict strategies as `to`.
+   * Command sources are left out. Needs the sidecar.
+   */
+  inPlace?: boolean;
   /** Restore only archive paths matching one of these globs (a matching folder brings all it holds). */
   include?: readonly string[];
   /** What to do with entries that exist in the target; without one, the target must be new or empty. */
@@ -76,8 +96,10 @@ export interface RestoreOptions extends ShardKeys {
 export interface RestoreResult {
   /** The shard's id (from the inner manifest when there was no sidecar). */
   id: string;
-  /** Absolute path of the target folder. */
+  /** Absolute path of the target folder; in place, each source's path, comma-separated. */
   to: string;
+  /** Restored in place: each source at its recorded path. */
+  inPlace?: boolean;
   dryRun: boolean;
   conflict?: ConflictStrategy;
   /** Entries created, overwritten or renamed (would be, in a dry run). */
@@ -116,64 +138,187 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
   const metadata: MetadataOptions = {
     ...((options.preserveOwner ?? isRoot()) && { ownerOf: ownerResolver(options.numericOwner === true) }),
   };
+  const { placements, notes } = placementsOf(options);
+  const shown = describeTargets(placements);
   const decrypt = await decryptStreamFor(manifest, options);
-  const state = await inspectTarget(options.to, options.conflict).catch((error: unknown) => {
-    throw asRestoreError(manifest, resolve(options.to), error);
-  });
-  const selected = selection(options.include);
-  let staged: StagedTarget | undefined;
+  const included = selection(options.include);
+  const selected = options.inPlace
+    ? (path: string) =>
+        included(path) && placements.some((placement) => pathUnder(placement, path) !== undefined)
+    : included;
+  const targets: Target[] = [];
+  for (const placement of placements) {
+    const state = await inspectTarget(placement.to, options.conflict).catch((error: unknown) => {
+      throw asRestoreError(manifest, placement.to, error);
+    });
+    targets.push({ placement, state });
+  }
   let moved = false;
   try {
-    if (!options.dryRun) staged = await stageTarget(state);
+    if (!options.dryRun) for (const target of targets) target.staged = await stageTarget(target.state);
     const source = await options.from.get(manifest.object.name);
-    const extracted = await extractArchive(source, manifest, staged?.temp, {
+    const extracted = await extractArchive(source, manifest, targets[0]?.staged?.temp, {
       select: selected,
       limits: options.withoutSidecar ? undeclaredLimits(options.maxBytes) : shardLimits(manifest),
       decrypt,
       maxBytes: options.maxBytes,
       refuseEscapingLinks: options.refuseEscapingLinks,
       ownerOf: metadata.ownerOf,
+      ...(options.inPlace && !options.dryRun && { sourceRoots: sourceRoots(targets) }),
       onChunk: (bytes, files) => options.onProgress?.({ bytes, total: manifest.object.size, files }),
     });
-    const inner = checked(extracted, options, state.target, selected);
-    if (staged) {
-      const problems = applyEntryMetadata(
-        staged.temp,
-        inner,
-        selected,
-        metadata,
-        (path) => extracted.contents.get(path)?.written,
-      );
-      if (problems.length > 0) throw verifyFailed(manifest, state.target, problems);
-    }
-    const plan = planRestore({
-      entries: inner.entries,
-      selected,
-      target: state.target,
-      targetExists: state.exists,
-      strategy: options.conflict,
-      id: inner.id,
-      device: staged?.device,
+    const inner = checked(extracted, options, shown, selected);
+    if (options.inPlace) checkOrigins(manifest, inner, placements, shown);
+    const plans = targets.map((target) => {
+      const { placement, state, staged } = target;
+      const { entries, root } = entriesUnder(placement, inner);
+      const under = (path: string) => selected(archivePath(placement, path));
+      if (staged) {
+        const problems = applyEntryMetadata(
+          staged.temp,
+          { ...inner, entries },
+          under,
+          metadata,
+          (path) => extracted.contents.get(archivePath(placement, path))?.written,
+        );
+        if (problems.length > 0) throw verifyFailed(manifest, shown, problems);
+      }
+      const plan = planRestore({
+        entries,
+        selected: under,
+        target: state.target,
+        targetExists: state.exists,
+        strategy: options.conflict,
+        id: inner.id,
+        device: staged?.device,
+      });
+      return { target, plan, root };
     });
-    if (staged) {
-      moveIntoTarget(plan, staged.temp, state.target);
+    if (!options.dryRun) {
+      moveIntoTarget(
+        plans.map(({ target, plan }) => ({ plan, temp: target.staged!.temp, target: target.state.target })),
+      );
       moved = true;
-      applyFolderMetadata(state.target, plan.newDirectories, metadata);
-      await staged.cleanup(false);
+      for (const { target, plan, root } of plans) {
+        applyFolderMetadata(target.state.target, plan.newDirectories, metadata);
+        if (!target.state.exists && root) giveRootMetadata(target, root, metadata);
+        await target.staged!.cleanup(false);
+      }
     }
-    return result(options, inner, plan, state.target, extracted.digest.bytes, started);
+    return result(options, inner, mergePlans(plans), shown, extracted.digest.bytes, started, notes);
   } catch (error) {
     if (moved) {
-      await staged?.cleanup(false).catch(() => undefined);
+      for (const target of targets) await target.staged?.cleanup(false).catch(() => undefined);
       throw new MatricError(
         'UNKNOWN',
-        `restored into ${state.target}, but setting folder modes and times failed: ${(error as Error).message}`,
+        `restored into ${shown}, but setting folder modes and times failed: ${(error as Error).message}`,
         { cause: error },
       );
     }
-    await staged?.cleanup(true);
-    throw asRestoreError(manifest, state.target, error);
+    for (const target of targets) await target.staged?.cleanup(true);
+    throw asRestoreError(manifest, shown, error);
   }
+}
+
+/** One placement's target folder, as inspected, and its temporary folder. */
+interface Target {
+  placement: Placement;
+  state: TargetState;
+  staged?: StagedTarget;
+}
+
+/**
+ * `--to DIR`, or every directory source at its recorded path (`--in-place`),
+ * leaving out those no `--include` glob can reach (their first segment does
+ * not match the source name), so that their targets are not checked.
+ */
+function placementsOf(options: RestoreOptions): { placements: Placement[]; notes: string[] } {
+  if (!options.inPlace) return { placements: placementUnder(options.to!), notes: [] };
+  const { placements, skipped } = placementsInPlace(options.manifest);
+  const reachable = (source: string) =>
+    !options.include?.length ||
+    options.include.some((glob) => picomatch(glob.split('/')[0]!, { dot: true })(source));
+  const chosen = placements.filter((placement) => reachable(placement.source!));
+  if (chosen.length === 0) {
+    throw new MatricError(
+      'RESTORE_REFUSED',
+      options.include?.length
+        ? `--include ${options.include.join(', ')} matches no directory source of shard ${options.manifest.id}: nothing to restore in place`
+        : `shard ${options.manifest.id} has no directory source: nothing to restore in place`,
+      {
+        hint: 'include globs start with the source name, e.g. etc/**; command output can be restored with --to DIR',
+      },
+    );
+  }
+  const notes = skipped
+    .filter(reachable)
+    .map(
+      (name) =>
+        `source ${name} is a command's output, with no place of its own: left out (restore it with --to DIR)`,
+    );
+  return { placements: chosen, notes };
+}
+
+function sourceRoots(targets: readonly Target[]): Record<string, string> {
+  return Object.fromEntries(targets.map((target) => [target.placement.source!, target.staged!.temp]));
+}
+
+/**
+ * The sidecar said where each source goes; the manifest inside the archive
+ * (covered by the object's checksum, and by the encryption) must say the same,
+ * or an edited sidecar could send a source anywhere.
+ */
+function checkOrigins(
+  manifest: ShardManifest,
+  inner: InnerManifest,
+  placements: readonly Placement[],
+  shown: string,
+): void {
+  const problems = placements.flatMap((placement) => {
+    const recorded = inner.origins?.find((origin) => origin.name === placement.source)?.path;
+    return recorded === placement.to
+      ? []
+      : [
+          `source ${placement.source}: the sidecar says it came from ${placement.to}, ${INNER_MANIFEST_NAME} ${recorded === undefined ? 'does not say' : `says ${recorded}`}`,
+        ];
+  });
+  if (problems.length > 0) throw verifyFailed(manifest, shown, problems);
+}
+
+/**
+ * A target that did not exist is the temporary folder renamed (0700): it gets
+ * the source folder's mode. In place it is the source folder, with its owner
+ * and mtime too; under `--to` it only holds the source folders.
+ */
+function giveRootMetadata(target: Target, root: InnerManifestEntry, metadata: MetadataOptions): void {
+  if (target.placement.source !== undefined) {
+    applyFolderMetadata(target.state.target, [{ path: '', entry: root }], metadata);
+  } else {
+    chmodSync(target.state.target, root.mode & 0o1777);
+  }
+}
+
+/** The placements' plans as one, with archive paths. */
+function mergePlans(
+  plans: ReadonlyArray<{ target: Target; plan: RestorePlan }>,
+): Pick<RestorePlan, 'changes' | 'summary'> {
+  const merged: Pick<RestorePlan, 'changes' | 'summary'> = {
+    changes: [],
+    summary: { create: 0, overwrite: 0, skip: 0, rename: 0 },
+  };
+  for (const { target, plan } of plans) {
+    const { placement } = target;
+    for (const change of plan.changes) {
+      merged.changes.push({
+        ...change,
+        path: archivePath(placement, change.path),
+        ...(change.as !== undefined && { as: archivePath(placement, change.as) }),
+      });
+    }
+    for (const action of Object.keys(merged.summary) as RestoreAction[])
+      merged.summary[action] += plan.summary[action];
+  }
+  return merged;
 }
 
 function checkOptions(options: RestoreOptions): void {
@@ -186,6 +331,16 @@ function checkOptions(options: RestoreOptions): void {
     throw new MatricError('USAGE', '--numeric-owner applies only when owners are kept', {
       hint: 'owners are kept when restoring as root, unless --no-preserve-owner is given',
     });
+  }
+  if ((options.inPlace === true) === (options.to !== undefined)) {
+    throw new MatricError('USAGE', 'say where to restore: --to DIR, or --in-place (not both)');
+  }
+  if (options.inPlace && options.withoutSidecar) {
+    throw new MatricError(
+      'USAGE',
+      "--in-place needs the shard's sidecar manifest (<id>.manifest.json) beside the file: it says where each source goes",
+      { hint: 'put the sidecar beside the shard file, restore from a destination, or use --to DIR' },
+    );
   }
   const { manifest, maxBytes } = options;
   if (
@@ -252,10 +407,11 @@ function checked(
 function result(
   options: RestoreOptions,
   inner: InnerManifest,
-  plan: RestorePlan,
+  plan: Pick<RestorePlan, 'changes' | 'summary'>,
   to: string,
   objectBytes: number,
   started: number,
+  notes: string[],
 ): RestoreResult {
   // A hard link's bytes are its file's, counted once.
   const sizes = new Map(inner.entries.map((entry) => [entry.path, entry.hardlink ? 0 : (entry.size ?? 0)]));
@@ -271,6 +427,7 @@ function result(
   return {
     id: inner.id,
     to,
+    ...(options.inPlace && { inPlace: true }),
     dryRun: options.dryRun === true,
     ...(options.conflict && { conflict: options.conflict }),
     ...counts,
@@ -278,11 +435,14 @@ function result(
     durationMs: Date.now() - started,
     summary: plan.summary,
     changes: plan.changes,
-    warnings: options.withoutSidecar
-      ? [
-          "no sidecar manifest: the archive's size and checksum were not checked against one; every file was checked against the manifest inside the archive",
-        ]
-      : [],
+    warnings: [
+      ...notes,
+      ...(options.withoutSidecar
+        ? [
+            "no sidecar manifest: the archive's size and checksum were not checked against one; every file was checked against the manifest inside the archive",
+          ]
+        : []),
+    ],
   };
 }
 

@@ -31,13 +31,16 @@ const HOLE_BLOCK = 4096;
 const ZEROS = Buffer.alloc(HOLE_BLOCK);
 
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
-const { root, control } = /** @type {{ root: string; control: SharedArrayBuffer }} */ (workerData);
+const { root, sourceRoots, control } =
+  /** @type {{ root: string; sourceRoots?: Record<string, string>; control: SharedArrayBuffer }} */ (
+    workerData
+  );
 /** [STOP, BUSY]: see FileWriter.halt(). */
 const flags = new Int32Array(control);
 const STOP = 0;
 const BUSY = 1;
 /** Folders made or found so far (absolute). */
-const made = new Set([root]);
+const made = new Set([root, ...Object.values(sourceRoots ?? {})]);
 /** @type {{ path: string; fd: number; hash: import('node:crypto').Hash; size: number } | undefined} */
 let open;
 let failed = false;
@@ -65,23 +68,23 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
         failed = true;
         return;
       }
-      if (op.op === 'dir') makeFolder(join(root, op.path));
+      if (op.op === 'dir') makeFolder(place(op.path));
       else if (op.op === 'symlink') {
-        const target = join(root, op.path);
+        const target = place(op.path);
         makeFolder(dirname(target));
         noLinkAbove(op.path);
         onlyOnce(op.path, () => symlinkSync(op.target, target));
       } else if (op.op === 'link') {
-        const target = join(root, op.path);
+        const target = place(op.path);
         makeFolder(dirname(target));
-        const existing = join(root, op.target);
+        const existing = place(op.target);
         // The guard let through only a file entry before this one; what is on disk must be that file.
         if (!lstatSync(existing, { throwIfNoEntry: false })?.isFile()) {
           throw new Refused(`${op.path}: hard link to ${op.target}, which is not a restored file`);
         }
         onlyOnce(op.path, () => linkSync(existing, target));
       } else if (op.op === 'open') {
-        const target = join(root, op.path);
+        const target = place(op.path);
         makeFolder(dirname(target));
         const fd = onlyOnce(op.path, () => openSync(target, CREATE_FLAGS, 0o600));
         open = { path: op.path, fd, hash: createHash('sha256'), size: 0 };
@@ -150,6 +153,19 @@ function writeAll(/** @type {number} */ fd, /** @type {Buffer} */ bytes, /** @ty
     done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }
 
+/**
+ * Where an archive path is written: under `root`, or, with `sourceRoots`
+ * (`restore --in-place`), under the folder of its source (its first component).
+ */
+function place(/** @type {string} */ path) {
+  if (!sourceRoots) return join(root, path);
+  const slash = path.indexOf('/');
+  const source = slash < 0 ? path : path.slice(0, slash);
+  const base = Object.hasOwn(sourceRoots, source) ? sourceRoots[source] : undefined;
+  if (base === undefined) throw new Refused(`${path}: not in a source being restored`);
+  return slash < 0 ? base : join(base, path.slice(slash + 1));
+}
+
 /** Runs `create`; an existing path means the archive holds the entry twice. */
 function onlyOnce(/** @type {string} */ path, /** @type {() => any} */ create) {
   try {
@@ -190,7 +206,7 @@ function makeFolder(/** @type {string} */ folder) {
 function noLinkAbove(/** @type {string} */ path) {
   for (let end = path.indexOf('/'); end > 0; end = path.indexOf('/', end + 1)) {
     const folder = path.slice(0, end);
-    const info = lstatSync(join(root, folder), { throwIfNoEntry: false });
+    const info = lstatSync(place(folder), { throwIfNoEntry: false });
     if (!info?.isDirectory()) {
       throw new Refused(`${path}: its folder ${folder} is ${info ? 'not a folder' : 'missing'} on disk`);
     }
