@@ -14,3 +14,10 @@ export const workspaceAlias = {
   '@matric-backup/plugin-sftp': here('./plugins/sftp/src/index.ts'),
   '@matric-backup/plugin-smb': here('./plugins/smb/src/index.ts'),
 };
+
+/**
+ * Unit suites write real files, run zstd and age, and start worker threads: on a
+ * 2-core machine running the server suites beside them, some take over vitest's
+ * 5 s default without anything being wrong.
+ */
+export const UNIT_TEST_TIMEOUT_MS = 30_000;

@@ -1,7 +1,7 @@
 import { defineProject } from 'vitest/config';
-import { workspaceAlias } from '../../vitest.shared.js';
+import { UNIT_TEST_TIMEOUT_MS, workspaceAlias } from '../../vitest.shared.js';
 
 export default defineProject({
   resolve: { alias: workspaceAlias },
-  test: { name: '@matric-backup/core', include: ['test/**/*.test.ts'] },
+  test: { name: '@matric-backup/core', include: ['test/**/*.test.ts'], testTimeout: UNIT_TEST_TIMEOUT_MS },
 });

@@ -1,7 +1,11 @@
 import { defineProject } from 'vitest/config';
-import { workspaceAlias } from '../../vitest.shared.js';
+import { UNIT_TEST_TIMEOUT_MS, workspaceAlias } from '../../vitest.shared.js';
 
 export default defineProject({
   resolve: { alias: workspaceAlias },
-  test: { name: '@matric-backup/plugin-local', include: ['test/**/*.test.ts'] },
+  test: {
+    name: '@matric-backup/plugin-local',
+    include: ['test/**/*.test.ts'],
+    testTimeout: UNIT_TEST_TIMEOUT_MS,
+  },
 });
