@@ -68,21 +68,13 @@ export default {
   );
 }
 
-/** A separate copy of the built SDK modules (errors, defineDestination), as a package of its own. */
+/** A separate copy of the built SDK package, as npm installs it under the plugin. */
 async function copySdk(modules: string): Promise<void> {
-  const target = join(modules, '@matric-backup', 'core');
-  const dist = join(REPO_ROOT, 'packages/core/dist');
-  await mkdir(join(target, 'destination'), { recursive: true });
-  await cp(join(dist, 'errors.js'), join(target, 'errors.js'));
-  await cp(join(dist, 'destination'), join(target, 'destination'), { recursive: true });
-  await writeFile(
-    join(target, 'index.js'),
-    "export * from './errors.js';\nexport * from './destination/define.js';\nexport * from './destination/types.js';\n",
-  );
-  await writeFile(
-    join(target, 'package.json'),
-    JSON.stringify({ name: '@matric-backup/core', version: '0.1.0', type: 'module', main: 'index.js' }),
-  );
+  const target = join(modules, '@matric-backup', 'plugin-api');
+  const sdk = join(REPO_ROOT, 'packages/plugin-api');
+  await mkdir(target, { recursive: true });
+  await cp(join(sdk, 'package.json'), join(target, 'package.json'));
+  await cp(join(sdk, 'dist'), join(target, 'dist'), { recursive: true });
 }
 
 const PLUGIN_SOURCE = `
@@ -90,7 +82,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { defineDestination, DestinationError } from '@matric-backup/core';
+import { defineDestination, DestinationError } from '@matric-backup/plugin-api';
 import { z } from 'zod';
 
 function authorize(config) {

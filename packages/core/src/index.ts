@@ -1,37 +1,11 @@
 // Public surface of @matric-backup/core. Each section is owned by one folder;
 // add exports to your section only.
 
-// destination API (destination/)
-export { wholeLocalFileOf } from './util/whole-local-file.js';
-export { defineDestination } from './destination/define.js';
+// destination API: the plugin SDK, re-exported so that `@matric-backup/core` keeps
+// offering everything a plugin imports; core's own wrappers (destination/)
+export * from '@matric-backup/plugin-api';
 export { guardDestination } from './destination/guarded.js';
 export { assertValidKey } from './destination/keys.js';
-export { assertMounted, type MountInfo, mountAt } from './destination/mount.js';
-export {
-  type CheckResult,
-  type DeleteManyResult,
-  type Destination,
-  type DestinationCapabilities,
-  DESTINATION_API_VERSION,
-  type DestinationPlugin,
-  type ObjectInfo,
-  type PluginContext,
-  type PluginLogger,
-  type PluginModuleExport,
-  type PutOptions,
-} from './destination/types.js';
-export {
-  ConfigError,
-  type ConfigIssue,
-  formatConfigIssue,
-  DestinationError,
-  type DestinationErrorCode,
-  type ErrorCode,
-  DESTINATION_ERROR_CODES,
-  isDestinationError,
-  isMatricError,
-  MatricError,
-} from './errors.js';
 
 // shard format (shard/)
 export * from './shard/manifest.js';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { DestinationError } from '../errors.js';
+import type { DestinationError } from './errors.js';
 
 /** Bumped when the Destination interface changes incompatibly; core refuses other versions. */
 export const DESTINATION_API_VERSION = 1;

@@ -1,7 +1,12 @@
 import { lstat, mkdir, open, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { type CheckResult, type Destination, DestinationError, type ObjectInfo } from '@matric-backup/core';
+import {
+  type CheckResult,
+  type Destination,
+  DestinationError,
+  type ObjectInfo,
+} from '@matric-backup/plugin-api';
 import type { LocalConfig } from './config.js';
 import { fsError, isErrno } from './errors.js';
 import { mountGuard } from './mount-guard.js';

@@ -1,4 +1,4 @@
-import { DestinationError, type DestinationErrorCode } from '@matric-backup/core';
+import { DestinationError, type DestinationErrorCode } from '@matric-backup/plugin-api';
 
 const CODES: Record<string, { code: DestinationErrorCode; what: string; hint?: string }> = {
   ENOENT: { code: 'NOT_FOUND', what: 'does not exist' },

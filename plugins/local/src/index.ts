@@ -1,4 +1,4 @@
-import { defineDestination } from '@matric-backup/core';
+import { defineDestination } from '@matric-backup/plugin-api';
 import { localConfigSchema } from './config.js';
 import { createLocalDestination } from './destination.js';
 

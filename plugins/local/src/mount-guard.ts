@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { assertMounted, DestinationError, type MountInfo } from '@matric-backup/core';
+import { assertMounted, DestinationError, type MountInfo } from '@matric-backup/plugin-api';
 import type { LocalConfig } from './config.js';
 
 /**

@@ -3,7 +3,7 @@ import { copyFile, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DestinationError, type PutOptions, wholeLocalFileOf } from '@matric-backup/core';
+import { DestinationError, type PutOptions, wholeLocalFileOf } from '@matric-backup/plugin-api';
 import { fsError, isErrno } from './errors.js';
 import { tempPathFor } from './paths.js';
 import { freeBytes, spaceShortfall } from './space.js';

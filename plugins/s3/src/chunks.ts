@@ -1,4 +1,4 @@
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 
 /**
  * Part buffers are reused: a fresh multi-MiB allocation per part is freed to the

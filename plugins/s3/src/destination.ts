@@ -12,7 +12,7 @@ import {
   type Destination,
   DestinationError,
   type PluginContext,
-} from '@matric-backup/core';
+} from '@matric-backup/plugin-api';
 import { createS3Client } from './client.js';
 import type { S3Config } from './config.js';
 import { withMappedErrors } from './download.js';

@@ -1,4 +1,4 @@
-import { DestinationError, isDestinationError } from '@matric-backup/core';
+import { DestinationError, isDestinationError } from '@matric-backup/plugin-api';
 
 export interface ErrorContext {
   bucket: string;

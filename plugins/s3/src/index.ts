@@ -1,4 +1,4 @@
-import { defineDestination } from '@matric-backup/core';
+import { defineDestination } from '@matric-backup/plugin-api';
 import { s3ConfigSchema } from './config.js';
 import { createS3Destination } from './destination.js';
 

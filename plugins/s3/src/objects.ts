@@ -4,7 +4,7 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import type { DeleteManyResult, ObjectInfo } from '@matric-backup/core';
+import type { DeleteManyResult, ObjectInfo } from '@matric-backup/plugin-api';
 import type { S3Target } from './target.js';
 
 /** DeleteObjects takes at most this many keys a request. */

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DestinationError, PluginLogger } from '@matric-backup/core';
+import type { DestinationError, PluginLogger } from '@matric-backup/plugin-api';
 import type { S3Config } from './config.js';
 import { describeServer, mapS3Error } from './errors.js';
 

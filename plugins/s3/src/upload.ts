@@ -7,7 +7,7 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { DestinationError, type PutOptions } from '@matric-backup/core';
+import { DestinationError, type PutOptions } from '@matric-backup/plugin-api';
 import { fixedSizeParts, PartBuffers, readExactly } from './chunks.js';
 import { choosePartSize, effectiveConcurrency } from './config.js';
 import type { S3Target } from './target.js';

@@ -1,4 +1,4 @@
-import { defineDestination } from '@matric-backup/core';
+import { defineDestination } from '@matric-backup/plugin-api';
 import { RsyncDestination } from './rsync/destination.js';
 import { rsyncConfigSchema } from './rsync/schema.js';
 import { SftpDestination } from './sftp/destination.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 
 /**
  * Credentials reach smbclient only through a file in its `-A` format

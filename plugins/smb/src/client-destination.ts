@@ -1,5 +1,11 @@
 import { Readable } from 'node:stream';
-import type { CheckResult, Destination, ObjectInfo, PluginContext, PutOptions } from '@matric-backup/core';
+import type {
+  CheckResult,
+  Destination,
+  ObjectInfo,
+  PluginContext,
+  PutOptions,
+} from '@matric-backup/plugin-api';
 import { type Credentials, isExposed } from './auth-file.js';
 import { parseShare, pathSegments, type SmbConfig } from './config.js';
 import { type SmbclientOptions, uncOf } from './connection.js';

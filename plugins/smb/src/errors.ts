@@ -1,4 +1,4 @@
-import { DestinationError, type DestinationErrorCode } from '@matric-backup/core';
+import { DestinationError, type DestinationErrorCode } from '@matric-backup/plugin-api';
 import type { StatusLine } from './output.js';
 
 /** What an error message says about where it happened; never carries a secret. */

@@ -1,5 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 import type { SmbclientOptions } from './connection.js';
 import type { ErrorContext } from './errors.js';
 import { quote } from './names.js';

@@ -1,4 +1,4 @@
-import { defineDestination } from '@matric-backup/core';
+import { defineDestination } from '@matric-backup/plugin-api';
 import { createSmbclientDestination } from './client-destination.js';
 import { smbConfigSchema } from './config.js';
 import { createMountedDestination } from './mounted-destination.js';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { wholeLocalFileOf } from '@matric-backup/core';
+import { wholeLocalFileOf } from '@matric-backup/plugin-api';
 
 /**
  * The file behind `body` when it is an untouched stream of a whole local file

@@ -1,4 +1,4 @@
-import { assertMounted as assertMountedAt, type MountInfo } from '@matric-backup/core';
+import { assertMounted as assertMountedAt, type MountInfo } from '@matric-backup/plugin-api';
 
 /** Core's mount check, with a hint about mounting a share. */
 export function assertMounted(mountPoint: string): Promise<MountInfo> {

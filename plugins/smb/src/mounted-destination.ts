@@ -10,7 +10,7 @@ import {
   isDestinationError,
   type ObjectInfo,
   type PutOptions,
-} from '@matric-backup/core';
+} from '@matric-backup/plugin-api';
 import { pathSegments, type SmbConfig } from './config.js';
 import { assertMounted } from './mount.js';
 import { isTemporaryName, temporaryName } from './names.js';

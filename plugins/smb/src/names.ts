@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 
 /**
  * Names on the share. smbclient's `-c` parser splits commands on every `;`

@@ -1,4 +1,4 @@
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 import { type ErrorContext, errorFromStatus } from './errors.js';
 import type { StatusLine } from './output.js';
 import type { BatchResult } from './session.js';

@@ -1,4 +1,4 @@
-import { isDestinationError } from '@matric-backup/core';
+import { isDestinationError } from '@matric-backup/plugin-api';
 import type { SmbSession } from './session.js';
 
 // Errors about one file leave the session usable; anything else (connection, logon, abort) ends it.

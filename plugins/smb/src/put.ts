@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DestinationError, isDestinationError, type PutOptions } from '@matric-backup/core';
+import { DestinationError, isDestinationError, type PutOptions } from '@matric-backup/plugin-api';
 import type { ErrorContext } from './errors.js';
 import { localFileOf } from './local-source.js';
 import { quote, remotePath, temporaryName } from './names.js';

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type Readable, type Writable, Writable as WritableStream } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 import { authFileFor } from './auth-file.js';
 import { findExecutable, type SmbclientOptions, smbclientArgs, smbclientEnv } from './connection.js';
 import type { ErrorContext } from './errors.js';

@@ -1,7 +1,7 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isMatricError, MatricError } from '../errors.js';
+import { isMatricError, MatricError } from '@matric-backup/plugin-api';
 import type { SourceOrigin } from '../shard/manifest.js';
 import type { SourceProblems } from '../sources/problems.js';
 import type { SourceEntry } from '../sources/types.js';

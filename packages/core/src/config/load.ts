@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '@matric-backup/plugin-api';
 import type { BuiltinPlugins } from '../plugins/loader.js';
 import { redact } from '../util/redact.js';
 import { expandEnv } from './expand-env.js';

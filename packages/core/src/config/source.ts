@@ -1,5 +1,5 @@
+import { ConfigError, type ConfigIssue } from '@matric-backup/plugin-api';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { ConfigError, type ConfigIssue } from '../errors.js';
 
 export type PathSegment = string | number;
 export type ConfigPath = readonly PathSegment[];

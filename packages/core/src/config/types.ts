@@ -1,5 +1,4 @@
-import type { DestinationPlugin } from '../destination/types.js';
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue, DestinationPlugin } from '@matric-backup/plugin-api';
 import type { BackupSection, RetentionPolicy } from './schema.js';
 import type { ConfigPath } from './source.js';
 

@@ -1,5 +1,5 @@
-import type { DestinationPlugin } from '../destination/types.js';
-import { isMatricError } from '../errors.js';
+import type { DestinationPlugin } from '@matric-backup/plugin-api';
+import { isMatricError } from '@matric-backup/plugin-api';
 import { type BuiltinPlugins, loadPlugin } from '../plugins/loader.js';
 import { reportKeepNothing } from './keep-nothing.js';
 import { resolveConfigPath } from './paths.js';

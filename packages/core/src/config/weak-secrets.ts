@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue } from '@matric-backup/plugin-api';
 import { type SecretWeakness, secretWeakness } from '../util/secret-strength.js';
 import { type ConfigPath, type ConfigSource, formatPath } from './source.js';
 import type { LoadedConfig } from './types.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 import { webTransformDuplex } from './web-duplex.js';
 
 /** `age1...` keys as given, or files holding one per line (`#` comments allowed), as the age CLI reads them. */

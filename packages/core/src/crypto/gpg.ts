@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 
 /**
  * Runs gpg as a filter (stdin in, stdout out, no shell). The stream fails unless

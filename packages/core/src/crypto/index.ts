@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 import {
   createAgeDecryptStream,
   createAgeEncryptStream,

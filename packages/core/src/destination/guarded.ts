@@ -1,7 +1,13 @@
 import type { Readable } from 'node:stream';
-import { DESTINATION_ERROR_CODES, DestinationError, isDestinationError } from '../errors.js';
+import type {
+  CheckResult,
+  DeleteManyResult,
+  Destination,
+  ObjectInfo,
+  PutOptions,
+} from '@matric-backup/plugin-api';
+import { DESTINATION_ERROR_CODES, DestinationError, isDestinationError } from '@matric-backup/plugin-api';
 import { assertValidKey } from './keys.js';
-import type { CheckResult, DeleteManyResult, Destination, ObjectInfo, PutOptions } from './types.js';
 
 /**
  * Wraps a plugin's Destination so that keys are validated before the plugin sees

@@ -1,4 +1,4 @@
-import { DestinationError } from '../errors.js';
+import { DestinationError } from '@matric-backup/plugin-api';
 
 /**
  * Keys are relative POSIX paths. Checked once here, before any plugin sees them,

@@ -1,5 +1,5 @@
-import { MatricError } from '../errors.js';
-import type { Destination } from './types.js';
+import type { Destination } from '@matric-backup/plugin-api';
+import { MatricError } from '@matric-backup/plugin-api';
 
 const REQUIRED = ['put', 'get', 'list', 'stat', 'delete', 'check', 'close'] as const;
 const OPTIONAL = ['deleteMany'] as const;

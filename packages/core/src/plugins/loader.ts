@@ -1,10 +1,9 @@
 import { pathToFileURL } from 'node:url';
-import { DESTINATION_API_VERSION, type DestinationPlugin } from '../destination/types.js';
-import { MatricError } from '../errors.js';
+import { DESTINATION_API_VERSION, type DestinationPlugin, MatricError } from '@matric-backup/plugin-api';
 import { type ResolvedPackage, resolvePackage } from './resolve-package.js';
 
 /** The package plugin authors build against; named in messages. */
-const SDK_PACKAGE = '@matric-backup/core';
+const SDK_PACKAGE = '@matric-backup/plugin-api';
 
 /**
  * The first-party plugins the CLI ships with: type -> dynamic import of its module.

@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Destination } from '@matric-backup/plugin-api';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import { guardDestination, toDestinationError } from '../destination/guarded.js';
 import { assertDestinationShape } from '../destination/shape.js';
-import type { Destination } from '../destination/types.js';
 import { createLogger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 

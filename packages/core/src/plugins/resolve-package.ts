@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 
 export interface ResolvedPackage {
   name: string;

@@ -1,7 +1,7 @@
+import { ConfigError, type ConfigIssue } from '@matric-backup/plugin-api';
 import type { ConfigPath } from '../config/source.js';
 import { formatPath } from '../config/source.js';
 import type { LoadedConfig } from '../config/types.js';
-import { ConfigError, type ConfigIssue } from '../errors.js';
 
 /** A problem found before a run, at the config key it comes from. */
 export interface PreflightIssue {

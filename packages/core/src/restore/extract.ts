@@ -1,6 +1,6 @@
 import type { Duplex, Readable } from 'node:stream';
+import { MatricError } from '@matric-backup/plugin-api';
 import { extract as tarExtract } from 'tar-stream';
-import { MatricError } from '../errors.js';
 import { ContentsCheck, seenEntry } from '../shard/contents.js';
 import { decodeChain, isDecryptFailure, isKeyMismatch } from '../shard/decode.js';
 import { EntryGuard, type EscapingLink } from '../shard/entry-guard.js';

@@ -1,5 +1,5 @@
-import type { Destination } from '../destination/types.js';
-import { isDestinationError, isMatricError, MatricError } from '../errors.js';
+import type { Destination } from '@matric-backup/plugin-api';
+import { isDestinationError, isMatricError, MatricError } from '@matric-backup/plugin-api';
 import { findShard } from '../shard/catalog.js';
 import { RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError } from '../shard/limits.js';

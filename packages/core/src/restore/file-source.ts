@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Destination } from '../destination/types.js';
-import { MatricError } from '../errors.js';
+import type { Destination } from '@matric-backup/plugin-api';
+import { MatricError } from '@matric-backup/plugin-api';
 import {
   type CompressionAlgorithm,
   MANIFEST_VERSION,

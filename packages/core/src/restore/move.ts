@@ -1,6 +1,6 @@
 import { lstatSync, mkdtempSync, renameSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 import type { RestorePlan } from './plan.js';
 
 /**

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 import type { InnerManifest, InnerManifestEntry, ShardManifest, SourceOrigin } from '../shard/manifest.js';
 
 /**

@@ -1,6 +1,6 @@
 import { accessSync, constants, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 import type { InnerManifestEntry } from '../shard/manifest.js';
 
 /** What happens when an incoming entry meets one already in the target. */

@@ -1,7 +1,7 @@
 import { chmodSync } from 'node:fs';
+import type { Destination } from '@matric-backup/plugin-api';
+import { isMatricError, MatricError } from '@matric-backup/plugin-api';
 import picomatch from 'picomatch';
-import type { Destination } from '../destination/types.js';
-import { isMatricError, MatricError } from '../errors.js';
 import { decryptStreamFor, isDecryptFailure, isKeyMismatch, type ShardKeys } from '../shard/decode.js';
 import { type EscapingLink, RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError, shardLimits, undeclaredLimits } from '../shard/limits.js';

@@ -1,7 +1,7 @@
 import { lstatSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 import { onInterrupt } from '../util/interrupt.js';
 import { CONFLICT_STRATEGIES, type ConflictStrategy } from './plan.js';
 

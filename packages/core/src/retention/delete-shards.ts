@@ -1,5 +1,5 @@
-import type { Destination } from '../destination/types.js';
-import { isDestinationError } from '../errors.js';
+import type { Destination } from '@matric-backup/plugin-api';
+import { isDestinationError } from '@matric-backup/plugin-api';
 import { mapLimited } from '../shard/map-limited.js';
 
 export interface ShardObjects {

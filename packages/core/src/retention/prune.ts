@@ -1,5 +1,5 @@
+import type { Destination } from '@matric-backup/plugin-api';
 import type { RetentionPolicy } from '../config/schema.js';
-import type { Destination } from '../destination/types.js';
 import { listShards } from '../shard/catalog.js';
 import { type ShardManifest, SIDECAR_SUFFIX } from '../shard/manifest.js';
 import { type DeleteOutcome, deleteShards } from './delete-shards.js';

@@ -1,4 +1,4 @@
-import type { Destination, ObjectInfo } from '../destination/types.js';
+import type { Destination, ObjectInfo } from '@matric-backup/plugin-api';
 import { SIDECAR_SUFFIX } from '../shard/manifest.js';
 import { shardIdOfKey } from '../shard/naming.js';
 

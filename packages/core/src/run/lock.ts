@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { link, mkdir, readFile, realpath, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 import { onInterrupt } from '../util/interrupt.js';
 import { currentProcess, isProcessAlive } from '../util/process-identity.js';
 

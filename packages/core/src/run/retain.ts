@@ -1,6 +1,6 @@
+import type { Destination } from '@matric-backup/plugin-api';
+import { isMatricError } from '@matric-backup/plugin-api';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
-import type { Destination } from '../destination/types.js';
-import { isMatricError } from '../errors.js';
 import { pruneDestination } from '../retention/prune.js';
 import { redact } from '../util/redact.js';
 import type { DestinationResult } from './types.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDestinationError } from '@matric-backup/plugin-api';
 import pRetry from 'p-retry';
 import type { RetryConfig } from '../config/schema.js';
-import { isDestinationError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { interruptSignal } from '../util/interrupt.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MatricError } from '../errors.js';
+import { MatricError } from '@matric-backup/plugin-api';
 import { onInterrupt } from '../util/interrupt.js';
 import { currentProcess, isProcessAlive } from '../util/process-identity.js';
 

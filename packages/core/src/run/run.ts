@@ -1,8 +1,8 @@
+import type { Destination } from '@matric-backup/plugin-api';
+import { isDestinationError, isMatricError, MatricError } from '@matric-backup/plugin-api';
 import { type StoredFormat, storedFormat } from '../archive/transforms.js';
 import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
-import type { Destination } from '../destination/types.js';
-import { isDestinationError, isMatricError, MatricError } from '../errors.js';
 import { openDestination } from '../plugins/open.js';
 import { preflight } from '../preflight/preflight.js';
 import { shardId, shardKeys } from '../shard/naming.js';

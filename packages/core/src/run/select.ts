@@ -1,5 +1,5 @@
+import { MatricError } from '@matric-backup/plugin-api';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
-import { MatricError } from '../errors.js';
 
 /**
  * The destinations of this run: the ones named (even if `enabled: false`, since

@@ -1,4 +1,4 @@
-import type { Destination } from '../destination/types.js';
+import type { Destination } from '@matric-backup/plugin-api';
 import type { CompressionAlgorithm } from '../shard/manifest.js';
 import { shardId, shardKeys } from '../shard/naming.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { Destination } from '../destination/types.js';
+import type { Destination } from '@matric-backup/plugin-api';
 import { interruptSignal } from '../util/interrupt.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 import { throttle } from './throttle.js';

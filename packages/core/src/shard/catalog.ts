@@ -1,5 +1,5 @@
-import type { Destination, ObjectInfo } from '../destination/types.js';
-import { isDestinationError, MatricError } from '../errors.js';
+import type { Destination, ObjectInfo } from '@matric-backup/plugin-api';
+import { isDestinationError, MatricError } from '@matric-backup/plugin-api';
 import type { ShardManifest } from './manifest.js';
 import { SIDECAR_SUFFIX } from './manifest.js';
 import { parseShardManifest } from './manifest-schema.js';

@@ -1,9 +1,9 @@
 import type { Duplex, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isMatricError, type MatricError } from '@matric-backup/plugin-api';
 import type { Extract } from 'tar-stream';
 import { createDecompressStream } from '../archive/compression.js';
 import { createDecryptStream } from '../crypto/index.js';
-import { isMatricError, type MatricError } from '../errors.js';
 import { byteLimit } from './limits.js';
 import type { ShardManifest } from './manifest.js';
 

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import type { Destination } from '../destination/types.js';
+import type { Destination } from '@matric-backup/plugin-api';
 import type { ShardManifest } from './manifest.js';
 import { problem, type ShardProblem } from './problem.js';
 

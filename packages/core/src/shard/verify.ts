@@ -1,5 +1,5 @@
+import type { Destination } from '@matric-backup/plugin-api';
 import { extract as tarExtract } from 'tar-stream';
-import type { Destination } from '../destination/types.js';
 import { ContentsCheck, seenEntry } from './contents.js';
 import {
   canDecrypt,

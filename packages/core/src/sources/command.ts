@@ -3,8 +3,8 @@ import { closeSync, openSync, unlinkSync, write } from 'node:fs';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
+import { MatricError } from '@matric-backup/plugin-api';
 import type { CommandSourceConfig } from '../config/schema.js';
-import { MatricError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { onInterrupt } from '../util/interrupt.js';
 

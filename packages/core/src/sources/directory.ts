@@ -1,8 +1,8 @@
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, opendir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MatricError } from '@matric-backup/plugin-api';
 import type { DirectorySourceConfig } from '../config/schema.js';
-import { MatricError } from '../errors.js';
 import { sourceReadError } from './errors.js';
 import { createPathFilter, type PathFilter } from './filter.js';
 import type { SourceProblems } from './problems.js';

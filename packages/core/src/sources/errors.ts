@@ -1,4 +1,4 @@
-import { isMatricError, MatricError } from '../errors.js';
+import { isMatricError, MatricError } from '@matric-backup/plugin-api';
 
 const REASONS: Record<string, string> = {
   EACCES: 'permission denied',

@@ -1,5 +1,5 @@
+import { MatricError } from '@matric-backup/plugin-api';
 import type { SourceConfig } from '../config/schema.js';
-import { MatricError } from '../errors.js';
 import type { SourceWarning, SourceWarningCode } from '../shard/manifest.js';
 import { sourceReadError } from './errors.js';
 import type { WarningSink } from './types.js';

@@ -1,4 +1,4 @@
-import type { Destination } from '../destination/types.js';
+import type { Destination } from '@matric-backup/plugin-api';
 import { hasOwnPrefix, isOwnShard, type ShardOwner } from '../retention/ownership.js';
 import { listShards } from '../shard/catalog.js';
 

@@ -1,4 +1,4 @@
-import type { PluginLogger } from '../destination/types.js';
+import type { PluginLogger } from '@matric-backup/plugin-api';
 import { redact } from './redact.js';
 
 export interface LoggerOptions {

@@ -1,4 +1,4 @@
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 
 /**
  * rsync argument building. Paths travel as separate argv entries (no shell) and

@@ -2,8 +2,14 @@ import { mkdir, mkdtemp, open, rm, stat, symlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CheckResult, Destination, ObjectInfo, PluginContext, PutOptions } from '@matric-backup/core';
-import { DestinationError } from '@matric-backup/core';
+import type {
+  CheckResult,
+  Destination,
+  ObjectInfo,
+  PluginContext,
+  PutOptions,
+} from '@matric-backup/plugin-api';
+import { DestinationError } from '@matric-backup/plugin-api';
 import { takeWholeFile } from '../shared/file-source.js';
 import { hostKeyPolicyOf } from '../shared/ssh-config.js';
 import { isTempName, STALE_TEMP_AGE_MS, tempNameFor } from '../shared/temp-names.js';

@@ -1,4 +1,4 @@
-import { DestinationError, type DestinationErrorCode } from '@matric-backup/core';
+import { DestinationError, type DestinationErrorCode } from '@matric-backup/plugin-api';
 import type { RsyncResult } from './spawn.js';
 
 /**

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import type { HostKeyVerifier, PresentedKey } from '../shared/host-keys.js';
 import { connectError, privateKeyError } from './errors.js';

@@ -8,7 +8,7 @@ import {
   type ObjectInfo,
   type PluginContext,
   type PutOptions,
-} from '@matric-backup/core';
+} from '@matric-backup/plugin-api';
 import type { FileEntryWithStats } from 'ssh2';
 import { takeWholeFile } from '../shared/file-source.js';
 import { createHostKeyVerifier, type HostKeyVerifier } from '../shared/host-keys.js';

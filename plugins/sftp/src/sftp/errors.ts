@@ -1,4 +1,4 @@
-import { DestinationError, isDestinationError } from '@matric-backup/core';
+import { DestinationError, isDestinationError } from '@matric-backup/plugin-api';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer; 14 and 15 from later drafts some servers send). */
 export const SFTP_STATUS = {

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 import type { FileEntryWithStats, InputAttributes, SFTPWrapper, Stats } from 'ssh2';
 import type { SshConnection } from './connect.js';
 import { sftpError } from './errors.js';

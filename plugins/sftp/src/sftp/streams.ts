@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
-import { DestinationError } from '@matric-backup/core';
+import { DestinationError } from '@matric-backup/plugin-api';
 import type { RemoteFs } from './remote-fs.js';
 
 /**

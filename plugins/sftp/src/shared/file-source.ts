@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { wholeLocalFileOf } from '@matric-backup/core';
+import { wholeLocalFileOf } from '@matric-backup/plugin-api';
 
 /**
  * Core uploads from its spool file with a plain `fs.createReadStream(path)`. When

@@ -1,6 +1,6 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DestinationError } from '../errors.js';
+import { DestinationError } from './errors.js';
 
 /**
  * Mount points, for destinations that write through a mounted filesystem (a
