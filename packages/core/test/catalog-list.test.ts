@@ -1,5 +1,5 @@
+import { MatricError } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
-import { MatricError } from '../src/errors.js';
 import { findShard, listShards } from '../src/shard/catalog.js';
 import { buildShard, store } from './fixtures/read/build-shard.js';
 import { memoryDestination } from './fixtures/read/memory-destination.js';

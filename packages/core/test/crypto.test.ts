@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { MatricError } from '@matric-backup/plugin-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecryptStream, createEncryptStream } from '../src/crypto/index.js';
-import { MatricError } from '../src/errors.js';
 import { createGpgHome } from './fixtures/gpg.js';
 
 let dir: string;

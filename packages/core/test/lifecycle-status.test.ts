@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
+import type { Destination } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
-import type { Destination } from '../src/destination/types.js';
 import { shardObjects } from '../src/retention/shard-objects.js';
 import { shardId } from '../src/shard/naming.js';
 import { destinationStatus } from '../src/status/destination-status.js';

@@ -1,7 +1,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigError } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/errors.js';
 import { findExecutable } from '../src/preflight/find-executable.js';
 import { preflight } from '../src/preflight/preflight.js';
 import { loaderIn, tempDirs } from './fixtures/config/temp.js';

@@ -12,8 +12,8 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MatricError } from '@matric-backup/plugin-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MatricError } from '../src/errors.js';
 import type { ConflictStrategy } from '../src/restore/plan.js';
 import { restoreShard } from '../src/restore/restore.js';
 import { buildShard, type FixtureEntry, MTIME } from './fixtures/read/build-shard.js';

@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Destination } from '@matric-backup/plugin-api';
+import { DestinationError } from '@matric-backup/plugin-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Destination } from '../src/destination/types.js';
-import { DestinationError } from '../src/errors.js';
 import { restoreFromLocations, type ShardLocation } from '../src/restore/fallback.js';
 import { openShardFile } from '../src/restore/file-source.js';
 import { moveIntoTarget } from '../src/restore/move.js';

@@ -2,9 +2,9 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import type { Destination } from '@matric-backup/plugin-api';
+import { DestinationError, MatricError } from '@matric-backup/plugin-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Destination } from '../src/destination/types.js';
-import { DestinationError, MatricError } from '../src/errors.js';
 import { restoreShard } from '../src/restore/restore.js';
 import {
   type BuildOptions,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
+import type { Destination } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { guardDestination } from '../src/destination/guarded.js';
-import type { Destination } from '../src/destination/types.js';
 import { pruneDestination } from '../src/retention/prune.js';
 import { listShards } from '../src/shard/catalog.js';
 import { shardId } from '../src/shard/naming.js';

@@ -1,8 +1,8 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ObjectInfo } from '@matric-backup/plugin-api';
+import { DestinationError } from '@matric-backup/plugin-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ObjectInfo } from '../src/destination/types.js';
-import { DestinationError } from '../src/errors.js';
 import { runBackup } from '../src/run/run.js';
 import { shardId } from '../src/shard/naming.js';
 import { readRunHistory } from '../src/state/history.js';

@@ -1,5 +1,5 @@
+import { DestinationError } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
-import { DestinationError } from '../src/errors.js';
 import { backoffDelay, retryPolicy, withRetries } from '../src/run/retry.js';
 
 const defaults = retryPolicy({ max_retries: 3, initial_delay: '1s', max_delay: '60s', backoff_factor: 2 });

@@ -3,9 +3,9 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MatricError } from '@matric-backup/plugin-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DirectorySourceConfig } from '../src/config/schema.js';
-import { MatricError } from '../src/errors.js';
 import { walkDirectory } from '../src/sources/directory.js';
 import { SourceProblems } from '../src/sources/problems.js';
 import type { SourceEntry } from '../src/sources/types.js';

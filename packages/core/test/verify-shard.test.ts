@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
+import type { Destination } from '@matric-backup/plugin-api';
+import { DestinationError } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
-import type { Destination } from '../src/destination/types.js';
-import { DestinationError } from '../src/errors.js';
 import type { CompressionAlgorithm } from '../src/shard/manifest.js';
 import { describeProblem } from '../src/shard/problem.js';
 import { type VerifyResult, verifyShard } from '../src/shard/verify.js';
