@@ -196,7 +196,7 @@ describe('files that change between the walk and the read', () => {
     const gone = join(dir, 'gone.txt');
     const { run, warnings } = await archiveEntries([
       { type: 'directory', path: 'files', mode: 0o755, mtimeMs: 0 },
-      { type: 'file', path: 'files/gone.txt', absolute: gone },
+      { type: 'file', path: 'files/gone.txt', absolute: gone, open: gone },
     ]);
     const result = await run;
     expect(result.files).toBe(0);
@@ -213,7 +213,7 @@ describe('files that change between the walk and the read', () => {
     const { run, spoolDir } = await archiveEntries(
       [
         { type: 'directory', path: 'files', mode: 0o755, mtimeMs: 0 },
-        { type: 'file', path: 'files/gone.txt', absolute: gone },
+        { type: 'file', path: 'files/gone.txt', absolute: gone, open: gone },
       ],
       'fail',
     );
@@ -228,7 +228,7 @@ describe('files that change between the walk and the read', () => {
     const swapped = join(dir, 'swapped');
     await symlink('/etc/hostname', swapped);
     const { run, problems } = await archiveEntries([
-      { type: 'file', path: 'files/swapped', absolute: swapped },
+      { type: 'file', path: 'files/swapped', absolute: swapped, open: swapped },
     ]);
     expect((await run).files).toBe(0);
     expect(problems.list).toEqual([
@@ -247,7 +247,7 @@ describe('files that change between the walk and the read', () => {
       await writeFile(live, randomBytes(3 << 20));
       let changed = false;
       const { run, problems } = await archiveEntries(
-        [{ type: 'file', path: 'files/live', absolute: live }],
+        [{ type: 'file', path: 'files/live', absolute: live, open: live }],
         'warn',
         (bytesIn) => {
           if (changed || bytesIn < 1 << 20) return;
@@ -274,13 +274,15 @@ describe('files that change between the walk and the read', () => {
     },
   );
 
-  it('a file replaced by a FIFO is skipped with a warning instead of blocking', async () => {
+  it('a file replaced by a FIFO is skipped with a CHANGED warning instead of blocking', async () => {
     const fifo = join(dir, 'now-a-fifo');
     execFileSync('mkfifo', [fifo]);
     const { run, warnings } = await archiveEntries([
-      { type: 'file', path: 'files/now-a-fifo', absolute: fifo },
+      { type: 'file', path: 'files/now-a-fifo', absolute: fifo, open: fifo },
     ]);
     expect((await run).files).toBe(0);
-    expect(warnings).toEqual([`skipped ${fifo}: it is no longer a regular file`]);
+    expect(warnings).toEqual([
+      `source files: ${fifo}: replaced by something that is not a file while the backup ran (CHANGED)`,
+    ]);
   });
 });

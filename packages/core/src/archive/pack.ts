@@ -10,6 +10,7 @@ import type { SourceEntry } from '../sources/types.js';
 import { AccountNames } from '../util/account-names.js';
 import type { ChunkPool } from './chunk-pool.js';
 import { InnerManifestWriter } from './inner-manifest.js';
+import { writeRawNames } from './raw-names.js';
 import { readExactly } from './read-file.js';
 
 /** Read size for file contents, and the tar stream's buffer: big chunks keep per-chunk overhead negligible. */
@@ -60,6 +61,7 @@ export function packArchive(
   options: PackOptions,
 ): { tar: Readable; done: Promise<PackStats> } {
   const tar = tarStream.pack({ highWaterMark: CHUNK });
+  writeRawNames(tar);
   const packer = new Packer(tar, options);
   const done = packer.run(entries).catch((error: unknown) => {
     tar.destroy(error as Error);
@@ -141,7 +143,7 @@ class Packer {
     const { problems } = this.options;
     let fd: number;
     try {
-      fd = entry.fd ?? openSync(entry.absolute, OPEN_FLAGS);
+      fd = entry.fd ?? openSync(entry.open ?? entry.absolute, OPEN_FLAGS);
     } catch (error) {
       problems.report(where, error);
       return;
@@ -149,7 +151,7 @@ class Packer {
     try {
       const info = fstatSync(fd);
       if (!info.isFile()) {
-        problems.warn(`skipped ${entry.absolute}: it is no longer a regular file`);
+        problems.changed(where, 'replaced by something that is not a file while the backup ran');
         return;
       }
       // Per source: each source can be restored on its own (`--in-place`, on another file system).

@@ -1,13 +1,12 @@
 import type { Duplex, Readable } from 'node:stream';
 import { MatricError } from '@matric-backup/plugin-api';
-import { extract as tarExtract } from 'tar-stream';
 import { ContentsCheck, seenEntry } from '../shard/contents.js';
 import { decodeChain, isDecryptFailure, isKeyMismatch } from '../shard/decode.js';
 import { EntryGuard, type EscapingLink } from '../shard/entry-guard.js';
 import type { ShardLimits } from '../shard/limits.js';
 import type { ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
-import { type GuardedEntry, walkArchive } from '../shard/walk.js';
+import { type GuardedEntry, shardExtract, walkArchive } from '../shard/walk.js';
 import { FileWriter } from './file-writer.js';
 import type { OwnerOf } from './owners.js';
 
@@ -76,7 +75,7 @@ export async function extractArchive(
   /** Created once every file and folder is: see above. */
   const links: Array<{ path: string; target: string }> = [];
 
-  const extract = tarExtract();
+  const extract = shardExtract();
   const guard = new EntryGuard(limits, { refuseEscapingLinks: options.refuseEscapingLinks });
   const walking = walkArchive(extract, guard, async (entry, content) => {
     if (!options.select(entry.path)) return;

@@ -1,6 +1,7 @@
 import { chmodSync, lchownSync, lstatSync, lutimesSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InnerManifest, InnerManifestEntry } from '../shard/manifest.js';
+import { fsPath } from '../util/names.mjs';
 import type { OwnerOf } from './owners.js';
 
 export interface MetadataOptions {
@@ -43,11 +44,11 @@ export function applyEntryMetadata(
     chown(path, entry, options);
     const mtime = new Date(entry.mtime);
     if (entry.type === 'symlink') {
-      lutimesSync(path, mtime, mtime);
+      lutimesSync(fsPath(path), mtime, mtime);
       continue;
     }
-    chmodSync(path, permissionBits(entry, options));
-    utimesSync(path, mtime, mtime);
+    chmodSync(fsPath(path), permissionBits(entry, options));
+    utimesSync(fsPath(path), mtime, mtime);
   }
   return problems;
 }
@@ -68,11 +69,11 @@ export function applyFolderMetadata(
     if (!entry) continue;
     const full = join(root, path);
     // chmod and utimes follow links: a folder turned into one since the move is left alone.
-    if (!lstatSync(full, { throwIfNoEntry: false })?.isDirectory()) continue;
+    if (!lstatSync(fsPath(full), { throwIfNoEntry: false })?.isDirectory()) continue;
     chown(full, entry, options);
     const mtime = new Date(entry.mtime);
-    chmodSync(full, permissionBits(entry, options));
-    utimesSync(full, mtime, mtime);
+    chmodSync(fsPath(full), permissionBits(entry, options));
+    utimesSync(fsPath(full), mtime, mtime);
   }
 }
 
@@ -97,7 +98,7 @@ function alreadyApplied(
 }
 
 function kindProblem(path: string, entry: InnerManifestEntry): string | undefined {
-  const info = lstatSync(path, { throwIfNoEntry: false });
+  const info = lstatSync(fsPath(path), { throwIfNoEntry: false });
   if (!info) return `${entry.path}: missing after extraction`;
   if (entry.type === 'directory')
     return info.isDirectory() ? undefined : `${entry.path}: not a directory after extraction`;
@@ -113,7 +114,7 @@ function kindProblem(path: string, entry: InnerManifestEntry): string | undefine
 function linkProblem(dir: string, entry: InnerManifestEntry): string | undefined {
   if (entry.hardlink === undefined) return undefined;
   const [link, file] = [entry.path, entry.hardlink].map((path) =>
-    lstatSync(join(dir, path), { throwIfNoEntry: false }),
+    lstatSync(fsPath(join(dir, path)), { throwIfNoEntry: false }),
   );
   return link?.ino === file?.ino && link?.dev === file?.dev
     ? undefined
@@ -122,7 +123,7 @@ function linkProblem(dir: string, entry: InnerManifestEntry): string | undefined
 
 function chown(path: string, entry: InnerManifestEntry, options: MetadataOptions): void {
   const owner = options.ownerOf?.(entry);
-  if (owner) lchownSync(path, owner.uid, owner.gid);
+  if (owner) lchownSync(fsPath(path), owner.uid, owner.gid);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { lstatSync, mkdtempSync, renameSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MatricError } from '@matric-backup/plugin-api';
+import { fsPath } from '../util/names.mjs';
 import type { RestorePlan } from './plan.js';
 
 /**
@@ -23,7 +24,7 @@ export function moveIntoTarget(batches: ReadonlyArray<MoveBatch>): void {
   );
   const done: Array<{ from: string; to: string }> = [];
   const rename = (from: string, to: string) => {
-    renameSync(from, to);
+    renameSync(fsPath(from), fsPath(to));
     done.push({ from, to });
   };
   try {
@@ -45,7 +46,7 @@ export function moveIntoTarget(batches: ReadonlyArray<MoveBatch>): void {
     const stuck = undo(done);
     for (const [folder, info] of folderTimes) {
       try {
-        utimesSync(folder, info.atime, info.mtime);
+        utimesSync(fsPath(folder), info.atime, info.mtime);
       } catch {
         // Only a timestamp: the entries themselves are what must be back.
       }
@@ -83,7 +84,7 @@ class LinkInTheWay extends Error {}
 function foldersAbove(root: string, relative: string): void {
   for (let end = relative.indexOf('/'); end > 0; end = relative.indexOf('/', end + 1)) {
     const folder = join(root, relative.slice(0, end));
-    const info = lstatSync(folder, { throwIfNoEntry: false });
+    const info = lstatSync(fsPath(folder), { throwIfNoEntry: false });
     if (!info?.isDirectory()) {
       throw new LinkInTheWay(
         `${folder} is ${info?.isSymbolicLink() ? 'a symbolic link' : info ? 'not a folder' : 'missing'} (changed during the restore?); nothing is written through it`,
@@ -97,7 +98,7 @@ function undo(done: Array<{ from: string; to: string }>): string[] {
   const stuck: string[] = [];
   for (const { from, to } of done.reverse()) {
     try {
-      renameSync(to, from);
+      renameSync(fsPath(to), fsPath(from));
     } catch {
       stuck.push(from);
     }
@@ -108,7 +109,7 @@ function undo(done: Array<{ from: string; to: string }>): string[] {
 function timesOf(folders: string[]): Map<string, { atime: Date; mtime: Date }> {
   const times = new Map<string, { atime: Date; mtime: Date }>();
   for (const folder of new Set(folders)) {
-    const info = lstatSync(folder, { throwIfNoEntry: false });
+    const info = lstatSync(fsPath(folder), { throwIfNoEntry: false });
     if (info) times.set(folder, { atime: info.atime, mtime: info.mtime });
   }
   return times;

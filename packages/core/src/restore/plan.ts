@@ -2,6 +2,7 @@ import { accessSync, constants, lstatSync, readdirSync, type Stats } from 'node:
 import { posix } from 'node:path';
 import { MatricError } from '@matric-backup/plugin-api';
 import type { InnerManifestEntry } from '../shard/manifest.js';
+import { fsPath, nameFromBytes } from '../util/names.mjs';
 
 /** What happens when an incoming entry meets one already in the target. */
 export type ConflictStrategy = 'skip_existing' | 'overwrite' | 'merge' | 'rename_new';
@@ -124,7 +125,7 @@ class Planner {
   /** `folder` exists in the target as a real folder: decide for each of its incoming children. */
   private visit(folder: Node): void {
     for (const child of folder.children) {
-      const existing = lstatSync(this.targetPath(child.path), { throwIfNoEntry: false });
+      const existing = lstatSync(fsPath(this.targetPath(child.path)), { throwIfNoEntry: false });
       if (!existing) {
         this.move(child, child.path, false);
         this.subtree(child, 'create');
@@ -225,7 +226,9 @@ class Planner {
   private namesIn(folder: Node): Set<string> {
     let names = this.taken.get(folder.path);
     if (!names) {
-      names = new Set(readdirSync(this.targetPath(folder.path)));
+      names = new Set(
+        readdirSync(fsPath(this.targetPath(folder.path)), { encoding: 'buffer' }).map(nameFromBytes),
+      );
       // Incoming entries of the same folder are taken too: a renamed entry must not land on one.
       for (const child of folder.children) names.add(posix.basename(child.path));
       this.taken.set(folder.path, names);
@@ -239,13 +242,13 @@ class Planner {
       if (!this.input.targetExists) continue;
       const path = this.targetPath(folder);
       const shown = folder || this.input.target;
-      const info = lstatSync(path);
+      const info = lstatSync(fsPath(path));
       if (this.input.device !== undefined && info.dev !== this.input.device) {
         this.blocked.push(`${shown}: is on another file system than the restore's temporary folder`);
         continue;
       }
       try {
-        accessSync(path, constants.W_OK | constants.X_OK);
+        accessSync(fsPath(path), constants.W_OK | constants.X_OK);
       } catch {
         this.blocked.push(`${shown}: not writable by this user`);
       }

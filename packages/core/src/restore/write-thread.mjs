@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { fsPath } from '../util/names.mjs';
 
 /** Never follow a link at the final component, never reuse an existing file. */
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -73,20 +74,20 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
         const target = place(op.path);
         makeFolder(dirname(target));
         noLinkAbove(op.path);
-        onlyOnce(op.path, () => symlinkSync(op.target, target));
+        onlyOnce(op.path, () => symlinkSync(fsPath(op.target), fsPath(target)));
       } else if (op.op === 'link') {
         const target = place(op.path);
         makeFolder(dirname(target));
         const existing = place(op.target);
         // The guard let through only a file entry before this one; what is on disk must be that file.
-        if (!lstatSync(existing, { throwIfNoEntry: false })?.isFile()) {
+        if (!lstatSync(fsPath(existing), { throwIfNoEntry: false })?.isFile()) {
           throw new Refused(`${op.path}: hard link to ${op.target}, which is not a restored file`);
         }
-        onlyOnce(op.path, () => linkSync(existing, target));
+        onlyOnce(op.path, () => linkSync(fsPath(existing), fsPath(target)));
       } else if (op.op === 'open') {
         const target = place(op.path);
         makeFolder(dirname(target));
-        const fd = onlyOnce(op.path, () => openSync(target, CREATE_FLAGS, 0o600));
+        const fd = onlyOnce(op.path, () => openSync(fsPath(target), CREATE_FLAGS, 0o600));
         open = { path: op.path, fd, hash: createHash('sha256'), size: 0 };
       } else if (op.op === 'data') {
         const file = /** @type {NonNullable<typeof open>} */ (open);
@@ -187,8 +188,8 @@ function onlyOnce(/** @type {string} */ path, /** @type {() => any} */ create) {
 function makeFolder(/** @type {string} */ folder) {
   if (made.has(folder)) return;
   makeFolder(dirname(folder));
-  const info = lstatSync(folder, { throwIfNoEntry: false });
-  if (!info) mkdirSync(folder, { mode: 0o700 });
+  const info = lstatSync(fsPath(folder), { throwIfNoEntry: false });
+  if (!info) mkdirSync(fsPath(folder), { mode: 0o700 });
   else if (!info.isDirectory()) {
     const relative = folder.slice(root.length + 1);
     throw new Refused(
@@ -206,7 +207,7 @@ function makeFolder(/** @type {string} */ folder) {
 function noLinkAbove(/** @type {string} */ path) {
   for (let end = path.indexOf('/'); end > 0; end = path.indexOf('/', end + 1)) {
     const folder = path.slice(0, end);
-    const info = lstatSync(place(folder), { throwIfNoEntry: false });
+    const info = lstatSync(fsPath(place(folder)), { throwIfNoEntry: false });
     if (!info?.isDirectory()) {
       throw new Refused(`${path}: its folder ${folder} is ${info ? 'not a folder' : 'missing'} on disk`);
     }

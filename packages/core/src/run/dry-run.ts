@@ -47,11 +47,14 @@ export async function planSources(
 function sizeOfReadable(
   problems: SourceProblems,
   source: string,
-  entry: { path: string; absolute: string },
+  entry: { path: string; absolute: string; open?: string | Buffer },
 ): number {
   let fd: number;
   try {
-    fd = openSync(entry.absolute, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(
+      entry.open ?? entry.absolute,
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    );
   } catch (error) {
     problems.report({ source, ...entry }, error);
     return 0;

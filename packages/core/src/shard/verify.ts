@@ -1,5 +1,4 @@
 import type { Destination } from '@matric-backup/plugin-api';
-import { extract as tarExtract } from 'tar-stream';
 import { ContentsCheck, seenEntry } from './contents.js';
 import {
   canDecrypt,
@@ -15,7 +14,7 @@ import type { ShardManifest } from './manifest.js';
 import { parseInnerManifest } from './manifest-schema.js';
 import { innerManifestMissing, innerManifestUnreadable, problem, type ShardProblem } from './problem.js';
 import { ObjectDigest, pump, settleBoth } from './read.js';
-import { walkArchive } from './walk.js';
+import { shardExtract, walkArchive } from './walk.js';
 
 export interface VerifyProgress {
   /** Bytes of the stored object read so far. */
@@ -81,7 +80,7 @@ export async function verifyShard(
   const source = await dest.get(manifest.object.name);
   const contents = new ContentsCheck();
   const limits = shardLimits(manifest);
-  const extract = tarExtract();
+  const extract = shardExtract();
   const guard = new EntryGuard(limits, { refuseEscapingLinks: options.refuseEscapingLinks });
   /** Entries restore would refuse, each skipped so the rest is still checked. */
   const refused: ShardProblem[] = [];

@@ -1,4 +1,5 @@
-import type { Extract, Header } from 'tar-stream';
+import { type Extract, type Header, extract as tarExtract } from 'tar-stream';
+import { nameFromBytes } from '../util/names.mjs';
 import { type EntryGuard, type EntryKind, RefusedEntry } from './entry-guard.js';
 
 /** A tar entry that passed the guard. */
@@ -22,6 +23,27 @@ export interface GuardedEntry {
 }
 
 /**
+ * A tar reader for shards. Names in ustar fields and GNU long-name entries are
+ * read as latin1, i.e. byte for byte, and turned into names by rawNamesOf: a
+ * name that is not UTF-8 survives (archive/raw-names.ts writes them so).
+ */
+export function shardExtract(): Extract {
+  // A tar-stream option its typings do not list.
+  return tarExtract({ filenameEncoding: 'latin1' } as Parameters<typeof tarExtract>[0]);
+}
+
+/**
+ * The header's name and link target as util/names.mjs strings. A pax record is
+ * UTF-8 and tar-stream decoded it already; anything else was read as latin1.
+ */
+export function rawNamesOf(header: Header): void {
+  const pax = header.pax as Record<string, string> | undefined;
+  if (pax?.path === undefined) header.name = nameFromBytes(Buffer.from(header.name, 'latin1'));
+  if (header.linkname && pax?.linkpath === undefined)
+    header.linkname = nameFromBytes(Buffer.from(header.linkname, 'latin1'));
+}
+
+/**
  * Walks a shard's tar entries in order, each through `guard` first (a refusal
  * throws RefusedEntry), handing every entry but the inner manifest to `visit`
  * with its content; resolves with the inner manifest's text, if the archive had
@@ -40,6 +62,7 @@ export async function walkArchive(
   try {
     for await (const entry of extract) {
       const { header } = entry;
+      rawNamesOf(header);
       let checked: ReturnType<EntryGuard['check']>;
       try {
         checked = guard.check(header);

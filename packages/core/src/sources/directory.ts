@@ -1,8 +1,10 @@
-import type { Dirent, Stats } from 'node:fs';
-import { lstat, opendir, readlink, stat } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { closeSync, constants, type Dirent, fstatSync, openSync, type Stats } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MatricError } from '@matric-backup/plugin-api';
 import type { DirectorySourceConfig } from '../config/schema.js';
+import { displayName, nameFromBytes } from '../util/names.mjs';
 import { sourceReadError } from './errors.js';
 import { createPathFilter, type PathFilter } from './filter.js';
 import type { SourceProblems } from './problems.js';
@@ -32,6 +34,20 @@ interface PendingFolder {
   emitted: boolean;
 }
 
+/** A folder of the walk, held open: its children are reached through this descriptor, never by path. */
+interface OpenFolder {
+  fd: number;
+  /** For messages: the path it had when listed, raw bytes shown as `\xNN`. */
+  absolute: string;
+  /** Relative to the source's root, '' for the root. */
+  relative: string;
+}
+
+/** Node has no openat(): a child is opened relative to its folder's descriptor through procfs. */
+const PROC_FD = '/proc/self/fd/';
+/** A folder is entered only if it is one: never through a symbolic link swapped in after the listing. */
+const FOLDER_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
 /**
  * Walks a directory source depth-first in sorted name order (so the same tree
  * gives the same archive), yielding `<name>/...` entries. Symbolic links are
@@ -39,6 +55,13 @@ interface PendingFolder {
  * with a warning. A path that vanishes or cannot be read goes to `problems`
  * (a warning, or SOURCE_FAILED for a strict source); a root that is missing or
  * unreadable fails with SOURCE_FAILED.
+ *
+ * Every folder is held open while its children are walked and archived, and
+ * each child is reached relative to that descriptor (`/proc/self/fd/N/name`,
+ * folders with O_NOFOLLOW|O_DIRECTORY): renaming a folder and putting a
+ * symbolic link in its place while the run walks cannot lead the walk, or the
+ * packer's reads, outside the source. Names are bytes: one that is not UTF-8
+ * is kept byte for byte (util/names.mjs).
  */
 export async function* walkDirectory(
   source: DirectorySourceConfig,
@@ -46,72 +69,100 @@ export async function* walkDirectory(
   /** Folders never archived, as `folderKey`s: the spool folder the archive is being written to. */
   skip: ReadonlySet<string> = new Set(),
 ): AsyncGenerator<SourceEntry> {
-  // The root itself may be a symlink to the data (e.g. /srv/notes -> /mnt/disk/notes).
-  const root = await stat(source.path).catch((error: unknown) => {
+  // The root itself may be a symlink to the data (e.g. /srv/notes -> /mnt/disk/notes): the configured path is trusted.
+  let fd: number;
+  try {
+    fd = openSync(source.path, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (error) {
     throw rootError(source, error);
-  });
-  if (!root.isDirectory()) {
-    throw new MatricError('SOURCE_FAILED', `source ${source.name}: ${source.path} is not a folder`, {
-      hint: 'a directory source needs a folder; use a command source for a single file or a stream',
-    });
   }
-  yield folderEntry(source.name, root);
-  const walk: Walk = {
-    source: source.name,
-    filter: createPathFilter(source.include, source.exclude),
-    problems,
-    skip,
-  };
-  // The root must be listable: a source that yields nothing is not a warning.
-  const children = await readSorted(source.path).catch((error: unknown) => {
-    throw sourceReadError(source.name, source.path, error);
-  });
-  yield* walkFolder(walk, source.path, '', [], children);
+  try {
+    yield folderEntry(source.name, fstatSync(fd));
+    const walk: Walk = {
+      source: source.name,
+      filter: createPathFilter(source.include, source.exclude),
+      problems,
+      skip,
+    };
+    // The root must be listable: a source that yields nothing is not a warning.
+    const children = await listSorted(fd).catch((error: unknown) => {
+      throw sourceReadError(source.name, source.path, error);
+    });
+    yield* walkFolder(walk, { fd, absolute: source.path, relative: '' }, [], children);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function* walkFolder(
   walk: Walk,
-  absolute: string,
-  relative: string,
+  parent: OpenFolder,
   ancestors: readonly PendingFolder[],
-  dirents: Dirent[],
+  children: Child[],
 ): AsyncGenerator<SourceEntry> {
-  for (const dirent of dirents) {
-    const childRelative = relative ? `${relative}/${dirent.name}` : dirent.name;
+  for (const { name, bytes, dirent } of children) {
+    const childRelative = parent.relative ? `${parent.relative}/${name}` : name;
     if (walk.filter.isExcluded(childRelative)) continue;
-    const childAbsolute = join(absolute, dirent.name);
-    const where = { source: walk.source, path: `${walk.source}/${childRelative}`, absolute: childAbsolute };
+    const where = {
+      source: walk.source,
+      path: `${walk.source}/${childRelative}`,
+      absolute: join(parent.absolute, displayName(name)),
+    };
     const archivePath = where.path;
+    const at = childOf(parent.fd, bytes);
     const problem = (error: unknown) => {
       walk.problems.report(where, error);
       return undefined;
     };
     let kind = kindOf(dirent);
     if (kind === undefined) {
-      const info = await lstat(childAbsolute).catch(problem);
+      const info = await lstat(at).catch(problem);
       if (!info) continue;
       kind = kindOf(info) ?? 'special file';
     }
 
     if (kind === 'directory') {
-      const info = await lstat(childAbsolute).catch(problem);
-      if (!info) continue;
-      if (walk.skip.has(folderKey(info))) continue;
-      const folder: PendingFolder = { entry: folderEntry(archivePath, info), emitted: false };
-      if (!walk.filter.narrowed || walk.filter.isIncluded(childRelative))
-        yield* emitWithAncestors(ancestors, folder);
-      const children = await readSorted(childAbsolute).catch(problem);
-      if (!children) continue;
-      yield* walkFolder(walk, childAbsolute, childRelative, [...ancestors, folder], children);
+      let fd: number;
+      try {
+        fd = openSync(at, FOLDER_FLAGS);
+      } catch (error) {
+        // A folder that is there but not ours to read is still stored, empty, with its mode.
+        const info = isDenied(error) ? await lstat(at).catch(() => undefined) : undefined;
+        if (info?.isDirectory() && (!walk.filter.narrowed || walk.filter.isIncluded(childRelative)))
+          yield* emitWithAncestors(ancestors, { entry: folderEntry(archivePath, info), emitted: false });
+        problem(error);
+        continue;
+      }
+      try {
+        const info = fstatSync(fd);
+        if (walk.skip.has(folderKey(info))) continue;
+        const folder: PendingFolder = { entry: folderEntry(archivePath, info), emitted: false };
+        if (!walk.filter.narrowed || walk.filter.isIncluded(childRelative))
+          yield* emitWithAncestors(ancestors, folder);
+        const grandchildren = await listSorted(fd).catch(problem);
+        if (!grandchildren) continue;
+        const open = { fd, absolute: where.absolute, relative: childRelative };
+        yield* walkFolder(walk, open, [...ancestors, folder], grandchildren);
+      } finally {
+        closeSync(fd);
+      }
       continue;
     }
     if (!walk.filter.isIncluded(childRelative)) continue;
     if (kind === 'file') {
       yield* emitAncestors(ancestors);
-      yield { type: 'file', path: archivePath, absolute: childAbsolute };
+      // Opened by the packer while this folder is still held open here.
+      yield { type: 'file', path: archivePath, absolute: where.absolute, open: at };
     } else if (kind === 'symlink') {
-      const info = await lstat(childAbsolute).catch(problem);
-      const target = info && (await readlink(childAbsolute).catch(problem));
+      const info = await lstat(at).catch(problem);
+      const target =
+        info &&
+        (await readlink(at, { encoding: 'buffer' }).catch((error: unknown) => {
+          // EINVAL: not a symbolic link any more.
+          if ((error as NodeJS.ErrnoException)?.code !== 'EINVAL') return problem(error);
+          walk.problems.changed(where, 'replaced while the backup ran');
+          return undefined;
+        }));
       if (!info || target === undefined) continue;
       yield* emitAncestors(ancestors);
       yield {
@@ -121,11 +172,11 @@ async function* walkFolder(
         mtimeMs: info.mtimeMs,
         uid: info.uid,
         gid: info.gid,
-        target,
+        target: nameFromBytes(target),
       };
     } else {
       walk.problems.warn(
-        `skipped ${kind} ${childAbsolute}: only files, folders and symbolic links are backed up`,
+        `skipped ${kind} ${where.absolute}: only files, folders and symbolic links are backed up`,
       );
     }
   }
@@ -148,17 +199,40 @@ function* emitWithAncestors(
   yield folder.entry;
 }
 
-async function readSorted(absolute: string): Promise<Dirent[]> {
-  const entries: Dirent[] = [];
-  for await (const dirent of await opendir(absolute, { bufferSize: 256 })) entries.push(dirent);
-  // Code-unit order, not locale order: the archive must not depend on the machine's locale.
-  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+interface Child {
+  name: string;
+  bytes: Buffer;
+  dirent: Dirent<Buffer>;
+}
+
+async function listSorted(fd: number): Promise<Child[]> {
+  const dirents = await readdir(`${PROC_FD}${fd}`, { encoding: 'buffer', withFileTypes: true });
+  // Byte order, not locale order: the archive must not depend on the machine's locale.
+  return dirents
+    .sort((a, b) => Buffer.compare(a.name, b.name))
+    .map((dirent) => ({ name: nameFromBytes(dirent.name), bytes: dirent.name, dirent }));
+}
+
+function isDenied(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'EACCES' || code === 'EPERM';
+}
+
+/** The path of `name` inside the folder open as `fd`, as the system takes it. */
+function childOf(fd: number, name: Buffer): string | Buffer {
+  const prefix = `${PROC_FD}${fd}/`;
+  return isUtf8(name) ? prefix + name.toString('utf8') : Buffer.concat([Buffer.from(prefix), name]);
 }
 
 /** A missing root is a configuration problem, not a file that went away while the run read it. */
 function rootError(source: DirectorySourceConfig, error: unknown): MatricError {
-  if ((error as NodeJS.ErrnoException)?.code !== 'ENOENT')
-    return sourceReadError(source.name, source.path, error);
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOTDIR') {
+    return new MatricError('SOURCE_FAILED', `source ${source.name}: ${source.path} is not a folder`, {
+      hint: 'a directory source needs a folder; use a command source for a single file or a stream',
+    });
+  }
+  if (code !== 'ENOENT') return sourceReadError(source.name, source.path, error);
   return new MatricError('SOURCE_FAILED', `source ${source.name}: ${source.path} does not exist`, {
     cause: error,
     hint: 'check backup.sources[].path (relative paths are relative to the config file); the run stored nothing',
@@ -166,7 +240,7 @@ function rootError(source: DirectorySourceConfig, error: unknown): MatricError {
 }
 
 /** undefined when the file system did not say (DT_UNKNOWN): the caller asks lstat. */
-function kindOf(info: Dirent | Stats): Kind | undefined {
+function kindOf(info: Dirent<Buffer> | Stats): Kind | undefined {
   if (info.isFile()) return 'file';
   if (info.isDirectory()) return 'directory';
   if (info.isSymbolicLink()) return 'symlink';
