@@ -224,6 +224,12 @@ describe('restore --in-place, and the mode of a new target', () => {
   });
   afterAll(() => work.cleanup());
 
+  it('info shows where each source came from', async () => {
+    const info = await runCli(['info', 'latest', '-c', config]);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(new RegExp(`^sources\\s+notes \\(${source}\\), db$`, 'm'));
+  });
+
   it('a new target gets the source folder mode, not 0700', async () => {
     const to = join(work.path, 'fresh');
     expect((await cli('--to', to)).code).toBe(0);

@@ -64,7 +64,15 @@ export const infoCommand: CommandSpec = {
       ['id', manifest.id],
       ['created', formatTime(manifest.created_at)],
       ['created by', `${manifest.created_by} on ${manifest.source_instance}`],
-      ['sources', manifest.collections.join(', ')],
+      [
+        'sources',
+        // Where each folder was read from: where `restore --in-place` puts it back.
+        manifest.origins
+          ? manifest.origins
+              .map((origin) => (origin.path ? `${origin.name} (${origin.path})` : origin.name))
+              .join(', ')
+          : manifest.collections.join(', '),
+      ],
       [
         'contents',
         `${formatCount(manifest.counts.files, 'file')}, ${formatCount(manifest.counts.directories, 'directory', 'directories')}, ${formatCount(manifest.counts.symlinks, 'symlink')}`,

@@ -123,7 +123,9 @@ export interface RestoreResult {
 const PROBLEMS_IN_MESSAGE = 10;
 
 /**
- * Restores a shard. Everything is extracted into a temporary folder beside the
+ * Restores a shard into `to`, or each directory source at its recorded path
+ * (`inPlace`: each such path is a target of its own, with its own temporary
+ * folder). Everything is extracted into a temporary folder beside the
  * target and checked first: the stored object's sha256, every entry's safety
  * (EntryGuard), every file against the inner manifest. Then the plan decides,
  * by the conflict strategy, what each entry does and refuses if anything stands
