@@ -35,6 +35,12 @@ export async function writeAtomically(target: string, body: Readable, options: P
       done(null, chunk);
     },
   });
+  // The kernel copy below cannot be aborted: on abort (Ctrl-C) the temporary name goes at once, so
+  // an interrupted process leaves nothing behind even if it exits before the copy ends.
+  const dropTemp = () => {
+    unlink(temp).catch(() => undefined);
+  };
+  options.signal?.addEventListener('abort', dropTemp, { once: true });
   try {
     const source = await wholeLocalFileOf(body, options.size);
     if (source) {
@@ -55,10 +61,13 @@ export async function writeAtomically(target: string, body: Readable, options: P
         `${target}: received ${written} bytes, expected ${options.size}`,
       );
     }
+    options.signal?.throwIfAborted();
     await rename(temp, target);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw fsError(error, 'write', target);
+  } finally {
+    options.signal?.removeEventListener('abort', dropTemp);
   }
   await syncFolder(folder);
 }

@@ -108,6 +108,25 @@ describe('spaceShortfall', () => {
     expect(progress.at(-1)).toBe(bytes.length);
   });
 
+  it('an aborted kernel-side copy (Ctrl-C) leaves neither the object nor its temporary file', async () => {
+    const spool = join(scratch, 'spool.tar.zst');
+    const size = 64 * 1024 * 1024;
+    await writeFile(spool, Buffer.alloc(size, 1));
+    const root = join(scratch, 'dest');
+    const destination = await open(root);
+    await destination.check();
+    const abort = new AbortController();
+    const put = destination.put('shard.tar.zst', createReadStream(spool), {
+      size,
+      sha256: 'not checked by local',
+      signal: abort.signal,
+    });
+    // Aborted once the copy is under way (or, on a fast disk, done but not yet renamed).
+    setImmediate(() => abort.abort());
+    await expect(put).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(await readdir(root)).toEqual([]);
+  });
+
   it('streams a file stream that was already read from, and refuses a size that does not match', async () => {
     const spool = join(scratch, 'spool.bin');
     await writeFile(spool, 'abcdefgh');
