@@ -1,6 +1,6 @@
 import { assertMounted as assertMountedAt, type MountInfo } from '@matric-backup/plugin-api';
 
-/** Core's mount check, with a hint about mounting a share. */
+/** The SDK's mount check, with a hint about mounting a share. */
 export function assertMounted(mountPoint: string): Promise<MountInfo> {
   return assertMountedAt(
     mountPoint,
