@@ -44,6 +44,7 @@ describe('a command source that hangs', () => {
     const result = await runCli(['run', '-c', config], { timeoutMs: 10_000 });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('was still running after its timeout of 2s and was stopped');
+    expect(result.stderr).toMatch(/^hint: raise the timeout of source hung/m);
     expect(result.stderr).not.toMatch(STACK_LINE);
     expect(entriesOf(join(dir, 'state')).filter((name) => name.endsWith('.lock'))).toEqual([]);
     expect(await filesUnder(disk)).toEqual([]);

@@ -49,6 +49,8 @@ export function printRunSummary(printer: Printer, config: LoadedConfig, summary:
   }
 
   if (summary.error) printer.error(`${printer.errStyle.bad('error:')} ${summary.error.message}`);
+  // What to do about it: a full spool disk, an unmounted USB disk, a hung command.
+  if (summary.error?.hint) printer.error(`hint: ${summary.error.hint}`);
   if (summary.status === 'warning') {
     // Each path was printed as a warning when it was met; this line says what they mean for the run.
     const count = formatCount(summary.sourceWarnings.length, 'path');
