@@ -60,4 +60,18 @@ describe('in-place placements', () => {
     ]);
     expect([pathUnder(placement, 'etc'), pathUnder(placement, 'etcetera/c')]).toEqual(['', undefined]);
   });
+
+  it('under --to, takes the folder of the first source with a selected entry as the root', () => {
+    const inner = {
+      entries: [
+        { path: 'etc', type: 'directory', mode: 0o755, mtime: 1 },
+        { path: 'etc/a', type: 'file', mode: 0o644, mtime: 1, size: 1, sha256: 'x' },
+        { path: 'home', type: 'directory', mode: 0o700, mtime: 1 },
+        { path: 'home/b', type: 'file', mode: 0o644, mtime: 1, size: 1, sha256: 'x' },
+      ],
+    } as InnerManifest;
+    const whole = { to: '/restore' };
+    expect(entriesUnder(whole, inner).root?.path).toBe('etc');
+    expect(entriesUnder(whole, inner, (path) => path === 'home/b').root?.mode).toBe(0o700);
+  });
 });

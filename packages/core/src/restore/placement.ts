@@ -73,14 +73,18 @@ export function archivePath(placement: Placement, relative: string): string {
 /**
  * The inner manifest's entries under the placement, with paths (and hard-link
  * names) relative to its target; its root entry (the source folder itself)
- * apart. For the whole archive, the root entry is the first source folder.
+ * apart. For the whole archive, the root entry is the folder of the first
+ * source with a selected entry.
  */
 export function entriesUnder(
   placement: Placement,
   inner: InnerManifest,
+  selected: (path: string) => boolean = () => true,
 ): { entries: InnerManifestEntry[]; root?: InnerManifestEntry } {
   if (placement.source === undefined) {
-    const root = inner.entries.find((entry) => entry.type === 'directory' && !entry.path.includes('/'));
+    const first = inner.entries.find((entry) => selected(entry.path));
+    const source = first?.path.split('/')[0];
+    const root = inner.entries.find((entry) => entry.type === 'directory' && entry.path === source);
     return { entries: inner.entries, root };
   }
   const entries: InnerManifestEntry[] = [];

@@ -173,7 +173,7 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
     if (options.inPlace) checkOrigins(manifest, inner, placements, shown);
     const plans = targets.map((target) => {
       const { placement, state, staged } = target;
-      const { entries, root } = entriesUnder(placement, inner);
+      const { entries, root } = entriesUnder(placement, inner, selected);
       const under = (path: string) => selected(archivePath(placement, path));
       if (staged) {
         const problems = applyEntryMetadata(
