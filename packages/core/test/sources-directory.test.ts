@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DirectorySourceConfig } from '../src/config/schema.js';
 import { walkDirectory } from '../src/sources/directory.js';
 import { SourceProblems } from '../src/sources/problems.js';
+import { foldersToSkip } from '../src/sources/read.js';
 import type { SourceEntry } from '../src/sources/types.js';
 import { asUnprivilegedUser } from './fixtures/run/unprivileged.js';
 
@@ -109,6 +110,68 @@ describe('walkDirectory', () => {
       'f src/top.md',
     ]);
   });
+
+  it('exclude_from adds the globs of a file (one a line, # comments) to exclude', async () => {
+    await files('keep.txt', 'a.log', 'cache/x', 'sub/b.log');
+    const list = join(dir, '..', `${dir.split('/').pop()}-excludes`);
+    await writeFile(list, '# logs\n**/*.log\n\ncache\n');
+    try {
+      expect((await walk({ exclude_from: list })).paths).toEqual(['d src', 'f src/keep.txt', 'd src/sub']);
+    } finally {
+      await rm(list, { force: true });
+    }
+    await expect(walk({ exclude_from: join(dir, 'missing.txt') })).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message: expect.stringContaining(`cannot read its exclude_from file ${join(dir, 'missing.txt')}`),
+    });
+  });
+
+  it('exclude_if_present leaves out a folder holding the tag, with everything in it', async () => {
+    await files('keep/a.txt', 'cache/.nobackup', 'cache/big.bin', 'deep/tmp/.nobackup', 'deep/b.txt');
+    const { paths, warnings } = await walk({ exclude_if_present: '.nobackup' });
+    expect(paths).toEqual(['d src', 'd src/deep', 'f src/deep/b.txt', 'd src/keep', 'f src/keep/a.txt']);
+    expect(warnings).toEqual([]);
+  });
+
+  it('leaves out the folders it is told to (state, destinations), with a notice', async () => {
+    await files('a.txt', 'backups/old.tar.zst', 'state/runs.jsonl');
+    const source: DirectorySourceConfig = { name: 'src', type: 'directory', path: dir, on_error: 'warn' };
+    const warnings: string[] = [];
+    const skip = await foldersToSkip([
+      { path: join(dir, 'backups'), what: 'the folder of destination local' },
+      { path: join(dir, 'state'), what: 'the state folder' },
+      { path: join(dir, 'not-there'), what: 'the spool folder' },
+    ]);
+    const paths: string[] = [];
+    for await (const entry of walkDirectory(
+      source,
+      new SourceProblems([source], (m) => warnings.push(m)),
+      skip,
+    ))
+      paths.push(entry.path);
+    expect(paths).toEqual(['src', 'src/a.txt']);
+    expect(warnings).toEqual([
+      `left out ${join(dir, 'backups')}: it is the folder of destination local`,
+      `left out ${join(dir, 'state')}: it is the state folder`,
+    ]);
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'one_file_system keeps a mount point empty and does not enter it',
+    async () => {
+      await files('a.txt', 'mnt/.keep');
+      execFileSync('mount', ['-t', 'tmpfs', 'none', join(dir, 'mnt')]);
+      try {
+        await writeFile(join(dir, 'mnt', 'other-fs.txt'), 'x');
+        expect((await walk()).paths).toContain('f src/mnt/other-fs.txt');
+        const { paths, warnings } = await walk({ one_file_system: true });
+        expect(paths).toEqual(['d src', 'f src/a.txt', 'd src/mnt']);
+        expect(warnings).toEqual([`not entered ${join(dir, 'mnt')}: another file system (one_file_system)`]);
+      } finally {
+        execFileSync('umount', [join(dir, 'mnt')]);
+      }
+    },
+  );
 
   it('include and exclude together: exclude wins', async () => {
     await files('docs/a.md', 'docs/private/b.md');

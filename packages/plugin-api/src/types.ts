@@ -66,6 +66,13 @@ export interface Destination {
   check(): Promise<CheckResult>;
   /** Releases connections. Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * The folder on this machine the objects are written into, when there is one
+   * (a local folder, a mounted share); absent for remote stores. Core leaves it
+   * out of every source that contains it, so a shard never holds the shards
+   * before it.
+   */
+  readonly localPath?: string;
 }
 
 /** What a destination can and cannot do; the conformance suite reads these instead of skipping tests. */

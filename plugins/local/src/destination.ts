@@ -36,6 +36,7 @@ export function createLocalDestination(config: LocalConfig): Destination {
   }
 
   return {
+    localPath: root,
     async put(key, body, options) {
       await mounted();
       await writeAtomically(keyPath(root, key), body, options);

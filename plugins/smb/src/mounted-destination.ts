@@ -36,6 +36,7 @@ export function createMountedDestination(config: SmbConfig): Destination {
       });
 
   return {
+    localPath: root,
     put: (key: string, body: Readable, options: PutOptions) =>
       mapped('put', key, () => writeAtomically(fileOf(key), body, options)).catch((error: unknown) => {
         body.destroy();

@@ -135,7 +135,12 @@ function resolveCorePaths(
   return {
     ...rest,
     sources: rest.sources.map((item) => {
-      if (item.type === 'directory') return { ...item, path: path(item.path) };
+      if (item.type === 'directory')
+        return {
+          ...item,
+          path: path(item.path),
+          ...(item.exclude_from !== undefined && { exclude_from: path(item.exclude_from) }),
+        };
       // A command like ./dump.sh is relative to the config too, like every other path.
       return { ...item, cwd: path(item.cwd ?? '.') };
     }),

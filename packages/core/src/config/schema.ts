@@ -112,6 +112,8 @@ const sourceBase = {
     ),
 };
 
+const fileName = z.string().regex(/^[^/\0]+$/, 'a plain file name');
+
 export const directorySourceSchema = z.strictObject({
   ...sourceBase,
   type: z.literal('directory'),
@@ -124,6 +126,12 @@ export const directorySourceSchema = z.strictObject({
    * `fail` fails the run.
    */
   on_error: z.enum(['warn', 'fail']).default('warn'),
+  /** A file of exclude globs, one a line (`#` comments); relative to the config file. */
+  exclude_from: z.string().min(1).optional(),
+  /** A folder holding an entry of this name (e.g. `.nobackup`) is left out with everything in it. */
+  exclude_if_present: z.union([fileName, z.array(fileName)]).optional(),
+  /** Do not enter folders on another file system than the source's root (they are stored empty). */
+  one_file_system: z.boolean().default(false),
 });
 
 export const commandSourceSchema = z.strictObject({

@@ -66,6 +66,7 @@ export function guardDestination(name: string, inner: Destination): Destination 
       closed ??= wrap('close', undefined, () => inner.close());
       return closed;
     },
+    ...(inner.localPath !== undefined && { localPath: inner.localPath }),
   };
 }
 

@@ -16,7 +16,7 @@ export async function planSources(
   spoolDir: string,
   warn: WarningSink,
 ): Promise<Omit<DryRunPlan, 'key' | 'destinations'>> {
-  const skip = await foldersToSkip(spoolDir);
+  const skip = await foldersToSkip([{ path: spoolDir, what: 'the spool folder' }]);
   const problems = new SourceProblems(sources, warn);
   const plan: Omit<DryRunPlan, 'key' | 'destinations'> = {
     files: 0,

@@ -116,7 +116,7 @@ class Run {
       let archive: ArchiveResult;
       try {
         spool = await createRunSpool(backup.spool_dir);
-        archive = await this.archive(id, keys.archive, format, spool.dir);
+        archive = await this.archive(id, keys.archive, format, spool.dir, usable);
       } catch (error) {
         return this.summary(
           id,
@@ -167,6 +167,7 @@ class Run {
     key: string,
     format: StoredFormat,
     spoolDir: string,
+    destinations: Opened[],
   ): Promise<ArchiveResult> {
     const { backup } = this.config;
     const progress = throttle((event: RunEvent) => this.emit(event));
@@ -177,6 +178,15 @@ class Run {
         dumpDir: spoolDir,
         configDir: this.config.dir,
         problems: this.problems,
+        // A source that holds them would store every earlier shard, and its own state, again.
+        leaveOut: [
+          { path: backup.state_dir, what: 'the state folder' },
+          ...destinations.flatMap(({ resolved, destination }) =>
+            destination?.localPath === undefined
+              ? []
+              : [{ path: destination.localPath, what: `the folder of destination ${resolved.name}` }],
+          ),
+        ],
       }),
       {
         id,

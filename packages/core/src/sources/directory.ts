@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, constants, type Dirent, fstatSync, openSync, type Stats } from 'node:fs';
+import { closeSync, constants, type Dirent, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MatricError } from '@matric-backup/plugin-api';
@@ -25,7 +25,12 @@ interface Walk {
   source: string;
   filter: PathFilter;
   problems: SourceProblems;
-  skip: ReadonlySet<string>;
+  /** Folders left out with a notice, by folderKey: what each one is. */
+  skip: ReadonlyMap<string, string>;
+  /** Folders holding one of these names are left out (`exclude_if_present`). */
+  tags: readonly string[];
+  /** With `one_file_system`, the root's device: a folder on another is stored empty. */
+  device?: number;
 }
 
 /** A folder seen but not yet emitted: with include globs it only goes out ahead of something included. */
@@ -66,8 +71,8 @@ const FOLDER_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NO
 export async function* walkDirectory(
   source: DirectorySourceConfig,
   problems: SourceProblems,
-  /** Folders never archived, as `folderKey`s: the spool folder the archive is being written to. */
-  skip: ReadonlySet<string> = new Set(),
+  /** Folders never archived, by `folderKey`, with what each is: the spool, state and destination folders. */
+  skip: ReadonlyMap<string, string> = new Map(),
 ): AsyncGenerator<SourceEntry> {
   // The root itself may be a symlink to the data (e.g. /srv/notes -> /mnt/disk/notes): the configured path is trusted.
   let fd: number;
@@ -77,12 +82,15 @@ export async function* walkDirectory(
     throw rootError(source, error);
   }
   try {
-    yield folderEntry(source.name, fstatSync(fd));
+    const root = fstatSync(fd);
+    yield folderEntry(source.name, root);
     const walk: Walk = {
       source: source.name,
-      filter: createPathFilter(source.include, source.exclude),
+      filter: createPathFilter(source.include, [...(source.exclude ?? []), ...excludeFrom(source)]),
       problems,
       skip,
+      tags: [source.exclude_if_present ?? []].flat(),
+      ...(source.one_file_system ? { device: root.dev } : {}),
     };
     // The root must be listable: a source that yields nothing is not a warning.
     const children = await listSorted(fd).catch((error: unknown) => {
@@ -135,10 +143,20 @@ async function* walkFolder(
       }
       try {
         const info = fstatSync(fd);
-        if (walk.skip.has(folderKey(info))) continue;
+        const what = walk.skip.get(folderKey(info));
+        if (what !== undefined) {
+          walk.problems.warn(`left out ${where.absolute}: it is ${what}`);
+          continue;
+        }
+        if (await holdsTag(fd, walk.tags)) continue;
         const folder: PendingFolder = { entry: folderEntry(archivePath, info), emitted: false };
         if (!walk.filter.narrowed || walk.filter.isIncluded(childRelative))
           yield* emitWithAncestors(ancestors, folder);
+        // Like GNU tar's --one-file-system: the mount point is kept, empty.
+        if (walk.device !== undefined && info.dev !== walk.device) {
+          walk.problems.warn(`not entered ${where.absolute}: another file system (one_file_system)`);
+          continue;
+        }
         const grandchildren = await listSorted(fd).catch(problem);
         if (!grandchildren) continue;
         const open = { fd, absolute: where.absolute, relative: childRelative };
@@ -211,6 +229,34 @@ async function listSorted(fd: number): Promise<Child[]> {
   return dirents
     .sort((a, b) => Buffer.compare(a.name, b.name))
     .map((dirent) => ({ name: nameFromBytes(dirent.name), bytes: dirent.name, dirent }));
+}
+
+/** Whether the folder open as `fd` holds one of `tags` (any kind of entry). */
+async function holdsTag(fd: number, tags: readonly string[]): Promise<boolean> {
+  for (const tag of tags) if (await lstat(`${PROC_FD}${fd}/${tag}`).catch(() => undefined)) return true;
+  return false;
+}
+
+/** The globs of `exclude_from`: one a line; blank lines and lines starting with `#` are ignored. */
+function excludeFrom(source: DirectorySourceConfig): string[] {
+  if (source.exclude_from === undefined) return [];
+  let text: string;
+  try {
+    text = readFileSync(source.exclude_from, 'utf8');
+  } catch (error) {
+    throw new MatricError(
+      'SOURCE_FAILED',
+      `source ${source.name}: cannot read its exclude_from file ${source.exclude_from}: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: 'fix backup.sources[].exclude_from (relative paths are relative to the config file)',
+      },
+    );
+  }
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 function isDenied(error: unknown): boolean {

@@ -19,6 +19,19 @@ export interface ReadSourcesOptions {
   /** Folder of the config file: a command's relative `cwd` is resolved against it. */
   configDir: string;
   problems: SourceProblems;
+  /**
+   * Folders never archived even when a source contains them, each with what it
+   * is: the state folder, the folders destinations write into. The spool folder
+   * is always one of them.
+   */
+  leaveOut?: readonly FolderToLeaveOut[];
+}
+
+/** A folder no source may archive, and what it is (for the notice). */
+export interface FolderToLeaveOut {
+  path: string;
+  /** Completes "it is ...": `the state folder`, `the folder of destination local`. */
+  what: string;
 }
 
 /** Every entry of every source, in config order; each source under `<name>/`. */
@@ -26,7 +39,10 @@ export async function* readSources(
   sources: readonly SourceConfig[],
   options: ReadSourcesOptions,
 ): AsyncGenerator<SourceEntry> {
-  const skip = await foldersToSkip(options.spoolDir);
+  const skip = await foldersToSkip([
+    { path: options.spoolDir, what: 'the spool folder' },
+    ...(options.leaveOut ?? []),
+  ]);
   for (const source of sources) {
     if (source.type === 'directory') {
       yield* walkDirectory(source, options.problems, skip);
@@ -53,8 +69,16 @@ export function sourceOrigins(sources: readonly SourceConfig[]): SourceOrigin[] 
   );
 }
 
-/** The spool folder, when it exists, as a key walkDirectory skips. */
-export async function foldersToSkip(spoolDir: string): Promise<Set<string>> {
-  const spool = await stat(spoolDir).catch(() => undefined);
-  return new Set(spool ? [folderKey(spool)] : []);
+/**
+ * The folders that exist, by `folderKey` (however a source reaches them:
+ * symlinked parents, bind mounts), with what each is: walkDirectory leaves
+ * them out with a notice.
+ */
+export async function foldersToSkip(folders: readonly FolderToLeaveOut[]): Promise<Map<string, string>> {
+  const skip = new Map<string, string>();
+  for (const { path, what } of folders) {
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isDirectory() && !skip.has(folderKey(info))) skip.set(folderKey(info), what);
+  }
+  return skip;
 }
