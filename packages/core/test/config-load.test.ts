@@ -119,9 +119,15 @@ describe('loadConfig: defaults and paths', () => {
     expect(config.backup.spool_dir).toBe('/home/op/spool');
     expect(config.backup.encryption?.identity_file).toBe(join(dir, 'keys/id.txt'));
     expect(config.backup.sources).toEqual([
-      { name: 'notes', type: 'directory', path: join(dir, '..', 'notes'), on_error: 'warn' },
+      {
+        name: 'notes',
+        type: 'directory',
+        path: join(dir, '..', 'notes'),
+        on_error: 'warn',
+        one_file_system: false,
+      },
       { name: 'db', type: 'command', command: ['pg_dump'], filename: 'db.dump', cwd: join(dir, 'work') },
-      { name: 'etc', type: 'directory', path: '/etc', on_error: 'warn' },
+      { name: 'etc', type: 'directory', path: '/etc', on_error: 'warn', one_file_system: false },
       { name: 'script', type: 'command', command: ['./dump.sh'], filename: 'out', cwd: dir },
     ]);
     expect(config.destinations.map((d) => d.config)).toEqual([

@@ -159,7 +159,7 @@ describe('runBackup', () => {
     expect(entries.find((entry) => entry.name === 'notes/a.txt')!.data.toString()).toBe('alpha\n');
   });
 
-  it('never archives the spool folder, even when a source contains it', async () => {
+  it('never archives the state folder (and the spool in it), even when a source contains it, with a notice', async () => {
     setup = await setupRun({ sources: (dir) => [{ name: 'all', type: 'directory', path: dir }] });
     await writeFile(join(setup.dir, 'file.txt'), 'x');
     const { summary } = await run();
@@ -167,8 +167,8 @@ describe('runBackup', () => {
     const entries = await readArchive(setup.store('primary').objects.get(`${ID}.tar.zst`)!.data, 'zstd');
     const names = entries.map((entry) => entry.name);
     expect(names).toContain('all/file.txt');
-    expect(names).toContain('all/state');
-    expect(names.filter((name) => name.startsWith('all/state/spool'))).toEqual([]);
+    expect(names.filter((name) => name.startsWith('all/state'))).toEqual([]);
+    expect(summary.warnings).toEqual([`left out ${join(setup.dir, 'state')}: it is the state folder`]);
   });
 
   it('leaves neither spool files nor the lock behind', async () => {
