@@ -1,11 +1,6 @@
-import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { EndDirective } from 'zstd-napi/binding.js';
-
-// KEEP createRequire: see zstd-decompress.ts (binding.js re-exports a native addon).
-const binding = createRequire(import.meta.url)(
-  'zstd-napi/binding.js',
-) as typeof import('zstd-napi/binding.js');
+import { zstdBinding } from './zstd-binding.js';
 
 export interface ZstdCompressOptions {
   level: number;
@@ -26,23 +21,24 @@ export interface ZstdCompressOptions {
  * end), so a sink that gives buffers back keeps the memory to a handful of them.
  */
 export class ZstdCompressStream extends Transform {
-  private readonly cctx = new binding.CCtx();
+  private readonly zstd = zstdBinding();
+  private readonly cctx = new this.zstd.CCtx();
   private out: Buffer;
   private filled = 0;
 
   constructor(private readonly options: ZstdCompressOptions) {
     super();
-    this.cctx.setParameter(binding.CParameter.compressionLevel, options.level);
+    this.cctx.setParameter(this.zstd.CParameter.compressionLevel, options.level);
     if (options.threading) {
-      this.cctx.setParameter(binding.CParameter.nbWorkers, options.threading.nbWorkers);
-      this.cctx.setParameter(binding.CParameter.jobSize, options.threading.jobSize);
+      this.cctx.setParameter(this.zstd.CParameter.nbWorkers, options.threading.nbWorkers);
+      this.cctx.setParameter(this.zstd.CParameter.jobSize, options.threading.jobSize);
     }
     this.out = options.takeOutput();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     try {
-      this.compress(chunk, binding.EndDirective.continue);
+      this.compress(chunk, this.zstd.EndDirective.continue);
     } catch (error) {
       done(error as Error);
       return;
@@ -53,7 +49,7 @@ export class ZstdCompressStream extends Transform {
 
   override _flush(done: TransformCallback): void {
     try {
-      this.compress(Buffer.alloc(0), binding.EndDirective.end);
+      this.compress(Buffer.alloc(0), this.zstd.EndDirective.end);
     } catch (error) {
       done(error as Error);
       return;
@@ -77,7 +73,7 @@ export class ZstdCompressStream extends Transform {
         this.filled = 0;
       }
       // With `continue`, libzstd keeps what it has not flushed; with `end`, go on until the frame is closed.
-      if (input.length === 0 && (directive === binding.EndDirective.continue || remaining === 0)) return;
+      if (input.length === 0 && (directive === this.zstd.EndDirective.continue || remaining === 0)) return;
     }
   }
 }

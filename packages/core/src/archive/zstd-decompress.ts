@@ -1,13 +1,5 @@
-import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
-
-// KEEP createRequire: binding.js re-exports a native addon, so Node's ESM loader sees no named exports and
-// `import * as binding` makes the BUILT CLI crash at startup (vitest's CJS interop hides it in unit tests).
-const binding = createRequire(import.meta.url)(
-  'zstd-napi/binding.js',
-) as typeof import('zstd-napi/binding.js');
-
-const OUT_SIZE = binding.dStreamOutSize();
+import { zstdBinding } from './zstd-binding.js';
 
 /**
  * zstd decompression that honours backpressure inside one input chunk.
@@ -20,7 +12,9 @@ const OUT_SIZE = binding.dStreamOutSize();
  * generator does not settle when destroyed while waiting for input.)
  */
 export class ZstdDecompressStream extends Duplex {
-  private readonly dctx = new binding.DCtx();
+  private readonly zstd = zstdBinding();
+  private readonly outSize = this.zstd.dStreamOutSize();
+  private readonly dctx = new this.zstd.DCtx();
   private inFrame = false;
   /** The reader asked for data and has not been given a buffer since. */
   private wanted = false;
@@ -51,7 +45,7 @@ export class ZstdDecompressStream extends Duplex {
       const input = this.input;
       let produced: number;
       let ret: number;
-      const out = Buffer.allocUnsafe(OUT_SIZE);
+      const out = Buffer.allocUnsafe(this.outSize);
       try {
         let consumed: number;
         [ret, produced, consumed] = this.dctx.decompressStream(out, input.rest);
