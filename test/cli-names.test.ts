@@ -81,6 +81,16 @@ describe('names that are not UTF-8 round-trip byte for byte', () => {
     );
 
     expect((await runCli(['verify', '--latest', '-c', config])).code).toBe(0);
+    const plan = await runCli([
+      'restore',
+      'latest',
+      '--to',
+      join(work.path, 'planned'),
+      '--dry-run',
+      '-c',
+      config,
+    ]);
+    expect(plan.stdout).toMatch(/^create\s+data\/dir-\\xff\\xfe\/caf\\xe9\.txt$/m);
     const restored = join(work.path, 'restored');
     const restore = await runCli(['restore', 'latest', '--to', restored, '-c', config]);
     expect(restore.code, restore.stderr).toBe(0);

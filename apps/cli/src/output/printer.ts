@@ -1,4 +1,4 @@
-import { maskMessages, redact } from '@matric-backup/core';
+import { displayName, maskMessages, redact } from '@matric-backup/core';
 import { colorWanted, createStyle, type Style } from './style.js';
 
 export interface PrinterOptions {
@@ -50,8 +50,10 @@ export class Printer {
     this.words = [...this.words, ...words];
   }
 
+  /** Every human line passes here: secrets masked, and file name bytes that are not UTF-8 shown as `\xNN`. */
   redact(text: string): string {
-    return this.secrets.length > 0 ? redact(text, this.secrets, this.words) : text;
+    const shown = displayName(text);
+    return this.secrets.length > 0 ? redact(shown, this.secrets, this.words) : shown;
   }
 
   /** A line of human output on stdout; ignored with --json. */
