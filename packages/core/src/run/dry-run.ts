@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import type { SourceConfig } from '../config/schema.js';
 import { walkDirectory } from '../sources/directory.js';
 import { SourceProblems } from '../sources/problems.js';
-import { foldersToSkip } from '../sources/read.js';
+import { type FolderToLeaveOut, foldersToSkip } from '../sources/read.js';
 import type { WarningSink } from '../sources/types.js';
 import type { DryRunPlan } from './types.js';
 
@@ -13,10 +13,11 @@ import type { DryRunPlan } from './types.js';
  */
 export async function planSources(
   sources: readonly SourceConfig[],
-  spoolDir: string,
+  /** The spool and state folders: left out as a run leaves them out. */
+  leaveOut: readonly FolderToLeaveOut[],
   warn: WarningSink,
 ): Promise<Omit<DryRunPlan, 'key' | 'destinations'>> {
-  const skip = await foldersToSkip([{ path: spoolDir, what: 'the spool folder' }]);
+  const skip = await foldersToSkip(leaveOut);
   const problems = new SourceProblems(sources, warn);
   const plan: Omit<DryRunPlan, 'key' | 'destinations'> = {
     files: 0,

@@ -78,7 +78,13 @@ class Run {
     const id = shardId(this.config.backup.id_prefix, this.now);
     const skipped = destinations.map((destination) => this.skipped(destination));
     try {
-      const plan = await planSources(this.config.backup.sources, this.config.backup.spool_dir, this.warn);
+      const { sources, spool_dir: spoolDir, state_dir: stateDir } = this.config.backup;
+      // Destinations are not opened in a dry run: only a real run knows their local folders.
+      const leaveOut = [
+        { path: spoolDir, what: 'the spool folder' },
+        { path: stateDir, what: 'the state folder' },
+      ];
+      const plan = await planSources(sources, leaveOut, this.warn);
       return this.summary(id, skipped, {
         plan: {
           key: shardKeys(id, format.compression, format.encryption?.method ?? null).archive,

@@ -1,5 +1,14 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, constants, type Dirent, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  type Dirent,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  type Stats,
+} from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MatricError } from '@matric-backup/plugin-api';
@@ -94,7 +103,11 @@ export async function* walkDirectory(
     };
     // The root must be listable: a source that yields nothing is not a warning.
     const children = await listSorted(fd).catch((error: unknown) => {
-      throw sourceReadError(source.name, source.path, error);
+      if (existsSync(PROC_FD)) throw sourceReadError(source.name, source.path, error);
+      throw new MatricError('SOURCE_FAILED', `source ${source.name}: ${PROC_FD} is not available`, {
+        cause: error,
+        hint: 'directory sources need Linux with /proc mounted: the walk opens files relative to their folder through it',
+      });
     });
     yield* walkFolder(walk, { fd, absolute: source.path, relative: '' }, [], children);
   } finally {
