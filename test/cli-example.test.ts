@@ -25,7 +25,7 @@ describe('the bundled example', () => {
     const run = await runCli(['run', '-c', 'examples/backup.yaml'], { cwd: work.path });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const id = /shard (backup_\d{8}_\d{6}(?:_\d+)?)/.exec(run.stdout)?.[1];
+    const id = /shard (backup_\d{8}_\d{6}_[a-z]{8}(?:_\d+)?)/.exec(run.stdout)?.[1];
     expect(id, run.stdout).toBeDefined();
     const stored = join(examples, '.tmp/example-backups', `${id}.tar.zst`);
     expect(run.stdout).toContain(stored);

@@ -39,7 +39,7 @@ describe('run -> verify -> restore round trip', () => {
     shardId = summary.id;
     expect(summary.status).toBe('success');
     expect(summary.exitCode).toBe(0);
-    expect(summary.id).toMatch(/^backup_\d{8}_\d{6}(_\d+)?$/);
+    expect(summary.id).toMatch(/^backup_\d{8}_\d{6}_[a-z]{8}(_\d+)?$/);
     expect(summary.manifest.counts).toMatchObject({ files: generated.files, symlinks: 2, sources: 1 });
     expect(summary.manifest.size_bytes).toBe(generated.bytes);
     expect(summary.destinations.map((d: { name: string; status: string }) => [d.name, d.status])).toEqual([

@@ -1,4 +1,4 @@
-import { utimes, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -9,6 +9,7 @@ import {
   openDestination,
   type ShardManifest,
   shardId,
+  writerTag,
 } from '@matric-backup/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
@@ -23,6 +24,7 @@ import { type S3TestServer, startS3Server } from './servers/s3.js';
 const DAY = 86_400_000;
 const SHARDS = 1000;
 const INSTANCE = 'e2e-host';
+const CONFIG_NAME = 'lifecycle';
 const POLICY = {
   keep_daily: 7,
   keep_weekly: 8,
@@ -57,8 +59,9 @@ function shardTimes(): Seeded[] {
   const taken = new Set<string>();
   const add = (ms: number, instance: string) => {
     let at = Math.round(ms / 1000) * 1000;
-    while (taken.has(shardId('backup', new Date(at)))) at += 1000;
-    const id = shardId('backup', new Date(at));
+    const tag = writerTag(CONFIG_NAME, instance);
+    while (taken.has(shardId('backup', new Date(at), tag))) at += 1000;
+    const id = shardId('backup', new Date(at), tag);
     taken.add(id);
     seeded.push({ id, at: new Date(at), instance });
   };
@@ -115,6 +118,7 @@ function manifestOf(shard: Seeded, archiveSize: number): ShardManifest {
     timestamp: shard.at.toISOString(),
     created_by: 'matric-backup/e2e',
     source_instance: shard.instance,
+    writer: { name: CONFIG_NAME, tag: writerTag(CONFIG_NAME, shard.instance), run: 'seeded' },
     type: 'full',
     encryption: null,
     compression: 'zstd',
@@ -206,21 +210,23 @@ describe('1,000 shards pruned', () => {
     it(`on ${kind}: exactly the survivors of the model remain, every other shard is gone`, async () => {
       const file = await writeConfig(
         work.path,
-        { sources: [], destinations: [destination()], retention: POLICY, source_instance: INSTANCE },
+        {
+          sources: [],
+          destinations: [destination()],
+          retention: POLICY,
+          source_instance: INSTANCE,
+          name: CONFIG_NAME,
+        },
         `${kind}.yaml`,
       );
       const config = await loadConfig({ file, builtins: BUILTINS });
       const dest = await openDestination(config, config.destinations[0]!);
-      // An archive without a sidecar: on local made two days old (removed), on S3 fresh (kept: it may still be uploading).
-      const incomplete = shardId('backup', new Date(Date.UTC(2020, 0, 1)));
+      // An archive without a sidecar that no run record of this config explains: reported, never removed.
+      const incomplete = shardId('backup', new Date(Date.UTC(2020, 0, 1)), writerTag(CONFIG_NAME, INSTANCE));
       try {
         const seededAt = performance.now();
         await seed(dest, shards);
         await putObject(dest, `${incomplete}.tar.zst`, Buffer.from('half'));
-        if (kind === 'local') {
-          const old = new Date(Date.now() - 2 * DAY);
-          await utimes(join(work.path, 'local-store', `${incomplete}.tar.zst`), old, old);
-        }
         const seedMs = performance.now() - seededAt;
 
         const started = performance.now();
@@ -239,7 +245,6 @@ describe('1,000 shards pruned', () => {
         expect(report.shards).toHaveLength(SHARDS);
         expect(report.foreign).toBe(foreign.length);
         const doomed = shards.filter((s) => s.instance === INSTANCE && !survivors.has(s.id)).map((s) => s.id);
-        if (kind === 'local') doomed.push(incomplete);
         expect([...report.deleted].sort()).toEqual(doomed.sort());
         expect(report.failed).toEqual([]);
 
@@ -247,7 +252,7 @@ describe('1,000 shards pruned', () => {
           `${id}.manifest.json`,
           `${id}.tar.zst`,
         ]);
-        if (kind === 's3') remaining.push(`${incomplete}.tar.zst`);
+        remaining.push(`${incomplete}.tar.zst`);
         expect(await keysOf(dest)).toEqual(remaining.sort());
         if (kind === 's3') expect(server.storedKeys()).toEqual(remaining.map((key) => `many/${key}`).sort());
       } finally {

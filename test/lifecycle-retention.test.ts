@@ -30,6 +30,8 @@ describe('retention, prune, cleanup and delete', () => {
       destinations: [{ name: 'disk', type: 'local', path: disk }],
       retention,
       source_instance: 'e2e-host',
+      // One name: tight.yaml is the same config under a stricter policy, so its shards are tight's own.
+      name: 'notes',
     });
     config = await writeConfig(work.path, backup({ keep_last: 3, min_backups: 2 }));
     // The same destination under a stricter policy, for prune.
@@ -49,7 +51,8 @@ describe('retention, prune, cleanup and delete', () => {
   });
 
   it('prune --dry-run lists every shard with keep/delete and the reason, and deletes nothing', async () => {
-    // An archive without its sidecar, two days old: a run that died long ago.
+    // An archive without its sidecar, two days old, with an id from before writer tags: whose it is
+    // cannot be known, so it is reported and never removed automatically.
     const stale = join(disk, `${STALE_INCOMPLETE}.tar.zst`);
     await writeFile(stale, 'half a shard');
     const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
@@ -63,8 +66,10 @@ describe('retention, prune, cleanup and delete', () => {
     expect(row(ids[3]!)).toMatch(/\bkeep\s+min_backups, last 1$/);
     expect(row(ids[2]!)).toMatch(/\bdelete\s+no rule keeps it$/);
     expect(row(ids[1]!)).toMatch(/\bdelete\s+no rule keeps it$/);
-    expect(row(STALE_INCOMPLETE)).toMatch(/\bdelete\s+incomplete \(no sidecar manifest\), older than a day$/);
-    expect(text.stdout).toContain('disk: would keep 1 shard, delete 3 shards');
+    expect(row(STALE_INCOMPLETE)).toMatch(
+      /\bkeep\s+incomplete \(no sidecar manifest\): its writer is unknown/,
+    );
+    expect(text.stdout).toContain('disk: would keep 1 shard, delete 2 shards');
     expect(text.stderr).toContain('dry run: nothing was deleted');
 
     const json = await runCli(['prune', '--dry-run', '--json', '-c', tight]);
@@ -75,7 +80,7 @@ describe('retention, prune, cleanup and delete', () => {
       [ids[2], 'delete'],
       [ids[1], 'delete'],
     ]);
-    expect(report.incomplete).toMatchObject([{ id: STALE_INCOMPLETE, action: 'delete' }]);
+    expect(report.incomplete).toMatchObject([{ id: STALE_INCOMPLETE, action: 'keep', owner: 'unknown' }]);
     expect(report.deleted).toEqual([]);
     expect(await filesUnder(disk)).toEqual(before);
   });
@@ -106,11 +111,11 @@ describe('retention, prune, cleanup and delete', () => {
     expect(left).not.toContain(`${ids[1]}.manifest.json`);
   });
 
-  it('prune applies the policy: exactly the newest shard survives, the stale incomplete one is gone', async () => {
+  it('prune applies the policy: exactly the newest shard survives, the incomplete one of unknown writer stays', async () => {
     const result = await runCli(['prune', '-c', tight]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('disk: kept 1 shard, deleted 2 shards');
-    expect(await filesUnder(disk)).toEqual(shardFiles(ids[3]!));
+    expect(result.stdout).toContain('disk: kept 1 shard, deleted 1 shard');
+    expect(await filesUnder(disk)).toEqual([...shardFiles(ids[3]!), `${STALE_INCOMPLETE}.tar.zst`].sort());
   });
 
   it('every run, prune, delete and restore left a 0600 audit line', async () => {
@@ -141,7 +146,7 @@ describe('retention, prune, cleanup and delete', () => {
       details: { keys: { disk: [`${ids[1]}.tar.zst`, `${ids[1]}.manifest.json`] } },
     });
     expect(lines[8].config).toBe(tight);
-    expect(lines[8].details.deleted.disk.sort()).toEqual([ids[2], STALE_INCOMPLETE].sort());
+    expect(lines[8].details.deleted.disk).toEqual([ids[2]]);
     expect(lines[9]).toMatchObject({
       shard: ids[3],
       destinations: ['disk'],

@@ -1,5 +1,6 @@
 import {
   type LoadedConfig,
+  loadShardOwner,
   type PruneResult,
   pruneDestination,
   type ResolvedDestination,
@@ -33,16 +34,13 @@ export async function pruneDestinations(
   request: PruneRequest,
 ): Promise<ExitCode> {
   const { printer } = context;
+  const owner = await loadShardOwner(config);
   const pruneOne = async (destination: ResolvedDestination): Promise<DestinationPrune> => {
     const policy = request.policyOf(destination);
     const base = { name: destination.name, type: destination.type, policy: policy ?? null };
     try {
       const result = await withDestination(config, destination, (opened) =>
-        pruneDestination(opened, policy, {
-          idPrefix: config.backup.id_prefix,
-          sourceInstance: config.backup.source_instance,
-          dryRun: request.dryRun,
-        }),
+        pruneDestination(opened, policy, { ...owner, destination: destination.name, dryRun: request.dryRun }),
       );
       return { ...base, result };
     } catch (error) {
@@ -91,7 +89,13 @@ export async function pruneDestinations(
             reasons: decision.reasons,
           })),
           incomplete: result.incomplete,
+          legacy: result.legacy.map((shard) => ({
+            id: shard.id,
+            created_at: shard.createdAt.toISOString(),
+            size: shard.size,
+          })),
           foreign: result.foreign,
+          future: result.future,
           deleted: result.deleted,
           failed: result.failed,
         }),

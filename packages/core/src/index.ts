@@ -9,7 +9,14 @@ export { assertValidKey } from './destination/keys.js';
 
 // shard format (shard/)
 export * from './shard/manifest.js';
-export { parseShardId, shardId, shardIdOfKey, shardKeys } from './shard/naming.js';
+export {
+  type ParsedShardId,
+  parseShardId,
+  shardId,
+  shardIdOfKey,
+  shardKeys,
+  writerTag,
+} from './shard/naming.js';
 
 // config and plugin loading (config/, plugins/)
 export { type LoadConfigOptions, loadConfig } from './config/load.js';
@@ -87,7 +94,17 @@ export {
   pruneDestination,
 } from './retention/prune.js';
 export { type DeleteOutcome, deleteShards, type ShardObjects } from './retention/delete-shards.js';
-export { hasOwnPrefix, isOwnShard, type ShardOwner } from './retention/ownership.js';
+export {
+  hasOwnTag,
+  isOwnShard,
+  leftoverEvidence,
+  type Ownership,
+  type ShardOwner,
+  shardOwnership,
+} from './retention/ownership.js';
+export { loadShardOwner, shardOwnerOf } from './retention/owner-of.js';
+export { newestOwnShard } from './retention/latest.js';
+export { FUTURE_TOLERANCE_MS, isFutureDated } from './shard/clock.js';
 export { shardObjects } from './retention/shard-objects.js';
 export { type DestinationStatus, destinationStatus } from './status/destination-status.js';
 // The run lock, for the commands that delete shards (prune, cleanup, delete) and so must not overlap a run.

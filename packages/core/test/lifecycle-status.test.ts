@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Destination } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { shardObjects } from '../src/retention/shard-objects.js';
-import { shardId } from '../src/shard/naming.js';
+import { shardId, writerTag } from '../src/shard/naming.js';
 import { destinationStatus } from '../src/status/destination-status.js';
 import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
 import { placeholderSidecar } from './fixtures/sidecar.js';
@@ -10,42 +10,63 @@ import { placeholderSidecar } from './fixtures/sidecar.js';
 const put = (dest: Destination, key: string, text: string) =>
   dest.put(key, Readable.from([Buffer.from(text)]), { size: Buffer.byteLength(text), sha256: '' });
 
-async function writeShard(dest: Destination, at: Date, instance = 'host-a', prefix = 'backup') {
-  const id = shardId(prefix, at);
+async function writeShard(dest: Destination, at: Date, instance = 'host-a', writer = 'a') {
+  const id = shardId('backup', at, writerTag(writer, instance));
   await put(dest, `${id}.tar.zst`, 'x'.repeat(100));
-  const manifest = placeholderSidecar(id, at, { instance });
+  const manifest = placeholderSidecar(id, at, { instance, writer });
   await put(dest, `${id}.manifest.json`, JSON.stringify(manifest));
   return id;
 }
 
-const owner = { idPrefix: 'backup', sourceInstance: 'host-a' };
+const owner = { name: 'a', tag: writerTag('a', 'host-a'), idPrefix: 'backup', sourceInstance: 'host-a' };
 const NOW = new Date('2026-11-23T12:00:00Z');
 const HOUR = 3_600_000;
 
 describe('destinationStatus', () => {
-  it("reports this config's newest shard, its age, count and bytes; another host's newer shard does not count", async () => {
+  it("reports this config's newest shard, its age, count and bytes; others' newer shards do not count", async () => {
     const dest = createMemoryDestination();
     await writeShard(dest, new Date(NOW.getTime() - 30 * HOUR));
     const newest = await writeShard(dest, new Date(NOW.getTime() - 2 * HOUR));
     await writeShard(dest, new Date(NOW.getTime() - HOUR), 'host-b');
-    await writeShard(dest, new Date(NOW.getTime() - HOUR), 'host-a', 'other');
-    await put(dest, `${shardId('backup', new Date(NOW.getTime() - 3 * HOUR))}.tar.zst`, 'partial');
+    await writeShard(dest, new Date(NOW.getTime() - HOUR), 'host-a', 'b');
+    const partial = shardId('backup', new Date(NOW.getTime() - 3 * HOUR), owner.tag);
+    await put(dest, `${partial}.tar.zst`, 'partial');
+    await put(
+      dest,
+      `${shardId('backup', NOW, writerTag('b', 'host-a'))}.tar.zst`,
+      "another config's partial",
+    );
 
     expect(await destinationStatus(dest, owner, NOW)).toEqual({
       newest: { id: newest, created_at: new Date(NOW.getTime() - 2 * HOUR).toISOString() },
       ageMs: 2 * HOUR,
       count: 2,
       bytes: 200,
-      incomplete: 1,
+      future: [],
+      incomplete: [{ id: partial, reason: 'no sidecar manifest' }],
+      legacy: 0,
       foreign: 2,
     });
+  });
+
+  it('a shard dated in the future is reported and never counts as the newest', async () => {
+    const dest = createMemoryDestination();
+    const current = await writeShard(dest, new Date(NOW.getTime() - 40 * HOUR));
+    const ahead = new Date(NOW.getTime() + 24 * 365 * HOUR);
+    const future = await writeShard(dest, ahead);
+    const status = await destinationStatus(dest, owner, NOW);
+    expect(status.newest?.id).toBe(current);
+    expect(status.ageMs).toBe(40 * HOUR);
+    expect(status.future).toEqual([{ id: future, created_at: ahead.toISOString() }]);
   });
 
   it('an empty destination has no newest shard and no age', async () => {
     expect(await destinationStatus(createMemoryDestination(), owner, NOW)).toEqual({
       count: 0,
       bytes: 0,
-      incomplete: 0,
+      future: [],
+      incomplete: [],
+      legacy: 0,
       foreign: 0,
     });
   });

@@ -2,9 +2,11 @@ import { Readable } from 'node:stream';
 import type { Destination } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { guardDestination } from '../src/destination/guarded.js';
+import type { ShardOwner } from '../src/retention/ownership.js';
 import { pruneDestination } from '../src/retention/prune.js';
 import { listShards } from '../src/shard/catalog.js';
-import { shardId } from '../src/shard/naming.js';
+import { shardId, writerTag } from '../src/shard/naming.js';
+import { emptyWriterRecords } from '../src/state/writer-records.js';
 import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
 import { placeholderSidecar } from './fixtures/sidecar.js';
 
@@ -12,17 +14,28 @@ const HOUR = 3_600_000;
 const put = (dest: Destination, key: string, bytes: Buffer | string) =>
   dest.put(key, Readable.from([Buffer.from(bytes)]), { size: Buffer.byteLength(bytes), sha256: '' });
 
+/** Config `a` on host-a, with what its state folder recorded. */
+function ownerA(records = emptyWriterRecords()): ShardOwner {
+  return { name: 'a', tag: writerTag('a', 'host-a'), idPrefix: 'backup', sourceInstance: 'host-a', records };
+}
+
+/**
+ * A shard as config `writer` on `instance` writes it; `writer: null` is one from
+ * before sidecars named their config (an id without a tag).
+ */
 async function writeShard(
   dest: Destination,
   at: Date,
-  options: { prefix?: string; instance?: string; sidecar?: boolean } = {},
+  options: { writer?: string | null; instance?: string; sidecar?: 'none' | 'truncated'; size?: number } = {},
 ) {
-  const id = shardId(options.prefix ?? 'backup', at);
-  const archive = `${id}.tar.zst`;
-  await put(dest, archive, 'x'.repeat(100));
-  if (options.sidecar === false) return id;
-  const manifest = placeholderSidecar(id, at, { instance: options.instance });
-  await put(dest, `${id}.manifest.json`, JSON.stringify(manifest));
+  const { writer = 'a', instance = 'host-a', size = 100 } = options;
+  const id = shardId('backup', at, writer === null ? undefined : writerTag(writer, instance));
+  await put(dest, `${id}.tar.zst`, 'x'.repeat(size));
+  if (options.sidecar === 'none') return id;
+  const text = JSON.stringify(
+    placeholderSidecar(id, at, { instance, objectSize: size, ...(writer === null ? {} : { writer }) }),
+  );
+  await put(dest, `${id}.manifest.json`, options.sidecar === 'truncated' ? text.slice(0, 100) : text);
   return id;
 }
 
@@ -33,7 +46,7 @@ const keys = async (dest: Destination) => {
 };
 
 describe('pruneDestination', () => {
-  it('deletes what the policy says, archive before sidecar, and only this instance and prefix', async () => {
+  it("deletes what the policy says among this config's shards only, archive before sidecar", async () => {
     const dest = guardDestination('mem', createMemoryDestination());
     const deletes: string[] = [];
     const original = dest.delete.bind(dest);
@@ -44,55 +57,94 @@ describe('pruneDestination', () => {
     const base = Date.UTC(2026, 10, 23, 12);
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await writeShard(dest, new Date(base - i * 24 * HOUR)));
-    const foreignHost = await writeShard(dest, new Date(base - 10 * 24 * HOUR), { instance: 'host-b' });
-    const foreignPrefix = await writeShard(dest, new Date(base - 11 * 24 * HOUR), { prefix: 'other' });
+    // Same host and prefix, another config; the same name on another host; both older than every own shard.
+    const otherConfig = await writeShard(dest, new Date(base - 10 * 24 * HOUR), { writer: 'b' });
+    const otherHost = await writeShard(dest, new Date(base - 11 * 24 * HOUR), { instance: 'host-b' });
 
-    const dry = await pruneDestination(
-      dest,
-      { keep_last: 2 },
-      { idPrefix: 'backup', sourceInstance: 'host-a', dryRun: true },
-    );
+    const dry = await pruneDestination(dest, { keep_last: 2 }, { ...ownerA(), dryRun: true });
     expect(dry.decisions.map((d) => d.action)).toEqual(['keep', 'keep', 'delete', 'delete', 'delete']);
     expect(dry.foreign).toBe(2);
     expect(deletes).toEqual([]);
 
-    const result = await pruneDestination(
-      dest,
-      { keep_last: 2 },
-      { idPrefix: 'backup', sourceInstance: 'host-a' },
-    );
+    const result = await pruneDestination(dest, { keep_last: 2 }, ownerA());
     expect(result.deleted.sort()).toEqual(ids.slice(2).sort());
     for (const id of ids.slice(2)) {
       expect(deletes.indexOf(`${id}.tar.zst`)).toBeLessThan(deletes.indexOf(`${id}.manifest.json`));
     }
     const remaining = (await listShards(dest)).complete.map((m) => m.id).sort();
-    expect(remaining).toEqual([...ids.slice(0, 2), foreignHost, foreignPrefix].sort());
-    expect(await keys(dest)).toHaveLength(8);
+    expect(remaining).toEqual([...ids.slice(0, 2), otherConfig, otherHost].sort());
   });
 
-  it('removes incomplete shards older than a day, keeps younger ones and the protected one', async () => {
+  it('counts a legacy shard as its own only when its run history recorded that id with that size', async () => {
     const dest = guardDestination('mem', createMemoryDestination());
-    const now = new Date();
-    const complete = await writeShard(dest, new Date(now.getTime() - HOUR));
-    const stale = await writeShard(dest, new Date(now.getTime() - 2 * HOUR), { sidecar: false });
-    const result = await pruneDestination(
-      dest,
-      { keep_last: 5 },
-      {
-        idPrefix: 'backup',
-        sourceInstance: 'host-a',
-        now: new Date(now.getTime() + 25 * HOUR),
-        protect: [complete],
-      },
-    );
-    expect(result.incomplete.map((s) => [s.id, s.action])).toEqual([[stale, 'delete']]);
-    expect(result.deleted).toEqual([stale]);
-    expect(await keys(dest)).toEqual([`${complete}.manifest.json`, `${complete}.tar.zst`]);
+    const base = Date.UTC(2026, 0, 10);
+    const recorded = await writeShard(dest, new Date(base - 3 * HOUR), { writer: null, size: 120 });
+    const sizeDiffers = await writeShard(dest, new Date(base - 4 * HOUR), { writer: null, size: 130 });
+    const unknown = await writeShard(dest, new Date(base - 5 * HOUR), { writer: null });
+    const records = emptyWriterRecords();
+    records.stored.set(recorded, 120);
+    records.stored.set(sizeDiffers, 999); // another config's archive took that id's place
+    await writeShard(dest, new Date(base), {});
 
-    const young = await writeShard(dest, new Date(now.getTime() - 3 * HOUR), { sidecar: false });
-    const again = await pruneDestination(dest, {}, { idPrefix: 'backup', sourceInstance: 'host-a', now });
-    expect(again.incomplete.map((s) => [s.id, s.action])).toEqual([[young, 'keep']]);
-    expect(await keys(dest)).toContain(`${young}.tar.zst`);
+    const result = await pruneDestination(dest, { keep_last: 1 }, ownerA(records));
+    expect(result.deleted).toEqual([recorded]);
+    expect(result.legacy.map((shard) => shard.id).sort()).toEqual([sizeDiffers, unknown].sort());
+    expect(await keys(dest)).toContain(`${sizeDiffers}.tar.zst`);
+    expect(await keys(dest)).toContain(`${unknown}.tar.zst`);
+  });
+
+  it('removes an archive without a usable sidecar only when this config recorded that its run failed', async () => {
+    const dest = guardDestination('mem', createMemoryDestination());
+    const now = Date.UTC(2026, 0, 10);
+    const failedHere = await writeShard(dest, new Date(now - HOUR), { sidecar: 'none' });
+    const killed = await writeShard(dest, new Date(now - 2 * HOUR), { sidecar: 'none' });
+    const noRecord = await writeShard(dest, new Date(now - 3 * HOUR), { sidecar: 'none' });
+    const damaged = await writeShard(dest, new Date(now - 4 * HOUR), { sidecar: 'truncated' });
+    const failedElsewhere = await writeShard(dest, new Date(now - 5 * HOUR), { sidecar: 'none' });
+    const legacy = await writeShard(dest, new Date(now - 6 * HOUR), { writer: null, sidecar: 'none' });
+    const otherConfig = await writeShard(dest, new Date(now - 7 * HOUR), { writer: 'b', sidecar: 'none' });
+    const records = emptyWriterRecords();
+    records.failed.set(failedHere, new Set(['mem']));
+    records.failed.set(failedElsewhere, new Set(['other-destination']));
+    records.failed.set(legacy, new Set(['mem']));
+    records.abandoned.add(killed);
+
+    const result = await pruneDestination(dest, {}, { ...ownerA(records), destination: 'mem' });
+    const actions = Object.fromEntries(result.incomplete.map((shard) => [shard.id, shard.action]));
+    expect(actions).toEqual({
+      [failedHere]: 'delete',
+      [killed]: 'delete',
+      [noRecord]: 'keep',
+      [damaged]: 'keep',
+      [failedElsewhere]: 'keep',
+      [legacy]: 'keep',
+    });
+    expect(result.incomplete.find((shard) => shard.id === damaged)!.reason).toMatch(/unreadable sidecar/);
+    expect(result.deleted.sort()).toEqual([failedHere, killed].sort());
+    const left = await keys(dest);
+    for (const id of [noRecord, damaged, failedElsewhere, legacy, otherConfig]) {
+      expect(left).toContain(`${id}.tar.zst`);
+    }
+    // Without the destination's name no run record can vouch for anything.
+    const unnamed = await pruneDestination(dest, {}, ownerA(records));
+    expect(unnamed.incomplete.every((shard) => shard.action === 'keep')).toBe(true);
+  });
+
+  it('keeps shards dated in the future without letting them take a keep_last slot', async () => {
+    const dest = guardDestination('mem', createMemoryDestination());
+    const now = new Date(Date.UTC(2026, 0, 10));
+    const future = await writeShard(dest, new Date(now.getTime() + 4 * 365 * 24 * HOUR));
+    const recent = await writeShard(dest, new Date(now.getTime() - HOUR));
+    const older = await writeShard(dest, new Date(now.getTime() - 2 * HOUR));
+
+    const result = await pruneDestination(dest, { keep_last: 1 }, { ...ownerA(), now });
+    expect(result.future).toEqual([future]);
+    expect(result.decisions.map((d) => [d.id, d.action, d.reasons[0]])).toEqual([
+      [future, 'keep', 'dated in the future'],
+      [recent, 'keep', 'last 1'],
+      [older, 'delete', undefined],
+    ]);
+    expect(result.deleted).toEqual([older]);
   });
 
   it('uses the batch delete when the destination has one, archives in the first batch', async () => {
@@ -108,11 +160,7 @@ describe('pruneDestination', () => {
     const dest = guardDestination('mem', withBatch);
     const base = Date.UTC(2026, 0, 1);
     for (let i = 0; i < 4; i++) await writeShard(dest, new Date(base + i * HOUR));
-    const result = await pruneDestination(
-      dest,
-      { keep_last: 1 },
-      { idPrefix: 'backup', sourceInstance: 'host-a' },
-    );
+    const result = await pruneDestination(dest, { keep_last: 1 }, ownerA());
     expect(result.deleted).toHaveLength(3);
     expect(batches).toHaveLength(2);
     expect(batches[0]!.every((key) => key.endsWith('.tar.zst'))).toBe(true);

@@ -4,14 +4,14 @@ import type { ObjectInfo } from '@matric-backup/plugin-api';
 import { DestinationError } from '@matric-backup/plugin-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBackup } from '../src/run/run.js';
-import { shardId } from '../src/shard/naming.js';
+import { shardId, writerTag } from '../src/shard/naming.js';
 import { readRunHistory } from '../src/state/history.js';
-import { setupRun, type TestSetup } from './fixtures/run/config.js';
+import { setupRun, TEST_CONFIG_NAME, TEST_TAG, type TestSetup } from './fixtures/run/config.js';
 import type { MemoryStore } from './fixtures/run/memory-destination.js';
 import { placeholderSidecar } from './fixtures/sidecar.js';
 
 const NOW = new Date('2026-01-17T02:00:00.000Z');
-const ID = 'backup_20260117_020000';
+const ID = `backup_20260117_020000_${TEST_TAG}`;
 const DAY = 86_400_000;
 
 let setup: TestSetup | undefined;
@@ -29,9 +29,10 @@ async function prepare(destinations = [{ name: 'one' }, { name: 'two' }]) {
 
 /** An older complete shard, as an earlier run would have left it. */
 function seedShard(store: MemoryStore, at: Date, instance = 'test-host'): string {
-  const id = shardId('backup', at);
+  const id = shardId('backup', at, writerTag(TEST_CONFIG_NAME, instance));
   const manifest = placeholderSidecar(id, at, {
     instance,
+    writer: TEST_CONFIG_NAME,
     objectSize: 10,
     sizeBytes: 6,
     collections: ['notes'],

@@ -9,11 +9,11 @@ import { runBackup } from '../src/run/run.js';
 import type { RunEvent, RunOptions } from '../src/run/types.js';
 import { parseInnerManifest, parseShardManifest } from '../src/shard/manifest-schema.js';
 import { readArchive } from './fixtures/run/archive.js';
-import { setupRun, type TestDestination, type TestSetup } from './fixtures/run/config.js';
+import { setupRun, TEST_TAG, type TestDestination, type TestSetup } from './fixtures/run/config.js';
 import { asUnprivilegedUser } from './fixtures/run/unprivileged.js';
 
 const NOW = new Date('2026-01-17T02:00:00.000Z');
-const ID = 'backup_20260117_020000';
+const ID = `backup_20260117_020000_${TEST_TAG}`;
 
 let setup: TestSetup | undefined;
 afterEach(() => setup?.cleanup());
@@ -117,6 +117,7 @@ describe('runBackup', () => {
       timestamp: NOW.toISOString(),
       created_by: expect.stringMatching(/^matric-backup\/\d+\.\d+\.\d+/),
       source_instance: 'test-host',
+      writer: { name: 'test-config', tag: TEST_TAG, run: expect.stringMatching(/^[0-9a-f]{24}$/) },
       type: 'full',
       encryption: null,
       compression: 'gzip',

@@ -2,9 +2,12 @@ import {
   findShard,
   isMatricError,
   type LoadedConfig,
+  loadShardOwner,
   MatricError,
+  newestOwnShard,
   type ResolvedDestination,
   type ShardManifest,
+  type ShardOwner,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { selectDestinations, whereIs, withDestination } from '../destinations.js';
@@ -30,13 +33,14 @@ export const infoCommand: CommandSpec = {
   async run(args, context) {
     const { printer } = context;
     const config = await loadCommandConfig(context);
+    const owner = await loadShardOwner(config);
     let id = String(args.id);
     let manifest: ShardManifest | undefined;
     const locations: Location[] = [];
     for (const destination of selectDestinations(config, destinationNames(args))) {
       try {
         // "latest" is resolved on the first destination that has a shard; the others are asked for that same id.
-        const found = await findOn(config, destination, manifest ? manifest.id : id);
+        const found = await findOn(config, destination, manifest ? manifest.id : id, owner);
         if (!found) continue;
         manifest ??= found;
         id = manifest.id;
@@ -64,6 +68,7 @@ export const infoCommand: CommandSpec = {
       ['id', manifest.id],
       ['created', formatTime(manifest.created_at)],
       ['created by', `${manifest.created_by} on ${manifest.source_instance}`],
+      ['config', manifest.writer ? manifest.writer.name : '(not recorded: written before configs had names)'],
       [
         'sources',
         // Where each folder was read from: where `restore --in-place` puts it back.
@@ -91,9 +96,11 @@ export const infoCommand: CommandSpec = {
   },
 };
 
-async function findOn(config: LoadedConfig, destination: ResolvedDestination, id: string) {
+async function findOn(config: LoadedConfig, destination: ResolvedDestination, id: string, owner: ShardOwner) {
   try {
-    return await withDestination(config, destination, (opened) => findShard(opened, id));
+    return await withDestination(config, destination, (opened) =>
+      findShard(opened, id, { latest: (complete) => newestOwnShard(complete, owner, new Date()).newest }),
+    );
   } catch (error) {
     if (isMatricError(error) && error.code === 'SHARD_NOT_FOUND') return undefined;
     throw error;

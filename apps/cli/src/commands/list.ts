@@ -1,4 +1,15 @@
-import { listShards, type ShardManifest } from '@matric-backup/core';
+import {
+  type IncompleteShard,
+  isFutureDated,
+  leftoverEvidence,
+  listShards,
+  loadShardOwner,
+  type Ownership,
+  parseShardId,
+  type ShardManifest,
+  type ShardOwner,
+  shardOwnership,
+} from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { selectDestinations, withDestination } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
@@ -7,46 +18,113 @@ import type { Printer } from '../output/printer.js';
 import { renderTable } from '../output/table.js';
 import { type CommandSpec, destinationNames, destinationOption } from './command.js';
 
-type Listing = Awaited<ReturnType<typeof listShards>>;
+/** A complete shard with whose it is: this config's (`own`), another's, or from before configs had names. */
+interface ListedShard extends ShardManifest {
+  owner: Ownership;
+  /** Dated more than a few minutes ahead of this clock. */
+  future: boolean;
+}
+
+/** An incomplete shard with whose it may be, and whether prune removes it or only reports it. */
+interface ListedIncomplete extends IncompleteShard {
+  owner: 'own' | 'foreign' | 'unknown';
+  removable: boolean;
+  why: string;
+}
 
 interface DestinationListing {
   name: string;
   type: string;
-  complete: ShardManifest[];
-  incomplete: Listing['incomplete'];
+  complete: ListedShard[];
+  incomplete: ListedIncomplete[];
   error?: { code: string; message: string };
 }
 
 export const listCommand: CommandSpec = {
   command: 'list',
   describe:
-    'List the shards on each destination, newest first; incomplete ones (no sidecar manifest) are flagged',
+    'List the shards on each destination, newest first, with the config that wrote each; incomplete ones are flagged',
   builder: (yargs) =>
     destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one')
+      .option('own', {
+        type: 'boolean',
+        default: false,
+        describe: "Only this config's shards (those retention, status and `restore latest` consider)",
+      })
       .example('$0 list', 'Every shard on every enabled destination')
+      .example('$0 list --own', "Only this config's shards")
       .example('$0 list -d s3-offsite --json', 'The manifests stored on one destination, as JSON'),
   async run(args, context) {
     const { printer } = context;
     const config = await loadCommandConfig(context);
+    const owner = await loadShardOwner(config);
+    const now = new Date();
     const listings: DestinationListing[] = [];
     for (const destination of selectDestinations(config, destinationNames(args))) {
       const base = { name: destination.name, type: destination.type };
       try {
         const listing = await withDestination(config, destination, (opened) => listShards(opened));
-        listings.push({ ...base, ...listing });
+        const complete = listing.complete.map((manifest) => ({
+          ...manifest,
+          owner: shardOwnership(manifest, owner),
+          future: isFutureDated(manifest.created_at, now),
+        }));
+        const incomplete = listing.incomplete.map((shard) =>
+          describeIncomplete(shard, destination.name, owner),
+        );
+        listings.push({
+          ...base,
+          complete: args.own === true ? complete.filter((shard) => shard.owner === 'own') : complete,
+          incomplete: args.own === true ? incomplete.filter((shard) => shard.owner === 'own') : incomplete,
+        });
       } catch (error) {
         printer.error(describeError(error, printer.verbose));
         listings.push({ ...base, complete: [], incomplete: [], error: errorRecord(error) });
       }
     }
 
-    if (printer.json) printer.result({ destinations: listings });
-    else printListings(printer, listings);
+    for (const listing of listings) {
+      for (const shard of listing.complete.filter((candidate) => candidate.future)) {
+        printer.warn(
+          `${listing.name}: shard ${shard.id} is dated ${shard.created_at}, in the future (a wrong clock?)`,
+        );
+      }
+    }
+    if (printer.json)
+      printer.result({
+        config: { name: config.backup.name, source_instance: config.backup.source_instance },
+        destinations: listings,
+      });
+    else printListings(printer, listings, `${config.backup.name}@${config.backup.source_instance}`);
     return listings.some((listing) => listing.error) ? ExitCode.FAILED : ExitCode.OK;
   },
 };
 
-function printListings(printer: Printer, listings: DestinationListing[]): void {
+function describeIncomplete(
+  shard: IncompleteShard,
+  destination: string,
+  owner: ShardOwner,
+): ListedIncomplete {
+  const tag = parseShardId(shard.id)?.tag;
+  const whose = tag === undefined ? 'unknown' : tag === owner.tag ? 'own' : 'foreign';
+  const evidence = leftoverEvidence(shard.id, destination, owner);
+  const why =
+    evidence ??
+    (whose === 'foreign'
+      ? "another config's or host's: left alone"
+      : 'nothing shows it is a failed run of this config: kept; `matric-backup delete ID` removes it');
+  return { ...shard, owner: whose, removable: evidence !== undefined, why };
+}
+
+function writerOf(shard: ListedShard): string {
+  if (shard.owner === 'own') return 'own';
+  if (shard.owner === 'legacy') return `legacy (${shard.source_instance})`;
+  return shard.writer
+    ? `${shard.writer.name}@${shard.source_instance}`
+    : `${shard.source_instance} (unnamed)`;
+}
+
+function printListings(printer: Printer, listings: DestinationListing[], configName: string): void {
   const rows: string[][] = [];
   for (const listing of listings) {
     for (const shard of listing.complete) {
@@ -58,7 +136,8 @@ function printListings(printer: Printer, listings: DestinationListing[]): void {
         formatBytes(shard.size_bytes),
         formatBytes(shard.object.size),
         shard.collections.join(','),
-        'complete',
+        writerOf(shard),
+        shard.future ? printer.style.warn('FUTURE') : 'complete',
       ]);
     }
     for (const shard of listing.incomplete) {
@@ -70,23 +149,27 @@ function printListings(printer: Printer, listings: DestinationListing[]): void {
         '',
         formatBytes(shard.size),
         '',
+        shard.owner === 'own' ? 'own' : shard.owner,
         printer.style.warn('INCOMPLETE'),
       ]);
     }
     if (listing.error)
-      rows.push([listing.name, '', '', '', '', '', '', printer.style.bad(`ERROR ${listing.error.code}`)]);
+      rows.push([listing.name, '', '', '', '', '', '', '', printer.style.bad(`ERROR ${listing.error.code}`)]);
   }
   if (rows.length === 0) {
     printer.line('no shards');
     return;
   }
   printer.line(
-    renderTable(['DESTINATION', 'ID', 'CREATED', 'FILES', 'SIZE', 'STORED', 'SOURCES', 'STATUS'], rows),
+    renderTable(
+      ['DESTINATION', 'ID', 'CREATED', 'FILES', 'SIZE', 'STORED', 'SOURCES', 'WRITER', 'STATUS'],
+      rows,
+    ),
   );
-  const incomplete = listings.reduce((count, listing) => count + listing.incomplete.length, 0);
-  if (incomplete > 0) {
-    printer.note(
-      `${incomplete} incomplete shard(s): a run that did not finish storing them; they cannot be restored, and \`matric-backup prune\` removes them once a day old`,
-    );
+  printer.note(`own = written by this config (${configName})`);
+  for (const listing of listings) {
+    for (const shard of listing.incomplete) {
+      printer.note(`${listing.name}: ${shard.id} is incomplete (${shard.reason}): ${shard.why}`);
+    }
   }
 }

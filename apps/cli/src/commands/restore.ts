@@ -4,6 +4,7 @@ import {
   type ConflictStrategy,
   isMatricError,
   type LoadedConfig,
+  loadShardOwner,
   MatricError,
   openDestination,
   openShardFile,
@@ -118,6 +119,8 @@ export const restoreCommand: CommandSpec = {
         ...options,
         ...keys(args, context, config),
         id: shard,
+        owner: await loadShardOwner(config),
+        onNotice: (message) => printer.warn(message),
         locations: selectDestinations(config, destinationNames(args)).map((destination) => ({
           name: destination.name,
           open: () => openDestination(config, destination),

@@ -1,4 +1,10 @@
-import { type DestinationStatus, destinationStatus, MatricError, parseDuration } from '@matric-backup/core';
+import {
+  type DestinationStatus,
+  destinationStatus,
+  loadShardOwner,
+  MatricError,
+  parseDuration,
+} from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { selectDestinations, withDestination } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
@@ -42,7 +48,7 @@ export const statusCommand: CommandSpec = {
       }
     }
     const config = await loadCommandConfig(context);
-    const owner = { idPrefix: config.backup.id_prefix, sourceInstance: config.backup.source_instance };
+    const owner = await loadShardOwner(config);
     const now = new Date();
     const rows = await Promise.all(
       selectDestinations(config, destinationNames(args)).map(async (destination): Promise<StatusRow> => {
@@ -61,6 +67,13 @@ export const statusCommand: CommandSpec = {
       }),
     );
     const ok = rows.every((row) => !row.error && !row.stale);
+    for (const row of rows) {
+      for (const shard of row.future ?? []) {
+        printer.warn(
+          `${row.name}: shard ${shard.id} is dated ${shard.created_at}, in the future (a wrong clock?): it does not count as fresh`,
+        );
+      }
+    }
 
     if (printer.json) {
       printer.result({ ok, ...(maxAgeMs === undefined ? {} : { maxAgeMs }), destinations: rows });
@@ -85,9 +98,21 @@ export const statusCommand: CommandSpec = {
           ]),
         ),
       );
-      const incomplete = rows.reduce((sum, row) => sum + (row.incomplete ?? 0), 0);
-      if (incomplete > 0)
-        printer.note(`${incomplete} incomplete shard(s); \`matric-backup prune\` removes them after a day`);
+      printer.note(
+        `config ${config.backup.name}@${config.backup.source_instance}: only its own shards count`,
+      );
+      for (const row of rows) {
+        for (const shard of row.incomplete ?? []) {
+          printer.warn(
+            `${row.name}: shard ${shard.id} is incomplete (${shard.reason}); \`matric-backup prune --dry-run\` says whether prune removes it`,
+          );
+        }
+        const others = [
+          row.foreign ? `${row.foreign} of other configs or hosts` : '',
+          row.legacy ? `${row.legacy} from before configs had names, not in this config's run history` : '',
+        ].filter(Boolean);
+        if (others.length > 0) printer.note(`${row.name}: not counted: ${others.join(', ')} shard(s)`);
+      }
     }
     return ok ? ExitCode.OK : ExitCode.FAILED;
   },

@@ -4,8 +4,11 @@ import {
   findShard,
   isMatricError,
   listShards,
+  loadShardOwner,
   MatricError,
+  newestOwnShard,
   type ShardManifest,
+  type ShardOwner,
   verifyShard,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
@@ -52,6 +55,7 @@ export const verifyCommand: CommandSpec = {
   async run(args, context) {
     const { printer } = context;
     const config = await loadCommandConfig(context);
+    const owner = await loadShardOwner(config);
     const id = typeof args.id === 'string' ? args.id : undefined;
     const encryption = config.backup.encryption;
     const identity =
@@ -67,7 +71,7 @@ export const verifyCommand: CommandSpec = {
       };
       try {
         await withDestination(config, destination, async (opened) => {
-          const shards = await selectShards(opened, args.all === true ? 'all' : (id ?? 'latest'));
+          const shards = await selectShards(opened, args.all === true ? 'all' : (id ?? 'latest'), owner);
           if (shards === 'absent') return;
           if (shards.length === 0) {
             const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
@@ -129,10 +133,15 @@ export const verifyCommand: CommandSpec = {
 };
 
 /** The shards to verify on one destination; 'absent' when a named shard simply is not there. */
-async function selectShards(destination: Destination, which: string): Promise<ShardManifest[] | 'absent'> {
+async function selectShards(
+  destination: Destination,
+  which: string,
+  owner: ShardOwner,
+): Promise<ShardManifest[] | 'absent'> {
   if (which === 'all') return (await listShards(destination)).complete;
   try {
-    return [await findShard(destination, which)];
+    const latest = (complete: ShardManifest[]) => newestOwnShard(complete, owner, new Date()).newest;
+    return [await findShard(destination, which, { latest })];
   } catch (error) {
     if (!(isMatricError(error) && error.code === 'SHARD_NOT_FOUND')) throw error;
     return which === 'latest' ? [] : 'absent';

@@ -30,16 +30,24 @@ export function printPruneReport(printer: Printer, outcomes: DestinationPrune[],
         why,
       ]);
     }
+    for (const shard of result.legacy) {
+      rows.push([
+        name,
+        shard.id,
+        formatTime(shard.createdAt),
+        formatBytes(shard.size),
+        style.ok('keep'),
+        "written before configs had names and not in this config's run history: `matric-backup delete ID` removes it",
+      ]);
+    }
     for (const shard of result.incomplete) {
-      const age =
-        shard.action === 'delete' ? 'older than a day' : 'younger than a day, may still be uploading';
       rows.push([
         name,
         shard.id,
         formatTime(shard.modified),
         formatBytes(shard.size),
         action(shard.action, shard.id),
-        `incomplete (${shard.reason}), ${age}`,
+        `incomplete (${shard.reason}): ${shard.why}`,
       ]);
     }
   }
@@ -73,6 +81,8 @@ export function printPruneReport(printer: Printer, outcomes: DestinationPrune[],
     if (result.failed.length > 0) parts.push(style.bad(`${result.failed.length} could not be deleted`));
     if (result.foreign > 0)
       parts.push(`${formatCount(result.foreign, 'shard')} of other configs or hosts left alone`);
+    if (result.future.length > 0)
+      parts.push(style.warn(`${formatCount(result.future.length, 'shard')} dated in the future kept`));
     printer.line(`${name}: ${parts.join(', ')}`);
     if (!policy)
       printer.note(

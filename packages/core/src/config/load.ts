@@ -5,6 +5,7 @@ import { ConfigError } from '@matric-backup/plugin-api';
 import type { BuiltinPlugins } from '../plugins/loader.js';
 import { redact } from '../util/redact.js';
 import { expandEnv } from './expand-env.js';
+import { defaultConfigName } from './identity.js';
 import { reportKeepNothing } from './keep-nothing.js';
 import { type LocateConfigOptions, locateConfig } from './locate.js';
 import { defaultStateDir, resolveConfigPath, resolveEncryptionPaths } from './paths.js';
@@ -76,7 +77,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const config: LoadedConfig = {
     file,
     dir,
-    backup: resolveCorePaths(parsed.data.backup, dir, env),
+    backup: resolveCorePaths(parsed.data.backup, file, dir, env),
     destinations: destinations.destinations,
     secrets: [...new Set(secrets)],
     positionOf: (path) => source.positionOf(path),
@@ -126,12 +127,14 @@ function reportDuplicateSources(sources: SourceConfig[], source: ConfigSource): 
 
 function resolveCorePaths(
   backup: BackupSection,
+  file: string,
   dir: string,
   env: NodeJS.ProcessEnv,
 ): LoadedConfig['backup'] {
   const { destinations: _validatedSeparately, ...rest } = backup;
   const path = (value: string) => resolveConfigPath(value, dir, env);
   const stateDir = rest.state_dir ? path(rest.state_dir) : defaultStateDir(env);
+  const sourceInstance = rest.source_instance ?? hostname();
   return {
     ...rest,
     sources: rest.sources.map((item) => {
@@ -147,7 +150,8 @@ function resolveCorePaths(
     encryption: rest.encryption && resolveEncryptionPaths(rest.encryption, dir, env),
     state_dir: stateDir,
     spool_dir: rest.spool_dir ? path(rest.spool_dir) : join(stateDir, 'spool'),
-    source_instance: rest.source_instance ?? hostname(),
+    source_instance: sourceInstance,
+    name: rest.name ?? defaultConfigName(file, rest.sources),
   };
 }
 

@@ -167,6 +167,17 @@ export const DESTINATION_COMMON_KEYS = [
 ] as const;
 
 export const backupSchema = z.strictObject({
+  /**
+   * The config's identity, recorded in every sidecar: retention, status and
+   * `restore latest` consider only shards of this name. Default: see defaultConfigName.
+   */
+  name: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(128, 'at most 128 characters')
+    .regex(/^\P{Cc}+$/u, 'no control characters')
+    .optional(),
   format: formatSchema.optional(),
   compression: compressionSchema.default({ algorithm: 'zstd' }),
   encryption: encryptionSchema.optional(),

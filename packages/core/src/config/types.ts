@@ -26,6 +26,8 @@ export interface LoadedConfig {
     state_dir: string;
     spool_dir: string;
     source_instance: string;
+    /** backup.name, or its default (see defaultConfigName): whose shards are whose. */
+    name: string;
   };
   destinations: ResolvedDestination[];
   /** Every secret value in the config, for redaction in logs and errors. */

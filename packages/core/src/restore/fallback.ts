@@ -1,8 +1,11 @@
 import type { Destination } from '@matric-backup/plugin-api';
 import { isDestinationError, isMatricError, MatricError } from '@matric-backup/plugin-api';
-import { findShard } from '../shard/catalog.js';
+import { newestOwnShard } from '../retention/latest.js';
+import type { ShardOwner } from '../retention/ownership.js';
+import { findShard, listShards } from '../shard/catalog.js';
 import { RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError } from '../shard/limits.js';
+import type { ShardManifest } from '../shard/manifest.js';
 import { type RestoreOptions, type RestoreResult, restoreShard } from './restore.js';
 
 /** A place that may hold the shard: a configured destination, opened on demand and closed after. */
@@ -12,8 +15,15 @@ export interface ShardLocation {
 }
 
 export interface RestoreFromOptions extends Omit<RestoreOptions, 'from' | 'manifest'> {
-  /** Shard id, or `latest` (the newest on the first location that has any, then that id everywhere). */
+  /**
+   * Shard id, or `latest`: with `owner`, the newest complete shard of that config
+   * across all locations (not dated in the future); without, the newest on the
+   * first location that has any. Then that id is restored with fallback.
+   */
   id: string;
+  owner?: ShardOwner;
+  /** For `latest`: what was passed over (shards dated in the future). */
+  onNotice?: (message: string) => void;
   /** In order of preference (config order). */
   locations: readonly ShardLocation[];
   /** A location's copy could not be used and the next one is tried. */
@@ -31,13 +41,14 @@ export interface RestoreFromOptions extends Omit<RestoreOptions, 'from' | 'manif
 export async function restoreFromLocations(
   options: RestoreFromOptions,
 ): Promise<RestoreResult & { destination: string }> {
-  const { locations, onFallback, ...restoreOptions } = options;
+  const { locations, onFallback, owner, onNotice, ...restoreOptions } = options;
   if (locations.length === 0) {
     throw new MatricError('USAGE', 'no destination to restore from: every destination is disabled', {
       hint: 'name one with -d, or restore a shard file by its path',
     });
   }
   let id = options.id;
+  if (id === 'latest' && owner) id = await newestAcross(locations, owner, onFallback, onNotice);
   const absent: string[] = [];
   let copyProblem: unknown;
   for (const [index, location] of locations.entries()) {
@@ -83,4 +94,56 @@ export function isCopyProblem(error: unknown): boolean {
     error.code === 'RESTORE_REFUSED' &&
     (error.cause instanceof RefusedEntry || error.cause instanceof LimitExceededError)
   );
+}
+
+/**
+ * The id of the newest complete shard of `owner` on any location. A location
+ * that cannot be listed is reported through `onFallback` and skipped; if none
+ * can, its error is thrown.
+ */
+async function newestAcross(
+  locations: readonly ShardLocation[],
+  owner: ShardOwner,
+  onFallback: RestoreFromOptions['onFallback'],
+  onNotice: RestoreFromOptions['onNotice'],
+): Promise<string> {
+  const now = new Date();
+  let best: ShardManifest | undefined;
+  const future = new Map<string, ShardManifest>();
+  let lastError: unknown;
+  let listed = 0;
+  for (const location of locations) {
+    let opened: Destination | undefined;
+    try {
+      opened = await location.open();
+      const found = newestOwnShard((await listShards(opened)).complete, owner, now);
+      listed++;
+      for (const manifest of found.future) future.set(manifest.id, manifest);
+      if (found.newest && (!best || Date.parse(found.newest.created_at) > Date.parse(best.created_at))) {
+        best = found.newest;
+      }
+    } catch (error) {
+      if (!isCopyProblem(error)) throw error;
+      lastError = error;
+      onFallback?.(location.name, error);
+    } finally {
+      await opened?.close().catch(() => undefined);
+    }
+  }
+  if (listed === 0 && lastError !== undefined) throw lastError;
+  for (const manifest of future.values()) {
+    onNotice?.(
+      `passed over shard ${manifest.id}: dated ${manifest.created_at}, in the future (a wrong clock?); restore it by its id if it is the one you want`,
+    );
+  }
+  if (!best) {
+    throw new MatricError(
+      'SHARD_NOT_FOUND',
+      `no complete shard of this config (${owner.name}@${owner.sourceInstance}) on: ${locations.map((location) => location.name).join(', ')}`,
+      {
+        hint: "run `matric-backup list` to see every shard and its writer; restore another config's shard by its id",
+      },
+    );
+  }
+  return best.id;
 }

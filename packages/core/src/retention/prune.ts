@@ -1,19 +1,21 @@
 import type { Destination } from '@matric-backup/plugin-api';
 import type { RetentionPolicy } from '../config/schema.js';
 import { listShards } from '../shard/catalog.js';
+import { isFutureDated } from '../shard/clock.js';
 import { type ShardManifest, SIDECAR_SUFFIX } from '../shard/manifest.js';
+import { parseShardId } from '../shard/naming.js';
 import { type DeleteOutcome, deleteShards } from './delete-shards.js';
-import { hasOwnPrefix, isOwnShard, type ShardOwner } from './ownership.js';
-import { planRetention, type RetentionDecision } from './policy.js';
+import { hasOwnTag, leftoverEvidence, type ShardOwner, shardOwnership } from './ownership.js';
+import { planRetention, type RetentionCandidate, type RetentionDecision } from './policy.js';
 
-/** Only shards with this id prefix and source_instance are candidates: never another host's. */
+/** Only this config's shards are candidates (see ShardOwner): never another config's or host's. */
 export interface PruneOptions extends ShardOwner {
+  /** The destination's configured name: run records name destinations by it. */
+  destination?: string;
   /** Ids that must survive (the shard just written). */
   protect?: readonly string[];
   dryRun?: boolean;
   now?: Date;
-  /** An incomplete shard younger than this may still be uploading; default one day. */
-  incompleteGraceMs?: number;
 }
 
 export interface IncompleteDecision {
@@ -21,26 +23,36 @@ export interface IncompleteDecision {
   keys: string[];
   size: number;
   modified: Date;
+  /** Why it is incomplete, e.g. `no sidecar manifest`. */
   reason: string;
+  /** `own`: the id carries this config's writer tag; `unknown`: an id from before writer tags. */
+  owner: 'own' | 'unknown';
   action: 'keep' | 'delete';
+  /** Why it is deleted (this config's records show its run left it) or only reported. */
+  why: string;
 }
 
 export interface PruneResult {
-  /** Newest first, one row per candidate shard. */
+  /** Newest first, one row per shard of this config. */
   decisions: RetentionDecision[];
   incomplete: IncompleteDecision[];
+  /** Shards of this host and id prefix from before sidecars named their config, not in this config's history. */
+  legacy: RetentionCandidate[];
   /** Complete shards left alone because another config or host wrote them. */
   foreign: number;
+  /** This config's shards dated in the future: always kept, and they take no keep_* slot. */
+  future: string[];
   dryRun: boolean;
   deleted: string[];
   failed: DeleteOutcome['failed'];
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * Applies a retention policy to one destination and removes
- * incomplete shards older than the grace period. With `dryRun` it only plans.
+ * the leftovers of this config's failed or killed runs. With `dryRun` it only
+ * plans. Nothing whose writer is in doubt is deleted: other configs' shards,
+ * legacy shards not in this config's run history, and archives without a
+ * usable sidecar that no record of this config explains are only reported.
  */
 export async function pruneDestination(
   dest: Destination,
@@ -48,31 +60,55 @@ export async function pruneDestination(
   options: PruneOptions,
 ): Promise<PruneResult> {
   const now = options.now ?? new Date();
-  const grace = options.incompleteGraceMs ?? DAY_MS;
   const catalog = await listShards(dest);
-  const candidates = catalog.complete.filter((manifest) => isOwnShard(manifest, options));
-  const byId = new Map<string, ShardManifest>(candidates.map((manifest) => [manifest.id, manifest]));
+  const own: ShardManifest[] = [];
+  const legacy: RetentionCandidate[] = [];
+  for (const manifest of catalog.complete) {
+    const ownership = shardOwnership(manifest, options);
+    if (ownership === 'own') own.push(manifest);
+    else if (ownership === 'legacy') legacy.push(candidateOf(manifest));
+  }
+  const future = own.filter((manifest) => isFutureDated(manifest.created_at, now));
+  const current = own.filter((manifest) => !future.includes(manifest));
+  const byId = new Map<string, ShardManifest>(own.map((manifest) => [manifest.id, manifest]));
 
-  const decisions = planRetention(
-    candidates.map((manifest) => ({
-      id: manifest.id,
-      createdAt: new Date(manifest.created_at),
-      size: manifest.object.size,
+  const decisions: RetentionDecision[] = [
+    ...future.map((manifest) => ({
+      ...candidateOf(manifest),
+      action: 'keep' as const,
+      reasons: ['dated in the future'],
     })),
-    policy ?? {},
-    { protect: options.protect },
-  );
+    ...planRetention(current.map(candidateOf), policy ?? {}, { protect: options.protect }),
+  ];
   const incomplete: IncompleteDecision[] = catalog.incomplete
-    .filter((shard) => hasOwnPrefix(shard.id, options) && !options.protect?.includes(shard.id))
-    .map((shard) => ({
-      ...shard,
-      action: now.getTime() - shard.modified.getTime() > grace ? 'delete' : 'keep',
-    }));
+    .filter((shard) => !options.protect?.includes(shard.id))
+    .flatMap((shard): IncompleteDecision[] => {
+      const parsed = parseShardId(shard.id);
+      const owner = hasOwnTag(shard.id, options) ? 'own' : parsed?.tag ? undefined : 'unknown';
+      if (!owner || (owner === 'unknown' && parsed?.prefix !== options.idPrefix)) return [];
+      const evidence = options.destination
+        ? leftoverEvidence(shard.id, options.destination, options)
+        : undefined;
+      return [
+        {
+          ...shard,
+          owner,
+          action: evidence ? 'delete' : 'keep',
+          why:
+            evidence ??
+            (owner === 'own'
+              ? 'no record of this config shows the run that wrote it failed: check it, then `matric-backup delete ID`'
+              : 'its writer is unknown (an id from before writer tags): `matric-backup delete ID` removes it'),
+        },
+      ];
+    });
 
   const result: PruneResult = {
     decisions,
     incomplete,
-    foreign: catalog.complete.length - candidates.length,
+    legacy,
+    foreign: catalog.complete.length - own.length - legacy.length,
+    future: future.map((manifest) => manifest.id),
     dryRun: options.dryRun ?? false,
     deleted: [],
     failed: [],
@@ -94,6 +130,10 @@ export async function pruneDestination(
   result.deleted = outcome.deleted;
   result.failed = outcome.failed;
   return result;
+}
+
+function candidateOf(manifest: ShardManifest): RetentionCandidate {
+  return { id: manifest.id, createdAt: new Date(manifest.created_at), size: manifest.object.size };
 }
 
 function archiveFirst(keys: readonly string[]): string[] {

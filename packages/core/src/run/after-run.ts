@@ -36,12 +36,13 @@ export async function finishRun(
     await recordRun(stateDir, {
       id: summary.id,
       config: config.file,
+      writer: config.backup.name,
       started_at: summary.startedAt,
       finished_at: finishedAt.toISOString(),
       status: summary.status,
       exit_code: summary.exitCode,
       duration_ms: summary.durationMs,
-      ...(summary.archive ? { bytes: summary.archive.size } : {}),
+      ...(summary.archive ? { bytes: summary.archive.size, sha256: summary.archive.sha256 } : {}),
       ...(summary.sourceWarnings.length ? { warnings: summary.sourceWarnings.length } : {}),
       destinations: summary.destinations.map((result) => ({
         name: result.name,

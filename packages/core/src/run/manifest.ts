@@ -4,6 +4,7 @@ import type { ArchiveResult } from '../archive/write.js';
 import {
   MANIFEST_VERSION,
   type ShardManifest,
+  type ShardWriter,
   type SourceOrigin,
   type SourceWarning,
 } from '../shard/manifest.js';
@@ -17,6 +18,7 @@ export interface SidecarInput {
   id: string;
   createdAt: Date;
   sourceInstance: string;
+  writer: ShardWriter;
   sources: string[];
   origins: SourceOrigin[];
   format: StoredFormat;
@@ -42,6 +44,7 @@ export function buildShardManifest(input: SidecarInput): ShardManifest {
     timestamp: createdAt,
     created_by: CREATED_BY,
     source_instance: input.sourceInstance,
+    writer: input.writer,
     type: 'full',
     encryption: format.encryption
       ? { method: format.encryption.method, recipient_count: format.encryption.recipients.length }

@@ -1,6 +1,7 @@
 import type { Destination } from '@matric-backup/plugin-api';
 import { isMatricError } from '@matric-backup/plugin-api';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
+import { loadShardOwner } from '../retention/owner-of.js';
 import { pruneDestination } from '../retention/prune.js';
 import { redact } from '../util/redact.js';
 import type { DestinationResult } from './types.js';
@@ -19,16 +20,22 @@ export async function applyRetention(
   id: string,
   warn: (message: string) => void,
 ): Promise<void> {
+  const owner = await loadShardOwner(config);
   await Promise.all(
     opened.map(async ({ resolved, destination }, index) => {
       const result = results[index];
       if (!destination || result?.name !== resolved.name || result.status !== 'success') return;
       try {
         const outcome = await pruneDestination(destination, resolved.retention, {
-          idPrefix: config.backup.id_prefix,
-          sourceInstance: config.backup.source_instance,
+          ...owner,
+          destination: resolved.name,
           protect: [id],
         });
+        if (outcome.future.length > 0) {
+          warn(
+            `${resolved.name} holds ${outcome.future.length} shard(s) of this config dated in the future (${outcome.future.join(', ')}): a clock was wrong when they were made; they are kept, never count as the latest or as fresh, and take no retention slot`,
+          );
+        }
         result.prune = { deleted: outcome.deleted, failed: outcome.failed };
         for (const failure of outcome.failed) {
           warn(`retention on ${resolved.name}: could not delete shard ${failure.id}: ${failure.message}`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Destination } from '@matric-backup/plugin-api';
 import { isDestinationError, isMatricError, MatricError } from '@matric-backup/plugin-api';
 import { type StoredFormat, storedFormat } from '../archive/transforms.js';
@@ -5,9 +6,11 @@ import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import { openDestination } from '../plugins/open.js';
 import { preflight } from '../preflight/preflight.js';
-import { shardId, shardKeys } from '../shard/naming.js';
+import type { ShardWriter } from '../shard/manifest.js';
+import { shardId, shardKeys, writerTag } from '../shard/naming.js';
 import { SourceProblems } from '../sources/problems.js';
 import { readSources, sourceOrigins } from '../sources/read.js';
+import { clearInFlight, markInFlight } from '../state/in-flight.js';
 import { interruptSignal, stopCleanlyOnInterrupt } from '../util/interrupt.js';
 import { redact } from '../util/redact.js';
 import { finishRun } from './after-run.js';
@@ -53,7 +56,9 @@ export async function runBackup(config: LoadedConfig, options: RunOptions = {}):
   if (options.dryRun) return run.dryRun(destinations, format);
   const lock = await acquireRunLock(config.backup.state_dir, config.file);
   try {
-    return await finishRun(config, await run.execute(destinations, format), options);
+    const summary = await finishRun(config, await run.execute(destinations, format), options);
+    await clearInFlight(config.backup.state_dir, summary.id).catch(() => undefined);
+    return summary;
   } finally {
     await lock.release();
   }
@@ -65,6 +70,8 @@ class Run {
   private readonly warnings: string[] = [];
   /** Paths not archived whole; they make a stored shard "completed with warnings". */
   private readonly problems: SourceProblems;
+  /** Recorded in the sidecar: which config wrote it, and this run's random id to recognise it by. */
+  private readonly writer: ShardWriter;
 
   constructor(
     private readonly config: LoadedConfig,
@@ -72,10 +79,12 @@ class Run {
   ) {
     this.now = options.now ?? new Date();
     this.problems = new SourceProblems(config.backup.sources, this.warn);
+    const { name, source_instance: sourceInstance } = config.backup;
+    this.writer = { name, tag: writerTag(name, sourceInstance), run: randomBytes(12).toString('hex') };
   }
 
   async dryRun(destinations: ResolvedDestination[], format: StoredFormat): Promise<RunSummary> {
-    const id = shardId(this.config.backup.id_prefix, this.now);
+    const id = shardId(this.config.backup.id_prefix, this.now, this.writer.tag);
     const skipped = destinations.map((destination) => this.skipped(destination));
     try {
       const { sources, spool_dir: spoolDir, state_dir: stateDir } = this.config.backup;
@@ -101,7 +110,7 @@ class Run {
     const { backup } = this.config;
     const opened = await Promise.all(selected.map((resolved) => this.open(resolved)));
     const usable = opened.filter((entry) => entry.destination);
-    let id = shardId(backup.id_prefix, this.now);
+    let id = shardId(backup.id_prefix, this.now, this.writer.tag);
     let spool: RunSpool | undefined;
     try {
       if (usable.length === 0) {
@@ -113,6 +122,7 @@ class Run {
       const encryption = format.encryption?.method ?? null;
       id = await pickShardId(
         backup.id_prefix,
+        this.writer.tag,
         this.now,
         { compression: format.compression, encryption },
         usable.map((entry) => entry.destination!),
@@ -134,6 +144,7 @@ class Run {
         id,
         createdAt: this.now,
         sourceInstance: backup.source_instance,
+        writer: this.writer,
         sources: backup.sources.map((source) => source.name),
         origins: sourceOrigins(backup.sources),
         format,
@@ -141,6 +152,15 @@ class Run {
         objectKey: keys.archive,
         archive,
         warnings: this.problems.list,
+      });
+      // Until the run record is written, this marker is the only trace of the upload if the process is killed.
+      await markInFlight(backup.state_dir, {
+        id,
+        writer: this.writer.name,
+        config: this.config.file,
+        started_at: this.now.toISOString(),
+      }).catch((error: unknown) => {
+        this.warn(`could not note the upload in ${backup.state_dir}: ${(error as Error).message}`);
       });
       const results = await this.fanOut(opened, {
         file: archive.file,

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Destination } from '@matric-backup/plugin-api';
+import { DestinationError } from '@matric-backup/plugin-api';
+import { readSmallObject } from '../shard/read.js';
 import { interruptSignal } from '../util/interrupt.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 import { throttle } from './throttle.js';
@@ -28,8 +30,12 @@ export interface UploadJob {
 
 /**
  * Stores one shard on one destination: the archive, then the sidecar manifest
- * (which is what makes the shard complete), each with retries. If the sidecar
- * cannot be stored the archive is deleted again, so no incomplete shard lingers.
+ * (which is what makes the shard complete), each with retries, then reads both
+ * back: the sidecar must be byte for byte ours (it carries this run's random id)
+ * and the archive of our size. If the sidecar cannot be stored the archive is
+ * deleted again, so no incomplete shard lingers; if another writer's objects
+ * are found under our keys nothing is deleted (they may be all that is left of
+ * the other writer's backup) and the upload fails.
  */
 export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
   const { name, destination, keys, size, emit } = job;
@@ -50,6 +56,7 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
 
   let attempts = 0;
   let archiveStored = false;
+  let keysShared = false;
   emit({ type: 'upload-start', destination: name, size });
   try {
     const progress = throttle((bytes: number) =>
@@ -86,13 +93,26 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
         }),
       onRetry,
     );
+    const conflict = await withRetries(job.policy, () => readBack(job), onRetry);
+    if (conflict) {
+      keysShared = true;
+      throw new DestinationError(
+        'INTEGRITY',
+        `another writer stored objects under this shard's keys at the same time (${conflict}); nothing was deleted`,
+        {
+          retryable: false,
+          destination: name,
+          hint: 'every config sharing a destination needs its own backup.name; run `matric-backup list` there',
+        },
+      );
+    }
     emit({ type: 'upload-done', destination: name, status: 'success' });
     return result('success', size + job.sidecar.length, attempts);
   } catch (error) {
-    if (archiveStored) {
+    if (archiveStored && !keysShared) {
       await destination.delete(keys.archive).catch((cleanupError: unknown) => {
         job.warn(
-          `${name}: could not remove the archive ${keys.archive} of the failed upload (${job.describe(cleanupError).message}); prune removes incomplete shards after a day`,
+          `${name}: could not remove the archive ${keys.archive} of the failed upload (${job.describe(cleanupError).message}); this config's next prune removes it (the run history records the failure)`,
         );
       });
     }
@@ -105,4 +125,16 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
     });
     return { ...result('failed', 0, attempts), error: described };
   }
+}
+
+/** Why the stored objects are not the ones this run wrote, or undefined when they are. */
+async function readBack(job: UploadJob): Promise<string | undefined> {
+  const sidecar = await readSmallObject(job.destination, job.keys.sidecar);
+  if (sidecar !== job.sidecar.toString('utf8'))
+    return `${job.keys.sidecar} is not the sidecar this run wrote`;
+  const archive = await job.destination.stat(job.keys.archive);
+  if (archive?.size !== job.size) {
+    return `${job.keys.archive} holds ${archive ? `${archive.size} bytes` : 'nothing'}, this run wrote ${job.size}`;
+  }
+  return undefined;
 }

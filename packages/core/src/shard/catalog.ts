@@ -28,6 +28,8 @@ export interface ShardCatalog {
 export interface CatalogOptions {
   /** The destination's configured name, for messages. */
   destination?: string;
+  /** Picks `latest` among the complete shards (newest first); default the newest of any writer. */
+  latest?: (complete: ShardManifest[]) => ShardManifest | undefined;
 }
 
 /** Sidecars are read this many at a time: one round trip each on a remote destination. */
@@ -71,7 +73,8 @@ export async function findShard(
   const where = options.destination ? ` on destination ${options.destination}` : '';
   const hint = `run \`matric-backup list${options.destination ? ` -d ${options.destination}` : ''}\` to see the shards there`;
   if (idOrLatest === 'latest') {
-    const newest = (await listShards(dest)).complete[0];
+    const { complete } = await listShards(dest);
+    const newest = options.latest ? options.latest(complete) : complete[0];
     if (!newest) throw new MatricError('SHARD_NOT_FOUND', `no complete shard${where}`, { hint });
     return newest;
   }
@@ -80,7 +83,7 @@ export async function findShard(
   if (!shardIdOfKey(`${id}${SIDECAR_SUFFIX}`)) {
     throw new MatricError(
       'SHARD_NOT_FOUND',
-      `${JSON.stringify(id)} is not a shard id (like backup_20250101_120000)`,
+      `${JSON.stringify(id)} is not a shard id (like backup_20250101_120000_kqzmbtwa)`,
       {
         hint,
       },

@@ -37,6 +37,9 @@ export const shardManifestSchema = z.looseObject({
   timestamp: z.string(),
   created_by: z.string(),
   source_instance: z.string(),
+  writer: z
+    .looseObject({ name: z.string().min(1), tag: z.string().regex(/^[a-z]{8}$/), run: z.string().min(1) })
+    .optional(),
   type: z.literal('full'),
   encryption: z.union([
     z.null(),

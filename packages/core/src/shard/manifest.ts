@@ -82,8 +82,15 @@ export interface ShardManifest {
   timestamp: string;
   /** `matric-backup/<version>` */
   created_by: string;
-  /** Host name, or `backup.source_instance`; retention only touches shards of this instance. */
+  /** Host name, or `backup.source_instance`. */
   source_instance: string;
+  /**
+   * Which config wrote the shard: `backup.name` (or its default), the writer tag
+   * in the id, and a random id of the run, by which a run recognises its own
+   * sidecar when it reads it back. Absent in shards written before writers were
+   * recorded.
+   */
+  writer?: ShardWriter;
   type: 'full';
   encryption: null | { method: 'age' | 'gpg'; recipient_count: number };
   compression: CompressionAlgorithm;
@@ -110,6 +117,12 @@ export interface ShardManifest {
   checksum: string;
   /** Paths not archived whole (the run "completed with warnings"); absent when there were none. */
   warnings?: SourceWarning[];
+}
+
+export interface ShardWriter {
+  name: string;
+  tag: string;
+  run: string;
 }
 
 export const MANIFEST_VERSION = '1.0.0';

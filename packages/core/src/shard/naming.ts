@@ -1,10 +1,34 @@
+import { createHash } from 'node:crypto';
 import type { CompressionAlgorithm } from './manifest.js';
 import { SIDECAR_SUFFIX } from './manifest.js';
 
-/** `<prefix>_YYYYMMDD_HHMMSS` in UTC, with `_2`, `_3`... when that second is taken. */
-export function shardId(prefix: string, at: Date, taken: (id: string) => boolean = () => false): string {
+/**
+ * The writer tag: eight lowercase letters derived from the config's name and its
+ * source instance (host). It is part of every new shard id, so two configs, or
+ * one config name on two hosts, never produce the same object key, whatever the
+ * timing. Letters only, so it never reads as the `_2` sequence number.
+ */
+export function writerTag(name: string, sourceInstance: string): string {
+  const digest = createHash('sha256').update(`${name}\n${sourceInstance}`).digest();
+  let tag = '';
+  for (let index = 0; index < 8; index++) tag += String.fromCharCode(97 + (digest[index]! % 26));
+  return tag;
+}
+
+/**
+ * `<prefix>_YYYYMMDD_HHMMSS_<tag>` in UTC, with `_2`, `_3`... when this writer
+ * already used that second. Without a tag (ids written before writer tags) the
+ * id is `<prefix>_YYYYMMDD_HHMMSS`.
+ */
+export function shardId(
+  prefix: string,
+  at: Date,
+  tag?: string,
+  taken: (id: string) => boolean = () => false,
+): string {
   const iso = at.toISOString();
-  const base = `${prefix}_${iso.slice(0, 10).replaceAll('-', '')}_${iso.slice(11, 19).replaceAll(':', '')}`;
+  const stamp = `${prefix}_${iso.slice(0, 10).replaceAll('-', '')}_${iso.slice(11, 19).replaceAll(':', '')}`;
+  const base = tag ? `${stamp}_${tag}` : stamp;
   if (!taken(base)) return base;
   for (let n = 2; ; n++) {
     const candidate = `${base}_${n}`;
@@ -12,18 +36,26 @@ export function shardId(prefix: string, at: Date, taken: (id: string) => boolean
   }
 }
 
-const ID_PATTERN = /^([A-Za-z0-9][A-Za-z0-9-]*)_(\d{8})_(\d{6})(?:_(\d+))?$/;
+const ID_PATTERN = /^([A-Za-z0-9][A-Za-z0-9-]*)_(\d{8})_(\d{6})(?:_([a-z]{8}))?(?:_(\d+))?$/;
 
-/** The prefix and UTC time encoded in a shard id, or undefined when it is not one. */
-export function parseShardId(id: string): { prefix: string; at: Date; seq: number } | undefined {
+export interface ParsedShardId {
+  prefix: string;
+  at: Date;
+  /** The writer tag; undefined for ids written before writer tags. */
+  tag?: string;
+  seq: number;
+}
+
+/** The prefix, UTC time and writer tag encoded in a shard id, or undefined when it is not one. */
+export function parseShardId(id: string): ParsedShardId | undefined {
   const match = ID_PATTERN.exec(id);
   if (!match) return undefined;
-  const [, prefix, day, time, seq] = match;
+  const [, prefix, day, time, tag, seq] = match;
   const at = new Date(
     `${day!.slice(0, 4)}-${day!.slice(4, 6)}-${day!.slice(6, 8)}T${time!.slice(0, 2)}:${time!.slice(2, 4)}:${time!.slice(4, 6)}Z`,
   );
   if (Number.isNaN(at.getTime())) return undefined;
-  return { prefix: prefix!, at, seq: seq ? Number(seq) : 1 };
+  return { prefix: prefix!, at, ...(tag ? { tag } : {}), seq: seq ? Number(seq) : 1 };
 }
 
 const ARCHIVE_EXTENSION: Record<CompressionAlgorithm, string> = {

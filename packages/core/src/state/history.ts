@@ -6,6 +6,8 @@ import { appendLine, ensureStateDir } from './files.js';
 export interface RunRecord {
   id: string;
   config: string;
+  /** backup.name of the config (absent in records written before configs had names). */
+  writer?: string;
   started_at: string;
   finished_at: string;
   /** `warning`: stored, but `warnings` paths were not archived whole. */
@@ -15,6 +17,8 @@ export interface RunRecord {
   bytes?: number;
   /** How many paths vanished, could not be read or changed while read (the manifest lists them). */
   warnings?: number;
+  /** sha256 of the stored archive. */
+  sha256?: string;
   destinations: Array<{
     name: string;
     status: 'success' | 'failed' | 'skipped';

@@ -1,26 +1,33 @@
 import type { Destination } from '@matric-backup/plugin-api';
-import { hasOwnPrefix, isOwnShard, type ShardOwner } from '../retention/ownership.js';
+import { hasOwnTag, type ShardOwner, shardOwnership } from '../retention/ownership.js';
 import { listShards } from '../shard/catalog.js';
+import { isFutureDated } from '../shard/clock.js';
+import { parseShardId } from '../shard/naming.js';
 
 /** One destination as `status` reports it: the backups this config made there. */
 export interface DestinationStatus {
-  /** The newest complete shard of this config, if any. */
+  /** The newest complete shard of this config that is not dated in the future, if any. */
   newest?: { id: string; created_at: string };
-  /** Milliseconds since `newest` was created (negative if the clocks disagree). */
+  /** Milliseconds since `newest` was created. */
   ageMs?: number;
   /** Complete shards of this config. */
   count: number;
   /** Bytes of their stored archives. */
   bytes: number;
-  /** Shards of this config's prefix without a usable sidecar (a run that did not finish). */
-  incomplete: number;
+  /** Shards of this config dated more than a few minutes ahead of this clock: never count as fresh. */
+  future: Array<{ id: string; created_at: string }>;
+  /** Shards without a usable sidecar that may be this config's (its writer tag, or an id from before tags). */
+  incomplete: Array<{ id: string; reason: string }>;
+  /** Shards of this host and prefix from before sidecars named their config, not in this config's history. */
+  legacy: number;
   /** Complete shards another config or host wrote; not counted above. */
   foreign: number;
 }
 
 /**
- * Only the config's own shards count (its id prefix and source_instance): on a
- * shared bucket, another host's fresh shard must not make this host look backed up.
+ * Only the config's own shards count: on a shared bucket, another config's or
+ * host's fresh shard must not make this one look backed up, and neither must a
+ * shard dated in the future by a wrong clock.
  */
 export async function destinationStatus(
   dest: Destination,
@@ -28,8 +35,11 @@ export async function destinationStatus(
   now: Date = new Date(),
 ): Promise<DestinationStatus> {
   const catalog = await listShards(dest);
-  const ours = catalog.complete.filter((manifest) => isOwnShard(manifest, owner));
-  const newest = ours[0];
+  const ownership = catalog.complete.map((manifest) => shardOwnership(manifest, owner));
+  const ours = catalog.complete.filter((_, index) => ownership[index] === 'own');
+  const future = ours.filter((manifest) => isFutureDated(manifest.created_at, now));
+  const newest = ours.find((manifest) => !future.includes(manifest));
+  const legacy = ownership.filter((kind) => kind === 'legacy').length;
   return {
     ...(newest
       ? {
@@ -39,7 +49,14 @@ export async function destinationStatus(
       : {}),
     count: ours.length,
     bytes: ours.reduce((sum, manifest) => sum + manifest.object.size, 0),
-    incomplete: catalog.incomplete.filter((shard) => hasOwnPrefix(shard.id, owner)).length,
-    foreign: catalog.complete.length - ours.length,
+    future: future.map((manifest) => ({ id: manifest.id, created_at: manifest.created_at })),
+    incomplete: catalog.incomplete
+      .filter((shard) => {
+        const parsed = parseShardId(shard.id);
+        return hasOwnTag(shard.id, owner) || (!parsed?.tag && parsed?.prefix === owner.idPrefix);
+      })
+      .map((shard) => ({ id: shard.id, reason: shard.reason })),
+    legacy,
+    foreign: catalog.complete.length - ours.length - legacy,
   };
 }
