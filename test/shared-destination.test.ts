@@ -1,8 +1,9 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, runCli, tempDir } from './helpers/cli.js';
+import { CLI_BIN, type CliResult, runCli, tempDir } from './helpers/cli.js';
 import { type DestinationSpec, filesUnder, writeConfig } from './helpers/config.js';
 import { diffTrees, generateTree } from './helpers/tree.js';
 import { type S3TestServer, startS3Server } from './servers/s3.js';
@@ -414,6 +415,50 @@ describe('many writers, one destination', () => {
       expect(restore.code, restore.stderr).toBe(0);
       expect(restore.stdout).toContain(summary.id);
       expect(restore.stderr).toContain(`passed over shard ${future}`);
+    });
+  });
+
+  describe('restore as a user into a folder of their own whose parent they cannot write', () => {
+    const asNobody = (args: string[]) =>
+      new Promise<CliResult>((resolve) => {
+        execFile(
+          'setpriv',
+          ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', process.execPath, CLI_BIN, ...args],
+          { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+
+    it('restores into the folder, and without one says which folder it cannot write', async () => {
+      const dir = join(work.path, 'as-user');
+      await mkdir(join(dir, 'data'), { recursive: true });
+      await writeFile(join(dir, 'data', 'a.txt'), 'mine\n');
+      const config = await writeConfig(dir, {
+        sources: [{ name: 'data', type: 'directory', path: join(dir, 'data') }],
+        destinations: [{ name: 'disk', type: 'local', path: join(dir, 'disk') }],
+      });
+      const id = json<{ id: string; archive: { key: string } }>(
+        await runCli(['run', '--json', '-c', config]),
+      );
+      const archive = join(dir, 'disk', id.archive.key);
+      // Root's folders, readable by all; the user owns only `home/mine`.
+      for (const path of [work.path, dir, join(dir, 'disk')]) await chmod(path, 0o755);
+      for (const file of await readdir(join(dir, 'disk'))) await chmod(join(dir, 'disk', file), 0o644);
+      const mine = join(dir, 'home', 'mine');
+      await mkdir(mine, { recursive: true, mode: 0o755 });
+      await chown(mine, 65534, 65534); // nobody:nogroup
+
+      const restored = await asNobody(['restore', archive, '--to', mine]);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(await readFile(join(mine, 'data', 'a.txt'), 'utf8')).toBe('mine\n');
+      expect(await readdir(mine)).toEqual(['data']);
+
+      const elsewhere = join(dir, 'home', 'not-yet');
+      const refused = await asNobody(['restore', archive, '--to', elsewhere]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`hint: this user must be able to write ${elsewhere}`);
+      expect(refused.stderr).not.toContain('destination');
+      expect(existsSync(elsewhere)).toBe(false);
     });
   });
 });

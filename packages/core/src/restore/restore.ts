@@ -1,4 +1,5 @@
 import { chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Destination } from '@matric-backup/plugin-api';
 import { isMatricError, MatricError } from '@matric-backup/plugin-api';
 import picomatch from 'picomatch';
@@ -493,7 +494,9 @@ function asRestoreError(manifest: ShardManifest, target: string, error: unknown)
         hint:
           errorCode === 'NO_SPACE'
             ? `the restore needs ${manifest.size_bytes} bytes free beside ${target}`
-            : undefined,
+            : errorCode === 'PERMISSION_DENIED'
+              ? `this user must be able to write ${target}, or create it in ${dirname(target)} when it does not exist yet: create ${target} (owned by you) first, or choose another --to`
+              : undefined,
       },
     );
   }

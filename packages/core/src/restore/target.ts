@@ -59,9 +59,14 @@ export async function stageTarget({ target, exists }: TargetState): Promise<Stag
   let temp: string;
   try {
     const mountPoint = exists && lstatSync(target).dev !== lstatSync(parent).dev;
+    const inside = () => mkdtemp(join(target, '.matric-restore-'));
     temp = mountPoint
-      ? await mkdtemp(join(target, '.matric-restore-'))
-      : await mkdtemp(join(parent, `.${basename(target)}.restore-`));
+      ? await inside()
+      : await mkdtemp(join(parent, `.${basename(target)}.restore-`)).catch((error: unknown) => {
+          // A folder of one's own in a parent one cannot write (/srv/alice): stage inside it instead.
+          if (exists && isPermissionError(error)) return inside();
+          throw error;
+        });
   } catch (error) {
     await removeParent();
     throw error;
@@ -77,4 +82,9 @@ export async function stageTarget({ target, exists }: TargetState): Promise<Stag
       if (failed) await removeParent();
     },
   };
+}
+
+function isPermissionError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM';
 }
