@@ -1,6 +1,17 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, type CliResult, runCli, tempDir } from './helpers/cli.js';
@@ -325,6 +336,31 @@ describe('many writers, one destination', () => {
       expect(left).toContain(`${unexplained}.tar.zst`);
       // The other config never removes this config's leftovers, whatever its records say.
       await runCli(['delete', unexplained, '--yes', '-c', keepOne]);
+    });
+
+    it("prune removes this config's upload leftovers once a day old, never another writer's", async () => {
+      const tagOf = async (config: string) =>
+        (await listOf(config, '--own'))[0]!.complete[0]!.id.split('_')[3]!;
+      const [one, five] = [await tagOf(keepOne), await tagOf(keepFive)];
+      const temp = (tag: string, day: string) =>
+        `.backup_202001${day}_000000_${tag}.tar.zst.tmp-0123456789ab`;
+      const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+      const leftovers = { stale: temp(one, '03'), fresh: temp(one, '04'), other: temp(five, '05') };
+      for (const name of Object.values(leftovers)) await writeFile(join(folder, name), 'half an upload');
+      for (const name of [leftovers.stale, leftovers.other])
+        await utimes(join(folder, name), twoDaysAgo, twoDaysAgo);
+
+      const prune = json<{ destinations: Array<{ leftovers: Array<{ name: string; action: string }> }> }>(
+        await runCli(['prune', '--json', '-c', keepOne]),
+      );
+      expect(prune.destinations[0]!.leftovers.map((leftover) => [leftover.name, leftover.action])).toEqual([
+        [leftovers.stale, 'delete'],
+        [leftovers.fresh, 'keep'],
+      ]);
+      const left = await readdir(folder);
+      expect(left).not.toContain(leftovers.stale);
+      expect(left).toContain(leftovers.fresh);
+      expect(left).toContain(leftovers.other);
     });
 
     it('a shard from before configs had names is never pruned unless this config recorded it', async () => {

@@ -96,6 +96,7 @@ export async function pruneDestinations(
           })),
           foreign: result.foreign,
           future: result.future,
+          leftovers: result.leftovers,
           deleted: result.deleted,
           failed: result.failed,
         }),

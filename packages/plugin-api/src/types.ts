@@ -23,6 +23,16 @@ export interface PutOptions {
   onProgress?: (bytesSent: number) => void;
 }
 
+/** A temporary object of an unfinished put, see Destination.listTemporary. */
+export interface TemporaryObject {
+  /** Its own key, for delete(). */
+  name: string;
+  /** The key the put was writing. */
+  key: string;
+  size: number;
+  modified: Date;
+}
+
 /** Outcome of Destination.deleteMany: the keys that could not be deleted, each with why. */
 export interface DeleteManyResult {
   failed: Array<{ key: string; error: DestinationError }>;
@@ -62,6 +72,13 @@ export interface Destination {
    * a failure of the whole call throws. Callers fall back to delete() per key when absent.
    */
   deleteMany?(keys: readonly string[]): Promise<DeleteManyResult>;
+  /**
+   * Optional: the temporary objects of unfinished puts (a crashed or killed
+   * upload's `.<name>.tmp-...`), which list() never yields. Each `name` is a key
+   * that delete() removes; `key` is the object it was being written as. Core
+   * removes those of its own shards once they are a day old (`prune`).
+   */
+  listTemporary?(): AsyncIterable<TemporaryObject>;
   /** Connectivity, credentials and write permission. Throws DestinationError when something is wrong. */
   check(): Promise<CheckResult>;
   /** Releases connections. Safe to call twice. */

@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, rm, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -10,7 +10,7 @@ import {
 import type { LocalConfig } from './config.js';
 import { fsError, isErrno } from './errors.js';
 import { mountGuard } from './mount-guard.js';
-import { keyPath, tempPathFor } from './paths.js';
+import { isTempName, keyPath, targetOfTempName, tempPathFor } from './paths.js';
 import { formatBytes, freeBytes } from './space.js';
 import { walkKeys } from './walk.js';
 import { FILE_MODE, FOLDER_MODE, writeAtomically } from './write.js';
@@ -68,6 +68,19 @@ export function createLocalDestination(config: LocalConfig): Destination {
     async stat(key) {
       await mounted();
       return fileInfo(key, keyPath(root, key));
+    },
+
+    // Shards are stored at the root, so that is where a killed upload leaves its temporary file.
+    async *listTemporary() {
+      await mounted();
+      const names = await readdir(root).catch((error) => {
+        if (isErrno(error, 'ENOENT', 'ENOTDIR')) return [] as string[];
+        throw fsError(error, 'list', root);
+      });
+      for (const name of names.filter(isTempName).sort()) {
+        const info = await fileInfo(name, join(root, name));
+        if (info) yield { name, key: targetOfTempName(name), size: info.size, modified: info.modified };
+      }
     },
 
     async delete(key) {

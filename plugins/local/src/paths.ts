@@ -17,3 +17,8 @@ const TEMP_NAME = /^\..+\.tmp-[0-9a-f]{12}$/;
 export function isTempName(name: string): boolean {
   return TEMP_NAME.test(name);
 }
+
+/** The file name a temporary name was being written as (`.<name>.tmp-<random>` -> `<name>`). */
+export function targetOfTempName(name: string): string {
+  return name.slice(1, name.lastIndexOf('.tmp-'));
+}

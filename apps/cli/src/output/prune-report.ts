@@ -40,6 +40,16 @@ export function printPruneReport(printer: Printer, outcomes: DestinationPrune[],
         "written before configs had names and not in this config's run history: `matric-backup delete ID` removes it",
       ]);
     }
+    for (const leftover of result.leftovers) {
+      rows.push([
+        name,
+        leftover.name,
+        formatTime(leftover.modified),
+        formatBytes(leftover.size),
+        leftover.action === 'keep' ? style.ok('keep') : dryRun ? style.warn('delete') : style.warn('deleted'),
+        `temporary file of an unfinished upload of this config, ${leftover.action === 'delete' ? 'older than a day' : 'younger than a day: may still be uploading'}`,
+      ]);
+    }
     for (const shard of result.incomplete) {
       rows.push([
         name,

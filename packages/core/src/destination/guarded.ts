@@ -17,6 +17,7 @@ import { assertValidKey } from './keys.js';
 export function guardDestination(name: string, inner: Destination): Destination {
   let closed: Promise<void> | undefined;
   const innerDeleteMany = inner.deleteMany?.bind(inner);
+  const innerListTemporary = inner.listTemporary?.bind(inner);
   // async, so an invalid key rejects like any other failure instead of throwing synchronously
   const wrap = async <T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> => {
     if (key !== undefined) assertValidKey(key);
@@ -57,6 +58,13 @@ export function guardDestination(name: string, inner: Destination): Destination 
           for (const failure of result.failed) failure.error.destination ??= name;
           return result;
         });
+      },
+    }),
+    ...(innerListTemporary && {
+      listTemporary() {
+        return guardIterable(innerListTemporary, (error) =>
+          toDestinationError(error, name, 'list', undefined),
+        );
       },
     }),
     check(): Promise<CheckResult> {

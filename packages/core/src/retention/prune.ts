@@ -3,12 +3,15 @@ import type { RetentionPolicy } from '../config/schema.js';
 import { listShards } from '../shard/catalog.js';
 import { isFutureDated } from '../shard/clock.js';
 import { type ShardManifest, SIDECAR_SUFFIX } from '../shard/manifest.js';
-import { parseShardId } from '../shard/naming.js';
+import { parseShardId, shardIdOfKey } from '../shard/naming.js';
 import { type DeleteOutcome, deleteShards } from './delete-shards.js';
 import { hasOwnTag, leftoverEvidence, type ShardOwner, shardOwnership } from './ownership.js';
 import { planRetention, type RetentionCandidate, type RetentionDecision } from './policy.js';
 
 /** Only this config's shards are candidates (see ShardOwner): never another config's or host's. */
+/** An upload's temporary object younger than this may belong to an upload still going. */
+const LEFTOVER_AGE_MS = 86_400_000;
+
 export interface PruneOptions extends ShardOwner {
   /** The destination's configured name: run records name destinations by it. */
   destination?: string;
@@ -32,6 +35,16 @@ export interface IncompleteDecision {
   why: string;
 }
 
+/** A temporary object of an unfinished upload of this config's shards (a killed run). */
+export interface LeftoverDecision {
+  name: string;
+  key: string;
+  size: number;
+  modified: Date;
+  /** Removed once a day old: a younger one may belong to an upload still going. */
+  action: 'keep' | 'delete';
+}
+
 export interface PruneResult {
   /** Newest first, one row per shard of this config. */
   decisions: RetentionDecision[];
@@ -42,6 +55,8 @@ export interface PruneResult {
   foreign: number;
   /** This config's shards dated in the future: always kept, and they take no keep_* slot. */
   future: string[];
+  /** Temporary objects of this config's unfinished uploads, on destinations that can list them. */
+  leftovers: LeftoverDecision[];
   dryRun: boolean;
   deleted: string[];
   failed: DeleteOutcome['failed'];
@@ -109,6 +124,7 @@ export async function pruneDestination(
     legacy,
     foreign: catalog.complete.length - own.length - legacy.length,
     future: future.map((manifest) => manifest.id),
+    leftovers: await uploadLeftovers(dest, options, now),
     dryRun: options.dryRun ?? false,
     deleted: [],
     failed: [],
@@ -129,7 +145,25 @@ export async function pruneDestination(
   const outcome = await deleteShards(dest, doomed);
   result.deleted = outcome.deleted;
   result.failed = outcome.failed;
+  for (const leftover of result.leftovers.filter((candidate) => candidate.action === 'delete')) {
+    await dest.delete(leftover.name).catch((error: unknown) => {
+      result.failed.push({ id: leftover.name, message: (error as Error).message });
+    });
+  }
   return result;
+}
+
+/** Only this writer's (the shard id in the name carries its tag), never another writer's upload. */
+async function uploadLeftovers(dest: Destination, owner: ShardOwner, now: Date): Promise<LeftoverDecision[]> {
+  if (!dest.listTemporary) return [];
+  const found: LeftoverDecision[] = [];
+  for await (const temporary of dest.listTemporary()) {
+    const id = shardIdOfKey(temporary.key);
+    if (!id || !hasOwnTag(id, owner)) continue;
+    const stale = now.getTime() - temporary.modified.getTime() > LEFTOVER_AGE_MS;
+    found.push({ ...temporary, action: stale ? 'delete' : 'keep' });
+  }
+  return found;
 }
 
 function candidateOf(manifest: ShardManifest): RetentionCandidate {
