@@ -108,10 +108,12 @@ export const statusCommand: CommandSpec = {
           );
         }
         const others = [
-          row.foreign ? `${row.foreign} of other configs or hosts` : '',
-          row.legacy ? `${row.legacy} from before configs had names, not in this config's run history` : '',
+          row.foreign ? `${row.foreign} shard(s) of other configs or hosts` : '',
+          row.legacy
+            ? `${row.legacy} shard(s) from before configs had names that this config's run history does not claim`
+            : '',
         ].filter(Boolean);
-        if (others.length > 0) printer.note(`${row.name}: not counted: ${others.join(', ')} shard(s)`);
+        if (others.length > 0) printer.note(`${row.name}: not counted: ${others.join('; ')}`);
       }
     }
     return ok ? ExitCode.OK : ExitCode.FAILED;
