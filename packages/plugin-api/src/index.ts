@@ -29,5 +29,6 @@ export {
   type PluginLogger,
   type PluginModuleExport,
   type PutOptions,
+  type TemporaryObject,
 } from './types.js';
 export { wholeLocalFileOf } from './whole-local-file.js';
