@@ -3,6 +3,7 @@ import { isDestinationError, isMatricError, MatricError } from '@matric-backup/p
 import { newestOwnShard } from '../retention/latest.js';
 import type { ShardOwner } from '../retention/ownership.js';
 import { findShard, listShards } from '../shard/catalog.js';
+import { isFutureDated } from '../shard/clock.js';
 import { RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError } from '../shard/limits.js';
 import type { ShardManifest } from '../shard/manifest.js';
@@ -109,6 +110,10 @@ async function newestAcross(
 ): Promise<string> {
   const now = new Date();
   let best: ShardManifest | undefined;
+  // A new machine restoring another host's backups has no shard of its own: the newest of any writer.
+  let anyWriter: ShardManifest | undefined;
+  const newer = (a: ShardManifest | undefined, b: ShardManifest) =>
+    !a || Date.parse(b.created_at) > Date.parse(a.created_at);
   const future = new Map<string, ShardManifest>();
   let lastError: unknown;
   let listed = 0;
@@ -116,8 +121,11 @@ async function newestAcross(
     let opened: Destination | undefined;
     try {
       opened = await location.open();
-      const found = newestOwnShard((await listShards(opened)).complete, owner, now);
+      const { complete } = await listShards(opened);
+      const found = newestOwnShard(complete, owner, now);
       listed++;
+      const current = complete.find((manifest) => !isFutureDated(manifest.created_at, now));
+      if (current && newer(anyWriter, current)) anyWriter = current;
       for (const manifest of found.future) future.set(manifest.id, manifest);
       if (found.newest && (!best || Date.parse(found.newest.created_at) > Date.parse(best.created_at))) {
         best = found.newest;
@@ -136,13 +144,20 @@ async function newestAcross(
       `passed over shard ${manifest.id}: dated ${manifest.created_at}, in the future (a wrong clock?); restore it by its id if it is the one you want`,
     );
   }
+  if (!best && anyWriter) {
+    const writer = anyWriter.writer
+      ? `${anyWriter.writer.name}@${anyWriter.source_instance}`
+      : `a config on ${anyWriter.source_instance}`;
+    onNotice?.(
+      `no shard of this config (${owner.name}@${owner.sourceInstance}) there: restoring the newest shard, ${anyWriter.id}, written by ${writer}`,
+    );
+    return anyWriter.id;
+  }
   if (!best) {
     throw new MatricError(
       'SHARD_NOT_FOUND',
-      `no complete shard of this config (${owner.name}@${owner.sourceInstance}) on: ${locations.map((location) => location.name).join(', ')}`,
-      {
-        hint: "run `matric-backup list` to see every shard and its writer; restore another config's shard by its id",
-      },
+      `no complete shard on: ${locations.map((location) => location.name).join(', ')}`,
+      { hint: 'run `matric-backup list` to see every shard and its writer' },
     );
   }
   return best.id;
