@@ -296,7 +296,7 @@ describe('many writers, one destination', () => {
 
       const deleted = await runCli(['delete', victim, '--yes', '-c', keepFive]);
       expect(deleted.code, deleted.stderr).toBe(0);
-      expect((await filesUnder(folder)).some((file) => file.startsWith(victim))).toBe(false);
+      expect((await filesUnder(folder)).some((file) => file.startsWith(`${victim}.`))).toBe(false);
     });
 
     it("an archive left by this config's killed run is removed by prune; one nothing explains is kept", async () => {
