@@ -1,6 +1,7 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isProcessAlive } from '../util/process-identity.js';
 import { ensureStateDir } from './files.js';
 
 /**
@@ -42,20 +43,11 @@ export async function abandonedRuns(stateDir: string, writer: string): Promise<I
     if (!name.endsWith('.json')) continue;
     try {
       const marker = JSON.parse(await readFile(join(stateDir, FOLDER, name), 'utf8')) as InFlightMarker;
-      if (marker.writer === writer && marker.host === hostname() && !isAlive(marker.pid)) found.push(marker);
+      if (marker.writer === writer && marker.host === hostname() && !isProcessAlive({ pid: marker.pid }))
+        found.push(marker);
     } catch {
       // A marker torn by a crash says nothing reliable: it is left alone.
     }
   }
   return found;
-}
-
-/** A pid that exists (even as another user's process, EPERM) counts as alive: doubt keeps data. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
