@@ -65,7 +65,7 @@ describe('masking a weak secret never rewrites data', () => {
 
     const human = await runCli(['run', '-c', config]);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toMatch(/^shard backup_\d{8}_\d{6}_[a-z]{8} /m);
+    expect(human.stdout).toMatch(/^shard backup_\d{8}_\d{6}_[a-z]{8}(_\d+)? /m);
     for (const output of [human.stdout, human.stderr]) expect(output).not.toContain('***');
 
     const list = await runCli(['list', '--json', '-c', config]);
@@ -94,7 +94,7 @@ describe('masking a weak secret never rewrites data', () => {
     expect(human.code).toBe(1);
     expect(human.stderr).toContain('FATAL: password *** rejected');
     expect(human.stderr).not.toContain('password backup');
-    expect(human.stdout).toMatch(/^shard backup_\d{8}_\d{6}_[a-z]{8} /m);
+    expect(human.stdout).toMatch(/^shard backup_\d{8}_\d{6}_[a-z]{8}(_\d+)? /m);
 
     const json = await runCli(['run', '--json', '-c', failing]);
     const summary = JSON.parse(json.stdout);

@@ -113,7 +113,7 @@ describe('smb destination through the CLI', () => {
     const run = await runCli(['run', '-c', config, '--json']);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout);
-    expect(summary.id).toMatch(/^backup_\d{8}_\d{6}_[a-z]{8}$/);
+    expect(summary.id).toMatch(/^backup_\d{8}_\d{6}_[a-z]{8}(_\d+)?$/);
     expect(summary.destinations).toMatchObject([
       { name: 'disk', status: 'success' },
       { name: 'nas', status: 'failed', error: { code: 'AUTH_FAILED' } },
