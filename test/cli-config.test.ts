@@ -169,6 +169,25 @@ describe('usage errors', () => {
     expect(result.stderr).toContain('"nope"');
     expect(result.stderr).toContain('disk');
   });
+
+  it('every destination disabled: exit 2 for any command without -d; a named one is still read', async () => {
+    const dir = join(work.path, 'all-off');
+    await mkdir(dir);
+    const file = join(dir, 'backup.yaml');
+    await writeFile(
+      file,
+      `backup:\n  state_dir: ./state\n  destinations:\n    - {name: disk, type: local, path: ./backups, enabled: false}\n`,
+    );
+    for (const command of ['list', 'status', 'verify']) {
+      const result = await runCli([command, '-c', file]);
+      expect(result.code, `${command}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain('enabled: false');
+      expect(result.stderr).toMatch(/^hint: .*--destination/m);
+    }
+    const named = await runCli(['list', '-d', 'disk', '-c', file]);
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).toContain('no shards');
+  });
 });
 
 describe('init and check', () => {

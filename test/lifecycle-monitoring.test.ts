@@ -166,6 +166,20 @@ describe('notifications, metrics, status and history', () => {
         ],
       }),
     ]);
+
+    // The CLI writes the run's audit line, with the exit code it exited with.
+    const audit = (await readFile(join(work.path, 'state', 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(audit.filter((line) => line.shard === summary.id)).toEqual([
+      expect.objectContaining({
+        action: 'run',
+        result: 'partial',
+        destinations: ['disk', 'broken'],
+        details: expect.objectContaining({ exit_code: 3, stored_on: ['disk'] }),
+      }),
+    ]);
   });
 
   it('a webhook that cannot be reached is a warning; the run still exits 0', async () => {

@@ -2,31 +2,9 @@ import { join } from 'node:path';
 import {
   type Destination,
   type LoadedConfig,
-  MatricError,
   openDestination,
   type ResolvedDestination,
 } from '@matric-backup/core';
-
-/**
- * The destinations a command works on, in config order: the ones named with
- * `-d` (even if disabled: reading from a disabled destination is fine), or
- * else every enabled one.
- */
-export function selectDestinations(
-  config: LoadedConfig,
-  names: readonly string[] | undefined,
-): ResolvedDestination[] {
-  if (!names || names.length === 0) return config.destinations.filter((destination) => destination.enabled);
-  const known = new Set(config.destinations.map((destination) => destination.name));
-  const unknown = names.filter((name) => !known.has(name));
-  if (unknown.length > 0) {
-    throw new MatricError(
-      'USAGE',
-      `unknown destination ${unknown.map((name) => `"${name}"`).join(', ')}; ${config.file} has: ${[...known].join(', ')}`,
-    );
-  }
-  return config.destinations.filter((destination) => names.includes(destination.name));
-}
 
 /** Opens a destination for the duration of `work`, and always closes it. */
 export async function withDestination<T>(

@@ -1,8 +1,8 @@
-import { type ErrorCode, isDestinationError, isMatricError } from '@matric-backup/core';
+import { type ErrorCode, isDestinationError, isMatricError, type RunSummary } from '@matric-backup/core';
 
 /**
- * The one place that decides how the CLI exits. Everything else throws a
- * MatricError (or returns a RunSummary, whose exitCode core already chose).
+ * The one place that decides how the CLI exits. Core throws a MatricError or
+ * returns an outcome (a run's status); only this file turns either into a number.
  */
 export const ExitCode = {
   OK: 0,
@@ -62,6 +62,18 @@ const DEFAULT_HINT: Partial<Record<ErrorCode, string>> = {
   CONFIG: 'fix that destination block, then run `matric-backup check`',
   DECRYPT_FAILED: 'check that backup.encryption.identity_file holds the key of a recipient of this shard',
 };
+
+const EXIT_CODE_OF_RUN: Record<RunSummary['status'], ExitCode> = {
+  success: ExitCode.OK,
+  warning: ExitCode.WARNINGS,
+  partial: ExitCode.PARTIAL,
+  failed: ExitCode.FAILED,
+};
+
+/** How a backup run that finished (`run`, or one recorded in `history`) exits. */
+export function exitCodeOfRun(status: RunSummary['status']): ExitCode {
+  return EXIT_CODE_OF_RUN[status];
+}
 
 export function exitCodeOf(error: unknown): ExitCode {
   return isMatricError(error) ? (EXIT_CODE_OF[error.code] ?? ExitCode.FAILED) : ExitCode.FAILED;

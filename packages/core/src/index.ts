@@ -49,6 +49,7 @@ export { redact } from './util/redact.js';
 // run pipeline (sources/, archive/, run/)
 export { createCompressStream, createDecompressStream } from './archive/compression.js';
 export { runBackup } from './run/run.js';
+export { selectDestinations } from './run/select.js';
 /** A file name for people: bytes that are not UTF-8 as `\xNN`. */
 export { displayName } from './util/names.mjs';
 export type { DestinationResult, DryRunPlan, RunEvent, RunOptions, RunSummary } from './run/types.js';

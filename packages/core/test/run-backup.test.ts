@@ -49,7 +49,7 @@ describe('runBackup', () => {
     const { store } = await prepare([{ name: 'one' }, { name: 'two' }]);
     const { summary, events } = await run();
 
-    expect(summary).toMatchObject({ id: ID, status: 'success', exitCode: 0, dryRun: false, warnings: [] });
+    expect(summary).toMatchObject({ id: ID, status: 'success', dryRun: false, warnings: [] });
     expect(summary.error).toBeUndefined();
     for (const name of ['one', 'two']) {
       expect(store(name).keys()).toEqual([`${ID}.manifest.json`, `${ID}.tar.zst`]);
@@ -164,7 +164,7 @@ describe('runBackup', () => {
     setup = await setupRun({ sources: (dir) => [{ name: 'all', type: 'directory', path: dir }] });
     await writeFile(join(setup.dir, 'file.txt'), 'x');
     const { summary } = await run();
-    expect(summary.exitCode).toBe(0);
+    expect(summary.status).toBe('success');
     const entries = await readArchive(setup.store('primary').objects.get(`${ID}.tar.zst`)!.data, 'zstd');
     const names = entries.map((entry) => entry.name);
     expect(names).toContain('all/file.txt');
@@ -183,7 +183,7 @@ describe('runBackup', () => {
     const { store } = await prepare([{ name: 'main' }, { name: 'extra', required: false }]);
     store('extra').failPut = fatal;
     const { summary } = await run();
-    expect(summary).toMatchObject({ status: 'success', exitCode: 0 });
+    expect(summary).toMatchObject({ status: 'success' });
     expect(summary.warnings).toEqual(['optional destination extra failed: read-only bucket']);
     expect(summary.destinations[1]).toMatchObject({
       name: 'extra',
@@ -202,7 +202,6 @@ describe('runBackup', () => {
     const { summary } = await run();
     expect(summary).toMatchObject({
       status: 'partial',
-      exitCode: 3,
       error: { code: 'PERMISSION_DENIED', message: 'required destination failed: offsite: read-only bucket' },
     });
     expect(store('main').keys()).toEqual([`${ID}.manifest.json`, `${ID}.tar.zst`]);
@@ -216,7 +215,7 @@ describe('runBackup', () => {
     store('a').failPut = fatal;
     store('b').failPut = fatal;
     const { summary } = await run();
-    expect(summary).toMatchObject({ status: 'failed', exitCode: 1, error: { code: 'PERMISSION_DENIED' } });
+    expect(summary).toMatchObject({ status: 'failed', error: { code: 'PERMISSION_DENIED' } });
     expect(summary.error!.message).toBe(
       'no destination stored the shard: a: read-only bucket; b: read-only bucket',
     );
@@ -226,7 +225,7 @@ describe('runBackup', () => {
     const { store } = await prepare([{ name: 'flaky' }]);
     store('flaky').failPut = retryable;
     const { summary, events } = await run();
-    expect(summary).toMatchObject({ status: 'failed', exitCode: 1 });
+    expect(summary).toMatchObject({ status: 'failed' });
     expect(summary.destinations[0]).toMatchObject({
       status: 'failed',
       attempts: 4,
@@ -251,7 +250,6 @@ describe('runBackup', () => {
     const { summary } = await run();
     expect(summary).toMatchObject({
       status: 'success',
-      exitCode: 0,
       destinations: [{ attempts: 3, status: 'success' }],
     });
     expect(store('flaky').keys()).toEqual([`${ID}.manifest.json`, `${ID}.tar.zst`]);
@@ -268,7 +266,7 @@ describe('runBackup', () => {
     const { store } = await prepare([{ name: 'main' }, { name: 'backup' }]);
     store('main').failPut = (key) => (key.endsWith('.manifest.json') ? fatal() : undefined);
     const { summary } = await run();
-    expect(summary).toMatchObject({ status: 'partial', exitCode: 3 });
+    expect(summary).toMatchObject({ status: 'partial' });
     expect(store('main').calls).toEqual([
       `put ${ID}.tar.zst`,
       `put ${ID}.manifest.json`,
@@ -292,7 +290,6 @@ describe('runBackup', () => {
     const { summary, events } = await run();
     expect(summary).toMatchObject({
       status: 'failed',
-      exitCode: 1,
       error: {
         code: 'SOURCE_FAILED',
         message: 'source db: command sh exited with code 2; stderr:\nFATAL: no such database',
@@ -310,7 +307,7 @@ describe('runBackup', () => {
       sources: [{ name: 'db', type: 'command', command: ['printf', 'CREATE TABLE t;'], filename: 'db.sql' }],
     });
     const { summary } = await run();
-    expect(summary.exitCode).toBe(0);
+    expect(summary.status).toBe('success');
     const entries = await readArchive(setup.store('primary').objects.get(`${ID}.tar.zst`)!.data, 'zstd');
     expect(entries.map((entry) => [entry.name, entry.data.toString()])).toEqual([
       ['db', ''],
@@ -325,7 +322,7 @@ describe('runBackup', () => {
     await chmod(join(dir, 'data', 'secret.key'), 0o000);
     const { summary, events } = await asUnprivilegedUser(dir, () => run());
     const listed = [{ code: 'UNREADABLE', path: 'notes/secret.key', reason: 'permission denied' }];
-    expect(summary).toMatchObject({ status: 'warning', exitCode: 5, sourceWarnings: listed });
+    expect(summary).toMatchObject({ status: 'warning', sourceWarnings: listed });
     expect(summary.error).toBeUndefined();
     const message = `source notes: ${join(dir, 'data', 'secret.key')}: permission denied (UNREADABLE)`;
     expect(summary.warnings).toEqual([message]);
@@ -351,7 +348,6 @@ describe('runBackup', () => {
     const { summary } = await asUnprivilegedUser(dir, () => run());
     expect(summary).toMatchObject({
       status: 'failed',
-      exitCode: 1,
       error: {
         code: 'SOURCE_FAILED',
         message: `source notes: cannot read ${join(dir, 'data', 'secret.key')}: permission denied (EACCES)`,
@@ -369,7 +365,6 @@ describe('runBackup', () => {
     const { summary } = await run();
     expect(summary).toMatchObject({
       status: 'failed',
-      exitCode: 1,
       error: {
         code: 'UNKNOWN',
         message: expect.stringContaining(`could not write the shard to ${config.backup.spool_dir}`),
@@ -401,7 +396,7 @@ describe('runBackup', () => {
     const { stores, store } = await prepare([{ name: 'good' }, { name: 'broken' }]);
     stores.delete('broken');
     const { summary } = await run();
-    expect(summary).toMatchObject({ status: 'partial', exitCode: 3 });
+    expect(summary).toMatchObject({ status: 'partial' });
     expect(summary.destinations[1]).toMatchObject({
       name: 'broken',
       status: 'failed',
@@ -424,7 +419,6 @@ describe('runBackup', () => {
     const { summary, events } = await run({ dryRun: true });
     expect(summary).toMatchObject({
       status: 'success',
-      exitCode: 0,
       dryRun: true,
       plan: {
         key: `${ID}.tar.zst`,

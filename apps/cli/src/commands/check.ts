@@ -1,6 +1,11 @@
-import { type LoadedConfig, preflight, type ResolvedDestination } from '@matric-backup/core';
+import {
+  type LoadedConfig,
+  preflight,
+  type ResolvedDestination,
+  selectDestinations,
+} from '@matric-backup/core';
 import { loadCommandConfig, printConfigWarnings } from '../context.js';
-import { selectDestinations, withDestination } from '../destinations.js';
+import { withDestination } from '../destinations.js';
 import { briefError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatCount } from '../output/format.js';
 import type { Printer } from '../output/printer.js';

@@ -1,6 +1,5 @@
-import { MatricError } from '@matric-backup/core';
+import { MatricError, selectDestinations } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { selectDestinations } from '../destinations.js';
 import { pruneDestinations } from '../prune-destinations.js';
 import { type CommandSpec, destinationNames, destinationOption } from './command.js';
 

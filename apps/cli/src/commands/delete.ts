@@ -6,11 +6,12 @@ import {
   openDestination,
   parseShardId,
   type ResolvedDestination,
+  selectDestinations,
   shardObjects,
 } from '@matric-backup/core';
 import { recordAudit } from '../audit.js';
 import { loadCommandConfig } from '../context.js';
-import { selectDestinations, whereIs } from '../destinations.js';
+import { whereIs } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatBytes } from '../output/format.js';
 import type { Printer } from '../output/printer.js';

@@ -1,6 +1,6 @@
 import { MatricError, readRunHistory } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, exitCodeOfRun } from '../exit-codes.js';
 import { formatBytes, formatDuration, formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import type { CommandSpec } from './command.js';
@@ -32,7 +32,7 @@ export const historyCommand: CommandSpec = {
     const config = await loadCommandConfig(context);
     const runs = await readRunHistory(config.backup.state_dir, { config: config.file, limit });
     if (printer.json) {
-      printer.result({ runs });
+      printer.result({ runs: runs.map((run) => ({ ...run, exit_code: exitCodeOfRun(run.status) })) });
       return ExitCode.OK;
     }
     if (runs.length === 0) {

@@ -8,9 +8,10 @@ import {
   type ResolvedDestination,
   type ShardManifest,
   type ShardOwner,
+  selectDestinations,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { selectDestinations, whereIs, withDestination } from '../destinations.js';
+import { whereIs, withDestination } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { formatBytes, formatCount, formatTime } from '../output/format.js';
 import { type CommandSpec, destinationNames, destinationOption } from './command.js';

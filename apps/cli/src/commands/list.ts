@@ -8,10 +8,11 @@ import {
   parseShardId,
   type ShardManifest,
   type ShardOwner,
+  selectDestinations,
   shardOwnership,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { selectDestinations, withDestination } from '../destinations.js';
+import { withDestination } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatBytes, formatTime } from '../output/format.js';
 import type { Printer } from '../output/printer.js';

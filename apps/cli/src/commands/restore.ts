@@ -12,10 +12,10 @@ import {
   type RestoreResult,
   restoreFromLocations,
   restoreShard,
+  selectDestinations,
 } from '@matric-backup/core';
 import { recordAudit } from '../audit.js';
 import { type CommandContext, loadCommandConfig } from '../context.js';
-import { selectDestinations } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { createByteBar } from '../output/progress.js';
 import { printRestore, type RestoreOrigin } from '../output/restore-report.js';

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { runBackup } from '@matric-backup/core';
+import { recordRunAudit } from '../audit.js';
 import { loadCommandConfig, printConfigWarnings } from '../context.js';
-import type { ExitCode } from '../exit-codes.js';
+import { exitCodeOfRun } from '../exit-codes.js';
 import { createRunObserver } from '../output/progress.js';
 import { printRunSummary } from '../output/run-summary.js';
 import { type CommandSpec, destinationNames, destinationOption } from './command.js';
@@ -55,8 +56,10 @@ export const runCommand: CommandSpec = {
     } finally {
       observer.stop();
     }
-    if (context.printer.json) context.printer.result(summary);
+    if (!summary.dryRun) await recordRunAudit(context.printer, config, summary);
+    const exitCode = exitCodeOfRun(summary.status);
+    if (context.printer.json) context.printer.result({ ...summary, exitCode });
     else printRunSummary(context.printer, config, summary);
-    return summary.exitCode as ExitCode;
+    return exitCode;
   },
 };

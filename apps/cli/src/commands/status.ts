@@ -4,9 +4,10 @@ import {
   loadShardOwner,
   MatricError,
   parseDuration,
+  selectDestinations,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { selectDestinations, withDestination } from '../destinations.js';
+import { withDestination } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatBytes, formatDuration, formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';

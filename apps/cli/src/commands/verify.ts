@@ -9,10 +9,11 @@ import {
   newestOwnShard,
   type ShardManifest,
   type ShardOwner,
+  selectDestinations,
   verifyShard,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { selectDestinations, withDestination } from '../destinations.js';
+import { withDestination } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { createByteBar } from '../output/progress.js';
 import {

@@ -1,14 +1,13 @@
 import type { LoadedConfig } from '../config/types.js';
 import { writeMetricsFile } from '../metrics/textfile.js';
 import { notify } from '../notify/notify.js';
-import { writeAudit } from '../state/audit.js';
 import { recordRun } from '../state/history.js';
 import { redact } from '../util/redact.js';
 import type { RunOptions, RunSummary } from './types.js';
 
 /**
- * What follows a finished run: the run record, the audit
- * line, notifications and the metrics file. None of them changes the run's
+ * What follows a finished run: the run record, notifications and the metrics
+ * file (the audit line is the CLI's, like every other command's). None of them changes the run's
  * outcome: each failure is a warning in the summary, so a full state disk or a
  * dead webhook never turns a stored backup into a failed one.
  */
@@ -40,7 +39,6 @@ export async function finishRun(
       started_at: summary.startedAt,
       finished_at: finishedAt.toISOString(),
       status: summary.status,
-      exit_code: summary.exitCode,
       duration_ms: summary.durationMs,
       ...(summary.archive ? { bytes: summary.archive.size, sha256: summary.archive.sha256 } : {}),
       ...(summary.sourceWarnings.length ? { warnings: summary.sourceWarnings.length } : {}),
@@ -56,30 +54,6 @@ export async function finishRun(
     });
   } catch (error) {
     warn(`could not record the run in ${stateDir}: ${(error as Error).message}`);
-  }
-
-  const pruned = Object.fromEntries(
-    summary.destinations
-      .filter((result) => result.prune?.deleted.length)
-      .map((result) => [result.name, result.prune!.deleted]),
-  );
-  try {
-    await writeAudit(stateDir, {
-      action: 'run',
-      config: config.file,
-      ...(stored ? { shard: stored } : {}),
-      destinations: summary.destinations.map((result) => result.name),
-      result: summary.status,
-      details: {
-        exit_code: summary.exitCode,
-        stored_on: summary.destinations.filter((r) => r.status === 'success').map((r) => r.name),
-        ...(summary.archive ? { bytes: summary.archive.size } : {}),
-        ...(summary.sourceWarnings.length ? { warnings: summary.sourceWarnings.length } : {}),
-        ...(Object.keys(pruned).length ? { pruned } : {}),
-      },
-    });
-  } catch (error) {
-    warn(`could not write the audit log in ${stateDir}: ${(error as Error).message}`);
   }
 
   const sent = await notify(

@@ -310,7 +310,6 @@ class Run {
     return {
       id,
       status,
-      exitCode: EXIT_CODE[status],
       dryRun,
       startedAt: this.now.toISOString(),
       durationMs: Math.round(performance.now() - this.started),
@@ -364,8 +363,6 @@ class Run {
     }
   }
 }
-
-const EXIT_CODE = { success: 0, warning: 5, partial: 3, failed: 1 } as const;
 
 function failureOf(what: string, failed: DestinationResult[]): { code: string; message: string } {
   const withErrors = failed.filter((result) => result.error);

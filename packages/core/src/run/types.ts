@@ -77,12 +77,13 @@ export interface DryRunPlan {
 export interface RunSummary {
   id: string;
   /**
-   * `warning`: completed with warnings, every required destination has the
-   * shard but some paths were not archived whole (`sourceWarnings`).
+   * The outcome: `success` every required destination has the shard (failed
+   * optional ones are `warnings`); `warning` the same, but some paths were not
+   * archived whole (`sourceWarnings`); `partial` a required destination failed
+   * but another has the shard; `failed` none has it, or a source failed. The
+   * CLI maps it to an exit code.
    */
   status: 'success' | 'warning' | 'partial' | 'failed';
-  /** 0 every required destination has the shard; 5 the same, with sourceWarnings; 3 partial; 1 none has it or a source failed. */
-  exitCode: 0 | 1 | 3 | 5;
   dryRun: boolean;
   startedAt: string;
   durationMs: number;

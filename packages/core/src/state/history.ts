@@ -12,7 +12,6 @@ export interface RunRecord {
   finished_at: string;
   /** `warning`: stored, but `warnings` paths were not archived whole. */
   status: 'success' | 'warning' | 'partial' | 'failed';
-  exit_code: number;
   duration_ms: number;
   bytes?: number;
   /** How many paths vanished, could not be read or changed while read (the manifest lists them). */
