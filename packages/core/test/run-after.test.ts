@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectInfo } from '@matric-backup/plugin-api';
 import { DestinationError } from '@matric-backup/plugin-api';
