@@ -14,6 +14,7 @@ export const workspaceAlias = {
   '@matric-backup/plugin-s3': here('./plugins/s3/src/index.ts'),
   '@matric-backup/plugin-sftp': here('./plugins/sftp/src/index.ts'),
   '@matric-backup/plugin-smb': here('./plugins/smb/src/index.ts'),
+  '@matric-backup/test-servers': here('./packages/test-servers/src/index.ts'),
 };
 
 /**

@@ -3,15 +3,11 @@
 // sure the cached datasets exist, measures the `tar | zstd -3` yardstick, then runs
 // each case in bench/cases/ (all, or those named) and prints one table.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { register } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDataset } from './lib/dataset.mjs';
 import { runCli, timeShell } from './lib/measure.mjs';
 import { checkTargets, formatTable } from './lib/table.mjs';
-
-// Lets cases import the TypeScript server harnesses in test/servers/.
-register('./lib/ts-hooks.mjs', import.meta.url);
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(BENCH, '..');

@@ -11,10 +11,10 @@ import {
   shardId,
   writerTag,
 } from '@matric-backup/core';
+import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
 import { type DestinationSpec, writeConfig } from './helpers/config.js';
-import { type S3TestServer, startS3Server } from './servers/s3.js';
 
 // The load case: 1,000 shards spread over three years, pruned by the CLI
 // with a daily/weekly/monthly/yearly policy, on a local folder and on S3. The

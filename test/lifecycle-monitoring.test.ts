@@ -2,10 +2,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
 import { type DestinationSpec, writeConfig } from './helpers/config.js';
-import { freePort } from './servers/spawn-daemon.js';
 
 // What an operator watches: webhook notifications (a real HTTP server started
 // here), the Prometheus textfile, `status` as a monitoring check, and `history`.

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
 import type { DestinationSpec } from './helpers/config.js';
 import { dataConfig, expectRestored, expectVerified, runToAll } from './helpers/fan-out.js';
 import { generateTree, sha256File } from './helpers/tree.js';
-import { type S3TestServer, startS3Server } from './servers/s3.js';
 
 // The CLI against a real S3 server: one run to a local folder and s3rver, then
 // verify and restore from S3 alone; and the failures an operator meets first

@@ -1,13 +1,17 @@
 import { chown, mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  freePort,
+  type RsyncServer,
+  type SshServer,
+  startRsyncServer,
+  startSshServer,
+} from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
 import { type DestinationSpec, filesUnder } from './helpers/config.js';
 import { dataConfig, expectRestored, runToAll } from './helpers/fan-out.js';
 import { generateTree, sha256File } from './helpers/tree.js';
-import { type RsyncServer, startRsyncServer } from './servers/rsyncd.js';
-import { freePort } from './servers/spawn-daemon.js';
-import { type SshServer, startSshServer } from './servers/sshd.js';
 
 // The CLI against a real sshd and a real rsync daemon: one run fans the shard out to
 // a local folder, sftp, rsync over ssh and an rsync daemon; each then restores to

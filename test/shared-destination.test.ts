@@ -13,12 +13,16 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  type S3TestServer,
+  type SshServer,
+  startS3Server,
+  startSshServer,
+} from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, type CliResult, runCli, tempDir } from './helpers/cli.js';
 import { type DestinationSpec, filesUnder, writeConfig } from './helpers/config.js';
 import { diffTrees, generateTree } from './helpers/tree.js';
-import { type S3TestServer, startS3Server } from './servers/s3.js';
-import { type SshServer, startSshServer } from './servers/sshd.js';
 
 interface ListedShard {
   id: string;

@@ -1,12 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { freePort, type SmbServer, startSmbServer } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
 import { type DestinationSpec, filesUnder } from './helpers/config.js';
 import { dataConfig, expectRestored, expectVerified, runToAll } from './helpers/fan-out.js';
 import { generateTree, sha256File } from './helpers/tree.js';
-import { type SmbServer, startSmbServer } from './servers/smbd.js';
-import { freePort } from './servers/spawn-daemon.js';
 
 // The CLI against a real Samba server with its default security: one run fans the
 // shard out to a local folder and the share, then verify and restore from the share

@@ -6,7 +6,7 @@ import { writeRandomSource } from '../lib/random-source.mjs';
 const MAX_RSS_MB = 200;
 
 export default async function s3(ctx) {
-  const { startS3Server } = await import('../../test/servers/s3.ts');
+  const { startS3Server } = await import('@matric-backup/test-servers');
   const server = await startS3Server();
   try {
     const destination = `- name: bench-s3

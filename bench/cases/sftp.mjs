@@ -10,8 +10,7 @@ import { writeRandomSource } from '../lib/random-source.mjs';
 const RSS_PRELOAD = new URL('../lib/rss-preload.mjs', import.meta.url).pathname;
 
 export default async function sftp(ctx) {
-  const { startSshServer } = await import('../../test/servers/sshd.ts');
-  const { startRsyncServer } = await import('../../test/servers/rsyncd.ts');
+  const { startRsyncServer, startSshServer } = await import('@matric-backup/test-servers');
   const [sshd, rsyncd] = await Promise.all([startSshServer(), startRsyncServer()]);
   try {
     const { dir: random, bytes: shardBytes, label: shardLabel } = writeRandomSource(ctx);

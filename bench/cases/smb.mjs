@@ -10,7 +10,7 @@ const TARGET_MBPS = 100;
 const RSS_PRELOAD = new URL('../lib/rss-preload.mjs', import.meta.url).pathname;
 
 export default async function smb(ctx) {
-  const { startSmbServer } = await import('../../test/servers/smbd.ts');
+  const { startSmbServer } = await import('@matric-backup/test-servers');
   const server = await startSmbServer();
   try {
     const { dir: random, bytes: shardBytes, label: shardLabel } = writeRandomSource(ctx);

@@ -1,7 +1,7 @@
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
 import plugin from '@matric-backup/plugin-s3';
+import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll } from 'vitest';
-import { type S3TestServer, startS3Server } from '../../../test/servers/s3.js';
 import { openTestDestination } from './helpers.js';
 
 let server: S3TestServer;

@@ -1,6 +1,5 @@
+import { freePort, type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type S3TestServer, startS3Server } from '../../../test/servers/s3.js';
-import { freePort } from '../../../test/servers/spawn-daemon.js';
 import { chunkedStream, collect, openTestDestination, randomData, sha256 } from './helpers.js';
 
 const MiB = 1024 * 1024;

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type Destination, guardDestination, type PluginLogger } from '@matric-backup/core';
 import { createS3Destination, type S3ConfigInput, s3ConfigSchema } from '@matric-backup/plugin-s3';
-import type { S3TestServer } from '../../../test/servers/s3.js';
+import type { S3TestServer } from '@matric-backup/test-servers';
 
 export interface TestDestination {
   /** Wrapped by core's guard, as core hands it out. */

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DELETE_BATCH } from '@matric-backup/plugin-s3';
+import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type S3TestServer, startS3Server } from '../../../test/servers/s3.js';
 import { chunkedStream, collect, openTestDestination, sha256 } from './helpers.js';
 
 let server: S3TestServer;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type S3TestServer, startS3Server } from '../../../test/servers/s3.js';
 import { chunkedStream, openTestDestination, randomData, readAll, sha256 } from './helpers.js';
 
 const MiB = 1024 * 1024;

@@ -7,10 +7,15 @@ import { Readable } from 'node:stream';
 import { type Destination, guardDestination, isDestinationError } from '@matric-backup/core';
 import { randomPayload } from '@matric-backup/destination-testkit';
 import { rsyncPlugin } from '@matric-backup/plugin-sftp';
+import {
+  freePort,
+  generateUnauthorizedKey,
+  type RsyncServer,
+  type SshServer,
+  startRsyncServer,
+  startSshServer,
+} from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RsyncServer, startRsyncServer } from '../../../test/servers/rsyncd.js';
-import { freePort } from '../../../test/servers/spawn-daemon.js';
-import { generateUnauthorizedKey, type SshServer, startSshServer } from '../../../test/servers/sshd.js';
 import {
   expectSpoolFileUploads,
   freshFolder,

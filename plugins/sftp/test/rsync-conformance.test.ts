@@ -1,8 +1,12 @@
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
 import { rsyncPlugin } from '@matric-backup/plugin-sftp';
+import {
+  type RsyncServer,
+  type SshServer,
+  startRsyncServer,
+  startSshServer,
+} from '@matric-backup/test-servers';
 import { afterAll, beforeAll } from 'vitest';
-import { type RsyncServer, startRsyncServer } from '../../../test/servers/rsyncd.js';
-import { type SshServer, startSshServer } from '../../../test/servers/sshd.js';
 import { freshFolder, rawList, removeScratch, testContext } from './helpers.js';
 
 let sshd: SshServer;

@@ -16,9 +16,13 @@ import { Readable } from 'node:stream';
 import { type Destination, guardDestination, isDestinationError } from '@matric-backup/core';
 import { randomPayload } from '@matric-backup/destination-testkit';
 import { sftpPlugin } from '@matric-backup/plugin-sftp';
+import {
+  freePort,
+  generateUnauthorizedKey,
+  type SshServer,
+  startSshServer,
+} from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../test/servers/spawn-daemon.js';
-import { generateUnauthorizedKey, type SshServer, startSshServer } from '../../../test/servers/sshd.js';
 import {
   expectSpoolFileUploads,
   freshFolder,

@@ -1,7 +1,7 @@
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
 import { sftpPlugin } from '@matric-backup/plugin-sftp';
+import { type SshServer, startSshServer } from '@matric-backup/test-servers';
 import { afterAll, beforeAll } from 'vitest';
-import { type SshServer, startSshServer } from '../../../test/servers/sshd.js';
 import { freshFolder, rawList, removeScratch, testContext } from './helpers.js';
 
 let server: SshServer;

@@ -2,12 +2,11 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { PluginContext } from '@matric-backup/core';
-import type { SmbServer } from '../../../test/servers/smbd.js';
+import type { SmbServer } from '@matric-backup/test-servers';
 import type { SmbConfigInput } from '../src/index.js';
 import { smbConfigSchema } from '../src/index.js';
 
-export { type SmbServer, startSmbServer } from '../../../test/servers/smbd.js';
-export { freePort } from '../../../test/servers/spawn-daemon.js';
+export { freePort, type SmbServer, startSmbServer } from '@matric-backup/test-servers';
 
 /** A plugin context whose warnings are kept for assertions. */
 export function testContext(tmpDir = tmpdir()): PluginContext & { warnings: string[] } {

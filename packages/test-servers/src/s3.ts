@@ -9,15 +9,13 @@ import { freePort, startRestartableDaemon } from './spawn-daemon.js';
  * s3rver 3.7.1 on 127.0.0.1 for the S3 tests: a child process (so a test can
  * kill it mid-upload) under `node --openssl-legacy-provider` (without it,
  * ListObjectsV2 continuation past 1,000 keys answers HTTP 500), storing into a
- * temp folder that the tests may inspect. See test/servers/s3rver.cjs for the
- * one operation the harness adds (AbortMultipartUpload).
+ * temp folder that the tests may inspect. See s3rver.cjs beside this package's
+ * package.json for the one operation the harness adds (AbortMultipartUpload).
  */
 
-const CHILD_SCRIPT = fileURLToPath(new URL('./s3rver.cjs', import.meta.url));
-// s3rver is a devDependency of the s3 plugin; the e2e package reaches it from there.
-const S3RVER_MAIN = createRequire(
-  fileURLToPath(new URL('../../plugins/s3/package.json', import.meta.url)),
-).resolve('s3rver');
+// At the package root, so the same path holds from src/ (vitest) and dist/ (the bench).
+const CHILD_SCRIPT = fileURLToPath(new URL('../s3rver.cjs', import.meta.url));
+const S3RVER_MAIN = createRequire(import.meta.url).resolve('s3rver');
 
 const OBJECT_SUFFIX = '._S3rver_object';
 

@@ -1,5 +1,5 @@
 'use strict';
-// Runs s3rver for the tests in its own process (started by test/servers/s3.ts under
+// Runs s3rver for the tests in its own process (started by src/s3.ts under
 // `node --openssl-legacy-provider`), so that a test can kill the server mid-upload.
 // argv[2] is JSON: { s3rverMain, port, directory, bucket }.
 const fs = require('node:fs');
