@@ -107,9 +107,9 @@ describe('notifications, metrics, status and history', () => {
       ]);
     });
 
-    it('status --max-age 1s fails (exit 1) once the newest shard is older', async () => {
+    it('status --max-age 1 (bare seconds) fails (exit 1) once the newest shard is older', async () => {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, createdAt + 1500 - Date.now())));
-      const result = await runCli(['status', '--max-age', '1s', '-c', config]);
+      const result = await runCli(['status', '--max-age', '1', '-c', config]);
       expect(result.code).toBe(1);
       expect(result.stdout).toMatch(new RegExp(`^disk\\s+${shardId}\\s.*STALE \\(older than 1s\\)$`, 'm'));
     });

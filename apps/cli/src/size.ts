@@ -1,14 +1,12 @@
-import { MatricError } from '@matric-backup/core';
+import { BYTE_SIZE_HINT, MatricError, parseByteSize } from '@matric-backup/core';
 
-const UNIT: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-/** `1048576`, `512K`, `500M`, `2G`, `1.5TiB` -> bytes (binary units, as formatBytes prints them). */
-export function parseSize(text: string, option: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
-  if (!match) {
+/** A size option (`--max-bytes 50GiB`) in bytes, by the grammar config keys use too. */
+export function parseSizeOption(text: string, option: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) {
     throw new MatricError('USAGE', `${option} ${JSON.stringify(text)} is not a size`, {
-      hint: 'bytes, or a number with K, M, G or T (binary: 1K = 1024 bytes), e.g. 500M',
+      hint: BYTE_SIZE_HINT,
     });
   }
-  return Math.floor(Number(match[1]) * UNIT[match[2]!.toUpperCase()]!);
+  return bytes;
 }

@@ -26,7 +26,6 @@ export type {
   BackupSection,
   CommandSourceConfig,
   DirectorySourceConfig,
-  DurationInput,
   RetentionPolicy,
   RetryConfig,
   SourceConfig,
@@ -112,7 +111,7 @@ export { type DestinationStatus, destinationStatus } from './status/destination-
 export { acquireRunLock, type RunLock } from './run/lock.js';
 export * from './notify/index.js';
 export * from './metrics/index.js';
-export { parseDuration } from './util/duration.js';
+export { type DurationInput, parseDuration } from './util/duration.js';
 export * from './state/index.js';
 
 // encryption (crypto/)

@@ -22,6 +22,17 @@ describe('loadConfig: errors name the key path, line and column', () => {
     expect(error.message).toContain('backup.yaml:4:5: backup.compression.levle: unknown key "levle"');
   });
 
+  it('backup.format, removed: says so and what to do, at its line', async () => {
+    const error = await fail(`backup:
+  format:
+    include_original: true
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(where(error)).toEqual([{ path: 'backup.format', line: 2, column: 3 }]);
+    expect(error.issues[0]!.message).toMatch(/^`backup.format` was removed: .*delete the block$/);
+  });
+
   it('an unknown key in a destination block, checked by the plugin schema', async () => {
     const error = await fail(`backup:
   destinations:

@@ -32,14 +32,6 @@ describe("loadConfig: the original design's backup.yaml", () => {
     });
     expect(config.destinations[3]!.plugin.type).toBe('smb');
     const { backup } = config;
-    expect(backup.format).toEqual({
-      include_original: true,
-      include_revised: true,
-      include_embeddings: false,
-      include_revision_history: false,
-      include_links: true,
-      content_format: 'both',
-    });
     expect(backup.compression).toEqual({ algorithm: 'zstd', level: 3 });
     expect(backup.encryption).toEqual({ enabled: false, method: 'age', recipients: ['age1...'] });
     expect(backup.schedule).toEqual({ full_backup: 'daily', time: '02:00', day_of_week: 'sunday' });

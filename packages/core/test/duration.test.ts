@@ -10,11 +10,13 @@ describe('parseDuration', () => {
     ['7d', 604_800_000],
     ['1.5h', 5_400_000],
     [2, 2000],
+    ['36', 36_000],
+    [' 1.5 ', 1500],
   ] as const)('%j -> %d ms', (input, ms) => {
     expect(parseDuration(input)).toBe(ms);
   });
 
-  it.each(['', '7', '7w', 'soon', '-1s'])('rejects %j', (input) => {
+  it.each(['', '7w', 'soon', '-1s', '1e3', -1])('rejects %j', (input) => {
     expect(() => parseDuration(input)).toThrow(/not a duration/);
   });
 });

@@ -104,7 +104,6 @@ describe('runBackup', () => {
 
   it('fills every sidecar field and the archive round-trips', async () => {
     await prepare(undefined, {
-      format: { include_links: true },
       compression: { algorithm: 'gzip', level: 1 },
     });
     const { summary } = await run();
@@ -126,7 +125,7 @@ describe('runBackup', () => {
       counts: { files: 2, directories: 2, symlinks: 0, sources: 1, hardlinks: 0 },
       file_count: 2,
       size_bytes: 12,
-      options: { include_links: true },
+      options: {},
       object: { name: `${ID}.tar.gz`, size: stored.length },
       checksum: `sha256:${createHash('sha256').update(stored).digest('hex')}`,
     });

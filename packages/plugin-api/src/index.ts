@@ -17,6 +17,7 @@ export {
   type MatricErrorOptions,
 } from './errors.js';
 export { assertMounted, type MountInfo, mountAt } from './mount.js';
+export { BYTE_SIZE_HINT, parseByteSize } from './sizes.js';
 export {
   type CheckResult,
   DESTINATION_API_VERSION,

@@ -1,5 +1,5 @@
+import { BYTE_SIZE_HINT, parseByteSize } from '@matric-backup/plugin-api';
 import { z } from 'zod';
-import { parseByteSize } from './sizes.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -13,7 +13,7 @@ const byteSize = (min: number, max: number) =>
   z.union([z.int().positive(), z.string()]).transform((value, ctx) => {
     const bytes = parseByteSize(value);
     if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'a size in bytes, or like 16MiB, 64MB, 1GiB' });
+      ctx.addIssue({ code: 'custom', message: BYTE_SIZE_HINT });
       return z.NEVER;
     }
     if (bytes < min || bytes > max) {

@@ -19,7 +19,7 @@ import { type CommandContext, loadCommandConfig } from '../context.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { createByteBar } from '../output/progress.js';
 import { printRestore, type RestoreOrigin } from '../output/restore-report.js';
-import { parseSize } from '../size.js';
+import { parseSizeOption } from '../size.js';
 import { type CommandSpec, destinationNames, destinationOption } from './command.js';
 
 export const restoreCommand: CommandSpec = {
@@ -193,7 +193,7 @@ function restoreOptions(
     ...(include && include.length > 0 && { include: include.map(String) }),
     ...(typeof args.conflict === 'string' && { conflict: args.conflict as ConflictStrategy }),
     dryRun: args.dryRun === true,
-    ...(typeof args.maxBytes === 'string' && { maxBytes: parseSize(args.maxBytes, '--max-bytes') }),
+    ...(typeof args.maxBytes === 'string' && { maxBytes: parseSizeOption(args.maxBytes, '--max-bytes') }),
     ...(typeof args.preserveOwner === 'boolean' && { preserveOwner: args.preserveOwner }),
     numericOwner: args.numericOwner === true,
     refuseEscapingLinks: args.refuseEscapingLinks === true,

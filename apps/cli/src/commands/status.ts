@@ -82,7 +82,10 @@ export const statusCommand: CommandSpec = {
       const { style } = printer;
       const verdict = (row: StatusRow) => {
         if (row.error) return style.bad(`ERROR ${row.error.code}`);
-        if (row.stale) return style.bad(row.newest ? `STALE (older than ${args.maxAge})` : 'NO BACKUP');
+        if (row.stale)
+          return style.bad(
+            row.newest ? `STALE (older than ${maxAgeText(String(args.maxAge))})` : 'NO BACKUP',
+          );
         return row.newest ? style.ok('ok') : style.warn('no backup');
       };
       printer.line(
@@ -127,4 +130,9 @@ function formatAge(ms: number): string {
   if (clamped < 48 * 3_600_000) return formatDuration(clamped);
   const hours = Math.floor(clamped / 3_600_000);
   return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+/** The --max-age value as given, with the unit a bare number implies. */
+function maxAgeText(given: string): string {
+  return /^\s*[\d.]+\s*$/.test(given) ? `${given.trim()}s` : given;
 }

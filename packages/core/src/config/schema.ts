@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_HINT, DURATION_PATTERN } from '../util/duration.js';
 
 /**
  * backup.yaml: the original design's keys (a file written for that design loads
@@ -19,7 +20,7 @@ const timeZone = z.string().refine(isTimeZone, 'an IANA time zone such as UTC or
 
 const duration = z.union([
   z.number().nonnegative(),
-  z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration like 500ms, 30s, 5m, 2h or 7d'),
+  z.string().trim().regex(DURATION_PATTERN, DURATION_HINT),
 ]);
 
 export const retentionSchema = z.strictObject({
@@ -56,14 +57,22 @@ export const encryptionSchema = z.strictObject({
   gpg_homedir: z.string().optional(),
 });
 
-export const formatSchema = z.strictObject({
-  include_original: z.boolean().optional(),
-  include_revised: z.boolean().optional(),
-  include_embeddings: z.boolean().optional(),
-  include_revision_history: z.boolean().optional(),
-  include_links: z.boolean().optional(),
-  content_format: z.enum(['json', 'markdown', 'both']).optional(),
-});
+/**
+ * `backup.format` held content options (include_original, content_format, ...)
+ * that nothing ever read. A config that still sets it gets this error rather
+ * than a bare "unknown key", so its owner knows the block can simply go.
+ */
+const removedFormat = z
+  .unknown()
+  .optional()
+  .superRefine((value, ctx) => {
+    if (value !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          '`backup.format` was removed: its content options never changed what a backup stores; delete the block',
+      });
+  });
 
 export const scheduleSchema = z.strictObject({
   full_backup: z.enum(['hourly', 'daily', 'weekly']).optional(),
@@ -178,7 +187,7 @@ export const backupSchema = z.strictObject({
     .max(128, 'at most 128 characters')
     .regex(/^\P{Cc}+$/u, 'no control characters')
     .optional(),
-  format: formatSchema.optional(),
+  format: removedFormat,
   compression: compressionSchema.default({ algorithm: 'zstd' }),
   encryption: encryptionSchema.optional(),
   sources: z.array(sourceSchema).default([]),
@@ -208,4 +217,3 @@ export type SourceConfig = z.output<typeof sourceSchema>;
 export type DirectorySourceConfig = z.output<typeof directorySourceSchema>;
 export type CommandSourceConfig = z.output<typeof commandSourceSchema>;
 export type RetryConfig = z.output<typeof retrySchema>;
-export type DurationInput = z.output<typeof duration>;

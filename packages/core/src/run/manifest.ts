@@ -22,7 +22,6 @@ export interface SidecarInput {
   sources: string[];
   origins: SourceOrigin[];
   format: StoredFormat;
-  options: Record<string, unknown>;
   objectKey: string;
   archive: Pick<
     ArchiveResult,
@@ -61,7 +60,8 @@ export function buildShardManifest(input: SidecarInput): ShardManifest {
     },
     file_count: archive.files,
     size_bytes: archive.bytesIn,
-    options: input.options,
+    // Always empty since backup.format was removed; written because earlier versions require the key.
+    options: {},
     object: { name: input.objectKey, size: archive.size },
     checksum: `sha256:${archive.sha256}`,
     ...(input.warnings?.length ? { warnings: [...input.warnings] } : {}),

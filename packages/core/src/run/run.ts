@@ -148,7 +148,6 @@ class Run {
         sources: backup.sources.map((source) => source.name),
         origins: sourceOrigins(backup.sources),
         format,
-        options: { ...backup.format },
         objectKey: keys.archive,
         archive,
         warnings: this.problems.list,

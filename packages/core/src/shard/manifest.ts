@@ -110,6 +110,7 @@ export interface ShardManifest {
   file_count: number;
   /** Sum of the file sizes before compression. */
   size_bytes: number;
+  /** Empty in shards made now; shards of earlier versions may hold the removed `backup.format` options. */
   options: Record<string, unknown>;
   /** The stored archive object: its key relative to the destination's root, size and checksum. */
   object: { name: string; size: number };
