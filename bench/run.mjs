@@ -105,11 +105,15 @@ async function main() {
     },
   ];
 
+  const tables = [];
   for (const name of names) {
     const ctx = context(name, datasets, yardstick);
     const { default: runCase } = await import(join(CASES, `${name}.mjs`));
     try {
-      for (const row of await runCase(ctx)) rows.push({ case: name, bytes: ctx.datasetBytes, ...row });
+      // A case returns its rows, or { rows, tables } when it also has a table of its own (markdown).
+      const result = await runCase(ctx);
+      for (const row of result.rows ?? result) rows.push({ case: name, bytes: ctx.datasetBytes, ...row });
+      tables.push(...(result.tables ?? []));
     } catch (error) {
       process.exitCode = 1;
       process.stderr.write(`bench[${name}]: FAILED: ${error.message}\n`);
@@ -123,6 +127,7 @@ async function main() {
     `\nMB = 10^6 bytes of input (the dataset) per wall-clock second; ${datasets.full.files} files.`,
   );
   for (const line of checkTargets(rows, yardstick.mbps)) console.log(line);
+  for (const table of tables) console.log(`\n${table}`);
 }
 
 main().catch((error) => {

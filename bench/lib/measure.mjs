@@ -76,7 +76,7 @@ export async function runCli(cliBin, tmp, configPath, { args = [], allowFailure 
 }
 
 /** The node flags the bin's `#!/usr/bin/env -S node ...` line gives an installed `matric-backup`. */
-function binNodeFlags(cliBin) {
+export function binNodeFlags(cliBin) {
   const shebang = readFileSync(cliBin, 'utf8').split('\n', 1)[0];
   const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(shebang);
   return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
