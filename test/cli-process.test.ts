@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, runCli, startCli, tempDir } from './helpers/cli.js';
 import { filesUnder, writeConfig } from './helpers/config.js';
@@ -61,7 +62,9 @@ function runShell(args: string[], redirect: string): Promise<{ code: number; std
   let stderr = '';
   let status = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdio[3]!.setEncoding('utf8').on('data', (chunk: string) => (status += chunk));
+  const statusPipe = child.stdio[3];
+  if (!(statusPipe instanceof Readable)) throw new Error('fd 3 of the shell is not a pipe');
+  statusPipe.setEncoding('utf8').on('data', (chunk: string) => (status += chunk));
   return new Promise((resolve) =>
     child.on('close', () => resolve({ code: Number(/cli-exit=(\d+)/.exec(status)?.[1] ?? -1), stderr })),
   );

@@ -62,12 +62,23 @@ describe('archiving with recycled read buffers', () => {
       const spoolDir = join(dir, `spool-${compression}`);
       const problems = new SourceProblems([], () => undefined);
       const result = await writeArchive(
-        readSources([{ name: 't', type: 'directory', path: join(dir, 'tree'), on_error: 'warn' }], {
-          spoolDir,
-          dumpDir: spoolDir,
-          configDir: dir,
-          problems,
-        }),
+        readSources(
+          [
+            {
+              name: 't',
+              type: 'directory',
+              path: join(dir, 'tree'),
+              on_error: 'warn',
+              one_file_system: false,
+            },
+          ],
+          {
+            spoolDir,
+            dumpDir: spoolDir,
+            configDir: dir,
+            problems,
+          },
+        ),
         {
           id: 'backup_20260101_000000',
           createdAt: new Date(),

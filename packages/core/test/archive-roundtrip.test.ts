@@ -47,12 +47,15 @@ async function archive(compression: CompressionAlgorithm, level?: number) {
   const warnings: string[] = [];
   const problems = new SourceProblems([], (message) => warnings.push(message));
   const result = await writeArchive(
-    readSources([{ name: 'files', type: 'directory', path: source, on_error: 'warn' }], {
-      spoolDir,
-      dumpDir: spoolDir,
-      configDir: dir,
-      problems,
-    }),
+    readSources(
+      [{ name: 'files', type: 'directory', path: source, on_error: 'warn', one_file_system: false }],
+      {
+        spoolDir,
+        dumpDir: spoolDir,
+        configDir: dir,
+        problems,
+      },
+    ),
     {
       id: 'backup_20260101_000000',
       createdAt: new Date('2026-01-01T00:00:00.000Z'),
@@ -171,7 +174,7 @@ describe('files that change between the walk and the read', () => {
     await rm(spoolDir, { recursive: true, force: true });
     const warnings: string[] = [];
     const problems = new SourceProblems(
-      [{ name: 'files', type: 'directory', path: dir, on_error: onError }],
+      [{ name: 'files', type: 'directory', path: dir, on_error: onError, one_file_system: false }],
       (message) => warnings.push(message),
     );
     const run = writeArchive(

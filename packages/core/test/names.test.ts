@@ -1,7 +1,24 @@
 import { randomBytes } from 'node:crypto';
+import type { Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { rawHeaders } from '../src/archive/raw-names.js';
 import { bytesOfName, displayName, fsPath, hasRawBytes, nameFromBytes } from '../src/util/names.mjs';
+
+/** A file's header as tar-stream hands it to its encoder: every field filled in. */
+const fileHeader = (name: string, size: number): Header => ({
+  name,
+  size,
+  type: 'file',
+  mode: 0o644,
+  mtime: new Date(0),
+  linkname: '',
+  uid: 0,
+  gid: 0,
+  uname: '',
+  gname: '',
+  devmajor: 0,
+  devminor: 0,
+});
 
 describe('file names as bytes', () => {
   it('every byte string converts to a string and back exactly, through JSON too', () => {
@@ -26,7 +43,7 @@ describe('file names as bytes', () => {
 
   it('writes raw names byte for byte in ustar headers with a valid checksum, long ones in a GNU long-name entry', () => {
     const name = nameFromBytes(Buffer.from([0x73, 0x2f, 0xff, 0xfe]));
-    const [block] = [rawHeaders({ name, type: 'file', mode: 0o644, mtime: new Date(0), size: 3 })];
+    const [block] = [rawHeaders(fileHeader(name, 3))];
     expect(block!.length).toBe(512);
     expect(block!.subarray(0, 5)).toEqual(Buffer.from([0x73, 0x2f, 0xff, 0xfe, 0]));
     const stored = Number.parseInt(block!.subarray(148, 154).toString('latin1'), 8);
@@ -35,7 +52,7 @@ describe('file names as bytes', () => {
     expect(stored).toBe(copy.reduce((sum, byte) => sum + byte, 0));
 
     const long = nameFromBytes(Buffer.alloc(300, 0xfa));
-    const blocks = rawHeaders({ name: long, type: 'file', mode: 0o644, mtime: new Date(0), size: 1 });
+    const blocks = rawHeaders(fileHeader(long, 1));
     expect(blocks.length).toBe(512 * 3);
     expect(blocks[156]).toBe('L'.charCodeAt(0));
     expect(blocks.subarray(512, 812)).toEqual(Buffer.alloc(300, 0xfa));

@@ -341,7 +341,9 @@ describe('runBackup', () => {
 
   it('with on_error: fail an unreadable file fails the run naming it, and nothing is stored', async () => {
     const { dir, store, config } = await prepare();
-    config.backup.sources = [{ name: 'notes', type: 'directory', path: join(dir, 'data'), on_error: 'fail' }];
+    config.backup.sources = [
+      { name: 'notes', type: 'directory', path: join(dir, 'data'), on_error: 'fail', one_file_system: false },
+    ];
     await writeFile(join(dir, 'data', 'secret.key'), 'k');
     await chmod(join(dir, 'data', 'secret.key'), 0o000);
     const { summary } = await asUnprivilegedUser(dir, () => run());

@@ -26,6 +26,7 @@ async function walk(options: Partial<DirectorySourceConfig> = {}) {
     type: 'directory',
     path: dir,
     on_error: 'warn',
+    one_file_system: false,
     ...options,
   };
   const problems = new SourceProblems([source], (message) => warnings.push(message));
@@ -135,7 +136,13 @@ describe('walkDirectory', () => {
 
   it('leaves out the folders it is told to (state, destinations), with a notice', async () => {
     await files('a.txt', 'backups/old.tar.zst', 'state/runs.jsonl');
-    const source: DirectorySourceConfig = { name: 'src', type: 'directory', path: dir, on_error: 'warn' };
+    const source: DirectorySourceConfig = {
+      name: 'src',
+      type: 'directory',
+      path: dir,
+      on_error: 'warn',
+      one_file_system: false,
+    };
     const warnings: string[] = [];
     const skip = await foldersToSkip([
       { path: join(dir, 'backups'), what: 'the folder of destination local' },

@@ -16,7 +16,6 @@ const record = (id: string, config = '/etc/a.yaml'): RunRecord => ({
   started_at: '2026-11-23T02:00:00.000Z',
   finished_at: '2026-11-23T02:00:05.000Z',
   status: 'success',
-  exit_code: 0,
   duration_ms: 5000,
   destinations: [{ name: 'local', status: 'success', bytes: 10, duration_ms: 100, attempts: 1 }],
 });
