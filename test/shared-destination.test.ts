@@ -416,7 +416,7 @@ describe('many writers, one destination', () => {
         }),
       );
       const future = wrong.id;
-      expect(future).toMatch(/^backup_20300101_0000\d\d_[a-z]{8}$/);
+      expect(future).toMatch(/^backup_20300101_0000\d\d_[a-z]{8}(_\d+)?$/);
       const createdAt = JSON.parse(
         await readFile(join(folder, `${future}.manifest.json`), 'utf8'),
       ).created_at;

@@ -18,6 +18,7 @@ export {
 } from './errors.js';
 export { assertMounted, type MountInfo, mountAt } from './mount.js';
 export { BYTE_SIZE_HINT, parseByteSize } from './sizes.js';
+export { parseTemporaryKey, temporaryKey, temporaryToken } from './temporary-keys.js';
 export {
   type CheckResult,
   DESTINATION_API_VERSION,

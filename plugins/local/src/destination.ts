@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -6,11 +6,12 @@ import {
   type Destination,
   DestinationError,
   type ObjectInfo,
+  parseTemporaryKey,
 } from '@matric-backup/plugin-api';
 import type { LocalConfig } from './config.js';
 import { fsError, isErrno } from './errors.js';
 import { mountGuard } from './mount-guard.js';
-import { isTempName, keyPath, targetOfTempName, tempPathFor } from './paths.js';
+import { keyPath, tempPathFor } from './paths.js';
 import { formatBytes, freeBytes } from './space.js';
 import { walkKeys } from './walk.js';
 import { FILE_MODE, FOLDER_MODE, writeAtomically } from './write.js';
@@ -70,16 +71,11 @@ export function createLocalDestination(config: LocalConfig): Destination {
       return fileInfo(key, keyPath(root, key));
     },
 
-    // Shards are stored at the root, so that is where a killed upload leaves its temporary file.
     async *listTemporary() {
       await mounted();
-      const names = await readdir(root).catch((error) => {
-        if (isErrno(error, 'ENOENT', 'ENOTDIR')) return [] as string[];
-        throw fsError(error, 'list', root);
-      });
-      for (const name of names.filter(isTempName).sort()) {
-        const info = await fileInfo(name, join(root, name));
-        if (info) yield { name, key: targetOfTempName(name), size: info.size, modified: info.modified };
+      for await (const { key: name, path } of walkKeys(root, '', { temporary: true })) {
+        const info = await fileInfo(name, path);
+        if (info) yield { ...info, name, key: parseTemporaryKey(name)!.key };
       }
     },
 

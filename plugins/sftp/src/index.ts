@@ -11,7 +11,7 @@ export const sftpPlugin = defineDestination({
   secretKeys: ['password', 'passphrase'],
   pathKeys: ['ssh_key', 'known_hosts'],
   capabilities: { serverSideRename: true, subsecondModified: false },
-  create: (config, context) => new SftpDestination(config, context),
+  create: (config) => new SftpDestination(config),
 });
 
 /** `type: rsync`: objects moved by the system rsync, over ssh or to an rsync daemon. */

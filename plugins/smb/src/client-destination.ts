@@ -5,20 +5,15 @@ import type {
   ObjectInfo,
   PluginContext,
   PutOptions,
+  TemporaryObject,
 } from '@matric-backup/plugin-api';
+import { parseTemporaryKey, temporaryKey } from '@matric-backup/plugin-api';
 import { type Credentials, isExposed } from './auth-file.js';
 import { parseShare, pathSegments, type SmbConfig } from './config.js';
 import { type SmbclientOptions, uncOf } from './connection.js';
 import { type ErrorContext, isNotFound } from './errors.js';
 import { getViaSmbclient } from './get.js';
-import {
-  assertExpressible,
-  isTemporaryName,
-  quote,
-  remotePath,
-  temporaryName,
-  unexpressibleReason,
-} from './names.js';
+import { assertExpressible, quote, remotePath, unexpressibleReason } from './names.js';
 import { assertSucceeded, folderExists } from './outcome.js';
 import { type ListedEntry, parseAllinfo, parseFreeBytes, parseListing } from './output.js';
 import { SessionPool } from './pool.js';
@@ -107,6 +102,19 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
       }
     },
 
+    async *listTemporary(): AsyncIterable<TemporaryObject> {
+      const result = await pool.use((session) =>
+        session.run(['recurse', `ls ${quote(listMask(base))}`, 'recurse']),
+      );
+      assertSucceeded(result, errorContext('list temporary files'), notFound);
+      const baseFolder = remotePath(base);
+      for (const entry of parseListing(result.output)) {
+        const name = keyOf(entry, baseFolder, baseFolder, true);
+        if (name)
+          yield { name, key: parseTemporaryKey(name)!.key, size: entry.size, modified: entry.modified };
+      }
+    },
+
     async stat(key: string): Promise<ObjectInfo | undefined> {
       assertExpressible(key);
       const result = await pool.use((session) => session.run([`allinfo ${quote(remotePath(keyPath(key)))}`]));
@@ -126,7 +134,7 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
         warnedExposed = true;
         context.log.warn(`credentials_file ${credentials.path} is readable by other users; chmod 600 it`);
       }
-      const probe = quote(remotePath([...base, temporaryName('matric-check')]));
+      const probe = quote(remotePath([...base, temporaryKey('matric-check')]));
       const { result, failure } = await pool.use((session) =>
         session.transfer(
           [
@@ -162,9 +170,14 @@ function listMask(segments: readonly string[]): string {
   return segments.length === 0 ? '\\*' : `${remotePath(segments)}\\*`;
 }
 
-/** The key of a listed file, or undefined for folders and temporary files. */
-function keyOf(entry: ListedEntry, listedFolder: string, baseFolder: string): string | undefined {
-  if (entry.isFolder || isTemporaryName(entry.name)) return undefined;
+/** The key of a listed file, or undefined for folders and (unless `temporary`, then only for them) temporary files. */
+function keyOf(
+  entry: ListedEntry,
+  listedFolder: string,
+  baseFolder: string,
+  temporary = false,
+): string | undefined {
+  if (entry.isFolder || (parseTemporaryKey(entry.name) !== undefined) !== temporary) return undefined;
   const folder = entry.folder ?? listedFolder;
   const relative = baseFolder === '\\' ? folder.slice(1) : folder.slice(baseFolder.length + 1);
   const parts = relative === '' ? [entry.name] : [...relative.split('\\'), entry.name];

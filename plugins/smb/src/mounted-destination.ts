@@ -10,10 +10,12 @@ import {
   isDestinationError,
   type ObjectInfo,
   type PutOptions,
+  parseTemporaryKey,
+  type TemporaryObject,
+  temporaryKey,
 } from '@matric-backup/plugin-api';
 import { pathSegments, type SmbConfig } from './config.js';
 import { assertMounted } from './mount.js';
-import { isTemporaryName, temporaryName } from './names.js';
 
 /**
  * The share through a filesystem mount (mount.cifs, fstab, autofs): files are
@@ -58,11 +60,21 @@ export function createMountedDestination(config: SmbConfig): Destination {
       const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
       const start = folder === '' ? '' : `${folder}/`;
       try {
-        for await (const info of walk(join(root, ...folder.split('/').filter(Boolean)), start)) {
+        for await (const info of walk(join(root, ...folder.split('/').filter(Boolean)), start, false)) {
           if (info.key.startsWith(prefix)) yield info;
         }
       } catch (error) {
         throw fsError(error, `list ${JSON.stringify(prefix)} under ${root}`);
+      }
+    },
+
+    async *listTemporary(): AsyncIterable<TemporaryObject> {
+      await mapped('list temporary files', undefined, async () => {});
+      try {
+        for await (const info of walk(root, '', true))
+          yield { ...info, name: info.key, key: parseTemporaryKey(info.key)!.key };
+      } catch (error) {
+        throw fsError(error, `list temporary files under ${root}`);
       }
     },
 
@@ -86,7 +98,7 @@ export function createMountedDestination(config: SmbConfig): Destination {
       mapped('check', undefined, async (): Promise<CheckResult> => {
         const mount = await assertMounted(mountPoint);
         await mkdir(root, { recursive: true, mode: 0o700 });
-        const probe = join(root, temporaryName('matric-check'));
+        const probe = join(root, temporaryKey('matric-check'));
         await (await open(probe, 'wx', 0o600)).close();
         await rm(probe, { force: true });
         const space = await statfs(root);
@@ -113,7 +125,7 @@ async function writeAtomically(
 ): Promise<void> {
   const folder = join(file, '..');
   await mkdir(folder, { recursive: true, mode: 0o700 });
-  const temporary = join(folder, temporaryName(file.slice(folder.length + 1)));
+  const temporary = join(folder, temporaryKey(file.slice(folder.length + 1)));
   let written = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -143,8 +155,8 @@ async function writeAtomically(
   }
 }
 
-/** Every stored file under `folder`, keys prefixed with `start`; temporary files skipped. */
-async function* walk(folder: string, start: string): AsyncGenerator<ObjectInfo> {
+/** Every stored file under `folder`, keys prefixed with `start`: objects, or with `temporary` only temporary files. */
+async function* walk(folder: string, start: string, temporary: boolean): AsyncGenerator<ObjectInfo> {
   let entries: Awaited<ReturnType<typeof opendir>>;
   try {
     entries = await opendir(folder);
@@ -155,8 +167,8 @@ async function* walk(folder: string, start: string): AsyncGenerator<ObjectInfo> 
   }
   for await (const entry of entries) {
     const path = join(folder, entry.name);
-    if (entry.isDirectory()) yield* walk(path, `${start}${entry.name}/`);
-    else if (entry.isFile() && !isTemporaryName(entry.name)) {
+    if (entry.isDirectory()) yield* walk(path, `${start}${entry.name}/`, temporary);
+    else if (entry.isFile() && (parseTemporaryKey(entry.name) !== undefined) === temporary) {
       const info = await stat(path).catch(() => undefined);
       if (info) yield { key: `${start}${entry.name}`, size: info.size, modified: info.mtime };
     }

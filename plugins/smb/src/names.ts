@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { DestinationError } from '@matric-backup/plugin-api';
 
 /**
@@ -44,16 +43,4 @@ export function remotePath(segments: readonly string[]): string {
 /** One argument of an smbclient command. Callers have checked it has no `"` or `;`. */
 export function quote(path: string): string {
   return `"${path}"`;
-}
-
-/** `.<name>.tmp-<random>` beside the final name: hidden, and skipped by list(). */
-export function temporaryName(name: string): string {
-  // Shortened so that a name near the 255-character limit still has a temporary twin.
-  return `.${[...name].slice(0, 100).join('')}.tmp-${randomBytes(6).toString('hex')}`;
-}
-
-const TEMPORARY = /^\..*\.tmp-[0-9a-f]{12}$/;
-
-export function isTemporaryName(name: string): boolean {
-  return TEMPORARY.test(name);
 }

@@ -1,9 +1,14 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DestinationError, isDestinationError, type PutOptions } from '@matric-backup/plugin-api';
+import {
+  DestinationError,
+  isDestinationError,
+  type PutOptions,
+  temporaryKey,
+} from '@matric-backup/plugin-api';
 import type { ErrorContext } from './errors.js';
 import { localFileOf } from './local-source.js';
-import { quote, remotePath, temporaryName } from './names.js';
+import { quote, remotePath } from './names.js';
 import { type Expected, failureOf, folderExists } from './outcome.js';
 import { parseAllinfo } from './output.js';
 import type { SessionPool } from './pool.js';
@@ -34,7 +39,7 @@ export async function putViaSmbclient(
     throw abortedError(context);
   }
   const finalPath = quote(remotePath([...folder, name]));
-  const tempPath = quote(remotePath([...folder, temporaryName(name)]));
+  const tempPath = quote(remotePath([...folder, temporaryKey(name)]));
   let uploaded = false;
   try {
     await pool.use(async (session) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseShare, smbConfigSchema } from '../src/config.js';
-import { assertExpressible, isTemporaryName, temporaryName } from '../src/names.js';
+import { assertExpressible } from '../src/names.js';
 
 const issues = (input: unknown) => {
   const result = smbConfigSchema.safeParse(input);
@@ -85,11 +85,5 @@ describe('names', () => {
       expect.objectContaining({ code: 'INVALID_KEY', retryable: false }),
     );
     expect(() => assertExpressible(key)).toThrow(reason);
-  });
-
-  it('recognises its own temporary names only', () => {
-    expect(isTemporaryName(temporaryName('backup_20260101_000000.tar.zst'))).toBe(true);
-    expect(isTemporaryName('.backup.tar.zst')).toBe(false);
-    expect(isTemporaryName('.x.tmp-notours')).toBe(false);
   });
 });

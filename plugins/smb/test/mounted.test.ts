@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -60,6 +60,23 @@ describe('mount_point', () => {
     }
     expect(readdirSync(plain)).toEqual([]);
     rmSync(plain, { recursive: true });
+  });
+
+  it('hides temporary files of killed uploads from list and reports them with their key', async () => {
+    const destination = create(MOUNT, `${base}/leftovers`);
+    await destination.put('sub/kept', Readable.from([Buffer.from('x')]), { size: 1, sha256: '' });
+    const name = 'sub/.backup_20260101_000000_abcdefgh.tar.zst.tmp-0123456789ab';
+    writeFileSync(join(MOUNT, base, 'leftovers', name), 'partial');
+    const listed = [];
+    for await (const info of destination.list()) listed.push(info.key);
+    expect(listed).toEqual(['sub/kept']);
+    const temporaries = [];
+    for await (const temporary of destination.listTemporary!()) temporaries.push(temporary);
+    expect(temporaries).toEqual([
+      { name, key: 'sub/backup_20260101_000000_abcdefgh.tar.zst', size: 7, modified: expect.any(Date) },
+    ]);
+    await destination.delete(name);
+    expect(readdirSync(join(MOUNT, base, 'leftovers/sub'))).toEqual(['kept']);
   });
 
   it('writes files 0600 in folders 0700, and check() names the filesystem', async () => {

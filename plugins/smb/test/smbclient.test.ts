@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import {
+  chownSync,
   createReadStream,
   mkdtempSync,
   readdirSync,
@@ -182,6 +183,36 @@ describe('names', () => {
 });
 
 describe('operations', () => {
+  it('hides temporary files of killed uploads from list and reports them with their key, old shortened names too', async () => {
+    const { destination } = open({ path: 'leftovers' });
+    await put(destination, 'sub/kept.bin', 'kept');
+    const folder = join(server.root, 'leftovers');
+    const current = 'sub/.backup_20260101_000000_abcdefgh.tar.zst.tmp-0123456789ab';
+    // Earlier versions shortened the name to 100 characters.
+    const shortened = `.${'x'.repeat(100)}.tmp-abcdef012345`;
+    for (const name of [current, shortened]) {
+      writeFileSync(join(folder, name), 'partial');
+      chownSync(join(folder, name), statSync(folder).uid, statSync(folder).gid);
+    }
+    const listed = [];
+    for await (const info of destination.list()) listed.push(info.key);
+    expect(listed).toEqual(['sub/kept.bin']);
+    const temporaries = [];
+    for await (const temporary of destination.listTemporary!()) temporaries.push(temporary);
+    expect(temporaries.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: shortened, key: 'x'.repeat(100), size: 7, modified: expect.any(Date) },
+      {
+        name: current,
+        key: 'sub/backup_20260101_000000_abcdefgh.tar.zst',
+        size: 7,
+        modified: expect.any(Date),
+      },
+    ]);
+    for (const { name } of temporaries) await destination.delete(name);
+    expect(readdirSync(folder, { recursive: true }).sort()).toEqual(['sub', 'sub/kept.bin']);
+    await destination.close();
+  });
+
   it('stores the object under path inside the share, created when missing', async () => {
     const { destination } = open({ path: 'deep/er/backups' });
     await put(destination, 'backup_20260101_000000.manifest.json', '{}');

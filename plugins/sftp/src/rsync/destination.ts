@@ -8,11 +8,11 @@ import type {
   ObjectInfo,
   PluginContext,
   PutOptions,
+  TemporaryObject,
 } from '@matric-backup/plugin-api';
-import { DestinationError } from '@matric-backup/plugin-api';
+import { DestinationError, parseTemporaryKey, temporaryKey } from '@matric-backup/plugin-api';
 import { takeWholeFile } from '../shared/file-source.js';
 import { hostKeyPolicyOf } from '../shared/ssh-config.js';
-import { isTempName, STALE_TEMP_AGE_MS, tempNameFor } from '../shared/temp-names.js';
 import { baseArgs, exactNamePattern } from './args.js';
 import { isMissingPath, rsyncError } from './errors.js';
 import { type ListedEntry, parseListLine } from './listing.js';
@@ -21,6 +21,7 @@ import { type RsyncResult, startRsync } from './spawn.js';
 import { buildSshCommand, renderSshCommand } from './ssh-command.js';
 import { type SshMaster, startSshMaster } from './ssh-master.js';
 import { parseTarget, type RemoteLayout, type RsyncTarget, remoteLayout, remoteSpec } from './target.js';
+import { parseRsyncTemporary } from './temp-names.js';
 
 interface Connection {
   args: string[];
@@ -34,8 +35,8 @@ interface Connection {
  * is atomic by rsync's own design: the receiver writes `.<name>.XXXXXX` beside the
  * final name and renames it only when the file is complete and checked, and it
  * removes that temporary when the transfer fails. (--partial and --inplace, which
- * would break this, are never used.) `list` hides such temporaries, and removes
- * ones a killed server left behind once they are a day old.
+ * would break this, are never used.) `list` hides such temporaries, and
+ * `listTemporary` reports the ones a killed transfer left behind.
  */
 export class RsyncDestination implements Destination {
   private readonly target: RsyncTarget;
@@ -208,29 +209,6 @@ export class RsyncDestination implements Destination {
     return path;
   }
 
-  /**
-   * Temporaries of transfers killed over a day ago (a dead receiver cannot clean up),
-   * removed while listing: core lists every destination before each retention pass.
-   * Best effort: a read-only login still lists.
-   */
-  private async removeStaleTemps(stale: string[]): Promise<void> {
-    const byFolder = new Map<string, string[]>();
-    for (const key of stale)
-      byFolder.set(posix.dirname(key), [...(byFolder.get(posix.dirname(key)) ?? []), key]);
-    for (const [folder, keys] of byFolder) {
-      const relative = folder === '.' ? '' : folder;
-      try {
-        await this.deleteNames(
-          relative,
-          keys.map((key) => exactNamePattern(posix.basename(key))),
-        );
-        this.context.log.info(`removed ${keys.length} stale temporary file(s) in ${this.describe(relative)}`);
-      } catch (error) {
-        this.context.log.debug(`could not remove stale temporary files: ${(error as Error).message}`);
-      }
-    }
-  }
-
   async get(key: string): Promise<Readable> {
     const work = await mkdtemp(join(await this.scratchDir(), 'get-'));
     const local = join(work, 'data');
@@ -252,15 +230,22 @@ export class RsyncDestination implements Destination {
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {
     const slash = prefix.lastIndexOf('/');
     const folder = slash >= 0 ? prefix.slice(0, slash) : '';
-    const cutoff = Date.now() - STALE_TEMP_AGE_MS;
-    const stale: string[] = [];
     for (const entry of await this.listFolder(folder)) {
       const key = folder ? `${folder}/${entry.name}` : entry.name;
-      if (entry.type !== 'file' || !key.startsWith(prefix)) continue;
-      if (!isTempName(posix.basename(key))) yield { key, size: entry.size, modified: entry.modified };
-      else if (entry.modified.getTime() < cutoff) stale.push(key);
+      if (entry.type === 'file' && key.startsWith(prefix) && !temporaryOf(posix.basename(key)))
+        yield { key, size: entry.size, modified: entry.modified };
     }
-    await this.removeStaleTemps(stale);
+  }
+
+  async *listTemporary(): AsyncIterable<TemporaryObject> {
+    for (const entry of await this.listFolder('')) {
+      const folder = posix.dirname(entry.name);
+      const temporary = entry.type === 'file' ? temporaryOf(posix.basename(entry.name)) : undefined;
+      if (temporary) {
+        const key = folder === '.' ? temporary.key : `${folder}/${temporary.key}`;
+        yield { name: entry.name, key, size: entry.size, modified: entry.modified };
+      }
+    }
   }
 
   /** Entries below `folder` (relative names), recursively; empty when it does not exist. */
@@ -327,7 +312,7 @@ export class RsyncDestination implements Destination {
   async check(): Promise<CheckResult> {
     const connection = await this.connect();
     const details = [`${this.describe('')}: ${connection.trust}`];
-    const probe = tempNameFor('matric-backup-check');
+    const probe = temporaryKey('matric-backup-check');
     const content = Buffer.from('matric-backup check\n');
     await this.put(probe, Readable.from([content]), { size: content.length, sha256: '' });
     await this.deleteNames('', [exactNamePattern(probe)]);
@@ -342,6 +327,11 @@ export class RsyncDestination implements Destination {
     await (await connection?.catch(() => undefined))?.master?.stop();
     if (scratch) await rm(await scratch.catch(() => ''), { recursive: true, force: true });
   }
+}
+
+/** A temporary of ours (the check probe) or of rsync's receiver. */
+function temporaryOf(name: string): { key: string } | undefined {
+  return parseTemporaryKey(name) ?? parseRsyncTemporary(name);
 }
 
 async function openForWriting(path: string): Promise<Writable> {

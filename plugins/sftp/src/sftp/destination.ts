@@ -6,14 +6,15 @@ import {
   type Destination,
   DestinationError,
   type ObjectInfo,
-  type PluginContext,
   type PutOptions,
+  parseTemporaryKey,
+  type TemporaryObject,
+  temporaryKey,
 } from '@matric-backup/plugin-api';
 import type { FileEntryWithStats } from 'ssh2';
 import { takeWholeFile } from '../shared/file-source.js';
 import { createHostKeyVerifier, type HostKeyVerifier } from '../shared/host-keys.js';
 import { hostKeyPolicyOf } from '../shared/ssh-config.js';
-import { isTempName, STALE_TEMP_AGE_MS, tempNameFor } from '../shared/temp-names.js';
 import { connectSsh, describeEndpoint, openSftp, type SshConnection, type SshEndpoint } from './connect.js';
 import { RemoteFs } from './remote-fs.js';
 import type { SftpConfig } from './schema.js';
@@ -35,10 +36,7 @@ export class SftpDestination implements Destination {
   private readonly root: string;
   private closed = false;
 
-  constructor(
-    private readonly config: SftpConfig,
-    private readonly context: PluginContext,
-  ) {
+  constructor(private readonly config: SftpConfig) {
     this.endpoint = { host: config.host, port: config.port, username: config.username };
     this.root = config.path.length > 1 ? config.path.replace(/\/+$/, '') : config.path;
   }
@@ -94,7 +92,7 @@ export class SftpDestination implements Destination {
     const { fs } = await this.connect();
     const target = this.remote(key);
     const folder = posix.dirname(target);
-    const temp = posix.join(folder, tempNameFor(posix.basename(target)));
+    const temp = temporaryKey(target);
     let handle: Buffer | undefined;
     try {
       handle = await fs.open(temp, 'w', { mode: 0o600 }).catch(async (error) => {
@@ -152,20 +150,6 @@ export class SftpDestination implements Destination {
     );
   }
 
-  /**
-   * A temporary of an upload that died with its server (no one left to remove it),
-   * once a day old, removed while listing: core lists every destination before each
-   * retention pass. Best effort: a read-only login still lists.
-   */
-  private async removeStaleTemp(fs: RemoteFs, path: string): Promise<void> {
-    try {
-      await fs.unlink(path);
-      this.context.log.info(`removed stale temporary file ${path}`);
-    } catch (error) {
-      this.context.log.debug(`could not remove stale temporary file ${path}: ${(error as Error).message}`);
-    }
-  }
-
   async get(key: string): Promise<Readable> {
     const { fs } = await this.connect();
     const path = this.remote(key);
@@ -184,10 +168,22 @@ export class SftpDestination implements Destination {
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {
     const { fs } = await this.connect();
     const slash = prefix.lastIndexOf('/');
-    yield* this.walk(fs, slash >= 0 ? prefix.slice(0, slash) : '', prefix);
+    yield* this.walk(fs, slash >= 0 ? prefix.slice(0, slash) : '', prefix, false);
   }
 
-  private async *walk(fs: RemoteFs, folderKey: string, prefix: string): AsyncIterable<ObjectInfo> {
+  async *listTemporary(): AsyncIterable<TemporaryObject> {
+    const { fs } = await this.connect();
+    for await (const info of this.walk(fs, '', '', true))
+      yield { ...info, name: info.key, key: parseTemporaryKey(info.key)!.key };
+  }
+
+  /** Files below `folderKey` whose key starts with `prefix`: objects, or with `temporary` the temporary files of puts. */
+  private async *walk(
+    fs: RemoteFs,
+    folderKey: string,
+    prefix: string,
+    temporary: boolean,
+  ): AsyncIterable<ObjectInfo> {
     let entries: FileEntryWithStats[];
     try {
       entries = await fs.readdir(this.remote(folderKey));
@@ -195,18 +191,21 @@ export class SftpDestination implements Destination {
       if ((error as DestinationError).code === 'NOT_FOUND') return;
       throw error;
     }
-    entries.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
-    const cutoff = Date.now() - STALE_TEMP_AGE_MS;
+    entries.sort(byFilename);
     for (const { filename, attrs } of entries) {
       if (filename === '.' || filename === '..') continue;
       const key = folderKey ? `${folderKey}/${filename}` : filename;
       if (attrs.isDirectory()) {
-        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* this.walk(fs, key, prefix);
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`))
+          yield* this.walk(fs, key, prefix, temporary);
         continue;
       }
-      if (!attrs.isFile() || !key.startsWith(prefix)) continue;
-      if (!isTempName(filename)) yield { key, size: attrs.size, modified: new Date(attrs.mtime * 1000) };
-      else if (attrs.mtime * 1000 < cutoff) await this.removeStaleTemp(fs, this.remote(key));
+      if (
+        attrs.isFile() &&
+        key.startsWith(prefix) &&
+        (parseTemporaryKey(filename) !== undefined) === temporary
+      )
+        yield { key, size: attrs.size, modified: new Date(attrs.mtime * 1000) };
     }
   }
 
@@ -237,7 +236,7 @@ export class SftpDestination implements Destination {
       `connected to ${describeEndpoint(this.endpoint)}; ${verifier.describe(connection.hostKey)}`,
     ];
     await fs.mkdirs(this.root);
-    const probe = posix.join(this.root, tempNameFor('matric-backup-check'));
+    const probe = posix.join(this.root, temporaryKey('matric-backup-check'));
     const handle = await fs.open(probe, 'w', { mode: 0o600 });
     try {
       await fs.write(handle, Buffer.from('matric-backup check\n'), 0, probe);
@@ -263,4 +262,8 @@ export class SftpDestination implements Destination {
       connection.client.end();
     });
   }
+}
+
+function byFilename(a: FileEntryWithStats, b: FileEntryWithStats): number {
+  return a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0;
 }
