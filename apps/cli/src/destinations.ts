@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   type Destination,
   type LoadedConfig,
@@ -23,30 +22,15 @@ export async function withDestination<T>(
 }
 
 /**
- * Where an object lives, for people: a file path for folders, a URL for remote
- * stores. Reads the common location keys of the first-party plugins; other
- * types fall back to `<destination>:<key>`.
+ * Where an object lives, for people: `<location>/<key>` with the location the
+ * plugin describes (a folder, a URL), else `<destination>:<key>`.
  */
 export function whereIs(destination: ResolvedDestination, key: string): string {
-  const config = (destination.config ?? {}) as Record<string, unknown>;
-  const text = (name: string) => (typeof config[name] === 'string' ? (config[name] as string) : undefined);
-  const under = (base: string | undefined) => (base ? `${base.replace(/\/+$/, '')}/${key}` : key);
-  const bucket = text('bucket');
-  if (bucket) return `s3://${bucket}/${under(text('prefix')?.replace(/^\/+/, ''))}`;
-  const share = text('share');
-  if (share)
-    return under(
-      `${share.replace(/\/+$/, '')}${text('path') ? `/${text('path')!.replace(/^\/+/, '')}` : ''}`,
-    );
-  const target = text('target');
-  if (target) return under(target);
-  const host = text('host');
-  if (host) {
-    const user = text('username') ?? text('user');
-    const port = typeof config.port === 'number' ? `:${config.port}` : '';
-    return `${destination.type}://${user ? `${user}@` : ''}${host}${port}/${under(text('path')?.replace(/^\/+/, ''))}`;
+  let location: string | undefined;
+  try {
+    location = destination.plugin.describe?.(destination.config);
+  } catch {
+    // A plugin's description is a courtesy: the object is named by its key all the same.
   }
-  const path = text('path');
-  if (path && destination.type === 'local') return join(path, key);
-  return `${destination.name}:${key}`;
+  return location ? `${location.replace(/\/+$/, '')}/${key}` : `${destination.name}:${key}`;
 }

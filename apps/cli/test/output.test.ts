@@ -1,5 +1,9 @@
 import { PassThrough } from 'node:stream';
-import type { ResolvedDestination } from '@matric-backup/core';
+import type { DestinationPlugin, ResolvedDestination } from '@matric-backup/core';
+import local from '@matric-backup/plugin-local';
+import s3 from '@matric-backup/plugin-s3';
+import sftp from '@matric-backup/plugin-sftp';
+import smb from '@matric-backup/plugin-smb';
 import { describe, expect, it } from 'vitest';
 import { whereIs } from '../src/destinations.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../src/output/format.js';
@@ -107,24 +111,45 @@ describe('format', () => {
 });
 
 describe('whereIs', () => {
+  const plugins: Record<string, DestinationPlugin> = {
+    local,
+    s3,
+    sftp: sftp[0]!,
+    rsync: sftp[1]!,
+    smb,
+    webdav: { ...local, type: 'webdav', describe: undefined },
+  };
+  /** A destination block as core resolves it: the plugin's own schema validated the keys. */
   const destination = (type: string, config: Record<string, unknown>) =>
     ({
       name: 'd',
       type,
       enabled: true,
       required: true,
-      config,
+      plugin: plugins[type],
+      config: plugins[type]!.configSchema.parse(config),
       secrets: [],
     }) as unknown as ResolvedDestination;
   const key = 'backup_20250131_020004.tar.zst';
 
   it.each([
     ['local', { path: '/var/backups' }, `/var/backups/${key}`],
+    ['local', { path: '/var/backups/' }, `/var/backups/${key}`],
     ['s3', { bucket: 'b', prefix: 'prod/' }, `s3://b/prod/${key}`],
-    ['s3', { bucket: 'b', prefix: '' }, `s3://b/${key}`],
-    ['sftp', { host: 'nas', port: 2222, username: 'bk', path: '/srv/b' }, `sftp://bk@nas:2222/srv/b/${key}`],
-    ['rsync', { target: 'bk@nas:/srv/b' }, `bk@nas:/srv/b/${key}`],
-    ['smb', { share: '//server/share', path: 'matric' }, `//server/share/matric/${key}`],
-    ['webdav', { url: 'https://x' }, `d:${key}`],
+    ['s3', { bucket: 'b' }, `s3://b/${key}`],
+    [
+      'sftp',
+      { host: 'nas', port: 2222, username: 'bk', path: '/srv/b', password: 'x' },
+      `sftp://bk@nas:2222/srv/b/${key}`,
+    ],
+    ['sftp', { host: 'nas', username: 'bk', path: 'backups', password: 'x' }, `sftp://bk@nas/backups/${key}`],
+    ['rsync', { target: 'bk@nas:/srv/b', ssh_key: '/k' }, `bk@nas:/srv/b/${key}`],
+    [
+      'smb',
+      { share: '//server/share', path: 'matric', credentials_file: '/c' },
+      `//server/share/matric/${key}`,
+    ],
+    ['smb', { mount_point: '/mnt/nas', path: 'matric/' }, `/mnt/nas/matric/${key}`],
+    ['webdav', { path: '/x' }, `d:${key}`],
   ])('%s %j', (type, config, expected) => expect(whereIs(destination(type, config), key)).toBe(expected));
 });

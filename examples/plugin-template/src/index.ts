@@ -19,4 +19,6 @@ export default defineDestination({
   pathKeys: ['path'],
   capabilities: { serverSideRename: true, subsecondModified: true },
   create: (config) => createFolderDestination(config.path),
+  // Where objects live, for people: the CLI prints `<this>/<key>`. Never put a secret in it.
+  describe: (config) => config.path,
 });

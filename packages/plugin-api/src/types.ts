@@ -138,6 +138,13 @@ export interface DestinationPlugin<Schema extends z.ZodType = z.ZodType> {
   pathKeys?: readonly string[];
   capabilities: DestinationCapabilities;
   create(config: z.output<Schema>, context: PluginContext): Destination | Promise<Destination>;
+  /**
+   * Where the destination keeps its objects, for people: a folder path or a
+   * URL such as `s3://bucket/prefix`, without secrets. The CLI prints an
+   * object as `<location>/<key>`; a plugin without it is shown as
+   * `<destination name>:<key>`. Called with the validated config; opens nothing.
+   */
+  describe?(config: z.output<Schema>): string;
 }
 
 /** A plugin package default-exports one plugin, or an array when it registers several types. */

@@ -10,4 +10,5 @@ export default defineDestination({
   pathKeys: ['path', 'mount_point'],
   capabilities: { serverSideRename: true, subsecondModified: true },
   create: (config) => createLocalDestination(config),
+  describe: (config) => config.path,
 });

@@ -18,4 +18,6 @@ export default defineDestination({
     subsecondModified: false,
   },
   create: (config, context) => createS3Destination(config, context),
+  // The prefix is normalized to `a/b/` or empty.
+  describe: (config) => `s3://${config.bucket}/${config.prefix}`,
 });

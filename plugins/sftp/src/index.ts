@@ -12,6 +12,8 @@ export const sftpPlugin = defineDestination({
   pathKeys: ['ssh_key', 'known_hosts'],
   capabilities: { serverSideRename: true, subsecondModified: false },
   create: (config) => new SftpDestination(config),
+  describe: (config) =>
+    `sftp://${config.username}@${config.host}${config.port === 22 ? '' : `:${config.port}`}/${config.path.replace(/^\/+/, '')}`,
 });
 
 /** `type: rsync`: objects moved by the system rsync, over ssh or to an rsync daemon. */
@@ -22,6 +24,7 @@ export const rsyncPlugin = defineDestination({
   pathKeys: ['ssh_key', 'known_hosts'],
   capabilities: { serverSideRename: true, subsecondModified: false },
   create: (config, context) => new RsyncDestination(config, context),
+  describe: (config) => config.target,
 });
 
 export type { RsyncConfig } from './rsync/schema.js';

@@ -1,6 +1,6 @@
 import { defineDestination } from '@matric-backup/plugin-api';
 import { createSmbclientDestination } from './client-destination.js';
-import { smbConfigSchema } from './config.js';
+import { pathSegments, smbConfigSchema } from './config.js';
 import { createMountedDestination } from './mounted-destination.js';
 
 export { createSmbclientDestination } from './client-destination.js';
@@ -25,4 +25,5 @@ export default defineDestination({
     config.mount_point === undefined
       ? createSmbclientDestination(config, context)
       : createMountedDestination(config),
+  describe: (config) => [config.mount_point ?? config.share ?? '', ...pathSegments(config.path)].join('/'),
 });
