@@ -105,6 +105,22 @@ describe('loadConfig: errors name the key path, line and column', () => {
     ]);
   });
 
+  it('a destination block that is not a mapping, or has a bad name, is reported by the block check alone', async () => {
+    const error = await fail(`backup:
+  destinations:
+    - just-a-string
+    - {name: "bad name!", type: local, path: /a}
+`);
+    expect(where(error)).toEqual([
+      { path: 'backup.destinations[0]', line: 3, column: 7 },
+      { path: 'backup.destinations[1].name', line: 4, column: 8 },
+    ]);
+    expect(error.issues.map((issue) => issue.message)).toEqual([
+      'expected a mapping with at least name and type',
+      'letters, digits, . _ -',
+    ]);
+  });
+
   it('an unset ${VAR}, saying which variable and how to set it', async () => {
     const error = await fail(
       `backup:

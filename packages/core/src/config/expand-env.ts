@@ -1,25 +1,33 @@
-import { isMap, isScalar, isSeq, parse, Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parse, Scalar } from 'yaml';
 import { type ConfigPath, type ConfigSource, formatPath } from './source.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // `$${` is a literal `${`; `${...}` a reference, possibly unterminated.
 const TOKEN = /\$\$\{|\$\{([^}]*)(\})?/g;
 
+export interface ExpandedConfig {
+  /** The file's values as plain data, every reference expanded. */
+  data: unknown;
+  /** Key path -> the variables its value came from, so a type error there can name them. */
+  expanded: Map<string, string[]>;
+}
+
 /**
  * Expands `${VAR}` and `${VAR:-default}` (default when unset or empty) in every
- * string value of the document, in place, before it becomes plain data. An
- * unquoted value takes the type its expansion would have had if written in the
- * file (`port: ${PORT}` is a number); quote it to keep a string.
- *
- * Returns the paths of values that came from the environment, so a type error
- * there can say where the value came from.
+ * string value of the file and returns the result as plain data. It works on the
+ * YAML document rather than the data because an unquoted value takes the type its
+ * expansion would have had if written in the file (`port: ${PORT}` is a number),
+ * and only the document knows which values were quoted. A malformed reference or
+ * an unset variable is an issue at its key.
  */
-export function expandEnv(source: ConfigSource, env: NodeJS.ProcessEnv): Map<string, string[]> {
+export function expandEnv(source: ConfigSource, env: NodeJS.ProcessEnv): ExpandedConfig {
+  const doc = source.copyDocument();
   const expanded = new Map<string, string[]>();
+  // A value behind an anchor is expanded once, however many aliases reach it.
   const seen = new Set<unknown>();
 
   const visit = (raw: unknown, path: ConfigPath): void => {
-    const node = source.deref(raw);
+    const node = isAlias(raw) ? raw.resolve(doc) : raw;
     if (seen.has(node)) return;
     seen.add(node);
     if (isMap(node)) {
@@ -41,8 +49,8 @@ export function expandEnv(source: ConfigSource, env: NodeJS.ProcessEnv): Map<str
     }
   };
 
-  visit(source.root, []);
-  return expanded;
+  visit(doc.contents, []);
+  return { data: doc.toJS(), expanded };
 }
 
 function expandString(

@@ -32,21 +32,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const file = locateConfig({ ...options, env });
   const dir = dirname(file);
   const source = ConfigSource.parse(await readConfigText(file), file);
-  const expanded = expandEnv(source, env);
-  const data = source.toJS();
+  const { data, expanded } = expandEnv(source, env);
   const backup = isRecord(data) && isRecord(data.backup) ? data.backup : undefined;
   const found: NonNullable<SecretContext['found']> = [];
   const context: SecretContext = { source, dir, env, found };
 
   const secrets = await resolveNotificationSecrets(backup, context);
   const parsed = configFileSchema.safeParse(data);
-  if (!parsed.success) {
-    // Destination blocks are validated below, each with its plugin's schema.
-    const issues = parsed.error.issues.filter(
-      (issue) => !(issue.path[0] === 'backup' && issue.path[1] === 'destinations' && issue.path.length > 2),
-    );
-    reportZodIssues({ issues }, { source, prefix: [], data, expanded });
-  }
+  if (!parsed.success) reportZodIssues(parsed.error, { source, prefix: [], data, expanded });
   const blocks = Array.isArray(backup?.destinations) ? backup.destinations : [];
   const retention = retentionSchema.safeParse(backup?.retention).data;
   if (retention) reportKeepNothing(retention, retention, ['backup', 'retention'], source);
@@ -63,8 +56,6 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   });
   secrets.push(...destinations.secrets);
   if (parsed.success) reportDuplicateSources(parsed.data.backup.sources, source);
-  // Should the per-block validation ever accept what core's schema refused, say so rather than load it.
-  else if (source.issues.length === 0) reportZodIssues(parsed.error, { source, prefix: [], data, expanded });
 
   if (!parsed.success || source.issues.length > 0) {
     const issues = source.issues

@@ -191,7 +191,9 @@ export const backupSchema = z.strictObject({
   compression: compressionSchema.default({ algorithm: 'zstd' }),
   encryption: encryptionSchema.optional(),
   sources: z.array(sourceSchema).default([]),
-  destinations: z.array(z.looseObject(destinationCommonSchema.shape)).min(1, 'at least one destination'),
+  // Each block is validated on its own (validate-destinations.ts): its common keys with
+  // destinationCommonSchema, the rest with its plugin's schema.
+  destinations: z.array(z.unknown()).min(1, 'at least one destination'),
   retention: retentionSchema.optional(),
   schedule: scheduleSchema.optional(),
   notifications: notificationsSchema.optional(),

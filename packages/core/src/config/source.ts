@@ -46,17 +46,9 @@ export class ConfigSource {
     return new ConfigSource(file, doc, lineCounter);
   }
 
-  get root(): Node | null {
-    return this.doc.contents;
-  }
-
-  toJS(): unknown {
-    return this.doc.toJS();
-  }
-
-  /** Follows an alias (`*anchor`) to the node it names. */
-  deref(node: unknown): unknown {
-    return isAlias(node) ? node.resolve(this.doc) : node;
+  /** A copy of the document to transform (see expandEnv); this one stays as the file was read. */
+  copyDocument(): Document {
+    return this.doc.clone();
   }
 
   alias(path: ConfigPath, writtenAt: ConfigPath): void {
@@ -72,7 +64,7 @@ export class ConfigSource {
     let node: unknown = this.doc.contents;
     let offset = (node as Node | null)?.range?.[0] ?? 0;
     for (const segment of target) {
-      node = this.deref(node);
+      if (isAlias(node)) node = node.resolve(this.doc);
       let next: { at?: unknown; value: unknown } | undefined;
       if (isMap(node)) {
         const pair = node.items.find(

@@ -115,7 +115,7 @@ export async function extractArchive(
     const { sinkError } = await pump(source, digest, chain.head, settleBoth(walking, chain.done), {
       onChunk: (bytes) => options.onChunk?.(bytes, filesWritten),
       // Damaged ciphertext: read on, so the object's checksum can tell a damaged copy from a wrong key.
-      stopOnSinkFailure: (error) => !isDecryptFailure(error) || isKeyMismatch(error),
+      readOnAfter: (error) => isDecryptFailure(error) && !isKeyMismatch(error),
     });
     if (sinkError !== undefined) return { digest, contents, failure: sinkError };
     // Refused after the object's checks (restore.ts): a damaged copy is news of another kind.

@@ -66,52 +66,46 @@ export interface PumpOptions {
   /** Called after each chunk with the bytes read so far. */
   onChunk?: (bytesRead: number) => void;
   /**
-   * When the sink fails: true = stop reading (restore: nothing more to gain);
-   * false = keep reading and digesting the rest (verify: the object checksum is
-   * the most telling diagnosis of a broken archive). A function decides by the
-   * sink's error.
+   * Once the sink has failed, whether to read the rest of the object anyway, only
+   * to digest it: the object's checksum then tells a damaged copy from, say, a
+   * wrong key. Without it, reading stops where the sink failed.
    */
-  stopOnSinkFailure: boolean | ((error: unknown) => boolean);
+  readOnAfter?: (sinkError: unknown) => boolean;
 }
 
 /**
- * Reads `source` to its end into `digest`, writing every chunk to `sink` (the
- * head of the decompress/untar chain whose completion is `chain`) with
- * backpressure. Resolves with the chain's failure, if any; rejects when reading
- * the source itself fails.
+ * Reads `source` into `digest`, writing every chunk to `sink` (the head of the
+ * decompress/untar chain whose completion is `chain`) with backpressure, until
+ * the source ends or the sink fails (see PumpOptions.readOnAfter). Resolves with
+ * the chain's failure, if any; rejects when reading the source itself fails.
  */
 export async function pump(
   source: Readable,
   digest: ObjectDigest,
   sink: Writable,
   chain: Promise<unknown>,
-  options: PumpOptions,
+  options: PumpOptions = {},
 ): Promise<{ sinkError?: unknown }> {
-  let sinkError: unknown;
-  let sinkFailed = false;
+  let failure: { error: unknown } | undefined;
   const settled = chain.then(
     () => undefined,
     (error: unknown) => {
-      sinkFailed = true;
-      sinkError = error;
+      failure = { error };
     },
   );
-  const sinkOpen = () => !sinkFailed && !sink.destroyed;
-  const { stopOnSinkFailure: stop } = options;
-  const stopReading = () => (typeof stop === 'function' ? stop(sinkError) : stop);
+  const sinkOpen = () => failure === undefined && !sink.destroyed;
   try {
     for await (const chunk of coalesce(source, CHUNK)) {
       digest.update(chunk);
       options.onChunk?.(digest.bytes);
-      if (!sinkOpen()) {
-        // A destroyed sink fails its chain soon after: wait for the error to decide by it.
-        if (!sinkFailed && typeof stop === 'function') await settled;
-        if (stopReading()) break;
+      if (sinkOpen()) {
+        if (!sink.write(chunk)) await Promise.race([once(sink, 'drain').catch(() => undefined), settled]);
         continue;
       }
-      if (!sink.write(chunk)) {
-        await Promise.race([once(sink, 'drain').catch(() => undefined), settled]);
-      }
+      if (!options.readOnAfter) break;
+      // A destroyed sink fails its chain soon after: its error decides.
+      await settled;
+      if (!options.readOnAfter(failure?.error)) break;
     }
   } catch (error) {
     sink.destroy(error as Error);
@@ -120,7 +114,7 @@ export async function pump(
   }
   if (sinkOpen()) sink.end();
   await settled;
-  return sinkFailed ? { sinkError } : {};
+  return failure ? { sinkError: failure.error } : {};
 }
 
 /** Stored objects are read in chunks of at least this much: per-chunk work dominates below it. */

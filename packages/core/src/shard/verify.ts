@@ -96,7 +96,9 @@ export async function verifyShard(
   // The walker's failure first: it names the entry; the pipeline then only sees a premature close.
   const { sinkError } = await pump(source, digest, chain.head, settleBoth(reading, chain.done), {
     onChunk,
-    stopOnSinkFailure: false,
+    // Every byte is digested whatever the archive's state: the object checksum is the most
+    // telling diagnosis of a broken archive.
+    readOnAfter: () => true,
   });
 
   const problems = digest.problems(manifest);
