@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { type Duplex, PassThrough, type Transform } from 'node:stream';
 import { createGunzip, createGzip, constants as zlibConstants } from 'node:zlib';
-import type { CompressionAlgorithm } from '../shard/manifest.js';
 import type { ChunkPool } from './chunk-pool.js';
+import type { CompressionAlgorithm } from './format.js';
 import { ZstdCompressStream } from './zstd-compress.js';
 import { ZstdDecompressStream } from './zstd-decompress.js';
 

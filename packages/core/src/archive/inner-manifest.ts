@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { InnerManifest, InnerManifestEntry, SourceWarning } from '../shard/manifest.js';
+import type { SourceWarning } from '../sources/types.js';
+import type { InnerManifest, InnerManifestEntry } from './format.js';
 
 const FLUSH_AT = 64 * 1024;
 

@@ -1,9 +1,9 @@
 import type { Duplex } from 'node:stream';
 import type { BackupSection } from '../config/schema.js';
 import { createEncryptStream, resolveAgeRecipients } from '../crypto/index.js';
-import type { CompressionAlgorithm } from '../shard/manifest.js';
 import type { ChunkPool } from './chunk-pool.js';
 import { createCompressStream } from './compression.js';
+import type { CompressionAlgorithm } from './format.js';
 
 /** How the stored object is encoded after tar; decides its key suffix and the sidecar's fields. */
 export interface StoredFormat {

@@ -1,75 +1,19 @@
-/** Types of the two manifests of a shard. */
-
-export type CompressionAlgorithm = 'zstd' | 'gzip' | 'none';
-
-/** One entry of the inner manifest (`manifest.json`, the archive's last entry). */
-export interface InnerManifestEntry {
-  /** Path inside the archive, `<source name>/...`, POSIX, no leading slash. */
-  path: string;
-  type: 'file' | 'directory' | 'symlink';
-  /** Permission bits, e.g. 0o644. */
-  mode: number;
-  /** Modification time in milliseconds since the epoch. */
-  mtime: number;
-  /** Files only. */
-  size?: number;
-  /** Files only: lowercase hex sha256 of the content. */
-  sha256?: string;
-  /** Symlinks only. */
-  target?: string;
-  /**
-   * Files only: another name of the file at this archive path (an earlier
-   * entry); stored as a tar hard-link entry, restored as a hard link. Size and
-   * sha256 are that file's.
-   */
-  hardlink?: string;
-  /** Numeric owner and group when archived; restored when a restore keeps owners (as root). */
-  uid?: number;
-  gid?: number;
-  /** Names of uid and gid where the shard was made, when they had one; a restore maps them to local ids. */
-  user?: string;
-  group?: string;
-}
-
 /**
- * Where a source came from: its archive folder name, its type and, for a
- * directory source, the absolute path it was read from (where `restore
- * --in-place` puts it back). Absent in shards made before it was recorded.
+ * Types of the sidecar. The archive's own format (the inner manifest) is
+ * archive/format.ts, what a source reports is sources/types.ts; both are
+ * re-exported here so readers of a shard find every manifest type in one place.
  */
-export interface SourceOrigin {
-  name: string;
-  type: 'directory' | 'command';
-  path?: string;
-}
+import type { CompressionAlgorithm } from '../archive/format.js';
+import type { SourceOrigin, SourceWarning } from '../sources/types.js';
 
-/**
- * Why a path is missing from a shard or stored as it was not at one instant:
- * VANISHED (removed while the backup ran), UNREADABLE (permission denied, I/O
- * error), CHANGED (written to or replaced while read: stored as read).
- */
-export type SourceWarningCode = 'VANISHED' | 'UNREADABLE' | 'CHANGED';
-
-/** One path that could not be archived whole; the run went on without it (or with it as read). */
-export interface SourceWarning {
-  /** A SourceWarningCode; typed as string because a newer version may add codes. */
-  code: string;
-  /** Path inside the archive, `<source name>/...`. */
-  path: string;
-  reason: string;
-}
-
-export interface InnerManifest {
-  version: string;
-  format: 'matric-backup';
-  id: string;
-  created_at: string;
-  /** Source names. */
-  sources: string[];
-  origins?: SourceOrigin[];
-  entries: InnerManifestEntry[];
-  /** Paths not archived whole; absent when there were none (and in shards of older versions). */
-  warnings?: SourceWarning[];
-}
+export {
+  type CompressionAlgorithm,
+  INNER_MANIFEST_NAME,
+  type InnerManifest,
+  type InnerManifestEntry,
+  MANIFEST_VERSION,
+} from '../archive/format.js';
+export type { SourceOrigin, SourceWarning, SourceWarningCode } from '../sources/types.js';
 
 /** The sidecar `<id>.manifest.json`, written last: a shard without it is incomplete. */
 export interface ShardManifest {
@@ -126,6 +70,4 @@ export interface ShardWriter {
   run: string;
 }
 
-export const MANIFEST_VERSION = '1.0.0';
 export const SIDECAR_SUFFIX = '.manifest.json';
-export const INNER_MANIFEST_NAME = 'manifest.json';

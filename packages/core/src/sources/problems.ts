@@ -1,8 +1,7 @@
 import { MatricError } from '@matric-backup/plugin-api';
 import type { SourceConfig } from '../config/schema.js';
-import type { SourceWarning, SourceWarningCode } from '../shard/manifest.js';
 import { sourceReadError } from './errors.js';
-import type { WarningSink } from './types.js';
+import type { SourceWarning, SourceWarningCode, WarningSink } from './types.js';
 
 /** A path of a source that is not archived whole, as the walk or the packer met it. */
 export interface IncompletePath {

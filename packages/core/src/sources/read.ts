@@ -2,11 +2,10 @@ import { closeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SourceConfig } from '../config/schema.js';
-import type { SourceOrigin } from '../shard/manifest.js';
 import { spoolCommandOutput } from './command.js';
 import { folderKey, walkDirectory } from './directory.js';
 import type { SourceProblems } from './problems.js';
-import type { SourceEntry } from './types.js';
+import type { SourceEntry, SourceOrigin } from './types.js';
 
 export interface ReadSourcesOptions {
   /**

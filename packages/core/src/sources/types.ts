@@ -24,3 +24,30 @@ export type SourceEntry =
 
 /** Receives a non-fatal problem (a skipped socket, a file that changed while read). */
 export type WarningSink = (message: string) => void;
+
+/**
+ * Where a source came from: its archive folder name, its type and, for a
+ * directory source, the absolute path it was read from (where `restore
+ * --in-place` puts it back). Absent in shards made before it was recorded.
+ */
+export interface SourceOrigin {
+  name: string;
+  type: 'directory' | 'command';
+  path?: string;
+}
+
+/**
+ * Why a path is missing from a shard or stored as it was not at one instant:
+ * VANISHED (removed while the backup ran), UNREADABLE (permission denied, I/O
+ * error), CHANGED (written to or replaced while read: stored as read).
+ */
+export type SourceWarningCode = 'VANISHED' | 'UNREADABLE' | 'CHANGED';
+
+/** One path that could not be archived whole; the run went on without it (or with it as read). */
+export interface SourceWarning {
+  /** A SourceWarningCode; typed as string because a newer version may add codes. */
+  code: string;
+  /** Path inside the archive, `<source name>/...`. */
+  path: string;
+  reason: string;
+}

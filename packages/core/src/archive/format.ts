@@ -1,0 +1,53 @@
+import type { SourceOrigin, SourceWarning } from '../sources/types.js';
+
+/**
+ * The archive's format: what the inner manifest (`manifest.json`, the
+ * archive's last entry) holds, and the compression it may be stored with.
+ */
+
+export const MANIFEST_VERSION = '1.0.0';
+export const INNER_MANIFEST_NAME = 'manifest.json';
+
+export type CompressionAlgorithm = 'zstd' | 'gzip' | 'none';
+
+/** One entry of the inner manifest (`manifest.json`, the archive's last entry). */
+export interface InnerManifestEntry {
+  /** Path inside the archive, `<source name>/...`, POSIX, no leading slash. */
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  /** Modification time in milliseconds since the epoch. */
+  mtime: number;
+  /** Files only. */
+  size?: number;
+  /** Files only: lowercase hex sha256 of the content. */
+  sha256?: string;
+  /** Symlinks only. */
+  target?: string;
+  /**
+   * Files only: another name of the file at this archive path (an earlier
+   * entry); stored as a tar hard-link entry, restored as a hard link. Size and
+   * sha256 are that file's.
+   */
+  hardlink?: string;
+  /** Numeric owner and group when archived; restored when a restore keeps owners (as root). */
+  uid?: number;
+  gid?: number;
+  /** Names of uid and gid where the shard was made, when they had one; a restore maps them to local ids. */
+  user?: string;
+  group?: string;
+}
+
+export interface InnerManifest {
+  version: string;
+  format: 'matric-backup';
+  id: string;
+  created_at: string;
+  /** Source names. */
+  sources: string[];
+  origins?: SourceOrigin[];
+  entries: InnerManifestEntry[];
+  /** Paths not archived whole; absent when there were none (and in shards of older versions). */
+  warnings?: SourceWarning[];
+}
