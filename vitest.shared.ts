@@ -7,6 +7,8 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
  * a build and see edits at once. End-to-end tests spawn the built CLI instead.
  */
 export const workspaceAlias = {
+  // Before the package itself: vite matches an alias as a prefix, first entry first.
+  '@matric-backup/plugin-api/fs-store': here('./packages/plugin-api/src/fs-store/index.ts'),
   '@matric-backup/plugin-api': here('./packages/plugin-api/src/index.ts'),
   '@matric-backup/core': here('./packages/core/src/index.ts'),
   '@matric-backup/destination-testkit': here('./packages/destination-testkit/src/index.ts'),

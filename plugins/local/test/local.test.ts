@@ -7,7 +7,6 @@ import { Readable } from 'node:stream';
 import { type Destination, guardDestination } from '@matric-backup/core';
 import plugin from '@matric-backup/plugin-local';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spaceShortfall } from '../src/space.js';
 import { testContext } from './context.js';
 
 let scratch: string;
@@ -73,22 +72,7 @@ describe('plugin-local', () => {
   });
 });
 
-// The free-space check itself: a fake statfs is not a real filesystem, so the decision is tested on its own.
-describe('spaceShortfall', () => {
-  it('lets a write through when it fits or the free space is unknown', () => {
-    expect(spaceShortfall(100, 100, '/srv')).toBeUndefined();
-    expect(spaceShortfall(0, 0, '/srv')).toBeUndefined();
-    expect(spaceShortfall(10 ** 15, undefined, '/srv')).toBeUndefined();
-  });
-
-  it('refuses with NO_SPACE, not retryable, naming needed and free bytes and the folder', () => {
-    const error = spaceShortfall(3 * 1024 ** 3, 512 * 1024 ** 2, '/srv/backups');
-    expect(error).toMatchObject({ code: 'NO_SPACE', retryable: false });
-    expect(error?.message).toBe(
-      'not enough free space in /srv/backups: need 3.0 GiB (3221225472 bytes), 512.0 MiB (536870912 bytes) free',
-    );
-  });
-
+describe('plugin-local with a whole local file (the spool)', () => {
   it('copies a whole local file (the spool) kernel-side: same bytes, 0600, no temp file left', async () => {
     const spool = join(scratch, 'spool.tar.zst');
     const bytes = randomBytes(3 * 1024 * 1024 + 17);

@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { DestinationError } from '@matric-backup/plugin-api';
+import { DestinationError } from '../errors.js';
 
 /** Bytes an unprivileged writer may still use on the filesystem of `path`; undefined when it cannot be known. */
 export async function freeBytes(path: string): Promise<number | undefined> {

@@ -1,15 +1,16 @@
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseTemporaryKey } from '@matric-backup/plugin-api';
-import { isErrno } from './errors.js';
+import { parseTemporaryKey } from '../temporary-keys.js';
+import { isErrno } from './errno.js';
 
 /**
- * Keys of the regular files under `root` whose key starts with `prefix`. A prefix
- * is a string prefix, not a folder: `p` matches `p/a`, `p2/b` and `pa`. Only the
- * folder the prefix fully names is walked, and within it only matching entries.
- * Folders, symlinks and temporary files of unfinished puts are not objects; with
- * `temporary`, only those temporary files are yielded.
+ * Keys of the regular files under `root` whose key starts with `prefix`, each
+ * folder in name order. A prefix is a string prefix, not a folder: `p` matches
+ * `p/a`, `p2/b` and `pa`. Only the folder the prefix fully names is walked, and
+ * within it only matching entries. Folders, symlinks and temporary files of
+ * unfinished puts are not objects; with `temporary`, only those temporary files
+ * are yielded.
  */
 export async function* walkKeys(
   root: string,

@@ -3,21 +3,28 @@ import { copyFile, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DestinationError, type PutOptions, wholeLocalFileOf } from '@matric-backup/plugin-api';
-import { fsError, isErrno } from './errors.js';
-import { tempPathFor } from './paths.js';
+import { DestinationError } from '../errors.js';
+import type { PutOptions } from '../types.js';
+import { wholeLocalFileOf } from '../whole-local-file.js';
+import { fsError, isErrno } from './errno.js';
 import { freeBytes, spaceShortfall } from './space.js';
 
 export const FOLDER_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
 /**
- * Writes `body` to `target` atomically: a temporary file in the same folder,
- * fsynced, renamed over the target, then the folder fsynced so the rename itself
- * survives a crash. On any failure the temporary file is removed and an existing
- * target is untouched.
+ * Writes `body` to `target` atomically: `temp` (a temporary name in the same
+ * folder, so the rename stays on one filesystem), fsynced, renamed over the
+ * target, then the folder fsynced so the rename itself survives a crash. Before
+ * a byte is written the free space is checked against the size. On any failure
+ * the temporary file is removed and an existing target is untouched.
  */
-export async function writeAtomically(target: string, body: Readable, options: PutOptions): Promise<void> {
+export async function writeAtomically(
+  target: string,
+  temp: string,
+  body: Readable,
+  options: PutOptions,
+): Promise<void> {
   options.signal?.throwIfAborted();
   const folder = dirname(target);
   await mkdir(folder, { recursive: true, mode: FOLDER_MODE }).catch((error) => {
@@ -26,15 +33,6 @@ export async function writeAtomically(target: string, body: Readable, options: P
   const shortfall = spaceShortfall(options.size, await freeBytes(folder), folder);
   if (shortfall) throw shortfall;
 
-  const temp = tempPathFor(target);
-  let written = 0;
-  const count = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      written += chunk.length;
-      options.onProgress?.(written);
-      done(null, chunk);
-    },
-  });
   // The kernel copy below cannot be aborted: on abort (Ctrl-C) the temporary name goes at once, so
   // an interrupted process leaves nothing behind even if it exits before the copy ends.
   const dropTemp = () => {
@@ -42,19 +40,7 @@ export async function writeAtomically(target: string, body: Readable, options: P
   };
   options.signal?.addEventListener('abort', dropTemp, { once: true });
   try {
-    const source = await wholeLocalFileOf(body, options.size);
-    if (source) {
-      // Core's spool file: a kernel-side copy (copy_file_range, or a reflink) instead of
-      // pumping every byte through Node; measured ~2x faster for a 558 MB shard.
-      body.destroy();
-      await copyFile(source, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-      written = await syncFile(temp);
-      options.onProgress?.(written);
-    } else {
-      // `flush` fsyncs the file before its descriptor closes; `wx` never follows or reuses an existing name.
-      const file = createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, flush: true });
-      await pipeline(body, count, file, { signal: options.signal });
-    }
+    const written = await fill(temp, body, options);
     if (written !== options.size) {
       throw new DestinationError(
         'INTEGRITY',
@@ -70,6 +56,35 @@ export async function writeAtomically(target: string, body: Readable, options: P
     options.signal?.removeEventListener('abort', dropTemp);
   }
   await syncFolder(folder);
+}
+
+/**
+ * Writes the temporary file (0600, never an existing name, fsynced) and returns its
+ * size. The one place that decides how bytes reach the disk.
+ */
+async function fill(temp: string, body: Readable, options: PutOptions): Promise<number> {
+  const source = await wholeLocalFileOf(body, options.size);
+  if (source) {
+    // Core's spool file: a kernel-side copy (copy_file_range, or a reflink) instead of
+    // pumping every byte through Node; measured ~2x faster for a 558 MB shard.
+    body.destroy();
+    await copyFile(source, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    const written = await syncFile(temp);
+    options.onProgress?.(written);
+    return written;
+  }
+  let written = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      written += chunk.length;
+      options.onProgress?.(written);
+      done(null, chunk);
+    },
+  });
+  // `flush` fsyncs the file before its descriptor closes; `wx` never follows or reuses an existing name.
+  const file = createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, flush: true });
+  await pipeline(body, count, file, { signal: options.signal });
+  return written;
 }
 
 /** fsyncs a copied file, sets its mode (copyFile keeps the source's), and returns its size. */
@@ -89,7 +104,8 @@ async function syncFolder(folder: string): Promise<void> {
   try {
     await handle.sync();
   } catch (error) {
-    // Some network and FUSE filesystems cannot fsync a folder; the rename is then as durable as they allow.
+    // Some network and FUSE filesystems (CIFS among them) cannot fsync a folder; the rename is then
+    // as durable as they allow.
     if (!isErrno(error, 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EBADF', 'EISDIR')) throw error;
   } finally {
     await handle.close();
