@@ -174,13 +174,13 @@ describe.runIf(isRoot)('fs-store on a full filesystem (a 1 MiB tmpfs)', () => {
 // process (one vitest fork runs one file) change for the length of each operation.
 describe.runIf(isRoot)('fs-store as a user without permission (nobody)', () => {
   const asNobody = async <T>(operation: () => Promise<T>): Promise<T> => {
-    process.setegid(65534);
-    process.seteuid(65534);
+    process.setegid!(65534);
+    process.seteuid!(65534);
     try {
       return await operation();
     } finally {
-      process.seteuid(0);
-      process.setegid(0);
+      process.seteuid!(0);
+      process.setegid!(0);
     }
   };
 
