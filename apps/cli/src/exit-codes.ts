@@ -44,6 +44,7 @@ const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
   UNREACHABLE: ExitCode.FAILED,
   INTEGRITY: ExitCode.FAILED,
   CONFIG: ExitCode.FAILED,
+  ALREADY_EXISTS: ExitCode.FAILED,
   INVALID_KEY: ExitCode.FAILED,
   ABORTED: ExitCode.FAILED,
   UNKNOWN: ExitCode.FAILED,
@@ -60,6 +61,8 @@ const DEFAULT_HINT: Partial<Record<ErrorCode, string>> = {
   UNREACHABLE: 'check the host, port and network, then run `matric-backup check`',
   NO_SPACE: 'free some space or lower the retention of that destination',
   CONFIG: 'fix that destination block, then run `matric-backup check`',
+  ALREADY_EXISTS:
+    'another writer stored that key; every config sharing a destination needs its own backup.name (run `matric-backup list` there)',
   DECRYPT_FAILED: 'check that backup.encryption.identity_file holds the key of a recipient of this shard',
 };
 

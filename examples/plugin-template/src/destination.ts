@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, opendir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, opendir, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,17 +9,18 @@ import {
   DestinationError,
   type ObjectInfo,
   type PutOptions,
+  parseTemporaryKey,
+  placeFile,
+  temporaryKey,
 } from '@matric-backup/plugin-api';
 import { storeError } from './errors.js';
-
-// Temporary objects carry this marker; list() never yields them.
-const TEMPORARY = '.partial-';
 
 /**
  * A Destination over a folder: each key is a file below `root`. The calls to
  * replace with your store's are the fs ones; the rules stay: put is atomic
- * (a temporary name, renamed when complete), get of a missing key is NOT_FOUND,
- * list skips temporaries, delete is idempotent.
+ * (the SDK's temporary name, renamed when complete; with `ifAbsent` never over an
+ * existing key), get of a missing key is NOT_FOUND, list skips temporaries,
+ * delete is idempotent.
  */
 export function createFolderDestination(root: string): Destination {
   const fileOf = (key: string) => join(root, ...key.split('/'));
@@ -28,7 +28,7 @@ export function createFolderDestination(root: string): Destination {
   return {
     async put(key: string, body: Readable, options: PutOptions): Promise<void> {
       const target = fileOf(key);
-      const temporary = join(dirname(target), `${TEMPORARY}${randomBytes(6).toString('hex')}`);
+      const temporary = temporaryKey(target);
       let written = 0;
       const count = new Transform({
         transform(chunk: Buffer, _encoding, done) {
@@ -49,7 +49,7 @@ export function createFolderDestination(root: string): Destination {
             `put ${key}: received ${written} bytes, expected ${options.size}`,
           );
         }
-        await rename(temporary, target);
+        await placeFile(temporary, target, { ifAbsent: options.ifAbsent });
       } catch (error) {
         await unlink(temporary).catch(() => undefined);
         throw storeError(error, 'put', key);
@@ -97,7 +97,7 @@ export function createFolderDestination(root: string): Destination {
 
     async check(): Promise<CheckResult> {
       // Write and remove a probe: proves the folder exists and is writable.
-      const probe = join(root, `${TEMPORARY}check-${randomBytes(6).toString('hex')}`);
+      const probe = join(root, temporaryKey('check'));
       try {
         await mkdir(root, { recursive: true });
         await pipeline(createReadStream('/dev/null'), createWriteStream(probe, { flags: 'wx' }));
@@ -124,6 +124,6 @@ async function walk(folder: string, visit: (path: string) => Promise<void>): Pro
   for await (const entry of entries) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) await walk(path, visit);
-    else if (entry.isFile() && !entry.name.startsWith(TEMPORARY)) await visit(path);
+    else if (entry.isFile() && !parseTemporaryKey(entry.name)) await visit(path);
   }
 }

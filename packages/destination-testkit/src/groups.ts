@@ -5,6 +5,7 @@ import { closeChecks } from './checks/close.js';
 import { concurrencyChecks } from './checks/concurrency.js';
 import { deletionChecks } from './checks/deletion.js';
 import { errorChecks } from './checks/errors.js';
+import { ifAbsentChecks } from './checks/if-absent.js';
 import { listChecks } from './checks/list.js';
 import { overwriteChecks } from './checks/overwrite.js';
 import { putGetChecks } from './checks/put-get.js';
@@ -16,6 +17,7 @@ export const conformanceChecks = {
   putGet: putGetChecks,
   atomicity: atomicityChecks,
   overwrite: overwriteChecks,
+  ifAbsent: ifAbsentChecks,
   list: listChecks,
   stat: statChecks,
   deletion: deletionChecks,
@@ -39,6 +41,8 @@ export const putGet = (options: ConformanceOptions) => register('put/get', putGe
 export const atomicity = (options: ConformanceOptions) => register('atomicity', atomicityChecks, options);
 /** put over an existing key replaces it. */
 export const overwrite = (options: ConformanceOptions) => register('overwrite', overwriteChecks, options);
+/** put with ifAbsent never replaces an existing key (ALREADY_EXISTS); atomic when exclusiveCreate is declared. */
+export const ifAbsent = (options: ConformanceOptions) => register('ifAbsent', ifAbsentChecks, options);
 /** Prefixes, nesting, sizes, modified dates and listings beyond 1,000 keys. */
 export const list = (options: ConformanceOptions) => register('list', listChecks, options);
 /** stat of present, absent and folder-like keys. */
@@ -59,6 +63,7 @@ export function runDestinationConformance(options: ConformanceOptions): void {
     putGet(options);
     atomicity(options);
     overwrite(options);
+    ifAbsent(options);
     list(options);
     stat(options);
     deletion(options);

@@ -7,6 +7,7 @@ export {
   conformanceChecks,
   deletion,
   errors,
+  ifAbsent,
   list,
   overwrite,
   putGet,

@@ -6,6 +6,6 @@ let current = memoryDestination();
 runDestinationConformance({
   name: 'in-memory',
   factory: async () => (current = memoryDestination()),
-  capabilities: { serverSideRename: true },
+  capabilities: { serverSideRename: true, exclusiveCreate: true },
   rawList: async () => current.raw(),
 });

@@ -55,6 +55,21 @@ const cases: Array<[string, Defects, ConformanceGroup, string, RegExp, Partial<C
   ],
   ['close twice throws', { closeOnce: true }, 'close', 'twice', /already closed/],
   [
+    'ifAbsent ignored',
+    { ignoresIfAbsent: true },
+    'ifAbsent',
+    'refuses an existing one',
+    /expected a rejection/,
+  ],
+  [
+    'ifAbsent not atomic though exclusiveCreate is declared',
+    { checksIfAbsentEarly: true },
+    'ifAbsent',
+    'racing',
+    /must get ALREADY_EXISTS/,
+    { capabilities: { serverSideRename: true, exclusiveCreate: true } },
+  ],
+  [
     'declared maxObjectSize not enforced',
     {},
     'putGet',

@@ -21,6 +21,10 @@ export interface Defects {
   refuseAbove?: number;
   /** close() throws the second time. */
   closeOnce?: boolean;
+  /** put replaces an existing key even with ifAbsent. */
+  ignoresIfAbsent?: boolean;
+  /** put with ifAbsent checks before reading the body, so racing puts both pass the check. */
+  checksIfAbsentEarly?: boolean;
 }
 
 /** A Destination over a Map, correct unless told otherwise; `raw` exposes the storage including temporaries. */
@@ -44,8 +48,10 @@ export function memoryDestination(defects: Defects = {}): Destination & { raw():
   }
 
   return {
-    async put(key, body, { size, signal }) {
+    async put(key, body, { size, signal, ifAbsent }) {
       signal?.throwIfAborted();
+      const refuse = () => new DestinationError('ALREADY_EXISTS', `${key} exists`, { retryable: false });
+      if (ifAbsent && defects.checksIfAbsentEarly && objects.has(key)) throw refuse();
       if (defects.refuseAbove !== undefined && size > defects.refuseAbove) {
         throw new DestinationError(
           'CONFIG',
@@ -59,6 +65,9 @@ export function memoryDestination(defects: Defects = {}): Destination & { raw():
       try {
         const bytes = await collect(body, signal, staging);
         objects.delete(staging);
+        // Checked and set without an await between: atomic, like a hard link.
+        if (ifAbsent && !defects.ignoresIfAbsent && !defects.checksIfAbsentEarly && objects.has(key))
+          throw refuse();
         objects.set(key, { bytes, modified: new Date() });
       } catch (error) {
         if (defects.leaksTemporary) objects.set(staging, { bytes: Buffer.alloc(1), modified: new Date() });

@@ -17,6 +17,7 @@ export {
   type MatricErrorOptions,
 } from './errors.js';
 export { assertMounted, type MountInfo, mountAt } from './mount.js';
+export { placeFile } from './place-file.js';
 export { BYTE_SIZE_HINT, parseByteSize } from './sizes.js';
 export { parseTemporaryKey, temporaryKey, temporaryToken } from './temporary-keys.js';
 export {

@@ -21,11 +21,24 @@ export interface PutOptions {
   signal?: AbortSignal;
   /** Bytes handed to the server so far; for progress bars. */
   onProgress?: (bytesSent: number) => void;
+  /**
+   * Never replace an existing object: when `key` exists, reject with DestinationError
+   * ALREADY_EXISTS (not retryable) and leave it as it is. Core sets it for every
+   * object of a shard, so no key is ever written by two writers. Make it atomic
+   * where the store can (a hard link, a rename that does not replace, a conditional
+   * write) and declare `capabilities.exclusiveCreate`; otherwise check just before
+   * the object becomes visible.
+   */
+  ifAbsent?: boolean;
 }
 
 /** A temporary object of an unfinished put, see Destination.listTemporary. */
 export interface TemporaryObject {
-  /** Its own key, for delete(). */
+  /**
+   * What identifies it: its own key, which delete() removes; or, on a store with
+   * deleteTemporary (S3: an unfinished multipart upload has no key of its own),
+   * whatever that method needs, e.g. the upload id.
+   */
   name: string;
   /** The key the put was writing. */
   key: string;
@@ -54,8 +67,9 @@ export interface Destination {
   /**
    * Stores the stream under `key`. Atomic: the key is visible only once the whole
    * object is stored (temp name + rename, multipart complete, ...). A failed or
-   * aborted put leaves no partial object and no temporary object. Overwrites.
-   * Never retries the whole put; core does that.
+   * aborted put leaves no partial object and no temporary object. Replaces an
+   * existing object, unless `options.ifAbsent`. Never retries the whole put; core
+   * does that.
    */
   put(key: string, body: Readable, options: PutOptions): Promise<void>;
   /** A readable stream of the object. Throws DestinationError NOT_FOUND when absent. */
@@ -79,6 +93,12 @@ export interface Destination {
    * removes those of its own shards once they are a day old (`prune`).
    */
   listTemporary?(): AsyncIterable<TemporaryObject>;
+  /**
+   * Optional, for stores whose temporary objects delete() cannot remove (S3 aborts
+   * an unfinished multipart upload by key and upload id): removes one object that
+   * listTemporary yielded. Idempotent. Without it, core calls delete(name).
+   */
+  deleteTemporary?(temporary: TemporaryObject): Promise<void>;
   /** Connectivity, credentials and write permission. Throws DestinationError when something is wrong. */
   check(): Promise<CheckResult>;
   /** Releases connections. Safe to call twice. */
@@ -100,6 +120,13 @@ export interface DestinationCapabilities {
   maxObjectSize?: number;
   /** Whether `modified` reported by list/stat has sub-second precision. */
   subsecondModified?: boolean;
+  /**
+   * Whether a put with `ifAbsent` is atomic: of two such puts of one absent key
+   * racing each other, exactly one succeeds. Without it, `ifAbsent` is a check
+   * just before the object becomes visible, and core's read-back after a run's
+   * upload is what catches a race.
+   */
+  exclusiveCreate?: boolean;
 }
 
 export interface PluginContext {

@@ -17,6 +17,7 @@ import { createS3Client } from './client.js';
 import type { S3Config } from './config.js';
 import { withMappedErrors } from './download.js';
 import { describeServer } from './errors.js';
+import { abortMultipartLeftover, listMultipartLeftovers } from './multipart-leftovers.js';
 import { deleteObjects, listObjects } from './objects.js';
 import { createTarget, type S3Target } from './target.js';
 import { uploadObject } from './upload.js';
@@ -75,6 +76,14 @@ export function createS3Destination(config: S3Config, context: Pick<PluginContex
 
     deleteMany(keys) {
       return deleteObjects(target, keys);
+    },
+
+    listTemporary() {
+      return listMultipartLeftovers(target);
+    },
+
+    deleteTemporary(leftover) {
+      return abortMultipartLeftover(target, leftover);
     },
 
     check() {

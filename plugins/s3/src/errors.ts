@@ -93,6 +93,13 @@ export function mapS3Error(error: unknown, context: ErrorContext): DestinationEr
   if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) {
     return new DestinationError('NOT_FOUND', `${where}: no such object`, { ...options, retryable: false });
   }
+  // If-None-Match: * refused: the key exists (412), or another conditional write of it is under way (409).
+  if (name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412) {
+    return new DestinationError('ALREADY_EXISTS', `${where}: the object exists; it was left as it is`, {
+      ...options,
+      retryable: false,
+    });
+  }
   if (AUTH_ERRORS.has(name) || status === 401 || status === 403) {
     const reason = name || `HTTP ${status}`;
     const why = AUTH_EXPLANATIONS[reason] ?? 'access denied by the bucket or IAM policy';

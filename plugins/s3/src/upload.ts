@@ -4,6 +4,7 @@ import {
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -36,10 +37,29 @@ export async function uploadObject(
     SSEKMSKeyId: config.sse_kms_key_id,
   };
 
+  // If-None-Match: * makes S3 refuse an existing key atomically (AWS since 2024). Servers that
+  // ignore the header (s3rver, older S3-compatible stores) are still refused a key that
+  // exists before the upload starts, which also saves sending it.
+  const IfNoneMatch = options.ifAbsent ? '*' : undefined;
+  if (options.ifAbsent && (await exists(target, key, options.signal))) {
+    throw new DestinationError(
+      'ALREADY_EXISTS',
+      `put "${key}" on bucket "${config.bucket}": the object exists; it was left as it is`,
+      {
+        retryable: false,
+      },
+    );
+  }
+
   if (options.size <= config.multipart_threshold) {
     // Held in memory so the SDK can resend it on a transient error.
     const buffer = await readExactly(body, options.size);
-    const command = new PutObjectCommand({ ...object, Body: buffer, ContentLength: buffer.length });
+    const command = new PutObjectCommand({
+      ...object,
+      Body: buffer,
+      ContentLength: buffer.length,
+      IfNoneMatch,
+    });
     await target.client.send(command, { abortSignal: options.signal });
     options.onProgress?.(buffer.length);
     return;
@@ -58,6 +78,7 @@ export async function uploadObject(
         Key: key,
         UploadId: uploadId,
         MultipartUpload: { Parts: parts },
+        IfNoneMatch,
       }),
       { abortSignal: options.signal },
     );
@@ -130,6 +151,18 @@ async function uploadParts(
   }
   if (failure) throw failure.error;
   return completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+}
+
+async function exists(target: S3Target, key: string, signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    await target.client.send(new HeadObjectCommand({ Bucket: target.config.bucket, Key: key }), {
+      abortSignal: signal,
+    });
+    return true;
+  } catch (error) {
+    if (target.fail(error, 'stat', key).code === 'NOT_FOUND') return false;
+    throw error;
+  }
 }
 
 async function abortUpload(target: S3Target, key: string, uploadId: string): Promise<void> {

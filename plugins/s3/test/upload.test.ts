@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chunkedStream, openTestDestination, randomData, readAll, sha256 } from './helpers.js';
@@ -112,5 +113,43 @@ test.each([
   ).rejects.toMatchObject({ code: 'INTEGRITY', retryable: false });
   expect(await destination.stat('wrong-size.bin')).toBeUndefined();
   expect(pendingUploads(prefix)).toEqual([]);
+  await destination.close();
+});
+
+test('unfinished multipart uploads: s3rver cannot list them (a warning, none listed); deleteTemporary aborts one by upload id', async () => {
+  const { destination, raw, prefix, warnings } = openTestDestination(server);
+  const client = new S3Client({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+  });
+  // What a run killed mid-upload leaves: an upload with a part and no completion.
+  const key = 'backup_20260101_000000_abcdefgh.tar.zst';
+  const { UploadId } = await client.send(
+    new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: `${prefix}${key}` }),
+  );
+  await client.send(
+    new UploadPartCommand({
+      Bucket: server.bucket,
+      Key: `${prefix}${key}`,
+      UploadId,
+      PartNumber: 1,
+      Body: randomData(1024),
+    }),
+  );
+  expect(pendingUploads(prefix)).toHaveLength(1);
+
+  const listed = [];
+  for await (const leftover of destination.listTemporary!()) listed.push(leftover);
+  expect(listed).toEqual([]);
+  expect(warnings.join('\n')).toMatch(/cannot list unfinished multipart uploads \(NotImplemented\)/);
+
+  const leftover = { name: UploadId!, key, size: 1024, modified: new Date() };
+  await destination.deleteTemporary!(leftover);
+  expect(pendingUploads(prefix)).toEqual([]);
+  // Idempotent: an upload already gone is fine.
+  await raw.deleteTemporary!(leftover);
+  client.destroy();
   await destination.close();
 });

@@ -10,7 +10,7 @@ export const sftpPlugin = defineDestination({
   configSchema: sftpConfigSchema,
   secretKeys: ['password', 'passphrase'],
   pathKeys: ['ssh_key', 'known_hosts'],
-  capabilities: { serverSideRename: true, subsecondModified: false },
+  capabilities: { serverSideRename: true, subsecondModified: false, exclusiveCreate: true },
   create: (config) => new SftpDestination(config),
   describe: (config) =>
     `sftp://${config.username}@${config.host}${config.port === 22 ? '' : `:${config.port}`}/${config.path.replace(/^\/+/, '')}`,

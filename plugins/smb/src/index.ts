@@ -20,6 +20,8 @@ export default defineDestination({
     serverSideRename: true,
     // ls prints whole seconds.
     subsecondModified: false,
+    // A rename without -f (client) or a hard link (mount) refuses an existing name.
+    exclusiveCreate: true,
   },
   create: (config, context) =>
     config.mount_point === undefined

@@ -22,6 +22,8 @@ import type { BatchResult, SmbSession, TransferResult } from './session.js';
  *   mkdir "\a"; put <fifo or local file> "\a\.name.tmp-x"; allinfo "\a\.name.tmp-x"
  *   rename "\a\.name.tmp-x" "\a\name" -f; allinfo "\a\name"
  *
+ * (without -f for `ifAbsent`: the server then refuses an existing name),
+ *
  * (smbclient runs the rest of a batch after a failed put, so a rename in the
  * same batch would move a partial file into place.) On any failure the
  * temporary file is deleted.
@@ -92,6 +94,20 @@ async function upload(
   }
   assertStoredSize(result, options.size, folderExists, context);
 
+  if (options.ifAbsent) {
+    // Without -f the server refuses an existing name (SMB2 rename, ReplaceIfExists off): atomic.
+    const placed = await session.run([`rename ${tempPath} ${finalPath}`, `allinfo ${finalPath}`]);
+    if (placed.statuses[0]?.status === 'NT_STATUS_OBJECT_NAME_COLLISION') {
+      throw new DestinationError(
+        'ALREADY_EXISTS',
+        `${context.operation} on ${context.share}: ${finalPath} exists; it was left as it is`,
+        { retryable: false },
+      );
+    }
+    assertStoredSize(placed, options.size, undefined, context);
+    if (localFile) options.onProgress?.(options.size);
+    return;
+  }
   let placed = await session.run([`rename ${tempPath} ${finalPath} -f`, `allinfo ${finalPath}`]);
   // An smbclient without `rename -f` refuses to replace an existing name: delete it, then rename.
   if (placed.statuses[0]?.status === 'NT_STATUS_OBJECT_NAME_COLLISION') {

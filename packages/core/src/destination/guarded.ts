@@ -5,6 +5,7 @@ import type {
   Destination,
   ObjectInfo,
   PutOptions,
+  TemporaryObject,
 } from '@matric-backup/plugin-api';
 import { DESTINATION_ERROR_CODES, DestinationError, isDestinationError } from '@matric-backup/plugin-api';
 import { assertValidKey } from './keys.js';
@@ -18,6 +19,7 @@ export function guardDestination(name: string, inner: Destination): Destination 
   let closed: Promise<void> | undefined;
   const innerDeleteMany = inner.deleteMany?.bind(inner);
   const innerListTemporary = inner.listTemporary?.bind(inner);
+  const innerDeleteTemporary = inner.deleteTemporary?.bind(inner);
   // async, so an invalid key rejects like any other failure instead of throwing synchronously
   const wrap = async <T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> => {
     if (key !== undefined) assertValidKey(key);
@@ -65,6 +67,11 @@ export function guardDestination(name: string, inner: Destination): Destination 
         return guardIterable(innerListTemporary, (error) =>
           toDestinationError(error, name, 'list', undefined),
         );
+      },
+    }),
+    ...(innerDeleteTemporary && {
+      deleteTemporary(temporary: TemporaryObject) {
+        return wrap('delete', undefined, () => innerDeleteTemporary(temporary));
       },
     }),
     check(): Promise<CheckResult> {

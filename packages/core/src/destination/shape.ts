@@ -2,7 +2,7 @@ import type { Destination } from '@matric-backup/plugin-api';
 import { MatricError } from '@matric-backup/plugin-api';
 
 const REQUIRED = ['put', 'get', 'list', 'stat', 'delete', 'check', 'close'] as const;
-const OPTIONAL = ['deleteMany', 'listTemporary'] as const;
+const OPTIONAL = ['deleteMany', 'listTemporary', 'deleteTemporary'] as const;
 
 /**
  * Refuses what a plugin's create() returned unless it has every Destination

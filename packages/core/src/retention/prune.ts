@@ -146,7 +146,8 @@ export async function pruneDestination(
   result.deleted = outcome.deleted;
   result.failed = outcome.failed;
   for (const leftover of result.leftovers.filter((candidate) => candidate.action === 'delete')) {
-    await dest.delete(leftover.name).catch((error: unknown) => {
+    const removal = dest.deleteTemporary ? dest.deleteTemporary(leftover) : dest.delete(leftover.name);
+    await removal.catch((error: unknown) => {
       result.failed.push({ id: leftover.name, message: (error as Error).message });
     });
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Destination } from '@matric-backup/plugin-api';
-import { DestinationError } from '@matric-backup/plugin-api';
+import { DestinationError, isDestinationError } from '@matric-backup/plugin-api';
 import { readSmallObject } from '../shard/read.js';
 import { interruptSignal } from '../util/interrupt.js';
 import { type RetryPolicy, withRetries } from './retry.js';
@@ -30,12 +30,17 @@ export interface UploadJob {
 
 /**
  * Stores one shard on one destination: the archive, then the sidecar manifest
- * (which is what makes the shard complete), each with retries, then reads both
- * back: the sidecar must be byte for byte ours (it carries this run's random id)
- * and the archive of our size. If the sidecar cannot be stored the archive is
- * deleted again, so no incomplete shard lingers; if another writer's objects
- * are found under our keys nothing is deleted (they may be all that is left of
- * the other writer's backup) and the upload fails.
+ * (which is what makes the shard complete), each with retries and `ifAbsent`
+ * (a store never replaces an existing object for us), then reads both back: the
+ * sidecar must be byte for byte ours (it carries this run's random id) and the
+ * archive of our size. If the sidecar cannot be stored the archive is deleted
+ * again, so no incomplete shard lingers; if another writer's objects are found
+ * under our keys nothing is deleted (they may be all that is left of the other
+ * writer's backup) and the upload fails.
+ *
+ * ALREADY_EXISTS on a first attempt is another writer's object. On a retry it
+ * may be our own: an attempt whose object was stored but whose answer was lost.
+ * The read-back then tells which.
  */
 export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
   const { name, destination, keys, size, emit } = job;
@@ -64,16 +69,19 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
     );
     await withRetries(
       job.policy,
-      async () => {
+      async (attempt) => {
         attempts++;
         const body = createReadStream(job.file, { highWaterMark: 1 << 20 });
         try {
-          await destination.put(keys.archive, body, {
-            size,
-            sha256: job.sha256,
-            onProgress: progress.push,
-            signal: interruptSignal,
-          });
+          await destination
+            .put(keys.archive, body, {
+              size,
+              sha256: job.sha256,
+              onProgress: progress.push,
+              signal: interruptSignal,
+              ifAbsent: true,
+            })
+            .catch(storedByEarlierAttempt(attempt));
         } finally {
           body.destroy();
         }
@@ -85,12 +93,15 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
     const sidecarSha256 = createHash('sha256').update(job.sidecar).digest('hex');
     await withRetries(
       job.policy,
-      () =>
-        destination.put(keys.sidecar, Readable.from([job.sidecar], { objectMode: false }), {
-          size: job.sidecar.length,
-          sha256: sidecarSha256,
-          signal: interruptSignal,
-        }),
+      (attempt) =>
+        destination
+          .put(keys.sidecar, Readable.from([job.sidecar], { objectMode: false }), {
+            size: job.sidecar.length,
+            sha256: sidecarSha256,
+            signal: interruptSignal,
+            ifAbsent: true,
+          })
+          .catch(storedByEarlierAttempt(attempt)),
       onRetry,
     );
     const conflict = await withRetries(job.policy, () => readBack(job), onRetry);
@@ -109,6 +120,7 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
     emit({ type: 'upload-done', destination: name, status: 'success' });
     return result('success', size + job.sidecar.length, attempts);
   } catch (error) {
+    if (isDestinationError(error) && error.code === 'ALREADY_EXISTS') keysShared = true;
     if (archiveStored && !keysShared) {
       await destination.delete(keys.archive).catch((cleanupError: unknown) => {
         job.warn(
@@ -125,6 +137,17 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
     });
     return { ...result('failed', 0, attempts), error: described };
   }
+}
+
+/**
+ * For a put's `.catch`: ALREADY_EXISTS on a retry is taken as this run's own
+ * object (left to the read-back to confirm); anything else is rethrown.
+ */
+function storedByEarlierAttempt(attempt: number) {
+  return (error: unknown): void => {
+    if (attempt > 1 && isDestinationError(error) && error.code === 'ALREADY_EXISTS') return;
+    throw error;
+  };
 }
 
 /** Why the stored objects are not the ones this run wrote, or undefined when they are. */

@@ -1,9 +1,10 @@
 import { constants, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DestinationError } from '../errors.js';
+import { placeFile } from '../place-file.js';
 import type { PutOptions } from '../types.js';
 import { wholeLocalFileOf } from '../whole-local-file.js';
 import { fsError, isErrno } from './errno.js';
@@ -15,7 +16,8 @@ export const FILE_MODE = 0o600;
 /**
  * Writes `body` to `target` atomically: `temp` (a temporary name in the same
  * folder, so the rename stays on one filesystem), fsynced, renamed over the
- * target, then the folder fsynced so the rename itself survives a crash. Before
+ * target (hard-linked to it with `ifAbsent`, so an existing target is refused,
+ * never replaced), then the folder fsynced so the new name survives a crash. Before
  * a byte is written the free space is checked against the size. On any failure
  * the temporary file is removed and an existing target is untouched.
  */
@@ -48,7 +50,7 @@ export async function writeAtomically(
       );
     }
     options.signal?.throwIfAborted();
-    await rename(temp, target);
+    await placeFile(temp, target, { ifAbsent: options.ifAbsent });
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw fsError(error, 'write', target);

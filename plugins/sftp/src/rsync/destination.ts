@@ -150,6 +150,16 @@ export class RsyncDestination implements Destination {
 
   async put(key: string, body: Readable, options: PutOptions): Promise<void> {
     options.signal?.throwIfAborted();
+    // rsync's receiver always renames over the name, so `ifAbsent` is a check before the transfer.
+    if (options.ifAbsent && (await this.stat(key))) {
+      throw new DestinationError(
+        'ALREADY_EXISTS',
+        `put ${this.describe(key)}: it exists; it was left as it is`,
+        {
+          retryable: false,
+        },
+      );
+    }
     const scratch = await this.scratchDir();
     const work = await mkdtemp(join(scratch, 'put-'));
     try {

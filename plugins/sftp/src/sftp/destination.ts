@@ -124,7 +124,7 @@ export class SftpDestination implements Destination {
       const open = handle;
       handle = undefined;
       await fs.close(open, temp);
-      await fs.rename(temp, target);
+      await (options.ifAbsent ? fs.renameIfAbsent(temp, target) : fs.rename(temp, target));
     } catch (error) {
       if (handle) await fs.close(handle, temp).catch(() => undefined);
       await fs.unlink(temp).catch(() => undefined);

@@ -131,6 +131,26 @@ export class RemoteFs {
     }
   }
 
+  /**
+   * Gives `from` the name `to` only while `to` does not exist. Plain SFTP rename
+   * (SSH_FXP_RENAME, not posix-rename) never replaces a file: OpenSSH's server
+   * hard-links the new name and fails when it exists, so of two racing renames
+   * one fails. The refusal arrives as a bare FAILURE; a stat tells "exists" apart.
+   */
+  async renameIfAbsent(from: string, to: string): Promise<void> {
+    try {
+      await this.call<void>('rename', to, (cb) =>
+        this.sftp.rename(from, to, (error) => cb(error, undefined)),
+      );
+    } catch (error) {
+      if (this.lost || (await this.kind(to).catch(() => undefined)) === undefined) throw error;
+      throw new DestinationError('ALREADY_EXISTS', `${to} exists; it was left as it is`, {
+        cause: error,
+        retryable: false,
+      });
+    }
+  }
+
   /** `mkdir -p`; an existing folder is fine. */
   async mkdirs(path: string): Promise<void> {
     const kind = await this.kind(path);
