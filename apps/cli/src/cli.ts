@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { MatricError } from '@matric-backup/core';
-import yargs from 'yargs';
+import yargs, { type Options } from 'yargs';
 import { checkCommand } from './commands/check.js';
 import { cleanupCommand } from './commands/cleanup.js';
-import type { CommandSpec } from './commands/command.js';
+import type { Command, CommandHost } from './commands/command.js';
 import { deleteCommand } from './commands/delete.js';
 import { historyCommand } from './commands/history.js';
 import { infoCommand } from './commands/info.js';
@@ -19,7 +19,8 @@ import type { CommandContext, GlobalArgs } from './context.js';
 import { describeError, ExitCode, errorRecord, exitCodeOf } from './exit-codes.js';
 import { Printer } from './output/printer.js';
 
-const COMMANDS: CommandSpec[] = [
+// biome-ignore lint/suspicious/noExplicitAny: each command has its own argument types.
+const COMMANDS: Command<any>[] = [
   runCommand,
   listCommand,
   infoCommand,
@@ -37,16 +38,47 @@ const COMMANDS: CommandSpec[] = [
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
+/** The options every command accepts, read by the parser and, before it, for the printer. */
+const GLOBAL_OPTIONS = {
+  config: {
+    alias: 'c',
+    type: 'string',
+    requiresArg: true,
+    global: true,
+    describe:
+      'Config file (default: $MATRIC_BACKUP_CONFIG, ./backup.yaml, ~/.config/matric-backup/backup.yaml, /etc/matric-backup/backup.yaml)',
+  },
+  json: { type: 'boolean', default: false, global: true, describe: 'Print one JSON document on stdout' },
+  verbose: {
+    alias: 'v',
+    type: 'boolean',
+    default: false,
+    global: true,
+    describe: 'Say more; show stack traces of unexpected errors',
+  },
+  color: {
+    type: 'boolean',
+    default: true,
+    global: true,
+    describe: 'Colored output (--no-color to turn off; NO_COLOR is honored too)',
+  },
+} as const satisfies Record<keyof GlobalArgs, Options>;
+
 /** Parses `argv`, runs the command, prints any error, and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // The global options first, with the same definitions, so that even an error the full parse
+  // reports (an unknown option, a missing argument) is printed as --json, --verbose and --no-color ask.
+  const global = readGlobalOptions(argv);
+  const printer = new Printer({ json: global.json, verbose: global.verbose, color: global.color, env });
+  const context: CommandContext = { global, printer, cwd: process.cwd(), env };
   let exitCode: number = ExitCode.OK;
-  let printer = new Printer({
-    json: argv.includes('--json'),
-    verbose: isVerbose(argv),
-    color: !argv.includes('--no-color'),
-    env,
-  });
-  const named = COMMANDS.find((spec) => spec.command.split(' ')[0] === argv[0]);
+  const host: CommandHost = {
+    async run(work) {
+      exitCode = await work(context);
+    },
+  };
+  const commands = COMMANDS.map((define) => define(host));
+  const named = commands.some((module) => String(module.command).split(' ')[0] === argv[0]);
   const helpHint = `see \`matric-backup ${named ? `${argv[0]} ` : ''}--help\``;
 
   const parser = yargs(argv)
@@ -54,33 +86,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .usage(
       '$0 <command> [options]\n\nOne backup run builds one shard and stores it on every enabled destination.',
     )
-    .option('config', {
-      alias: 'c',
-      type: 'string',
-      requiresArg: true,
-      global: true,
-      describe:
-        'Config file (default: $MATRIC_BACKUP_CONFIG, ./backup.yaml, ~/.config/matric-backup/backup.yaml, /etc/matric-backup/backup.yaml)',
-    })
-    .option('json', {
-      type: 'boolean',
-      default: false,
-      global: true,
-      describe: 'Print one JSON document on stdout',
-    })
-    .option('verbose', {
-      alias: 'v',
-      type: 'boolean',
-      default: false,
-      global: true,
-      describe: 'Say more; show stack traces of unexpected errors',
-    })
-    .option('color', {
-      type: 'boolean',
-      default: true,
-      global: true,
-      describe: 'Colored output (--no-color to turn off; NO_COLOR is honored too)',
-    })
+    .options(GLOBAL_OPTIONS)
     .strict()
     .demandCommand(1, 'name a command')
     .exitProcess(false)
@@ -104,15 +110,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         '  130, 143  interrupted by Ctrl-C (SIGINT) or SIGTERM; what was in progress was cleaned up',
       ].join('\n'),
     );
-
-  for (const spec of COMMANDS) {
-    parser.command(spec.command, spec.describe, spec.builder, async (args) => {
-      const global = args as unknown as GlobalArgs;
-      printer = new Printer({ json: global.json, verbose: global.verbose, color: global.color, env });
-      const context: CommandContext = { global, printer, cwd: process.cwd(), env };
-      exitCode = await spec.run(args as Record<string, unknown>, context);
-    });
-  }
+  for (const module of commands) parser.command(module);
 
   try {
     await parser.parseAsync();
@@ -125,6 +123,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   return exitCode;
 }
 
-function isVerbose(argv: string[]): boolean {
-  return argv.includes('--verbose') || argv.some((arg) => /^-[a-zA-Z]*v[a-zA-Z]*$/.test(arg));
+/** The global options alone, leniently: what the full parse would refuse is its to report. */
+function readGlobalOptions(argv: string[]): GlobalArgs {
+  try {
+    return yargs(argv)
+      .options(GLOBAL_OPTIONS)
+      .help(false)
+      .version(false)
+      .exitProcess(false)
+      .fail((message, error) => {
+        throw error ?? new Error(message);
+      })
+      .parseSync();
+  } catch {
+    return { json: argv.includes('--json'), verbose: false, color: true };
+  }
 }

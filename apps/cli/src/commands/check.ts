@@ -9,7 +9,7 @@ import { withDestination } from '../destinations.js';
 import { briefError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatCount } from '../output/format.js';
 import type { Printer } from '../output/printer.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { command, destinationOption } from './command.js';
 
 interface DestinationCheck {
   name: string;
@@ -21,7 +21,7 @@ interface DestinationCheck {
   error?: { code: string; message: string };
 }
 
-export const checkCommand: CommandSpec = {
+export const checkCommand = command((host) => ({
   command: 'check',
   describe:
     'Validate the config and what it needs (source folders, commands, encryption keys), then check each destination',
@@ -29,39 +29,42 @@ export const checkCommand: CommandSpec = {
     destinationOption(yargs, 'Only this destination (repeatable); default: all of them')
       .example('$0 check', 'Is the config valid and can every destination be written?')
       .example('$0 check -c /etc/matric-backup/backup.yaml -d s3-offsite', 'Check one destination'),
-  async run(args, context) {
-    const { printer } = context;
-    const config = await loadCommandConfig(context);
-    printConfigWarnings(context, config);
-    // What the machine must provide (sources, programs, keys) is a config error too: exit 2, key and line.
-    await preflight(config, { scope: 'full', env: context.env });
-    const names = destinationNames(args);
-    const selected = names ? selectDestinations(config, names) : config.destinations;
-    // Checks run in parallel (a slow host should not delay the others) and print in config order.
-    const checks = await Promise.all(
-      selected.map((destination) => checkOne(config, destination, names !== undefined)),
-    );
-    const failedRequired = checks.filter((check) => check.status === 'failed' && check.required);
-
-    if (printer.json) {
-      printer.result({
-        config: config.file,
-        ok: failedRequired.length === 0,
-        warnings: config.warnings ?? [],
-        destinations: checks,
-      });
-    } else {
-      printer.line(
-        `config  ${config.file}: valid, ${formatCount(config.backup.sources.length, 'source')}, ${formatCount(config.destinations.length, 'destination')}`,
+  handler: (args) =>
+    host.run(async (context) => {
+      const { printer } = context;
+      const config = await loadCommandConfig(context);
+      printConfigWarnings(context, config);
+      // What the machine must provide (sources, programs, keys) is a config error too: exit 2, key and line.
+      await preflight(config, { scope: 'full', env: context.env });
+      const names = args.destination;
+      const selected = names ? selectDestinations(config, names) : config.destinations;
+      // Checks run in parallel (a slow host should not delay the others) and print in config order.
+      const checks = await Promise.all(
+        selected.map((destination) => checkOne(config, destination, names !== undefined)),
       );
-      for (const check of checks) printCheck(printer, check);
-    }
-    for (const check of failedRequired) {
-      printer.error(`${printer.errStyle.bad('error:')} destination "${check.name}": ${check.error?.message}`);
-    }
-    return failedRequired.length === 0 ? ExitCode.OK : ExitCode.FAILED;
-  },
-};
+      const failedRequired = checks.filter((check) => check.status === 'failed' && check.required);
+
+      if (printer.json) {
+        printer.result({
+          config: config.file,
+          ok: failedRequired.length === 0,
+          warnings: config.warnings ?? [],
+          destinations: checks,
+        });
+      } else {
+        printer.line(
+          `config  ${config.file}: valid, ${formatCount(config.backup.sources.length, 'source')}, ${formatCount(config.destinations.length, 'destination')}`,
+        );
+        for (const check of checks) printCheck(printer, check);
+      }
+      for (const check of failedRequired) {
+        printer.error(
+          `${printer.errStyle.bad('error:')} destination "${check.name}": ${check.error?.message}`,
+        );
+      }
+      return failedRequired.length === 0 ? ExitCode.OK : ExitCode.FAILED;
+    }),
+}));
 
 /** A disabled destination is only checked when named with -d. */
 async function checkOne(

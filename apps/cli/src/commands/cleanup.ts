@@ -1,9 +1,9 @@
 import { MatricError, selectDestinations } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { pruneDestinations } from '../prune-destinations.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { command, destinationOption } from './command.js';
 
-export const cleanupCommand: CommandSpec = {
+export const cleanupCommand = command((host) => ({
   command: 'cleanup',
   describe: 'Keep only the newest N shards of this config on each destination (min_backups still applies)',
   builder: (yargs) =>
@@ -21,28 +21,29 @@ export const cleanupCommand: CommandSpec = {
       })
       .example('$0 cleanup --keep 5', 'Delete all but the 5 newest shards everywhere')
       .example('$0 cleanup --keep 10 -d local --dry-run', 'What keeping 10 on one destination would delete'),
-  async run(args, context) {
-    const keep = Number(args.keep);
-    if (!Number.isInteger(keep) || keep < 1) {
-      throw new MatricError(
-        'USAGE',
-        `--keep must be a whole number of at least 1, got ${String(args.keep)}`,
-        {
-          hint: 'to delete one shard, use `matric-backup delete ID`',
-        },
-      );
-    }
-    const config = await loadCommandConfig(context);
-    return pruneDestinations(context, config, selectDestinations(config, destinationNames(args)), {
-      dryRun: args.dryRun === true,
-      // A retention count: the newest N, and never fewer than the configured min_backups.
-      policyOf: (destination) => ({
-        keep_last: keep,
-        ...(destination.retention?.min_backups !== undefined
-          ? { min_backups: destination.retention.min_backups }
-          : {}),
-      }),
-      details: { command: 'cleanup', keep },
-    });
-  },
-};
+  handler: (args) =>
+    host.run(async (context) => {
+      const keep = Number(args.keep);
+      if (!Number.isInteger(keep) || keep < 1) {
+        throw new MatricError(
+          'USAGE',
+          `--keep must be a whole number of at least 1, got ${String(args.keep)}`,
+          {
+            hint: 'to delete one shard, use `matric-backup delete ID`',
+          },
+        );
+      }
+      const config = await loadCommandConfig(context);
+      return pruneDestinations(context, config, selectDestinations(config, args.destination), {
+        dryRun: args.dryRun === true,
+        // A retention count: the newest N, and never fewer than the configured min_backups.
+        policyOf: (destination) => ({
+          keep_last: keep,
+          ...(destination.retention?.min_backups !== undefined
+            ? { min_backups: destination.retention.min_backups }
+            : {}),
+        }),
+        details: { command: 'cleanup', keep },
+      });
+    }),
+}));

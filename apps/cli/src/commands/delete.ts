@@ -16,7 +16,7 @@ import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatBytes } from '../output/format.js';
 import type { Printer } from '../output/printer.js';
 import { withRunLock } from '../run-lock.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { command, destinationOption } from './command.js';
 
 interface Holder {
   resolved: ResolvedDestination;
@@ -32,7 +32,7 @@ interface DeletionRow {
   error?: { code: string; message: string };
 }
 
-export const deleteCommand: CommandSpec = {
+export const deleteCommand = command((host) => ({
   command: 'delete <id>',
   describe: 'Delete one shard (archive first, then its sidecar) from every destination that holds it',
   builder: (yargs) =>
@@ -45,122 +45,123 @@ export const deleteCommand: CommandSpec = {
         '$0 delete backup_20250131_020004 -d s3-offsite --yes',
         'From one destination, without asking (scripts)',
       ),
-  async run(args, context) {
-    const { printer } = context;
-    const id = String(args.id);
-    const dryRun = args.dryRun === true;
-    if (!parseShardId(id)) {
-      throw new MatricError('USAGE', `"${id}" is not a shard id (like backup_20250131_020004)`, {
-        hint: 'run `matric-backup list` to see the shards',
-      });
-    }
-    const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
-    if (!dryRun && args.yes !== true && !interactive) {
-      throw new MatricError(
-        'USAGE',
-        `refusing to delete ${id} without --yes: there is no terminal to ask on`,
-        {
-          hint: 'add --yes to delete without asking, or --dry-run to see what would be deleted',
-        },
-      );
-    }
-    const config = await loadCommandConfig(context);
-    const rows: DeletionRow[] = [];
-    const holders: Holder[] = [];
-    try {
-      for (const resolved of selectDestinations(config, destinationNames(args))) {
-        try {
-          const opened = await openDestination(config, resolved);
-          const objects = await shardObjects(opened, id).catch(async (error: unknown) => {
-            await opened.close().catch(() => undefined);
-            throw error;
-          });
-          if (objects.length === 0) {
-            await opened.close().catch(() => undefined);
-            rows.push({ destination: resolved.name, status: 'absent', keys: [] });
-            continue;
-          }
-          const keys = objects.map((object) => object.key);
-          const bytes = objects.reduce((sum, object) => sum + object.size, 0);
-          holders.push({ resolved, opened, keys, bytes });
-        } catch (error) {
-          printer.error(describeError(error, printer.verbose));
-          rows.push({ destination: resolved.name, status: 'error', keys: [], error: errorRecord(error) });
-        }
-      }
-      if (holders.length === 0 && !rows.some((row) => row.status === 'error')) {
-        throw new MatricError(
-          'SHARD_NOT_FOUND',
-          `shard ${id} is on none of: ${rows.map((r) => r.destination).join(', ')}`,
-        );
-      }
-
-      if (dryRun) {
-        rows.push(
-          ...holders.map((h) => ({
-            destination: h.resolved.name,
-            status: 'would delete' as const,
-            keys: h.keys,
-          })),
-        );
-      } else if (holders.length > 0) {
-        if (args.yes !== true && !(await confirm(printer, id, holders))) {
-          printer.note('nothing deleted');
-          return ExitCode.FAILED;
-        }
-        await withRunLock(config, async () => {
-          for (const holder of holders) {
-            const outcome = await deleteShards(holder.opened, [{ id, keys: holder.keys }]);
-            const failure = outcome.failed[0];
-            rows.push({
-              destination: holder.resolved.name,
-              status: failure ? 'failed' : 'deleted',
-              keys: holder.keys,
-              ...(failure ? { error: { code: 'DELETE_FAILED', message: failure.message } } : {}),
-            });
-          }
+  handler: (args) =>
+    host.run(async (context) => {
+      const { printer } = context;
+      const id = String(args.id);
+      const dryRun = args.dryRun === true;
+      if (!parseShardId(id)) {
+        throw new MatricError('USAGE', `"${id}" is not a shard id (like backup_20250131_020004)`, {
+          hint: 'run `matric-backup list` to see the shards',
         });
       }
-    } finally {
-      await Promise.all(holders.map((holder) => holder.opened.close().catch(() => undefined)));
-    }
-
-    const failed = rows.some((row) => row.status === 'failed' || row.status === 'error');
-    const touched = rows.filter((row) => row.status !== 'absent');
-    await recordAudit(printer, config, {
-      action: 'delete',
-      shard: id,
-      destinations: touched.map((row) => row.destination),
-      result: dryRun
-        ? 'dry-run'
-        : !failed
-          ? 'success'
-          : rows.some((r) => r.status === 'deleted')
-            ? 'partial'
-            : 'failed',
-      details: { keys: Object.fromEntries(touched.map((row) => [row.destination, row.keys])) },
-    });
-
-    if (printer.json) printer.result({ id, dryRun, destinations: rows });
-    else {
-      const verb = {
-        deleted: 'deleted',
-        'would delete': 'would delete',
-        failed: 'FAILED to delete',
-      } as const;
-      for (const row of rows) {
-        if (row.status === 'absent' || row.status === 'error') continue;
-        const holder = holders.find((candidate) => candidate.resolved.name === row.destination)!;
-        const where = row.keys.map((key) => whereIs(holder.resolved, key)).join(', ');
-        printer.line(
-          `${verb[row.status]} ${id} from ${row.destination} (${formatBytes(holder.bytes)}): ${where}`,
+      const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+      if (!dryRun && args.yes !== true && !interactive) {
+        throw new MatricError(
+          'USAGE',
+          `refusing to delete ${id} without --yes: there is no terminal to ask on`,
+          {
+            hint: 'add --yes to delete without asking, or --dry-run to see what would be deleted',
+          },
         );
-        if (row.error) printer.warn(`${row.destination}: ${row.error.message}`);
       }
-    }
-    return failed ? ExitCode.FAILED : ExitCode.OK;
-  },
-};
+      const config = await loadCommandConfig(context);
+      const rows: DeletionRow[] = [];
+      const holders: Holder[] = [];
+      try {
+        for (const resolved of selectDestinations(config, args.destination)) {
+          try {
+            const opened = await openDestination(config, resolved);
+            const objects = await shardObjects(opened, id).catch(async (error: unknown) => {
+              await opened.close().catch(() => undefined);
+              throw error;
+            });
+            if (objects.length === 0) {
+              await opened.close().catch(() => undefined);
+              rows.push({ destination: resolved.name, status: 'absent', keys: [] });
+              continue;
+            }
+            const keys = objects.map((object) => object.key);
+            const bytes = objects.reduce((sum, object) => sum + object.size, 0);
+            holders.push({ resolved, opened, keys, bytes });
+          } catch (error) {
+            printer.error(describeError(error, printer.verbose));
+            rows.push({ destination: resolved.name, status: 'error', keys: [], error: errorRecord(error) });
+          }
+        }
+        if (holders.length === 0 && !rows.some((row) => row.status === 'error')) {
+          throw new MatricError(
+            'SHARD_NOT_FOUND',
+            `shard ${id} is on none of: ${rows.map((r) => r.destination).join(', ')}`,
+          );
+        }
+
+        if (dryRun) {
+          rows.push(
+            ...holders.map((h) => ({
+              destination: h.resolved.name,
+              status: 'would delete' as const,
+              keys: h.keys,
+            })),
+          );
+        } else if (holders.length > 0) {
+          if (args.yes !== true && !(await confirm(printer, id, holders))) {
+            printer.note('nothing deleted');
+            return ExitCode.FAILED;
+          }
+          await withRunLock(config, async () => {
+            for (const holder of holders) {
+              const outcome = await deleteShards(holder.opened, [{ id, keys: holder.keys }]);
+              const failure = outcome.failed[0];
+              rows.push({
+                destination: holder.resolved.name,
+                status: failure ? 'failed' : 'deleted',
+                keys: holder.keys,
+                ...(failure ? { error: { code: 'DELETE_FAILED', message: failure.message } } : {}),
+              });
+            }
+          });
+        }
+      } finally {
+        await Promise.all(holders.map((holder) => holder.opened.close().catch(() => undefined)));
+      }
+
+      const failed = rows.some((row) => row.status === 'failed' || row.status === 'error');
+      const touched = rows.filter((row) => row.status !== 'absent');
+      await recordAudit(printer, config, {
+        action: 'delete',
+        shard: id,
+        destinations: touched.map((row) => row.destination),
+        result: dryRun
+          ? 'dry-run'
+          : !failed
+            ? 'success'
+            : rows.some((r) => r.status === 'deleted')
+              ? 'partial'
+              : 'failed',
+        details: { keys: Object.fromEntries(touched.map((row) => [row.destination, row.keys])) },
+      });
+
+      if (printer.json) printer.result({ id, dryRun, destinations: rows });
+      else {
+        const verb = {
+          deleted: 'deleted',
+          'would delete': 'would delete',
+          failed: 'FAILED to delete',
+        } as const;
+        for (const row of rows) {
+          if (row.status === 'absent' || row.status === 'error') continue;
+          const holder = holders.find((candidate) => candidate.resolved.name === row.destination)!;
+          const where = row.keys.map((key) => whereIs(holder.resolved, key)).join(', ');
+          printer.line(
+            `${verb[row.status]} ${id} from ${row.destination} (${formatBytes(holder.bytes)}): ${where}`,
+          );
+          if (row.error) printer.warn(`${row.destination}: ${row.error.message}`);
+        }
+      }
+      return failed ? ExitCode.FAILED : ExitCode.OK;
+    }),
+}));
 
 /** Asks on the terminal; anything but y/yes keeps the shard. */
 async function confirm(printer: Printer, id: string, holders: Holder[]): Promise<boolean> {

@@ -14,7 +14,7 @@ import { loadCommandConfig } from '../context.js';
 import { whereIs, withDestination } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { formatBytes, formatCount, formatTime } from '../output/format.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { command, destinationOption } from './command.js';
 
 interface Location {
   destination: string;
@@ -23,7 +23,7 @@ interface Location {
   where: string;
 }
 
-export const infoCommand: CommandSpec = {
+export const infoCommand = command((host) => ({
   command: 'info <id>',
   describe: 'Show the manifest of one shard and every destination that holds it',
   builder: (yargs) =>
@@ -31,71 +31,75 @@ export const infoCommand: CommandSpec = {
       .positional('id', { type: 'string', describe: 'Shard id, or "latest"' })
       .example('$0 info backup_20250131_020004', 'What is in that shard and where it is')
       .example('$0 info latest -d s3-offsite --json', 'The newest shard on one destination, as JSON'),
-  async run(args, context) {
-    const { printer } = context;
-    const config = await loadCommandConfig(context);
-    const owner = await loadShardOwner(config);
-    let id = String(args.id);
-    let manifest: ShardManifest | undefined;
-    const locations: Location[] = [];
-    for (const destination of selectDestinations(config, destinationNames(args))) {
-      try {
-        // "latest" is resolved on the first destination that has a shard; the others are asked for that same id.
-        const found = await findOn(config, destination, manifest ? manifest.id : id, owner);
-        if (!found) continue;
-        manifest ??= found;
-        id = manifest.id;
-        locations.push({
-          destination: destination.name,
-          type: destination.type,
-          archive: found.object.name,
-          where: whereIs(destination, found.object.name),
-        });
-      } catch (error) {
-        printer.warn(`could not search destination "${destination.name}": ${briefError(error)}`);
+  handler: (args) =>
+    host.run(async (context) => {
+      const { printer } = context;
+      const config = await loadCommandConfig(context);
+      const owner = await loadShardOwner(config);
+      let id = String(args.id);
+      let manifest: ShardManifest | undefined;
+      const locations: Location[] = [];
+      for (const destination of selectDestinations(config, args.destination)) {
+        try {
+          // "latest" is resolved on the first destination that has a shard; the others are asked for that same id.
+          const found = await findOn(config, destination, manifest ? manifest.id : id, owner);
+          if (!found) continue;
+          manifest ??= found;
+          id = manifest.id;
+          locations.push({
+            destination: destination.name,
+            type: destination.type,
+            archive: found.object.name,
+            where: whereIs(destination, found.object.name),
+          });
+        } catch (error) {
+          printer.warn(`could not search destination "${destination.name}": ${briefError(error)}`);
+        }
       }
-    }
-    if (!manifest)
-      throw new MatricError('SHARD_NOT_FOUND', `shard "${id}" is on none of the destinations searched`);
+      if (!manifest)
+        throw new MatricError('SHARD_NOT_FOUND', `shard "${id}" is on none of the destinations searched`);
 
-    if (printer.json) {
-      printer.result({ manifest, locations });
+      if (printer.json) {
+        printer.result({ manifest, locations });
+        return ExitCode.OK;
+      }
+      const encryption = manifest.encryption
+        ? `${manifest.encryption.method}, ${formatCount(manifest.encryption.recipient_count, 'recipient')}`
+        : 'none';
+      const fields: Array<[string, string]> = [
+        ['id', manifest.id],
+        ['created', formatTime(manifest.created_at)],
+        ['created by', `${manifest.created_by} on ${manifest.source_instance}`],
+        [
+          'config',
+          manifest.writer ? manifest.writer.name : '(not recorded: written before configs had names)',
+        ],
+        [
+          'sources',
+          // Where each folder was read from: where `restore --in-place` puts it back.
+          manifest.origins
+            ? manifest.origins
+                .map((origin) => (origin.path ? `${origin.name} (${origin.path})` : origin.name))
+                .join(', ')
+            : manifest.collections.join(', '),
+        ],
+        [
+          'contents',
+          `${formatCount(manifest.counts.files, 'file')}, ${formatCount(manifest.counts.directories, 'directory', 'directories')}, ${formatCount(manifest.counts.symlinks, 'symlink')}`,
+        ],
+        [
+          'size',
+          `${formatBytes(manifest.size_bytes)} (stored: ${formatBytes(manifest.object.size)}, ${manifest.compression})`,
+        ],
+        ['encryption', encryption],
+        ['checksum', manifest.checksum],
+      ];
+      for (const [label, value] of fields) printer.line(`${label.padEnd(12)}${value}`);
+      printer.line('stored on');
+      for (const location of locations) printer.line(`  ${location.destination.padEnd(20)}${location.where}`);
       return ExitCode.OK;
-    }
-    const encryption = manifest.encryption
-      ? `${manifest.encryption.method}, ${formatCount(manifest.encryption.recipient_count, 'recipient')}`
-      : 'none';
-    const fields: Array<[string, string]> = [
-      ['id', manifest.id],
-      ['created', formatTime(manifest.created_at)],
-      ['created by', `${manifest.created_by} on ${manifest.source_instance}`],
-      ['config', manifest.writer ? manifest.writer.name : '(not recorded: written before configs had names)'],
-      [
-        'sources',
-        // Where each folder was read from: where `restore --in-place` puts it back.
-        manifest.origins
-          ? manifest.origins
-              .map((origin) => (origin.path ? `${origin.name} (${origin.path})` : origin.name))
-              .join(', ')
-          : manifest.collections.join(', '),
-      ],
-      [
-        'contents',
-        `${formatCount(manifest.counts.files, 'file')}, ${formatCount(manifest.counts.directories, 'directory', 'directories')}, ${formatCount(manifest.counts.symlinks, 'symlink')}`,
-      ],
-      [
-        'size',
-        `${formatBytes(manifest.size_bytes)} (stored: ${formatBytes(manifest.object.size)}, ${manifest.compression})`,
-      ],
-      ['encryption', encryption],
-      ['checksum', manifest.checksum],
-    ];
-    for (const [label, value] of fields) printer.line(`${label.padEnd(12)}${value}`);
-    printer.line('stored on');
-    for (const location of locations) printer.line(`  ${location.destination.padEnd(20)}${location.where}`);
-    return ExitCode.OK;
-  },
-};
+    }),
+}));
 
 async function findOn(config: LoadedConfig, destination: ResolvedDestination, id: string, owner: ShardOwner) {
   try {

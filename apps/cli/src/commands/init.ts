@@ -3,9 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { MatricError } from '@matric-backup/core';
 import { ExitCode } from '../exit-codes.js';
 import { INIT_TEMPLATE } from '../init-template.js';
-import type { CommandSpec } from './command.js';
+import { command } from './command.js';
 
-export const initCommand: CommandSpec = {
+export const initCommand = command((host) => ({
   command: 'init [path]',
   describe: 'Write a commented example backup.yaml to start from',
   builder: (yargs) =>
@@ -18,28 +18,29 @@ export const initCommand: CommandSpec = {
       .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing file' })
       .example('$0 init', 'Write ./backup.yaml')
       .example('$0 init /etc/matric-backup/backup.yaml', 'Write the system-wide config'),
-  async run(args, context) {
-    const { printer } = context;
-    let file = resolve(context.cwd, String(args.path));
-    const existing = await stat(file).catch(() => undefined);
-    if (existing?.isDirectory()) file = join(file, 'backup.yaml');
-    const exists = existing?.isDirectory()
-      ? await stat(file).then(
-          () => true,
-          () => false,
-        )
-      : existing !== undefined;
-    if (exists && args.force !== true) {
-      throw new MatricError('USAGE', `${file} already exists`, { hint: 'pass --force to overwrite it' });
-    }
-    await mkdir(dirname(file), { recursive: true });
-    // 0600: the file may later hold credentials.
-    await writeFile(file, INIT_TEMPLATE, { mode: 0o600 });
-    if (printer.json) printer.result({ file });
-    else {
-      printer.line(`wrote ${file}`);
-      printer.line(`next: edit its sources and destinations, then run: matric-backup check -c ${file}`);
-    }
-    return ExitCode.OK;
-  },
-};
+  handler: (args) =>
+    host.run(async (context) => {
+      const { printer } = context;
+      let file = resolve(context.cwd, String(args.path));
+      const existing = await stat(file).catch(() => undefined);
+      if (existing?.isDirectory()) file = join(file, 'backup.yaml');
+      const exists = existing?.isDirectory()
+        ? await stat(file).then(
+            () => true,
+            () => false,
+          )
+        : existing !== undefined;
+      if (exists && args.force !== true) {
+        throw new MatricError('USAGE', `${file} already exists`, { hint: 'pass --force to overwrite it' });
+      }
+      await mkdir(dirname(file), { recursive: true });
+      // 0600: the file may later hold credentials.
+      await writeFile(file, INIT_TEMPLATE, { mode: 0o600 });
+      if (printer.json) printer.result({ file });
+      else {
+        printer.line(`wrote ${file}`);
+        printer.line(`next: edit its sources and destinations, then run: matric-backup check -c ${file}`);
+      }
+      return ExitCode.OK;
+    }),
+}));

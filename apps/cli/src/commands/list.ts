@@ -17,7 +17,7 @@ import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatBytes, formatTime } from '../output/format.js';
 import type { Printer } from '../output/printer.js';
 import { renderTable } from '../output/table.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { command, destinationOption } from './command.js';
 
 /** A complete shard with whose it is: this config's (`own`), another's, or from before configs had names. */
 interface ListedShard extends ShardManifest {
@@ -41,7 +41,7 @@ interface DestinationListing {
   error?: { code: string; message: string };
 }
 
-export const listCommand: CommandSpec = {
+export const listCommand = command((host) => ({
   command: 'list',
   describe:
     'List the shards on each destination, newest first, with the config that wrote each; incomplete ones are flagged',
@@ -55,51 +55,52 @@ export const listCommand: CommandSpec = {
       .example('$0 list', 'Every shard on every enabled destination')
       .example('$0 list --own', "Only this config's shards")
       .example('$0 list -d s3-offsite --json', 'The manifests stored on one destination, as JSON'),
-  async run(args, context) {
-    const { printer } = context;
-    const config = await loadCommandConfig(context);
-    const owner = await loadShardOwner(config);
-    const now = new Date();
-    const listings: DestinationListing[] = [];
-    for (const destination of selectDestinations(config, destinationNames(args))) {
-      const base = { name: destination.name, type: destination.type };
-      try {
-        const listing = await withDestination(config, destination, (opened) => listShards(opened));
-        const complete = listing.complete.map((manifest) => ({
-          ...manifest,
-          owner: shardOwnership(manifest, owner),
-          future: isFutureDated(manifest.created_at, now),
-        }));
-        const incomplete = listing.incomplete.map((shard) =>
-          describeIncomplete(shard, destination.name, owner),
-        );
-        listings.push({
-          ...base,
-          complete: args.own === true ? complete.filter((shard) => shard.owner === 'own') : complete,
-          incomplete: args.own === true ? incomplete.filter((shard) => shard.owner === 'own') : incomplete,
-        });
-      } catch (error) {
-        printer.error(describeError(error, printer.verbose));
-        listings.push({ ...base, complete: [], incomplete: [], error: errorRecord(error) });
+  handler: (args) =>
+    host.run(async (context) => {
+      const { printer } = context;
+      const config = await loadCommandConfig(context);
+      const owner = await loadShardOwner(config);
+      const now = new Date();
+      const listings: DestinationListing[] = [];
+      for (const destination of selectDestinations(config, args.destination)) {
+        const base = { name: destination.name, type: destination.type };
+        try {
+          const listing = await withDestination(config, destination, (opened) => listShards(opened));
+          const complete = listing.complete.map((manifest) => ({
+            ...manifest,
+            owner: shardOwnership(manifest, owner),
+            future: isFutureDated(manifest.created_at, now),
+          }));
+          const incomplete = listing.incomplete.map((shard) =>
+            describeIncomplete(shard, destination.name, owner),
+          );
+          listings.push({
+            ...base,
+            complete: args.own === true ? complete.filter((shard) => shard.owner === 'own') : complete,
+            incomplete: args.own === true ? incomplete.filter((shard) => shard.owner === 'own') : incomplete,
+          });
+        } catch (error) {
+          printer.error(describeError(error, printer.verbose));
+          listings.push({ ...base, complete: [], incomplete: [], error: errorRecord(error) });
+        }
       }
-    }
 
-    for (const listing of listings) {
-      for (const shard of listing.complete.filter((candidate) => candidate.future)) {
-        printer.warn(
-          `${listing.name}: shard ${shard.id} is dated ${shard.created_at}, in the future (a wrong clock?)`,
-        );
+      for (const listing of listings) {
+        for (const shard of listing.complete.filter((candidate) => candidate.future)) {
+          printer.warn(
+            `${listing.name}: shard ${shard.id} is dated ${shard.created_at}, in the future (a wrong clock?)`,
+          );
+        }
       }
-    }
-    if (printer.json)
-      printer.result({
-        config: { name: config.backup.name, source_instance: config.backup.source_instance },
-        destinations: listings,
-      });
-    else printListings(printer, listings, `${config.backup.name}@${config.backup.source_instance}`);
-    return listings.some((listing) => listing.error) ? ExitCode.FAILED : ExitCode.OK;
-  },
-};
+      if (printer.json)
+        printer.result({
+          config: { name: config.backup.name, source_instance: config.backup.source_instance },
+          destinations: listings,
+        });
+      else printListings(printer, listings, `${config.backup.name}@${config.backup.source_instance}`);
+      return listings.some((listing) => listing.error) ? ExitCode.FAILED : ExitCode.OK;
+    }),
+}));
 
 function describeIncomplete(
   shard: IncompleteShard,

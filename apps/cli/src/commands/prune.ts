@@ -1,9 +1,9 @@
 import { selectDestinations } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { pruneDestinations } from '../prune-destinations.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { command, destinationOption } from './command.js';
 
-export const pruneCommand: CommandSpec = {
+export const pruneCommand = command((host) => ({
   command: 'prune',
   describe:
     "Apply each destination's retention policy now: list every shard with keep or delete and the reason",
@@ -20,12 +20,13 @@ export const pruneCommand: CommandSpec = {
         '$0 prune --dry-run --json | jq \'.destinations[].shards[] | select(.action=="delete")\'',
         'What would go, as JSON',
       ),
-  async run(args, context) {
-    const config = await loadCommandConfig(context);
-    return pruneDestinations(context, config, selectDestinations(config, destinationNames(args)), {
-      dryRun: args.dryRun === true,
-      policyOf: (destination) => destination.retention,
-      details: { command: 'prune' },
-    });
-  },
-};
+  handler: (args) =>
+    host.run(async (context) => {
+      const config = await loadCommandConfig(context);
+      return pruneDestinations(context, config, selectDestinations(config, args.destination), {
+        dryRun: args.dryRun === true,
+        policyOf: (destination) => destination.retention,
+        details: { command: 'prune' },
+      });
+    }),
+}));

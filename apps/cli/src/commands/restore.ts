@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import {
   CONFLICT_STRATEGIES,
-  type ConflictStrategy,
   isMatricError,
   type LoadedConfig,
   loadShardOwner,
@@ -14,131 +13,133 @@ import {
   restoreShard,
   selectDestinations,
 } from '@matric-backup/core';
+import type { Argv } from 'yargs';
 import { recordAudit } from '../audit.js';
+import type { GlobalArgs } from '../context.js';
 import { type CommandContext, loadCommandConfig } from '../context.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { createByteBar } from '../output/progress.js';
 import { printRestore, type RestoreOrigin } from '../output/restore-report.js';
 import { parseSizeOption } from '../size.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { type ArgsOf, command, destinationOption } from './command.js';
 
-export const restoreCommand: CommandSpec = {
+const builder = (yargs: Argv<GlobalArgs>) =>
+  destinationOption(
+    yargs,
+    'Read from this destination; default: the first in config order whose copy is intact',
+  )
+    .positional('shard', {
+      type: 'string',
+      describe: 'Shard id, "latest", or the path of a shard archive file (its sidecar is used if beside it)',
+    })
+    .option('to', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Target folder: new or empty, or any folder with --conflict',
+    })
+    .option('in-place', {
+      type: 'boolean',
+      describe:
+        'Put each folder source back at the path it was backed up from (same checks and --conflict as --to)',
+    })
+    .conflicts('to', 'in-place')
+    .option('conflict', {
+      type: 'string',
+      choices: CONFLICT_STRATEGIES,
+      requiresArg: true,
+      describe:
+        'For entries that exist in the target: skip_existing, overwrite, merge (replace if the shard is newer), rename_new (keep both)',
+    })
+    .option('dry-run', {
+      type: 'boolean',
+      describe: 'Read and check the shard, print what each entry would do; write nothing',
+    })
+    .option('include', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      describe: 'Restore only archive paths matching this glob, e.g. "notes/**" (repeatable)',
+    })
+    .option('max-bytes', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Refuse if the files to restore add up to more than this (e.g. 50G)',
+    })
+    .option('preserve-owner', {
+      type: 'boolean',
+      describe:
+        'Give entries their recorded owner and group, by name where this machine has it (default as root; --no-preserve-owner: files belong to you)',
+    })
+    .option('numeric-owner', {
+      type: 'boolean',
+      describe: 'With owners kept: use the recorded uid/gid, not the local ids of the recorded names',
+    })
+    .option('refuse-escaping-links', {
+      type: 'boolean',
+      describe:
+        'Refuse the shard if a symbolic link to restore points outside the target (for archives from untrusted places)',
+    })
+    .option('identity', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'age identity file of an encrypted shard (default: backup.encryption.identity_file)',
+    })
+    .example('$0 restore latest --to /srv/restore', 'The newest shard, into a new folder')
+    .example(
+      '$0 restore latest --to /srv/notes --conflict merge --dry-run',
+      'What a merge into a live folder would change',
+    )
+    .example(
+      '$0 restore backup_20250131_020004 --to ./out --include "notes/**" -d s3-offsite',
+      'Part of one shard, from one destination',
+    )
+    .example(
+      '$0 restore latest --in-place --conflict overwrite --dry-run',
+      'What putting every folder back where it was backed up from would change',
+    )
+    .example('$0 restore ./backup_20250131_020004.tar.zst.age --to ./out --identity key.txt', 'A shard file');
+type RestoreArgs = ArgsOf<typeof builder>;
+
+export const restoreCommand = command((host) => ({
   command: 'restore <shard>',
   describe:
     'Restore a shard into a folder, checking every file against its manifest before anything is moved in',
-  builder: (yargs) =>
-    destinationOption(
-      yargs,
-      'Read from this destination; default: the first in config order whose copy is intact',
-    )
-      .positional('shard', {
-        type: 'string',
-        describe:
-          'Shard id, "latest", or the path of a shard archive file (its sidecar is used if beside it)',
-      })
-      .option('to', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'Target folder: new or empty, or any folder with --conflict',
-      })
-      .option('in-place', {
-        type: 'boolean',
-        describe:
-          'Put each folder source back at the path it was backed up from (same checks and --conflict as --to)',
-      })
-      .conflicts('to', 'in-place')
-      .option('conflict', {
-        type: 'string',
-        choices: CONFLICT_STRATEGIES,
-        requiresArg: true,
-        describe:
-          'For entries that exist in the target: skip_existing, overwrite, merge (replace if the shard is newer), rename_new (keep both)',
-      })
-      .option('dry-run', {
-        type: 'boolean',
-        describe: 'Read and check the shard, print what each entry would do; write nothing',
-      })
-      .option('include', {
-        type: 'string',
-        array: true,
-        requiresArg: true,
-        describe: 'Restore only archive paths matching this glob, e.g. "notes/**" (repeatable)',
-      })
-      .option('max-bytes', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'Refuse if the files to restore add up to more than this (e.g. 50G)',
-      })
-      .option('preserve-owner', {
-        type: 'boolean',
-        describe:
-          'Give entries their recorded owner and group, by name where this machine has it (default as root; --no-preserve-owner: files belong to you)',
-      })
-      .option('numeric-owner', {
-        type: 'boolean',
-        describe: 'With owners kept: use the recorded uid/gid, not the local ids of the recorded names',
-      })
-      .option('refuse-escaping-links', {
-        type: 'boolean',
-        describe:
-          'Refuse the shard if a symbolic link to restore points outside the target (for archives from untrusted places)',
-      })
-      .option('identity', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'age identity file of an encrypted shard (default: backup.encryption.identity_file)',
-      })
-      .example('$0 restore latest --to /srv/restore', 'The newest shard, into a new folder')
-      .example(
-        '$0 restore latest --to /srv/notes --conflict merge --dry-run',
-        'What a merge into a live folder would change',
-      )
-      .example(
-        '$0 restore backup_20250131_020004 --to ./out --include "notes/**" -d s3-offsite',
-        'Part of one shard, from one destination',
-      )
-      .example(
-        '$0 restore latest --in-place --conflict overwrite --dry-run',
-        'What putting every folder back where it was backed up from would change',
-      )
-      .example(
-        '$0 restore ./backup_20250131_020004.tar.zst.age --to ./out --identity key.txt',
-        'A shard file',
-      ),
-  async run(args, context) {
-    const shard = String(args.shard);
-    const options = restoreOptions(args, context);
-    if (isPath(shard)) return restoreFile(shard, args, context, options);
+  builder,
+  handler: (args: RestoreArgs) =>
+    host.run(async (context) => {
+      const shard = String(args.shard);
+      const options = restoreOptions(args, context);
+      if (isPath(shard)) return restoreFile(shard, args, context, options);
 
-    const config = await loadCommandConfig(context);
-    const { printer } = context;
-    const bar = createByteBar(printer, `restore ${shard}`);
-    let result: RestoreResult & { destination: string };
-    try {
-      result = await restoreFromLocations({
-        ...options,
-        ...keys(args, context, config),
-        id: shard,
-        owner: await loadShardOwner(config),
-        onNotice: (message) => printer.warn(message),
-        locations: selectDestinations(config, destinationNames(args)).map((destination) => ({
-          name: destination.name,
-          open: () => openDestination(config, destination),
-        })),
-        onProgress: (progress) => bar.update(progress.bytes, progress.total),
-        onFallback: (name, error) => {
-          bar.stop();
-          printer.warn(`destination "${name}": ${briefError(error)}; trying the next destination`);
-        },
-      });
-    } finally {
-      bar.stop();
-    }
-    const { destination, ...restored } = result;
-    await finish(context, config, { destination }, restored);
-    return ExitCode.OK;
-  },
-};
+      const config = await loadCommandConfig(context);
+      const { printer } = context;
+      const bar = createByteBar(printer, `restore ${shard}`);
+      let result: RestoreResult & { destination: string };
+      try {
+        result = await restoreFromLocations({
+          ...options,
+          ...keys(args, context, config),
+          id: shard,
+          owner: await loadShardOwner(config),
+          onNotice: (message) => printer.warn(message),
+          locations: selectDestinations(config, args.destination).map((destination) => ({
+            name: destination.name,
+            open: () => openDestination(config, destination),
+          })),
+          onProgress: (progress) => bar.update(progress.bytes, progress.total),
+          onFallback: (name, error) => {
+            bar.stop();
+            printer.warn(`destination "${name}": ${briefError(error)}; trying the next destination`);
+          },
+        });
+      } finally {
+        bar.stop();
+      }
+      const { destination, ...restored } = result;
+      await finish(context, config, { destination }, restored);
+      return ExitCode.OK;
+    }),
+}));
 
 /** Shard ids never hold `/` or `.`; anything that does names a file. */
 function isPath(shard: string): boolean {
@@ -147,11 +148,11 @@ function isPath(shard: string): boolean {
 
 async function restoreFile(
   path: string,
-  args: Record<string, unknown>,
+  args: RestoreArgs,
   context: CommandContext,
   options: Omit<RestoreOptions, 'from' | 'manifest'>,
 ): Promise<ExitCode> {
-  if (destinationNames(args)) {
+  if (args.destination) {
     throw new MatricError('USAGE', '-d does not apply when restoring a shard file');
   }
   const config = await optionalConfig(context);
@@ -183,15 +184,15 @@ async function restoreFile(
 }
 
 function restoreOptions(
-  args: Record<string, unknown>,
+  args: RestoreArgs,
   context: CommandContext,
 ): Omit<RestoreOptions, 'from' | 'manifest'> {
-  const include = args.include as string[] | undefined;
+  const include = args.include;
   return {
     ...(typeof args.to === 'string' && { to: resolve(context.cwd, args.to) }),
     ...(args.inPlace === true && { inPlace: true }),
-    ...(include && include.length > 0 && { include: include.map(String) }),
-    ...(typeof args.conflict === 'string' && { conflict: args.conflict as ConflictStrategy }),
+    ...(include && include.length > 0 && { include }),
+    ...(typeof args.conflict === 'string' && { conflict: args.conflict }),
     dryRun: args.dryRun === true,
     ...(typeof args.maxBytes === 'string' && { maxBytes: parseSizeOption(args.maxBytes, '--max-bytes') }),
     ...(typeof args.preserveOwner === 'boolean' && { preserveOwner: args.preserveOwner }),
@@ -202,7 +203,7 @@ function restoreOptions(
 
 /** `--identity` (relative to the current folder), else the config's identity file and gpg home. */
 function keys(
-  args: Record<string, unknown>,
+  args: RestoreArgs,
   context: CommandContext,
   config: LoadedConfig | undefined,
 ): Pick<RestoreOptions, 'identity' | 'gpgHomedir'> {

@@ -5,9 +5,9 @@ import { loadCommandConfig, printConfigWarnings } from '../context.js';
 import { exitCodeOfRun } from '../exit-codes.js';
 import { createRunObserver } from '../output/progress.js';
 import { printRunSummary } from '../output/run-summary.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { command, destinationOption } from './command.js';
 
-export const runCommand: CommandSpec = {
+export const runCommand = command((host) => ({
   command: 'run',
   describe: 'Build one shard from the sources and store it on every enabled destination',
   builder: (yargs) =>
@@ -37,29 +37,30 @@ export const runCommand: CommandSpec = {
         '$0 run --metrics-file /var/lib/node_exporter/textfile/matric_backup.prom',
         'Also export the outcome for Prometheus',
       ),
-  async run(args, context) {
-    const config = await loadCommandConfig(context);
-    printConfigWarnings(context, config);
-    const names = destinationNames(args);
-    const observer = createRunObserver(context.printer);
-    let summary: Awaited<ReturnType<typeof runBackup>>;
-    try {
-      summary = await runBackup(config, {
-        destinations: names,
-        dryRun: args.dryRun === true,
-        prune: args.prune !== false,
-        ...(typeof args.metricsFile === 'string'
-          ? { metricsFile: resolve(context.cwd, args.metricsFile) }
-          : {}),
-        onEvent: (event) => observer.onEvent(event),
-      });
-    } finally {
-      observer.stop();
-    }
-    if (!summary.dryRun) await recordRunAudit(context.printer, config, summary);
-    const exitCode = exitCodeOfRun(summary.status);
-    if (context.printer.json) context.printer.result({ ...summary, exitCode });
-    else printRunSummary(context.printer, config, summary);
-    return exitCode;
-  },
-};
+  handler: (args) =>
+    host.run(async (context) => {
+      const config = await loadCommandConfig(context);
+      printConfigWarnings(context, config);
+      const names = args.destination;
+      const observer = createRunObserver(context.printer);
+      let summary: Awaited<ReturnType<typeof runBackup>>;
+      try {
+        summary = await runBackup(config, {
+          destinations: names,
+          dryRun: args.dryRun === true,
+          prune: args.prune !== false,
+          ...(typeof args.metricsFile === 'string'
+            ? { metricsFile: resolve(context.cwd, args.metricsFile) }
+            : {}),
+          onEvent: (event) => observer.onEvent(event),
+        });
+      } finally {
+        observer.stop();
+      }
+      if (!summary.dryRun) await recordRunAudit(context.printer, config, summary);
+      const exitCode = exitCodeOfRun(summary.status);
+      if (context.printer.json) context.printer.result({ ...summary, exitCode });
+      else printRunSummary(context.printer, config, summary);
+      return exitCode;
+    }),
+}));

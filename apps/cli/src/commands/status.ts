@@ -11,7 +11,7 @@ import { withDestination } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatBytes, formatDuration, formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { command, destinationOption } from './command.js';
 
 interface StatusRow extends Partial<DestinationStatus> {
   name: string;
@@ -21,7 +21,7 @@ interface StatusRow extends Partial<DestinationStatus> {
   error?: { code: string; message: string };
 }
 
-export const statusCommand: CommandSpec = {
+export const statusCommand = command((host) => ({
   command: 'status',
   describe:
     "Per destination: this config's newest shard and its age, how many and how big; with --max-age a monitoring check",
@@ -38,91 +38,92 @@ export const statusCommand: CommandSpec = {
         'A monitoring check: exit 1 if any destination missed its daily backup',
       )
       .example('$0 status --json', 'The same as JSON'),
-  async run(args, context) {
-    const { printer } = context;
-    let maxAgeMs: number | undefined;
-    if (args.maxAge !== undefined) {
-      try {
-        maxAgeMs = parseDuration(String(args.maxAge));
-      } catch (error) {
-        throw new MatricError('USAGE', `--max-age: ${(error as Error).message}`);
-      }
-    }
-    const config = await loadCommandConfig(context);
-    const owner = await loadShardOwner(config);
-    const now = new Date();
-    const rows = await Promise.all(
-      selectDestinations(config, destinationNames(args)).map(async (destination): Promise<StatusRow> => {
-        const base = { name: destination.name, type: destination.type };
+  handler: (args) =>
+    host.run(async (context) => {
+      const { printer } = context;
+      let maxAgeMs: number | undefined;
+      if (args.maxAge !== undefined) {
         try {
-          const status = await withDestination(config, destination, (opened) =>
-            destinationStatus(opened, owner, now),
-          );
-          const stale =
-            maxAgeMs === undefined ? undefined : status.ageMs === undefined || status.ageMs > maxAgeMs;
-          return { ...base, ...status, ...(stale === undefined ? {} : { stale }) };
+          maxAgeMs = parseDuration(String(args.maxAge));
         } catch (error) {
-          printer.error(describeError(error, printer.verbose));
-          return { ...base, error: errorRecord(error) };
+          throw new MatricError('USAGE', `--max-age: ${(error as Error).message}`);
         }
-      }),
-    );
-    const ok = rows.every((row) => !row.error && !row.stale);
-    for (const row of rows) {
-      for (const shard of row.future ?? []) {
-        printer.warn(
-          `${row.name}: shard ${shard.id} is dated ${shard.created_at}, in the future (a wrong clock?): it does not count as fresh`,
-        );
       }
-    }
-
-    if (printer.json) {
-      printer.result({ ok, ...(maxAgeMs === undefined ? {} : { maxAgeMs }), destinations: rows });
-    } else {
-      const { style } = printer;
-      const verdict = (row: StatusRow) => {
-        if (row.error) return style.bad(`ERROR ${row.error.code}`);
-        if (row.stale)
-          return style.bad(
-            row.newest ? `STALE (older than ${maxAgeText(String(args.maxAge))})` : 'NO BACKUP',
-          );
-        return row.newest ? style.ok('ok') : style.warn('no backup');
-      };
-      printer.line(
-        renderTable(
-          ['DESTINATION', 'NEWEST', 'CREATED', 'AGE', 'SHARDS', 'SIZE', 'STATUS'],
-          rows.map((row) => [
-            row.name,
-            row.newest?.id ?? '',
-            row.newest ? formatTime(row.newest.created_at) : '',
-            row.ageMs === undefined ? '' : formatAge(row.ageMs),
-            row.error ? '' : String(row.count ?? 0),
-            row.error ? '' : formatBytes(row.bytes ?? 0),
-            verdict(row),
-          ]),
-        ),
+      const config = await loadCommandConfig(context);
+      const owner = await loadShardOwner(config);
+      const now = new Date();
+      const rows = await Promise.all(
+        selectDestinations(config, args.destination).map(async (destination): Promise<StatusRow> => {
+          const base = { name: destination.name, type: destination.type };
+          try {
+            const status = await withDestination(config, destination, (opened) =>
+              destinationStatus(opened, owner, now),
+            );
+            const stale =
+              maxAgeMs === undefined ? undefined : status.ageMs === undefined || status.ageMs > maxAgeMs;
+            return { ...base, ...status, ...(stale === undefined ? {} : { stale }) };
+          } catch (error) {
+            printer.error(describeError(error, printer.verbose));
+            return { ...base, error: errorRecord(error) };
+          }
+        }),
       );
-      printer.note(
-        `config ${config.backup.name}@${config.backup.source_instance}: only its own shards count`,
-      );
+      const ok = rows.every((row) => !row.error && !row.stale);
       for (const row of rows) {
-        for (const shard of row.incomplete ?? []) {
+        for (const shard of row.future ?? []) {
           printer.warn(
-            `${row.name}: shard ${shard.id} is incomplete (${shard.reason}); \`matric-backup prune --dry-run\` says whether prune removes it`,
+            `${row.name}: shard ${shard.id} is dated ${shard.created_at}, in the future (a wrong clock?): it does not count as fresh`,
           );
         }
-        const others = [
-          row.foreign ? `${row.foreign} shard(s) of other configs or hosts` : '',
-          row.legacy
-            ? `${row.legacy} shard(s) from before configs had names that this config's run history does not claim`
-            : '',
-        ].filter(Boolean);
-        if (others.length > 0) printer.note(`${row.name}: not counted: ${others.join('; ')}`);
       }
-    }
-    return ok ? ExitCode.OK : ExitCode.FAILED;
-  },
-};
+
+      if (printer.json) {
+        printer.result({ ok, ...(maxAgeMs === undefined ? {} : { maxAgeMs }), destinations: rows });
+      } else {
+        const { style } = printer;
+        const verdict = (row: StatusRow) => {
+          if (row.error) return style.bad(`ERROR ${row.error.code}`);
+          if (row.stale)
+            return style.bad(
+              row.newest ? `STALE (older than ${maxAgeText(String(args.maxAge))})` : 'NO BACKUP',
+            );
+          return row.newest ? style.ok('ok') : style.warn('no backup');
+        };
+        printer.line(
+          renderTable(
+            ['DESTINATION', 'NEWEST', 'CREATED', 'AGE', 'SHARDS', 'SIZE', 'STATUS'],
+            rows.map((row) => [
+              row.name,
+              row.newest?.id ?? '',
+              row.newest ? formatTime(row.newest.created_at) : '',
+              row.ageMs === undefined ? '' : formatAge(row.ageMs),
+              row.error ? '' : String(row.count ?? 0),
+              row.error ? '' : formatBytes(row.bytes ?? 0),
+              verdict(row),
+            ]),
+          ),
+        );
+        printer.note(
+          `config ${config.backup.name}@${config.backup.source_instance}: only its own shards count`,
+        );
+        for (const row of rows) {
+          for (const shard of row.incomplete ?? []) {
+            printer.warn(
+              `${row.name}: shard ${shard.id} is incomplete (${shard.reason}); \`matric-backup prune --dry-run\` says whether prune removes it`,
+            );
+          }
+          const others = [
+            row.foreign ? `${row.foreign} shard(s) of other configs or hosts` : '',
+            row.legacy
+              ? `${row.legacy} shard(s) from before configs had names that this config's run history does not claim`
+              : '',
+          ].filter(Boolean);
+          if (others.length > 0) printer.note(`${row.name}: not counted: ${others.join('; ')}`);
+        }
+      }
+      return ok ? ExitCode.OK : ExitCode.FAILED;
+    }),
+}));
 
 /** Ages of backups are read in days once they exceed two: "3 d 4 h" rather than "76 h 12 min". */
 function formatAge(ms: number): string {

@@ -22,9 +22,9 @@ import {
   type VerifyLine,
   type VerifyProblem,
 } from '../output/verify-report.js';
-import { type CommandSpec, destinationNames, destinationOption } from './command.js';
+import { command, destinationOption } from './command.js';
 
-export const verifyCommand: CommandSpec = {
+export const verifyCommand = command((host) => ({
   command: 'verify [id]',
   describe:
     'Re-read stored shards: size and sha256 of the object, then every file against the inner manifest',
@@ -53,85 +53,86 @@ export const verifyCommand: CommandSpec = {
       .example('$0 verify backup_20250131_020004 -d s3-offsite', 'One shard on one destination')
       .example('$0 verify --all --json', 'Every shard everywhere, as JSON (exit 1 on any mismatch)')
       .example('$0 verify --identity ~/.config/matric-backup/age.key', 'Decrypt to check the contents too'),
-  async run(args, context) {
-    const { printer } = context;
-    const config = await loadCommandConfig(context);
-    const owner = await loadShardOwner(config);
-    const id = typeof args.id === 'string' ? args.id : undefined;
-    const encryption = config.backup.encryption;
-    const identity =
-      typeof args.identity === 'string' ? resolve(context.cwd, args.identity) : encryption?.identity_file;
-    const lines: VerifyLine[] = [];
-    /** Hints of the errors that failed a shard (a key that does not fit, ...), each printed once. */
-    const hints = new Set<string>();
-    for (const destination of selectDestinations(config, destinationNames(args))) {
-      const add = (line: Omit<VerifyLine, 'destination'>) => {
-        const entry = { destination: destination.name, ...line };
-        lines.push(entry);
-        if (!printer.json) printVerifyLine(printer, entry);
-      };
-      try {
-        await withDestination(config, destination, async (opened) => {
-          const shards = await selectShards(opened, args.all === true ? 'all' : (id ?? 'latest'), owner);
-          if (shards === 'absent') return;
-          if (shards.length === 0) {
-            const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
-            add({ id: '', ok: false, problems: [none], filesChecked: 0, bytes: 0 });
-            return;
-          }
-          for (const manifest of shards) {
-            const bar = createByteBar(printer, `${destination.name} ${manifest.id}`);
-            const result = await verifyShard(opened, manifest, {
-              identity,
-              gpgHomedir: encryption?.gpg_homedir,
-              refuseEscapingLinks: args.refuseEscapingLinks === true,
-              onProgress: (progress) => bar.update(progress.bytes, progress.total),
-            })
-              .finally(() => bar.stop())
-              .catch((error: unknown) => {
-                if (isMatricError(error) && error.hint) hints.add(error.hint);
-                return {
-                  id: manifest.id,
-                  ok: false,
-                  problems: [errorProblem(error)],
-                  filesChecked: 0,
-                  bytes: 0,
-                };
-              });
-            for (const warning of 'warnings' in result ? result.warnings : []) {
-              printer.warn(`destination "${destination.name}" shard "${manifest.id}": ${warning}`);
+  handler: (args) =>
+    host.run(async (context) => {
+      const { printer } = context;
+      const config = await loadCommandConfig(context);
+      const owner = await loadShardOwner(config);
+      const id = typeof args.id === 'string' ? args.id : undefined;
+      const encryption = config.backup.encryption;
+      const identity =
+        typeof args.identity === 'string' ? resolve(context.cwd, args.identity) : encryption?.identity_file;
+      const lines: VerifyLine[] = [];
+      /** Hints of the errors that failed a shard (a key that does not fit, ...), each printed once. */
+      const hints = new Set<string>();
+      for (const destination of selectDestinations(config, args.destination)) {
+        const add = (line: Omit<VerifyLine, 'destination'>) => {
+          const entry = { destination: destination.name, ...line };
+          lines.push(entry);
+          if (!printer.json) printVerifyLine(printer, entry);
+        };
+        try {
+          await withDestination(config, destination, async (opened) => {
+            const shards = await selectShards(opened, args.all === true ? 'all' : (id ?? 'latest'), owner);
+            if (shards === 'absent') return;
+            if (shards.length === 0) {
+              const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
+              add({ id: '', ok: false, problems: [none], filesChecked: 0, bytes: 0 });
+              return;
             }
-            add({
-              id: manifest.id,
-              ok: result.ok,
-              problems: result.problems,
-              filesChecked: result.filesChecked,
-              bytes: result.bytes,
-            });
-          }
-        });
-      } catch (error) {
-        add({ id: id ?? '', ok: false, problems: [errorProblem(error)], filesChecked: 0, bytes: 0 });
+            for (const manifest of shards) {
+              const bar = createByteBar(printer, `${destination.name} ${manifest.id}`);
+              const result = await verifyShard(opened, manifest, {
+                identity,
+                gpgHomedir: encryption?.gpg_homedir,
+                refuseEscapingLinks: args.refuseEscapingLinks === true,
+                onProgress: (progress) => bar.update(progress.bytes, progress.total),
+              })
+                .finally(() => bar.stop())
+                .catch((error: unknown) => {
+                  if (isMatricError(error) && error.hint) hints.add(error.hint);
+                  return {
+                    id: manifest.id,
+                    ok: false,
+                    problems: [errorProblem(error)],
+                    filesChecked: 0,
+                    bytes: 0,
+                  };
+                });
+              for (const warning of 'warnings' in result ? result.warnings : []) {
+                printer.warn(`destination "${destination.name}" shard "${manifest.id}": ${warning}`);
+              }
+              add({
+                id: manifest.id,
+                ok: result.ok,
+                problems: result.problems,
+                filesChecked: result.filesChecked,
+                bytes: result.bytes,
+              });
+            }
+          });
+        } catch (error) {
+          add({ id: id ?? '', ok: false, problems: [errorProblem(error)], filesChecked: 0, bytes: 0 });
+        }
       }
-    }
-    if (lines.length === 0)
-      throw new MatricError('SHARD_NOT_FOUND', `shard "${id}" is on none of the destinations searched`);
+      if (lines.length === 0)
+        throw new MatricError('SHARD_NOT_FOUND', `shard "${id}" is on none of the destinations searched`);
 
-    const failed = lines.filter((line) => !line.ok);
-    if (printer.json) {
-      const results = lines.map((line) => ({ ...line, problemCount: line.problems.length }));
-      printer.result({ ok: failed.length === 0, results });
-    }
-    for (const line of failed) {
-      const shard = line.id ? ` shard "${line.id}"` : '';
-      printer.error(
-        `${printer.errStyle.bad('error:')} verify failed: destination "${line.destination}"${shard}: ${failureSummary(line)}`,
-      );
-    }
-    for (const hint of hints) printer.error(`hint: ${hint}`);
-    return failed.length === 0 ? ExitCode.OK : ExitCode.FAILED;
-  },
-};
+      const failed = lines.filter((line) => !line.ok);
+      if (printer.json) {
+        const results = lines.map((line) => ({ ...line, problemCount: line.problems.length }));
+        printer.result({ ok: failed.length === 0, results });
+      }
+      for (const line of failed) {
+        const shard = line.id ? ` shard "${line.id}"` : '';
+        printer.error(
+          `${printer.errStyle.bad('error:')} verify failed: destination "${line.destination}"${shard}: ${failureSummary(line)}`,
+        );
+      }
+      for (const hint of hints) printer.error(`hint: ${hint}`);
+      return failed.length === 0 ? ExitCode.OK : ExitCode.FAILED;
+    }),
+}));
 
 /** The shards to verify on one destination; 'absent' when a named shard simply is not there. */
 async function selectShards(
