@@ -110,17 +110,17 @@ class Run {
     const { backup } = this.config;
     const opened = await Promise.all(selected.map((resolved) => this.open(resolved)));
     const usable = opened.filter((entry) => entry.destination);
-    let id = shardId(backup.id_prefix, this.now, this.writer.tag);
     let spool: RunSpool | undefined;
     try {
       if (usable.length === 0) {
         const results = await this.fanOut(opened, undefined);
-        return this.summary(id, results, {
+        // Nothing is stored anywhere, so no destination needs asking which id is free.
+        return this.summary(shardId(backup.id_prefix, this.now, this.writer.tag), results, {
           error: failureOf('no destination could be opened, nothing was archived', results),
         });
       }
       const encryption = format.encryption?.method ?? null;
-      id = await pickShardId(
+      const id = await pickShardId(
         backup.id_prefix,
         this.writer.tag,
         this.now,
