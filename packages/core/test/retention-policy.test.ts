@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { keepsNothing } from '../src/config/keep-nothing.js';
 import type { RetentionPolicy } from '../src/config/schema.js';
 import { calendarKeys, isoWeekOf } from '../src/retention/calendar.js';
-import { keepsNothing, planRetention, type RetentionCandidate } from '../src/retention/policy.js';
+import { planRetention, type RetentionCandidate } from '../src/retention/policy.js';
 
 const at = (iso: string, size = 1) => ({ id: `backup_${iso}`, createdAt: new Date(iso), size });
 const kept = (plan: ReturnType<typeof planRetention>) =>

@@ -1,6 +1,22 @@
-import { KEEP_RULES, keepsNothing } from '../retention/policy.js';
 import type { RetentionPolicy } from './schema.js';
 import type { ConfigPath, ConfigSource } from './source.js';
+
+/** The retention keys that keep shards by count or by period (`max_total_size_gb` only deletes). */
+export const KEEP_RULES = ['keep_last', 'keep_daily', 'keep_weekly', 'keep_monthly', 'keep_yearly'] as const;
+
+/**
+ * The keep_* rule that makes `policy` keep no shard at all, or undefined when it
+ * keeps some. A policy keeps nothing when it sets at least one keep_* rule, every
+ * keep_* rule it sets is 0, and `min_backups` is 0 or unset: `prune` would then
+ * delete every shard (the run keeps only the one it just wrote). A policy without
+ * any keep_* rule keeps everything, and `max_total_size_gb` alone depends on sizes,
+ * so neither counts.
+ */
+export function keepsNothing(policy: RetentionPolicy): (typeof KEEP_RULES)[number] | undefined {
+  const set = KEEP_RULES.filter((key) => policy[key] !== undefined);
+  if (set.length === 0 || (policy.min_backups ?? 0) > 0) return undefined;
+  return set.every((key) => policy[key] === 0) ? set[0] : undefined;
+}
 
 /**
  * Reports a retention policy that would keep no shard (see keepsNothing) as a

@@ -1,3 +1,4 @@
+import { KEEP_RULES } from '../config/keep-nothing.js';
 import type { RetentionPolicy } from '../config/schema.js';
 import { type CalendarKeys, calendarKeys } from './calendar.js';
 
@@ -26,24 +27,8 @@ const PERIODS = [
   ['keep_yearly', 'yearly'],
 ] as const;
 
-export const KEEP_RULES = ['keep_last', ...PERIODS.map(([key]) => key)] as const;
-
 export function hasKeepRules(policy: RetentionPolicy): boolean {
   return KEEP_RULES.some((key) => policy[key] !== undefined);
-}
-
-/**
- * The keep_* rule that makes `policy` keep no shard at all, or undefined when it
- * keeps some. A policy keeps nothing when it sets at least one keep_* rule, every
- * keep_* rule it sets is 0, and `min_backups` is 0 or unset: `prune` would then
- * delete every shard (the run keeps only the one it just wrote). A policy without
- * any keep_* rule keeps everything, and `max_total_size_gb` alone depends on sizes,
- * so neither counts.
- */
-export function keepsNothing(policy: RetentionPolicy): (typeof KEEP_RULES)[number] | undefined {
-  const set = KEEP_RULES.filter((key) => policy[key] !== undefined);
-  if (set.length === 0 || (policy.min_backups ?? 0) > 0) return undefined;
-  return set.every((key) => policy[key] === 0) ? set[0] : undefined;
 }
 
 /**
