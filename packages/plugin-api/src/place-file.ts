@@ -2,7 +2,7 @@ import { link, lstat, rename, unlink } from 'node:fs/promises';
 import { DestinationError } from './errors.js';
 
 // What link() gives on a filesystem without hard links (FAT, exFAT, some FUSE and network mounts).
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+export const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 /**
  * Gives a finished temporary file (written and fsynced) its final name on a

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,51 @@ describe('plugin-local with a whole local file (the spool)', () => {
     expect(await mode(join(root, 'shard.tar.zst'))).toBe(0o600);
     expect(await readdir(root)).toEqual(['shard.tar.zst']);
     expect(progress.at(-1)).toBe(bytes.length);
+    // Not ours alone (0644): copied, never linked, so later changes to it cannot reach the object.
+    expect((await stat(join(root, 'shard.tar.zst'))).ino).not.toBe((await stat(spool)).ino);
+    expect(await mode(spool)).toBe(0o644);
+  });
+
+  it('links a private spool file (0600) on its file system into the first destination; the next one gets its own copy', async () => {
+    const spool = join(scratch, 'spool.tar.zst');
+    const bytes = randomBytes(1024 * 1024 + 5);
+    await writeFile(spool, bytes, { mode: 0o600 });
+    const [first, second] = [join(scratch, 'dest-1'), join(scratch, 'dest-2')];
+    for (const root of [first, second])
+      await (await open(root)).put('shard.tar.zst', createReadStream(spool), {
+        size: bytes.length,
+        sha256: 'not checked by local',
+      });
+    const [spoolInfo, firstInfo, secondInfo] = await Promise.all(
+      [spool, join(first, 'shard.tar.zst'), join(second, 'shard.tar.zst')].map((path) => stat(path)),
+    );
+    expect(firstInfo.ino).toBe(spoolInfo!.ino);
+    expect(secondInfo!.ino).not.toBe(spoolInfo!.ino);
+    expect(secondInfo!.nlink).toBe(1);
+    expect((await readFile(join(second, 'shard.tar.zst'))).equals(bytes)).toBe(true);
+    expect(await readdir(first)).toEqual(['shard.tar.zst']);
+    // The run then removes its spool file: the first destination's object stays, whole.
+    await rm(spool);
+    expect((await readFile(join(first, 'shard.tar.zst'))).equals(bytes)).toBe(true);
+    expect((await stat(join(first, 'shard.tar.zst'))).nlink).toBe(1);
+  });
+
+  it.runIf(existsSync('/dev/shm'))('copies a spool file on another file system (tmpfs)', async () => {
+    const shm = await mkdtemp('/dev/shm/mb-local-');
+    try {
+      const spool = join(shm, 'spool.tar.zst');
+      const bytes = randomBytes(64 * 1024);
+      await writeFile(spool, bytes, { mode: 0o600 });
+      const root = join(scratch, 'dest');
+      await (await open(root)).put('shard.tar.zst', createReadStream(spool), {
+        size: bytes.length,
+        sha256: 'not checked by local',
+      });
+      expect((await readFile(join(root, 'shard.tar.zst'))).equals(bytes)).toBe(true);
+      expect((await stat(spool)).nlink).toBe(1);
+    } finally {
+      await rm(shm, { recursive: true, force: true });
+    }
   });
 
   it('an aborted kernel-side copy (Ctrl-C) leaves neither the object nor its temporary file', async () => {
