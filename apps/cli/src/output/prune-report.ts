@@ -46,8 +46,8 @@ export function printPruneReport(printer: Printer, outcomes: DestinationPrune[],
         leftover.name,
         formatTime(leftover.modified),
         formatBytes(leftover.size),
-        leftover.action === 'keep' ? style.ok('keep') : dryRun ? style.warn('delete') : style.warn('deleted'),
-        `temporary file of an unfinished upload of this config, ${leftover.action === 'delete' ? 'older than a day' : 'younger than a day: may still be uploading'}`,
+        action(leftover.action, leftover.name),
+        `temporary object of an unfinished upload of ${leftover.key} (this config), ${leftover.action === 'delete' ? 'older than a day' : 'younger than a day: may still be uploading'}`,
       ]);
     }
     for (const shard of result.incomplete) {
