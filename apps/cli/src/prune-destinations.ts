@@ -8,7 +8,7 @@ import {
 } from '@matric-backup/core';
 import { recordAudit } from './audit.js';
 import type { CommandContext } from './context.js';
-import { withDestination } from './destinations.js';
+import { onEachDestination } from './destinations.js';
 import { describeError, ExitCode, errorRecord } from './exit-codes.js';
 import { printPruneReport } from './output/prune-report.js';
 import { type DestinationPrune, plannedDeletions } from './prune-outcome.js';
@@ -35,21 +35,26 @@ export async function pruneDestinations(
 ): Promise<ExitCode> {
   const { printer } = context;
   const owner = await loadShardOwner(config);
-  const pruneOne = async (destination: ResolvedDestination): Promise<DestinationPrune> => {
-    const policy = request.policyOf(destination);
-    const base = { name: destination.name, type: destination.type, policy: policy ?? null };
-    try {
-      const result = await withDestination(config, destination, (opened) =>
-        pruneDestination(opened, policy, { ...owner, destination: destination.name, dryRun: request.dryRun }),
-      );
-      return { ...base, result };
-    } catch (error) {
-      printer.error(describeError(error, printer.verbose));
-      return { ...base, error: errorRecord(error) };
-    }
-  };
-  const pruneAll = () => Promise.all(destinations.map(pruneOne));
-  const outcomes = request.dryRun ? await pruneAll() : await withRunLock(config, pruneAll);
+  const pruneAll = () =>
+    onEachDestination(config, destinations, (opened, destination) =>
+      pruneDestination(opened, request.policyOf(destination), {
+        ...owner,
+        destination: destination.name,
+        dryRun: request.dryRun,
+      }),
+    );
+  const settled = request.dryRun ? await pruneAll() : await withRunLock(config, pruneAll);
+  const outcomes = settled.map((outcome): DestinationPrune => {
+    const { destination } = outcome;
+    const base = {
+      name: destination.name,
+      type: destination.type,
+      policy: request.policyOf(destination) ?? null,
+    };
+    if (outcome.ok) return { ...base, result: outcome.value };
+    printer.error(describeError(outcome.error, printer.verbose));
+    return { ...base, error: errorRecord(outcome.error) };
+  });
 
   const failed = outcomes.some((outcome) => outcome.error || outcome.result?.failed.length);
   const deleted = outcomes.some((outcome) => outcome.result?.deleted.length);

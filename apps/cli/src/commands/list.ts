@@ -12,7 +12,7 @@ import {
   shardOwnership,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { withDestination } from '../destinations.js';
+import { onEachDestination } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatBytes, formatTime } from '../output/format.js';
 import type { Printer } from '../output/printer.js';
@@ -61,29 +61,32 @@ export const listCommand = command((host) => ({
       const config = await loadCommandConfig(context);
       const owner = await loadShardOwner(config);
       const now = new Date();
-      const listings: DestinationListing[] = [];
-      for (const destination of selectDestinations(config, args.destination)) {
+      const outcomes = await onEachDestination(
+        config,
+        selectDestinations(config, args.destination),
+        (opened) => listShards(opened),
+      );
+      const listings = outcomes.map((outcome): DestinationListing => {
+        const { destination } = outcome;
         const base = { name: destination.name, type: destination.type };
-        try {
-          const listing = await withDestination(config, destination, (opened) => listShards(opened));
-          const complete = listing.complete.map((manifest) => ({
-            ...manifest,
-            owner: shardOwnership(manifest, owner),
-            future: isFutureDated(manifest.created_at, now),
-          }));
-          const incomplete = listing.incomplete.map((shard) =>
-            describeIncomplete(shard, destination.name, owner),
-          );
-          listings.push({
-            ...base,
-            complete: args.own === true ? complete.filter((shard) => shard.owner === 'own') : complete,
-            incomplete: args.own === true ? incomplete.filter((shard) => shard.owner === 'own') : incomplete,
-          });
-        } catch (error) {
-          printer.error(describeError(error, printer.verbose));
-          listings.push({ ...base, complete: [], incomplete: [], error: errorRecord(error) });
+        if (!outcome.ok) {
+          printer.error(describeError(outcome.error, printer.verbose));
+          return { ...base, complete: [], incomplete: [], error: errorRecord(outcome.error) };
         }
-      }
+        const complete = outcome.value.complete.map((manifest) => ({
+          ...manifest,
+          owner: shardOwnership(manifest, owner),
+          future: isFutureDated(manifest.created_at, now),
+        }));
+        const incomplete = outcome.value.incomplete.map((shard) =>
+          describeIncomplete(shard, destination.name, owner),
+        );
+        return {
+          ...base,
+          complete: args.own ? complete.filter((shard) => shard.owner === 'own') : complete,
+          incomplete: args.own ? incomplete.filter((shard) => shard.owner === 'own') : incomplete,
+        };
+      });
 
       for (const listing of listings) {
         for (const shard of listing.complete.filter((candidate) => candidate.future)) {

@@ -7,7 +7,7 @@ import {
   selectDestinations,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { withDestination } from '../destinations.js';
+import { onEachDestination } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatBytes, formatDuration, formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
@@ -52,22 +52,22 @@ export const statusCommand = command((host) => ({
       const config = await loadCommandConfig(context);
       const owner = await loadShardOwner(config);
       const now = new Date();
-      const rows = await Promise.all(
-        selectDestinations(config, args.destination).map(async (destination): Promise<StatusRow> => {
-          const base = { name: destination.name, type: destination.type };
-          try {
-            const status = await withDestination(config, destination, (opened) =>
-              destinationStatus(opened, owner, now),
-            );
-            const stale =
-              maxAgeMs === undefined ? undefined : status.ageMs === undefined || status.ageMs > maxAgeMs;
-            return { ...base, ...status, ...(stale === undefined ? {} : { stale }) };
-          } catch (error) {
-            printer.error(describeError(error, printer.verbose));
-            return { ...base, error: errorRecord(error) };
-          }
-        }),
+      const outcomes = await onEachDestination(
+        config,
+        selectDestinations(config, args.destination),
+        (opened) => destinationStatus(opened, owner, now),
       );
+      const rows = outcomes.map((outcome): StatusRow => {
+        const base = { name: outcome.destination.name, type: outcome.destination.type };
+        if (!outcome.ok) {
+          printer.error(describeError(outcome.error, printer.verbose));
+          return { ...base, error: errorRecord(outcome.error) };
+        }
+        const status = outcome.value;
+        const stale =
+          maxAgeMs === undefined ? undefined : status.ageMs === undefined || status.ageMs > maxAgeMs;
+        return { ...base, ...status, ...(stale === undefined ? {} : { stale }) };
+      });
       const ok = rows.every((row) => !row.error && !row.stale);
       for (const row of rows) {
         for (const shard of row.future ?? []) {

@@ -7,13 +7,14 @@ import {
   loadShardOwner,
   MatricError,
   newestOwnShard,
+  type ResolvedDestination,
   type ShardManifest,
   type ShardOwner,
   selectDestinations,
   verifyShard,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { withDestination } from '../destinations.js';
+import { onEachDestination } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { createByteBar } from '../output/progress.js';
 import {
@@ -65,54 +66,60 @@ export const verifyCommand = command((host) => ({
       const lines: VerifyLine[] = [];
       /** Hints of the errors that failed a shard (a key that does not fit, ...), each printed once. */
       const hints = new Set<string>();
-      for (const destination of selectDestinations(config, args.destination)) {
-        const add = (line: Omit<VerifyLine, 'destination'>) => {
-          const entry = { destination: destination.name, ...line };
-          lines.push(entry);
-          if (!printer.json) printVerifyLine(printer, entry);
-        };
-        try {
-          await withDestination(config, destination, async (opened) => {
-            const shards = await selectShards(opened, args.all === true ? 'all' : (id ?? 'latest'), owner);
-            if (shards === 'absent') return;
-            if (shards.length === 0) {
-              const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
-              add({ id: '', ok: false, problems: [none], filesChecked: 0, bytes: 0 });
-              return;
-            }
-            for (const manifest of shards) {
-              const bar = createByteBar(printer, `${destination.name} ${manifest.id}`);
-              const result = await verifyShard(opened, manifest, {
-                identity,
-                gpgHomedir: encryption?.gpg_homedir,
-                refuseEscapingLinks: args.refuseEscapingLinks === true,
-                onProgress: (progress) => bar.update(progress.bytes, progress.total),
-              })
-                .finally(() => bar.stop())
-                .catch((error: unknown) => {
-                  if (isMatricError(error) && error.hint) hints.add(error.hint);
-                  return {
-                    id: manifest.id,
-                    ok: false,
-                    problems: [errorProblem(error)],
-                    filesChecked: 0,
-                    bytes: 0,
-                  };
-                });
-              for (const warning of 'warnings' in result ? result.warnings : []) {
-                printer.warn(`destination "${destination.name}" shard "${manifest.id}": ${warning}`);
-              }
-              add({
-                id: manifest.id,
-                ok: result.ok,
-                problems: result.problems,
-                filesChecked: result.filesChecked,
-                bytes: result.bytes,
+      const add = (destination: ResolvedDestination, line: Omit<VerifyLine, 'destination'>) => {
+        const entry = { destination: destination.name, ...line };
+        lines.push(entry);
+        if (!printer.json) printVerifyLine(printer, entry);
+      };
+      // One destination at a time: each shard's line and progress bar are printed as it is checked.
+      const outcomes = await onEachDestination(
+        config,
+        selectDestinations(config, args.destination),
+        async (opened, destination) => {
+          const shards = await selectShards(opened, args.all === true ? 'all' : (id ?? 'latest'), owner);
+          if (shards === 'absent') return;
+          if (shards.length === 0) {
+            const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
+            add(destination, { id: '', ok: false, problems: [none], filesChecked: 0, bytes: 0 });
+            return;
+          }
+          for (const manifest of shards) {
+            const bar = createByteBar(printer, `${destination.name} ${manifest.id}`);
+            const result = await verifyShard(opened, manifest, {
+              identity,
+              gpgHomedir: encryption?.gpg_homedir,
+              refuseEscapingLinks: args.refuseEscapingLinks === true,
+              onProgress: (progress) => bar.update(progress.bytes, progress.total),
+            })
+              .finally(() => bar.stop())
+              .catch((error: unknown) => {
+                if (isMatricError(error) && error.hint) hints.add(error.hint);
+                return {
+                  id: manifest.id,
+                  ok: false,
+                  problems: [errorProblem(error)],
+                  filesChecked: 0,
+                  bytes: 0,
+                };
               });
+            for (const warning of 'warnings' in result ? result.warnings : []) {
+              printer.warn(`destination "${destination.name}" shard "${manifest.id}": ${warning}`);
             }
-          });
-        } catch (error) {
-          add({ id: id ?? '', ok: false, problems: [errorProblem(error)], filesChecked: 0, bytes: 0 });
+            add(destination, {
+              id: manifest.id,
+              ok: result.ok,
+              problems: result.problems,
+              filesChecked: result.filesChecked,
+              bytes: result.bytes,
+            });
+          }
+        },
+        { oneAtATime: true },
+      );
+      for (const outcome of outcomes) {
+        if (!outcome.ok) {
+          const problems = [errorProblem(outcome.error)];
+          add(outcome.destination, { id: id ?? '', ok: false, problems, filesChecked: 0, bytes: 0 });
         }
       }
       if (lines.length === 0)
