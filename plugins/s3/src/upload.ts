@@ -153,15 +153,19 @@ async function uploadParts(
   return completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
 }
 
+/**
+ * Whether the key exists, when a HeadObject can tell. A HeadObject that fails leaves
+ * the verdict to the upload itself: its errors carry a body saying why (a HEAD's
+ * cannot, so a wrong secret would show as a bare 403).
+ */
 async function exists(target: S3Target, key: string, signal: AbortSignal | undefined): Promise<boolean> {
   try {
     await target.client.send(new HeadObjectCommand({ Bucket: target.config.bucket, Key: key }), {
       abortSignal: signal,
     });
     return true;
-  } catch (error) {
-    if (target.fail(error, 'stat', key).code === 'NOT_FOUND') return false;
-    throw error;
+  } catch {
+    return false;
   }
 }
 

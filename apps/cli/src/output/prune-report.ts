@@ -88,6 +88,16 @@ export function printPruneReport(printer: Printer, outcomes: DestinationPrune[],
           `kept ${formatCount(kept, 'shard')}`,
           `deleted ${formatCount(done.length, 'shard')} (${formatBytes(bytes)})`,
         ];
+    const unremoved = new Set(result.failed.map((failure) => failure.id));
+    const stale = result.leftovers.filter(
+      (leftover) => leftover.action === 'delete' && (dryRun || !unremoved.has(leftover.name)),
+    );
+    if (stale.length > 0) {
+      const leftoverBytes = formatBytes(stale.reduce((sum, leftover) => sum + leftover.size, 0));
+      parts.push(
+        `${dryRun ? 'remove' : 'removed'} ${formatCount(stale.length, 'leftover')} of killed uploads (${leftoverBytes})`,
+      );
+    }
     if (result.failed.length > 0) parts.push(style.bad(`${result.failed.length} could not be deleted`));
     if (result.foreign > 0)
       parts.push(`${formatCount(result.foreign, 'shard')} of other configs or hosts left alone`);
