@@ -1,11 +1,11 @@
 import {
-  type LoadedConfig,
+  type CheckResult,
   preflight,
   type ResolvedDestination,
   selectDestinations,
 } from '@matric-backup/core';
 import { loadCommandConfig, printConfigWarnings } from '../context.js';
-import { withDestination } from '../destinations.js';
+import { type DestinationOutcome, onEachDestination } from '../destinations.js';
 import { briefError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatCount } from '../output/format.js';
 import type { Printer } from '../output/printer.js';
@@ -39,8 +39,17 @@ export const checkCommand = command((host) => ({
       const names = args.destination;
       const selected = names ? selectDestinations(config, names) : config.destinations;
       // Checks run in parallel (a slow host should not delay the others) and print in config order.
-      const checks = await Promise.all(
-        selected.map((destination) => checkOne(config, destination, names !== undefined)),
+      // A disabled destination is only checked when named with -d.
+      const outcomes = await onEachDestination(
+        config,
+        selected.filter((destination) => destination.enabled || names !== undefined),
+        (opened) => opened.check(),
+      );
+      const checks = selected.map((destination) =>
+        checkOf(
+          destination,
+          outcomes.find((outcome) => outcome.destination === destination),
+        ),
       );
       const failedRequired = checks.filter((check) => check.status === 'failed' && check.required);
 
@@ -66,20 +75,22 @@ export const checkCommand = command((host) => ({
     }),
 }));
 
-/** A disabled destination is only checked when named with -d. */
-async function checkOne(
-  config: LoadedConfig,
+/** What `check` reports of one destination; without an outcome it was not checked (disabled). */
+function checkOf(
   destination: ResolvedDestination,
-  named: boolean,
-): Promise<DestinationCheck> {
+  outcome: DestinationOutcome<CheckResult> | undefined,
+): DestinationCheck {
   const base = { name: destination.name, type: destination.type, required: destination.required };
-  if (!destination.enabled && !named) return { ...base, status: 'disabled', details: [] };
-  try {
-    const result = await withDestination(config, destination, (opened) => opened.check());
-    return { ...base, status: 'ok', details: result.details, freeBytes: result.freeBytes };
-  } catch (error) {
-    return { ...base, status: 'failed', details: [briefError(error)], error: errorRecord(error) };
+  if (!outcome) return { ...base, status: 'disabled', details: [] };
+  if (!outcome.ok) {
+    return {
+      ...base,
+      status: 'failed',
+      details: [briefError(outcome.error)],
+      error: errorRecord(outcome.error),
+    };
   }
+  return { ...base, status: 'ok', details: outcome.value.details, freeBytes: outcome.value.freeBytes };
 }
 
 function printCheck(printer: Printer, check: DestinationCheck): void {
