@@ -167,4 +167,41 @@ describe('pruneDestination', () => {
     expect(batches[1]!.every((key) => key.endsWith('.manifest.json'))).toBe(true);
     expect(await keys(dest)).toHaveLength(2);
   });
+
+  it("removes day-old leftovers of this config's killed uploads through deleteTemporary when the store has one", async () => {
+    const inner = createMemoryDestination();
+    const now = new Date(Date.UTC(2026, 0, 10));
+    const old = new Date(now.getTime() - 25 * HOUR);
+    const young = new Date(now.getTime() - HOUR);
+    const own = (day: string) =>
+      `${shardId('backup', new Date(`2026-01-0${day}T00:00:00Z`), writerTag('a', 'host-a'))}.tar.zst`;
+    const theirs = `${shardId('backup', new Date('2026-01-03T00:00:00Z'), writerTag('b', 'host-a'))}.tar.zst`;
+    // An object store's leftovers: no key of their own, an upload id instead.
+    const uploads = [
+      { name: 'upload-1', key: own('1'), size: 10, modified: old },
+      { name: 'upload-2', key: own('2'), size: 10, modified: young },
+      { name: 'upload-3', key: theirs, size: 10, modified: old },
+    ];
+    const aborted: string[] = [];
+    const dest = guardDestination(
+      'mem',
+      Object.assign(inner, {
+        async *listTemporary() {
+          yield* uploads;
+        },
+        async deleteTemporary(temporary: { name: string }) {
+          aborted.push(temporary.name);
+        },
+      }),
+    );
+    const dry = await pruneDestination(dest, {}, { ...ownerA(), now, dryRun: true });
+    expect(dry.leftovers.map((leftover) => [leftover.name, leftover.action])).toEqual([
+      ['upload-1', 'delete'],
+      ['upload-2', 'keep'],
+    ]);
+    expect(aborted).toEqual([]);
+    const result = await pruneDestination(dest, {}, { ...ownerA(), now });
+    expect(result.failed).toEqual([]);
+    expect(aborted).toEqual(['upload-1']);
+  });
 });
