@@ -1,17 +1,16 @@
 import {
+  type Destination,
   findShard,
   isMatricError,
-  type LoadedConfig,
   loadShardOwner,
   MatricError,
   newestOwnShard,
-  type ResolvedDestination,
   type ShardManifest,
   type ShardOwner,
   selectDestinations,
 } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { whereIs, withDestination } from '../destinations.js';
+import { onEachDestination, whereIs } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { formatBytes, formatCount, formatTime } from '../output/format.js';
 import { command, destinationOption } from './command.js';
@@ -36,24 +35,33 @@ export const infoCommand = command((host) => ({
       const { printer } = context;
       const config = await loadCommandConfig(context);
       const owner = await loadShardOwner(config);
-      let id = String(args.id);
+      const id = String(args.id);
       let manifest: ShardManifest | undefined;
-      const locations: Location[] = [];
-      for (const destination of selectDestinations(config, args.destination)) {
-        try {
-          // "latest" is resolved on the first destination that has a shard; the others are asked for that same id.
-          const found = await findOn(config, destination, manifest ? manifest.id : id, owner);
-          if (!found) continue;
+      // One at a time: "latest" is resolved on the first destination that has a shard; the others are
+      // asked for that same id.
+      const outcomes = await onEachDestination(
+        config,
+        selectDestinations(config, args.destination),
+        async (opened) => {
+          const found = await findOn(opened, manifest ? manifest.id : id, owner);
           manifest ??= found;
-          id = manifest.id;
+          return found;
+        },
+        { oneAtATime: true },
+      );
+      const locations: Location[] = [];
+      for (const outcome of outcomes) {
+        const { destination } = outcome;
+        if (!outcome.ok) {
+          printer.warn(`could not search destination "${destination.name}": ${briefError(outcome.error)}`);
+        } else if (outcome.value) {
+          const key = outcome.value.object.name;
           locations.push({
             destination: destination.name,
             type: destination.type,
-            archive: found.object.name,
-            where: whereIs(destination, found.object.name),
+            archive: key,
+            where: whereIs(destination, key),
           });
-        } catch (error) {
-          printer.warn(`could not search destination "${destination.name}": ${briefError(error)}`);
         }
       }
       if (!manifest)
@@ -101,11 +109,11 @@ export const infoCommand = command((host) => ({
     }),
 }));
 
-async function findOn(config: LoadedConfig, destination: ResolvedDestination, id: string, owner: ShardOwner) {
+async function findOn(destination: Destination, id: string, owner: ShardOwner) {
   try {
-    return await withDestination(config, destination, (opened) =>
-      findShard(opened, id, { latest: (complete) => newestOwnShard(complete, owner, new Date()).newest }),
-    );
+    return await findShard(destination, id, {
+      latest: (complete) => newestOwnShard(complete, owner, new Date()).newest,
+    });
   } catch (error) {
     if (isMatricError(error) && error.code === 'SHARD_NOT_FOUND') return undefined;
     throw error;
