@@ -2,20 +2,25 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
+import { describe, it } from 'vitest';
 import plugin from '../src/index.js';
 
-const context = { name: 'conformance', configDir: tmpdir(), tmpDir: tmpdir(), log: console };
 let root = '';
 
 runDestinationConformance({
   name: 'example',
-  // A fresh, empty root for every test. For a networked store, start its server
-  // in this file (127.0.0.1) and use a new bucket, prefix or folder per test.
-  factory: async () => {
+  // The suite registers its tests with your runner (node:test, jest and mocha work too).
+  runner: { describe, it },
+  plugin,
+  // The block's keys for a fresh, empty root, before every test; parsed through the plugin's
+  // configSchema. For a networked store, start its server in this file (127.0.0.1) and return
+  // a new bucket, prefix or folder each time.
+  config: async () => {
     root = await mkdtemp(join(tmpdir(), 'example-conformance-'));
-    return plugin.create(plugin.configSchema.parse({ path: root }), context);
+    return { path: root };
   },
-  capabilities: plugin.capabilities,
+  // A store with credentials passes `badCredentials: () => ({ ...with a wrong password })`:
+  // its check() must then reject with AUTH_FAILED.
   // Everything under the last root, temporaries included: proves that a failed put leaves nothing.
   rawList: async () =>
     (await readdir(root, { recursive: true, withFileTypes: true }))

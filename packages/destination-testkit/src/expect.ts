@@ -4,28 +4,42 @@ import {
   type DestinationErrorCode,
   isDestinationError,
   type ObjectInfo,
-} from '@matric-backup/core';
+} from '@matric-backup/plugin-api';
 import { digest, type Payload } from './payload.js';
 
-/** Awaits `promise`, which must reject with a DestinationError carrying `code` (any code when omitted). */
+/**
+ * Awaits `promise`, which must reject. With a `code`, the rejection must be a
+ * DestinationError with that code, except that an aborted operation may also
+ * reject with the AbortError its signal gave (matric-backup maps it to ABORTED).
+ * Without one, any error will do: matric-backup wraps whatever a plugin throws.
+ */
 export async function expectDestinationError(
   promise: Promise<unknown>,
   code: DestinationErrorCode | undefined,
   what: string,
-) {
+): Promise<{ code?: string; retryable?: boolean; message: string }> {
   let settled: unknown;
   try {
     await promise;
   } catch (error) {
-    settled = error;
+    settled = error ?? new Error(String(error));
   }
   assert.ok(settled !== undefined, `${what}: expected a rejection, but it resolved`);
+  if (code === 'ABORTED' && isAbortError(settled)) return { code, message: (settled as Error).message };
+  if (code === undefined) return settled as Error;
   assert.ok(
     isDestinationError(settled),
-    `${what}: expected a DestinationError, got ${describeError(settled)}`,
+    `${what}: expected a DestinationError ${code}, got ${describeError(settled)}`,
   );
-  if (code) assert.equal(settled.code, code, `${what}: wrong error code (${settled.message})`);
+  assert.equal(settled.code, code, `${what}: wrong error code (${settled.message})`);
   return settled;
+}
+
+function isAbortError(error: unknown): boolean {
+  return (
+    (error as { name?: unknown })?.name === 'AbortError' ||
+    (error as { code?: unknown })?.code === 'ABORT_ERR'
+  );
 }
 
 function describeError(error: unknown): string {

@@ -1,4 +1,3 @@
-import { describe, it } from 'vitest';
 import type { ConformanceCheck } from './check.js';
 import { atomicityChecks } from './checks/atomicity.js';
 import { closeChecks } from './checks/close.js';
@@ -28,47 +27,37 @@ export const conformanceChecks = {
 
 export type ConformanceGroup = keyof typeof conformanceChecks;
 
-function register(title: string, checks: readonly ConformanceCheck[], options: ConformanceOptions) {
+const titles: Record<ConformanceGroup, string> = {
+  putGet: 'put/get',
+  atomicity: 'atomicity',
+  overwrite: 'overwrite',
+  ifAbsent: 'put if absent',
+  list: 'list',
+  stat: 'stat',
+  deletion: 'delete',
+  errors: 'errors',
+  concurrency: 'concurrency',
+  close: 'check and close',
+};
+
+/**
+ * Registers the conformance suite for one plugin with the given runner: every
+ * group, or only those named in `groups`.
+ */
+export function runDestinationConformance(
+  options: ConformanceOptions,
+  groups: readonly ConformanceGroup[] = Object.keys(conformanceChecks) as ConformanceGroup[],
+): void {
+  const { runner } = options;
   const resolved = resolveOptions(options);
-  describe(title, () => {
-    for (const check of checks) it(check.name, { timeout: resolved.timeoutMs }, () => check.run(resolved));
-  });
-}
-
-/** Round trips of 0 B, 1 B, 5 MiB and largeObjectSize; nested, spaced and unicode keys. */
-export const putGet = (options: ConformanceOptions) => register('put/get', putGetChecks, options);
-/** Failed and aborted puts leave no key and no temporary object; a failed overwrite keeps the old content. */
-export const atomicity = (options: ConformanceOptions) => register('atomicity', atomicityChecks, options);
-/** put over an existing key replaces it. */
-export const overwrite = (options: ConformanceOptions) => register('overwrite', overwriteChecks, options);
-/** put with ifAbsent never replaces an existing key (ALREADY_EXISTS); atomic when exclusiveCreate is declared. */
-export const ifAbsent = (options: ConformanceOptions) => register('ifAbsent', ifAbsentChecks, options);
-/** Prefixes, nesting, sizes, modified dates and listings beyond 1,000 keys. */
-export const list = (options: ConformanceOptions) => register('list', listChecks, options);
-/** stat of present, absent and folder-like keys. */
-export const stat = (options: ConformanceOptions) => register('stat', statChecks, options);
-/** Idempotent delete. */
-export const deletion = (options: ConformanceOptions) => register('delete', deletionChecks, options);
-/** NOT_FOUND and INVALID_KEY. */
-export const errors = (options: ConformanceOptions) => register('errors and keys', errorChecks, options);
-/** Concurrent puts of different keys. */
-export const concurrency = (options: ConformanceOptions) =>
-  register('concurrency', concurrencyChecks, options);
-/** check() and close() twice. */
-export const close = (options: ConformanceOptions) => register('check and close', closeChecks, options);
-
-/** Registers the whole conformance suite with vitest for one destination. */
-export function runDestinationConformance(options: ConformanceOptions): void {
-  describe(`destination conformance: ${options.name}`, () => {
-    putGet(options);
-    atomicity(options);
-    overwrite(options);
-    ifAbsent(options);
-    list(options);
-    stat(options);
-    deletion(options);
-    errors(options);
-    concurrency(options);
-    close(options);
+  runner.describe(`destination conformance: ${options.name}`, () => {
+    for (const group of groups) {
+      runner.describe(titles[group], () => {
+        for (const check of conformanceChecks[group]) {
+          if (check.applies && !check.applies(resolved)) continue;
+          runner.it(check.name, () => check.run(resolved), resolved.timeoutMs);
+        }
+      });
+    }
   });
 }

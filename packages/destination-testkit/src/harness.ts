@@ -1,15 +1,22 @@
-import { type Destination, guardDestination } from '@matric-backup/core';
+import type { Destination } from '@matric-backup/plugin-api';
+import { parseConfig } from './config.js';
 import type { ResolvedConformanceOptions } from './options.js';
 
-/**
- * Runs `body` against a fresh destination, used through core's guard exactly as
- * core uses plugins, and closes it afterwards whatever happened.
- */
+/** The plugin's destination for a config, made as matric-backup makes it: schema first, then create(). */
+export async function openDestination(
+  options: ResolvedConformanceOptions,
+  config: unknown = options.config(),
+): Promise<Destination> {
+  const parsed = parseConfig(options.plugin, await config);
+  return await options.plugin.create(parsed, options.context);
+}
+
+/** Runs `body` against a fresh destination and closes it afterwards whatever happened. */
 export async function withDestination<T>(
   options: ResolvedConformanceOptions,
   body: (destination: Destination) => Promise<T>,
 ): Promise<T> {
-  const destination = guardDestination(options.name, await options.factory());
+  const destination = await openDestination(options);
   try {
     return await body(destination);
   } finally {

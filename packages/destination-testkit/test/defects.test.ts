@@ -4,16 +4,24 @@ import {
   conformanceChecks,
   resolveOptions,
 } from '@matric-backup/destination-testkit';
+import type { DestinationCapabilities } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
-import { type Defects, memoryDestination } from './memory-destination.js';
+import { type brokenDestination, brokenPlugin, type Defects } from './broken-destination.js';
 
-function options(defects: Defects, extra: Partial<ConformanceOptions> = {}) {
-  let current = memoryDestination(defects);
+const SUBSECOND: DestinationCapabilities = { serverSideRename: true, subsecondModified: true };
+
+function options(
+  defects: Defects,
+  capabilities: DestinationCapabilities = SUBSECOND,
+  extra: Partial<ConformanceOptions> = {},
+) {
+  const created: { last?: ReturnType<typeof brokenDestination> } = {};
   return resolveOptions({
     name: 'broken in-memory',
-    factory: async () => (current = memoryDestination(defects)),
-    capabilities: { serverSideRename: true },
-    rawList: async () => current.raw(),
+    plugin: brokenPlugin(defects, capabilities, created),
+    config: () => ({ credentials: 'right' }),
+    badCredentials: () => ({ credentials: 'wrong' }),
+    rawList: async () => created.last?.raw() ?? [],
     manyKeys: 1100,
     ...extra,
   });
@@ -26,7 +34,7 @@ function check(group: ConformanceGroup, nameFragment: string) {
 }
 
 // Each broken destination must fail the check that guards the broken promise, with a message naming it.
-const cases: Array<[string, Defects, ConformanceGroup, string, RegExp, Partial<ConformanceOptions>?]> = [
+const cases: Array<[string, Defects, ConformanceGroup, string, RegExp, DestinationCapabilities?]> = [
   [
     'non-atomic put',
     { nonAtomicPut: true },
@@ -43,9 +51,15 @@ const cases: Array<[string, Defects, ConformanceGroup, string, RegExp, Partial<C
   ],
   ['leaked temporary object', { leaksTemporary: true }, 'atomicity', 'errors half-way', /rawList/],
   ['ignored AbortSignal', { ignoresAbort: true }, 'atomicity', 'aborted half-way', /ignored its AbortSignal/],
+  ['wrong-size body stored', { ignoresSize: true }, 'atomicity', 'shorter or longer', /expected a rejection/],
+  ['upload listed while in flight', { listsUploads: true }, 'atomicity', 'in flight', /list\(""\)/],
+  ['onProgress never called', { noProgress: true }, 'putGet', 'progress', /never called/],
+  ['modified cut to seconds', { secondsModified: true }, 'stat', 'precision', /whole second/],
+  ['deleteMany forgets a key', { deleteManyForgets: true }, 'deletion', 'deleteMany', /list\(""\)/],
+  ['check() ignores credentials', { ignoresCredentials: true }, 'close', 'wrong credentials', /resolved/],
   ['list stops at 1,000 keys', { listsOnePage: true }, 'list', 'beyond 1,000', /count/],
   ['list by folder instead of prefix', { listsByFolder: true }, 'list', 'list(prefix)', /list\("p"\)/],
-  ['untyped NOT_FOUND', { untypedNotFound: true }, 'errors', 'missing key', /wrong error code/],
+  ['untyped NOT_FOUND', { untypedNotFound: true }, 'errors', 'missing key', /expected a DestinationError/],
   [
     'delete of a missing key throws',
     { deleteMissingThrows: true },
@@ -67,7 +81,7 @@ const cases: Array<[string, Defects, ConformanceGroup, string, RegExp, Partial<C
     'ifAbsent',
     'racing',
     /must get ALREADY_EXISTS/,
-    { capabilities: { serverSideRename: true, exclusiveCreate: true } },
+    { serverSideRename: true, subsecondModified: true, exclusiveCreate: true },
   ],
   [
     'declared maxObjectSize not enforced',
@@ -75,25 +89,48 @@ const cases: Array<[string, Defects, ConformanceGroup, string, RegExp, Partial<C
     'putGet',
     '5 MiB',
     /expected a rejection/,
-    { capabilities: { serverSideRename: true, maxObjectSize: 1024 * 1024 } },
+    { serverSideRename: true, maxObjectSize: 1024 * 1024 },
   ],
 ];
 
 describe('the testkit catches broken destinations', () => {
-  for (const [what, defects, group, name, message, extra] of cases) {
+  for (const [what, defects, group, name, message, capabilities] of cases) {
     it(what, { timeout: 15_000 }, async () => {
-      await expect(check(group, name).run(options(defects, extra))).rejects.toThrow(message);
+      const broken = options(defects, capabilities);
+      // The same check passes on the destination without the defect, so it is the defect that fails it.
+      await check(group, name).run(
+        options(
+          {},
+          capabilities?.maxObjectSize ? { ...capabilities, maxObjectSize: undefined } : capabilities,
+        ),
+      );
+      await expect(check(group, name).run(broken)).rejects.toThrow(message);
     });
   }
+});
+
+describe('the config goes through the plugin schema', () => {
+  it('a config the schema refuses fails with the key path', async () => {
+    const bad = options({}, SUBSECOND, { config: () => ({ credentials: 7, extra: true }) });
+    await expect(check('stat', 'present key').run(bad)).rejects.toThrow(
+      /does not match its configSchema:\n {2}credentials: .*\n {2}\(the block\): .*extra/,
+    );
+  });
 });
 
 describe('declared capabilities are asserted, not skipped', () => {
   it('a destination that refuses objects over its declared maxObjectSize passes the large round trip', async () => {
     const limited = options(
       { refuseAbove: 1024 * 1024 },
-      { capabilities: { serverSideRename: true, maxObjectSize: 1024 * 1024 } },
+      { serverSideRename: true, maxObjectSize: 1024 * 1024 },
     );
     await check('putGet', '5 MiB').run(limited);
     await check('putGet', '1 B').run(limited);
+  });
+
+  it('the precision check is registered only when sub-second modified is declared', () => {
+    const precision = check('stat', 'precision');
+    expect(precision.applies?.(options({}, { serverSideRename: true }))).toBe(false);
+    expect(precision.applies?.(options({}))).toBe(true);
   });
 });

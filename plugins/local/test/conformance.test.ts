@@ -3,16 +3,17 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
 import plugin from '@matric-backup/plugin-local';
-import { testContext } from './context.js';
+import { describe, it } from 'vitest';
 
 let root = '';
 runDestinationConformance({
   name: 'local',
-  factory: async () => {
+  runner: { describe, it },
+  plugin,
+  config: async () => {
     root = await mkdtemp(join(tmpdir(), 'mb-local-conformance-'));
-    return plugin.create({ path: root }, testContext);
+    return { path: root };
   },
-  capabilities: plugin.capabilities,
   // Every file under the root, hidden temporaries included.
   rawList: async () =>
     (await readdir(root, { recursive: true, withFileTypes: true }))

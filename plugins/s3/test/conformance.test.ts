@@ -1,8 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
 import plugin from '@matric-backup/plugin-s3';
 import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
-import { afterAll, beforeAll } from 'vitest';
-import { openTestDestination } from './helpers.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 
 let server: S3TestServer;
 let lastPrefix = '';
@@ -11,18 +11,26 @@ beforeAll(async () => {
 });
 afterAll(() => server?.dispose());
 
+/** A fresh prefix in the test bucket; 5 MiB parts from 5 MiB on, so 12 and 64 MiB objects go multipart. */
+function config(secret?: string) {
+  lastPrefix = `t-${randomUUID()}/`;
+  return {
+    endpoint: server.endpoint,
+    bucket: server.bucket,
+    access_key_id: server.accessKeyId,
+    secret_access_key: secret ?? server.secretAccessKey,
+    prefix: lastPrefix,
+    multipart_threshold: '5MiB',
+    part_size: '5MiB',
+  };
+}
+
 runDestinationConformance({
   name: 's3 (s3rver)',
-  factory: async () => {
-    // 5 MiB parts from 5 MiB on, so the suite's 12 MiB and 64 MiB objects take the multipart path.
-    const { raw, prefix } = openTestDestination(server, {
-      multipart_threshold: '5MiB',
-      part_size: '5MiB',
-    });
-    lastPrefix = prefix;
-    return raw;
-  },
-  capabilities: plugin.capabilities,
+  runner: { describe, it },
+  plugin,
+  config: () => config(),
+  badCredentials: () => config('not-the-secret'),
   manyKeys: 2500,
   // What s3rver holds on disk under the prefix: finished objects and unfinished multipart uploads.
   rawList: async () => [

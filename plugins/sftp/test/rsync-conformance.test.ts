@@ -6,8 +6,8 @@ import {
   startRsyncServer,
   startSshServer,
 } from '@matric-backup/test-servers';
-import { afterAll, beforeAll } from 'vitest';
-import { freshFolder, rawList, removeScratch, testContext } from './helpers.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { freshFolder, rawList, removeScratch } from './helpers.js';
 
 let sshd: SshServer;
 let rsyncd: RsyncServer;
@@ -23,38 +23,37 @@ afterAll(async () => {
   await removeScratch();
 });
 
+function overSsh(username = sshd.username) {
+  folder = freshFolder(sshd.root);
+  return {
+    target: `${username}@${sshd.host}:${folder}`,
+    port: sshd.port,
+    ssh_key: sshd.keyPath,
+    known_hosts: sshd.knownHostsPath,
+  };
+}
+
+function daemon(password = rsyncd.password) {
+  folder = freshFolder(rsyncd.root);
+  return { target: `${rsyncd.url}/${folder.slice(rsyncd.root.length + 1)}`, password };
+}
+
 runDestinationConformance({
   name: 'rsync over ssh (OpenSSH sshd)',
-  factory: async () => {
-    folder = freshFolder(sshd.root);
-    return rsyncPlugin.create(
-      rsyncPlugin.configSchema.parse({
-        target: `${sshd.username}@${sshd.host}:${folder}`,
-        port: sshd.port,
-        ssh_key: sshd.keyPath,
-        known_hosts: sshd.knownHostsPath,
-      }),
-      testContext(),
-    );
-  },
-  capabilities: rsyncPlugin.capabilities,
+  runner: { describe, it },
+  plugin: rsyncPlugin,
+  config: () => overSsh(),
+  badCredentials: () => overSsh('nobody'),
   rawList: () => rawList(folder),
   manyKeys,
 });
 
 runDestinationConformance({
   name: 'rsync daemon',
-  factory: async () => {
-    folder = freshFolder(rsyncd.root);
-    return rsyncPlugin.create(
-      rsyncPlugin.configSchema.parse({
-        target: `${rsyncd.url}/${folder.slice(rsyncd.root.length + 1)}`,
-        password: rsyncd.password,
-      }),
-      testContext(),
-    );
-  },
-  capabilities: rsyncPlugin.capabilities,
+  runner: { describe, it },
+  plugin: rsyncPlugin,
+  config: () => daemon(),
+  badCredentials: () => daemon('not-the-password'),
   rawList: () => rawList(folder),
   manyKeys,
 });

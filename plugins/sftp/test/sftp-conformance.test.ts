@@ -1,8 +1,8 @@
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
 import { sftpPlugin } from '@matric-backup/plugin-sftp';
 import { type SshServer, startSshServer } from '@matric-backup/test-servers';
-import { afterAll, beforeAll } from 'vitest';
-import { freshFolder, rawList, removeScratch, testContext } from './helpers.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { freshFolder, rawList, removeScratch } from './helpers.js';
 
 let server: SshServer;
 let folder = '';
@@ -14,22 +14,24 @@ afterAll(async () => {
   await removeScratch();
 });
 
+function config(username = server.username) {
+  folder = freshFolder(server.root);
+  return {
+    host: server.host,
+    port: server.port,
+    username,
+    path: folder,
+    ssh_key: server.keyPath,
+    known_hosts: server.knownHostsPath,
+  };
+}
+
 runDestinationConformance({
   name: 'sftp (OpenSSH sshd)',
-  factory: async () => {
-    folder = freshFolder(server.root);
-    return sftpPlugin.create(
-      sftpPlugin.configSchema.parse({
-        host: server.host,
-        port: server.port,
-        username: server.username,
-        path: folder,
-        ssh_key: server.keyPath,
-        known_hosts: server.knownHostsPath,
-      }),
-      testContext(),
-    );
-  },
-  capabilities: sftpPlugin.capabilities,
+  runner: { describe, it },
+  plugin: sftpPlugin,
+  config: () => config(),
+  // A user the key is not authorised for.
+  badCredentials: () => config('nobody'),
   rawList: () => rawList(folder),
 });

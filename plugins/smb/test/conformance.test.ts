@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import plugin from '../src/index.js';
-import { configFor, filesUnder, type SmbServer, startSmbServer, testContext } from './helpers.js';
+import { filesUnder, type SmbServer, startSmbServer } from './helpers.js';
 
 let server: SmbServer;
 let folder = '';
@@ -15,13 +15,23 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** Every test gets its own, new folder in the share. */
+function config(password = server.password) {
+  folder = `conformance-${++count}`;
+  return {
+    share: `//${server.host}/${server.share}`,
+    port: server.port,
+    username: server.username,
+    password,
+    path: folder,
+  };
+}
+
 runDestinationConformance({
   name: 'smb (smbclient to Samba with default security)',
-  // Every test gets its own, new folder in the share.
-  factory: async () => {
-    folder = `conformance-${++count}`;
-    return plugin.create(configFor(server, { path: folder }), testContext());
-  },
-  capabilities: plugin.capabilities,
+  runner: { describe, it },
+  plugin,
+  config: () => config(),
+  badCredentials: () => config('not-the-password'),
   rawList: () => filesUnder(join(server.root, folder)),
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
-import type { Destination } from '@matric-backup/core';
+import type { Destination } from '@matric-backup/plugin-api';
 import type { ConformanceCheck } from '../check.js';
-import { expectDestinationError, expectOnlyKeys, expectStored, putPayload } from '../expect.js';
+import { expectDestinationError, expectListed, expectOnlyKeys, expectStored, putPayload } from '../expect.js';
 import { withDestination } from '../harness.js';
 import { MiB } from '../options.js';
 import { bytesPayload, cutStream, type Payload, randomPayload } from '../payload.js';
@@ -105,6 +105,65 @@ export const atomicityChecks: readonly ConformanceCheck[] = [
           'put with an aborted signal',
         );
         await expectOnlyKeys(destination, options.rawList, []);
+      }),
+  },
+  {
+    name: 'a body shorter or longer than options.size is refused and stores nothing',
+    run: (options) =>
+      withDestination(options, async (destination) => {
+        const declared = 256 * 1024;
+        for (const [label, actual] of [
+          ['shorter', declared - 1],
+          ['longer', declared + 1],
+        ] as const) {
+          const key = `size/${label}.bin`;
+          // The sha256 matches the bytes sent: only the length is wrong.
+          const payload = randomPayload(actual, `wrong-size-${label}`);
+          await expectDestinationError(
+            destination.put(key, payload.stream(), { size: declared, sha256: payload.sha256 }),
+            undefined,
+            `put of ${actual} B declared as ${declared} B`,
+          );
+          assert.equal(await destination.stat(key), undefined, `stat finds the ${label} body's key`);
+        }
+        await expectOnlyKeys(destination, options.rawList, []);
+      }),
+  },
+  {
+    name: 'while a put is in flight, neither its key nor a temporary object is listed',
+    run: (options) =>
+      withDestination(options, async (destination) => {
+        const key = 'flight/object.bin';
+        const other = bytesPayload('already stored');
+        await putPayload(destination, 'flight/other', other);
+        const payload = randomPayload(SIZE, 'in-flight');
+        const controller = new AbortController();
+        let reached: () => void = () => undefined;
+        const halfway = new Promise<void>((resolve) => {
+          reached = resolve;
+        });
+        // The source stalls once CUT_AT bytes were taken: the put is then really in flight.
+        const body = cutStream(payload, CUT_AT, () => reached());
+        const put = destination.put(key, body, {
+          size: payload.size,
+          sha256: payload.sha256,
+          signal: controller.signal,
+        });
+        const ended = put.then(
+          () => assert.fail('put resolved although its body never ended'),
+          (error) => assert.fail(`put failed while its body was still open: ${error}`),
+        );
+        try {
+          await Promise.race([halfway, ended]);
+          await expectListed(destination, '', ['flight/other']);
+          await expectListed(destination, 'flight/', ['flight/other']);
+          assert.equal(await destination.stat(key), undefined, 'stat finds the key of an unfinished put');
+        } finally {
+          controller.abort();
+          body.destroy(new Error('the test ended the upload'));
+          await put.catch(() => undefined);
+        }
+        await expectOnlyKeys(destination, options.rawList, ['flight/other']);
       }),
   },
 ];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { guardDestination } from '@matric-backup/core';
 import type { ConformanceCheck } from '../check.js';
-import { withDestination } from '../harness.js';
+import { expectDestinationError } from '../expect.js';
+import { openDestination, withDestination } from '../harness.js';
 
 export const closeChecks: readonly ConformanceCheck[] = [
   {
@@ -23,16 +23,33 @@ export const closeChecks: readonly ConformanceCheck[] = [
       }),
   },
   {
-    name: 'close() twice resolves, on the plugin itself and through core',
+    name: 'close() twice resolves',
     run: async (options) => {
-      // Core memoizes close(), so the plugin's own close() is called twice directly.
-      const raw = await options.factory();
-      await raw.check();
-      await raw.close();
-      await raw.close();
-      const guarded = guardDestination(options.name, await options.factory());
-      await guarded.close();
-      await guarded.close();
+      const destination = await openDestination(options);
+      await destination.check();
+      await destination.close();
+      await destination.close();
+    },
+  },
+  {
+    name: 'check() of a destination with wrong credentials rejects with AUTH_FAILED, not retryable',
+    applies: (options) => options.badCredentials !== undefined,
+    run: async (options) => {
+      const destination = await openDestination(options, options.badCredentials!());
+      try {
+        const error = await expectDestinationError(
+          destination.check(),
+          'AUTH_FAILED',
+          'check() with wrong credentials',
+        );
+        assert.equal(
+          error.retryable,
+          false,
+          'AUTH_FAILED must not be retryable: retrying a wrong password only locks accounts',
+        );
+      } finally {
+        await destination.close();
+      }
     },
   },
 ];

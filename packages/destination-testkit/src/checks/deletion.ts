@@ -42,4 +42,25 @@ export const deletionChecks: readonly ConformanceCheck[] = [
         await expectStored(destination, 'reborn/key', again);
       }),
   },
+  {
+    name: 'deleteMany (when the destination has it) removes the keys, tolerates missing ones, keeps the rest',
+    run: (options) =>
+      withDestination(options, async (destination) => {
+        // An optional method: without it matric-backup deletes key by key, which the checks above cover.
+        if (!destination.deleteMany) return;
+        const kept = bytesPayload('kept');
+        await putPayload(destination, 'many/a', bytesPayload('a'));
+        await putPayload(destination, 'many/b', bytesPayload('b'));
+        await putPayload(destination, 'many/kept', kept);
+        const result = await destination.deleteMany(['many/a', 'many/b', 'many/never-existed']);
+        assert.deepEqual(
+          result.failed.map(({ key, error }) => `${key}: ${error.message}`),
+          [],
+          'deleteMany reported failures',
+        );
+        await expectListed(destination, '', ['many/kept']);
+        await expectStored(destination, 'many/kept', kept);
+        assert.deepEqual((await destination.deleteMany([])).failed, [], 'deleteMany([])');
+      }),
+  },
 ];

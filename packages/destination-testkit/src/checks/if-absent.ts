@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isDestinationError } from '@matric-backup/core';
+import { isDestinationError } from '@matric-backup/plugin-api';
 import type { ConformanceCheck } from '../check.js';
 import { expectDestinationError, expectListed, expectStored } from '../expect.js';
 import { withDestination } from '../harness.js';
@@ -45,7 +45,7 @@ export const ifAbsentChecks: readonly ConformanceCheck[] = [
         const stored = await digest(await destination.get(key));
         const winner = payloads.findIndex((payload) => payload.sha256 === stored.sha256);
         assert.ok(winner >= 0, 'the stored object is neither writer\u2019s whole object');
-        if (!options.capabilities.exclusiveCreate) return;
+        if (!options.plugin.capabilities.exclusiveCreate) return;
         assert.equal(outcomes[winner]!.status, 'fulfilled', 'the writer whose object is stored must succeed');
         const loser = outcomes[1 - winner]!;
         assert.ok(

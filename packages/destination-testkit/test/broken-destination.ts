@@ -1,5 +1,12 @@
 import { addAbortSignal, Readable } from 'node:stream';
-import { type Destination, DestinationError, type ObjectInfo } from '@matric-backup/core';
+import {
+  type Destination,
+  type DestinationCapabilities,
+  DestinationError,
+  defineDestination,
+  type ObjectInfo,
+} from '@matric-backup/plugin-api';
+import { z } from 'zod';
 
 /** Ways to break the in-memory destination, each one a contract violation the testkit must catch. */
 export interface Defects {
@@ -25,19 +32,46 @@ export interface Defects {
   ignoresIfAbsent?: boolean;
   /** put with ifAbsent checks before reading the body, so racing puts both pass the check. */
   checksIfAbsentEarly?: boolean;
+  /** put never calls onProgress. */
+  noProgress?: boolean;
+  /** put stages under a listed name (`<key>.part`) while the body streams in. */
+  listsUploads?: boolean;
+  /** modified is cut to whole seconds (while the plugin declares subsecondModified). */
+  secondsModified?: boolean;
+  /** put stores whatever arrives, whatever `size` said. */
+  ignoresSize?: boolean;
+  /** deleteMany forgets the first key. */
+  deleteManyForgets?: boolean;
+  /** check() succeeds whatever the credentials. */
+  ignoresCredentials?: boolean;
 }
 
-/** A Destination over a Map, correct unless told otherwise; `raw` exposes the storage including temporaries. */
-export function memoryDestination(defects: Defects = {}): Destination & { raw(): string[] } {
+/**
+ * A Destination over a Map, correct unless told otherwise; `raw` exposes the storage
+ * including temporaries. Separate from the exported memoryDestination, which must
+ * stay free of switches that break it.
+ */
+export function brokenDestination(
+  defects: Defects = {},
+  credentials = 'right',
+): Destination & { raw(): string[] } {
   const objects = new Map<string, { bytes: Buffer; modified: Date }>();
   let closed = false;
 
-  async function collect(body: Readable, signal: AbortSignal | undefined, into: string) {
+  async function collect(
+    body: Readable,
+    signal: AbortSignal | undefined,
+    into: string,
+    onProgress: ((bytes: number) => void) | undefined,
+  ) {
     const source = signal && !defects.ignoresAbort ? addAbortSignal(signal, body) : body;
     const chunks: Buffer[] = [];
+    let received = 0;
     try {
       for await (const chunk of source) {
         chunks.push(chunk as Buffer);
+        received += (chunk as Buffer).length;
+        if (!defects.noProgress) onProgress?.(received);
         if (defects.nonAtomicPut && chunks.length === 1)
           objects.set(into, { bytes: chunk as Buffer, modified: new Date() });
       }
@@ -48,7 +82,7 @@ export function memoryDestination(defects: Defects = {}): Destination & { raw():
   }
 
   return {
-    async put(key, body, { size, signal, ifAbsent }) {
+    async put(key, body, { size, signal, onProgress, ifAbsent }) {
       signal?.throwIfAborted();
       const refuse = () => new DestinationError('ALREADY_EXISTS', `${key} exists`, { retryable: false });
       if (ifAbsent && defects.checksIfAbsentEarly && objects.has(key)) throw refuse();
@@ -61,16 +95,20 @@ export function memoryDestination(defects: Defects = {}): Destination & { raw():
           },
         );
       }
-      const staging = defects.nonAtomicPut ? key : `.${key}.tmp`;
+      const staging = defects.nonAtomicPut ? key : defects.listsUploads ? `${key}.part` : `.${key}.tmp`;
+      if (defects.listsUploads) objects.set(staging, { bytes: Buffer.alloc(0), modified: new Date() });
       try {
-        const bytes = await collect(body, signal, staging);
+        const bytes = await collect(body, signal, staging, onProgress);
         objects.delete(staging);
+        if (bytes.length !== size && !defects.ignoresSize)
+          throw new DestinationError('INTEGRITY', `got ${bytes.length} bytes, expected ${size}`);
         // Checked and set without an await between: atomic, like a hard link.
         if (ifAbsent && !defects.ignoresIfAbsent && !defects.checksIfAbsentEarly && objects.has(key))
           throw refuse();
         objects.set(key, { bytes, modified: new Date() });
       } catch (error) {
         if (defects.leaksTemporary) objects.set(staging, { bytes: Buffer.alloc(1), modified: new Date() });
+        else if (defects.listsUploads) objects.delete(staging);
         throw error;
       }
     },
@@ -90,18 +128,24 @@ export function memoryDestination(defects: Defects = {}): Destination & { raw():
           continue;
         if (defects.listsOnePage && count === 1000) return;
         count++;
-        yield info(key, object);
+        yield info(key, object, defects.secondsModified);
       }
     },
     async stat(key) {
       const object = objects.get(key);
-      return object && !key.startsWith('.') ? info(key, object) : undefined;
+      return object && !key.startsWith('.') ? info(key, object, defects.secondsModified) : undefined;
     },
     async delete(key) {
       if (defects.deleteMissingThrows && !objects.has(key)) throw new Error(`cannot delete ${key}: missing`);
       objects.delete(key);
     },
+    async deleteMany(keys) {
+      for (const key of defects.deleteManyForgets ? keys.slice(1) : keys) objects.delete(key);
+      return { failed: [] };
+    },
     async check() {
+      if (credentials !== 'right' && !defects.ignoresCredentials)
+        throw new DestinationError('AUTH_FAILED', 'wrong credentials', { retryable: false });
       return { details: [`in memory, ${objects.size} objects`] };
     },
     async close() {
@@ -112,6 +156,21 @@ export function memoryDestination(defects: Defects = {}): Destination & { raw():
   };
 }
 
-function info(key: string, object: { bytes: Buffer; modified: Date }): ObjectInfo {
-  return { key, size: object.bytes.length, modified: object.modified };
+function info(key: string, object: { bytes: Buffer; modified: Date }, seconds = false): ObjectInfo {
+  const modified = seconds ? new Date(Math.floor(object.modified.getTime() / 1000) * 1000) : object.modified;
+  return { key, size: object.bytes.length, modified };
+}
+
+/** The broken destination as a plugin: config `{ credentials }`, anything but "right" is refused by check(). */
+export function brokenPlugin(
+  defects: Defects,
+  capabilities: DestinationCapabilities,
+  created: { last?: ReturnType<typeof brokenDestination> },
+) {
+  return defineDestination({
+    type: 'broken',
+    configSchema: z.strictObject({ credentials: z.string() }),
+    capabilities,
+    create: (config) => (created.last = brokenDestination(defects, config.credentials)),
+  });
 }
