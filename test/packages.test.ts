@@ -1,7 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
+import { checkPackage, createPackageFromTarballData } from '@arethetypeswrong/core';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './helpers/cli.js';
 
@@ -27,6 +32,17 @@ const publishable = ['packages', 'plugins', 'apps']
 async function packedFiles(dir: string): Promise<string[]> {
   const { stdout } = await run('pnpm', ['pack', '--dry-run', '--json'], { cwd: dir });
   return (JSON.parse(stdout) as { files: Array<{ path: string }> }).files.map((file) => file.path);
+}
+
+/** The tarball `pnpm pack` makes, as npm would download it. */
+async function packed(dir: string): Promise<Buffer> {
+  const out = await mkdtemp(join(tmpdir(), 'mb-pack-'));
+  try {
+    const { stdout } = await run('pnpm', ['pack', '--pack-destination', out, '--json'], { cwd: dir });
+    return await readFile((JSON.parse(stdout) as { filename: string }).filename);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
 }
 
 describe.concurrent.each(publishable)('package $manifest.name packs clean', ({ dir, manifest }) => {
@@ -58,6 +74,28 @@ describe.concurrent.each(publishable)('package $manifest.name packs clean', ({ d
     expect(orphans).toEqual([]);
   });
 
+  it('publint and are-the-types-wrong find nothing in its tarball', async () => {
+    const tarball = await packed(dir);
+    const { messages, pkg } = await publint({
+      pack: { tarball: tarball.buffer.slice(tarball.byteOffset, tarball.byteOffset + tarball.byteLength) },
+      level: 'suggestion',
+      strict: true,
+    });
+    expect(messages.map((message) => `${message.code}: ${formatMessage(message, pkg)}`)).toEqual([]);
+    // The CLI is a bin with no importable entry; every library's types must resolve as it declares them.
+    if (!manifest.exports) return;
+    const types = await checkPackage(createPackageFromTarballData(new Uint8Array(tarball)));
+    const problems = types.types
+      ? types.problems
+          // ESM only, on purpose (Node >= 20.19 can require() it): CommonJS resolution is not offered.
+          .filter(
+            (problem) => !(problem.kind === 'CJSResolvesToESM' && problem.resolutionKind === 'node16-cjs'),
+          )
+          .map((problem) => JSON.stringify(problem))
+      : ['no types in the tarball'];
+    expect(problems).toEqual([]);
+  });
+
   it.runIf(manifest.bin)('its bin files run on their own: shebang and executable bit', async () => {
     for (const file of Object.values(manifest.bin ?? {})) {
       const path = join(dir, file);
@@ -66,5 +104,19 @@ describe.concurrent.each(publishable)('package $manifest.name packs clean', ({ d
       const { stdout } = await run(path, ['--version']);
       expect(stdout.trim()).toBe(manifest.version);
     }
+  });
+});
+
+describe('the workspace', () => {
+  it('knip finds no unused file, export or dependency', { timeout: 180_000 }, async () => {
+    const outcome = await run('pnpm', ['exec', 'knip', '--no-progress'], { cwd: REPO_ROOT }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: error.code ?? 1,
+        stdout: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+      }),
+    );
+    expect(outcome.stdout.trim()).toBe('');
+    expect(outcome.code).toBe(0);
   });
 });

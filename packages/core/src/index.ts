@@ -41,7 +41,6 @@ export {
 export { openDestination } from './plugins/open.js';
 export { type PreflightOptions, preflight } from './preflight/preflight.js';
 export { interruptAndCleanUp, runInterruptCleanups } from './util/interrupt.js';
-export { createLogger, type LoggerOptions } from './util/logger.js';
 export { maskMessages } from './util/mask-messages.js';
 export { redact } from './util/redact.js';
 
@@ -61,12 +60,7 @@ export {
   listShards,
   type ShardCatalog,
 } from './shard/catalog.js';
-export {
-  innerManifestSchema,
-  parseInnerManifest,
-  parseShardManifest,
-  shardManifestSchema,
-} from './shard/manifest-schema.js';
+export { parseInnerManifest, parseShardManifest } from './shard/manifest-schema.js';
 export { describeProblem, type ShardProblem, type ShardProblemCode } from './shard/problem.js';
 export { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyShard } from './shard/verify.js';
 export {
@@ -96,7 +90,6 @@ export {
 export { type DeleteOutcome, deleteShards, type ShardObjects } from './retention/delete-shards.js';
 export {
   hasOwnTag,
-  isOwnShard,
   leftoverEvidence,
   type Ownership,
   type ShardOwner,
@@ -120,6 +113,5 @@ export {
   createEncryptStream,
   type DecryptionKeys,
   type EncryptionSettings,
-  readAgeIdentities,
   resolveAgeRecipients,
 } from './crypto/index.js';

@@ -266,7 +266,7 @@ describe('listPlugins', () => {
     );
     const listed = await listPlugins({ configDir: dir, builtins: fakeBuiltins });
     expect(listed.map(({ error, ...rest }) => ({ ...rest, error: error && 'error' }))).toEqual([
-      { type: 'local', packageName: 'built-in', source: 'builtin', error: undefined },
+      { type: 'local', packageName: '@matric-backup/plugin-local', source: 'builtin', error: undefined },
       {
         type: 's3',
         packageName: '@matric-backup/plugin-s3',
@@ -274,9 +274,9 @@ describe('listPlugins', () => {
         source: 'builtin',
         error: undefined,
       },
-      { type: 'sftp', packageName: 'built-in', source: 'builtin', error: undefined },
-      { type: 'rsync', packageName: 'built-in', source: 'builtin', error: undefined },
-      { type: 'smb', packageName: 'built-in', source: 'builtin', error: undefined },
+      { type: 'sftp', packageName: '@matric-backup/plugin-sftp', source: 'builtin', error: undefined },
+      { type: 'rsync', packageName: '@matric-backup/plugin-sftp', source: 'builtin', error: undefined },
+      { type: 'smb', packageName: '@matric-backup/plugin-smb', source: 'builtin', error: undefined },
       {
         type: 'one',
         packageName: '@matric-backup/plugin-duo',

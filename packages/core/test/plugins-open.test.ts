@@ -32,7 +32,9 @@ function recordingPlugin() {
       return createMemoryDestination();
     },
   });
-  const builtins: BuiltinPlugins = { memory: async () => ({ default: plugin }) };
+  const builtins: BuiltinPlugins = {
+    memory: { packageName: 'memory', load: async () => ({ default: plugin }) },
+  };
   return { contexts, builtins };
 }
 
@@ -103,7 +105,9 @@ describe('openDestination', () => {
         return { check: async () => ({ details: [] }), close: async () => {} } as never;
       },
     });
-    const config = await configWith('{name: h, type: hollow}', { hollow: async () => ({ default: plugin }) });
+    const config = await configWith('{name: h, type: hollow}', {
+      hollow: { packageName: 'hollow', load: async () => ({ default: plugin }) },
+    });
     const error = await openDestination(config, config.destinations[0]!).catch((caught: unknown) => caught);
     expect(error).toMatchObject({
       code: 'PLUGIN_LOAD',

@@ -16,7 +16,7 @@ import { type Daemon, freePort, startDaemon } from './spawn-daemon.js';
  * so nothing under /var/lib/samba or /run/samba is touched.
  */
 
-export const SMB_TEST_USER = 'mbsmb';
+const SMB_TEST_USER = 'mbsmb';
 
 export interface SmbServer {
   host: string;

@@ -16,7 +16,7 @@ import { freePort, startRestartableDaemon } from './spawn-daemon.js';
  * under /tmp.
  */
 
-export const SSH_TEST_USER = 'mbtest';
+const SSH_TEST_USER = 'mbtest';
 const CONFIG_BASE = '/run/matric-backup-test';
 /** A real home folder: without one, sshd prints "Could not chdir to home directory" into every rsync's stderr. */
 const TEST_USER_HOME = '/var/lib/matric-backup-test-home';

@@ -5,9 +5,9 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
 /** S3's own limits on parts; S3-compatible servers follow them. */
-export const MIN_PART_SIZE = 5 * MiB;
-export const MAX_PART_SIZE = 5 * GiB;
-export const MAX_PARTS = 10_000;
+const MIN_PART_SIZE = 5 * MiB;
+const MAX_PART_SIZE = 5 * GiB;
+const MAX_PARTS = 10_000;
 
 const byteSize = (min: number, max: number) =>
   z.union([z.int().positive(), z.string()]).transform((value, ctx) => {

@@ -25,9 +25,9 @@ export interface VerifyLine {
 }
 
 /** A damaged shard can have thousands of problems: a terminal shows this many, --json all. */
-export const PROBLEMS_SHOWN = 20;
+const PROBLEMS_SHOWN = 20;
 
-export function problemText(problem: VerifyProblem | ShardProblem): string {
+function problemText(problem: VerifyProblem | ShardProblem): string {
   return problem.path ? `${problem.path}: ${problem.reason}` : problem.reason;
 }
 

@@ -7,7 +7,7 @@ import { ZstdCompressStream } from './zstd-compress.js';
 import { ZstdDecompressStream } from './zstd-decompress.js';
 
 /** Levels used when `backup.compression.level` is not set. */
-export const DEFAULT_COMPRESSION_LEVEL: Readonly<Record<CompressionAlgorithm, number | undefined>> = {
+const DEFAULT_COMPRESSION_LEVEL: Readonly<Record<CompressionAlgorithm, number | undefined>> = {
   zstd: 3,
   gzip: 6,
   none: undefined,

@@ -35,7 +35,7 @@ export const retentionSchema = z.strictObject({
   timezone: timeZone.optional(),
 });
 
-export const compressionSchema = z
+const compressionSchema = z
   .strictObject({
     algorithm: z.enum(['zstd', 'gzip', 'none']).default('zstd'),
     /** 1-19 for zstd, 1-9 for gzip. */
@@ -46,7 +46,7 @@ export const compressionSchema = z
     path: ['level'],
   });
 
-export const encryptionSchema = z.strictObject({
+const encryptionSchema = z.strictObject({
   enabled: z.boolean().default(false),
   method: z.enum(['age', 'gpg']).default('age'),
   /** age public keys (or files of them) or GPG key ids. */
@@ -74,7 +74,7 @@ const removedFormat = z
       });
   });
 
-export const scheduleSchema = z.strictObject({
+const scheduleSchema = z.strictObject({
   full_backup: z.enum(['hourly', 'daily', 'weekly']).optional(),
   time: z
     .string()
@@ -88,7 +88,7 @@ export const scheduleSchema = z.strictObject({
   timezone: timeZone.optional(),
 });
 
-export const smtpSchema = z.strictObject({
+const smtpSchema = z.strictObject({
   host: z.string(),
   port: z.int().positive().optional(),
   secure: z.boolean().optional(),
@@ -97,7 +97,7 @@ export const smtpSchema = z.strictObject({
   from: z.string().optional(),
 });
 
-export const notificationsSchema = z.strictObject({
+const notificationsSchema = z.strictObject({
   on_success: z.boolean().default(false),
   on_failure: z.boolean().default(true),
   webhook_url: z.string().optional(),
@@ -105,7 +105,7 @@ export const notificationsSchema = z.strictObject({
   smtp: smtpSchema.optional(),
 });
 
-export const retrySchema = z.strictObject({
+const retrySchema = z.strictObject({
   max_retries: z.int().nonnegative().default(3),
   initial_delay: duration.default('1s'),
   max_delay: duration.default('60s'),
@@ -123,7 +123,7 @@ const sourceBase = {
 
 const fileName = z.string().regex(/^[^/\0]+$/, 'a plain file name');
 
-export const directorySourceSchema = z.strictObject({
+const directorySourceSchema = z.strictObject({
   ...sourceBase,
   type: z.literal('directory'),
   path: z.string().min(1),
@@ -143,7 +143,7 @@ export const directorySourceSchema = z.strictObject({
   one_file_system: z.boolean().default(false),
 });
 
-export const commandSourceSchema = z.strictObject({
+const commandSourceSchema = z.strictObject({
   ...sourceBase,
   type: z.literal('command'),
   command: z.array(z.string()).min(1),
@@ -154,7 +154,7 @@ export const commandSourceSchema = z.strictObject({
   timeout: duration.optional(),
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [directorySourceSchema, commandSourceSchema]);
+const sourceSchema = z.discriminatedUnion('type', [directorySourceSchema, commandSourceSchema]);
 
 /** Keys every destination block has, whatever its type; the rest belongs to the plugin. */
 export const destinationCommonSchema = z.object({

@@ -1,7 +1,7 @@
 import { ConfigError, type ConfigIssue } from '@matric-backup/plugin-api';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 
-export type PathSegment = string | number;
+type PathSegment = string | number;
 export type ConfigPath = readonly PathSegment[];
 
 /** `backup.destinations[1].bucket`, the way a user reads the file. */
@@ -88,7 +88,7 @@ export class ConfigSource {
  * be produced (unset variable, unreadable secret file) is not also reported by
  * the schema as missing.
  */
-export class IssueList {
+class IssueList {
   private readonly list: ConfigIssue[] = [];
   private readonly covered = new Set<string>();
 

@@ -37,4 +37,4 @@ export async function createDecryptStream(method: 'age' | 'gpg', keys: Decryptio
   return createAgeDecryptStream(await readAgeIdentities(keys.identityFile));
 }
 
-export { readAgeIdentities, resolveAgeRecipients };
+export { resolveAgeRecipients };

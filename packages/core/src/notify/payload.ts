@@ -10,7 +10,7 @@ export interface NotificationDestination {
 }
 
 /** A path the run could not archive whole. */
-export interface NotificationWarning {
+interface NotificationWarning {
   code: string;
   path: string;
   reason: string;

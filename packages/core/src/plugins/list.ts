@@ -26,11 +26,12 @@ export interface ListPluginsOptions {
  * (nearest copy of each), with the types each provides.
  */
 export async function listPlugins(options: ListPluginsOptions): Promise<PluginListing[]> {
-  const listings: PluginListing[] = Object.entries(options.builtins ?? {}).map(([type, builtin]) =>
-    typeof builtin === 'function'
-      ? { type, packageName: 'built-in', source: 'builtin' }
-      : { type, packageName: builtin.packageName, version: builtin.version, source: 'builtin' },
-  );
+  const listings: PluginListing[] = Object.entries(options.builtins ?? {}).map(([type, builtin]) => ({
+    type,
+    packageName: builtin.packageName,
+    version: builtin.version,
+    source: 'builtin',
+  }));
   const builtinPackages = new Set(listings.map((listing) => listing.packageName));
   for (const name of installedPluginPackages(options.configDir)) {
     if (builtinPackages.has(name)) continue;

@@ -10,9 +10,11 @@ const SDK_PACKAGE = '@matric-backup/plugin-api';
  * Core never names a plugin package itself. The object form also tells
  * `listPlugins` which package provides the type.
  */
-export type BuiltinPlugin =
-  | (() => Promise<unknown>)
-  | { packageName: string; version?: string; load: () => Promise<unknown> };
+export interface BuiltinPlugin {
+  packageName: string;
+  version?: string;
+  load: () => Promise<unknown>;
+}
 export type BuiltinPlugins = Record<string, BuiltinPlugin>;
 
 export interface LoadPluginOptions {
@@ -24,7 +26,7 @@ export interface LoadPluginOptions {
 }
 
 /** Package names tried for `type: foo`, in order. */
-export function conventionalPackageNames(type: string): string[] {
+function conventionalPackageNames(type: string): string[] {
   return [`matric-backup-plugin-${type}`, `@matric-backup/plugin-${type}`];
 }
 
@@ -51,7 +53,7 @@ export async function loadPlugin(type: string, options: LoadPluginOptions): Prom
     return pickPlugin(await importPackage(pkg), type, describePackage(pkg));
   }
   const builtin = builtins[type];
-  if (builtin) return pickPlugin(await importBuiltin(type, builtin), type, describeBuiltin(type, builtin));
+  if (builtin) return pickPlugin(await importBuiltin(builtin), type, builtin.packageName);
 
   const tried = conventionalPackageNames(type);
   if (PLUGIN_TYPE.test(type)) {
@@ -93,19 +95,15 @@ export function importPackage(pkg: ResolvedPackage): Promise<unknown> {
   return loading;
 }
 
-export function importBuiltin(type: string, builtin: BuiltinPlugin): Promise<unknown> {
-  const load = typeof builtin === 'function' ? builtin : builtin.load;
+function importBuiltin(builtin: BuiltinPlugin): Promise<unknown> {
+  const { load } = builtin;
   let loading = builtinModules.get(load);
   if (!loading) {
     loading = load().then(defaultExport, (error: unknown) => {
-      throw new MatricError(
-        'PLUGIN_LOAD',
-        `cannot load ${describeBuiltin(type, builtin)}: ${messageOf(error)}`,
-        {
-          cause: error,
-          hint: 'reinstall matric-backup',
-        },
-      );
+      throw new MatricError('PLUGIN_LOAD', `cannot load ${builtin.packageName}: ${messageOf(error)}`, {
+        cause: error,
+        hint: 'reinstall matric-backup',
+      });
     });
     builtinModules.set(load, loading);
   }
@@ -191,10 +189,6 @@ function checkApiVersion(theirs: unknown, type: string, from: string): void {
 
 export function describePackage(pkg: ResolvedPackage): string {
   return pkg.version ? `${pkg.name}@${pkg.version}` : pkg.name;
-}
-
-export function describeBuiltin(type: string, builtin: BuiltinPlugin): string {
-  return typeof builtin === 'function' ? `built-in ${type}` : builtin.packageName;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { AccountNames } from '../util/account-names.js';
 
 /** The owner fields a tar header or a manifest entry carries. */
-export interface RecordedOwner {
+interface RecordedOwner {
   uid?: number;
   gid?: number;
   user?: string;

@@ -28,7 +28,7 @@ export interface PlannedChange {
 }
 
 /** A rename from the temporary folder into the target; `replace` moves the existing entry aside first. */
-export interface Move {
+interface Move {
   /** Relative to the temporary folder; '' is the folder itself (a target that does not exist yet). */
   from: string;
   /** Relative to the target. */

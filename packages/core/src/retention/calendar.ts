@@ -26,11 +26,6 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** Throws a RangeError for an unknown IANA zone name. */
-export function assertTimeZone(timeZone: string): void {
-  formatterFor(timeZone);
-}
-
 export function calendarKeys(at: Date, timeZone: string): CalendarKeys {
   const parts = Object.fromEntries(
     formatterFor(timeZone)

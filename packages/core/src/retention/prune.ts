@@ -36,7 +36,7 @@ export interface IncompleteDecision {
 }
 
 /** A temporary object of an unfinished upload of this config's shards (a killed run). */
-export interface LeftoverDecision {
+interface LeftoverDecision {
   name: string;
   key: string;
   size: number;

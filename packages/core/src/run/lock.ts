@@ -8,7 +8,7 @@ import { onInterrupt } from '../util/interrupt.js';
 import { currentProcess, isProcessAlive } from '../util/process-identity.js';
 
 /** A live holder refreshes its lock's mtime this often, so a holder on another host can be judged too. */
-export const LOCK_HEARTBEAT_MS = 60 * 1000;
+const LOCK_HEARTBEAT_MS = 60 * 1000;
 /**
  * A lock of another host (a state_dir on a shared filesystem) whose heartbeat
  * is older than this is stale: its pid cannot be checked from here.

@@ -12,7 +12,7 @@ import {
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** `matric-backup/<core version>`, the sidecar's `created_by`. */
-export const CREATED_BY = `matric-backup/${version}`;
+const CREATED_BY = `matric-backup/${version}`;
 
 export interface SidecarInput {
   id: string;

@@ -29,7 +29,7 @@ const originsSchema = z
   )
   .optional();
 
-export const shardManifestSchema = z.looseObject({
+const shardManifestSchema = z.looseObject({
   version: z.string(),
   format: z.literal('matric-backup'),
   id: z.string().min(1),
@@ -98,7 +98,7 @@ const innerEntrySchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-export const innerManifestSchema = z.looseObject({
+const innerManifestSchema = z.looseObject({
   version: z.string(),
   format: z.literal('matric-backup'),
   id: z.string().min(1),

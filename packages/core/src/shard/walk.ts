@@ -36,7 +36,7 @@ export function shardExtract(): Extract {
  * The header's name and link target as util/names.mjs strings. A pax record is
  * UTF-8 and tar-stream decoded it already; anything else was read as latin1.
  */
-export function rawNamesOf(header: Header): void {
+function rawNamesOf(header: Header): void {
   const pax = header.pax as Record<string, string> | undefined;
   if (pax?.path === undefined) header.name = nameFromBytes(Buffer.from(header.name, 'latin1'));
   if (header.linkname && pax?.linkpath === undefined)

@@ -1,5 +1,5 @@
 /** Below this length a secret may well occur inside other words by chance. */
-export const MIN_MASKABLE_LENGTH = 6;
+const MIN_MASKABLE_LENGTH = 6;
 
 /**
  * Words the tool itself prints: its name, commands, shard ids (`backup_...`)

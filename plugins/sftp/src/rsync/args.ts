@@ -6,12 +6,6 @@ import { DestinationError } from '@matric-backup/plugin-api';
  * string rsync itself parses is the `-e` ssh command line, quoted below.
  */
 
-export interface ConnectionArgs {
-  /** Options shared by every invocation: ssh command or daemon timeouts. */
-  args: string[];
-  env: NodeJS.ProcessEnv;
-}
-
 /** Flags every call uses: plain numbers, protected remote args, raw 8-bit names, no stalled transfers. */
 export function baseArgs(ioTimeoutSeconds: number): string[] {
   return [

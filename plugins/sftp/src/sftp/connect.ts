@@ -11,7 +11,7 @@ export interface SshEndpoint {
   username: string;
 }
 
-export interface SshCredentials {
+interface SshCredentials {
   /** Path of the private key file. */
   sshKey?: string;
   passphrase?: string;

@@ -1,7 +1,7 @@
 import { DestinationError, isDestinationError } from '@matric-backup/plugin-api';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer; 14 and 15 from later drafts some servers send). */
-export const SFTP_STATUS = {
+const SFTP_STATUS = {
   EOF: 1,
   NO_SUCH_FILE: 2,
   PERMISSION_DENIED: 3,

@@ -42,18 +42,18 @@ export function fingerprintOf(blob: Buffer): string {
 }
 
 /** The key type is the first SSH string of the public key blob. */
-export function keyTypeOf(blob: Buffer): string {
+function keyTypeOf(blob: Buffer): string {
   if (blob.length < 4) return 'unknown';
   const length = blob.readUInt32BE(0);
   return blob.subarray(4, 4 + length).toString('latin1');
 }
 
-export function presentedKey(blob: Buffer): PresentedKey {
+function presentedKey(blob: Buffer): PresentedKey {
   return { type: keyTypeOf(blob), fingerprint: fingerprintOf(blob), blob };
 }
 
 /** `host` for port 22, else `[host]:port`: the name OpenSSH looks up and writes. */
-export function knownHostsName(host: string, port: number): string {
+function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
