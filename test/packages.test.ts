@@ -77,7 +77,7 @@ describe.concurrent.each(publishable)('package $manifest.name packs clean', ({ d
   it('publint and are-the-types-wrong find nothing in its tarball', async () => {
     const tarball = await packed(dir);
     const { messages, pkg } = await publint({
-      pack: { tarball: tarball.buffer.slice(tarball.byteOffset, tarball.byteOffset + tarball.byteLength) },
+      pack: { tarball: new Uint8Array(tarball).buffer },
       level: 'suggestion',
       strict: true,
     });

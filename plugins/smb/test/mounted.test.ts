@@ -94,11 +94,12 @@ mkdirSync(join(MOUNT, base), { recursive: true });
 
 runDestinationConformance({
   name: 'smb through a mount point (tmpfs standing in for a CIFS mount)',
-  factory: async () => {
+  runner: { describe, it },
+  plugin,
+  config: () => {
     folder = `${base}/conformance-${++count}`;
-    return create(MOUNT, folder);
+    return { share: '//nas/backups', mount_point: MOUNT, path: folder };
   },
-  capabilities: plugin.capabilities,
   // The large round trip lives in RAM here; 16 MiB is plenty to cross every buffer.
   largeObjectSize: 16 * 1024 * 1024,
   rawList: () => filesUnder(join(MOUNT, folder)),
