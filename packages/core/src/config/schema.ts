@@ -154,7 +154,7 @@ const commandSourceSchema = z.strictObject({
   timeout: duration.optional(),
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [directorySourceSchema, commandSourceSchema]);
+const sourceSchema = z.discriminatedUnion('type', [directorySourceSchema, commandSourceSchema]);
 
 /** Keys every destination block has, whatever its type; the rest belongs to the plugin. */
 export const destinationCommonSchema = z.object({
