@@ -27,7 +27,7 @@ const PERIODS = [
   ['keep_yearly', 'yearly'],
 ] as const;
 
-export function hasKeepRules(policy: RetentionPolicy): boolean {
+function hasKeepRules(policy: RetentionPolicy): boolean {
   return KEEP_RULES.some((key) => policy[key] !== undefined);
 }
 
