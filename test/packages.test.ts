@@ -89,7 +89,10 @@ describe.concurrent.each(publishable)('package $manifest.name packs clean', ({ d
       ? types.problems
           // attw's esm-only profile: these packages are ESM on purpose (Node >= 20.19 can require() them), so
           // CommonJS resolution and TypeScript's pre-exports `node10` resolution are not offered.
-          .filter((problem) => !['node10', 'node16-cjs'].includes(problem.resolutionKind ?? ''))
+          .filter(
+            (problem) =>
+              !('resolutionKind' in problem && ['node10', 'node16-cjs'].includes(problem.resolutionKind)),
+          )
           .map((problem) => JSON.stringify(problem))
       : ['no types in the tarball'];
     expect(problems).toEqual([]);
