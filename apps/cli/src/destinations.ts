@@ -6,7 +6,7 @@ import {
 } from '@matric-backup/core';
 
 /** Opens a destination for the duration of `work`, and always closes it. */
-export async function withDestination<T>(
+async function withDestination<T>(
   config: LoadedConfig,
   destination: ResolvedDestination,
   work: (opened: Destination) => Promise<T>,
