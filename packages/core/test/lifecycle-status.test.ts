@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
+import { memoryDestination } from '@matric-backup/destination-testkit';
 import type { Destination } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { shardObjects } from '../src/retention/shard-objects.js';
 import { shardId, writerTag } from '../src/shard/naming.js';
 import { destinationStatus } from '../src/status/destination-status.js';
-import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
 import { placeholderSidecar } from './fixtures/sidecar.js';
 
 const put = (dest: Destination, key: string, text: string) =>
@@ -24,7 +24,7 @@ const HOUR = 3_600_000;
 
 describe('destinationStatus', () => {
   it("reports this config's newest shard, its age, count and bytes; others' newer shards do not count", async () => {
-    const dest = createMemoryDestination();
+    const dest = memoryDestination();
     await writeShard(dest, new Date(NOW.getTime() - 30 * HOUR));
     const newest = await writeShard(dest, new Date(NOW.getTime() - 2 * HOUR));
     await writeShard(dest, new Date(NOW.getTime() - HOUR), 'host-b');
@@ -50,7 +50,7 @@ describe('destinationStatus', () => {
   });
 
   it('a shard dated in the future is reported and never counts as the newest', async () => {
-    const dest = createMemoryDestination();
+    const dest = memoryDestination();
     const current = await writeShard(dest, new Date(NOW.getTime() - 40 * HOUR));
     const ahead = new Date(NOW.getTime() + 24 * 365 * HOUR);
     const future = await writeShard(dest, ahead);
@@ -61,7 +61,7 @@ describe('destinationStatus', () => {
   });
 
   it('an empty destination has no newest shard and no age', async () => {
-    expect(await destinationStatus(createMemoryDestination(), owner, NOW)).toEqual({
+    expect(await destinationStatus(memoryDestination(), owner, NOW)).toEqual({
       count: 0,
       bytes: 0,
       future: [],
@@ -74,7 +74,7 @@ describe('destinationStatus', () => {
 
 describe('shardObjects', () => {
   it("lists one shard's objects, archive first and sidecar last, and nothing of a neighbour", async () => {
-    const dest = createMemoryDestination();
+    const dest = memoryDestination();
     const id = await writeShard(dest, NOW);
     await put(dest, `${id}_2.tar.zst`, 'same second, next shard');
     await put(dest, `nested/${id}.tar.zst`, 'not at the root');

@@ -10,10 +10,10 @@ import {
   openDestination,
   type PluginContext,
 } from '@matric-backup/core';
+import { memoryDestination } from '@matric-backup/destination-testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { tempDirs, writeConfig } from './fixtures/config/temp.js';
-import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
 
 const newDir = tempDirs();
 
@@ -29,7 +29,7 @@ function recordingPlugin() {
       contexts.push(context);
       context.log.warn(`logging in with password ${config.password}`);
       if (config.fail) throw new Error(`cannot connect using ${config.password}`);
-      return createMemoryDestination();
+      return memoryDestination();
     },
   });
   const builtins: BuiltinPlugins = {
@@ -67,7 +67,7 @@ describe('openDestination', () => {
     expect((await stat(context!.tmpDir)).mode & 0o777).toBe(0o700);
     expect(written).toEqual(['[mem] warn: logging in with password ***\n']);
 
-    await destination.put('a/b.bin', Readable.from(['hello']), { size: 5, sha256: 'x' });
+    await destination.put('a/b.bin', Readable.from([Buffer.from('hello')]), { size: 5, sha256: 'x' });
     expect(await text(await destination.get('a/b.bin'))).toBe('hello');
     await expect(async () =>
       destination.put('../escape', Readable.from([]), { size: 0, sha256: 'x' }),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { link, lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { memoryDestination } from '@matric-backup/destination-testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { restoreShard } from '../src/restore/restore.js';
 import { runBackup } from '../src/run/run.js';
@@ -53,7 +54,7 @@ describe('through the run pipeline', () => {
     await makeTree(join(setup.dir, 'data'));
     const summary = await runBackup(setup.config, { now: new Date('2026-01-17T02:00:00.000Z') });
     expect(summary.status).toBe('success');
-    const opened = setup.store('primary').destination();
+    const opened = memoryDestination(setup.store('primary'));
 
     const { complete, incomplete } = await listShards(opened);
     expect(complete.map((manifest) => manifest.id)).toEqual([summary.id]);
@@ -96,7 +97,7 @@ describe('through the run pipeline', () => {
     const summary = await runBackup(setup.config, { now: new Date('2026-01-17T02:00:00.000Z') });
     expect(summary.status).toBe('success');
     expect(summary.manifest!.counts.hardlinks).toBe(2);
-    const opened = setup.store('primary').destination();
+    const opened = memoryDestination(setup.store('primary'));
     const manifest = await findShard(opened, 'latest');
     expect(await verifyShard(opened, manifest)).toMatchObject({ ok: true, problems: [] });
 

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { memoryDestination } from '@matric-backup/destination-testkit';
 import type { Destination } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { guardDestination } from '../src/destination/guarded.js';
@@ -7,7 +8,6 @@ import { pruneDestination } from '../src/retention/prune.js';
 import { listShards } from '../src/shard/catalog.js';
 import { shardId, writerTag } from '../src/shard/naming.js';
 import { emptyWriterRecords } from '../src/state/writer-records.js';
-import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
 import { placeholderSidecar } from './fixtures/sidecar.js';
 
 const HOUR = 3_600_000;
@@ -47,7 +47,9 @@ const keys = async (dest: Destination) => {
 
 describe('pruneDestination', () => {
   it("deletes what the policy says among this config's shards only, archive before sidecar", async () => {
-    const dest = guardDestination('mem', createMemoryDestination());
+    // Without a batch delete, so each delete is seen on its own (the batch has its own test below).
+    const { deleteMany: _batch, ...single } = memoryDestination();
+    const dest = guardDestination('mem', single);
     const deletes: string[] = [];
     const original = dest.delete.bind(dest);
     dest.delete = (key: string) => {
@@ -76,7 +78,7 @@ describe('pruneDestination', () => {
   });
 
   it('counts a legacy shard as its own only when its run history recorded that id with that size', async () => {
-    const dest = guardDestination('mem', createMemoryDestination());
+    const dest = guardDestination('mem', memoryDestination());
     const base = Date.UTC(2026, 0, 10);
     const recorded = await writeShard(dest, new Date(base - 3 * HOUR), { writer: null, size: 120 });
     const sizeDiffers = await writeShard(dest, new Date(base - 4 * HOUR), { writer: null, size: 130 });
@@ -94,7 +96,7 @@ describe('pruneDestination', () => {
   });
 
   it('removes an archive without a usable sidecar only when this config recorded that its run failed', async () => {
-    const dest = guardDestination('mem', createMemoryDestination());
+    const dest = guardDestination('mem', memoryDestination());
     const now = Date.UTC(2026, 0, 10);
     const failedHere = await writeShard(dest, new Date(now - HOUR), { sidecar: 'none' });
     const killed = await writeShard(dest, new Date(now - 2 * HOUR), { sidecar: 'none' });
@@ -131,7 +133,7 @@ describe('pruneDestination', () => {
   });
 
   it('keeps shards dated in the future without letting them take a keep_last slot', async () => {
-    const dest = guardDestination('mem', createMemoryDestination());
+    const dest = guardDestination('mem', memoryDestination());
     const now = new Date(Date.UTC(2026, 0, 10));
     const future = await writeShard(dest, new Date(now.getTime() + 4 * 365 * 24 * HOUR));
     const recent = await writeShard(dest, new Date(now.getTime() - HOUR));
@@ -148,7 +150,7 @@ describe('pruneDestination', () => {
   });
 
   it('uses the batch delete when the destination has one, archives in the first batch', async () => {
-    const inner = createMemoryDestination();
+    const inner = memoryDestination();
     const batches: string[][] = [];
     const withBatch = Object.assign(inner, {
       async deleteMany(keysToDelete: readonly string[]) {
@@ -169,7 +171,7 @@ describe('pruneDestination', () => {
   });
 
   it("removes day-old leftovers of this config's killed uploads through deleteTemporary when the store has one", async () => {
-    const inner = createMemoryDestination();
+    const inner = memoryDestination();
     const now = new Date(Date.UTC(2026, 0, 10));
     const old = new Date(now.getTime() - 25 * HOUR);
     const young = new Date(now.getTime() - HOUR);

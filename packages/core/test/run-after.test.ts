@@ -1,5 +1,6 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type MemoryStore, memoryDestination } from '@matric-backup/destination-testkit';
 import type { ObjectInfo } from '@matric-backup/plugin-api';
 import { DestinationError } from '@matric-backup/plugin-api';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +8,6 @@ import { runBackup } from '../src/run/run.js';
 import { shardId, writerTag } from '../src/shard/naming.js';
 import { readRunHistory } from '../src/state/history.js';
 import { setupRun, TEST_CONFIG_NAME, TEST_TAG, type TestSetup } from './fixtures/run/config.js';
-import type { MemoryStore } from './fixtures/run/memory-destination.js';
 import { placeholderSidecar } from './fixtures/sidecar.js';
 
 const NOW = new Date('2026-01-17T02:00:00.000Z');
@@ -37,14 +37,14 @@ function seedShard(store: MemoryStore, at: Date, instance = 'test-host'): string
     sizeBytes: 6,
     collections: ['notes'],
   });
-  store.objects.set(`${id}.tar.zst`, { data: Buffer.alloc(10), modified: at });
-  store.objects.set(`${id}.manifest.json`, { data: Buffer.from(JSON.stringify(manifest)), modified: at });
+  store.objects.set(`${id}.tar.zst`, { bytes: Buffer.alloc(10), modified: at });
+  store.objects.set(`${id}.manifest.json`, { bytes: Buffer.from(JSON.stringify(manifest)), modified: at });
   return id;
 }
 
 describe('after a run', () => {
   it("applies each destination's retention, never to the new shard nor another host's", async () => {
-    const { config, store } = await prepare();
+    const { config, store, writes } = await prepare();
     const old = [1, 2, 3].map((days) => seedShard(store('one'), new Date(NOW.getTime() - days * DAY)));
     const foreign = seedShard(store('one'), new Date(NOW.getTime() - 9 * DAY), 'other-host');
     const kept = seedShard(store('two'), new Date(NOW.getTime() - 5 * DAY));
@@ -58,7 +58,7 @@ describe('after a run', () => {
       [ID, old[0], foreign].flatMap((id) => [`${id}.manifest.json`, `${id}.tar.zst`]).sort(),
     );
     // Each shard's archive goes before its sidecar (shards are deleted in parallel).
-    const deletes = store('one').calls.filter((call) => call.startsWith('delete'));
+    const deletes = writes('one').filter((call) => call.startsWith('delete'));
     expect(deletes).toHaveLength(4);
     for (const id of [old[1], old[2]]) {
       expect(deletes.indexOf(`delete ${id}.tar.zst`)).toBeLessThan(
@@ -75,8 +75,11 @@ describe('after a run', () => {
     const { config, store } = await prepare([{ name: 'one' }]);
     seedShard(store('one'), new Date(NOW.getTime() - DAY));
     config.destinations[0]!.retention = { keep_last: 1 };
-    const base = store('one').destination.bind(store('one'));
-    store('one').destination = () => ({ ...base(), list: refusingList });
+    const destination = config.destinations[0]!;
+    destination.plugin = {
+      ...destination.plugin,
+      create: () => ({ ...memoryDestination(store('one')), list: refusingList }),
+    };
 
     const summary = await runBackup(config, { now: NOW });
 

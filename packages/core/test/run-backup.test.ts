@@ -46,19 +46,19 @@ const fatal = () => new DestinationError('PERMISSION_DENIED', 'read-only bucket'
 
 describe('runBackup', () => {
   it('stores one archive and its sidecar, written last, on every destination (exit 0)', async () => {
-    const { store } = await prepare([{ name: 'one' }, { name: 'two' }]);
+    const { store, writes } = await prepare([{ name: 'one' }, { name: 'two' }]);
     const { summary, events } = await run();
 
     expect(summary).toMatchObject({ id: ID, status: 'success', dryRun: false, warnings: [] });
     expect(summary.error).toBeUndefined();
     for (const name of ['one', 'two']) {
       expect(store(name).keys()).toEqual([`${ID}.manifest.json`, `${ID}.tar.zst`]);
-      expect(store(name).calls).toEqual([`put ${ID}.tar.zst`, `put ${ID}.manifest.json`]);
-      const sidecar = parseShardManifest(store(name).objects.get(`${ID}.manifest.json`)!.data.toString());
+      expect(writes(name)).toEqual([`put ${ID}.tar.zst`, `put ${ID}.manifest.json`]);
+      const sidecar = parseShardManifest(store(name).objects.get(`${ID}.manifest.json`)!.bytes.toString());
       expect(sidecar).toEqual(summary.manifest);
     }
-    const stored = store('one').objects.get(`${ID}.tar.zst`)!.data;
-    expect(store('two').objects.get(`${ID}.tar.zst`)!.data.equals(stored)).toBe(true);
+    const stored = store('one').objects.get(`${ID}.tar.zst`)!.bytes;
+    expect(store('two').objects.get(`${ID}.tar.zst`)!.bytes.equals(stored)).toBe(true);
     expect(summary.archive).toEqual({
       key: `${ID}.tar.zst`,
       size: stored.length,
@@ -107,7 +107,7 @@ describe('runBackup', () => {
       compression: { algorithm: 'gzip', level: 1 },
     });
     const { summary } = await run();
-    const stored = setup!.store('primary').objects.get(`${ID}.tar.gz`)!.data;
+    const stored = setup!.store('primary').objects.get(`${ID}.tar.gz`)!.bytes;
     expect(summary.manifest).toEqual({
       version: '1.0.0',
       format: 'matric-backup',
@@ -152,7 +152,7 @@ describe('runBackup', () => {
       encryption: { method: 'age', recipient_count: 1 },
       object: { name: `${ID}.tar.zst.age` },
     });
-    const stored = setup!.store('primary').objects.get(`${ID}.tar.zst.age`)!.data;
+    const stored = setup!.store('primary').objects.get(`${ID}.tar.zst.age`)!.bytes;
     expect(summary.manifest!.checksum).toBe(`sha256:${createHash('sha256').update(stored).digest('hex')}`);
     const plain = execFileSync('age', ['-d', '-i', identity], { input: stored });
     const entries = await readArchive(plain, 'zstd');
@@ -164,7 +164,7 @@ describe('runBackup', () => {
     await writeFile(join(setup.dir, 'file.txt'), 'x');
     const { summary } = await run();
     expect(summary.status).toBe('success');
-    const entries = await readArchive(setup.store('primary').objects.get(`${ID}.tar.zst`)!.data, 'zstd');
+    const entries = await readArchive(setup.store('primary').objects.get(`${ID}.tar.zst`)!.bytes, 'zstd');
     const names = entries.map((entry) => entry.name);
     expect(names).toContain('all/file.txt');
     expect(names.filter((name) => name.startsWith('all/state'))).toEqual([]);
@@ -262,15 +262,11 @@ describe('runBackup', () => {
   });
 
   it('deletes the archive again when the sidecar cannot be stored, so no incomplete shard lingers', async () => {
-    const { store } = await prepare([{ name: 'main' }, { name: 'backup' }]);
+    const { store, writes } = await prepare([{ name: 'main' }, { name: 'backup' }]);
     store('main').failPut = (key) => (key.endsWith('.manifest.json') ? fatal() : undefined);
     const { summary } = await run();
     expect(summary).toMatchObject({ status: 'partial' });
-    expect(store('main').calls).toEqual([
-      `put ${ID}.tar.zst`,
-      `put ${ID}.manifest.json`,
-      `delete ${ID}.tar.zst`,
-    ]);
+    expect(writes('main')).toEqual([`put ${ID}.tar.zst`, `put ${ID}.manifest.json`, `delete ${ID}.tar.zst`]);
     expect(store('main').keys()).toEqual([]);
   });
 
@@ -296,7 +292,7 @@ describe('runBackup', () => {
     });
     expect(summary.archive).toBeUndefined();
     expect(summary.destinations.map((result) => result.status)).toEqual(['skipped', 'skipped']);
-    for (const name of ['one', 'two']) expect(setup.store(name).calls).toEqual([]);
+    for (const name of ['one', 'two']) expect(setup.writes(name)).toEqual([]);
     expect(events.some((event) => event.type === 'upload-start')).toBe(false);
     expect(await readdir(setup.config.backup.spool_dir)).toEqual([]);
   });
@@ -307,7 +303,7 @@ describe('runBackup', () => {
     });
     const { summary } = await run();
     expect(summary.status).toBe('success');
-    const entries = await readArchive(setup.store('primary').objects.get(`${ID}.tar.zst`)!.data, 'zstd');
+    const entries = await readArchive(setup.store('primary').objects.get(`${ID}.tar.zst`)!.bytes, 'zstd');
     expect(entries.map((entry) => [entry.name, entry.data.toString()])).toEqual([
       ['db', ''],
       ['db/db.sql', 'CREATE TABLE t;'],
@@ -326,9 +322,9 @@ describe('runBackup', () => {
     const message = `source notes: ${join(dir, 'data', 'secret.key')}: permission denied (UNREADABLE)`;
     expect(summary.warnings).toEqual([message]);
     expect(events).toContainEqual({ type: 'warning', message });
-    const sidecar = parseShardManifest(store('primary').objects.get(`${ID}.manifest.json`)!.data.toString());
+    const sidecar = parseShardManifest(store('primary').objects.get(`${ID}.manifest.json`)!.bytes.toString());
     expect(sidecar.warnings).toEqual(listed);
-    const entries = await readArchive(store('primary').objects.get(`${ID}.tar.zst`)!.data, 'zstd');
+    const entries = await readArchive(store('primary').objects.get(`${ID}.tar.zst`)!.bytes, 'zstd');
     expect(entries.map((entry) => entry.name)).toEqual([
       'notes',
       'notes/a.txt',
@@ -340,7 +336,7 @@ describe('runBackup', () => {
   });
 
   it('with on_error: fail an unreadable file fails the run naming it, and nothing is stored', async () => {
-    const { dir, store, config } = await prepare();
+    const { dir, config, writes } = await prepare();
     config.backup.sources = [
       { name: 'notes', type: 'directory', path: join(dir, 'data'), on_error: 'fail', one_file_system: false },
     ];
@@ -355,12 +351,12 @@ describe('runBackup', () => {
         hint: expect.stringContaining('exclude'),
       },
     });
-    expect(store('primary').calls).toEqual([]);
+    expect(writes('primary')).toEqual([]);
     expect(await readdir(config.backup.spool_dir)).toEqual([]);
   });
 
   it('an unusable spool folder fails the run naming it, and nothing is stored', async () => {
-    const { config, dir, store } = await prepare();
+    const { config, dir, writes } = await prepare();
     await writeFile(join(dir, 'blocker'), '');
     config.backup.spool_dir = join(dir, 'blocker', 'spool');
     const { summary } = await run();
@@ -371,7 +367,7 @@ describe('runBackup', () => {
         message: expect.stringContaining(`could not write the shard to ${config.backup.spool_dir}`),
       },
     });
-    expect(store('primary').calls).toEqual([]);
+    expect(writes('primary')).toEqual([]);
   });
 
   it('uses only the named destinations; unknown names are a USAGE error listing the configured ones', async () => {
@@ -387,15 +383,21 @@ describe('runBackup', () => {
   });
 
   it('skips disabled destinations unless named', async () => {
-    const { store } = await prepare([{ name: 'on' }, { name: 'off', enabled: false }]);
+    const { writes } = await prepare([{ name: 'on' }, { name: 'off', enabled: false }]);
     const { summary } = await run();
     expect(summary.destinations.map((result) => result.name)).toEqual(['on']);
-    expect(store('off').calls).toEqual([]);
+    expect(writes('off')).toEqual([]);
   });
 
   it('a destination that cannot be opened fails alone; the others still get the shard', async () => {
-    const { stores, store } = await prepare([{ name: 'good' }, { name: 'broken' }]);
-    stores.delete('broken');
+    const { config, store } = await prepare([{ name: 'good' }, { name: 'broken' }]);
+    const broken = config.destinations[1]!;
+    broken.plugin = {
+      ...broken.plugin,
+      create: () => {
+        throw new DestinationError('UNREACHABLE', 'no route to the store', { retryable: false });
+      },
+    };
     const { summary } = await run();
     expect(summary).toMatchObject({ status: 'partial' });
     expect(summary.destinations[1]).toMatchObject({
@@ -409,14 +411,14 @@ describe('runBackup', () => {
 
   it('adds a suffix when a destination already has a shard of that second', async () => {
     const { store } = await prepare();
-    store('primary').objects.set(`${ID}.manifest.json`, { data: Buffer.from('{}'), modified: NOW });
+    store('primary').objects.set(`${ID}.manifest.json`, { bytes: Buffer.from('{}'), modified: NOW });
     const { summary } = await run();
     expect(summary.id).toBe(`${ID}_2`);
     expect(store('primary').keys()).toContain(`${ID}_2.tar.zst`);
   });
 
   it('dry run: walks the sources and reports the plan, writing nothing anywhere', async () => {
-    const { dir, store, config } = await prepare([{ name: 'a' }, { name: 'b' }]);
+    const { dir, config, writes } = await prepare([{ name: 'a' }, { name: 'b' }]);
     const { summary, events } = await run({ dryRun: true });
     expect(summary).toMatchObject({
       status: 'success',
@@ -432,21 +434,21 @@ describe('runBackup', () => {
       },
     });
     expect(summary.destinations.map((result) => result.status)).toEqual(['skipped', 'skipped']);
-    expect(store('a').calls).toEqual([]);
+    expect(writes('a')).toEqual([]);
     expect(await readdir(dir)).toEqual(['data']);
     expect(events).toEqual([]);
     expect(config.backup.state_dir.startsWith(dir)).toBe(true);
   });
 
   it('refuses to start while another run of the config holds the lock', async () => {
-    const { config, store } = await prepare();
+    const { config, writes } = await prepare();
     const lock = await acquireRunLock(config.backup.state_dir, config.file);
     try {
       await expect(run()).rejects.toMatchObject({
         code: 'LOCKED',
         message: expect.stringContaining(`pid ${process.pid}`),
       });
-      expect(store('primary').calls).toEqual([]);
+      expect(writes('primary')).toEqual([]);
     } finally {
       await lock.release();
     }

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { memoryDestination } from '@matric-backup/destination-testkit';
 import { type Destination, DestinationError } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { type UploadJob, uploadShard } from '../src/run/upload.js';
-import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'mb-upload-conflict-'));
 const keys = {
@@ -44,7 +44,7 @@ const read = async (destination: Destination, key: string) =>
 
 describe('two writers forced onto one shard key', () => {
   it("the second writer is refused with ALREADY_EXISTS, and the first writer's shard is untouched", async () => {
-    const destination = createMemoryDestination();
+    const destination = memoryDestination();
     expect((await uploadShard(jobFor(destination, 'archive of A', 'sidecar of A'))).status).toBe('success');
     const second = await uploadShard(jobFor(destination, 'archive of B, longer', 'sidecar of B'));
     expect(second).toMatchObject({ status: 'failed', error: { code: 'ALREADY_EXISTS' } });
@@ -53,7 +53,7 @@ describe('two writers forced onto one shard key', () => {
   });
 
   it("a refused sidecar deletes nothing: the archive stays, so does the other writer's sidecar", async () => {
-    const destination = createMemoryDestination();
+    const destination = memoryDestination();
     await destination.put(keys.sidecar, Readable.from([Buffer.from('sidecar of A')]), {
       size: 12,
       sha256: '',
@@ -65,7 +65,7 @@ describe('two writers forced onto one shard key', () => {
   });
 
   it('ALREADY_EXISTS on a retry is our own stored object when the read-back says so', async () => {
-    const inner = createMemoryDestination();
+    const inner = memoryDestination();
     let lost = false;
     // The first put of the archive is stored, but its answer is lost on the way back.
     const destination: Destination = {

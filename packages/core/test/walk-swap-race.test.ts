@@ -94,7 +94,7 @@ describe.runIf(process.getuid?.() === 0)('a folder swapped for a symlink while t
     expect(archives).toHaveLength(RUNS);
     const leaked = archives
       .filter(([, object]) =>
-        execFileSync('zstd', ['-dc'], { input: object.data, maxBuffer: 64 << 20 }).includes(marker),
+        execFileSync('zstd', ['-dc'], { input: object.bytes, maxBuffer: 64 << 20 }).includes(marker),
       )
       .map(([key]) => key);
     expect(leaked).toEqual([]);

@@ -73,7 +73,7 @@ export function memoryDestination(store: MemoryStore = new MemoryStore()): Memor
       objects.delete(key);
     },
     async deleteMany(keys) {
-      calls.push(`deleteMany ${keys.length}`);
+      calls.push(`deleteMany ${keys.join(' ')}`);
       for (const key of keys) objects.delete(key);
       return { failed: [] };
     },

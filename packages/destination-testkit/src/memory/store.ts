@@ -13,7 +13,7 @@ export class MemoryStore {
   readonly objects = new Map<string, MemoryObject>();
   /** Bytes of puts still in flight, by upload number: never listed, removed when the put ends. */
   readonly uploads = new Map<number, { key: string; bytes: number }>();
-  /** Every call in order, e.g. `put a/b`, `get a/b`, `list a/`, `delete a/b`, `check`, `close`. */
+  /** Every call in order, e.g. `put a/b`, `get a/b`, `list a/`, `delete a/b`, `deleteMany a/b a/c`, `check`, `close`. */
   readonly calls: string[] = [];
   /** When it returns an error, that put attempt fails with it after reading the whole body. */
   failPut?: (key: string, attempt: number) => Error | undefined;
