@@ -72,7 +72,9 @@ export async function stageTarget({ target, exists }: TargetState): Promise<Stag
     throw error;
   }
   // Interrupted before the moves, the target is untouched; after them, only leftovers remain here.
-  const forget = onInterrupt(() => rmSync(temp, { recursive: true, force: true }));
+  // maxRetries: the write thread may still be finishing its last operation (see FileWriter.halt),
+  // so a folder can gain an entry between the listing and its rmdir (ENOTEMPTY).
+  const forget = onInterrupt(() => rmSync(temp, { recursive: true, force: true, maxRetries: 5 }));
   return {
     temp,
     device: lstatSync(temp).dev,
