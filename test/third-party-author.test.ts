@@ -33,14 +33,17 @@ async function pack(dir: string, out: string): Promise<string> {
 describe('a third-party author, from the template to a working plugin', () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   let site: string;
+  let author: string;
+  let testkit: string;
 
   beforeAll(async () => {
     work = await tempDir('mb-author-');
     const packs = join(work.path, 'packs');
     await mkdir(packs);
     const sdk = await pack(join(REPO_ROOT, 'packages/plugin-api'), packs);
+    testkit = await pack(join(REPO_ROOT, 'packages/destination-testkit'), packs);
 
-    const author = join(work.path, 'author');
+    author = join(work.path, 'author');
     await cp(TEMPLATE, author, { recursive: true, filter: (path) => !/\/(node_modules|dist)$/.test(path) });
     await unpack(sdk, join(author, 'node_modules/@matric-backup/plugin-api'));
     // The author's other build dependencies, from this repository's store.
@@ -95,6 +98,31 @@ describe('a third-party author, from the template to a working plugin', () => {
     const restore = await runCli(['restore', 'latest', '--to', target, '-c', file]);
     expect(restore.code, restore.stderr).toBe(0);
     expect(await diffTrees(join(site, 'data'), join(target, 'data'))).toEqual([]);
+  });
+
+  it('the packed testkit runs its conformance suite under node:test, outside the repository', async () => {
+    await unpack(testkit, join(author, 'node_modules/@matric-backup/destination-testkit'));
+    await writeFile(
+      join(author, 'conformance.test.mjs'),
+      `import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runDestinationConformance } from '@matric-backup/destination-testkit';
+import plugin from './dist/index.js';
+
+runDestinationConformance({
+  name: 'example under node:test',
+  runner: { describe, it },
+  plugin,
+  config: async () => ({ path: await mkdtemp(join(tmpdir(), 'example-node-test-')) }),
+  largeObjectSize: 8 * 1024 * 1024,
+});
+`,
+    );
+    const { stdout } = await run(process.execPath, ['--test', 'conformance.test.mjs'], { cwd: author });
+    expect(stdout).toMatch(/^# fail 0$/m);
+    expect(Number(/^# pass (\d+)$/m.exec(stdout)?.[1])).toBeGreaterThan(25);
   });
 
   it('its error code arrives intact from its own SDK copy: CONFIG, one attempt, exit 1', async () => {
