@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -67,7 +68,10 @@ describe('openDestination', () => {
     expect((await stat(context!.tmpDir)).mode & 0o777).toBe(0o700);
     expect(written).toEqual(['[mem] warn: logging in with password ***\n']);
 
-    await destination.put('a/b.bin', Readable.from([Buffer.from('hello')]), { size: 5, sha256: 'x' });
+    await destination.put('a/b.bin', Readable.from([Buffer.from('hello')]), {
+      size: 5,
+      sha256: createHash('sha256').update('hello').digest('hex'),
+    });
     expect(await text(await destination.get('a/b.bin'))).toBe('hello');
     await expect(async () =>
       destination.put('../escape', Readable.from([]), { size: 0, sha256: 'x' }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { memoryDestination } from '@matric-backup/destination-testkit';
 import type { Destination } from '@matric-backup/plugin-api';
@@ -11,8 +12,12 @@ import { emptyWriterRecords } from '../src/state/writer-records.js';
 import { placeholderSidecar } from './fixtures/sidecar.js';
 
 const HOUR = 3_600_000;
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 const put = (dest: Destination, key: string, bytes: Buffer | string) =>
-  dest.put(key, Readable.from([Buffer.from(bytes)]), { size: Buffer.byteLength(bytes), sha256: '' });
+  dest.put(key, Readable.from([Buffer.from(bytes)]), {
+    size: Buffer.byteLength(bytes),
+    sha256: sha256(bytes),
+  });
 
 /** Config `a` on host-a, with what its state folder recorded. */
 function ownerA(records = emptyWriterRecords()): ShardOwner {

@@ -34,4 +34,3 @@ export {
   type PutOptions,
   type TemporaryObject,
 } from './types.js';
-export { wholeLocalFileOf } from './whole-local-file.js';

@@ -30,6 +30,14 @@ export interface PutOptions {
    * the object becomes visible.
    */
   ifAbsent?: boolean;
+  /**
+   * Absolute path of a local file holding exactly the body's bytes, when there is
+   * one (core's spool file). A plugin may hand this file to a faster path instead of
+   * reading `body` (a kernel-side copy, a hard link, smbclient or rsync reading it
+   * themselves); it must then destroy `body`. The file stays unchanged until the put
+   * settles. Core checks the stored size afterwards (see stat()).
+   */
+  sourcePath?: string;
 }
 
 /** A temporary object of an unfinished put, see Destination.listTemporary. */

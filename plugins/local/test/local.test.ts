@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,9 @@ async function open(path: string): Promise<Destination> {
   return guardDestination('local-test', await plugin.create({ path }, testContext));
 }
 
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 const put = (destination: Destination, key: string, text: string, size = Buffer.byteLength(text)) =>
-  destination.put(key, Readable.from([Buffer.from(text)]), { size, sha256: 'not checked by local' });
+  destination.put(key, Readable.from([Buffer.from(text)]), { size, sha256: sha256(text) });
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
@@ -83,7 +84,8 @@ describe('plugin-local with a whole local file (the spool)', () => {
     const progress: number[] = [];
     await destination.put('shard.tar.zst', createReadStream(spool), {
       size: bytes.length,
-      sha256: 'not checked by local',
+      sha256: sha256(bytes),
+      sourcePath: spool,
       onProgress: (sent) => progress.push(sent),
     });
     expect((await readFile(join(root, 'shard.tar.zst'))).equals(bytes)).toBe(true);
@@ -103,7 +105,8 @@ describe('plugin-local with a whole local file (the spool)', () => {
     for (const root of [first, second])
       await (await open(root)).put('shard.tar.zst', createReadStream(spool), {
         size: bytes.length,
-        sha256: 'not checked by local',
+        sha256: sha256(bytes),
+        sourcePath: spool,
       });
     const [spoolInfo, firstInfo, secondInfo] = await Promise.all(
       [spool, join(first, 'shard.tar.zst'), join(second, 'shard.tar.zst')].map((path) => stat(path)),
@@ -128,7 +131,8 @@ describe('plugin-local with a whole local file (the spool)', () => {
       const root = join(scratch, 'dest');
       await (await open(root)).put('shard.tar.zst', createReadStream(spool), {
         size: bytes.length,
-        sha256: 'not checked by local',
+        sha256: sha256(bytes),
+        sourcePath: spool,
       });
       expect((await readFile(join(root, 'shard.tar.zst'))).equals(bytes)).toBe(true);
       expect((await stat(spool)).nlink).toBe(1);
@@ -147,8 +151,9 @@ describe('plugin-local with a whole local file (the spool)', () => {
     const abort = new AbortController();
     const put = destination.put('shard.tar.zst', createReadStream(spool), {
       size,
-      sha256: 'not checked by local',
+      sha256: sha256(Buffer.alloc(size, 1)),
       signal: abort.signal,
+      sourcePath: spool,
     });
     // Aborted once the copy is under way (or, on a fast disk, done but not yet renamed).
     setImmediate(() => abort.abort());
@@ -161,10 +166,10 @@ describe('plugin-local with a whole local file (the spool)', () => {
     await writeFile(spool, 'abcdefgh');
     const destination = await open(join(scratch, 'dest'));
     const partial = createReadStream(spool, { start: 2 });
-    await destination.put('tail.bin', partial, { size: 6, sha256: '' });
+    await destination.put('tail.bin', partial, { size: 6, sha256: sha256('cdefgh') });
     expect(await readFile(join(scratch, 'dest', 'tail.bin'), 'utf8')).toBe('cdefgh');
     await expect(
-      destination.put('wrong.bin', createReadStream(spool), { size: 5, sha256: '' }),
+      destination.put('wrong.bin', createReadStream(spool), { size: 5, sha256: sha256('abcde') }),
     ).rejects.toMatchObject({ code: 'INTEGRITY' });
     expect(await readdir(join(scratch, 'dest'))).toEqual(['tail.bin']);
   });

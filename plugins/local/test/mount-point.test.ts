@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,10 @@ async function open(config: { path: string; mount_point?: string }): Promise<Des
 }
 
 const put = (destination: Destination, key: string) =>
-  destination.put(key, Readable.from([Buffer.from('data')]), { size: 4, sha256: 'not checked by local' });
+  destination.put(key, Readable.from([Buffer.from('data')]), {
+    size: 4,
+    sha256: createHash('sha256').update('data').digest('hex'),
+  });
 
 describe('plugin-local mount_point', () => {
   it('works while a filesystem is mounted there, and refuses every operation with CONFIG once it is unmounted', async () => {

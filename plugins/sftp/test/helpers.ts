@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -83,14 +84,15 @@ export async function expectSpoolFileUploads(
   const progress: number[] = [];
   await destination.put('whole.bin', createReadStream(file), {
     size: bytes.length,
-    sha256: '',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sourcePath: file,
     onProgress: (sent) => progress.push(sent),
   });
   expect((await read(destination, 'whole.bin')).equals(bytes)).toBe(true);
   expect(progress.at(-1)).toBe(bytes.length);
   await destination.put('tail.bin', createReadStream(file, { start: 1000 }), {
     size: bytes.length - 1000,
-    sha256: '',
+    sha256: createHash('sha256').update(bytes.subarray(1000)).digest('hex'),
   });
   expect((await read(destination, 'tail.bin')).equals(bytes.subarray(1000))).toBe(true);
 }

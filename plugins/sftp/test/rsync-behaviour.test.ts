@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,7 +73,10 @@ async function failure(promise: Promise<unknown>) {
 }
 
 const put = (destination: Destination, key: string, text: string) =>
-  destination.put(key, Readable.from([Buffer.from(text)]), { size: Buffer.byteLength(text), sha256: '' });
+  destination.put(key, Readable.from([Buffer.from(text)]), {
+    size: Buffer.byteLength(text),
+    sha256: createHash('sha256').update(text).digest('hex'),
+  });
 
 describe('rsync over ssh: host keys and login', () => {
   it('accepts the server pinned by host_key_fingerprint', async () => {
@@ -146,7 +150,10 @@ describe('rsync uploads', () => {
   it('a stream shorter than its declared size is refused before anything is sent', async () => {
     const folder = freshFolder(rsyncd.root);
     const error = await failure(
-      toDaemon({}, folder).put('short.bin', Readable.from([Buffer.from('abc')]), { size: 4, sha256: '' }),
+      toDaemon({}, folder).put('short.bin', Readable.from([Buffer.from('abc')]), {
+        size: 4,
+        sha256: createHash('sha256').update('abcd').digest('hex'),
+      }),
     );
     expect(error).toMatchObject({ code: 'INTEGRITY', retryable: false });
     expect(await rawList(folder)).toEqual([]);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   copyFileSync,
   createReadStream,
@@ -68,7 +68,10 @@ async function failure(promise: Promise<unknown>) {
 }
 
 const put = (destination: Destination, key: string, text: string) =>
-  destination.put(key, Readable.from([Buffer.from(text)]), { size: Buffer.byteLength(text), sha256: '' });
+  destination.put(key, Readable.from([Buffer.from(text)]), {
+    size: Buffer.byteLength(text),
+    sha256: createHash('sha256').update(text).digest('hex'),
+  });
 
 function knownHostsWith(line: string): string {
   const file = join(keys, `known_hosts-${Math.random().toString(36).slice(2)}`);
@@ -193,6 +196,7 @@ describe("uploads from core's spool file", () => {
       destination.put('aborted.bin', createReadStream(file), {
         size: 64 * MiB,
         sha256: '',
+        sourcePath: file,
         signal: controller.signal,
         onProgress: (sent) => {
           if (sent > 4 * MiB) controller.abort();

@@ -67,7 +67,7 @@ async function upload(
     `put ${quote(source)} ${tempPath}`,
     `allinfo ${tempPath}`,
   ];
-  const localFile = await localFileOf(body, options.size);
+  const localFile = localFileOf(options);
   const { result, failure } = localFile
     ? await fromLocalFile(session, commands(localFile), body, options.signal)
     : await session.transfer(commands(session.fifoPath), {

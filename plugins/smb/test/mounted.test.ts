@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,14 @@ describe('mount_point', () => {
     const plain = mkdtempSync(join(tmpdir(), 'mb-smb-unmounted-'));
     const destination = create(plain, 'backups');
     const attempts: Array<[string, () => Promise<unknown>]> = [
-      ['put', () => destination.put('a', Readable.from([Buffer.from('x')]), { size: 1, sha256: '' })],
+      [
+        'put',
+        () =>
+          destination.put('a', Readable.from([Buffer.from('x')]), {
+            size: 1,
+            sha256: createHash('sha256').update('x').digest('hex'),
+          }),
+      ],
       ['check', () => destination.check()],
       ['stat', () => destination.stat('a')],
       [
@@ -64,7 +72,7 @@ describe('mount_point', () => {
 
   it('hides temporary files of killed uploads from list and reports them with their key', async () => {
     const destination = create(MOUNT, `${base}/leftovers`);
-    await destination.put('sub/kept', Readable.from([Buffer.from('x')]), { size: 1, sha256: '' });
+    await destination.put('sub/kept', Readable.from([Buffer.from('x')]), { size: 1, sha256: createHash('sha256').update('x').digest('hex') });
     const name = 'sub/.backup_20260101_000000_abcdefgh.tar.zst.tmp-0123456789ab';
     writeFileSync(join(MOUNT, base, 'leftovers', name), 'partial');
     const listed = [];
@@ -81,7 +89,10 @@ describe('mount_point', () => {
 
   it('writes files 0600 in folders 0700, and check() names the filesystem', async () => {
     const destination = create(MOUNT, `${base}/modes`);
-    await destination.put('sub/file', Readable.from([Buffer.from('x')]), { size: 1, sha256: '' });
+    await destination.put('sub/file', Readable.from([Buffer.from('x')]), {
+      size: 1,
+      sha256: createHash('sha256').update('x').digest('hex'),
+    });
     expect(statSync(join(MOUNT, base, 'modes/sub/file')).mode & 0o777).toBe(0o600);
     expect(statSync(join(MOUNT, base, 'modes/sub')).mode & 0o777).toBe(0o700);
     const result = await destination.check();

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chownSync,
   createReadStream,
@@ -58,7 +59,10 @@ async function failure(promise: Promise<unknown>): Promise<DestinationError> {
 }
 
 const put = (destination: Destination, key: string, text: string) =>
-  destination.put(key, Readable.from([Buffer.from(text)]), { size: Buffer.byteLength(text), sha256: '' });
+  destination.put(key, Readable.from([Buffer.from(text)]), {
+    size: Buffer.byteLength(text),
+    sha256: createHash('sha256').update(text).digest('hex'),
+  });
 
 async function read(destination: Destination, key: string): Promise<string> {
   const chunks: Buffer[] = [];
@@ -231,7 +235,8 @@ describe('operations', () => {
     const whole = createReadStream(file, { highWaterMark: 1 << 20 });
     await destination.put('whole', whole, {
       size: bytes.length,
-      sha256: '',
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sourcePath: file,
       onProgress: (n) => progress.push(n),
     });
     expect(whole.bytesRead).toBe(0);
@@ -239,7 +244,10 @@ describe('operations', () => {
     expect(readFileSync(join(server.root, `t${folders}`, 'whole')).equals(bytes)).toBe(true);
 
     const part = createReadStream(file, { start: 10, end: 1_000_009 });
-    await destination.put('part', part, { size: 1_000_000, sha256: '' });
+    await destination.put('part', part, {
+      size: 1_000_000,
+      sha256: createHash('sha256').update(bytes.subarray(10, 1_000_010)).digest('hex'),
+    });
     expect(part.bytesRead).toBe(1_000_000);
     expect(readFileSync(join(server.root, `t${folders}`, 'part')).equals(bytes.subarray(10, 1_000_010))).toBe(
       true,
@@ -250,7 +258,10 @@ describe('operations', () => {
   it('a reader that stops early ends the download without an error', async () => {
     const { destination } = open();
     const big = Buffer.alloc(8 * 1024 * 1024, 1);
-    await destination.put('big', Readable.from([big]), { size: big.length, sha256: '' });
+    await destination.put('big', Readable.from([big]), {
+      size: big.length,
+      sha256: createHash('sha256').update(big).digest('hex'),
+    });
     const stream = await destination.get('big');
     const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
     expect(first.length).toBeGreaterThan(0);

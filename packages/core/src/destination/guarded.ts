@@ -8,14 +8,17 @@ import type {
   TemporaryObject,
 } from '@matric-backup/plugin-api';
 import { DESTINATION_ERROR_CODES, DestinationError, isDestinationError } from '@matric-backup/plugin-api';
+import { checkPuts } from './checked-put.js';
 import { assertValidKey } from './keys.js';
 
 /**
  * Wraps a plugin's Destination so that keys are validated before the plugin sees
- * them and anything it throws becomes a DestinationError naming the destination,
- * with the original error as `cause`. Plugins stay thin; callers see one error type.
+ * them, every put body is checked against its size and sha256 (checkPuts), and
+ * anything it throws becomes a DestinationError naming the destination, with the
+ * original error as `cause`. Plugins stay thin; callers see one error type.
  */
-export function guardDestination(name: string, inner: Destination): Destination {
+export function guardDestination(name: string, plugin: Destination): Destination {
+  const inner = checkPuts(plugin);
   let closed: Promise<void> | undefined;
   const innerDeleteMany = inner.deleteMany?.bind(inner);
   const innerListTemporary = inner.listTemporary?.bind(inner);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Destination } from '@matric-backup/plugin-api';
 import { DestinationError, isDestinationError } from '@matric-backup/plugin-api';
@@ -80,6 +81,7 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
               onProgress: progress.push,
               signal: interruptSignal,
               ifAbsent: true,
+              sourcePath: resolve(job.file),
             })
             .catch(storedByEarlierAttempt(attempt));
         } finally {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, open, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, symlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -205,18 +205,10 @@ export class RsyncDestination implements Destination {
    * takeWholeFile); any other body is copied to a private temporary file first.
    */
   private async localFileOf(body: Readable, spool: string, options: PutOptions): Promise<string> {
-    let path = await takeWholeFile(body, options.size);
-    if (!path) {
-      await pipeline(body, await openForWriting(spool), { signal: options.signal });
-      path = spool;
-    }
-    const { size } = await stat(path);
-    if (size !== options.size) {
-      throw new DestinationError('INTEGRITY', `put: the stream had ${size} bytes, expected ${options.size}`, {
-        retryable: false,
-      });
-    }
-    return path;
+    const path = takeWholeFile(body, options);
+    if (path) return path;
+    await pipeline(body, await openForWriting(spool), { signal: options.signal });
+    return spool;
   }
 
   async get(key: string): Promise<Readable> {

@@ -101,23 +101,11 @@ export class SftpDestination implements Destination {
         return fs.open(temp, 'w', { mode: 0o600 });
       });
       const transfer = { concurrency: this.config.concurrency, onProgress: options.onProgress };
-      const file = await takeWholeFile(body, options.size);
-      let written: number;
+      const file = takeWholeFile(body, options);
       if (file) {
-        written = await uploadFile(fs, handle, temp, file, { ...transfer, signal: options.signal });
+        await uploadFile(fs, handle, temp, file, { ...transfer, signal: options.signal });
       } else {
-        const writer = new SftpWriteStream(fs, handle, temp, transfer);
-        await pipeline(body, writer, { signal: options.signal });
-        written = writer.bytesWritten;
-      }
-      if (written !== options.size) {
-        throw new DestinationError(
-          'INTEGRITY',
-          `put ${key}: the stream had ${written} bytes, expected ${options.size}`,
-          {
-            retryable: false,
-          },
-        );
+        await pipeline(body, new SftpWriteStream(fs, handle, temp, transfer), { signal: options.signal });
       }
       // Durable before it becomes visible: a server crash right after the rename must not leave a hole.
       if (fs.supportsFsync) await fs.fsync(handle, temp);

@@ -1,15 +1,13 @@
 import type { Readable } from 'node:stream';
-import { wholeLocalFileOf } from '@matric-backup/plugin-api';
+import type { PutOptions } from '@matric-backup/plugin-api';
 
 /**
- * Core uploads from its spool file with a plain `fs.createReadStream(path)`. When
- * the body is such an untouched stream, the plugin reads the file itself (rsync
- * needs a file; sftp reads it into a few reused buffers instead of a stream of
- * fresh ones). Returns the absolute path and destroys the now unused stream;
- * undefined for any other body.
+ * When core passes the file behind the body (its spool file), the plugin reads
+ * that file itself (rsync needs a file; sftp reads it into a few reused buffers
+ * instead of a stream of fresh ones). Returns the path and destroys the now
+ * unused stream; undefined when there is no such file.
  */
-export async function takeWholeFile(body: Readable, size: number): Promise<string | undefined> {
-  const path = await wholeLocalFileOf(body, size);
-  if (path) body.destroy();
-  return path;
+export function takeWholeFile(body: Readable, options: PutOptions): string | undefined {
+  if (options.sourcePath !== undefined) body.destroy();
+  return options.sourcePath;
 }
