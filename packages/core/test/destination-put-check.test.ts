@@ -9,7 +9,11 @@ import { createMemoryDestination } from './fixtures/plugins/memory-destination.j
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 const body = (text: string) => Readable.from([Buffer.from(text)]);
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 let scratch: string;
 beforeEach(async () => {

@@ -18,17 +18,15 @@ export function checkPuts(inner: Destination): Destination {
   return {
     ...forward(inner),
     async put(key: string, body: Readable, options: PutOptions): Promise<void> {
-      const check = new BodyCheck(key, options);
-      // Errors travel both ways: a broken body fails the check stream, and a plugin
-      // that destroys the check stream (it took sourcePath) releases the body.
-      pipeline(body, check, () => undefined);
+      const check = new BodyCheck(key, body, options);
       try {
         await inner.put(key, check, options);
       } catch (error) {
         // The plugin may have wrapped the check's error in its own; the check's is the reason.
         throw check.failure ?? error;
       }
-      const tookFile = check.bytes === 0 && (options.sourcePath !== undefined || options.size === 0);
+      // A plugin that took sourcePath (or had no bytes to read) is judged by what it stored.
+      const tookFile = options.sourcePath !== undefined || options.size === 0;
       // Flushed is not enough: the plugin must also have read what the check passed on.
       const problem =
         check.verified && check.readableEnded
@@ -59,11 +57,30 @@ class BodyCheck extends Transform {
   failure: DestinationError | undefined;
   readonly #hash = createHash('sha256');
 
+  #piped = false;
+
   constructor(
     readonly key: string,
+    readonly body: Readable,
     readonly options: PutOptions,
   ) {
     super();
+  }
+
+  // The body flows only once the plugin reads: a plugin that takes sourcePath
+  // instead leaves it unread. Errors then travel both ways: a broken body fails
+  // this stream, and a plugin that destroys this stream releases the body.
+  override _read(size: number): void {
+    if (!this.#piped) {
+      this.#piped = true;
+      pipeline(this.body, this, () => undefined);
+    }
+    super._read(size);
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    if (!this.#piped) this.body.destroy();
+    super._destroy(error, done);
   }
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, done: TransformCallback): void {
