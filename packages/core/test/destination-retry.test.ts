@@ -1,6 +1,6 @@
 import { DestinationError } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retryPolicy, withRetries } from '../src/run/retry.js';
+import { backoffDelay, retryPolicy, withRetries } from '../src/destination/retry.js';
 
 const defaults = retryPolicy({ max_retries: 3, initial_delay: '1s', max_delay: '60s', backoff_factor: 2 });
 

@@ -28,6 +28,7 @@ export {
   type DestinationCapabilities,
   type DestinationPlugin,
   type ObjectInfo,
+  type OperationOptions,
   type PluginContext,
   type PluginLogger,
   type PluginModuleExport,

@@ -40,6 +40,16 @@ export interface PutOptions {
   sourcePath?: string;
 }
 
+/** What every operation but put() and check() takes; put() has the same in PutOptions. */
+export interface OperationOptions {
+  /**
+   * Aborted when the run is interrupted (Ctrl-C, SIGTERM): stop, release what the
+   * operation holds and reject with an AbortError. Core stops waiting at once
+   * either way; honouring it is what frees the connection.
+   */
+  signal?: AbortSignal;
+}
+
 /** A temporary object of an unfinished put, see Destination.listTemporary. */
 export interface TemporaryObject {
   /**
@@ -81,32 +91,32 @@ export interface Destination {
    */
   put(key: string, body: Readable, options: PutOptions): Promise<void>;
   /** A readable stream of the object. Throws DestinationError NOT_FOUND when absent. */
-  get(key: string): Promise<Readable>;
+  get(key: string, options?: OperationOptions): Promise<Readable>;
   /** Every object whose key starts with `prefix` (all when empty), beyond any server page size. */
-  list(prefix?: string): AsyncIterable<ObjectInfo>;
+  list(prefix?: string, options?: OperationOptions): AsyncIterable<ObjectInfo>;
   /** undefined when absent. */
-  stat(key: string): Promise<ObjectInfo | undefined>;
+  stat(key: string, options?: OperationOptions): Promise<ObjectInfo | undefined>;
   /** Idempotent: deleting a missing key succeeds. */
-  delete(key: string): Promise<void>;
+  delete(key: string, options?: OperationOptions): Promise<void>;
   /**
    * Optional batch delete for stores with a bulk call (S3 DeleteObjects: 1,000 keys a
    * request). Idempotent like delete(). A key the store refuses is returned in `failed`;
    * a failure of the whole call throws. Callers fall back to delete() per key when absent.
    */
-  deleteMany?(keys: readonly string[]): Promise<DeleteManyResult>;
+  deleteMany?(keys: readonly string[], options?: OperationOptions): Promise<DeleteManyResult>;
   /**
    * Optional: the temporary objects of unfinished puts (a crashed or killed
    * upload's `.<name>.tmp-...`), which list() never yields. Each `name` is a key
    * that delete() removes; `key` is the object it was being written as. Core
    * removes those of its own shards once they are a day old (`prune`).
    */
-  listTemporary?(): AsyncIterable<TemporaryObject>;
+  listTemporary?(options?: OperationOptions): AsyncIterable<TemporaryObject>;
   /**
    * Optional, for stores whose temporary objects delete() cannot remove (S3 aborts
    * an unfinished multipart upload by key and upload id): removes one object that
    * listTemporary yielded. Idempotent. Without it, core calls delete(name).
    */
-  deleteTemporary?(temporary: TemporaryObject): Promise<void>;
+  deleteTemporary?(temporary: TemporaryObject, options?: OperationOptions): Promise<void>;
   /** Connectivity, credentials and write permission. Throws DestinationError when something is wrong. */
   check(): Promise<CheckResult>;
   /** Releases connections. Safe to call twice. */
@@ -126,6 +136,12 @@ export interface DestinationCapabilities {
   serverSideRename: boolean;
   /** Largest object the destination accepts, in bytes; undefined = no limit. */
   maxObjectSize?: number;
+  /**
+   * Most operations one destination should have in flight at once (a server that
+   * allows few sessions); undefined = no limit. Core queues the rest. A listing
+   * holds no slot while its caller works on what it yielded.
+   */
+  maxConcurrency?: number;
   /** Whether `modified` reported by list/stat has sub-second precision. */
   subsecondModified?: boolean;
   /**

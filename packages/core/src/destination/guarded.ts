@@ -4,21 +4,51 @@ import type {
   DeleteManyResult,
   Destination,
   ObjectInfo,
+  OperationOptions,
   PutOptions,
   TemporaryObject,
 } from '@matric-backup/plugin-api';
 import { DESTINATION_ERROR_CODES, DestinationError, isDestinationError } from '@matric-backup/plugin-api';
+import { abortable } from './abortable.js';
 import { checkPuts } from './checked-put.js';
 import { assertValidKey } from './keys.js';
+import { limited } from './limited.js';
+import type { RetryPolicy } from './retry.js';
+import { type OnRetry, retrying } from './retrying.js';
+
+export interface GuardOptions {
+  /** Given to every operation, and stops each promptly when it fires (the run's interrupt). */
+  signal?: AbortSignal;
+  /** Retries every operation but put by its error's `retryable`. */
+  retry?: { policy: RetryPolicy; onRetry: OnRetry };
+  /** At most this many operations at once (the plugin's `capabilities.maxConcurrency`). */
+  maxConcurrency?: number;
+}
 
 /**
- * Wraps a plugin's Destination so that keys are validated before the plugin sees
- * them, every put body is checked against its size and sha256 (checkPuts), and
- * anything it throws becomes a DestinationError naming the destination, with the
- * original error as `cause`. Plugins stay thin; callers see one error type.
+ * Everything core enforces around a plugin's Destination, composed once here,
+ * each a wrapper of the same interface (innermost first):
+ * - every put body is counted and hashed against its size and sha256 (checkPuts);
+ * - every operation gets the signal and stops when it fires (abortable);
+ * - keys are validated before the plugin sees them, and anything it throws
+ *   becomes a DestinationError naming the destination, with the original as
+ *   `cause` (typed), which is what the retry rule below reads;
+ * - at most maxConcurrency operations run at once (limited);
+ * - every operation but put is retried while its error is retryable (retrying);
+ *   a retry waiting does not hold a concurrency slot.
+ * Plugins stay thin; callers see one error type and one set of rules.
  */
-export function guardDestination(name: string, plugin: Destination): Destination {
-  const inner = checkPuts(plugin);
+export function guardDestination(name: string, plugin: Destination, options: GuardOptions = {}): Destination {
+  const checked = checkPuts(plugin);
+  let destination = typed(name, options.signal ? abortable(checked, options.signal) : checked);
+  if (options.maxConcurrency !== undefined) destination = limited(destination, options.maxConcurrency);
+  if (options.retry) {
+    destination = retrying(destination, options.retry.policy, options.retry.onRetry, options.signal);
+  }
+  return destination;
+}
+
+function typed(name: string, inner: Destination): Destination {
   let closed: Promise<void> | undefined;
   const innerDeleteMany = inner.deleteMany?.bind(inner);
   const innerListTemporary = inner.listTemporary?.bind(inner);
@@ -37,44 +67,45 @@ export function guardDestination(name: string, plugin: Destination): Destination
     put(key: string, body: Readable, options: PutOptions) {
       return wrap('put', key, () => inner.put(key, body, options));
     },
-    get(key: string) {
-      return wrap('get', key, () => inner.get(key));
+    get(key: string, options?: OperationOptions) {
+      return wrap('get', key, () => inner.get(key, options));
     },
-    list(prefix = '') {
+    list(prefix = '', options?: OperationOptions) {
       return guardIterable(
         () => {
           assertValidKey(prefix, { allowEmpty: true });
-          return inner.list(prefix);
+          return inner.list(prefix, options);
         },
         (error) => toDestinationError(error, name, 'list', prefix),
       );
     },
-    stat(key: string): Promise<ObjectInfo | undefined> {
-      return wrap('stat', key, () => inner.stat(key));
+    stat(key: string, options?: OperationOptions): Promise<ObjectInfo | undefined> {
+      return wrap('stat', key, () => inner.stat(key, options));
     },
-    delete(key: string) {
-      return wrap('delete', key, () => inner.delete(key));
+    delete(key: string, options?: OperationOptions) {
+      return wrap('delete', key, () => inner.delete(key, options));
     },
     ...(innerDeleteMany && {
-      deleteMany(keys: readonly string[]): Promise<DeleteManyResult> {
+      deleteMany(keys: readonly string[], options?: OperationOptions): Promise<DeleteManyResult> {
         return wrap('delete', undefined, async () => {
           for (const key of keys) assertValidKey(key);
-          const result = await innerDeleteMany(keys);
+          const result = await innerDeleteMany(keys, options);
           for (const failure of result.failed) failure.error.destination ??= name;
           return result;
         });
       },
     }),
     ...(innerListTemporary && {
-      listTemporary() {
-        return guardIterable(innerListTemporary, (error) =>
-          toDestinationError(error, name, 'list', undefined),
+      listTemporary(options?: OperationOptions) {
+        return guardIterable(
+          () => innerListTemporary(options),
+          (error) => toDestinationError(error, name, 'list', undefined),
         );
       },
     }),
     ...(innerDeleteTemporary && {
-      deleteTemporary(temporary: TemporaryObject) {
-        return wrap('delete', undefined, () => innerDeleteTemporary(temporary));
+      deleteTemporary(temporary: TemporaryObject, options?: OperationOptions) {
+        return wrap('delete', undefined, () => innerDeleteTemporary(temporary, options));
       },
     }),
     check(): Promise<CheckResult> {

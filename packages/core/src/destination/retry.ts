@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDestinationError } from '@matric-backup/plugin-api';
-import pRetry from 'p-retry';
 import type { RetryConfig } from '../config/schema.js';
 import { parseDuration } from '../util/duration.js';
 import { interruptSignal } from '../util/interrupt.js';
@@ -43,27 +42,45 @@ export function backoffDelay(
   return Math.round(base / 2 + (random() * base) / 2);
 }
 
+/** Whether `error` may be retried at all: a DestinationError marked retryable, while the process is not stopping. */
+export function isRetryable(error: unknown, signal: AbortSignal = interruptSignal): boolean {
+  return isDestinationError(error) && error.retryable && !signal.aborted;
+}
+
 /**
- * Runs `operation` until it succeeds, retrying only DestinationErrors marked
- * retryable. p-retry drives the attempts; the waiting is done here so the exact
- * delay can be reported before it starts.
+ * Waits before retry number `retryIndex`, after telling `onRetry` how long;
+ * false when no retry is left or `signal` fired (the wait then ends at once).
  */
-export function withRetries<T>(
+export async function waitToRetry(
+  notice: RetryNotice,
+  onRetry: (notice: RetryNotice) => void,
+  signal: AbortSignal = interruptSignal,
+): Promise<boolean> {
+  onRetry(notice);
+  if (notice.delayMs > 0) await sleep(notice.delayMs, undefined, { signal }).catch(() => undefined);
+  return !signal.aborted;
+}
+
+/**
+ * Runs `operation` until it succeeds, retrying only retryable DestinationErrors,
+ * up to `policy.retries` times. A plain loop rather than p-retry: the delay must
+ * be reported before the wait starts and the wait must end on an interrupt,
+ * which left p-retry with no timing of its own to do.
+ */
+export async function withRetries<T>(
   policy: RetryPolicy,
   operation: (attempt: number) => Promise<T>,
   onRetry: (notice: RetryNotice) => void,
+  signal: AbortSignal = interruptSignal,
 ): Promise<T> {
-  return pRetry(operation, {
-    retries: policy.retries,
-    minTimeout: 0,
-    maxTimeout: 0,
-    shouldRetry: async ({ error, attemptNumber, retriesConsumed }) => {
-      // An interrupted process stops: nothing is retried, and a pending wait ends at once.
-      if (!isDestinationError(error) || !error.retryable || interruptSignal.aborted) return false;
-      const delayMs = backoffDelay(policy, retriesConsumed);
-      onRetry({ attempt: attemptNumber, delayMs, error });
-      if (delayMs > 0) await sleep(delayMs, undefined, { signal: interruptSignal }).catch(() => undefined);
-      return !interruptSignal.aborted;
-    },
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation(attempt);
+    } catch (error) {
+      const retryIndex = attempt - 1;
+      if (retryIndex >= policy.retries || !isRetryable(error, signal)) throw error;
+      const notice = { attempt, delayMs: backoffDelay(policy, retryIndex), error };
+      if (!(await waitToRetry(notice, onRetry, signal))) throw error;
+    }
+  }
 }

@@ -4,13 +4,18 @@ import { join } from 'node:path';
 import type { Destination } from '@matric-backup/plugin-api';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import { guardDestination, toDestinationError } from '../destination/guarded.js';
+import { retryPolicy } from '../destination/retry.js';
 import { assertDestinationShape } from '../destination/shape.js';
+import { interruptSignal } from '../util/interrupt.js';
 import { createLogger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 
 /**
- * Creates the plugin's Destination for a validated block, wrapped so keys are
- * checked and errors typed (guardDestination). The plugin gets a private 0700
+ * Creates the plugin's Destination for a validated block, wrapped in everything
+ * core enforces (guardDestination): keys checked, puts verified, errors typed,
+ * the run's interrupt as every operation's signal, the plugin's concurrency cap,
+ * and every operation but put retried by the config's `backup.retry` (a retry is
+ * logged as a warning naming the destination). The plugin gets a private 0700
  * scratch folder, removed again by close().
  */
 export async function openDestination(
@@ -42,7 +47,18 @@ export async function openDestination(
     await rm(tmpDir, { recursive: true, force: true });
     throw error;
   }
-  const guarded = guardDestination(destination.name, inner);
+  const policy = retryPolicy(config.backup.retry);
+  const guarded = guardDestination(destination.name, inner, {
+    signal: interruptSignal,
+    retry: {
+      policy,
+      onRetry: (operation, { attempt, delayMs, error }) =>
+        log.warn(
+          `${operation} failed (${describeFailure(error)}); retry ${attempt} of ${policy.retries} in ${(delayMs / 1000).toFixed(1)} s`,
+        ),
+    },
+    maxConcurrency: destination.plugin.capabilities.maxConcurrency,
+  });
   let closing: Promise<void> | undefined;
   return {
     ...guarded,
@@ -62,4 +78,9 @@ async function scratchDir(stateDir: string, name: string): Promise<string> {
   } catch {
     return mkdtemp(join(tmpdir(), `matric-backup-${name}-`));
   }
+}
+
+function describeFailure(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return `${String(code ?? 'UNKNOWN')}: ${String(message ?? error)}`;
 }

@@ -1,6 +1,6 @@
 import type { Destination } from '@matric-backup/plugin-api';
 import { isDestinationError } from '@matric-backup/plugin-api';
-import { mapLimited } from '../shard/map-limited.js';
+import { mapLimited } from '../util/limit.js';
 
 export interface ShardObjects {
   id: string;

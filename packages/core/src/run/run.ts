@@ -4,6 +4,7 @@ import { isDestinationError, isMatricError, MatricError } from '@matric-backup/p
 import { type StoredFormat, storedFormat } from '../archive/transforms.js';
 import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
+import { retryPolicy } from '../destination/retry.js';
 import { openDestination } from '../plugins/open.js';
 import { preflight } from '../preflight/preflight.js';
 import type { ShardWriter } from '../shard/manifest.js';
@@ -18,7 +19,6 @@ import { planSources } from './dry-run.js';
 import { acquireRunLock } from './lock.js';
 import { buildShardManifest } from './manifest.js';
 import { applyRetention } from './retain.js';
-import { retryPolicy } from './retry.js';
 import { createRunSpool, type RunSpool } from './run-spool.js';
 import { selectDestinations } from './select.js';
 import { pickShardId } from './shard-id.js';

@@ -4,9 +4,9 @@ import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Destination } from '@matric-backup/plugin-api';
 import { DestinationError, isDestinationError } from '@matric-backup/plugin-api';
+import { type RetryPolicy, withRetries } from '../destination/retry.js';
 import { readSmallObject } from '../shard/read.js';
 import { interruptSignal } from '../util/interrupt.js';
-import { type RetryPolicy, withRetries } from './retry.js';
 import { throttle } from './throttle.js';
 import type { DestinationResult, RunEvent } from './types.js';
 
@@ -106,7 +106,8 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
           .catch(storedByEarlierAttempt(attempt)),
       onRetry,
     );
-    const conflict = await withRetries(job.policy, () => readBack(job), onRetry);
+    // get and stat are retried by the destination itself (openDestination).
+    const conflict = await readBack(job);
     if (conflict) {
       keysShared = true;
       throw new DestinationError(

@@ -1,9 +1,9 @@
 import type { Destination, ObjectInfo } from '@matric-backup/plugin-api';
 import { isDestinationError, MatricError } from '@matric-backup/plugin-api';
+import { mapLimited } from '../util/limit.js';
 import type { ShardManifest } from './manifest.js';
 import { SIDECAR_SUFFIX } from './manifest.js';
 import { parseShardManifest } from './manifest-schema.js';
-import { mapLimited } from './map-limited.js';
 import { shardIdOfKey } from './naming.js';
 import { readSmallObject } from './read.js';
 
