@@ -38,24 +38,28 @@ export function createS3Destination(config: S3Config, context: Pick<PluginContex
       }
     },
 
-    async get(key) {
+    async get(key, options) {
       const objectKey = target.objectKey(key);
       try {
-        const response = await client.send(new GetObjectCommand({ Bucket, Key: objectKey }));
+        const response = await client.send(new GetObjectCommand({ Bucket, Key: objectKey }), {
+          abortSignal: options?.signal,
+        });
         return withMappedErrors(response.Body as Readable, (error) => target.fail(error, 'get', objectKey));
       } catch (error) {
         throw target.fail(error, 'get', objectKey);
       }
     },
 
-    list(prefix = '') {
-      return listObjects(target, prefix);
+    list(prefix = '', options) {
+      return listObjects(target, prefix, options?.signal);
     },
 
-    async stat(key) {
+    async stat(key, options) {
       const objectKey = target.objectKey(key);
       try {
-        const head = await client.send(new HeadObjectCommand({ Bucket, Key: objectKey }));
+        const head = await client.send(new HeadObjectCommand({ Bucket, Key: objectKey }), {
+          abortSignal: options?.signal,
+        });
         return { key, size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0) };
       } catch (error) {
         const mapped = target.fail(error, 'stat', objectKey);
@@ -64,18 +68,20 @@ export function createS3Destination(config: S3Config, context: Pick<PluginContex
       }
     },
 
-    async delete(key) {
+    async delete(key, options) {
       const objectKey = target.objectKey(key);
       try {
         // S3 answers 204 for a missing key too, so this is idempotent as it stands.
-        await client.send(new DeleteObjectCommand({ Bucket, Key: objectKey }));
+        await client.send(new DeleteObjectCommand({ Bucket, Key: objectKey }), {
+          abortSignal: options?.signal,
+        });
       } catch (error) {
         throw target.fail(error, 'delete', objectKey);
       }
     },
 
-    deleteMany(keys) {
-      return deleteObjects(target, keys);
+    deleteMany(keys, options) {
+      return deleteObjects(target, keys, options?.signal);
     },
 
     listTemporary() {

@@ -11,7 +11,11 @@ import type { S3Target } from './target.js';
 export const DELETE_BATCH = 1000;
 
 /** Every object under the destination's prefix + `prefix`, one page (1,000 keys) at a time. */
-export async function* listObjects(target: S3Target, prefix: string): AsyncGenerator<ObjectInfo> {
+export async function* listObjects(
+  target: S3Target,
+  prefix: string,
+  signal?: AbortSignal,
+): AsyncGenerator<ObjectInfo> {
   const base = target.config.prefix;
   let ContinuationToken: string | undefined;
   do {
@@ -19,6 +23,7 @@ export async function* listObjects(target: S3Target, prefix: string): AsyncGener
     try {
       page = await target.client.send(
         new ListObjectsV2Command({ Bucket: target.config.bucket, Prefix: base + prefix, ContinuationToken }),
+        { abortSignal: signal },
       );
     } catch (error) {
       throw target.fail(error, 'list', base + prefix);
@@ -41,7 +46,11 @@ export async function* listObjects(target: S3Target, prefix: string): AsyncGener
  * deleted (S3 reports them so). A key the server refuses is returned in `failed`;
  * a request that fails as a whole throws, after the batches before it were done.
  */
-export async function deleteObjects(target: S3Target, keys: readonly string[]): Promise<DeleteManyResult> {
+export async function deleteObjects(
+  target: S3Target,
+  keys: readonly string[],
+  signal?: AbortSignal,
+): Promise<DeleteManyResult> {
   const failed: DeleteManyResult['failed'] = [];
   for (let start = 0; start < keys.length; start += DELETE_BATCH) {
     const batch = keys.slice(start, start + DELETE_BATCH);
@@ -53,6 +62,7 @@ export async function deleteObjects(target: S3Target, keys: readonly string[]): 
           Bucket: target.config.bucket,
           Delete: { Objects: [...byObjectKey.keys()].map((Key) => ({ Key })), Quiet: true },
         }),
+        { abortSignal: signal },
       );
     } catch (error) {
       throw target.fail(error, 'delete', `${batch.length} keys from ${target.objectKey(batch[0]!)}`);

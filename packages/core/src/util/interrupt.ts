@@ -54,7 +54,8 @@ export function stopCleanlyOnInterrupt<T>(work: Promise<T>): Promise<T> {
  * temporary object), then runs the synchronous cleanups.
  */
 export async function interruptAndCleanUp(graceMs: number): Promise<void> {
-  interruption.abort(new Error('interrupted'));
+  // An AbortError, so a plugin's signal.throwIfAborted() rejects the way the contract asks (core maps it to ABORTED).
+  interruption.abort(new DOMException('interrupted', 'AbortError'));
   if (stopping.size > 0) {
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {

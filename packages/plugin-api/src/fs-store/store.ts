@@ -1,6 +1,6 @@
 import { lstat, mkdir, open, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { DestinationError } from '../errors.js';
 import { assertMounted, type MountInfo } from '../mount.js';
 import { parseTemporaryKey, temporaryKey } from '../temporary-keys.js';
@@ -48,7 +48,7 @@ export function createFsStore({ root, mount }: FsStoreOptions): Destination {
       }
     },
 
-    async get(key): Promise<Readable> {
+    async get(key, options): Promise<Readable> {
       await mounted();
       const path = pathOf(key);
       const file = await open(path, 'r').catch((error) => {
@@ -59,18 +59,22 @@ export function createFsStore({ root, mount }: FsStoreOptions): Destination {
         throw notFound(key, path);
       }
       // 1 MiB reads: with the default 64 KiB, restore spent ~1 s of a 558 MB shard waiting on reads.
-      return file.createReadStream({ highWaterMark: 1 << 20 });
+      const stream = file.createReadStream({ highWaterMark: 1 << 20 });
+      return options?.signal ? addAbortSignal(options.signal, stream) : stream;
     },
 
-    async *list(prefix = '') {
+    async *list(prefix = '', options) {
       await mounted();
       try {
         for await (const { key, path } of walkKeys(root, prefix)) {
+          // A walk over a slow or hung mount stops between entries once the run is interrupted.
+          options?.signal?.throwIfAborted();
           // A file removed between readdir and stat is simply no longer listed.
           const info = await fileInfo(key, path);
           if (info) yield info;
         }
       } catch (error) {
+        if ((error as Error).name === 'AbortError') throw error;
         // A folder below the root that cannot be read names itself.
         throw fsError(error, 'list', (error as NodeJS.ErrnoException).path ?? root);
       }
