@@ -72,7 +72,10 @@ describe('mount_point', () => {
 
   it('hides temporary files of killed uploads from list and reports them with their key', async () => {
     const destination = create(MOUNT, `${base}/leftovers`);
-    await destination.put('sub/kept', Readable.from([Buffer.from('x')]), { size: 1, sha256: createHash('sha256').update('x').digest('hex') });
+    await destination.put('sub/kept', Readable.from([Buffer.from('x')]), {
+      size: 1,
+      sha256: createHash('sha256').update('x').digest('hex'),
+    });
     const name = 'sub/.backup_20260101_000000_abcdefgh.tar.zst.tmp-0123456789ab';
     writeFileSync(join(MOUNT, base, 'leftovers', name), 'partial');
     const listed = [];
