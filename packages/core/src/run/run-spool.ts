@@ -33,13 +33,16 @@ export async function createRunSpool(spoolDir: string): Promise<RunSpool> {
   removeDeadRuns(spoolDir);
   const self = currentProcess();
   const dir = join(spoolDir, `run-${self.pid}-${self.start ?? ''}-${randomBytes(4).toString('hex')}`);
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  // Registered before the folder exists: a signal handled between mkdir and the line after it
+  // would otherwise exit with the folder left behind.
+  const forget = onInterrupt(remove);
   try {
     await mkdir(dir, { mode: 0o700 });
   } catch (error) {
+    forget();
     throw spoolFolderError(spoolDir, error);
   }
-  const remove = () => rmSync(dir, { recursive: true, force: true });
-  const forget = onInterrupt(remove);
   return {
     dir,
     remove: () => {
