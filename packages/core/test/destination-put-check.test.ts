@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type Destination, DestinationError, guardDestination } from '@matric-backup/core';
+import { memoryDestination } from '@matric-backup/destination-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 const body = (text: string) => Readable.from([Buffer.from(text)]);
@@ -23,7 +23,7 @@ afterEach(() => rm(scratch, { recursive: true, force: true }));
 
 /** A plugin that stores only the first `limit` bytes of every body and reports success. */
 function truncating(limit: number): Destination {
-  const memory = createMemoryDestination();
+  const memory = memoryDestination();
   return {
     ...memory,
     async put(key, stream, options) {
@@ -49,7 +49,7 @@ describe('put check (core, around every plugin)', () => {
   });
 
   it('fails a body shorter, longer or other than announced before the plugin sees its end, so nothing is stored', async () => {
-    const destination = guardDestination('memory', createMemoryDestination());
+    const destination = guardDestination('memory', memoryDestination());
     const cases = [
       { text: 'abc', size: 4, sha: sha256('abcd'), reason: 'held 3 bytes, 4 expected' },
       { text: 'abcde', size: 4, sha: sha256('abcd'), reason: 'more than 4 bytes' },
@@ -64,7 +64,7 @@ describe('put check (core, around every plugin)', () => {
   });
 
   it("reports the check's reason even when the plugin wraps the stream error in its own", async () => {
-    const memory = createMemoryDestination();
+    const memory = memoryDestination();
     const wrapping: Destination = {
       ...memory,
       async put(key, stream, options) {
@@ -82,7 +82,7 @@ describe('put check (core, around every plugin)', () => {
   it('checks the stored size when the plugin took the file behind the body, and removes a wrong one', async () => {
     const file = join(scratch, 'spool');
     await writeFile(file, 'abcdef');
-    const memory = createMemoryDestination();
+    const memory = memoryDestination();
     let stored = 'abcdef';
     const fromFile: Destination = {
       ...memory,

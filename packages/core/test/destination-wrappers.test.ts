@@ -6,9 +6,9 @@ import {
   type ObjectInfo,
   type OperationOptions,
 } from '@matric-backup/core';
+import { memoryDestination } from '@matric-backup/destination-testkit';
 import { describe, expect, it } from 'vitest';
 import type { RetryNotice } from '../src/destination/retry.js';
-import { createMemoryDestination } from './fixtures/plugins/memory-destination.js';
 
 const noDelay = { retries: 3, initialDelayMs: 0, maxDelayMs: 0, factor: 2 };
 const failure = (promise: Promise<unknown>) =>
@@ -43,7 +43,7 @@ describe('retries (core, around every plugin)', () => {
   it('retries a listing that failed with UNREACHABLE twice before yielding anything', async () => {
     let calls = 0;
     const plugin: Destination = {
-      ...createMemoryDestination(),
+      ...memoryDestination(),
       async *list() {
         calls++;
         if (calls <= 2) throw unreachable();
@@ -63,7 +63,7 @@ describe('retries (core, around every plugin)', () => {
   it('does not restart a listing that failed after yielding: the caller already acted on it', async () => {
     let calls = 0;
     const plugin: Destination = {
-      ...createMemoryDestination(),
+      ...memoryDestination(),
       async *list() {
         calls++;
         yield info('a');
@@ -84,7 +84,7 @@ describe('retries (core, around every plugin)', () => {
   });
 
   it('retries get, stat and delete by retryable, gives up after the policy, and never retries put', async () => {
-    const memory = createMemoryDestination();
+    const memory = memoryDestination();
     await memory.put('k', Readable.from([Buffer.from('x')]), { size: 1, sha256: '' });
     const failuresLeft = { get: 1, stat: 2, delete: 9, put: 1 };
     const flaky = <T>(name: keyof typeof failuresLeft, run: () => Promise<T>) => {
@@ -120,7 +120,7 @@ describe('retries (core, around every plugin)', () => {
   it('does not retry an error that is not retryable', async () => {
     let calls = 0;
     const plugin: Destination = {
-      ...createMemoryDestination(),
+      ...memoryDestination(),
       async stat() {
         calls++;
         throw new DestinationError('AUTH_FAILED', 'bad key');
@@ -136,7 +136,7 @@ describe('abort (core, around every plugin)', () => {
   it('ends a listing and a stat stuck on a dead connection as soon as the signal fires, and hands the plugin the signal', async () => {
     const received: Array<AbortSignal | undefined> = [];
     const plugin: Destination = {
-      ...createMemoryDestination(),
+      ...memoryDestination(),
       async *list(_prefix?: string, options?: OperationOptions) {
         received.push(options?.signal);
         yield info('a');
@@ -168,7 +168,7 @@ describe('abort (core, around every plugin)', () => {
   });
 
   it('ends a stat already waiting on a dead connection when the signal fires', async () => {
-    const plugin: Destination = { ...createMemoryDestination(), stat: never };
+    const plugin: Destination = { ...memoryDestination(), stat: never };
     const controller = new AbortController();
     const destination = guardDestination('stuck', plugin, { signal: controller.signal });
     const stat = failure(destination.stat('k'));
@@ -177,7 +177,7 @@ describe('abort (core, around every plugin)', () => {
   });
 
   it('destroys a stream from get when the signal fires, and a caller’s own signal works too', async () => {
-    const memory = createMemoryDestination();
+    const memory = memoryDestination();
     const plugin: Destination = { ...memory, get: async () => new Readable({ read() {} }) };
     const run = new AbortController();
     const destination = guardDestination('stuck', plugin, { signal: run.signal });
@@ -196,7 +196,7 @@ describe('abort (core, around every plugin)', () => {
     let calls = 0;
     const controller = new AbortController();
     const plugin: Destination = {
-      ...createMemoryDestination(),
+      ...memoryDestination(),
       async stat() {
         calls++;
         controller.abort();
@@ -214,7 +214,7 @@ describe('abort (core, around every plugin)', () => {
 
 describe('concurrency cap (core, from capabilities.maxConcurrency)', () => {
   it('runs at most maxConcurrency operations at once, and a listing holds no slot while its caller works', async () => {
-    const memory = createMemoryDestination();
+    const memory = memoryDestination();
     for (const key of ['a', 'b', 'c', 'd', 'e', 'f'])
       await memory.put(key, Readable.from([Buffer.from('x')]), { size: 1, sha256: '' });
     let inFlight = 0;

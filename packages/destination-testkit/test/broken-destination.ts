@@ -38,8 +38,6 @@ export interface Defects {
   listsUploads?: boolean;
   /** modified is cut to whole seconds (while the plugin declares subsecondModified). */
   secondsModified?: boolean;
-  /** put stores whatever arrives, whatever `size` said. */
-  ignoresSize?: boolean;
   /** deleteMany forgets the first key. */
   deleteManyForgets?: boolean;
   /** check() succeeds whatever the credentials. */
@@ -100,8 +98,6 @@ export function brokenDestination(
       try {
         const bytes = await collect(body, signal, staging, onProgress);
         objects.delete(staging);
-        if (bytes.length !== size && !defects.ignoresSize)
-          throw new DestinationError('INTEGRITY', `got ${bytes.length} bytes, expected ${size}`);
         // Checked and set without an await between: atomic, like a hard link.
         if (ifAbsent && !defects.ignoresIfAbsent && !defects.checksIfAbsentEarly && objects.has(key))
           throw refuse();

@@ -108,28 +108,6 @@ export const atomicityChecks: readonly ConformanceCheck[] = [
       }),
   },
   {
-    name: 'a body shorter or longer than options.size is refused and stores nothing',
-    run: (options) =>
-      withDestination(options, async (destination) => {
-        const declared = 256 * 1024;
-        for (const [label, actual] of [
-          ['shorter', declared - 1],
-          ['longer', declared + 1],
-        ] as const) {
-          const key = `size/${label}.bin`;
-          // The sha256 matches the bytes sent: only the length is wrong.
-          const payload = randomPayload(actual, `wrong-size-${label}`);
-          await expectDestinationError(
-            destination.put(key, payload.stream(), { size: declared, sha256: payload.sha256 }),
-            undefined,
-            `put of ${actual} B declared as ${declared} B`,
-          );
-          assert.equal(await destination.stat(key), undefined, `stat finds the ${label} body's key`);
-        }
-        await expectOnlyKeys(destination, options.rawList, []);
-      }),
-  },
-  {
     name: 'while a put is in flight, neither its key nor a temporary object is listed',
     run: (options) =>
       withDestination(options, async (destination) => {

@@ -13,7 +13,7 @@ let uploadCount = 0;
 
 /**
  * A correct Destination kept in memory: atomic, abortable puts that report
- * progress, refuse a body whose length differs from `size` and, with `ifAbsent`,
+ * progress and, with `ifAbsent`,
  * never replace an existing key (exclusively, so racing puts get one winner); string-prefix
  * listing; idempotent delete and deleteMany. It passes the conformance suite,
  * so it is the reference to read next to the contract, and a quick stand-in for
@@ -23,7 +23,7 @@ export function memoryDestination(store: MemoryStore = new MemoryStore()): Memor
   const { objects, calls } = store;
   return {
     store,
-    async put(key, body, { size, signal, onProgress, ifAbsent }) {
+    async put(key, body, { signal, onProgress, ifAbsent }) {
       calls.push(`put ${key}`);
       const attempt = store.nextAttempt(key);
       signal?.throwIfAborted();
@@ -41,11 +41,6 @@ export function memoryDestination(store: MemoryStore = new MemoryStore()): Memor
       } finally {
         // Whatever happened, the staged bytes are gone: a failed put leaves nothing.
         store.uploads.delete(upload);
-      }
-      if (received !== size) {
-        throw new DestinationError('INTEGRITY', `put ${key}: got ${received} bytes, expected ${size}`, {
-          retryable: false,
-        });
       }
       const failure = store.failPut?.(key, attempt);
       if (failure) throw failure;
