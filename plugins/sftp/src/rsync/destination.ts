@@ -6,6 +6,7 @@ import type {
   CheckResult,
   Destination,
   ObjectInfo,
+  OperationOptions,
   PluginContext,
   PutOptions,
   TemporaryObject,
@@ -211,11 +212,13 @@ export class RsyncDestination implements Destination {
     return spool;
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options?: OperationOptions): Promise<Readable> {
     const work = await mkdtemp(join(await this.scratchDir(), 'get-'));
     const local = join(work, 'data');
     try {
-      await this.run(['--', remoteSpec(this.layout, key), local], 'get', this.describe(key));
+      await this.run(['--', remoteSpec(this.layout, key), local], 'get', this.describe(key), {
+        signal: options?.signal,
+      });
       // Unlinked once open: the bytes live as long as the stream, and nothing is left behind.
       const handle = await open(local, 'r').catch((error: NodeJS.ErrnoException) => {
         // rsync skips a folder without -r and exits 0.
@@ -229,10 +232,10 @@ export class RsyncDestination implements Destination {
     }
   }
 
-  async *list(prefix = ''): AsyncIterable<ObjectInfo> {
+  async *list(prefix = '', options?: OperationOptions): AsyncIterable<ObjectInfo> {
     const slash = prefix.lastIndexOf('/');
     const folder = slash >= 0 ? prefix.slice(0, slash) : '';
-    for (const entry of await this.listFolder(folder)) {
+    for (const entry of await this.listFolder(folder, options?.signal)) {
       const key = folder ? `${folder}/${entry.name}` : entry.name;
       if (entry.type === 'file' && key.startsWith(prefix) && !temporaryOf(posix.basename(key)))
         yield { key, size: entry.size, modified: entry.modified };
@@ -251,13 +254,15 @@ export class RsyncDestination implements Destination {
   }
 
   /** Entries below `folder` (relative names), recursively; empty when it does not exist. */
-  private async listFolder(folder: string): Promise<ListedEntry[]> {
+  // An abort kills the rsync process (see run()).
+  private async listFolder(folder: string, signal?: AbortSignal): Promise<ListedEntry[]> {
     const entries: ListedEntry[] = [];
     await this.run(
       ['--list-only', '--recursive', '--', `${remoteSpec(this.layout, folder)}/`],
       'list',
       this.describe(folder),
       {
+        signal,
         allowMissing: true,
         onLine: (line) => {
           const entry = parseListLine(line);
@@ -268,9 +273,10 @@ export class RsyncDestination implements Destination {
     return entries;
   }
 
-  async stat(key: string): Promise<ObjectInfo | undefined> {
+  async stat(key: string, options?: OperationOptions): Promise<ObjectInfo | undefined> {
     let found: ListedEntry | undefined;
     await this.run(['--list-only', '--', remoteSpec(this.layout, key)], 'stat', this.describe(key), {
+      signal: options?.signal,
       allowMissing: true,
       onLine: (line) => {
         found ??= parseListLine(line);

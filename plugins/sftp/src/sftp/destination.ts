@@ -6,6 +6,7 @@ import {
   type Destination,
   DestinationError,
   type ObjectInfo,
+  type OperationOptions,
   type PutOptions,
   parseTemporaryKey,
   type TemporaryObject,
@@ -153,15 +154,15 @@ export class SftpDestination implements Destination {
     }
   }
 
-  async *list(prefix = ''): AsyncIterable<ObjectInfo> {
+  async *list(prefix = '', options?: OperationOptions): AsyncIterable<ObjectInfo> {
     const { fs } = await this.connect();
     const slash = prefix.lastIndexOf('/');
-    yield* this.walk(fs, slash >= 0 ? prefix.slice(0, slash) : '', prefix, false);
+    yield* this.walk(fs, slash >= 0 ? prefix.slice(0, slash) : '', prefix, false, options?.signal);
   }
 
-  async *listTemporary(): AsyncIterable<TemporaryObject> {
+  async *listTemporary(options?: OperationOptions): AsyncIterable<TemporaryObject> {
     const { fs } = await this.connect();
-    for await (const info of this.walk(fs, '', '', true))
+    for await (const info of this.walk(fs, '', '', true, options?.signal))
       yield { ...info, name: info.key, key: parseTemporaryKey(info.key)!.key };
   }
 
@@ -171,7 +172,10 @@ export class SftpDestination implements Destination {
     folderKey: string,
     prefix: string,
     temporary: boolean,
+    signal: AbortSignal | undefined,
   ): AsyncIterable<ObjectInfo> {
+    // SFTP requests cannot be cancelled one by one: an interrupted walk stops before its next folder.
+    signal?.throwIfAborted();
     let entries: FileEntryWithStats[];
     try {
       entries = await fs.readdir(this.remote(folderKey));
@@ -185,7 +189,7 @@ export class SftpDestination implements Destination {
       const key = folderKey ? `${folderKey}/${filename}` : filename;
       if (attrs.isDirectory()) {
         if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`))
-          yield* this.walk(fs, key, prefix, temporary);
+          yield* this.walk(fs, key, prefix, temporary, signal);
         continue;
       }
       if (
