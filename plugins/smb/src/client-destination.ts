@@ -3,6 +3,7 @@ import type {
   CheckResult,
   Destination,
   ObjectInfo,
+  OperationOptions,
   PluginContext,
   PutOptions,
   TemporaryObject,
@@ -18,7 +19,7 @@ import { assertSucceeded, folderExists } from './outcome.js';
 import { type ListedEntry, parseAllinfo, parseFreeBytes, parseListing } from './output.js';
 import { SessionPool } from './pool.js';
 import { putViaSmbclient } from './put.js';
-import { SmbSession } from './session.js';
+import { type BatchResult, SmbSession } from './session.js';
 
 const notFound = ({ status }: { status: string }) => isNotFound(status);
 const PROBE = Buffer.from('matric-backup write probe\n');
@@ -83,7 +84,7 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
       return getViaSmbclient(options, remotePath(keyPath(key)), errorContext(`get ${JSON.stringify(key)}`));
     },
 
-    async *list(prefix = '') {
+    async *list(prefix = '', options?: OperationOptions) {
       // The deepest folder the prefix names is listed recursively; the rest of the prefix filters names.
       const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
       const folderSegments = folder === '' ? [] : folder.split('/');
@@ -92,7 +93,7 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
       const listed = [...base, ...folderSegments];
       // `recurse` toggles; the second one restores the session's default (off).
       const result = await pool.use((session) =>
-        session.run(['recurse', `ls ${quote(listMask(listed))}`, 'recurse']),
+        runAbortable(session, ['recurse', `ls ${quote(listMask(listed))}`, 'recurse'], options?.signal),
       );
       assertSucceeded(result, errorContext(`list ${JSON.stringify(prefix)}`), notFound);
       const baseFolder = remotePath(base);
@@ -115,9 +116,11 @@ export function createSmbclientDestination(config: SmbConfig, context: PluginCon
       }
     },
 
-    async stat(key: string): Promise<ObjectInfo | undefined> {
+    async stat(key: string, options?: OperationOptions): Promise<ObjectInfo | undefined> {
       assertExpressible(key);
-      const result = await pool.use((session) => session.run([`allinfo ${quote(remotePath(keyPath(key)))}`]));
+      const result = await pool.use((session) =>
+        runAbortable(session, [`allinfo ${quote(remotePath(keyPath(key)))}`], options?.signal),
+      );
       assertSucceeded(result, errorContext(`stat ${JSON.stringify(key)}`), notFound);
       const info = parseAllinfo(result.output);
       return info && !info.isFolder ? { key, size: info.size, modified: info.modified } : undefined;
@@ -182,4 +185,28 @@ function keyOf(
   const relative = baseFolder === '\\' ? folder.slice(1) : folder.slice(baseFolder.length + 1);
   const parts = relative === '' ? [entry.name] : [...relative.split('\\'), entry.name];
   return parts.join('/');
+}
+
+/**
+ * One batch on `session`; smbclient cannot cancel a command, so an abort kills the
+ * session (the pool then drops it) and the batch rejects with an AbortError.
+ */
+async function runAbortable(
+  session: SmbSession,
+  lines: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<BatchResult> {
+  signal?.throwIfAborted();
+  const kill = () => session.kill();
+  signal?.addEventListener('abort', kill, { once: true });
+  try {
+    const result = await session.run(lines);
+    signal?.throwIfAborted();
+    return result;
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', kill);
+  }
 }
