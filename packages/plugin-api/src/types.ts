@@ -34,8 +34,9 @@ export interface PutOptions {
    * Absolute path of a local file holding exactly the body's bytes, when there is
    * one (core's spool file). A plugin may hand this file to a faster path instead of
    * reading `body` (a kernel-side copy, a hard link, smbclient or rsync reading it
-   * themselves); it must then destroy `body`. The file stays unchanged until the put
-   * settles. Core checks the stored size afterwards (see stat()).
+   * themselves); it must then destroy `body`. The file is never written again, only
+   * removed once the run ends, so a hard link may keep it as the stored object. Core
+   * checks the stored size afterwards (see stat()).
    */
   sourcePath?: string;
 }
