@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * Undo steps for an interrupted process (Ctrl-C, SIGTERM). While core works it
  * leaves things on disk that only make sense while it runs: spool files, the run
@@ -32,6 +34,11 @@ export function runInterruptCleanups(): void {
 }
 
 const interruption = new AbortController();
+// Every destination operation in flight listens to this signal (a prune of 1,000
+// shards reads hundreds of sidecars at once) and removes its listener when it
+// settles, so Node's default of 10 is no sign of a leak here: without this, such
+// runs printed a MaxListenersExceededWarning.
+setMaxListeners(0, interruption.signal);
 /**
  * Aborted once the process is interrupted (see interruptAndCleanUp): uploads
  * get it as their put's `signal`, so a destination stops and removes what it
