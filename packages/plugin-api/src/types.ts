@@ -34,8 +34,8 @@ export interface PutOptions {
    * Absolute path of a local file holding exactly the body's bytes, when there is
    * one (core's spool file). A plugin may hand this file to a faster path instead of
    * reading `body` (a kernel-side copy, a hard link, smbclient or rsync reading it
-   * themselves); it must then destroy `body`. The file is never written again, only
-   * removed once the run ends, so a hard link may keep it as the stored object. Core
+   * themselves); it must then destroy `body`. Core never writes this file again, it
+   * only removes it, so a hard link may keep it as the stored object. Core
    * checks the stored size afterwards (see stat()).
    */
   sourcePath?: string;
@@ -149,7 +149,10 @@ export interface DestinationCapabilities {
    * Whether a put with `ifAbsent` is atomic: of two such puts of one absent key
    * racing each other, exactly one succeeds. Without it, `ifAbsent` is a check
    * just before the object becomes visible, and core's read-back after a run's
-   * upload is what catches a race.
+   * upload is what catches a race. A filesystem store (the SDK's folder store,
+   * local, SMB mount mode) is atomic only where the filesystem has hard links; on
+   * FAT, exFAT or a share without link support it falls back to a check just
+   * before the rename, and the read-back catches a race there too.
    */
   exclusiveCreate?: boolean;
 }

@@ -32,10 +32,10 @@ function hasKeepRules(policy: RetentionPolicy): boolean {
 }
 
 /**
- * Decides keep or delete for every shard, newest first . Rules
- * are ORed; `min_backups` newest always survive; without any keep_* rule every
- * shard is kept and only `max_total_size_gb` can delete. Pure: the same input
- * always gives the same plan, so `prune --dry-run` shows exactly what prune does.
+ * Decides keep or delete for every shard, newest first. Rules are ORed;
+ * `min_backups` newest always survive; without any keep_* rule every shard is
+ * kept and only `max_total_size_gb` can delete. Pure: the same input always
+ * gives the same plan, so `prune --dry-run` shows exactly what prune does.
  */
 export function planRetention(
   candidates: readonly RetentionCandidate[],

@@ -8,10 +8,10 @@ import { type DeleteOutcome, deleteShards } from './delete-shards.js';
 import { hasOwnTag, leftoverEvidence, type ShardOwner, shardOwnership } from './ownership.js';
 import { planRetention, type RetentionCandidate, type RetentionDecision } from './policy.js';
 
-/** Only this config's shards are candidates (see ShardOwner): never another config's or host's. */
 /** An upload's temporary object younger than this may belong to an upload still going. */
 const LEFTOVER_AGE_MS = 86_400_000;
 
+/** Only this config's shards are candidates (see ShardOwner): never another config's or host's. */
 export interface PruneOptions extends ShardOwner {
   /** The destination's configured name: run records name destinations by it. */
   destination?: string;
