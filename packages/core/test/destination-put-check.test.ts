@@ -102,4 +102,28 @@ describe('put check (core, around every plugin)', () => {
     expect((error as Error).message).toContain('3 bytes stored from the file, 6 expected');
     expect(await destination.stat('bad')).toBeUndefined();
   });
+
+  it("never deletes on an ifAbsent put: a plugin that takes another writer's existing key for success leaves it intact", async () => {
+    const memory = memoryDestination();
+    await memory.put('shard', body('theirs'), { size: 6, sha256: sha256('theirs') });
+    const existingIsSuccess: Destination = {
+      ...memory,
+      async put(key, stream, options) {
+        if (options.ifAbsent && (await memory.stat(key))) return stream.destroy();
+        await memory.put(key, stream, options);
+      },
+    };
+    const error = await failure(
+      guardDestination('lax', existingIsSuccess).put('shard', body('mine!!'), {
+        size: 6,
+        sha256: sha256('mine!!'),
+        ifAbsent: true,
+      }),
+    );
+    expect(error).toMatchObject({ code: 'INTEGRITY', retryable: false });
+    expect((error as Error).message).toContain('left as it is');
+    const kept: Buffer[] = [];
+    for await (const chunk of await memory.get('shard')) kept.push(chunk as Buffer);
+    expect(Buffer.concat(kept).toString()).toBe('theirs');
+  });
 });

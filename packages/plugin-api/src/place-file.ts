@@ -32,7 +32,11 @@ export async function placeFile(temporary: string, target: string, { ifAbsent = 
       throw alreadyExists(target);
     return rename(temporary, target);
   }
-  await unlink(temporary);
+  // The file has its name now: the temporary one may already be gone (a put aborted at this
+  // moment removes it), and that must not turn a stored object into a failed put.
+  await unlink(temporary).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
 }
 
 function alreadyExists(target: string, cause?: unknown): DestinationError {

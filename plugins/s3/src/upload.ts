@@ -1,4 +1,5 @@
 import { addAbortSignal, type Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -12,6 +13,9 @@ import { DestinationError, type PutOptions } from '@matric-backup/plugin-api';
 import { fixedSizeParts, PartBuffers, readExactly } from './chunks.js';
 import { choosePartSize, effectiveConcurrency } from './config.js';
 import type { S3Target } from './target.js';
+
+/** How long an interrupted multipart upload waits before it is aborted a second time. */
+const REPEAT_ABORT_AFTER_MS = 500;
 
 /**
  * Stores `body` under the full object key `key`. Small objects go up in one
@@ -84,6 +88,13 @@ export async function uploadObject(
     );
   } catch (error) {
     await abortUpload(target, key, uploadId);
+    if (options.signal?.aborted) {
+      // Parts cancelled on the wire may still be written by the server after the abort, which
+      // brings the upload back (S3 documents that an abort may need repeating; s3rver did it in
+      // about one of four interrupted runs here). Once more, after a moment, finds it gone or removes it.
+      await sleep(REPEAT_ABORT_AFTER_MS);
+      await abortUpload(target, key, uploadId);
+    }
     throw error;
   }
 }

@@ -11,7 +11,7 @@ import { forward } from './forward.js';
  * other bytes fails before it ends, so a plugin that commits on the end of
  * its stream never stores it. A plugin that reports success without reading
  * the whole body (or, when it took `sourcePath`, stored another size) has its
- * key deleted again. Always INTEGRITY and never retryable: the body is what
+ * key deleted again, unless the put was `ifAbsent`. Always INTEGRITY and never retryable: the body is what
  * the caller gave, and the next attempt would give the same.
  */
 export function checkPuts(inner: Destination): Destination {
@@ -35,6 +35,11 @@ export function checkPuts(inner: Destination): Destination {
             ? await storedSizeProblem(inner, key, options.size)
             : 'the destination reported success before reading the body to its end';
       if (problem === undefined) return;
+      // With ifAbsent the object under the key may be another writer's (a plugin that took an
+      // existing key for success, a store that cannot refuse atomically): nothing is deleted on
+      // doubt. Core's run leaves such a shard incomplete, and prune removes it once its run is known failed.
+      if (options.ifAbsent)
+        throw integrityError(`put ${JSON.stringify(key)}: ${problem}; the object under it was left as it is`);
       await inner.delete(key).catch(() => undefined);
       throw integrityError(`put ${JSON.stringify(key)}: ${problem}; the object was removed again`);
     },

@@ -106,8 +106,9 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
           .catch(storedByEarlierAttempt(attempt)),
       onRetry,
     );
-    // get and stat are retried by the destination itself (openDestination).
-    const conflict = await readBack(job);
+    // get is retried by the destination only until its stream opens; a read that breaks
+    // mid-stream (a reset connection) is retried here, as a whole.
+    const conflict = await withRetries(job.policy, () => readBack(job), onRetry);
     if (conflict) {
       keysShared = true;
       throw new DestinationError(
@@ -124,7 +125,13 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
     return result('success', size + job.sidecar.length, attempts);
   } catch (error) {
     if (isDestinationError(error) && error.code === 'ALREADY_EXISTS') keysShared = true;
-    if (archiveStored && !keysShared) {
+    if (archiveStored && !keysShared && interruptSignal.aborted) {
+      // Every operation stops once the run is interrupted, this delete too. The run's
+      // in-flight marker outlives the process, so the next prune knows the archive is orphaned.
+      job.warn(
+        `${name}: interrupted after the archive ${keys.archive} was stored; it stays without its sidecar (incomplete) until this config's next prune removes it`,
+      );
+    } else if (archiveStored && !keysShared) {
       await destination.delete(keys.archive).catch((cleanupError: unknown) => {
         job.warn(
           `${name}: could not remove the archive ${keys.archive} of the failed upload (${job.describe(cleanupError).message}); this config's next prune removes it (the run history records the failure)`,
