@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, tempDir } from './helpers/cli.js';
+import { REPO_ROOT, runCli as runRepoCli, tempDir } from './helpers/cli.js';
 import { diffTrees } from './helpers/tree.js';
 
 const run = promisify(execFile);
@@ -29,12 +29,15 @@ async function pack(dir: string, out: string): Promise<string> {
 
 // An author outside the repository: copies the template, builds it against the
 // PACKED SDK, packs the plugin, installs it next to a backup.yaml (with its own
-// SDK copy, as npm lays it out) and uses it through the CLI.
+// SDK copy, as npm lays it out) and uses it through the CLI installed with
+// `npm install -g` from the packed tarballs, as a user gets it from the registry.
 describe('a third-party author, from the template to a working plugin', () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   let site: string;
   let author: string;
   let testkit: string;
+  let cli: string;
+  const runCli = (args: string[]) => runRepoCli(args, { command: cli });
 
   beforeAll(async () => {
     work = await tempDir('mb-author-');
@@ -42,6 +45,27 @@ describe('a third-party author, from the template to a working plugin', () => {
     await mkdir(packs);
     const sdk = await pack(join(REPO_ROOT, 'packages/plugin-api'), packs);
     testkit = await pack(join(REPO_ROOT, 'packages/destination-testkit'), packs);
+
+    // The user's CLI: what npm would publish, installed globally into a clean prefix.
+    const published = [sdk];
+    for (const dir of [
+      'packages/core',
+      'plugins/local',
+      'plugins/s3',
+      'plugins/sftp',
+      'plugins/smb',
+      'apps/cli',
+    ])
+      published.push(await pack(join(REPO_ROOT, dir), packs));
+    const prefix = join(work.path, 'prefix');
+    await run(
+      'npm',
+      ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', ...published],
+      {
+        maxBuffer: 16 << 20,
+      },
+    );
+    cli = join(prefix, 'bin/matric-backup');
 
     author = join(work.path, 'author');
     await cp(TEMPLATE, author, { recursive: true, filter: (path) => !/\/(node_modules|dist)$/.test(path) });
@@ -65,7 +89,7 @@ describe('a third-party author, from the template to a working plugin', () => {
     await writeFile(join(site, 'data/a.txt'), 'alpha\n');
     await writeFile(join(site, 'data/sub/b.bin'), Buffer.alloc(200_000, 7));
     await writeFile(join(site, 'not-a-folder'), 'a file where a folder should be\n');
-  }, 120_000);
+  }, 600_000);
   afterAll(() => work.cleanup());
 
   const config = async (path: string) => {

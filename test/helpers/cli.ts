@@ -13,20 +13,27 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  timeoutMs?: number;
+  /** An installed `matric-backup` executable to run instead of this checkout's build. */
+  command?: string;
+}
+
 /** Runs the built CLI as a user would: a child process, real files, a real exit code. */
-export function runCli(
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
-): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).result;
 }
 
 /** Starts the built CLI without waiting for it: the pid is known at once (e.g. to find it in a lock message). */
 export function startCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+  options: CliOptions = {},
 ): { pid: number; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], {
+  const [file, argv] = options.command ? [options.command, args] : [process.execPath, [CLI_BIN, ...args]];
+  const child = spawn(file, argv, {
     cwd: options.cwd,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
