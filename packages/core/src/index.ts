@@ -38,7 +38,7 @@ export {
   type LoadPluginOptions,
   loadPlugin,
 } from './plugins/loader.js';
-export { openDestination } from './plugins/open.js';
+export { openDestination } from './destination/open.js';
 export { type PreflightOptions, preflight } from './preflight/preflight.js';
 export { interruptAndCleanUp, runInterruptCleanups } from './util/interrupt.js';
 export { maskMessages } from './util/mask-messages.js';
