@@ -61,7 +61,7 @@ export async function installHandmadePlugin(dir: string): Promise<void> {
 export default {
   type: ${JSON.stringify(HANDMADE_TYPE)},
   configSchema: z.strictObject({}),
-  capabilities: { serverSideRename: false },
+  capabilities: {},
   create: () => ({}),
 };
 `,
@@ -147,7 +147,7 @@ export default defineDestination({
   configSchema: z.strictObject({ path: z.string(), token: z.string() }),
   secretKeys: ['token'],
   pathKeys: ['path'],
-  capabilities: { serverSideRename: true },
+  capabilities: {},
   create: createVault,
 });
 `;

@@ -17,7 +17,7 @@ export default defineDestination({
   secretKeys: [],
   // Resolved against the config file's folder before create() sees them.
   pathKeys: ['path'],
-  capabilities: { serverSideRename: true, subsecondModified: true, exclusiveCreate: true },
+  capabilities: { subsecondModified: true, exclusiveCreate: true },
   create: (config) => createFolderDestination(config.path),
   // Where objects live, for people: the CLI prints `<this>/<key>`. Never put a secret in it.
   describe: (config) => config.path,

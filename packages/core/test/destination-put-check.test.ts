@@ -109,7 +109,10 @@ describe('put check (core, around every plugin)', () => {
     const existingIsSuccess: Destination = {
       ...memory,
       async put(key, stream, options) {
-        if (options.ifAbsent && (await memory.stat(key))) return stream.destroy();
+        if (options.ifAbsent && (await memory.stat(key))) {
+          stream.destroy();
+          return;
+        }
         await memory.put(key, stream, options);
       },
     };

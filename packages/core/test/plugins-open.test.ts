@@ -25,7 +25,7 @@ function recordingPlugin() {
     type: 'memory',
     configSchema: z.strictObject({ password: z.string(), fail: z.boolean().default(false) }),
     secretKeys: ['password'],
-    capabilities: { serverSideRename: true },
+    capabilities: {},
     create: (config, context) => {
       contexts.push(context);
       context.log.warn(`logging in with password ${config.password}`);
@@ -103,7 +103,7 @@ describe('openDestination', () => {
     const plugin = defineDestination({
       type: 'hollow',
       configSchema: z.strictObject({}),
-      capabilities: { serverSideRename: false },
+      capabilities: {},
       create: (_config, context) => {
         contexts.push(context);
         return { check: async () => ({ details: [] }), close: async () => {} } as never;

@@ -8,7 +8,7 @@ import type { DestinationCapabilities } from '@matric-backup/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { type brokenDestination, brokenPlugin, type Defects } from './broken-destination.js';
 
-const SUBSECOND: DestinationCapabilities = { serverSideRename: true, subsecondModified: true };
+const SUBSECOND: DestinationCapabilities = { subsecondModified: true };
 
 function options(
   defects: Defects,
@@ -80,7 +80,7 @@ const cases: Array<[string, Defects, ConformanceGroup, string, RegExp, Destinati
     'ifAbsent',
     'racing',
     /must get ALREADY_EXISTS/,
-    { serverSideRename: true, subsecondModified: true, exclusiveCreate: true },
+    { subsecondModified: true, exclusiveCreate: true },
   ],
   [
     'declared maxObjectSize not enforced',
@@ -88,7 +88,7 @@ const cases: Array<[string, Defects, ConformanceGroup, string, RegExp, Destinati
     'putGet',
     '5 MiB',
     /expected a rejection/,
-    { serverSideRename: true, maxObjectSize: 1024 * 1024 },
+    { maxObjectSize: 1024 * 1024 },
   ],
 ];
 
@@ -119,17 +119,14 @@ describe('the config goes through the plugin schema', () => {
 
 describe('declared capabilities are asserted, not skipped', () => {
   it('a destination that refuses objects over its declared maxObjectSize passes the large round trip', async () => {
-    const limited = options(
-      { refuseAbove: 1024 * 1024 },
-      { serverSideRename: true, maxObjectSize: 1024 * 1024 },
-    );
+    const limited = options({ refuseAbove: 1024 * 1024 }, { maxObjectSize: 1024 * 1024 });
     await check('putGet', '5 MiB').run(limited);
     await check('putGet', '1 B').run(limited);
   });
 
   it('the precision check is registered only when sub-second modified is declared', () => {
     const precision = check('stat', 'precision');
-    expect(precision.applies?.(options({}, { serverSideRename: true }))).toBe(false);
+    expect(precision.applies?.(options({}, {}))).toBe(false);
     expect(precision.applies?.(options({}))).toBe(true);
   });
 });

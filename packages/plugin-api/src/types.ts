@@ -133,8 +133,6 @@ export interface Destination {
 
 /** What a destination can and cannot do; the conformance suite reads these instead of skipping tests. */
 export interface DestinationCapabilities {
-  /** The server renames in place (sftp, local, smb); false for object stores. */
-  serverSideRename: boolean;
   /** Largest object the destination accepts, in bytes; undefined = no limit. */
   maxObjectSize?: number;
   /**

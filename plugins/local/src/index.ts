@@ -8,7 +8,7 @@ export default defineDestination({
   type: 'local',
   configSchema: localConfigSchema,
   pathKeys: ['path', 'mount_point'],
-  capabilities: { serverSideRename: true, subsecondModified: true, exclusiveCreate: true },
+  capabilities: { subsecondModified: true, exclusiveCreate: true },
   create: (config) => createLocalDestination(config),
   describe: (config) => config.path,
 });

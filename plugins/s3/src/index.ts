@@ -12,7 +12,6 @@ export default defineDestination({
   configSchema: s3ConfigSchema,
   secretKeys: ['access_key_id', 'secret_access_key', 'session_token'],
   capabilities: {
-    serverSideRename: false,
     // S3's limit for one object.
     maxObjectSize: 5 * 1024 ** 4,
     subsecondModified: false,

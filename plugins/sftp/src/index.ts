@@ -10,7 +10,7 @@ export const sftpPlugin = defineDestination({
   configSchema: sftpConfigSchema,
   secretKeys: ['password', 'passphrase'],
   pathKeys: ['ssh_key', 'known_hosts'],
-  capabilities: { serverSideRename: true, subsecondModified: false, exclusiveCreate: true },
+  capabilities: { subsecondModified: false, exclusiveCreate: true },
   create: (config) => new SftpDestination(config),
   describe: (config) =>
     `sftp://${config.username}@${config.host}${config.port === 22 ? '' : `:${config.port}`}/${config.path.replace(/^\/+/, '')}`,
@@ -22,7 +22,7 @@ export const rsyncPlugin = defineDestination({
   configSchema: rsyncConfigSchema,
   secretKeys: ['password'],
   pathKeys: ['ssh_key', 'known_hosts'],
-  capabilities: { serverSideRename: true, subsecondModified: false },
+  capabilities: { subsecondModified: false },
   create: (config, context) => new RsyncDestination(config, context),
   describe: (config) => config.target,
 });

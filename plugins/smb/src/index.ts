@@ -17,7 +17,6 @@ export default defineDestination({
   secretKeys: ['password'],
   pathKeys: ['credentials_file', 'mount_point'],
   capabilities: {
-    serverSideRename: true,
     // ls prints whole seconds.
     subsecondModified: false,
     // A rename without -f (client) or a hard link (mount) refuses an existing name.

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Destination } from '@matric-backup/plugin-api';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
-import { guardDestination, toDestinationError } from './guarded.js';
-import { retryPolicy } from './retry.js';
-import { assertDestinationShape } from './shape.js';
 import { interruptSignal } from '../util/interrupt.js';
 import { createLogger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
+import { guardDestination, toDestinationError } from './guarded.js';
+import { retryPolicy } from './retry.js';
+import { assertDestinationShape } from './shape.js';
 
 /**
  * Creates the plugin's Destination for a validated block, wrapped in everything

@@ -4,8 +4,8 @@ import { isDestinationError, isMatricError, MatricError } from '@matric-backup/p
 import { type StoredFormat, storedFormat } from '../archive/transforms.js';
 import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
-import { retryPolicy } from '../destination/retry.js';
 import { openDestination } from '../destination/open.js';
+import { retryPolicy } from '../destination/retry.js';
 import { preflight } from '../preflight/preflight.js';
 import type { ShardWriter } from '../shard/manifest.js';
 import { shardId, shardKeys, writerTag } from '../shard/naming.js';

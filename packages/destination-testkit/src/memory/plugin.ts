@@ -11,7 +11,7 @@ import { MemoryStore, namedMemoryStore } from './store.js';
 export const memoryPlugin = defineDestination({
   type: 'memory',
   configSchema: z.strictObject({ store: z.string().min(1).optional() }),
-  capabilities: { serverSideRename: true, subsecondModified: true, exclusiveCreate: true },
+  capabilities: { subsecondModified: true, exclusiveCreate: true },
   create: (config) =>
     memoryDestination(config.store === undefined ? new MemoryStore() : namedMemoryStore(config.store)),
 });
