@@ -67,10 +67,16 @@ export async function startS3Server({ bucket = 'matric-test' } = {}): Promise<S3
     directory,
     pendingUploads() {
       if (!existsSync(uploadsDir)) return [];
-      return readdirSync(uploadsDir).map((uploadId) => ({
-        uploadId,
-        key: readFileSync(join(uploadsDir, uploadId, 'key'), 'utf8'),
-      }));
+      // s3rver makes an upload's folder before it writes the `key` file in it: an upload
+      // caught in between (or removed meanwhile) is not listed yet.
+      return readdirSync(uploadsDir).flatMap((uploadId) => {
+        try {
+          return [{ uploadId, key: readFileSync(join(uploadsDir, uploadId, 'key'), 'utf8') }];
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+          throw error;
+        }
+      });
     },
     storedKeys() {
       const root = join(directory, bucket);
