@@ -20,11 +20,11 @@ import { renderTable } from '../output/table.js';
 import { command, destinationOption } from './command.js';
 
 /** A complete shard with whose it is: this config's (`own`), another's, or from before configs had names. */
-interface ListedShard extends ShardManifest {
+type ListedShard = ShardManifest & {
   owner: Ownership;
   /** Dated more than a few minutes ahead of this clock. */
   future: boolean;
-}
+};
 
 /** An incomplete shard with whose it may be, and whether prune removes it or only reports it. */
 interface ListedIncomplete extends IncompleteShard {

@@ -39,15 +39,30 @@ export interface InnerManifestEntry {
   group?: string;
 }
 
+/** A full shard holds the whole tree; an incremental one what changed since its parent. */
+export type ShardType = 'full' | 'incremental';
+
 export interface InnerManifest {
   version: string;
   format: 'matric-backup';
   id: string;
   created_at: string;
+  /** Absent in shards written before incrementals existed: those are full. */
+  type?: ShardType;
+  /** Incremental only: id of the shard this one was made against (full or incremental). */
+  parent?: string;
+  /** Incremental only: id of the full shard at the root of the chain. */
+  base?: string;
   /** Source names. */
   sources: string[];
   origins?: SourceOrigin[];
   entries: InnerManifestEntry[];
   /** Paths not archived whole; absent when there were none (and in shards of older versions). */
   warnings?: SourceWarning[];
+  /**
+   * Incremental only: archive paths (`<source name>/<relative path>`) present at
+   * the parent's time and gone now. A removed folder is listed once, not its
+   * contents. Restoring removes them after extracting this shard's entries.
+   */
+  deleted?: string[];
 }

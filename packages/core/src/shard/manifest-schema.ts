@@ -29,7 +29,9 @@ const originsSchema = z
   )
   .optional();
 
-const shardManifestSchema = z.looseObject({
+const shardId = z.string().min(1);
+
+const commonFields = {
   version: z.string(),
   format: z.literal('matric-backup'),
   id: z.string().min(1),
@@ -40,7 +42,6 @@ const shardManifestSchema = z.looseObject({
   writer: z
     .looseObject({ name: z.string().min(1), tag: z.string().regex(/^[a-z]{8}$/), run: z.string().min(1) })
     .optional(),
-  type: z.literal('full'),
   encryption: z.union([
     z.null(),
     z.looseObject({ method: z.enum(['age', 'gpg']), recipient_count: z.int() }),
@@ -61,7 +62,39 @@ const shardManifestSchema = z.looseObject({
   object: z.looseObject({ name: z.string().min(1), size: z.int().nonnegative() }),
   checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 lowercase hex digits>'),
   warnings: warningsSchema,
-}) satisfies z.ZodType<ShardManifest>;
+};
+
+const count = z.int().nonnegative();
+
+const shardManifestSchema = z.discriminatedUnion('type', [
+  z.looseObject({ ...commonFields, type: z.literal('full') }),
+  z
+    .looseObject({
+      ...commonFields,
+      type: z.literal('incremental'),
+      parent: shardId,
+      base: shardId,
+      chain_length: z.int().positive(),
+      changes: z.looseObject({ created: count, modified: count, deleted: count }),
+    })
+    .superRefine((manifest, context) => {
+      // The first incremental's parent is the base; a later one's parent is another incremental.
+      if ((manifest.chain_length === 1) !== (manifest.parent === manifest.base)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['chain_length'],
+          message: `${manifest.chain_length} does not fit parent ${manifest.parent} and base ${manifest.base}`,
+        });
+      }
+      if (manifest.parent === manifest.id || manifest.base === manifest.id) {
+        context.addIssue({
+          code: 'custom',
+          path: ['parent'],
+          message: 'a shard cannot be its own parent or base',
+        });
+      }
+    }),
+]) satisfies z.ZodType<ShardManifest>;
 
 const owner = {
   uid: z.int().nonnegative().optional(),
@@ -98,16 +131,30 @@ const innerEntrySchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-const innerManifestSchema = z.looseObject({
-  version: z.string(),
-  format: z.literal('matric-backup'),
-  id: z.string().min(1),
-  created_at: z.string(),
-  sources: z.array(z.string()),
-  origins: originsSchema,
-  entries: z.array(innerEntrySchema),
-  warnings: warningsSchema,
-}) satisfies z.ZodType<InnerManifest>;
+const innerManifestSchema = z
+  .looseObject({
+    version: z.string(),
+    format: z.literal('matric-backup'),
+    id: z.string().min(1),
+    created_at: z.string(),
+    sources: z.array(z.string()),
+    origins: originsSchema,
+    // Absent in shards written before incrementals existed: those are full.
+    type: z.enum(['full', 'incremental']).optional(),
+    parent: shardId.optional(),
+    base: shardId.optional(),
+    entries: z.array(innerEntrySchema),
+    warnings: warningsSchema,
+    deleted: z.array(z.string().min(1)).optional(),
+  })
+  .superRefine((manifest, context) => {
+    if (manifest.type !== 'incremental') return;
+    for (const key of ['parent', 'base', 'deleted'] as const) {
+      if (manifest[key] === undefined) {
+        context.addIssue({ code: 'custom', path: [key], message: 'required in an incremental shard' });
+      }
+    }
+  }) satisfies z.ZodType<InnerManifest>;
 
 /** Parses a sidecar's text; the message names the first offending field. */
 export function parseShardManifest(text: string): ShardManifest {

@@ -3,7 +3,7 @@
  * archive/format.ts, what a source reports is sources/types.ts; both are
  * re-exported here so readers of a shard find every manifest type in one place.
  */
-import type { CompressionAlgorithm } from '../archive/format.js';
+import type { CompressionAlgorithm, ShardType } from '../archive/format.js';
 import type { SourceOrigin, SourceWarning } from '../sources/types.js';
 
 export {
@@ -12,11 +12,41 @@ export {
   type InnerManifest,
   type InnerManifestEntry,
   MANIFEST_VERSION,
+  type ShardType,
 } from '../archive/format.js';
 export type { SourceOrigin, SourceWarning, SourceWarningCode } from '../sources/types.js';
 
-/** The sidecar `<id>.manifest.json`, written last: a shard without it is incomplete. */
-export interface ShardManifest {
+/**
+ * The sidecar `<id>.manifest.json`, written last: a shard without it is
+ * incomplete. A full shard holds the whole tree; an incremental one holds what
+ * changed since its parent and names the chain it belongs to.
+ */
+export type ShardManifest = FullShardManifest | IncrementalShardManifest;
+
+export interface FullShardManifest extends ShardManifestCommon {
+  type: 'full';
+}
+
+export interface IncrementalShardManifest extends ShardManifestCommon {
+  type: 'incremental';
+  /** Id of the shard this one was made against (full or incremental). */
+  parent: string;
+  /** Id of the full shard at the root of the chain. */
+  base: string;
+  /** 1 for the first incremental after a full shard, the parent's + 1 after that. */
+  chain_length: number;
+  /** Entries new, changed and gone since the parent (a removed folder counts once). */
+  changes: ShardChanges;
+}
+
+export interface ShardChanges {
+  created: number;
+  modified: number;
+  deleted: number;
+}
+
+/** Fields every sidecar has, whatever its type. */
+export interface ShardManifestCommon {
   version: string;
   format: 'matric-backup';
   id: string;
@@ -35,13 +65,14 @@ export interface ShardManifest {
    * recorded.
    */
   writer?: ShardWriter;
-  type: 'full';
+  type: ShardType;
   encryption: null | { method: 'age' | 'gpg'; recipient_count: number };
   compression: CompressionAlgorithm;
   /** Source names. */
   collections: string[];
   /** Each source's type and original path, in config order. */
   origins?: SourceOrigin[];
+  /** Entries stored in this archive: in an incremental shard, the new and changed ones (and every folder). */
   counts: {
     /** File entries, hard links included. */
     files: number;
@@ -52,7 +83,7 @@ export interface ShardManifest {
     hardlinks?: number;
   };
   file_count: number;
-  /** Sum of the file sizes before compression. */
+  /** Sum of the stored files' sizes before compression. */
   size_bytes: number;
   /** Empty in shards made now; shards of earlier versions may hold the removed `backup.format` options. */
   options: Record<string, unknown>;
