@@ -64,21 +64,25 @@ export async function pruneDestinations(
         .filter((outcome) => outcome.result && pick(outcome.result).length > 0)
         .map((outcome) => [outcome.name, pick(outcome.result!)]),
     );
-  await recordAudit(printer, config, {
-    action: 'prune',
-    destinations: outcomes.map((outcome) => outcome.name),
-    result: request.dryRun ? 'dry-run' : !failed ? 'success' : deleted ? 'partial' : 'failed',
-    details: {
-      ...request.details,
-      ...(request.dryRun
-        ? { would_delete: byDestination(plannedDeletions) }
-        : { deleted: byDestination((result) => result.deleted) }),
-      ...(failed ? { failed: byDestination((result) => result.failed) } : {}),
-      ...(outcomes.some((outcome) => outcome.error)
-        ? { errors: Object.fromEntries(outcomes.filter((o) => o.error).map((o) => [o.name, o.error])) }
-        : {}),
+  await recordAudit(
+    config,
+    {
+      action: 'prune',
+      destinations: outcomes.map((outcome) => outcome.name),
+      result: request.dryRun ? 'dry-run' : !failed ? 'success' : deleted ? 'partial' : 'failed',
+      details: {
+        ...request.details,
+        ...(request.dryRun
+          ? { would_delete: byDestination(plannedDeletions) }
+          : { deleted: byDestination((result) => result.deleted) }),
+        ...(failed ? { failed: byDestination((result) => result.failed) } : {}),
+        ...(outcomes.some((outcome) => outcome.error)
+          ? { errors: Object.fromEntries(outcomes.filter((o) => o.error).map((o) => [o.name, o.error])) }
+          : {}),
+      },
     },
-  });
+    (message) => printer.warn(message),
+  );
 
   if (printer.json) {
     printer.result({

@@ -3,23 +3,19 @@ import {
   CONFLICT_STRATEGIES,
   isMatricError,
   type LoadedConfig,
-  loadShardOwner,
   MatricError,
-  openDestination,
   openShardFile,
   type RestoreOptions,
   type RestoreResult,
-  restoreFromLocations,
   restoreShard,
-  selectDestinations,
 } from '@matric-backup/core';
 import type { Argv } from 'yargs';
-import { recordAudit } from '../audit.js';
 import type { GlobalArgs } from '../context.js';
 import { type CommandContext, loadCommandConfig } from '../context.js';
 import { briefError, ExitCode } from '../exit-codes.js';
+import { type RestoreOrigin, recordRestoreAudit, restoreBackup } from '../operations/restore.js';
 import { createByteBar } from '../output/progress.js';
-import { printRestore, type RestoreOrigin } from '../output/restore-report.js';
+import { printRestore } from '../output/restore-report.js';
 import { parseSizeOption } from '../size.js';
 import { type ArgsOf, command, destinationOption } from './command.js';
 
@@ -116,27 +112,26 @@ export const restoreCommand = command((host) => ({
       const bar = createByteBar(printer, `restore ${shard}`);
       let result: RestoreResult & { destination: string };
       try {
-        result = await restoreFromLocations({
-          ...options,
-          ...keys(args, context, config),
-          id: shard,
-          owner: await loadShardOwner(config),
-          onNotice: (message) => printer.warn(message),
-          locations: selectDestinations(config, args.destination).map((destination) => ({
-            name: destination.name,
-            open: () => openDestination(config, destination),
-          })),
-          onProgress: (progress) => bar.update(progress.bytes, progress.total),
-          onFallback: (name, error) => {
-            bar.stop();
-            printer.warn(`destination "${name}": ${briefError(error)}; trying the next destination`);
+        result = await restoreBackup(
+          config,
+          {
+            ...options,
+            ...keys(args, context, config),
+            id: shard,
+            ...(args.destination && { destinations: args.destination }),
+            onProgress: (progress) => bar.update(progress.bytes, progress.total),
+            onFallback: (name, error) => {
+              bar.stop();
+              printer.warn(`destination "${name}": ${briefError(error)}; trying the next destination`);
+            },
           },
-        });
+          (message) => printer.warn(message),
+        );
       } finally {
         bar.stop();
       }
       const { destination, ...restored } = result;
-      await finish(context, config, { destination }, restored);
+      report(context, { destination }, restored);
       return ExitCode.OK;
     }),
 }));
@@ -178,8 +173,9 @@ async function restoreFile(
   } finally {
     bar.stop();
   }
+  if (config) await recordRestoreAudit(config, { file }, result, (message) => printer.warn(message));
   // The warning about the missing sidecar was printed before the long read.
-  await finish(context, config, { file }, { ...result, warnings: [] });
+  report(context, { file }, { ...result, warnings: [] });
   return ExitCode.OK;
 }
 
@@ -227,27 +223,7 @@ async function optionalConfig(context: CommandContext): Promise<LoadedConfig | u
   }
 }
 
-async function finish(
-  context: CommandContext,
-  config: LoadedConfig | undefined,
-  origin: RestoreOrigin,
-  result: RestoreResult,
-): Promise<void> {
-  const { printer } = context;
-  for (const warning of result.warnings) printer.warn(warning);
-  if (config && !result.dryRun) {
-    await recordAudit(printer, config, {
-      action: 'restore',
-      shard: result.id,
-      destinations: 'destination' in origin ? [origin.destination] : [],
-      result: 'success',
-      details: {
-        to: result.to,
-        files: result.files,
-        ...('file' in origin && { file: origin.file }),
-        ...(result.conflict && { conflict: result.conflict, ...result.summary }),
-      },
-    });
-  }
-  printRestore(printer, origin, result);
+function report(context: CommandContext, origin: RestoreOrigin, result: RestoreResult): void {
+  for (const warning of result.warnings) context.printer.warn(warning);
+  printRestore(context.printer, origin, result);
 }

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { runBackup } from '@matric-backup/core';
-import { recordRunAudit } from '../audit.js';
+import type { RunSummary } from '@matric-backup/core';
 import { loadCommandConfig, printConfigWarnings } from '../context.js';
 import { exitCodeOfRun } from '../exit-codes.js';
+import { backupNow } from '../operations/run.js';
 import { createRunObserver } from '../output/progress.js';
 import { printRunSummary } from '../output/run-summary.js';
 import { command, destinationOption } from './command.js';
@@ -43,21 +43,24 @@ export const runCommand = command((host) => ({
       printConfigWarnings(context, config);
       const names = args.destination;
       const observer = createRunObserver(context.printer);
-      let summary: Awaited<ReturnType<typeof runBackup>>;
+      let summary: RunSummary;
       try {
-        summary = await runBackup(config, {
-          destinations: names,
-          dryRun: args.dryRun === true,
-          prune: args.prune !== false,
-          ...(typeof args.metricsFile === 'string'
-            ? { metricsFile: resolve(context.cwd, args.metricsFile) }
-            : {}),
-          onEvent: (event) => observer.onEvent(event),
-        });
+        summary = await backupNow(
+          config,
+          {
+            destinations: names,
+            dryRun: args.dryRun === true,
+            prune: args.prune !== false,
+            ...(typeof args.metricsFile === 'string'
+              ? { metricsFile: resolve(context.cwd, args.metricsFile) }
+              : {}),
+            onEvent: (event) => observer.onEvent(event),
+          },
+          (message) => context.printer.warn(message),
+        );
       } finally {
         observer.stop();
       }
-      if (!summary.dryRun) await recordRunAudit(context.printer, config, summary);
       const exitCode = exitCodeOfRun(summary.status);
       if (context.printer.json) context.printer.result({ ...summary, exitCode });
       else printRunSummary(context.printer, config, summary);

@@ -1,9 +1,7 @@
 import type { PlannedChange, RestoreAction, RestoreResult } from '@matric-backup/core';
+import type { RestoreOrigin } from '../operations/restore.js';
 import { formatBytes, formatCount, formatDuration } from './format.js';
 import type { Printer } from './printer.js';
-
-/** Where the restored shard was read from, for the report. */
-export type RestoreOrigin = { destination: string } | { file: string };
 
 const PAST: Record<RestoreAction, string> = {
   create: 'created',

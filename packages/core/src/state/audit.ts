@@ -10,6 +10,8 @@ export interface AuditEntry {
   shard?: string;
   destinations: string[];
   result: 'success' | 'warning' | 'partial' | 'failed' | 'dry-run';
+  /** Who asked a daemon for it (`uid:1000`, `token:ops`); absent when the user ran the command. */
+  caller?: string;
   details?: Record<string, unknown>;
 }
 

@@ -1,0 +1,161 @@
+import {
+  type Destination,
+  deleteShards,
+  type LoadedConfig,
+  MatricError,
+  openDestination,
+  parseShardId,
+  type ResolvedDestination,
+  selectDestinations,
+  shardObjects,
+} from '@matric-backup/core';
+import { recordAudit, type Warn } from '../audit.js';
+import { errorRecord } from '../exit-codes.js';
+import { withRunLock } from '../run-lock.js';
+
+/** A destination that holds the shard: its objects, before they are deleted. */
+export interface ShardHolder {
+  destination: ResolvedDestination;
+  keys: string[];
+  bytes: number;
+}
+
+export interface DeletionRow {
+  destination: string;
+  status: 'deleted' | 'would delete' | 'failed' | 'absent' | 'error';
+  keys: string[];
+  /** Bytes of the shard's objects there (0 where absent or unreadable). */
+  bytes: number;
+  error?: { code: string; message: string };
+}
+
+export interface DeleteRequest {
+  id: string;
+  /** Only from these destinations; default every enabled one. */
+  destinations?: string[];
+  dryRun?: boolean;
+  /** Asked once the holders are known, before anything is deleted; false keeps the shard. */
+  confirm?: (holders: ShardHolder[]) => Promise<boolean>;
+  /** A destination that could not be read (it becomes an `error` row; the others go on). */
+  onDestinationError?: (destination: string, error: unknown) => void;
+  /** Who asked, for the audit line (the daemon's caller). */
+  caller?: string;
+}
+
+export interface DeleteOutcome {
+  id: string;
+  dryRun: boolean;
+  /** `confirm` said no: nothing was deleted and no audit line written. */
+  cancelled: boolean;
+  /** Some destination failed to delete or could not be read. */
+  failed: boolean;
+  destinations: DeletionRow[];
+}
+
+/**
+ * Deletes one shard (archive first, then its sidecar) from every selected
+ * destination that holds it, under the config's run lock, and records the audit
+ * line. A shard on none of them is SHARD_NOT_FOUND; an id that is not a shard
+ * id is USAGE. Prints nothing.
+ */
+export async function deleteBackup(
+  config: LoadedConfig,
+  request: DeleteRequest,
+  warn: Warn,
+): Promise<DeleteOutcome> {
+  const { id } = request;
+  const dryRun = request.dryRun === true;
+  if (!parseShardId(id)) {
+    throw new MatricError('USAGE', `"${id}" is not a shard id (like backup_20250131_020004)`, {
+      hint: 'run `matric-backup list` to see the shards',
+    });
+  }
+  const rows: DeletionRow[] = [];
+  const holders: Array<ShardHolder & { opened: Destination }> = [];
+  try {
+    for (const destination of selectDestinations(config, request.destinations)) {
+      try {
+        const opened = await openDestination(config, destination);
+        const objects = await shardObjects(opened, id).catch(async (error: unknown) => {
+          await opened.close().catch(() => undefined);
+          throw error;
+        });
+        if (objects.length === 0) {
+          await opened.close().catch(() => undefined);
+          rows.push({ destination: destination.name, status: 'absent', keys: [], bytes: 0 });
+          continue;
+        }
+        const keys = objects.map((object) => object.key);
+        const bytes = objects.reduce((sum, object) => sum + object.size, 0);
+        holders.push({ destination, opened, keys, bytes });
+      } catch (error) {
+        request.onDestinationError?.(destination.name, error);
+        rows.push({
+          destination: destination.name,
+          status: 'error',
+          keys: [],
+          bytes: 0,
+          error: errorRecord(error),
+        });
+      }
+    }
+    if (holders.length === 0 && !rows.some((row) => row.status === 'error')) {
+      throw new MatricError(
+        'SHARD_NOT_FOUND',
+        `shard ${id} is on none of: ${rows.map((r) => r.destination).join(', ')}`,
+      );
+    }
+
+    if (dryRun) {
+      rows.push(
+        ...holders.map((h) => ({
+          destination: h.destination.name,
+          status: 'would delete' as const,
+          keys: h.keys,
+          bytes: h.bytes,
+        })),
+      );
+    } else if (holders.length > 0) {
+      if (request.confirm && !(await request.confirm(holders))) {
+        return { id, dryRun, cancelled: true, failed: false, destinations: rows };
+      }
+      await withRunLock(config, async () => {
+        for (const holder of holders) {
+          const outcome = await deleteShards(holder.opened, [{ id, keys: holder.keys }]);
+          const failure = outcome.failed[0];
+          rows.push({
+            destination: holder.destination.name,
+            status: failure ? 'failed' : 'deleted',
+            keys: holder.keys,
+            bytes: holder.bytes,
+            ...(failure ? { error: { code: 'DELETE_FAILED', message: failure.message } } : {}),
+          });
+        }
+      });
+    }
+  } finally {
+    await Promise.all(holders.map((holder) => holder.opened.close().catch(() => undefined)));
+  }
+
+  const failed = rows.some((row) => row.status === 'failed' || row.status === 'error');
+  const touched = rows.filter((row) => row.status !== 'absent');
+  await recordAudit(
+    config,
+    {
+      action: 'delete',
+      shard: id,
+      destinations: touched.map((row) => row.destination),
+      result: dryRun
+        ? 'dry-run'
+        : !failed
+          ? 'success'
+          : rows.some((r) => r.status === 'deleted')
+            ? 'partial'
+            : 'failed',
+      ...(request.caller !== undefined && { caller: request.caller }),
+      details: { keys: Object.fromEntries(touched.map((row) => [row.destination, row.keys])) },
+    },
+    warn,
+  );
+  return { id, dryRun, cancelled: false, failed, destinations: rows };
+}

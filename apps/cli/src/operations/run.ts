@@ -1,0 +1,13 @@
+import { type LoadedConfig, type RunOptions, type RunSummary, runBackup } from '@matric-backup/core';
+import { recordRunAudit, type Warn } from '../audit.js';
+
+/**
+ * One backup run as every front end does it (`run`, `serve`): core's run, then
+ * its audit line (a dry run changes nothing and writes none). Prints nothing:
+ * progress goes to `options.onEvent`, a failed audit write to `warn`.
+ */
+export async function backupNow(config: LoadedConfig, options: RunOptions, warn: Warn): Promise<RunSummary> {
+  const summary = await runBackup(config, options);
+  if (!summary.dryRun) await recordRunAudit(config, summary, warn);
+  return summary;
+}
