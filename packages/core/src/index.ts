@@ -28,6 +28,7 @@ export type {
   DirectorySourceConfig,
   RetentionPolicy,
   RetryConfig,
+  ScheduleConfig,
   SourceConfig,
 } from './config/schema.js';
 export type { LoadedConfig, ResolvedDestination } from './config/types.js';

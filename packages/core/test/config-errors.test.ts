@@ -299,4 +299,21 @@ describe('loadConfig: errors name the key path, line and column', () => {
     expect(where(error)).toEqual([{ path: 'backup.destinations[0].retention', line: 7, column: 7 }]);
     expect(error.issues[0]!.message).toMatch(/keep_last is 0 \(from backup\.retention\)/);
   });
+
+  it('backup.schedule: interval beside another schedule, a bad duration, at their lines', async () => {
+    const error = await fail(`backup:
+  schedule:
+    interval: 24h
+    cron: "0 2 * * *"
+    random_delay: soon
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(where(error)).toEqual([
+      { path: 'backup.schedule.cron', line: 4, column: 5 },
+      { path: 'backup.schedule.random_delay', line: 5, column: 5 },
+    ]);
+    expect(error.issues[0]!.message).toBe('`cron` and `interval` are two schedules: keep one of them');
+    expect(error.issues[1]!.message).toMatch(/a duration like/);
+  });
 });

@@ -74,19 +74,52 @@ const removedFormat = z
       });
   });
 
-const scheduleSchema = z.strictObject({
-  full_backup: z.enum(['hourly', 'daily', 'weekly']).optional(),
-  time: z
-    .string()
-    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 02:00')
-    .optional(),
-  day_of_week: z
-    .enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'])
-    .optional(),
-  /** A cron expression; overrides full_backup/time/day_of_week. */
-  cron: z.string().optional(),
-  timezone: timeZone.optional(),
-});
+/**
+ * When `matric-backup serve` runs a backup (and what `matric-backup systemd --timer` writes into the
+ * timer). Three ways to say it, one at a time: the calendar keys (`full_backup`, `time`,
+ * `day_of_week`), `cron`, or `interval`. `cron` overriding the calendar keys is kept from older
+ * configs; `interval` with either is an error.
+ */
+const scheduleSchema = z
+  .strictObject({
+    full_backup: z.enum(['hourly', 'daily', 'weekly']).optional(),
+    /** Time of day for daily and weekly; its minutes for hourly. */
+    time: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 02:00')
+      .optional(),
+    /** For weekly; ignored otherwise (older configs set it beside `daily`). */
+    day_of_week: z
+      .enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'])
+      .optional(),
+    /** A cron expression (5 fields, or 6 with seconds first); overrides full_backup/time/day_of_week. */
+    cron: z.string().trim().min(1, 'a cron expression such as "0 2 * * *"').optional(),
+    /** A fixed period between runs, counted from the last one; 0 = no schedule (manual runs only). */
+    interval: duration.optional(),
+    /** Time zone of `time` and `cron`; default the machine's local time zone. */
+    timezone: timeZone.optional(),
+    /** Each scheduled run starts after a random delay of up to this much (spreads many hosts). */
+    random_delay: duration.optional(),
+    /** Run once when the service starts, whatever the schedule says; default false. */
+    run_on_start: z.boolean().optional(),
+    /**
+     * At start, one run when a scheduled time passed since the last successful backup (the
+     * machine was off, the service stopped), as systemd's `Persistent=true`.
+     * Default true.
+     */
+    catch_up: z.boolean().optional(),
+  })
+  .superRefine((schedule, ctx) => {
+    if (schedule.interval === undefined) return;
+    for (const key of ['cron', 'full_backup', 'time', 'day_of_week'] as const) {
+      if (schedule[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `\`${key}\` and \`interval\` are two schedules: keep one of them`,
+        });
+    }
+  });
 
 const smtpSchema = z.strictObject({
   host: z.string(),
@@ -219,3 +252,4 @@ export type SourceConfig = z.output<typeof sourceSchema>;
 export type DirectorySourceConfig = z.output<typeof directorySourceSchema>;
 export type CommandSourceConfig = z.output<typeof commandSourceSchema>;
 export type RetryConfig = z.output<typeof retrySchema>;
+export type ScheduleConfig = z.output<typeof scheduleSchema>;
