@@ -105,6 +105,10 @@ describe('scheduler: the calendar keys', () => {
       { now: '2026-12-02T12:00:00Z', lastSuccess: '2026-12-01T23:00:00Z' },
     );
     expect(timeOnly.scheduler.next?.toISOString()).toBe('2026-12-02T23:00:00.000Z');
+    // Health allows two periods: one missed run.
+    expect([weekly, hourly, timeOnly].map((started) => started.scheduler.maxAgeMs / HOUR)).toEqual([
+      336, 2, 48,
+    ]);
   });
 
   it('cron overrides the calendar keys; a bad expression is a config error at its key path', async () => {
@@ -187,6 +191,7 @@ describe('scheduler: interval, start and catch-up', () => {
     expect(zero.fired()).toEqual([]);
     expect(zero.scheduler.next).toBeUndefined();
     expect(zero.scheduler.description).toBe('no schedule (manual runs only)');
+    expect(zero.scheduler.maxAgeMs).toBe(48 * HOUR);
     const none = await start(undefined, { now: '2026-12-02T12:00:00Z' });
     expect(none.scheduler.next).toBeUndefined();
     const onStart = await start({ interval: '0', run_on_start: true }, { now: '2026-12-02T12:00:00Z' });

@@ -41,8 +41,13 @@ export interface SchedulerOptions {
 export interface Scheduler {
   /** When the next scheduled run starts (with its random delay); undefined when none is scheduled. */
   readonly next: Date | undefined;
-  /** `daily at 02:00` style, for the start-up log line and status. */
+  /** `cron "0 2 * * *" (Europe/Berlin)` style, for the start-up log line and status. */
   readonly description: string;
+  /**
+   * How old the newest backup may be before `/health/backup` says unhealthy: two periods of the
+   * schedule (one missed run is tolerated), 48 hours without a schedule.
+   */
+  readonly maxAgeMs: number;
   stop(): void;
 }
 
@@ -115,6 +120,7 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
       return pending && new Date(pending.firesAt);
     },
     description: describePlan(plan),
+    maxAgeMs: 2 * (periodOf(plan, nextAfter, startedAt) ?? DEFAULT_MAX_AGE_MS / 2),
     stop() {
       stopped = true;
       pending = undefined;
@@ -146,6 +152,20 @@ async function occurrences(
   if (!cron.nextRun())
     throw scheduleError(config, plan.from, 'this cron expression never matches a future time');
   return (after) => cron.nextRun(new Date(after))?.getTime();
+}
+
+const DEFAULT_MAX_AGE_MS = 48 * 3_600_000;
+
+/** The time between two scheduled runs (for cron: the next two after `from`). */
+function periodOf(
+  plan: SchedulePlan,
+  nextAfter: (after: number, previous: number) => number | undefined,
+  from: number,
+): number | undefined {
+  if (plan.kind === 'interval') return plan.intervalMs;
+  const first = nextAfter(from, from);
+  const second = first === undefined ? undefined : nextAfter(first, first);
+  return first === undefined || second === undefined ? undefined : second - first;
 }
 
 function describePlan(plan: SchedulePlan): string {
