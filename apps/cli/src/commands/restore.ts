@@ -167,6 +167,7 @@ async function restoreFile(
       ...keys(args, context, config),
       from: opened.from,
       manifest: opened.manifest,
+      ...(opened.chain && { chain: opened.chain }),
       withoutSidecar: !opened.sidecar,
       onProgress: (progress) => bar.update(progress.bytes, progress.total),
     });

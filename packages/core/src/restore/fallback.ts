@@ -3,6 +3,7 @@ import { isDestinationError, isMatricError, MatricError } from '@matric-backup/p
 import { newestOwnShard } from '../retention/latest.js';
 import type { ShardOwner } from '../retention/ownership.js';
 import { findShard, listShards } from '../shard/catalog.js';
+import { resolveChain } from '../shard/chain.js';
 import { isFutureDated } from '../shard/clock.js';
 import { RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError } from '../shard/limits.js';
@@ -66,7 +67,9 @@ export async function restoreFromLocations(
         continue;
       }
       id = manifest.id;
-      const restored = await restoreShard({ ...restoreOptions, from: opened, manifest });
+      // An incremental shard needs its whole chain from this same destination.
+      const chain = await resolveChain(opened, manifest, { destination: location.name });
+      const restored = await restoreShard({ ...restoreOptions, from: opened, manifest, chain });
       return { ...restored, destination: location.name };
     } catch (error) {
       if (isLast || !isCopyProblem(error)) throw error;

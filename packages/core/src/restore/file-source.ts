@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Destination } from '@matric-backup/plugin-api';
-import { MatricError } from '@matric-backup/plugin-api';
+import { DestinationError, MatricError } from '@matric-backup/plugin-api';
+import { resolveChain } from '../shard/chain.js';
 import {
   type CompressionAlgorithm,
   MANIFEST_VERSION,
@@ -14,11 +16,16 @@ import { shardIdOfKey } from '../shard/naming.js';
 
 /** A shard archive given by its path (`restore FILE`), ready for restoreShard. */
 export interface ShardFile {
-  /** Reads the file, whatever key is asked for. */
+  /**
+   * Reads the file by its name, and other objects of its folder by theirs (the
+   * sidecars and archives of an incremental shard's chain, copied beside it).
+   */
   from: Pick<Destination, 'get'>;
   manifest: ShardManifest;
   /** The sidecar found beside the file; undefined: the manifest was made up from the file itself. */
   sidecar?: string;
+  /** An incremental shard's chain, base first, found beside it (restoreShard's `chain`). */
+  chain?: ShardManifest[];
 }
 
 const AGE_MAGIC = Buffer.from('age-encryption.org/v1\n');
@@ -39,15 +46,40 @@ export async function openShardFile(path: string): Promise<ShardFile> {
     throw new MatricError('USAGE', `cannot read shard file ${file}: ${error.code ?? error.message}`);
   });
   if (!info.isFile()) throw new MatricError('USAGE', `${file} is not a file`);
-  const from = { get: async () => createReadStream(file, { highWaterMark: 1 << 20 }) };
   const name = basename(file);
+  const from = { get: async (key: string) => readBeside(file, name, key) };
   const id = shardIdOfKey(name);
   if (id && !name.endsWith(SIDECAR_SUFFIX)) {
     const sidecar = join(dirname(file), `${id}${SIDECAR_SUFFIX}`);
     const text = await readFile(sidecar, 'utf8').catch(() => undefined);
-    if (text !== undefined) return { from, manifest: sidecarManifest(sidecar, text, id, name), sidecar };
+    if (text !== undefined) {
+      const manifest = sidecarManifest(sidecar, text, id, name);
+      const chain = manifest.type === 'incremental' ? await resolveChain(from, manifest) : undefined;
+      return { from, manifest, sidecar, ...(chain && { chain }) };
+    }
   }
   return { from, manifest: await madeUpManifest(file, name, id, info.size) };
+}
+
+/** `key` is a name in the file's folder; anything else is no object of this shard's folder. */
+async function readBeside(file: string, name: string, key: string): Promise<Readable> {
+  const path = key === name ? file : join(dirname(file), key);
+  if (key !== name && (key.includes('/') || key.startsWith('.'))) {
+    throw new DestinationError('NOT_FOUND', `${key} is not a name in ${dirname(file)}`);
+  }
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  // Open before handing it out, so that a missing file is NOT_FOUND, as from a destination.
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'ENOENT'
+          ? new DestinationError('NOT_FOUND', `${path} does not exist`, { cause: error })
+          : error,
+      ),
+    );
+  });
+  return stream;
 }
 
 function sidecarManifest(sidecar: string, text: string, id: string, name: string): ShardManifest {

@@ -1,8 +1,10 @@
-import { chmodSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Destination } from '@matric-backup/plugin-api';
 import { isMatricError, MatricError } from '@matric-backup/plugin-api';
 import picomatch from 'picomatch';
+import { chainFieldProblems } from '../shard/chain.js';
+import type { ContentsCheck, SeenEntry } from '../shard/contents.js';
 import { decryptStreamFor, isDecryptFailure, isKeyMismatch, type ShardKeys } from '../shard/decode.js';
 import { type EscapingLink, RefusedEntry } from '../shard/entry-guard.js';
 import { LimitExceededError, shardLimits, undeclaredLimits } from '../shard/limits.js';
@@ -20,9 +22,11 @@ import {
   problem,
   type ShardProblem,
 } from '../shard/problem.js';
+import { ChainTree } from './chain-tree.js';
 import { type Extracted, extractArchive } from './extract.js';
 import { applyEntryMetadata, applyFolderMetadata, type MetadataOptions } from './metadata.js';
 import { moveIntoTarget } from './move.js';
+import { overlayIncrement } from './overlay.js';
 import { ownerResolver } from './owners.js';
 import {
   archivePath,
@@ -55,6 +59,13 @@ export interface RestoreOptions extends ShardKeys {
   /** Where the stored object is read from (a destination, or a local file). */
   from: Pick<Destination, 'get'>;
   manifest: ShardManifest;
+  /**
+   * For an incremental shard: its chain, base first, ending with `manifest`
+   * (see resolveChain). Each link is read, checked and extracted in turn, and
+   * laid over the ones before it; the restore then places the tree at
+   * `manifest`'s time as it would a full shard's.
+   */
+  chain?: readonly ShardManifest[];
   /** Target folder: new or empty, or anything with a `conflict` strategy. Required without `inPlace`. */
   to?: string;
   /**
@@ -97,6 +108,8 @@ export interface RestoreOptions extends ShardKeys {
 export interface RestoreResult {
   /** The shard's id (from the inner manifest when there was no sidecar). */
   id: string;
+  /** An incremental shard: the ids of the chain restored, base first, ending with `id`. */
+  chain?: string[];
   /** Absolute path of the target folder; in place, each source's path, comma-separated. */
   to: string;
   /** Restored in place: each source at its recorded path. */
@@ -143,7 +156,9 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
   };
   const { placements, notes } = placementsOf(options);
   const shown = describeTargets(placements);
-  const decrypt = await decryptStreamFor(manifest, options);
+  const links = options.chain ?? [manifest];
+  // Asked first, before any target is touched: a wrong key fails here.
+  const firstDecrypt = await decryptStreamFor(links[0]!, options);
   const included = selection(options.include);
   const selected = options.inPlace
     ? (path: string) =>
@@ -159,30 +174,20 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
   let moved = false;
   try {
     if (!options.dryRun) for (const target of targets) target.staged = await stageTarget(target.state);
-    const source = await options.from.get(manifest.object.name);
-    const extracted = await extractArchive(source, manifest, targets[0]?.staged?.temp, {
-      select: selected,
-      limits: options.withoutSidecar ? undeclaredLimits(options.maxBytes) : shardLimits(manifest),
-      decrypt,
-      maxBytes: options.maxBytes,
-      refuseEscapingLinks: options.refuseEscapingLinks,
+    const { inner, writtenAs, objectBytes } = await extractLinks(links, targets, options, {
+      selected,
+      shown,
       ownerOf: metadata.ownerOf,
-      ...(options.inPlace && !options.dryRun && { sourceRoots: sourceRoots(targets) }),
-      onChunk: (bytes, files) => options.onProgress?.({ bytes, total: manifest.object.size, files }),
+      firstDecrypt,
     });
-    const inner = checked(extracted, options, shown, selected);
     if (options.inPlace) checkOrigins(manifest, inner, placements, shown);
     const plans = targets.map((target) => {
       const { placement, state, staged } = target;
       const { entries, root } = entriesUnder(placement, inner, selected);
       const under = (path: string) => selected(archivePath(placement, path));
       if (staged) {
-        const problems = applyEntryMetadata(
-          staged.temp,
-          { ...inner, entries },
-          under,
-          metadata,
-          (path) => extracted.contents.get(archivePath(placement, path))?.written,
+        const problems = applyEntryMetadata(staged.temp, { ...inner, entries }, under, metadata, (path) =>
+          writtenAs(archivePath(placement, path)),
         );
         if (problems.length > 0) throw verifyFailed(manifest, shown, problems);
       }
@@ -208,7 +213,7 @@ export async function restoreShard(options: RestoreOptions): Promise<RestoreResu
         await target.staged!.cleanup(false);
       }
     }
-    return result(options, inner, mergePlans(plans), shown, extracted.digest.bytes, started, notes);
+    return result(options, inner, mergePlans(plans), shown, objectBytes, started, notes);
   } catch (error) {
     if (moved) {
       for (const target of targets) await target.staged?.cleanup(false).catch(() => undefined);
@@ -228,6 +233,172 @@ interface Target {
   placement: Placement;
   state: TargetState;
   staged?: StagedTarget;
+}
+
+interface LinkContext {
+  selected: (path: string) => boolean;
+  shown: string;
+  ownerOf: MetadataOptions['ownerOf'];
+  /** The first link's decryptor, made before anything was touched. */
+  firstDecrypt: Awaited<ReturnType<typeof decryptStreamFor>>;
+}
+
+interface ExtractedLinks {
+  /** The tree to restore: the shard's inner manifest, or for a chain the links laid over each other. */
+  inner: InnerManifest;
+  /** The mode and mtime a file was given as it was written (by the link that holds it). */
+  writtenAs: (path: string) => SeenEntry['written'];
+  /** Bytes of the stored objects read. */
+  objectBytes: number;
+}
+
+/**
+ * Reads, checks and extracts each link of the chain in turn (a full shard is
+ * a chain of one): the base into each target's temporary folder, each
+ * incremental into a folder of its own inside it, then laid over the tree so
+ * far (overlayIncrement). Every link must pass the same checks as a full
+ * shard, and name the link before it in its inner manifest; the first that
+ * does not fails the restore, naming it, before anything in the target changed.
+ */
+async function extractLinks(
+  links: readonly ShardManifest[],
+  targets: readonly Target[],
+  options: RestoreOptions,
+  context: LinkContext,
+): Promise<ExtractedLinks> {
+  const { selected, shown } = context;
+  const isChain = links.length > 1;
+  const total = links.reduce((sum, link) => sum + link.object.size, 0);
+  const providers = new Map<string, ContentsCheck>();
+  let tree: ChainTree | undefined;
+  let last: InnerManifest | undefined;
+  let objectBytes = 0;
+  let files = 0;
+  for (const [index, link] of links.entries()) {
+    const linkOptions = { ...options, manifest: link };
+    // The base goes straight into the temporary folders; later links beside it, then over it.
+    const folders = index === 0 ? undefined : targets.map((target) => linkFolder(target));
+    const roots = folders ?? targets.map((target) => target.staged?.temp);
+    const read = objectBytes;
+    const readFiles = files;
+    const extracted = await extractArchive(await options.from.get(link.object.name), link, roots[0], {
+      select: selected,
+      limits: options.withoutSidecar ? undeclaredLimits(options.maxBytes) : shardLimits(link),
+      decrypt: index === 0 ? context.firstDecrypt : await decryptStreamFor(link, options),
+      maxBytes: options.maxBytes,
+      refuseEscapingLinks: options.refuseEscapingLinks,
+      ownerOf: context.ownerOf,
+      ...(options.inPlace &&
+        !options.dryRun && {
+          sourceRoots: Object.fromEntries(
+            targets.map((target, at) => [target.placement.source!, roots[at]!]),
+          ),
+        }),
+      onChunk: (bytes, written) => {
+        objectBytes = read + bytes;
+        files = readFiles + written;
+        options.onProgress?.({ bytes: objectBytes, total, files });
+      },
+    });
+    objectBytes = read + extracted.digest.bytes;
+    const inner = checked(extracted, linkOptions, shown, selected, isChain);
+    if (isChain) checkLinkOrder(links, index, inner, shown);
+    for (const entry of inner.entries) providers.set(entry.path, extracted.contents);
+    if (index === 0) tree = isChain ? new ChainTree(inner) : undefined;
+    else {
+      tree!.apply(inner);
+      targets.forEach((target, at) => {
+        if (!target.staged) return;
+        overlayIncrement({
+          tree: target.staged.temp,
+          increment: folders![at]!,
+          ...partUnder(target, inner, selected),
+        });
+        rmSync(folders![at]!, { recursive: true, force: true });
+      });
+    }
+    last = inner;
+  }
+  const inner = tree ? tree.manifest(last!) : last!;
+  if (isChain) checkChainResult(inner, options);
+  return {
+    inner,
+    writtenAs: (path) => providers.get(path)?.get(path)?.written,
+    objectBytes,
+  };
+}
+
+/** A folder of its own for an incremental, inside the target's temporary folder (removed with it). */
+function linkFolder(target: Target): string | undefined {
+  return target.staged && mkdtempSync(join(target.staged.temp, '.matric-link-'));
+}
+
+/** An incremental's extracted (selected) entries and its deletions under one target, relative to it. */
+function partUnder(
+  target: Target,
+  inner: InnerManifest,
+  selected: (path: string) => boolean,
+): { entries: InnerManifestEntry[]; deleted: string[] } {
+  const { placement } = target;
+  return {
+    entries: entriesUnder(placement, inner).entries.filter((entry) =>
+      selected(archivePath(placement, entry.path)),
+    ),
+    deleted: (inner.deleted ?? []).flatMap((path) => {
+      const under = pathUnder(placement, path);
+      return under ? [under] : [];
+    }),
+  };
+}
+
+/** Each incremental names the link before it, in the manifest the checksum covers. */
+function checkLinkOrder(
+  links: readonly ShardManifest[],
+  index: number,
+  inner: InnerManifest,
+  shown: string,
+): void {
+  const link = links[index]!;
+  const before = links[index - 1];
+  const expected = before ? `an incremental shard of parent ${before.id}` : 'a full shard';
+  const fits = before
+    ? inner.type === 'incremental' && inner.parent === before.id
+    : inner.type !== 'incremental';
+  if (!fits) {
+    throw verifyFailed(link, shown, [
+      `${INNER_MANIFEST_NAME}: the chain needs ${expected} here, the archive says ${inner.type === 'incremental' ? `an incremental shard of parent ${inner.parent}` : 'a full shard'}`,
+    ]);
+  }
+}
+
+/** What a full shard's checks say before extraction, a chain's say of the tree it adds up to. */
+function checkChainResult(inner: InnerManifest, options: RestoreOptions): void {
+  const included = selection(options.include);
+  if (options.include && !inner.entries.some((entry) => included(entry.path)))
+    throw nothingIncluded(inner, options);
+  if (options.maxBytes === undefined) return;
+  const bytes = inner.entries.reduce(
+    (sum, entry) =>
+      sum + (entry.type === 'file' && !entry.hardlink && included(entry.path) ? (entry.size ?? 0) : 0),
+    0,
+  );
+  if (bytes > options.maxBytes) {
+    throw new MatricError(
+      'RESTORE_REFUSED',
+      `shard ${inner.id} holds ${bytes} bytes of files to restore, more than --max-bytes ${options.maxBytes}`,
+      { hint: 'raise --max-bytes, or restore part of the shard with --include GLOB' },
+    );
+  }
+}
+
+function nothingIncluded(inner: InnerManifest, options: RestoreOptions): MatricError {
+  return new MatricError(
+    'RESTORE_REFUSED',
+    `nothing in shard ${inner.id} matches ${options.include!.join(', ')}`,
+    {
+      hint: 'include globs match archive paths, which start with the source name, e.g. notes/**',
+    },
+  );
 }
 
 /**
@@ -260,10 +431,6 @@ function placementsOf(options: RestoreOptions): { placements: Placement[]; notes
         `source ${name} is a command's output, with no place of its own: left out (restore it with --to DIR)`,
     );
   return { placements: chosen, notes };
-}
-
-function sourceRoots(targets: readonly Target[]): Record<string, string> {
-  return Object.fromEntries(targets.map((target) => [target.placement.source!, target.staged!.temp]));
 }
 
 /**
@@ -350,6 +517,7 @@ function checkOptions(options: RestoreOptions): void {
     maxBytes !== undefined &&
     !options.include &&
     !options.withoutSidecar &&
+    manifest.type === 'full' &&
     manifest.size_bytes > maxBytes
   ) {
     throw new MatricError(
@@ -369,6 +537,7 @@ function checked(
   options: RestoreOptions,
   target: string,
   selected: (path: string) => boolean,
+  isChain: boolean,
 ): InnerManifest {
   const { manifest } = options;
   const fail = (problems: ShardProblem[]) => verifyFailed(manifest, target, problems.map(describeProblem));
@@ -392,19 +561,29 @@ function checked(
     throw fail([innerManifestUnreadable(error)]);
   }
   const expectedId = options.withoutSidecar ? inner.id : manifest.id;
-  const contentProblems = extracted.contents.compare(inner, expectedId, selected);
+  const contentProblems = [
+    ...extracted.contents.compare(inner, expectedId, selected),
+    ...(options.withoutSidecar ? [] : chainFieldProblems(manifest, inner)),
+  ];
   if (contentProblems.length > 0) throw fail(contentProblems);
+  if (options.withoutSidecar && inner.type === 'incremental') throw incrementalAlone(inner, target);
   if (extracted.escapingLinks) throw escapingLinksRefused(manifest, target, extracted.escapingLinks);
-  if (options.include && !inner.entries.some((entry) => selected(entry.path))) {
-    throw new MatricError(
-      'RESTORE_REFUSED',
-      `nothing in shard ${inner.id} matches ${options.include.join(', ')}`,
-      {
-        hint: 'include globs match archive paths, which start with the source name, e.g. notes/**',
-      },
-    );
+  // A chain's links each hold part of the tree: what matters is what they add up to (checkChainResult).
+  if (!isChain && options.include && !inner.entries.some((entry) => selected(entry.path))) {
+    throw nothingIncluded(inner, options);
   }
   return inner;
+}
+
+/** An incremental archive restored by its file alone: it holds only what changed. */
+function incrementalAlone(inner: InnerManifest, target: string): MatricError {
+  return new MatricError(
+    'RESTORE_REFUSED',
+    `${inner.id} is an incremental shard: it holds only what changed since ${inner.parent}, and cannot be restored alone; ${target} left unchanged`,
+    {
+      hint: `put its sidecar (${inner.id}.manifest.json) beside it, with the archives and sidecars of its chain down to the full shard ${inner.base}, or restore it from a destination`,
+    },
+  );
 }
 
 function result(
@@ -429,6 +608,7 @@ function result(
   }
   return {
     id: inner.id,
+    ...(options.chain && options.chain.length > 1 && { chain: options.chain.map((link) => link.id) }),
     to,
     ...(options.inPlace && { inPlace: true }),
     dryRun: options.dryRun === true,

@@ -34,7 +34,9 @@ export type ShardProblemCode =
   | 'TYPE_MISMATCH'
   | 'LINK_MISMATCH'
   | 'SIZE_MISMATCH'
-  | 'CONTENT_MISMATCH';
+  | 'CONTENT_MISMATCH'
+  /** An incremental shard's chain: a link missing, unreadable, or not fitting the one after it. */
+  | 'CHAIN';
 
 export function problem(path: string, code: ShardProblemCode, reason: string): ShardProblem {
   return { path, code, reason };
