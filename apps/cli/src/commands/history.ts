@@ -1,6 +1,7 @@
-import { MatricError, readRunHistory } from '@matric-backup/core';
+import { MatricError } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { ExitCode, exitCodeOfRun } from '../exit-codes.js';
+import { runHistory } from '../operations/history.js';
 import { formatBytes, formatDuration, formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import { command } from './command.js';
@@ -31,7 +32,7 @@ export const historyCommand = command((host) => ({
         );
       }
       const config = await loadCommandConfig(context);
-      const runs = await readRunHistory(config.backup.state_dir, { config: config.file, limit });
+      const runs = await runHistory(config, { limit });
       if (printer.json) {
         printer.result({ runs: runs.map((run) => ({ ...run, exit_code: exitCodeOfRun(run.status) })) });
         return ExitCode.OK;

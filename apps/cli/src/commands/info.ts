@@ -1,26 +1,9 @@
-import {
-  type Destination,
-  findShard,
-  isMatricError,
-  loadShardOwner,
-  MatricError,
-  newestOwnShard,
-  type ShardManifest,
-  type ShardOwner,
-  selectDestinations,
-} from '@matric-backup/core';
+import { MatricError } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { onEachDestination, whereIs } from '../destinations.js';
 import { briefError, ExitCode } from '../exit-codes.js';
+import { shardInfo } from '../operations/info.js';
 import { formatBytes, formatCount, formatTime } from '../output/format.js';
 import { command, destinationOption } from './command.js';
-
-interface Location {
-  destination: string;
-  type: string;
-  archive: string;
-  where: string;
-}
 
 export const infoCommand = command((host) => ({
   command: 'info <id>',
@@ -34,35 +17,12 @@ export const infoCommand = command((host) => ({
     host.run(async (context) => {
       const { printer } = context;
       const config = await loadCommandConfig(context);
-      const owner = await loadShardOwner(config);
       const id = String(args.id);
-      let manifest: ShardManifest | undefined;
-      // One at a time: "latest" is resolved on the first destination that has a shard; the others are
-      // asked for that same id.
-      const outcomes = await onEachDestination(
-        config,
-        selectDestinations(config, args.destination),
-        async (opened) => {
-          const found = await findOn(opened, manifest ? manifest.id : id, owner);
-          manifest ??= found;
-          return found;
-        },
-        { oneAtATime: true },
-      );
-      const locations: Location[] = [];
-      for (const outcome of outcomes) {
-        const { destination } = outcome;
-        if (!outcome.ok) {
-          printer.warn(`could not search destination "${destination.name}": ${briefError(outcome.error)}`);
-        } else if (outcome.value) {
-          const key = outcome.value.object.name;
-          locations.push({
-            destination: destination.name,
-            type: destination.type,
-            archive: key,
-            where: whereIs(destination, key),
-          });
-        }
+      const { manifest, locations, failures } = await shardInfo(config, id, {
+        destinations: args.destination,
+      });
+      for (const failure of failures) {
+        printer.warn(`could not search destination "${failure.destination}": ${briefError(failure.error)}`);
       }
       if (!manifest)
         throw new MatricError('SHARD_NOT_FOUND', `shard "${id}" is on none of the destinations searched`);
@@ -108,14 +68,3 @@ export const infoCommand = command((host) => ({
       return ExitCode.OK;
     }),
 }));
-
-async function findOn(destination: Destination, id: string, owner: ShardOwner) {
-  try {
-    return await findShard(destination, id, {
-      latest: (complete) => newestOwnShard(complete, owner, new Date()).newest,
-    });
-  } catch (error) {
-    if (isMatricError(error) && error.code === 'SHARD_NOT_FOUND') return undefined;
-    throw error;
-  }
-}

@@ -1,45 +1,13 @@
-import {
-  type IncompleteShard,
-  isFutureDated,
-  leftoverEvidence,
-  listShards,
-  loadShardOwner,
-  type Ownership,
-  parseShardId,
-  type ShardManifest,
-  type ShardOwner,
-  selectDestinations,
-  shardOwnership,
-} from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { onEachDestination } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
+import { type DestinationListing, type ListedShard, listBackups } from '../operations/list.js';
 import { formatBytes, formatTime } from '../output/format.js';
 import type { Printer } from '../output/printer.js';
 import { renderTable } from '../output/table.js';
 import { command, destinationOption } from './command.js';
 
-/** A complete shard with whose it is: this config's (`own`), another's, or from before configs had names. */
-type ListedShard = ShardManifest & {
-  owner: Ownership;
-  /** Dated more than a few minutes ahead of this clock. */
-  future: boolean;
-};
-
-/** An incomplete shard with whose it may be, and whether prune removes it or only reports it. */
-interface ListedIncomplete extends IncompleteShard {
-  owner: 'own' | 'foreign' | 'unknown';
-  removable: boolean;
-  why: string;
-}
-
-interface DestinationListing {
-  name: string;
-  type: string;
-  complete: ListedShard[];
-  incomplete: ListedIncomplete[];
-  error?: { code: string; message: string };
-}
+/** A destination's listing as printed (and as --json has it): its error as a code and a message. */
+type PrintedListing = Omit<DestinationListing, 'error'> & { error?: { code: string; message: string } };
 
 export const listCommand = command((host) => ({
   command: 'list',
@@ -59,34 +27,13 @@ export const listCommand = command((host) => ({
     host.run(async (context) => {
       const { printer } = context;
       const config = await loadCommandConfig(context);
-      const owner = await loadShardOwner(config);
-      const now = new Date();
-      const outcomes = await onEachDestination(
-        config,
-        selectDestinations(config, args.destination),
-        (opened) => listShards(opened),
+      const listings = (await listBackups(config, { destinations: args.destination, own: args.own })).map(
+        ({ error, ...listing }): PrintedListing => {
+          if (error === undefined) return listing;
+          printer.error(describeError(error, printer.verbose));
+          return { ...listing, error: errorRecord(error) };
+        },
       );
-      const listings = outcomes.map((outcome): DestinationListing => {
-        const { destination } = outcome;
-        const base = { name: destination.name, type: destination.type };
-        if (!outcome.ok) {
-          printer.error(describeError(outcome.error, printer.verbose));
-          return { ...base, complete: [], incomplete: [], error: errorRecord(outcome.error) };
-        }
-        const complete = outcome.value.complete.map((manifest) => ({
-          ...manifest,
-          owner: shardOwnership(manifest, owner),
-          future: isFutureDated(manifest.created_at, now),
-        }));
-        const incomplete = outcome.value.incomplete.map((shard) =>
-          describeIncomplete(shard, destination.name, owner),
-        );
-        return {
-          ...base,
-          complete: args.own ? complete.filter((shard) => shard.owner === 'own') : complete,
-          incomplete: args.own ? incomplete.filter((shard) => shard.owner === 'own') : incomplete,
-        };
-      });
 
       for (const listing of listings) {
         for (const shard of listing.complete.filter((candidate) => candidate.future)) {
@@ -105,22 +52,6 @@ export const listCommand = command((host) => ({
     }),
 }));
 
-function describeIncomplete(
-  shard: IncompleteShard,
-  destination: string,
-  owner: ShardOwner,
-): ListedIncomplete {
-  const tag = parseShardId(shard.id)?.tag;
-  const whose = tag === undefined ? 'unknown' : tag === owner.tag ? 'own' : 'foreign';
-  const evidence = leftoverEvidence(shard.id, destination, owner);
-  const why =
-    evidence ??
-    (whose === 'foreign'
-      ? "another config's or host's: left alone"
-      : 'nothing shows it is a failed run of this config: kept; `matric-backup delete ID` removes it');
-  return { ...shard, owner: whose, removable: evidence !== undefined, why };
-}
-
 function writerOf(shard: ListedShard): string {
   if (shard.owner === 'own') return 'own';
   if (shard.owner === 'legacy') return `legacy (${shard.source_instance})`;
@@ -129,7 +60,7 @@ function writerOf(shard: ListedShard): string {
     : `${shard.source_instance} (unnamed)`;
 }
 
-function printListings(printer: Printer, listings: DestinationListing[], configName: string): void {
+function printListings(printer: Printer, listings: PrintedListing[], configName: string): void {
   const rows: string[][] = [];
   for (const listing of listings) {
     for (const shard of listing.complete) {

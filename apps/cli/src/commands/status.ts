@@ -1,14 +1,7 @@
-import {
-  type DestinationStatus,
-  destinationStatus,
-  loadShardOwner,
-  MatricError,
-  parseDuration,
-  selectDestinations,
-} from '@matric-backup/core';
+import { type DestinationStatus, MatricError, parseDuration } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
-import { onEachDestination } from '../destinations.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
+import { readStatus } from '../operations/status.js';
 import { formatBytes, formatDuration, formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import { command, destinationOption } from './command.js';
@@ -50,25 +43,16 @@ export const statusCommand = command((host) => ({
         }
       }
       const config = await loadCommandConfig(context);
-      const owner = await loadShardOwner(config);
-      const now = new Date();
-      const outcomes = await onEachDestination(
-        config,
-        selectDestinations(config, args.destination),
-        (opened) => destinationStatus(opened, owner, now),
-      );
-      const rows = outcomes.map((outcome): StatusRow => {
-        const base = { name: outcome.destination.name, type: outcome.destination.type };
-        if (!outcome.ok) {
-          printer.error(describeError(outcome.error, printer.verbose));
-          return { ...base, error: errorRecord(outcome.error) };
+      const report = await readStatus(config, { destinations: args.destination, maxAgeMs });
+      const rows = report.destinations.map((row): StatusRow => {
+        const base = { name: row.name, type: row.type };
+        if (row.error !== undefined) {
+          printer.error(describeError(row.error, printer.verbose));
+          return { ...base, error: errorRecord(row.error) };
         }
-        const status = outcome.value;
-        const stale =
-          maxAgeMs === undefined ? undefined : status.ageMs === undefined || status.ageMs > maxAgeMs;
-        return { ...base, ...status, ...(stale === undefined ? {} : { stale }) };
+        return { ...base, ...row.status, ...(row.stale === undefined ? {} : { stale: row.stale }) };
       });
-      const ok = rows.every((row) => !row.error && !row.stale);
+      const { ok } = report;
       for (const row of rows) {
         for (const shard of row.future ?? []) {
           printer.warn(

@@ -1,28 +1,7 @@
 import type { ShardProblem } from '@matric-backup/core';
+import type { VerifyLine, VerifyProblem } from '../operations/verify.js';
 import { formatBytes, formatCount } from './format.js';
 import type { Printer } from './printer.js';
-
-/**
- * A problem as verify reports it: one of a shard's (with the archive path or
- * object it is about), or the error that kept a shard or destination from
- * being read at all (its error code, no path).
- */
-export interface VerifyProblem {
-  path?: string;
-  code: string;
-  reason: string;
-}
-
-/** One shard on one destination (or a destination that could not be searched: no id). */
-export interface VerifyLine {
-  destination: string;
-  id: string;
-  ok: boolean;
-  /** Every problem found. */
-  problems: VerifyProblem[];
-  filesChecked: number;
-  bytes: number;
-}
 
 /** A damaged shard can have thousands of problems: a terminal shows this many, --json all. */
 const PROBLEMS_SHOWN = 20;

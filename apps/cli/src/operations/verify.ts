@@ -1,0 +1,158 @@
+import {
+  type Destination,
+  findShard,
+  isMatricError,
+  type LoadedConfig,
+  listShards,
+  loadShardOwner,
+  MatricError,
+  newestOwnShard,
+  type ShardManifest,
+  type ShardOwner,
+  selectDestinations,
+  type VerifyProgress,
+  verifyShard,
+} from '@matric-backup/core';
+import { onEachDestination } from '../destinations.js';
+import { briefError } from '../exit-codes.js';
+
+/**
+ * A problem as verify reports it: one of a shard's (with the archive path or
+ * object it is about), or the error that kept a shard or destination from
+ * being read at all (its error code, no path).
+ */
+export interface VerifyProblem {
+  path?: string;
+  code: string;
+  reason: string;
+}
+
+/** One shard on one destination (or a destination that could not be searched: no id). */
+export interface VerifyLine {
+  destination: string;
+  id: string;
+  ok: boolean;
+  /** Every problem found. */
+  problems: VerifyProblem[];
+  filesChecked: number;
+  bytes: number;
+}
+
+export interface VerifyBackupsOptions {
+  /** A shard id or `latest`; default `latest`: this config's newest on each destination. */
+  id?: string;
+  /** Every complete shard of each destination instead. */
+  all?: boolean;
+  /** Only these destinations (names); default every enabled one. */
+  destinations?: readonly string[];
+  /** age identity file; gpg uses `gpgHomedir`. */
+  identity?: string;
+  gpgHomedir?: string;
+  refuseEscapingLinks?: boolean;
+  /** Called as each shard's check starts; what it returns hears the bytes read and the end. */
+  onShardStart?: (destination: string, id: string) => ShardProgress;
+  /** A shard's warning (its contents not checked without a key, ...). */
+  onWarning?: (destination: string, id: string, warning: string) => void;
+  /** Each line as soon as it is known. */
+  onLine?: (line: VerifyLine) => void;
+}
+
+export interface ShardProgress {
+  update(progress: VerifyProgress): void;
+  stop(): void;
+}
+
+export interface VerifyReport {
+  lines: VerifyLine[];
+  /** Hints of the errors that failed a shard (a key that does not fit, ...), each once. */
+  hints: string[];
+}
+
+/**
+ * Re-reads the selected shards of each destination, one destination and one
+ * shard at a time; nothing printed. Throws SHARD_NOT_FOUND when a named shard
+ * is on none of the destinations.
+ */
+export async function verifyBackups(
+  config: LoadedConfig,
+  options: VerifyBackupsOptions,
+): Promise<VerifyReport> {
+  const owner = await loadShardOwner(config);
+  const { id } = options;
+  const lines: VerifyLine[] = [];
+  const hints = new Set<string>();
+  const add = (destination: string, line: Omit<VerifyLine, 'destination'>) => {
+    const entry = { destination, ...line };
+    lines.push(entry);
+    options.onLine?.(entry);
+  };
+  const outcomes = await onEachDestination(
+    config,
+    selectDestinations(config, options.destinations),
+    async (opened, { name }) => {
+      const shards = await selectShards(opened, options.all ? 'all' : (id ?? 'latest'), owner);
+      if (shards === 'absent') return;
+      if (shards.length === 0) {
+        const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
+        add(name, { id: '', ok: false, problems: [none], filesChecked: 0, bytes: 0 });
+        return;
+      }
+      for (const manifest of shards) {
+        const progress = options.onShardStart?.(name, manifest.id);
+        const result = await verifyShard(opened, manifest, {
+          identity: options.identity,
+          gpgHomedir: options.gpgHomedir,
+          refuseEscapingLinks: options.refuseEscapingLinks,
+          onProgress: (read) => progress?.update(read),
+        })
+          .finally(() => progress?.stop())
+          .catch((error: unknown) => {
+            if (isMatricError(error) && error.hint) hints.add(error.hint);
+            return { id: manifest.id, ok: false, problems: [errorProblem(error)], filesChecked: 0, bytes: 0 };
+          });
+        for (const warning of 'warnings' in result ? result.warnings : []) {
+          options.onWarning?.(name, manifest.id, warning);
+        }
+        add(name, {
+          id: manifest.id,
+          ok: result.ok,
+          problems: result.problems,
+          filesChecked: result.filesChecked,
+          bytes: result.bytes,
+        });
+      }
+    },
+    { oneAtATime: true },
+  );
+  for (const outcome of outcomes) {
+    if (!outcome.ok) {
+      const problems = [errorProblem(outcome.error)];
+      add(outcome.destination.name, { id: id ?? '', ok: false, problems, filesChecked: 0, bytes: 0 });
+    }
+  }
+  if (lines.length === 0)
+    throw new MatricError('SHARD_NOT_FOUND', `shard "${id}" is on none of the destinations searched`);
+  return { lines, hints: [...hints] };
+}
+
+/** The shards to verify on one destination; 'absent' when a named shard simply is not there. */
+async function selectShards(
+  destination: Destination,
+  which: string,
+  owner: ShardOwner,
+): Promise<ShardManifest[] | 'absent'> {
+  if (which === 'all') return (await listShards(destination)).complete;
+  try {
+    const latest = (complete: ShardManifest[]) => newestOwnShard(complete, owner, new Date()).newest;
+    return [await findShard(destination, which, { latest })];
+  } catch (error) {
+    if (!(isMatricError(error) && error.code === 'SHARD_NOT_FOUND')) throw error;
+    return which === 'latest' ? [] : 'absent';
+  }
+}
+
+/** An error that kept a shard or a destination from being checked, as a problem of no one path. */
+function errorProblem(error: unknown): VerifyProblem {
+  const code = (error as { code?: unknown })?.code;
+  return { code: typeof code === 'string' ? code : 'UNKNOWN', reason: briefError(error) };
+}
