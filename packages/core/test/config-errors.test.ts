@@ -33,6 +33,23 @@ describe('loadConfig: errors name the key path, line and column', () => {
     expect(error.issues[0]!.message).toMatch(/^`backup.format` was removed: .*delete the block$/);
   });
 
+  it('backup.incremental: each bad value at its own key path and line', async () => {
+    const error = await fail(`backup:
+  incremental:
+    full_every: 0s
+    max_chain: 0
+    compare: hash
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(where(error)).toEqual([
+      { path: 'backup.incremental.full_every', line: 3, column: 5 },
+      { path: 'backup.incremental.max_chain', line: 4, column: 5 },
+      { path: 'backup.incremental.compare', line: 5, column: 5 },
+    ]);
+    expect(error.message).toContain('a duration above zero');
+  });
+
   it('an unknown key in a destination block, checked by the plugin schema', async () => {
     const error = await fail(`backup:
   destinations:

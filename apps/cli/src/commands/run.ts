@@ -17,6 +17,11 @@ export const runCommand = command((host) => ({
         default: false,
         describe: 'Read the sources and report what would be stored, without writing to any destination',
       })
+      .option('type', {
+        choices: ['full', 'incremental'] as const,
+        describe:
+          'full: store everything; incremental: only what changed since the last shard (default: incremental when backup.incremental is set)',
+      })
       .option('prune', {
         type: 'boolean',
         default: true,
@@ -29,6 +34,7 @@ export const runCommand = command((host) => ({
       })
       .example('$0 run -c /etc/matric-backup/backup.yaml', 'Back up to every enabled destination')
       .example('$0 run -d local-primary -d s3-offsite', 'Back up to two of the destinations only')
+      .example('$0 run --type full', 'Store everything, starting a new chain of incrementals')
       .example(
         '$0 run --json | jq .destinations',
         'Machine-readable summary with the status of each destination',
@@ -51,6 +57,7 @@ export const runCommand = command((host) => ({
             destinations: names,
             dryRun: args.dryRun === true,
             prune: args.prune !== false,
+            ...(args.type ? { type: args.type } : {}),
             ...(typeof args.metricsFile === 'string'
               ? { metricsFile: resolve(context.cwd, args.metricsFile) }
               : {}),

@@ -25,6 +25,15 @@ export function printRunSummary(printer: Printer, config: LoadedConfig, summary:
     : [];
   facts.push(formatDuration(summary.durationMs));
   printer.line(`shard ${style.bold(summary.id)}  ${facts.join(', ')}`);
+  const manifest = summary.manifest;
+  if (manifest?.type === 'incremental') {
+    const { created, modified, deleted } = manifest.changes;
+    printer.line(
+      `  incremental of ${manifest.parent} (chain ${manifest.chain_length} from ${manifest.base}): ${created} new, ${modified} changed, ${deleted} deleted`,
+    );
+  } else if (summary.fullReason) {
+    printer.line(`  full shard: ${summary.fullReason}`);
+  }
 
   const rows = summary.destinations.map((result) => {
     const destination = config.destinations.find((candidate) => candidate.name === result.name);

@@ -33,9 +33,15 @@ export class InnerManifestWriter {
     this.append((this.count++ === 0 ? '' : ',') + JSON.stringify(entry));
   }
 
-  /** Closes `entries`; the paths not archived whole follow it, known only now. */
-  finish(warnings: readonly SourceWarning[] = []): void {
-    this.append(warnings.length ? `],"warnings":${JSON.stringify(warnings)}}` : ']}');
+  /**
+   * Closes `entries`; what is known only now follows it: the paths not archived
+   * whole and, in an incremental shard, the paths deleted since its parent.
+   */
+  finish(warnings: readonly SourceWarning[] = [], deleted?: readonly string[]): void {
+    let tail = ']';
+    if (warnings.length) tail += `,"warnings":${JSON.stringify(warnings)}`;
+    if (deleted) tail += `,"deleted":${JSON.stringify(deleted)}`;
+    this.append(`${tail}}`);
     this.close();
   }
 

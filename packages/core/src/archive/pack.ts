@@ -47,6 +47,10 @@ export interface PackOptions {
   accounts?: AccountNames;
   /** Called often (every file and every MiB); the caller throttles. */
   onProgress?: (stats: Readonly<PackStats>) => void;
+  /** An incremental shard: its chain, and the paths gone since its parent (asked once every entry is packed). */
+  incremental?: { parent: string; base: string; deleted: () => readonly string[] };
+  /** Each file entry once archived, with the sha256 of what was stored. */
+  onArchived?: (path: string, sha256: string) => void;
 }
 
 /**
@@ -86,18 +90,20 @@ class Packer {
   }
 
   async run(entries: AsyncIterable<SourceEntry>): Promise<PackStats> {
-    const { id, createdAt, sources, origins, manifestFile } = this.options;
+    const { id, createdAt, sources, origins, manifestFile, incremental } = this.options;
     try {
       this.manifest = new InnerManifestWriter(manifestFile, {
         version: MANIFEST_VERSION,
         format: 'matric-backup',
         id,
         created_at: createdAt.toISOString(),
+        type: incremental ? 'incremental' : 'full',
+        ...(incremental && { parent: incremental.parent, base: incremental.base }),
         sources,
         ...(origins && { origins }),
       });
       for await (const entry of entries) await this.add(entry);
-      this.manifest.finish(this.options.problems.list);
+      this.manifest.finish(this.options.problems.list, incremental?.deleted());
       await this.addManifest();
       this.tar.finalize();
       return { ...this.stats };
@@ -195,6 +201,7 @@ class Packer {
       else this.checkUnchanged(where, fd, info, shortBy);
       const sha256 = hash.digest('hex');
       if (inode !== undefined) this.linked.set(inode, { path: entry.path, size: info.size, sha256 });
+      this.options.onArchived?.(entry.path, sha256);
       this.manifest!.add({
         path: entry.path,
         type: 'file',
@@ -233,6 +240,7 @@ class Packer {
       hardlink: first.path,
       ...this.owner(info),
     });
+    this.options.onArchived?.(path, first.sha256);
     this.stats.files++;
     this.stats.hardlinks++;
     this.options.onProgress?.(this.stats);

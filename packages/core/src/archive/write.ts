@@ -5,11 +5,11 @@ import { isMatricError, MatricError } from '@matric-backup/plugin-api';
 import type { SourceProblems } from '../sources/problems.js';
 import type { SourceEntry, SourceOrigin } from '../sources/types.js';
 import { ChunkPool } from './chunk-pool.js';
-import { CHUNK, type PackStats, packArchive } from './pack.js';
+import { CHUNK, type PackOptions, type PackStats, packArchive } from './pack.js';
 import { SpoolFile } from './spool-file.js';
 import { type StoredFormat, storedTransforms } from './transforms.js';
 
-export interface WriteArchiveOptions {
+export type WriteArchiveOptions = {
   id: string;
   createdAt: Date;
   sources: string[];
@@ -22,7 +22,7 @@ export interface WriteArchiveOptions {
   format: StoredFormat;
   problems: SourceProblems;
   onProgress?: (progress: Readonly<PackStats> & { bytesOut: number }) => void;
-}
+} & Pick<PackOptions, 'incremental' | 'onArchived'>;
 
 export interface ArchiveResult extends PackStats {
   /** The finished spool file (0600). */
@@ -42,7 +42,19 @@ export async function writeArchive(
   entries: AsyncIterable<SourceEntry>,
   options: WriteArchiveOptions,
 ): Promise<ArchiveResult> {
-  const { id, createdAt, sources, origins, spoolDir, fileName, format, problems, onProgress } = options;
+  const {
+    id,
+    createdAt,
+    sources,
+    origins,
+    spoolDir,
+    fileName,
+    format,
+    problems,
+    onProgress,
+    incremental,
+    onArchived,
+  } = options;
   await mkdir(spoolDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw spoolError(spoolDir, error);
   });
@@ -68,6 +80,8 @@ export async function writeArchive(
     manifestFile: join(spoolDir, `${id}.inner-manifest.partial`),
     pool,
     problems,
+    incremental,
+    onArchived,
     onProgress: (stats) => {
       packed = stats;
       onProgress?.({ ...stats, bytesOut: spool.bytes });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DURATION_HINT, DURATION_PATTERN } from '../util/duration.js';
+import { DURATION_HINT, DURATION_PATTERN, parseDuration } from '../util/duration.js';
 
 /**
  * backup.yaml: the original design's keys (a file written for that design loads
@@ -145,6 +145,25 @@ const retrySchema = z.strictObject({
   backoff_factor: z.number().min(1).default(2),
 });
 
+/**
+ * When a run stores only what changed since the previous shard of this config
+ * (an incremental shard) and when it stores everything (a full shard).
+ */
+const incrementalSchema = z.strictObject({
+  /** A run makes a full shard once the chain's full shard is this old. */
+  full_every: duration
+    .refine((value) => parseDuration(value) > 0, 'a duration above zero, like 7d')
+    .default('7d'),
+  /** At most this many incrementals follow one full shard. */
+  max_chain: z.int().min(1).default(14),
+  /**
+   * How a file counts as unchanged: `metadata` (size, modification and change
+   * time, inode; unchanged files are not read) or `content` (every file is read
+   * and hashed).
+   */
+  compare: z.enum(['metadata', 'content']).default('metadata'),
+});
+
 const sourceBase = {
   name: z
     .string()
@@ -228,6 +247,8 @@ export const backupSchema = z.strictObject({
   // destinationCommonSchema, the rest with its plugin's schema.
   destinations: z.array(z.unknown()).min(1, 'at least one destination'),
   retention: retentionSchema.optional(),
+  /** Absent: every run makes a full shard unless `run --type incremental` asks otherwise. */
+  incremental: incrementalSchema.optional(),
   schedule: scheduleSchema.optional(),
   notifications: notificationsSchema.optional(),
   retry: retrySchema.default({ max_retries: 3, initial_delay: '1s', max_delay: '60s', backoff_factor: 2 }),
@@ -253,3 +274,5 @@ export type DirectorySourceConfig = z.output<typeof directorySourceSchema>;
 export type CommandSourceConfig = z.output<typeof commandSourceSchema>;
 export type RetryConfig = z.output<typeof retrySchema>;
 export type ScheduleConfig = z.output<typeof scheduleSchema>;
+export type IncrementalPolicy = z.output<typeof incrementalSchema>;
+export const DEFAULT_INCREMENTAL_POLICY: IncrementalPolicy = incrementalSchema.parse({});

@@ -3,7 +3,9 @@ import type { StoredFormat } from '../archive/transforms.js';
 import type { ArchiveResult } from '../archive/write.js';
 import {
   MANIFEST_VERSION,
+  type ShardChanges,
   type ShardManifest,
+  type ShardManifestCommon,
   type ShardWriter,
   type SourceOrigin,
   type SourceWarning,
@@ -29,13 +31,15 @@ export interface SidecarInput {
   >;
   /** Paths not archived whole. */
   warnings?: readonly SourceWarning[];
+  /** An incremental shard: its place in the chain and what changed since its parent. */
+  incremental?: { parent: string; base: string; chain_length: number; changes: ShardChanges };
 }
 
 /** The sidecar `<id>.manifest.json`: format, origin, counts and the checksum of the stored object. */
 export function buildShardManifest(input: SidecarInput): ShardManifest {
   const { archive, format } = input;
   const createdAt = input.createdAt.toISOString();
-  return {
+  const common: ShardManifestCommon = {
     version: MANIFEST_VERSION,
     format: 'matric-backup',
     id: input.id,
@@ -66,4 +70,8 @@ export function buildShardManifest(input: SidecarInput): ShardManifest {
     checksum: `sha256:${archive.sha256}`,
     ...(input.warnings?.length ? { warnings: [...input.warnings] } : {}),
   };
+  // Spreading keeps `type` where it was: a full shard's sidecar reads as it always did.
+  if (!input.incremental) return { ...common, type: 'full' };
+  const { parent, base, chain_length, changes } = input.incremental;
+  return { ...common, type: 'incremental', parent, base, chain_length, changes: { ...changes } };
 }

@@ -6,6 +6,9 @@ import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import { openDestination } from '../destination/open.js';
 import { retryPolicy } from '../destination/retry.js';
+import { ChangeDetector } from '../incremental/changes.js';
+import { planShard, type ShardPlan } from '../incremental/decide.js';
+import { writeFileList } from '../incremental/file-list.js';
 import { preflight } from '../preflight/preflight.js';
 import type { ShardWriter } from '../shard/manifest.js';
 import { shardId, shardKeys, writerTag } from '../shard/naming.js';
@@ -72,6 +75,8 @@ class Run {
   private readonly problems: SourceProblems;
   /** Recorded in the sidecar: which config wrote it, and this run's random id to recognise it by. */
   private readonly writer: ShardWriter;
+  /** Full or incremental, decided once the destinations are open. */
+  private plan: ShardPlan = { type: 'full', recordList: false };
 
   constructor(
     private readonly config: LoadedConfig,
@@ -119,6 +124,22 @@ class Run {
           error: failureOf('no destination could be opened, nothing was archived', results),
         });
       }
+      this.plan = await planShard({
+        config: this.config,
+        requested: this.options.type,
+        destinations: usable.map((entry) => ({ name: entry.resolved.name, destination: entry.destination! })),
+        origins: sourceOrigins(backup.sources),
+        now: this.now,
+      });
+      const detector = this.plan.recordList
+        ? new ChangeDetector({
+            parent: this.plan.type === 'incremental' ? this.plan.list.records : undefined,
+            compare: backup.incremental?.compare ?? 'metadata',
+            commandSources: new Set(
+              backup.sources.filter((source) => source.type === 'command').map((source) => source.name),
+            ),
+          })
+        : undefined;
       const encryption = format.encryption?.method ?? null;
       const id = await pickShardId(
         backup.id_prefix,
@@ -132,7 +153,7 @@ class Run {
       let archive: ArchiveResult;
       try {
         spool = await createRunSpool(backup.spool_dir);
-        archive = await this.archive(id, keys.archive, format, spool.dir, usable);
+        archive = await this.archive(id, keys.archive, format, spool.dir, usable, detector);
       } catch (error) {
         return this.summary(
           id,
@@ -151,6 +172,14 @@ class Run {
         objectKey: keys.archive,
         archive,
         warnings: this.problems.list,
+        ...(this.plan.type === 'incremental' && {
+          incremental: {
+            parent: this.plan.parent.id,
+            base: this.plan.base,
+            chain_length: this.plan.chainLength,
+            changes: detector!.changes,
+          },
+        }),
       });
       // Until the run record is written, this marker is the only trace of the upload if the process is killed.
       await markInFlight(backup.state_dir, {
@@ -168,6 +197,8 @@ class Run {
         sha256: archive.sha256,
         sidecar: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
       });
+      if (detector && results.some((result) => result.status === 'success'))
+        await this.recordFileList(id, detector);
       // An interrupted run deletes nothing: it only stops what it began.
       if (this.options.prune !== false && !interruptSignal.aborted)
         await applyRetention(this.config, opened, results, id, this.warn);
@@ -187,45 +218,75 @@ class Run {
     }
   }
 
+  /** The file list at this shard's time, for the next incremental; without it the next run is full. */
+  private async recordFileList(id: string, detector: ChangeDetector): Promise<void> {
+    const { backup } = this.config;
+    // Settles what was archived: a file handed to the packer but never stored is not in the list.
+    detector.deleted();
+    for (const warning of this.problems.list)
+      if (warning.code === 'CHANGED') detector.changedWhileRead(warning.path);
+    try {
+      await writeFileList(backup.state_dir, {
+        header: {
+          version: 1,
+          shard: id,
+          writer: this.writer.name,
+          tag: this.writer.tag,
+          created_at: this.now.toISOString(),
+          origins: sourceOrigins(backup.sources),
+        },
+        records: detector.records,
+      });
+    } catch (error) {
+      this.warn(
+        `could not record the file list in ${backup.state_dir}: ${(error as Error).message}; the next run makes a full shard`,
+      );
+    }
+  }
+
   private async archive(
     id: string,
     key: string,
     format: StoredFormat,
     spoolDir: string,
     destinations: Opened[],
+    detector: ChangeDetector | undefined,
   ): Promise<ArchiveResult> {
     const { backup } = this.config;
     const progress = throttle((event: RunEvent) => this.emit(event));
     this.emit({ type: 'archive-start' });
-    const archive = await writeArchive(
-      readSources(backup.sources, {
-        spoolDir: backup.spool_dir,
-        dumpDir: spoolDir,
-        configDir: this.config.dir,
-        problems: this.problems,
-        // A source that holds them would store every earlier shard, and its own state, again.
-        leaveOut: [
-          { path: backup.state_dir, what: 'the state folder' },
-          ...destinations.flatMap(({ resolved, destination }) =>
-            destination?.localPath === undefined
-              ? []
-              : [{ path: destination.localPath, what: `the folder of destination ${resolved.name}` }],
-          ),
-        ],
+    const entries = readSources(backup.sources, {
+      spoolDir: backup.spool_dir,
+      dumpDir: spoolDir,
+      configDir: this.config.dir,
+      problems: this.problems,
+      // A source that holds them would store every earlier shard, and its own state, again.
+      leaveOut: [
+        { path: backup.state_dir, what: 'the state folder' },
+        ...destinations.flatMap(({ resolved, destination }) =>
+          destination?.localPath === undefined
+            ? []
+            : [{ path: destination.localPath, what: `the folder of destination ${resolved.name}` }],
+        ),
+      ],
+    });
+    const plan = this.plan;
+    const archive = await writeArchive(detector ? detector.select(entries) : entries, {
+      id,
+      createdAt: this.now,
+      ...(plan.type === 'incremental' && {
+        incremental: { parent: plan.parent.id, base: plan.base, deleted: () => detector!.deleted() },
       }),
-      {
-        id,
-        createdAt: this.now,
-        sources: backup.sources.map((source) => source.name),
-        origins: sourceOrigins(backup.sources),
-        spoolDir,
-        fileName: key,
-        format,
-        problems: this.problems,
-        onProgress: ({ files, bytesIn, bytesOut }) =>
-          progress.push({ type: 'archive-progress', files, bytesIn, bytesOut }),
-      },
-    );
+      ...(detector && { onArchived: (path: string, sha256: string) => detector.archived(path, sha256) }),
+      sources: backup.sources.map((source) => source.name),
+      origins: sourceOrigins(backup.sources),
+      spoolDir,
+      fileName: key,
+      format,
+      problems: this.problems,
+      onProgress: ({ files, bytesIn, bytesOut }) =>
+        progress.push({ type: 'archive-progress', files, bytesIn, bytesOut }),
+    });
     this.emit({
       type: 'archive-done',
       files: archive.files,
@@ -310,6 +371,8 @@ class Run {
       id,
       status,
       dryRun,
+      type: this.plan.type,
+      ...(this.plan.type === 'full' && this.plan.reason ? { fullReason: this.plan.reason } : {}),
       startedAt: this.now.toISOString(),
       durationMs: Math.round(performance.now() - this.started),
       ...extra,

@@ -1,4 +1,4 @@
-import type { ShardManifest, SourceWarning } from '../shard/manifest.js';
+import type { ShardManifest, ShardType, SourceWarning } from '../shard/manifest.js';
 
 /** What runBackup reports while it works; the CLI draws progress bars from these. */
 export type RunEvent =
@@ -36,6 +36,12 @@ export interface RunOptions {
   prune?: boolean;
   /** Write Prometheus text-format metrics here after the run (node_exporter's textfile collector). */
   metricsFile?: string;
+  /**
+   * Full or incremental; default incremental when backup.incremental is set,
+   * else full. An incremental that cannot be made becomes a full shard (see
+   * RunSummary.fullReason).
+   */
+  type?: ShardType;
 }
 
 export interface DestinationResult {
@@ -87,6 +93,10 @@ export interface RunSummary {
   dryRun: boolean;
   startedAt: string;
   durationMs: number;
+  /** What kind of shard the run made (or set out to make). */
+  type: ShardType;
+  /** Why the shard is full although an incremental one was wanted. */
+  fullReason?: string;
   /** The archive as stored (absent when the sources failed, or on a dry run). */
   archive?: { key: string; size: number; sha256: string; files: number; bytesIn: number };
   /** The sidecar written to each destination that succeeded. */

@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import type { ShardChanges } from '../shard/manifest.js';
+import type { SourceEntry } from '../sources/types.js';
+import type { FileRecord } from './file-list.js';
+
+export type CompareMode = 'metadata' | 'content';
+
+export interface ChangeDetectorOptions {
+  /** The file list at the parent's time; absent for a full shard (every entry is kept, the list is still made). */
+  parent?: ReadonlyMap<string, FileRecord>;
+  compare: CompareMode;
+  /** Names of command sources: their output is always stored whole. */
+  commandSources: ReadonlySet<string>;
+}
+
+/** Never follow a link swapped in after the walk; never block on a FIFO swapped in. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const READ_CHUNK = 1 << 20;
+
+/**
+ * Decides, entry by entry, what a shard stores, and records the file list at
+ * this run's time for the next one. With a parent list only new and changed
+ * entries go on, plus every folder (cheap, and it keeps folder modes and
+ * times exact); without one every entry does. An unchanged file is decided by
+ * lstat alone in `metadata` mode (size, mtime, ctime, inode, mode, owner), so
+ * it is never opened; `content` mode reads and hashes every file.
+ */
+export class ChangeDetector {
+  /** The list at this run's time, in archive order. */
+  readonly records = new Map<string, FileRecord>();
+  readonly changes: ShardChanges = { created: 0, modified: 0, deleted: 0 };
+  /** Files handed on but not yet archived: one never archived (vanished, unreadable) is not in this shard. */
+  private readonly pending = new Set<string>();
+  private deletedPaths?: string[];
+
+  constructor(private readonly options: ChangeDetectorOptions) {}
+
+  async *select(entries: AsyncIterable<SourceEntry>): AsyncGenerator<SourceEntry> {
+    for await (const entry of entries) if (this.keep(entry)) yield entry;
+  }
+
+  /** The packer archived this file with this content: the next run compares against it. */
+  archived(path: string, sha256: string): void {
+    this.pending.delete(path);
+    const record = this.records.get(path);
+    if (record?.type === 'file') record.sha256 = sha256;
+  }
+
+  /** The packer archived this file as read while it changed: the next run stores it again. */
+  changedWhileRead(path: string): void {
+    const record = this.records.get(path);
+    if (record?.type === 'file') delete record.ctime;
+  }
+
+  /**
+   * Paths of the parent gone now, once every entry was seen: a removed folder
+   * once, not its contents, and nothing under a folder that became a file or
+   * link (extracting that entry replaces the folder).
+   */
+  deleted(): string[] {
+    if (this.deletedPaths) return this.deletedPaths;
+    for (const path of this.pending) this.records.delete(path);
+    this.pending.clear();
+    const deleted: string[] = [];
+    const gone = new Set<string>();
+    for (const path of this.options.parent?.keys() ?? []) {
+      if (this.records.has(path)) continue;
+      gone.add(path);
+      const up = path.slice(0, Math.max(0, path.lastIndexOf('/')));
+      const replaced = this.records.get(up);
+      if (gone.has(up) || (replaced !== undefined && replaced.type !== 'directory')) continue;
+      deleted.push(path);
+    }
+    this.changes.deleted = deleted.length;
+    this.deletedPaths = deleted;
+    return deleted;
+  }
+
+  private keep(entry: SourceEntry): boolean {
+    const before = this.options.parent?.get(entry.path);
+    const source = entry.path.split('/', 1)[0]!;
+    if (this.options.commandSources.has(source)) {
+      const record = entry.type === 'file' ? undefined : recordOf(entry);
+      this.note(entry.path, record ?? { path: entry.path, type: 'file', mode: 0, mtime: 0, size: 0 }, before);
+      if (entry.type === 'file') this.pending.add(entry.path);
+      return true;
+    }
+    if (entry.type !== 'file') {
+      const record = recordOf(entry);
+      const changed = this.note(entry.path, record, before);
+      return entry.type === 'directory' || changed;
+    }
+    let info: Stats;
+    try {
+      info = lstatSync(entry.open ?? entry.absolute);
+    } catch {
+      // Gone or unreadable: the packer meets the same and reports it.
+      this.pending.add(entry.path);
+      return true;
+    }
+    const record: FileRecord = {
+      path: entry.path,
+      type: 'file',
+      mode: info.mode & 0o7777,
+      mtime: info.mtimeMs,
+      ctime: info.ctimeMs,
+      ino: info.ino,
+      size: info.size,
+      uid: info.uid,
+      gid: info.gid,
+    };
+    if (!info.isFile()) {
+      // Replaced since it was listed: the packer decides what it is now.
+      this.note(entry.path, record, undefined, true);
+      this.pending.add(entry.path);
+      return true;
+    }
+    if (before?.type === 'file' && this.options.compare === 'content') {
+      const sha256 = contentHash(entry.open ?? entry.absolute);
+      if (sha256 !== undefined) record.sha256 = sha256;
+    }
+    const changed = this.note(entry.path, record, before);
+    if (!changed && before?.type === 'file') record.sha256 = before.sha256;
+    if (changed) this.pending.add(entry.path);
+    return changed;
+  }
+
+  /** Records the entry and counts it; true when it is new or differs from the parent's. */
+  private note(path: string, record: FileRecord, before: FileRecord | undefined, force = false): boolean {
+    this.records.set(path, record);
+    if (!this.options.parent) return true;
+    if (before === undefined) {
+      this.changes.created++;
+      return true;
+    }
+    const changed = force || !sameEntry(before, record, this.options.compare);
+    if (changed) this.changes.modified++;
+    return changed;
+  }
+}
+
+function recordOf(entry: Exclude<SourceEntry, { type: 'file' }>): FileRecord {
+  const common = { path: entry.path, mode: entry.mode, mtime: entry.mtimeMs, uid: entry.uid, gid: entry.gid };
+  return entry.type === 'directory'
+    ? { ...common, type: 'directory' }
+    : { ...common, type: 'symlink', target: entry.target };
+}
+
+/**
+ * Whether `now` can be restored from the parent's entry: same type, mode, owner
+ * and mtime, and for a file the same size and either the same ctime and inode
+ * (metadata) or the same sha256 (content). A record without ctime or sha256
+ * never matches: when in doubt the file is stored.
+ */
+export function sameEntry(before: FileRecord, now: FileRecord, compare: CompareMode): boolean {
+  if (
+    before.type !== now.type ||
+    before.mode !== now.mode ||
+    before.mtime !== now.mtime ||
+    before.uid !== now.uid ||
+    before.gid !== now.gid
+  )
+    return false;
+  if (now.type === 'directory') return true;
+  if (now.type === 'symlink') return before.type === 'symlink' && before.target === now.target;
+  if (before.type !== 'file' || before.size !== now.size) return false;
+  if (compare === 'content') return before.sha256 !== undefined && before.sha256 === now.sha256;
+  return before.ctime !== undefined && before.ctime === now.ctime && before.ino === now.ino;
+}
+
+/** sha256 of a file's content, or undefined when it cannot be read (the packer reports why). */
+function contentHash(path: string | Buffer): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(READ_CHUNK);
+    for (;;) {
+      const read = readSync(fd, buffer, 0, READ_CHUNK, null);
+      if (read === 0) break;
+      hash.update(buffer.subarray(0, read));
+    }
+    return hash.digest('hex');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}

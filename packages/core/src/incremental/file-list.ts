@@ -1,0 +1,112 @@
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SourceOrigin } from '../sources/types.js';
+import { ensureStateDir } from '../state/files.js';
+
+/**
+ * What one path was at a shard's time, as a later run compares it: the stat
+ * fields that change whenever a file's content or metadata does (size, mtime,
+ * ctime, inode: as restic compares), and the content's sha256 once archived.
+ */
+export type FileRecord =
+  | {
+      path: string;
+      type: 'file';
+      mode: number;
+      mtime: number;
+      /** Absent for a file never compared by metadata (a command's output): it always counts as changed. */
+      ctime?: number;
+      ino?: number;
+      size: number;
+      uid?: number;
+      gid?: number;
+      sha256?: string;
+    }
+  | { path: string; type: 'directory'; mode: number; mtime: number; uid?: number; gid?: number }
+  | {
+      path: string;
+      type: 'symlink';
+      mode: number;
+      mtime: number;
+      target: string;
+      uid?: number;
+      gid?: number;
+    };
+
+/** Which shard a file list describes, and what it was made from. */
+export interface FileListHeader {
+  version: 1;
+  /** Id of the shard whose time the list describes. */
+  shard: string;
+  /** backup.name and writer tag of the config that made it. */
+  writer: string;
+  tag: string;
+  created_at: string;
+  origins: SourceOrigin[];
+}
+
+/** Records by archive path, in archive order (a folder before its contents). */
+export interface FileList {
+  header: FileListHeader;
+  records: Map<string, FileRecord>;
+}
+
+const FOLDER = 'file-lists';
+
+/**
+ * `<state_dir>/file-lists/<writer tag>.jsonl`: one per config (the writer tag
+ * hashes its name and source instance), the header line, then one record a line.
+ */
+export function fileListPath(stateDir: string, tag: string): string {
+  return join(stateDir, FOLDER, `${tag}.jsonl`);
+}
+
+/** The list, or undefined when there is none; a damaged one is an error the caller reports. */
+export async function readFileList(stateDir: string, tag: string): Promise<FileList | undefined> {
+  const file = fileListPath(stateDir, tag);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const lines = text.split('\n');
+  // A list is written whole and renamed into place: a missing last newline means someone else wrote it.
+  if (lines.pop() !== '') throw new Error(`${file} is cut short`);
+  const header = JSON.parse(lines[0] ?? '') as FileListHeader;
+  if (header.version !== 1 || typeof header.shard !== 'string')
+    throw new Error(`${file} has an unknown header`);
+  const records = new Map<string, FileRecord>();
+  for (let index = 1; index < lines.length; index++) {
+    const record = JSON.parse(lines[index]!) as FileRecord;
+    records.set(record.path, record);
+  }
+  return { header, records };
+}
+
+/** Writes the list (0600, in a 0700 folder) next to its final name and renames it into place. */
+export async function writeFileList(stateDir: string, list: FileList): Promise<void> {
+  await ensureStateDir(join(stateDir, FOLDER));
+  const file = fileListPath(stateDir, list.header.tag);
+  const partial = `${file}.partial`;
+  const handle = await open(partial, 'w', 0o600);
+  try {
+    let chunk = `${JSON.stringify(list.header)}\n`;
+    for (const record of list.records.values()) {
+      chunk += `${JSON.stringify(record)}\n`;
+      if (chunk.length > 1 << 16) {
+        await handle.write(chunk);
+        chunk = '';
+      }
+    }
+    await handle.write(chunk);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(partial, { force: true });
+    throw error;
+  }
+  await handle.close();
+  await rename(partial, file);
+}

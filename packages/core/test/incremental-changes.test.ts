@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  rename,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DirectorySourceConfig } from '../src/config/schema.js';
+import { ChangeDetector, type CompareMode } from '../src/incremental/changes.js';
+import type { FileRecord } from '../src/incremental/file-list.js';
+import { walkDirectory } from '../src/sources/directory.js';
+import { SourceProblems } from '../src/sources/problems.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mb-changes-'));
+  await mkdir(join(dir, 'docs/old'), { recursive: true });
+  await writeFile(join(dir, 'docs/a.txt'), 'alpha');
+  await writeFile(join(dir, 'docs/b.txt'), 'bravo');
+  await writeFile(join(dir, 'docs/old/1.txt'), 'one');
+  await writeFile(join(dir, 'docs/old/2.txt'), 'two');
+  await writeFile(join(dir, 'will-be-folder'), 'a file for now');
+  await writeFile(join(dir, 'script.sh'), '#!/bin/sh\n');
+  await symlink('docs/a.txt', join(dir, 'link'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+/** One run's selection over the tree: what would be archived, what is deleted, the list for the next run. */
+async function scan(parent?: ReadonlyMap<string, FileRecord>, compare: CompareMode = 'metadata') {
+  const source: DirectorySourceConfig = {
+    name: 'src',
+    type: 'directory',
+    path: dir,
+    on_error: 'warn',
+    one_file_system: false,
+  };
+  const detector = new ChangeDetector({ parent, compare, commandSources: new Set() });
+  const kept: string[] = [];
+  const problems = new SourceProblems([source], () => undefined);
+  for await (const entry of detector.select(walkDirectory(source, problems))) {
+    if (entry.type === 'directory') continue;
+    kept.push(entry.path);
+    // What the packer does: archive the file, report the sha256 of what it stored.
+    if (entry.type === 'file') {
+      const content = readFileSync(join(dir, entry.path.slice('src/'.length)));
+      detector.archived(entry.path, createHash('sha256').update(content).digest('hex'));
+    }
+  }
+  const deleted = detector.deleted();
+  return { kept, deleted, changes: { ...detector.changes }, records: detector.records };
+}
+
+describe('change detection', () => {
+  it('without a parent keeps everything; against it, an untouched tree keeps no file', async () => {
+    const first = await scan();
+    expect(first.kept).toEqual([
+      'src/docs/a.txt',
+      'src/docs/b.txt',
+      'src/docs/old/1.txt',
+      'src/docs/old/2.txt',
+      'src/link',
+      'src/script.sh',
+      'src/will-be-folder',
+    ]);
+    const second = await scan(first.records);
+    expect(second).toMatchObject({ kept: [], deleted: [], changes: { created: 0, modified: 0, deleted: 0 } });
+  });
+
+  it('finds a changed file, a rename, a mode change, a retargeted link, a file replaced by a folder and deletions', async () => {
+    const { records } = await scan();
+    await writeFile(join(dir, 'docs/a.txt'), 'ALPHA, longer');
+    await rename(join(dir, 'docs/b.txt'), join(dir, 'docs/b-renamed.txt'));
+    await chmod(join(dir, 'script.sh'), 0o755);
+    await unlink(join(dir, 'link'));
+    await symlink('docs/b-renamed.txt', join(dir, 'link'));
+    await rm(join(dir, 'will-be-folder'));
+    await mkdir(join(dir, 'will-be-folder'));
+    await writeFile(join(dir, 'will-be-folder/inside.txt'), 'inside');
+    await rm(join(dir, 'docs/old'), { recursive: true });
+
+    const next = await scan(records);
+    expect(next.kept.sort()).toEqual([
+      'src/docs/a.txt',
+      'src/docs/b-renamed.txt',
+      'src/link',
+      'src/script.sh',
+      'src/will-be-folder/inside.txt',
+    ]);
+    // A removed folder is listed once; the file that became a folder is replaced, not deleted.
+    expect(next.deleted.sort()).toEqual(['src/docs/b.txt', 'src/docs/old']);
+    expect(next.changes.deleted).toBe(2);
+    // Created: the renamed file, the folder's content. Modified: a.txt, script.sh, the link, the replaced
+    // path and the folders whose listing changed (docs, src root not: its entries' names stayed).
+    expect(next.changes.created).toBe(2);
+    expect(next.records.get('src/will-be-folder')?.type).toBe('directory');
+  });
+
+  it('a folder that became a file replaces it: its former contents are not listed as deleted', async () => {
+    const { records } = await scan();
+    await rm(join(dir, 'docs'), { recursive: true });
+    await writeFile(join(dir, 'docs'), 'now a file');
+    const next = await scan(records);
+    expect(next.kept).toContain('src/docs');
+    expect(next.deleted).toEqual([]);
+  });
+
+  it('metadata mode decides by stat: a same-size rewrite with its mtime put back is still found (ctime)', async () => {
+    const { records } = await scan();
+    const file = join(dir, 'docs/a.txt');
+    const before = await stat(file);
+    await writeFile(file, 'ALPHA');
+    await utimes(file, before.atime, before.mtime);
+    expect((await scan(records)).kept).toEqual(['src/docs/a.txt']);
+  });
+
+  it('content mode ignores a touch that leaves content and mtime as they were, and finds a changed content', async () => {
+    const file = join(dir, 'docs/a.txt');
+    // Whole seconds: a time set again reads back exactly.
+    const before = { atime: 1_700_000_000, mtime: 1_700_000_000 };
+    await utimes(file, before.atime, before.mtime);
+    const { records } = await scan(undefined, 'content');
+    // Same content and mtime, new ctime and inode: metadata mode would store it again.
+    await rm(file);
+    await writeFile(file, 'alpha');
+    await utimes(file, before.atime, before.mtime);
+    expect((await scan(records, 'metadata')).kept).toEqual(['src/docs/a.txt']);
+    expect((await scan(records, 'content')).kept).toEqual([]);
+    await writeFile(file, 'ALPHA');
+    await utimes(file, before.atime, before.mtime);
+    expect((await scan(records, 'content')).kept).toEqual(['src/docs/a.txt']);
+  });
+
+  it('a file handed on but never archived (vanished) is left out of the next list', async () => {
+    const source: DirectorySourceConfig = {
+      name: 'src',
+      type: 'directory',
+      path: dir,
+      on_error: 'warn',
+      one_file_system: false,
+    };
+    const detector = new ChangeDetector({ compare: 'metadata', commandSources: new Set() });
+    const problems = new SourceProblems([source], () => undefined);
+    for await (const entry of detector.select(walkDirectory(source, problems))) {
+      if (entry.type === 'file' && entry.path !== 'src/docs/a.txt')
+        detector.archived(entry.path, '0'.repeat(64));
+    }
+    detector.deleted();
+    expect(detector.records.has('src/docs/a.txt')).toBe(false);
+    expect(detector.records.has('src/docs/b.txt')).toBe(true);
+  });
+
+  it('always keeps the entries of a command source', async () => {
+    const { records } = await scan();
+    const detector = new ChangeDetector({
+      parent: records,
+      compare: 'metadata',
+      commandSources: new Set(['src']),
+    });
+    const source: DirectorySourceConfig = {
+      name: 'src',
+      type: 'directory',
+      path: dir,
+      on_error: 'warn',
+      one_file_system: false,
+    };
+    const kept: string[] = [];
+    for await (const entry of detector.select(walkDirectory(source, new SourceProblems([source], () => {}))))
+      if (entry.type === 'file') kept.push(entry.path);
+    expect(kept).toHaveLength(6);
+  });
+});
