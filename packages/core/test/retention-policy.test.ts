@@ -101,6 +101,128 @@ describe('planRetention (property-based against a reference model)', () => {
   });
 });
 
+/**
+ * Shards that form chains: each is full, or an incremental of an older one
+ * (any older one: a chain may fork when a destination missed a link).
+ */
+const chainedShardsArbitrary = fc
+  .tuple(
+    fc.uniqueArray(fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2027, 0, 1) }), { maxLength: 50 }),
+    fc.array(fc.nat(), { minLength: 50, maxLength: 50 }),
+  )
+  .map(([times, picks]) =>
+    [...times]
+      .sort((a, b) => a - b)
+      .map((t, i): RetentionCandidate => {
+        // Half of the picks make a full shard, the rest name an older shard as parent.
+        const pick = picks[i]! % (2 * i + 1);
+        return {
+          id: `s${i}`,
+          createdAt: new Date(t),
+          size: 1 + (t % 1000),
+          ...(pick < i && { parent: `s${pick}` }),
+        };
+      }),
+  );
+
+/** The reference's kept set with every kept shard's ancestors added, one shard at a time. */
+function withAncestors(shards: RetentionCandidate[], keep: Set<string>): Set<string> {
+  const byId = new Map(shards.map((shard) => [shard.id, shard]));
+  const result = new Set(keep);
+  for (const id of keep) {
+    for (let parent = byId.get(id)?.parent; parent !== undefined; parent = byId.get(parent)?.parent) {
+      result.add(parent);
+    }
+  }
+  return result;
+}
+
+describe('planRetention keeps chains whole (property-based against a reference model)', () => {
+  it('keeps what the reference keeps, plus every shard a kept incremental is restored from', () => {
+    fc.assert(
+      fc.property(chainedShardsArbitrary, policyArbitrary, fc.nat(), (shards, policy, pick) => {
+        const protect = shards.length ? [shards[pick % shards.length]!.id] : [];
+        const plan = planRetention(shards, policy, { protect });
+        expect(new Set(kept(plan))).toEqual(withAncestors(shards, referenceKeep(shards, policy, protect)));
+        const byId = new Map(shards.map((shard) => [shard.id, shard]));
+        const byRules = referenceKeep(shards, policy, protect);
+        for (const decision of plan) {
+          // A shard kept only for a chain says which one, and as what.
+          if (decision.action !== 'keep' || !byRules.has(decision.id)) {
+            if (decision.action === 'keep') {
+              expect(decision.reasons).toHaveLength(1);
+              expect(decision.reasons[0]).toMatch(
+                byId.get(decision.id)!.parent ? /^parent of s\d+$/ : /^base of s\d+$/,
+              );
+            }
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never leaves an incremental without its parent, nor deletes what is protected, under a size limit', () => {
+    fc.assert(
+      fc.property(
+        chainedShardsArbitrary,
+        policyArbitrary,
+        fc.nat(),
+        fc.double({ min: 1e-9, max: 1e-5, noNaN: true }),
+        (shards, policy, pick, gb) => {
+          const protect = shards.length ? [shards[pick % shards.length]!.id] : [];
+          const plan = planRetention(shards, { ...policy, max_total_size_gb: gb }, { protect });
+          const keptIds = new Set(kept(plan));
+          const min = policy.min_backups ?? 0;
+          const fixed = (id: string) => protect.includes(id) || plan.findIndex((d) => d.id === id) < min;
+          for (const decision of plan) {
+            if (fixed(decision.id)) expect(decision.action).toBe('keep');
+            if (decision.action === 'keep' && decision.parent) expect(keptIds).toContain(decision.parent);
+          }
+          const total = plan.filter((d) => d.action === 'keep').reduce((sum, d) => sum + d.size, 0);
+          if (total > gb * 1024 ** 3) {
+            // Over the limit only when every kept shard is fixed or needed by a fixed one.
+            const needed = withAncestors(shards, new Set([...keptIds].filter(fixed)));
+            expect([...keptIds].every((id) => needed.has(id))).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps what shards kept elsewhere (dated in the future) are restored from', () => {
+    const shards: RetentionCandidate[] = [
+      { id: 'b', createdAt: new Date('2026-11-20T00:00:00Z'), size: 1 },
+      { id: 'i1', createdAt: new Date('2026-11-21T00:00:00Z'), size: 1, parent: 'b' },
+      { id: 'other', createdAt: new Date('2026-11-22T00:00:00Z'), size: 1 },
+    ];
+    const plan = planRetention(shards, { keep_last: 1 }, { keptElsewhere: [{ id: 'future', parent: 'i1' }] });
+    expect(plan.map((d) => [d.id, d.action, d.reasons])).toEqual([
+      ['other', 'keep', ['last 1']],
+      ['i1', 'keep', ['parent of future']],
+      ['b', 'keep', ['base of future']],
+    ]);
+  });
+
+  it('deletes a base under the size limit only together with its incrementals', () => {
+    const gib = 1024 ** 3;
+    const shards: RetentionCandidate[] = [
+      { id: 'b1', createdAt: new Date('2026-11-20T00:00:00Z'), size: gib },
+      { id: 'i1', createdAt: new Date('2026-11-21T00:00:00Z'), size: gib / 4, parent: 'b1' },
+      { id: 'b2', createdAt: new Date('2026-11-22T00:00:00Z'), size: gib },
+      { id: 'i2', createdAt: new Date('2026-11-23T00:00:00Z'), size: gib / 4, parent: 'b2' },
+    ];
+    const plan = planRetention(shards, { max_total_size_gb: 1.5 });
+    expect(plan.map((d) => [d.id, d.action, d.reasons])).toEqual([
+      ['i2', 'keep', ['no keep rules']],
+      ['b2', 'keep', ['no keep rules', 'base of i2']],
+      ['i1', 'delete', ['size limit: needs b1']],
+      ['b1', 'delete', ['size limit']],
+    ]);
+  });
+});
+
 describe('planRetention edge cases', () => {
   it('keeps the newest shard of each day when several fall on one day, skipping empty days', () => {
     const shards = [

@@ -211,4 +211,68 @@ describe('pruneDestination', () => {
     expect(result.failed).toEqual([]);
     expect(aborted).toEqual(['upload-1']);
   });
+
+  it('keeps chains whole, and deletes a chain newest link first, keeping a parent whose incremental failed to go', async () => {
+    const { deleteMany: _batch, ...single } = memoryDestination();
+    const dest = guardDestination('mem', single);
+    const day = (n: number) => new Date(Date.UTC(2026, 10, 10 + n, 12));
+    const tag = writerTag('a', 'host-a');
+    const write = async (n: number, parent?: { id: string; base: string; length: number }) => {
+      const id = shardId('backup', day(n), tag);
+      await put(dest, `${id}.tar.zst`, 'x'.repeat(100));
+      const incremental = parent && { parent: parent.id, base: parent.base, chain_length: parent.length };
+      await put(
+        dest,
+        `${id}.manifest.json`,
+        JSON.stringify(placeholderSidecar(id, day(n), { writer: 'a', incremental })),
+      );
+      return id;
+    };
+    const oldBase = await write(0);
+    const oldInc1 = await write(1, { id: oldBase, base: oldBase, length: 1 });
+    const oldInc2 = await write(2, { id: oldInc1, base: oldBase, length: 2 });
+    const base = await write(3);
+    const inc1 = await write(4, { id: base, base, length: 1 });
+    const inc2 = await write(5, { id: inc1, base, length: 2 });
+
+    const dry = await pruneDestination(dest, { keep_last: 1 }, { ...ownerA(), dryRun: true });
+    expect(dry.decisions.map((d) => [d.id, d.action, d.reasons])).toEqual([
+      [inc2, 'keep', ['last 1']],
+      [inc1, 'keep', [`parent of ${inc2}`]],
+      [base, 'keep', [`base of ${inc2}`]],
+      [oldInc2, 'delete', []],
+      [oldInc1, 'delete', []],
+      [oldBase, 'delete', []],
+    ]);
+
+    // The old chain's newest link cannot be deleted: its parent and base stay, so nothing is left orphaned.
+    const deletes: string[] = [];
+    const original = dest.delete.bind(dest);
+    dest.delete = async (key: string) => {
+      deletes.push(key);
+      if (key === `${oldInc2}.tar.zst`) throw new Error('the disk said no');
+      return original(key);
+    };
+    const result = await pruneDestination(dest, { keep_last: 1 }, ownerA());
+    expect(result.deleted).toEqual([]);
+    expect(result.failed.map((failure) => failure.id).sort()).toEqual([oldBase, oldInc1, oldInc2].sort());
+    expect(deletes).toEqual([`${oldInc2}.tar.zst`]);
+
+    dest.delete = async (key: string) => {
+      deletes.push(key);
+      return original(key);
+    };
+    deletes.length = 0;
+    const again = await pruneDestination(dest, { keep_last: 1 }, ownerA());
+    expect(again.deleted).toEqual([oldInc2, oldInc1, oldBase]);
+    expect(deletes.map((key) => key.split('.')[0])).toEqual([
+      oldInc2,
+      oldInc2,
+      oldInc1,
+      oldInc1,
+      oldBase,
+      oldBase,
+    ]);
+    expect((await listShards(dest)).complete.map((m) => m.id)).toEqual([inc2, inc1, base]);
+  });
 });

@@ -4,6 +4,8 @@ import { mapLimited } from '../util/limit.js';
 
 export interface ShardObjects {
   id: string;
+  /** An incremental shard's parent: deleted only after this one (see deleteChainsSafely). */
+  parent?: string;
   /** The archive object(s) first, the sidecar last: a half-done delete never looks complete. */
   keys: readonly string[];
 }
@@ -54,4 +56,46 @@ export async function deleteShards(
     }
   });
   return outcome;
+}
+
+/**
+ * Deletes shards that may form chains, incrementals before the shards they
+ * need, in rounds: an interrupted or failed delete leaves shards without their
+ * newest incrementals, never an incremental without its parent. A shard whose
+ * incremental could not be deleted is kept.
+ */
+export async function deleteChainsSafely(
+  dest: Destination,
+  shards: readonly ShardObjects[],
+): Promise<DeleteOutcome> {
+  const outcome: DeleteOutcome = { deleted: [], failed: [] };
+  let pending = [...shards];
+  while (pending.length > 0) {
+    const round = pending.filter((shard) => !pending.some((other) => other.parent === shard.id));
+    const result = await deleteShards(dest, round);
+    outcome.deleted.push(...result.deleted);
+    outcome.failed.push(...result.failed);
+    pending = pending.filter((shard) => !round.includes(shard));
+    for (const failure of result.failed) {
+      const held = new Set(ancestorIds(shards, failure.id));
+      for (const shard of pending.filter((candidate) => held.has(candidate.id))) {
+        outcome.failed.push({
+          id: shard.id,
+          message: `kept: its incremental ${failure.id} could not be deleted`,
+        });
+      }
+      pending = pending.filter((shard) => !held.has(shard.id));
+    }
+  }
+  return outcome;
+}
+
+function ancestorIds(shards: readonly ShardObjects[], id: string): string[] {
+  const byId = new Map(shards.map((shard) => [shard.id, shard]));
+  const ids: string[] = [];
+  for (let parent = byId.get(id)?.parent; parent !== undefined && !ids.includes(parent); ) {
+    ids.push(parent);
+    parent = byId.get(parent)?.parent;
+  }
+  return ids;
 }

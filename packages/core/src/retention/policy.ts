@@ -1,23 +1,31 @@
 import { KEEP_RULES } from '../config/keep-nothing.js';
 import type { RetentionPolicy } from '../config/schema.js';
 import { type CalendarKeys, calendarKeys } from './calendar.js';
+import { ancestorsOf, type ChainLink, dependentsOf } from './chains.js';
 
 export interface RetentionCandidate {
   id: string;
   createdAt: Date;
   /** Bytes the shard occupies on the destination (archive + sidecar). */
   size: number;
+  /** Incremental shards: the shard it was made against, kept whenever this one is. */
+  parent?: string;
 }
 
 export interface RetentionDecision extends RetentionCandidate {
   action: 'keep' | 'delete';
-  /** Why: `last 3`, `daily 2026-11-23`, `weekly 2026-W48`, `min_backups`, `just written`, `size limit`, ... */
+  /**
+   * Why: `last 3`, `daily 2026-11-23`, `weekly 2026-W48`, `min_backups`, `just written`, `size limit`,
+   * `base of X` / `parent of X` (a kept incremental needs it), ...
+   */
   reasons: string[];
 }
 
 export interface RetentionOptions {
   /** Ids that must survive whatever the policy says (the shard just written). */
   protect?: readonly string[];
+  /** Shards kept that are not candidates (dated in the future): the candidates they need are kept too. */
+  keptElsewhere?: readonly ChainLink[];
 }
 
 const PERIODS = [
@@ -34,8 +42,11 @@ function hasKeepRules(policy: RetentionPolicy): boolean {
 /**
  * Decides keep or delete for every shard, newest first. Rules are ORed;
  * `min_backups` newest always survive; without any keep_* rule every shard is
- * kept and only `max_total_size_gb` can delete. Pure: the same input always
- * gives the same plan, so `prune --dry-run` shows exactly what prune does.
+ * kept and only `max_total_size_gb` can delete. Chains stay whole: a kept
+ * incremental keeps every shard it is restored from, and the size limit
+ * deletes a shard only with the incrementals that need it, never one of them
+ * alone. Pure: the same input always gives the same plan, so `prune --dry-run`
+ * shows exactly what prune does.
  */
 export function planRetention(
   candidates: readonly RetentionCandidate[],
@@ -75,8 +86,10 @@ export function planRetention(
     }
   }
 
+  const elsewhere = options.keptElsewhere ?? [];
+  keepAncestors(decisions, elsewhere, keep);
   if (policy.max_total_size_gb !== undefined) {
-    applySizeLimit(decisions, policy.max_total_size_gb * 1024 ** 3, minBackups, protectedIds);
+    applySizeLimit(decisions, policy.max_total_size_gb * 1024 ** 3, minBackups, protectedIds, elsewhere);
   }
   return decisions;
 }
@@ -100,19 +113,63 @@ function keepNewestPerPeriod(
   }
 }
 
-/** Deletes the oldest shards not protected by min_backups or `protect` until the total fits. */
+/**
+ * Every shard a kept one is restored from is kept, with the reason: `base of X`
+ * for the full shard at the chain's root, `parent of Y` for an incremental
+ * between (X the newest kept shard needing it, Y its child on the way).
+ */
+function keepAncestors(
+  decisions: RetentionDecision[],
+  elsewhere: readonly ChainLink[],
+  keep: (decision: RetentionDecision, reason: string) => void,
+): void {
+  const links: ChainLink[] = [...elsewhere, ...decisions];
+  const byId = new Map(decisions.map((decision) => [decision.id, decision]));
+  const done = new Set<string>();
+  // Newest first (those kept elsewhere are dated after every candidate): reasons name the newest.
+  for (const kept of [...elsewhere, ...decisions.filter((decision) => decision.action === 'keep')]) {
+    let child: ChainLink = kept;
+    for (const ancestor of ancestorsOf(links, kept.id)) {
+      if (done.has(ancestor.id)) break;
+      done.add(ancestor.id);
+      const decision = byId.get(ancestor.id);
+      if (decision)
+        keep(decision, decision.parent === undefined ? `base of ${kept.id}` : `parent of ${child.id}`);
+      child = ancestor;
+    }
+  }
+}
+
+/**
+ * Deletes the oldest shards not protected by min_backups or `protect` until
+ * the total fits. A shard goes together with the kept incrementals that need
+ * it, and only if none of those is protected either.
+ */
 function applySizeLimit(
   decisions: RetentionDecision[],
   limitBytes: number,
   minBackups: number,
   protectedIds: ReadonlySet<string>,
+  elsewhere: readonly ChainLink[],
 ): void {
+  const indexOf = new Map(decisions.map((decision, index) => [decision.id, index]));
+  const fixed = (id: string) => {
+    const index = indexOf.get(id);
+    return index === undefined || index < minBackups || protectedIds.has(id);
+  };
+  const links: ChainLink[] = [...decisions, ...elsewhere];
   let total = decisions.reduce((sum, decision) => sum + (decision.action === 'keep' ? decision.size : 0), 0);
   for (let index = decisions.length - 1; index >= minBackups && total > limitBytes; index--) {
     const decision = decisions[index]!;
     if (decision.action !== 'keep' || protectedIds.has(decision.id)) continue;
-    decision.action = 'delete';
-    decision.reasons = ['size limit'];
-    total -= decision.size;
+    const dependents = dependentsOf(links, decision.id).filter(
+      (link) => !indexOf.has(link.id) || decisions[indexOf.get(link.id)!]!.action === 'keep',
+    );
+    if (dependents.some((link) => fixed(link.id))) continue;
+    for (const shard of [decision, ...dependents.map((link) => decisions[indexOf.get(link.id)!]!)]) {
+      shard.action = 'delete';
+      shard.reasons = [shard === decision ? 'size limit' : `size limit: needs ${decision.id}`];
+      total -= shard.size;
+    }
   }
 }

@@ -4,7 +4,7 @@ import { listShards } from '../shard/catalog.js';
 import { isFutureDated } from '../shard/clock.js';
 import { type ShardManifest, SIDECAR_SUFFIX } from '../shard/manifest.js';
 import { parseShardId, shardIdOfKey } from '../shard/naming.js';
-import { type DeleteOutcome, deleteShards } from './delete-shards.js';
+import { type DeleteOutcome, deleteChainsSafely } from './delete-shards.js';
 import { hasOwnTag, leftoverEvidence, type ShardOwner, shardOwnership } from './ownership.js';
 import { planRetention, type RetentionCandidate, type RetentionDecision } from './policy.js';
 
@@ -93,7 +93,10 @@ export async function pruneDestination(
       action: 'keep' as const,
       reasons: ['dated in the future'],
     })),
-    ...planRetention(current.map(candidateOf), policy ?? {}, { protect: options.protect }),
+    ...planRetention(current.map(candidateOf), policy ?? {}, {
+      protect: options.protect,
+      keptElsewhere: future.map(candidateOf),
+    }),
   ];
   const incomplete: IncompleteDecision[] = catalog.incomplete
     .filter((shard) => !options.protect?.includes(shard.id))
@@ -136,13 +139,14 @@ export async function pruneDestination(
       .filter((decision) => decision.action === 'delete')
       .map((decision) => ({
         id: decision.id,
+        ...(decision.parent !== undefined && { parent: decision.parent }),
         keys: [byId.get(decision.id)!.object.name, `${decision.id}${SIDECAR_SUFFIX}`],
       })),
     ...incomplete
       .filter((shard) => shard.action === 'delete')
       .map((shard) => ({ id: shard.id, keys: archiveFirst(shard.keys) })),
   ];
-  const outcome = await deleteShards(dest, doomed);
+  const outcome = await deleteChainsSafely(dest, doomed);
   result.deleted = outcome.deleted;
   result.failed = outcome.failed;
   for (const leftover of result.leftovers.filter((candidate) => candidate.action === 'delete')) {
@@ -168,7 +172,12 @@ async function uploadLeftovers(dest: Destination, owner: ShardOwner, now: Date):
 }
 
 function candidateOf(manifest: ShardManifest): RetentionCandidate {
-  return { id: manifest.id, createdAt: new Date(manifest.created_at), size: manifest.object.size };
+  return {
+    id: manifest.id,
+    createdAt: new Date(manifest.created_at),
+    size: manifest.object.size,
+    ...(manifest.type === 'incremental' && { parent: manifest.parent }),
+  };
 }
 
 function archiveFirst(keys: readonly string[]): string[] {
