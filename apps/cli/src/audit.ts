@@ -22,7 +22,12 @@ export async function recordAudit(
 }
 
 /** The audit line of a finished backup run: where the shard went, what retention removed. */
-export async function recordRunAudit(config: LoadedConfig, summary: RunSummary, warn: Warn): Promise<void> {
+export async function recordRunAudit(
+  config: LoadedConfig,
+  summary: RunSummary,
+  warn: Warn,
+  caller?: string,
+): Promise<void> {
   const pruned = Object.fromEntries(
     summary.destinations
       .filter((result) => result.prune?.deleted.length)
@@ -35,6 +40,7 @@ export async function recordRunAudit(config: LoadedConfig, summary: RunSummary, 
       ...(summary.archive ? { shard: summary.id } : {}),
       destinations: summary.destinations.map((result) => result.name),
       result: summary.status,
+      ...(caller !== undefined && { caller }),
       details: {
         exit_code: exitCodeOfRun(summary.status),
         stored_on: summary.destinations.filter((r) => r.status === 'success').map((r) => r.name),

@@ -13,6 +13,7 @@ import { pluginsCommand } from './commands/plugins.js';
 import { pruneCommand } from './commands/prune.js';
 import { restoreCommand } from './commands/restore.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CommandContext, GlobalArgs } from './context.js';
@@ -34,6 +35,7 @@ const COMMANDS: Command<any>[] = [
   checkCommand,
   initCommand,
   pluginsCommand,
+  serveCommand,
 ];
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };

@@ -20,7 +20,7 @@ export interface ShardHolder {
   bytes: number;
 }
 
-export interface DeletionRow {
+interface DeletionRow {
   destination: string;
   status: 'deleted' | 'would delete' | 'failed' | 'absent' | 'error';
   keys: string[];

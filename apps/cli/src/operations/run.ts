@@ -3,11 +3,17 @@ import { recordRunAudit, type Warn } from '../audit.js';
 
 /**
  * One backup run as every front end does it (`run`, `serve`): core's run, then
- * its audit line (a dry run changes nothing and writes none). Prints nothing:
+ * its audit line (a dry run changes nothing and writes none), naming `caller`
+ * when a daemon ran it for someone. Prints nothing:
  * progress goes to `options.onEvent`, a failed audit write to `warn`.
  */
-export async function backupNow(config: LoadedConfig, options: RunOptions, warn: Warn): Promise<RunSummary> {
+export async function backupNow(
+  config: LoadedConfig,
+  options: RunOptions,
+  warn: Warn,
+  caller?: string,
+): Promise<RunSummary> {
   const summary = await runBackup(config, options);
-  if (!summary.dryRun) await recordRunAudit(config, summary, warn);
+  if (!summary.dryRun) await recordRunAudit(config, summary, warn, caller);
   return summary;
 }

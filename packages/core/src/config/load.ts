@@ -139,6 +139,12 @@ function resolveCorePaths(
       return { ...item, cwd: path(item.cwd ?? '.') };
     }),
     encryption: rest.encryption && resolveEncryptionPaths(rest.encryption, dir, env),
+    api: rest.api && {
+      ...rest.api,
+      ...(rest.api.socket !== undefined && { socket: path(rest.api.socket) }),
+      ...(rest.api.token_file !== undefined && { token_file: path(rest.api.token_file) }),
+      restore_roots: rest.api.restore_roots.map(path),
+    },
     state_dir: stateDir,
     spool_dir: rest.spool_dir ? path(rest.spool_dir) : join(stateDir, 'spool'),
     source_instance: sourceInstance,

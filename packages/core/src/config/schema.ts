@@ -121,6 +121,21 @@ const scheduleSchema = z
     }
   });
 
+/** `serve`'s HTTP API: a unix socket by default, TCP only when `listen` is set; always behind a token. */
+const apiSchema = z.strictObject({
+  /** Unix socket path (mode 0660); default $RUNTIME_DIRECTORY/api.sock under systemd, else <state_dir>/api.sock. */
+  socket: z.string().min(1).optional(),
+  /** `host:port` to listen on over TCP as well; never without a token. */
+  listen: z
+    .string()
+    .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:8787')
+    .optional(),
+  /** File of bearer tokens, one a line: `TOKEN`, or `NAME TOKEN` (the name is recorded in the audit log). */
+  token_file: z.string().min(1).optional(),
+  /** Folders the API may restore into (a target must be one of them or inside one); none: restore is refused. */
+  restore_roots: z.array(z.string().min(1)).default([]),
+});
+
 const smtpSchema = z.strictObject({
   host: z.string(),
   port: z.int().positive().optional(),
@@ -250,6 +265,7 @@ export const backupSchema = z.strictObject({
   /** Absent: every run makes a full shard unless `run --type incremental` asks otherwise. */
   incremental: incrementalSchema.optional(),
   schedule: scheduleSchema.optional(),
+  api: apiSchema.optional(),
   notifications: notificationsSchema.optional(),
   retry: retrySchema.default({ max_retries: 3, initial_delay: '1s', max_delay: '60s', backoff_factor: 2 }),
   /** Run history, lock, audit log; default $XDG_STATE_HOME/matric-backup or /var/lib/matric-backup for root. */

@@ -1,0 +1,22 @@
+import type { LoadedConfig } from '@matric-backup/core';
+import type { Logger } from 'pino';
+import type { Jobs } from './jobs.js';
+import type { Runner } from './runner.js';
+import type { ApiSettings } from './settings.js';
+
+/** What the API's routes and the scheduler share in one `serve` process. */
+export interface Service {
+  /** The config now in force: replaced by a reload (SIGHUP); a job keeps the one it started with. */
+  config: LoadedConfig;
+  settings: ApiSettings;
+  readonly jobs: Jobs;
+  readonly runner: Runner;
+  readonly log: Logger;
+  readonly startedAt: Date;
+  /** Set on SIGTERM: new work is refused while what runs finishes. */
+  stopping: boolean;
+  /** The schedule in force: its description and next run; undefined while none is set. */
+  schedule(): { description: string; next?: Date } | undefined;
+  /** Masks the config's secrets in a message. */
+  redact(text: string): string;
+}

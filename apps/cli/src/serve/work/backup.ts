@@ -1,0 +1,92 @@
+import type { RunEvent } from '@matric-backup/core';
+import { backupNow } from '../../operations/run.js';
+import { ApiError } from '../api/errors.js';
+import { snakeCase } from '../api/snake-case.js';
+import type { Job } from '../jobs.js';
+import type { Service } from '../service.js';
+
+export interface BackupRequest {
+  destinations?: string[];
+  dryRun?: boolean;
+  prune?: boolean;
+}
+
+/**
+ * Starts a backup job on the runner (refused with BUSY while one runs), with
+ * retention after it unless `prune` is false. The job's result is the run's
+ * summary; a run that stored nothing fails the job with the run's error.
+ */
+export function startBackup(service: Service, caller: string, request: BackupRequest): Job {
+  refuseWhenStopping(service);
+  const config = service.config;
+  const log = service.log.child({ caller });
+  return service.runner.start('backup', caller, async (job) => {
+    const summary = await backupNow(
+      config,
+      {
+        ...(request.destinations && { destinations: request.destinations }),
+        dryRun: request.dryRun === true,
+        prune: request.prune !== false,
+        onEvent: (event) => {
+          job.progress = progressOf(event) ?? job.progress;
+        },
+      },
+      (message) => log.warn(message),
+      caller,
+    );
+    job.shard = summary.id;
+    job.result = snakeCase(summary);
+    if (summary.status === 'failed') {
+      log.error({ shard: summary.id, job: job.id, error: summary.error }, 'backup creation failed');
+      throw new ApiError(
+        500,
+        summary.error?.code ?? 'INTERNAL_ERROR',
+        summary.error?.message ?? 'the run failed',
+        {
+          ...(summary.error?.hint && { hint: summary.error.hint }),
+        },
+      );
+    }
+    const pruned = summary.destinations.flatMap((result) => result.prune?.deleted ?? []);
+    log.info(
+      {
+        shard: summary.id,
+        job: job.id,
+        status: summary.status,
+        dry_run: summary.dryRun,
+        size_bytes: summary.archive?.size,
+        duration_ms: summary.durationMs,
+        pruned: pruned.length,
+      },
+      summary.dryRun ? 'backup planned' : 'backup created',
+    );
+    return job.result;
+  });
+}
+
+/** SIGTERM was received: what runs finishes, nothing new starts. */
+export function refuseWhenStopping(service: Service): void {
+  if (service.stopping) {
+    throw new ApiError(503, 'SHUTTING_DOWN', 'the service is stopping and accepts no new work');
+  }
+}
+
+function progressOf(event: RunEvent): Record<string, unknown> | undefined {
+  switch (event.type) {
+    case 'archive-start':
+      return { phase: 'archive', files: 0, bytes_in: 0 };
+    case 'archive-progress':
+    case 'archive-done':
+      return { phase: 'archive', files: event.files, bytes_in: event.bytesIn, bytes_out: event.bytesOut };
+    case 'upload-start':
+    case 'upload-progress':
+      return {
+        phase: 'upload',
+        destination: event.destination,
+        bytes: 'bytes' in event ? event.bytes : 0,
+        total: event.size,
+      };
+    default:
+      return undefined;
+  }
+}

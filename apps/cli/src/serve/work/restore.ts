@@ -1,0 +1,107 @@
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { ConflictStrategy } from '@matric-backup/core';
+import { restoreBackup } from '../../operations/restore.js';
+import { ApiError } from '../api/errors.js';
+import { snakeCase } from '../api/snake-case.js';
+import type { Job } from '../jobs.js';
+import type { Service } from '../service.js';
+import { refuseWhenStopping } from './backup.js';
+
+export interface RestoreApiRequest {
+  id: string;
+  to: string;
+  conflict?: ConflictStrategy;
+  include?: string[];
+  dryRun?: boolean;
+  destinations?: string[];
+}
+
+/**
+ * Starts a restore job into `to`, which must lie inside one of
+ * `backup.api.restore_roots` (symbolic links resolved): the API never writes
+ * anywhere else. Refused at once (403) otherwise, before any job exists.
+ */
+export async function startRestore(
+  service: Service,
+  caller: string,
+  request: RestoreApiRequest,
+): Promise<Job> {
+  refuseWhenStopping(service);
+  const config = service.config;
+  const to = await allowedTarget(request.to, service.settings.restoreRoots);
+  const log = service.log.child({ caller });
+  return service.jobs.start(
+    'restore',
+    caller,
+    async (job) => {
+      const result = await restoreBackup(
+        config,
+        {
+          id: request.id,
+          to,
+          dryRun: request.dryRun === true,
+          ...(request.conflict && { conflict: request.conflict }),
+          ...(request.include?.length && { include: request.include }),
+          ...(request.destinations && { destinations: request.destinations }),
+          onProgress: (progress) => {
+            job.progress = { phase: 'restore', bytes: progress.bytes, total: progress.total };
+          },
+          caller,
+        },
+        (message) => log.warn(message),
+      );
+      job.shard = result.id;
+      log.info(
+        { shard: result.id, job: job.id, to: result.to, files: result.files, dry_run: result.dryRun },
+        'backup restored',
+      );
+      return snakeCase(result);
+    },
+    request.id,
+  );
+}
+
+/** The target, if it is inside a restore root once symbolic links are followed; else a 403. */
+async function allowedTarget(target: string, roots: readonly string[]): Promise<string> {
+  if (!isAbsolute(target)) {
+    throw new ApiError(
+      400,
+      'INVALID_PARAMETER',
+      `"to" must be an absolute path, not ${JSON.stringify(target)}`,
+    );
+  }
+  const wanted = resolve(target);
+  const real = await realPathOfNearest(wanted);
+  for (const root of roots) {
+    const realRoot = await realpath(root).catch(() => resolve(root));
+    const inside = relative(realRoot, real);
+    if (inside !== '' && !inside.startsWith(`..${sep}`) && inside !== '..' && !isAbsolute(inside))
+      return wanted;
+  }
+  throw new ApiError(
+    403,
+    'RESTORE_NOT_ALLOWED',
+    `${wanted} is not inside a folder of backup.api.restore_roots`,
+    {
+      restore_roots: roots,
+      hint: 'restore into a new folder inside one of them, or add a root to the config',
+    },
+  );
+}
+
+/** realpath of the deepest part of `path` that exists, with the rest appended (a new target does not exist yet). */
+async function realPathOfNearest(path: string): Promise<string> {
+  const missing: string[] = [];
+  let current = path;
+  for (;;) {
+    try {
+      return join(await realpath(current), ...missing.reverse());
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return path;
+      missing.push(current.slice(parent.length).replace(/^\//, ''));
+      current = parent;
+    }
+  }
+}

@@ -1,0 +1,279 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, tempDir } from './helpers/cli.js';
+import { writeConfig } from './helpers/config.js';
+
+// One daemon for the whole file (start-up is the expensive part): the API over its real unix
+// socket, every endpoint's answers, a job to completion, a busy runner, a reload and a stop.
+
+const TOKEN = 'e2e-token-0123456789abcdef';
+const ID = /^backup_\d{8}_\d{6}_[a-z]{8}(_\d+)?$/;
+
+let work: Awaited<ReturnType<typeof tempDir>>;
+let config: string;
+let socket: string;
+let disk: string;
+let gate: string;
+let daemon: ChildProcess;
+let exited: Promise<number | null>;
+let log = '';
+
+interface Answer {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field.
+  body: any;
+}
+
+/** One HTTP request over the daemon's unix socket. */
+function api(
+  method: string,
+  path: string,
+  options: { token?: string | null; body?: unknown } = {},
+): Promise<Answer> {
+  const token = options.token === undefined ? TOKEN : options.token;
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        socketPath: socket,
+        method,
+        path,
+        headers: {
+          ...(token !== null && { authorization: `Bearer ${token}` }),
+          ...(payload !== undefined && { 'content-type': 'application/json' }),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; daemon output:\n${log}`);
+}
+
+/** Polls a job until it is no longer running. */
+async function finished(jobId: string) {
+  return until(`job ${jobId}`, async () => {
+    const { body } = await api('GET', `/api/v1/jobs/${jobId}`);
+    return body.data.status === 'running' ? undefined : body.data;
+  });
+}
+
+function expectError(answer: Answer, status: number, code: string): void {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  expect(answer.body).toMatchObject({ success: false, error: { code, message: expect.any(String) } });
+}
+
+beforeAll(async () => {
+  work = await tempDir('mb-e2e-serve-');
+  const data = join(work.path, 'data');
+  await mkdir(join(data, 'notes'), { recursive: true });
+  await writeFile(join(data, 'notes', 'a.txt'), 'alpha\n');
+  await mkdir(join(work.path, 'roots'));
+  await writeFile(join(work.path, 'tokens'), `# who may call\nops ${TOKEN}\n`, { mode: 0o600 });
+  disk = join(work.path, 'disk');
+  gate = join(work.path, 'gate');
+  socket = join(work.path, 'api.sock');
+  // A source that waits for the test to open the gate: a run is "in progress" for as long as a step needs.
+  config = await writeConfig(work.path, {
+    sources: [
+      { name: 'data', type: 'directory', path: data },
+      {
+        name: 'gated',
+        type: 'command',
+        command: ['sh', '-c', `while [ ! -e ${gate} ]; do sleep 0.05; done; echo ok`],
+        filename: 'gated.txt',
+      },
+    ],
+    destinations: [{ name: 'disk', type: 'local', path: disk }],
+    api: { socket, token_file: './tokens', restore_roots: ['./roots'] },
+  });
+  daemon = spawn(process.execPath, [CLI_BIN, 'serve', '-c', config, '--stop-timeout', '1s'], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  daemon.stdout!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  daemon.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  exited = new Promise((resolve) => daemon.on('exit', (code) => resolve(code)));
+  await until('the socket', async () =>
+    (await api('GET', '/api/v1/openapi.json')).status === 200 ? true : undefined,
+  );
+});
+
+afterAll(async () => {
+  if (daemon.exitCode === null) daemon.kill('SIGKILL');
+  await work?.cleanup();
+});
+
+describe('serve: the HTTP API over its unix socket', () => {
+  it('listens on a 0660 socket, refuses calls without a token (401) or with a wrong one (403)', async () => {
+    const { stat } = await import('node:fs/promises');
+    expect((await stat(socket)).mode & 0o777).toBe(0o660);
+    expectError(await api('GET', '/api/v1/backups', { token: null }), 401, 'UNAUTHORIZED');
+    expectError(await api('GET', '/api/v1/backups', { token: 'not-the-token-at-all' }), 403, 'FORBIDDEN');
+    expectError(await api('GET', '/api/v1/nothing-here'), 404, 'NOT_FOUND');
+    const openapi = (await api('GET', '/api/v1/openapi.json', { token: null })).body;
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/backups',
+        '/api/v1/backups/{id}/restore',
+        '/api/v1/jobs/{id}',
+        '/api/v1/backup/status',
+      ]),
+    );
+  });
+
+  let shard: string;
+
+  it('runs one backup at a time: a second POST is told which job is running; the job runs to completion', async () => {
+    const [a, b] = await Promise.all([api('POST', '/api/v1/backups'), api('POST', '/api/v1/backups')]);
+    const [started, refused] = a.status === 202 ? [a, b] : [b, a];
+    expect(started.status).toBe(202);
+    expect(started.body.data).toMatchObject({
+      kind: 'backup',
+      status: 'running',
+      job_id: expect.any(String),
+    });
+    expectError(refused, 409, 'BUSY');
+    expect(refused.body.error.details.job_id).toBe(started.body.data.job_id);
+
+    const status = await api('GET', '/api/v1/backup/status');
+    expect(status.body.data.running).toMatchObject({ job_id: started.body.data.job_id, kind: 'backup' });
+
+    await writeFile(gate, '');
+    const job = await finished(started.body.data.job_id);
+    expect(job).toMatchObject({ status: 'succeeded', caller: 'token:ops', shard: expect.stringMatching(ID) });
+    expect(job.result).toMatchObject({ status: 'success', dry_run: false });
+    shard = job.shard;
+    expect(await readdir(disk)).toEqual(
+      expect.arrayContaining([`${shard}.tar.zst`, `${shard}.manifest.json`]),
+    );
+    expectError(await api('GET', '/api/v1/jobs/no-such-job'), 404, 'NOT_FOUND');
+  });
+
+  it('lists the shards and shows one; an unknown one is NOT_FOUND', async () => {
+    const list = await api('GET', '/api/v1/backups');
+    expect(list.status).toBe(200);
+    expect(list.body).toMatchObject({ success: true, data: { total: 1 } });
+    expect(list.body.data.backups[0]).toMatchObject({
+      id: shard,
+      type: 'full',
+      owner: 'own',
+      destinations: ['disk'],
+    });
+    const one = await api('GET', `/api/v1/backups/${shard}`);
+    expect(one.body.data).toMatchObject({ id: shard, destinations: ['disk'] });
+    expect((await api('GET', '/api/v1/backups/latest')).body.data.id).toBe(shard);
+    expectError(await api('GET', '/api/v1/backups/backup_20200101_000000_abcdefgh'), 404, 'NOT_FOUND');
+    const status = await api('GET', '/api/v1/backup/status');
+    expect(status.body.data).toMatchObject({ running: null, last_backup: { id: shard, status: 'success' } });
+    expect(status.body.data.destinations[0]).toMatchObject({ name: 'disk', count: 1, newest: { id: shard } });
+  });
+
+  it('restores only into a folder inside restore_roots; says which parameter is missing', async () => {
+    expectError(
+      await api('POST', `/api/v1/backups/${shard}/restore`, { body: {} }),
+      400,
+      'MISSING_PARAMETER',
+    );
+    const outside = join(work.path, 'outside');
+    expectError(
+      await api('POST', `/api/v1/backups/${shard}/restore`, { body: { to: outside } }),
+      403,
+      'RESTORE_NOT_ALLOWED',
+    );
+    expectError(
+      await api('POST', `/api/v1/backups/${shard}/restore`, {
+        body: { to: join(work.path, 'roots', '..', 'outside') },
+      }),
+      403,
+      'RESTORE_NOT_ALLOWED',
+    );
+    expect(existsSync(outside)).toBe(false);
+
+    const target = join(work.path, 'roots', 'r1');
+    const started = await api('POST', `/api/v1/backups/${shard}/restore`, { body: { to: target } });
+    expect(started.status).toBe(202);
+    const job = await finished(started.body.data.job_id);
+    expect(job).toMatchObject({ kind: 'restore', status: 'succeeded', shard, result: { to: target } });
+    expect(await readFile(join(target, 'data', 'notes', 'a.txt'), 'utf8')).toBe('alpha\n');
+  });
+
+  it('validates a shard, and reports VALIDATION_FAILED once its archive is damaged', async () => {
+    const good = await finished((await api('POST', `/api/v1/backups/${shard}/validate`)).body.data.job_id);
+    expect(good).toMatchObject({ status: 'succeeded', result: { valid: true, backup_id: shard } });
+    const missing = await finished(
+      (await api('POST', '/api/v1/backups/backup_20200101_000000_abcdefgh/validate')).body.data.job_id,
+    );
+    expect(missing).toMatchObject({ status: 'failed', error: { code: 'NOT_FOUND' } });
+
+    await appendFile(join(disk, `${shard}.tar.zst`), 'x');
+    const bad = await finished((await api('POST', `/api/v1/backups/${shard}/validate`)).body.data.job_id);
+    expect(bad).toMatchObject({
+      status: 'failed',
+      error: { code: 'VALIDATION_FAILED' },
+      result: { valid: false },
+    });
+  });
+
+  it('deletes a shard as a job, and refuses what is not a shard id', async () => {
+    expectError(await api('DELETE', '/api/v1/backups/not-an-id'), 400, 'INVALID_PARAMETER');
+    const job = await finished((await api('DELETE', `/api/v1/backups/${shard}`)).body.data.job_id);
+    expect(job).toMatchObject({ kind: 'delete', status: 'succeeded', result: { backup_id: shard } });
+    expect((await readdir(disk)).filter((name) => name.startsWith(`${shard}.`))).toEqual([]);
+
+    const audit = (await readFile(join(work.path, 'state', 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    for (const action of ['run', 'restore', 'delete'])
+      expect(audit.find((entry) => entry.action === action)).toMatchObject({ caller: 'token:ops', shard });
+  });
+
+  it('keeps serving the previous config when SIGHUP finds a broken one', async () => {
+    const good = await readFile(config, 'utf8');
+    await writeFile(config, good.replace('"backup": {', '"backup": { "bogus": 1,'));
+    daemon.kill('SIGHUP');
+    await until('the reload to fail', async () => (log.includes('config reload failed') ? true : undefined));
+    expect(log).toContain('bogus');
+    expect((await api('GET', '/api/v1/backup/status')).status).toBe(200);
+    await writeFile(config, good);
+  });
+
+  it('SIGTERM during a run aborts it within the stop timeout: no shard, no spool file, no lock, no socket', async () => {
+    await rm(gate);
+    const started = await api('POST', '/api/v1/backups');
+    expect(started.status).toBe(202);
+    await until('the run to take its lock', async () =>
+      (await readdir(join(work.path, 'state'))).some(
+        (name) => name.startsWith('run-') && name.endsWith('.lock'),
+      )
+        ? true
+        : undefined,
+    );
+    daemon.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(log).toContain('service stopped');
+    expect((await readdir(disk)).filter((name) => !name.startsWith('.'))).toEqual([]);
+    expect((await readdir(join(work.path, 'state'))).filter((name) => name.endsWith('.lock'))).toEqual([]);
+    expect(await readdir(join(work.path, 'state', 'spool'))).toEqual([]);
+    expect(existsSync(socket)).toBe(false);
+  });
+});
