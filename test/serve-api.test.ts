@@ -143,6 +143,9 @@ describe('serve: the HTTP API over its unix socket', () => {
   let shard: string;
 
   it('runs one backup at a time: a second POST is told which job is running; the job runs to completion', async () => {
+    const before = await api('GET', '/health/backup');
+    expect(before.status).toBe(503);
+    expect(before.body).toMatchObject({ status: 'unhealthy', last_backup: null });
     const [a, b] = await Promise.all([api('POST', '/api/v1/backups'), api('POST', '/api/v1/backups')]);
     const [started, refused] = a.status === 202 ? [a, b] : [b, a];
     expect(started.status).toBe(202);
@@ -162,6 +165,23 @@ describe('serve: the HTTP API over its unix socket', () => {
     expect(job).toMatchObject({ status: 'succeeded', caller: 'token:ops', shard: expect.stringMatching(ID) });
     expect(job.result).toMatchObject({ status: 'success', dry_run: false });
     shard = job.shard;
+    const health = await api('GET', '/health/backup');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'healthy', total_backups: 1, last_run: { id: shard } });
+    const metrics = await new Promise<string>((resolve, reject) => {
+      request(
+        { socketPath: socket, path: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+    expect(metrics).toMatch(/^matric_backup_runs_total\{[^}]*status="success"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^matric_backup_retained_shards\{[^}]*destination="disk"[^}]*\} 1$/m);
     expect(await readdir(disk)).toEqual(
       expect.arrayContaining([`${shard}.tar.zst`, `${shard}.manifest.json`]),
     );

@@ -7,6 +7,7 @@ import { buildApi } from './api/app.js';
 import { describeApiError, jobOutcomeOf } from './api/errors.js';
 import { Jobs } from './jobs.js';
 import { listenOnSocket } from './listen.js';
+import { createServiceMetrics } from './metrics.js';
 import { Runner } from './runner.js';
 import { createScheduler, type DueRun, lastSuccessfulRun, type Scheduler } from './scheduler.js';
 import type { Service } from './service.js';
@@ -43,7 +44,8 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
     log,
     startedAt: new Date(),
     stopping: false,
-    schedule: () => scheduler && { description: scheduler.description, next: scheduler.next },
+    metrics: await createServiceMetrics(first),
+    schedule: () => scheduler,
     redact: (text) => redact(text, service.config.secrets, configWords(service.config)),
   };
   Object.assign(service, { runner: new Runner(service.jobs) });
@@ -171,6 +173,7 @@ function scheduledBackup(service: Service, due: DueRun): void {
   } catch (error) {
     const { error: record } = describeApiError(error, service.redact);
     const job = service.jobs.skipped('backup', caller, record);
+    service.metrics.observeSkipped();
     service.log.warn(
       { job: job.id, reason: due.reason, scheduled_at: due.scheduledAt.toISOString(), error: record },
       'scheduled backup skipped',

@@ -1,7 +1,9 @@
 import type { LoadedConfig } from '@matric-backup/core';
 import type { Logger } from 'pino';
 import type { Jobs } from './jobs.js';
+import type { ServiceMetrics } from './metrics.js';
 import type { Runner } from './runner.js';
+import type { Scheduler } from './scheduler.js';
 import type { ApiSettings } from './settings.js';
 
 /** What the API's routes and the scheduler share in one `serve` process. */
@@ -15,8 +17,9 @@ export interface Service {
   readonly startedAt: Date;
   /** Set on SIGTERM: new work is refused while what runs finishes. */
   stopping: boolean;
-  /** The schedule in force: its description and next run; undefined while none is set. */
-  schedule(): { description: string; next?: Date } | undefined;
+  readonly metrics: ServiceMetrics;
+  /** The schedule in force (its description, next run, the age past which a backup is stale). */
+  schedule(): Scheduler | undefined;
   /** Masks the config's secrets in a message. */
   redact(text: string): string;
 }

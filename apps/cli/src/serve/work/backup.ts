@@ -4,6 +4,7 @@ import { ApiError } from '../api/errors.js';
 import { snakeCase } from '../api/snake-case.js';
 import type { Job } from '../jobs.js';
 import type { Service } from '../service.js';
+import { refreshHealth } from './health.js';
 
 export interface BackupRequest {
   destinations?: string[];
@@ -36,6 +37,13 @@ export function startBackup(service: Service, caller: string, request: BackupReq
     );
     job.shard = summary.id;
     job.result = snakeCase(summary);
+    if (!summary.dryRun) {
+      service.metrics.observeRun(summary);
+      // The gauges follow on the next health check or run if the destinations cannot be read now.
+      await refreshHealth(service, config).catch((error: unknown) =>
+        log.warn({ error: (error as Error).message }, 'health after the run could not be computed'),
+      );
+    }
     if (summary.status === 'failed') {
       log.error({ shard: summary.id, job: job.id, error: summary.error }, 'backup creation failed');
       throw new ApiError(

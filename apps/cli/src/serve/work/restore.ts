@@ -35,6 +35,7 @@ export async function startRestore(
     'restore',
     caller,
     async (job) => {
+      const started = performance.now();
       const result = await restoreBackup(
         config,
         {
@@ -50,7 +51,15 @@ export async function startRestore(
           caller,
         },
         (message) => log.warn(message),
-      );
+      ).catch((error: unknown) => {
+        const code = (error as { code?: unknown })?.code;
+        service.metrics.observeRestore({
+          durationMs: performance.now() - started,
+          error: { code: typeof code === 'string' ? code : 'UNKNOWN' },
+        });
+        throw error;
+      });
+      if (!result.dryRun) service.metrics.observeRestore({ durationMs: result.durationMs });
       job.shard = result.id;
       log.info(
         { shard: result.id, job: job.id, to: result.to, files: result.files, dry_run: result.dryRun },

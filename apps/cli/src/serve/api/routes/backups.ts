@@ -1,17 +1,7 @@
-import {
-  findShard,
-  isFutureDated,
-  isMatricError,
-  listShards,
-  loadShardOwner,
-  MatricError,
-  newestOwnShard,
-  type ShardManifest,
-  selectDestinations,
-  shardOwnership,
-} from '@matric-backup/core';
+import { MatricError } from '@matric-backup/core';
 import type { FastifyInstance } from 'fastify';
-import { onEachDestination } from '../../../destinations.js';
+import { shardInfo } from '../../../operations/info.js';
+import { type ListedShard, listBackups } from '../../../operations/list.js';
 import type { Service } from '../../service.js';
 import { startBackup } from '../../work/backup.js';
 import { startDelete } from '../../work/delete.js';
@@ -66,45 +56,30 @@ export function backupRoutes(app: FastifyInstance, service: Service): void {
       },
     },
     async (request) => {
-      const config = service.config;
-      const owner = await loadShardOwner(config);
-      const now = new Date();
-      const outcomes = await onEachDestination(
-        config,
-        selectDestinations(config, request.query.destination),
-        (opened) => listShards(opened),
-      );
-      const byId = new Map<
-        string,
-        ShardManifest & { owner: string; future: boolean; destinations: string[] }
-      >();
-      const listed = outcomes.map((outcome) => {
-        const { name, type } = outcome.destination;
-        if (!outcome.ok) return { name, type, error: describeApiError(outcome.error, service.redact).error };
-        for (const manifest of outcome.value.complete) {
-          const ownership = shardOwnership(manifest, owner);
-          if (request.query.own && ownership !== 'own') continue;
-          const entry = byId.get(manifest.id);
-          if (entry) entry.destinations.push(name);
-          else
-            byId.set(manifest.id, {
-              ...manifest,
-              owner: ownership,
-              future: isFutureDated(manifest.created_at, now),
-              destinations: [name],
-            });
-        }
-        return {
-          name,
-          type,
-          shards: outcome.value.complete.length,
-          incomplete: outcome.value.incomplete.map((shard) => ({ id: shard.id, reason: shard.reason })),
-        };
+      const listings = await listBackups(service.config, {
+        ...(request.query.destination && { destinations: request.query.destination }),
+        own: request.query.own === true,
       });
+      // One entry per shard, naming every destination that holds it.
+      const byId = new Map<string, ListedShard & { destinations: string[] }>();
+      for (const listing of listings) {
+        for (const shard of listing.complete) {
+          const entry = byId.get(shard.id);
+          if (entry) entry.destinations.push(listing.name);
+          else byId.set(shard.id, { ...shard, destinations: [listing.name] });
+        }
+      }
       const backups = [...byId.values()].sort(
         (a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id),
       );
-      return { success: true, data: { backups, total: backups.length, destinations: listed } };
+      const destinations = listings.map(({ name, type, complete, incomplete, error }) => ({
+        name,
+        type,
+        ...(error === undefined
+          ? { shards: complete.length, incomplete }
+          : { error: describeApiError(error, service.redact).error }),
+      }));
+      return { success: true, data: { backups, total: backups.length, destinations } };
     },
   );
 
@@ -119,49 +94,26 @@ export function backupRoutes(app: FastifyInstance, service: Service): void {
       },
     },
     async (request) => {
-      const config = service.config;
-      const owner = await loadShardOwner(config);
-      const latest = (complete: ShardManifest[]) => newestOwnShard(complete, owner, new Date()).newest;
-      const outcomes = await onEachDestination(
-        config,
-        selectDestinations(config, request.query.destination),
-        async (opened, destination) => {
-          try {
-            return await findShard(opened, request.params.id, { destination: destination.name, latest });
-          } catch (error) {
-            if (isMatricError(error) && error.code === 'SHARD_NOT_FOUND') return undefined;
-            throw error;
-          }
-        },
-      );
-      // `latest` may differ between destinations: the newest found wins, and only its holders are named.
-      const found = outcomes.flatMap((outcome) => (outcome.ok && outcome.value ? [outcome.value] : []));
-      const manifest = found.sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
-      if (!manifest) {
-        const failed = outcomes.find((outcome) => !outcome.ok);
-        if (failed && !failed.ok) throw failed.error;
+      const info = await shardInfo(service.config, request.params.id, {
+        ...(request.query.destination && { destinations: request.query.destination }),
+      });
+      if (!info.manifest) {
+        // Not found where it could be looked for; a destination that could not be read says why.
+        if (info.failures[0]) throw info.failures[0].error;
         throw new MatricError('SHARD_NOT_FOUND', `backup not found: ${request.params.id}`);
       }
-      const destinations = outcomes.flatMap((outcome) =>
-        outcome.ok && outcome.value?.id === manifest.id ? [outcome.destination.name] : [],
-      );
-      const unreadable = outcomes.flatMap((outcome) =>
-        outcome.ok
-          ? []
-          : [
-              {
-                name: outcome.destination.name,
-                error: describeApiError(outcome.error, service.redact).error,
-              },
-            ],
-      );
       return {
         success: true,
         data: {
-          ...manifest,
-          owner: shardOwnership(manifest, owner),
-          destinations,
-          ...(unreadable.length > 0 && { unreadable }),
+          ...info.manifest,
+          destinations: info.locations.map((location) => location.destination),
+          locations: info.locations,
+          ...(info.failures.length > 0 && {
+            unreadable: info.failures.map(({ destination, error }) => ({
+              destination,
+              error: describeApiError(error, service.redact).error,
+            })),
+          }),
         },
       };
     },

@@ -1,6 +1,6 @@
-import { destinationStatus, loadShardOwner, readRunHistory, selectDestinations } from '@matric-backup/core';
+import { readRunHistory } from '@matric-backup/core';
 import type { FastifyInstance } from 'fastify';
-import { onEachDestination } from '../../../destinations.js';
+import { readStatus } from '../../../operations/status.js';
 import type { Service } from '../../service.js';
 import { describeApiError } from '../errors.js';
 import { okResponses } from '../schemas.js';
@@ -18,23 +18,13 @@ export function statusRoutes(app: FastifyInstance, service: Service): void {
     },
     async () => {
       const config = service.config;
-      const owner = await loadShardOwner(config);
-      const now = new Date();
       const [last] = await readRunHistory(config.backup.state_dir, { config: config.file, limit: 1 });
-      const outcomes = await onEachDestination(config, selectDestinations(config), (opened) =>
-        destinationStatus(opened, owner, now),
+      const report = await readStatus(config);
+      const destinations = report.destinations.map(({ name, type, status, error }) =>
+        error === undefined
+          ? { name, type, status: 'ok', ...(snakeCase(status) as object) }
+          : { name, type, status: 'error', error: describeApiError(error, service.redact).error },
       );
-      const destinations = outcomes.map((outcome) => {
-        const { name, type } = outcome.destination;
-        if (!outcome.ok)
-          return {
-            name,
-            type,
-            status: 'error',
-            error: describeApiError(outcome.error, service.redact).error,
-          };
-        return { name, type, status: 'ok', ...(snakeCase(outcome.value) as object) };
-      });
       const schedule = service.schedule();
       const running = service.runner.running;
       return {
