@@ -88,7 +88,13 @@ export {
   type PruneResult,
   pruneDestination,
 } from './retention/prune.js';
-export { type DeleteOutcome, deleteShards, type ShardObjects } from './retention/delete-shards.js';
+export { ancestorsOf, type ChainLink, dependentsOf } from './retention/chains.js';
+export {
+  type DeleteOutcome,
+  deleteChainsSafely,
+  deleteShards,
+  type ShardObjects,
+} from './retention/delete-shards.js';
 export {
   hasOwnTag,
   leftoverEvidence,

@@ -16,10 +16,19 @@ export const deleteCommand = command((host) => ({
       .positional('id', { type: 'string', describe: 'Shard id, e.g. backup_20250131_020004' })
       .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Show what would be deleted' })
+      .option('with-dependents', {
+        type: 'boolean',
+        default: false,
+        describe: 'Also delete the incremental shards restored through this one (refused without it)',
+      })
       .example('$0 delete backup_20250131_020004', 'Asks, then deletes it everywhere')
       .example(
         '$0 delete backup_20250131_020004 -d s3-offsite --yes',
         'From one destination, without asking (scripts)',
+      )
+      .example(
+        '$0 delete backup_20250131_020004 --with-dependents --dry-run',
+        'A base shard and every incremental shard of its chain',
       ),
   handler: (args) =>
     host.run(async (context) => {
@@ -48,6 +57,7 @@ export const deleteCommand = command((host) => ({
           id,
           ...(args.destination && { destinations: args.destination }),
           dryRun,
+          withDependents: args.withDependents === true,
           ...(args.yes !== true && { confirm: (holders) => confirm(printer, id, holders) }),
           onDestinationError: (_name, error) => printer.error(describeError(error, printer.verbose)),
         },
@@ -77,6 +87,9 @@ export const deleteCommand = command((host) => ({
           printer.line(
             `${verb[row.status]} ${id} from ${row.destination} (${formatBytes(row.bytes)}): ${where}`,
           );
+          if (row.dependents.length > 0) {
+            printer.line(`  with the incremental shards that need it: ${row.dependents.join(', ')}`);
+          }
           if (row.error) printer.warn(`${row.destination}: ${row.error.message}`);
         }
       }
@@ -87,10 +100,12 @@ export const deleteCommand = command((host) => ({
 /** Asks on the terminal; anything but y/yes keeps the shard. */
 async function confirm(printer: Printer, id: string, holders: ShardHolder[]): Promise<boolean> {
   const names = holders.map((holder) => holder.destination.name).join(', ');
+  const dependents = [...new Set(holders.flatMap((holder) => holder.dependents.map((shard) => shard.id)))];
+  const also = dependents.length > 0 ? ` and the ${dependents.length} incremental shard(s) that need it` : '';
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await prompt.question(
-      printer.redact(`Delete shard ${id} from ${names}? This cannot be undone. [y/N] `),
+      printer.redact(`Delete shard ${id}${also} from ${names}? This cannot be undone. [y/N] `),
     );
     return /^y(es)?$/i.test(answer.trim());
   } finally {

@@ -1,11 +1,14 @@
 import {
   type Destination,
-  deleteShards,
+  deleteChainsSafely,
+  dependentsOf,
   type LoadedConfig,
+  listShards,
   MatricError,
   openDestination,
   parseShardId,
   type ResolvedDestination,
+  SIDECAR_SUFFIX,
   selectDestinations,
   shardObjects,
 } from '@matric-backup/core';
@@ -18,14 +21,18 @@ export interface ShardHolder {
   destination: ResolvedDestination;
   keys: string[];
   bytes: number;
+  /** Incremental shards there that need this one (with `withDependents`: deleted too, first). */
+  dependents: Dependent[];
 }
 
 interface DeletionRow {
   destination: string;
   status: 'deleted' | 'would delete' | 'failed' | 'absent' | 'error';
   keys: string[];
-  /** Bytes of the shard's objects there (0 where absent or unreadable). */
+  /** Bytes of the shard's objects there (0 where absent or unreadable), its dependents' included. */
   bytes: number;
+  /** Incremental shards deleted with it there (`withDependents`), children before parents. */
+  dependents: string[];
   error?: { code: string; message: string };
 }
 
@@ -34,6 +41,12 @@ export interface DeleteRequest {
   /** Only from these destinations; default every enabled one. */
   destinations?: string[];
   dryRun?: boolean;
+  /**
+   * Also delete the incremental shards that need this one (its dependents):
+   * without it, a shard with dependents on a selected destination is refused,
+   * as deleting it alone would leave them unrestorable.
+   */
+  withDependents?: boolean;
   /** Asked once the holders are known, before anything is deleted; false keeps the shard. */
   confirm?: (holders: ShardHolder[]) => Promise<boolean>;
   /** A destination that could not be read (it becomes an `error` row; the others go on). */
@@ -82,12 +95,16 @@ export async function deleteBackup(
         });
         if (objects.length === 0) {
           await opened.close().catch(() => undefined);
-          rows.push({ destination: destination.name, status: 'absent', keys: [], bytes: 0 });
+          rows.push({ destination: destination.name, status: 'absent', keys: [], bytes: 0, dependents: [] });
           continue;
         }
         const keys = objects.map((object) => object.key);
-        const bytes = objects.reduce((sum, object) => sum + object.size, 0);
-        holders.push({ destination, opened, keys, bytes });
+        const dependents = await dependentsThere(opened, id).catch(async (error: unknown) => {
+          await opened.close().catch(() => undefined);
+          throw error;
+        });
+        const bytes = [...objects, ...dependents].reduce((sum, object) => sum + object.size, 0);
+        holders.push({ destination, opened, keys, bytes, dependents });
       } catch (error) {
         request.onDestinationError?.(destination.name, error);
         rows.push({
@@ -95,6 +112,7 @@ export async function deleteBackup(
           status: 'error',
           keys: [],
           bytes: 0,
+          dependents: [],
           error: errorRecord(error),
         });
       }
@@ -106,6 +124,9 @@ export async function deleteBackup(
       );
     }
 
+    const needed = holders.filter((holder) => holder.dependents.length > 0);
+    if (needed.length > 0 && request.withDependents !== true) throw hasDependents(id, needed);
+
     if (dryRun) {
       rows.push(
         ...holders.map((h) => ({
@@ -113,6 +134,7 @@ export async function deleteBackup(
           status: 'would delete' as const,
           keys: h.keys,
           bytes: h.bytes,
+          dependents: dependentIds(h),
         })),
       );
     } else if (holders.length > 0) {
@@ -121,14 +143,21 @@ export async function deleteBackup(
       }
       await withRunLock(config, async () => {
         for (const holder of holders) {
-          const outcome = await deleteShards(holder.opened, [{ id, keys: holder.keys }]);
+          // The incrementals first, newest link first: an interruption never orphans one.
+          const outcome = await deleteChainsSafely(holder.opened, [
+            ...holder.dependents,
+            { id, keys: holder.keys },
+          ]);
           const failure = outcome.failed[0];
           rows.push({
             destination: holder.destination.name,
             status: failure ? 'failed' : 'deleted',
             keys: holder.keys,
             bytes: holder.bytes,
-            ...(failure ? { error: { code: 'DELETE_FAILED', message: failure.message } } : {}),
+            dependents: dependentIds(holder),
+            ...(failure
+              ? { error: { code: 'DELETE_FAILED', message: `${failure.id}: ${failure.message}` } }
+              : {}),
           });
         }
       });
@@ -158,4 +187,46 @@ export async function deleteBackup(
     warn,
   );
   return { id, dryRun, cancelled: false, failed, destinations: rows };
+}
+
+interface Dependent {
+  id: string;
+  parent: string;
+  keys: string[];
+  /** Of its archive. */
+  size: number;
+}
+
+/** The complete incremental shards on `dest` that need shard `id`, children after their parents. */
+async function dependentsThere(dest: Destination, id: string): Promise<Dependent[]> {
+  const { complete } = await listShards(dest);
+  const links = complete.map((manifest) => ({
+    id: manifest.id,
+    manifest,
+    ...(manifest.type === 'incremental' && { parent: manifest.parent }),
+  }));
+  return dependentsOf(links, id).map(({ manifest, parent }) => ({
+    id: manifest.id,
+    parent: parent!,
+    keys: [manifest.object.name, `${manifest.id}${SIDECAR_SUFFIX}`],
+    size: manifest.object.size,
+  }));
+}
+
+/** Newest first: the order they are deleted in. */
+function dependentIds(holder: ShardHolder): string[] {
+  return holder.dependents.map((dependent) => dependent.id).reverse();
+}
+
+function hasDependents(id: string, holders: readonly ShardHolder[]): MatricError {
+  const where = holders
+    .map((holder) => `${holder.destination.name}: ${dependentIds(holder).join(', ')}`)
+    .join('; ');
+  return new MatricError(
+    'USAGE',
+    `refusing to delete ${id}: incremental shards are restored through it, and would be left unrestorable (${where})`,
+    {
+      hint: `add --with-dependents to delete them too (see --dry-run first), or keep ${id}; \`matric-backup prune\` keeps chains whole by itself`,
+    },
+  );
 }
