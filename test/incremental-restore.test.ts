@@ -1,0 +1,148 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from './helpers/cli.js';
+import { writeConfig } from './helpers/config.js';
+import { snapshotTree } from './helpers/tree.js';
+
+interface RunJson {
+  id: string;
+  type: 'full' | 'incremental';
+  manifest: { parent?: string; base?: string; chain_length?: number };
+}
+
+// Using a chain through the CLI: a full shard and three incrementals on two local destinations;
+// every point in time restores to the tree as it was then, a damaged middle link on one
+// destination falls back to the other, and neither prune nor delete leaves an incremental
+// without the shards it is restored from.
+describe('restoring and keeping incremental chains through the CLI', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let source: string;
+  let config: string;
+  const points: Array<{ run: RunJson; tree: Awaited<ReturnType<typeof snapshotTree>> }> = [];
+  const dest = (name: string) => join(work.path, name);
+
+  beforeAll(async () => {
+    work = await tempDir('mb-e2e-chain-');
+    source = join(work.path, 'source');
+    await mkdir(join(source, 'old'), { recursive: true });
+    await mkdir(join(source, 'sub'));
+    await writeFile(join(source, 'keep.txt'), 'kept as it is\n');
+    await writeFile(join(source, 'mod.txt'), 'version 1\n');
+    await writeFile(join(source, 'gone.txt'), 'deleted after the full shard\n');
+    await writeFile(join(source, 'old/x.txt'), 'in a folder that goes\n');
+    await writeFile(join(source, 'sub/deep.txt'), 'renamed later\n');
+    await writeFile(join(source, 'to-dir'), 'a file, then a folder\n');
+    await writeFile(join(source, 'run.sh'), '#!/bin/sh\n', { mode: 0o644 });
+    await symlink('keep.txt', join(source, 'link'));
+    config = await writeConfig(work.path, {
+      name: 'chain-restore',
+      sources: [{ name: 'data', type: 'directory', path: source }],
+      destinations: [
+        { name: 'd1', type: 'local', path: dest('d1') },
+        { name: 'd2', type: 'local', path: dest('d2') },
+      ],
+      incremental: { max_chain: 5 },
+      retention: { keep_last: 1 },
+    });
+  });
+  afterAll(() => work?.cleanup());
+
+  const cli = async (args: string[], expectedCode = 0) => {
+    const result = await runCli([...args, '-c', config]);
+    expect(result.code, `${args.join(' ')}\n${result.stderr}`).toBe(expectedCode);
+    return result;
+  };
+  const runAndSnapshot = async () => {
+    const run = JSON.parse((await cli(['run', '--json'])).stdout) as RunJson;
+    points.push({ run, tree: await snapshotTree(source) });
+    return run;
+  };
+
+  it('makes a full shard and three incrementals, each after changes of every kind', async () => {
+    expect((await runAndSnapshot()).type).toBe('full');
+
+    await writeFile(join(source, 'mod.txt'), 'version 2, longer\n');
+    await writeFile(join(source, 'new.txt'), 'new\n');
+    await unlink(join(source, 'gone.txt'));
+    await rm(join(source, 'old'), { recursive: true });
+    await chmod(join(source, 'run.sh'), 0o755);
+    await unlink(join(source, 'link'));
+    await symlink('mod.txt', join(source, 'link'));
+    await rm(join(source, 'to-dir'));
+    await mkdir(join(source, 'to-dir'));
+    await writeFile(join(source, 'to-dir/in.txt'), 'now a folder\n');
+    await runAndSnapshot();
+
+    await rename(join(source, 'sub/deep.txt'), join(source, 'sub/deeper.txt'));
+    await rename(join(source, 'keep.txt'), join(source, 'kept.txt'));
+    await writeFile(join(source, 'new.txt'), 'newer\n');
+    await runAndSnapshot();
+
+    await rm(join(source, 'sub'), { recursive: true });
+    await writeFile(join(source, 'sub'), 'a folder, then a file\n');
+    await unlink(join(source, 'link'));
+    await symlink('/etc/hostname', join(source, 'link'));
+    await chmod(join(source, 'to-dir'), 0o700);
+    await runAndSnapshot();
+
+    const [full, ...incrementals] = points.map((point) => point.run);
+    expect(incrementals.map((run) => [run.type, run.manifest.base, run.manifest.chain_length])).toEqual([
+      ['incremental', full!.id, 1],
+      ['incremental', full!.id, 2],
+      ['incremental', full!.id, 3],
+    ]);
+    expect(incrementals.map((run) => run.manifest.parent)).toEqual(points.slice(0, 3).map((p) => p.run.id));
+  });
+
+  it('restores every point in time exactly as the tree was then, entry by entry', async () => {
+    for (const [index, { run, tree }] of points.entries()) {
+      const to = join(work.path, `restored-${index}`);
+      await cli(['restore', run.id, '--to', to]);
+      expect(await snapshotTree(join(to, 'data')), `point ${index}`).toEqual(tree);
+    }
+  });
+
+  it('falls back to the other destination when a middle link is damaged, naming it', async () => {
+    const middle = points[1]!.run.id;
+    const archive = join(dest('d1'), `${middle}.tar.zst`);
+    const bytes = readFileSync(archive);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    writeFileSync(archive, bytes);
+    const to = join(work.path, 'restored-fallback');
+    const result = await cli(['restore', 'latest', '--to', to]);
+    expect(result.stderr).toContain('d1');
+    expect(result.stderr).toContain(middle);
+    expect(result.stdout + result.stderr).toMatch(/from destination "d2"/);
+    expect(await snapshotTree(join(to, 'data'))).toEqual(points[3]!.tree);
+    // Only d1, whose chain is broken: the restore fails, naming the link, and leaves nothing behind.
+    const refused = await cli(['restore', 'latest', '-d', 'd1', '--to', join(work.path, 'not-made')], 1);
+    expect(refused.stderr).toContain(middle);
+    writeFileSync(archive, readFileSync(join(dest('d2'), `${middle}.tar.zst`)));
+  });
+
+  it('keeps every link a kept incremental needs: retention after each run, prune, and delete', async () => {
+    const [full, inc1, inc2, inc3] = points.map((point) => point.run.id);
+    const dry = await cli(['prune', '--dry-run', '-d', 'd1']);
+    expect(dry.stdout).toContain(`base of ${inc3}`);
+    expect(dry.stdout).toContain(`parent of ${inc3}`);
+    expect(dry.stdout).toContain(`parent of ${inc2}`);
+    expect(dry.stdout).not.toMatch(/\bdelete\b.*backup_/);
+
+    const refused = await cli(['delete', full!, '--yes'], 2);
+    expect(refused.stderr).toContain(`refusing to delete ${full}`);
+    expect(refused.stderr).toContain(inc1);
+    expect(refused.stderr).toContain('--with-dependents');
+    const plan = await cli(['delete', inc2!, '--with-dependents', '--dry-run', '-d', 'd2', '--json']);
+    expect(JSON.parse(plan.stdout).destinations).toMatchObject([
+      { destination: 'd2', status: 'would delete', dependents: [inc3] },
+    ]);
+    await cli(['delete', inc2!, '--with-dependents', '--yes', '-d', 'd2']);
+    const left = JSON.parse((await cli(['list', '-d', 'd2', '--json'])).stdout);
+    const ids = JSON.stringify(left);
+    expect(ids).toContain(inc1);
+    expect(ids).not.toContain(inc2);
+    expect(ids).not.toContain(inc3);
+  });
+});
