@@ -15,6 +15,7 @@ import { restoreCommand } from './commands/restore.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { systemdCommand } from './commands/systemd.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CommandContext, GlobalArgs } from './context.js';
 import { describeError, ExitCode, errorRecord, exitCodeOf } from './exit-codes.js';
@@ -36,6 +37,7 @@ const COMMANDS: Command<any>[] = [
   initCommand,
   pluginsCommand,
   serveCommand,
+  systemdCommand,
 ];
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
