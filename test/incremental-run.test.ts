@@ -164,6 +164,13 @@ describe('incremental runs through the CLI', () => {
     // The same object on s3.
     const onS3 = server.storedObjectPath(incremental.archive.key);
     expect(readFileSync(onS3).equals(readFileSync(join(disk(), incremental.archive.key)))).toBe(true);
+
+    // The run's record says what kind of shard it made and the bytes it stored.
+    const history = await runCli(['history', '--json', '-n', '2', '-c', config]);
+    expect(JSON.parse(history.stdout).runs).toMatchObject([
+      { id: incremental.id, type: 'incremental', bytes: incremental.archive.size },
+      { id: full.id, type: 'full', bytes: full.archive.size },
+    ]);
   });
 
   it('restores by hand: the full shard, then the incremental, then its deletions, equal the tree', async () => {

@@ -88,6 +88,7 @@ describe('notifications, metrics, status and history', () => {
       expect(value('matric_backup_shard_bytes')).toBe(summary.destinations[0].bytes);
       expect(value('matric_backup_upload_attempts')).toBe(1);
       expect(value('matric_backup_upload_failed')).toBe(0);
+      expect(value('matric_backup_last_run_incremental')).toBe(0);
     });
 
     it('status --max-age 1h --json passes with the newest shard, its age, count and size', async () => {
@@ -98,7 +99,12 @@ describe('notifications, metrics, status and history', () => {
       expect(status.destinations).toEqual([
         expect.objectContaining({
           name: 'disk',
-          newest: { id: shardId, created_at: new Date(createdAt).toISOString() },
+          newest: {
+            id: shardId,
+            created_at: new Date(createdAt).toISOString(),
+            type: 'full',
+            size: expect.any(Number),
+          },
           count: 1,
           bytes: expect.any(Number),
           stale: false,
@@ -133,6 +139,7 @@ describe('notifications, metrics, status and history', () => {
       status: 'partial',
       shard_id: summary.id,
       size_bytes: summary.archive.size,
+      shard_type: 'full',
       destinations: [
         { name: 'disk', status: 'success', attempts: 1 },
         { name: 'broken', status: 'failed', error: { code: expect.any(String) } },
@@ -147,6 +154,8 @@ describe('notifications, metrics, status and history', () => {
       expect.objectContaining({
         id: summary.id,
         status: 'partial',
+        type: 'full',
+        bytes: summary.archive.size,
         exit_code: 3,
         destinations: [
           expect.objectContaining({

@@ -38,7 +38,12 @@ describe('destinationStatus', () => {
     );
 
     expect(await destinationStatus(dest, owner, NOW)).toEqual({
-      newest: { id: newest, created_at: new Date(NOW.getTime() - 2 * HOUR).toISOString() },
+      newest: {
+        id: newest,
+        created_at: new Date(NOW.getTime() - 2 * HOUR).toISOString(),
+        type: 'full',
+        size: 100,
+      },
       ageMs: 2 * HOUR,
       count: 2,
       bytes: 200,

@@ -51,6 +51,22 @@ describe('writeMetricsFile', () => {
     const text = await readFile(path, 'utf8');
     expect(value(text, 'matric_backup_last_run_success')).toBe(1);
     expect(value(text, 'matric_backup_last_run_warnings')).toBe(3);
+    expect(value(text, 'matric_backup_last_run_incremental')).toBe(0);
+  });
+
+  it('says whether the last shard was incremental', async () => {
+    const path = join(dir, 'i.prom');
+    const destinations = [
+      { name: 'local', status: 'success' as const, bytes: 1, durationMs: 1, attempts: 1 },
+    ];
+    await writeMetricsFile(path, {
+      status: 'success',
+      finishedAt: new Date(1),
+      durationMs: 1,
+      type: 'incremental',
+      destinations,
+    });
+    expect(value(await readFile(path, 'utf8'), 'matric_backup_last_run_incremental')).toBe(1);
   });
 
   it("keeps a failed destination's last success time from the previous file", async () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NotificationInput, notify } from '../src/notify/index.js';
+import { buildPayload } from '../src/notify/payload.js';
 
 const SECRET = 'hunter2-very-secret';
 
@@ -101,6 +102,23 @@ describe('notify', () => {
     expect(body.destinations).toHaveLength(2);
     expect(String(body.text)).toContain('PARTIALLY FAILED');
     expect(JSON.stringify(body)).not.toContain(SECRET);
+    // A shard of a run without a type is full; only incremental shards carry changes.
+    expect(body).toMatchObject({ shard_type: 'full', changes: null });
+  });
+
+  it('names an incremental shard and what changed, with the bytes it stored', () => {
+    const payload = buildPayload({
+      ...failedRun,
+      sizeBytes: 2048,
+      shardType: 'incremental',
+      changes: { created: 1, modified: 2, deleted: 3 },
+    });
+    expect(payload).toMatchObject({
+      shard_type: 'incremental',
+      size_bytes: 2048,
+      changes: { created: 1, modified: 2, deleted: 3 },
+    });
+    expect(payload.text).toContain('incremental shard backup_20261123_020000');
   });
 
   it('a weak secret (`backup`) leaves the shard id, host and names intact and is masked in messages', async () => {

@@ -55,6 +55,7 @@ export const historyCommand = command((host) => ({
         const first = [
           formatTime(run.started_at),
           run.id,
+          run.type ?? '',
           outcome(run.status),
           formatDuration(run.duration_ms),
         ];
@@ -62,7 +63,7 @@ export const historyCommand = command((host) => ({
         if (run.destinations.length === 0) rows.push([...first, '', '', '', '', '', note]);
         run.destinations.forEach((destination, index) => {
           rows.push([
-            ...(index === 0 ? first : ['', '', '', '']),
+            ...(index === 0 ? first : ['', '', '', '', '']),
             destination.name,
             outcome(destination.status),
             destination.status === 'success' ? formatBytes(destination.bytes) : '',
@@ -77,6 +78,7 @@ export const historyCommand = command((host) => ({
           [
             'STARTED',
             'SHARD',
+            'TYPE',
             'RUN',
             'TOOK',
             'DESTINATION',

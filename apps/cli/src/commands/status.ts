@@ -75,10 +75,11 @@ export const statusCommand = command((host) => ({
         };
         printer.line(
           renderTable(
-            ['DESTINATION', 'NEWEST', 'CREATED', 'AGE', 'SHARDS', 'SIZE', 'STATUS'],
+            ['DESTINATION', 'NEWEST', 'TYPE', 'CREATED', 'AGE', 'SHARDS', 'SIZE', 'STATUS'],
             rows.map((row) => [
               row.name,
               row.newest?.id ?? '',
+              row.newest?.type ?? '',
               row.newest ? formatTime(row.newest.created_at) : '',
               row.ageMs === undefined ? '' : formatAge(row.ageMs),
               row.error ? '' : String(row.count ?? 0),

@@ -13,6 +13,8 @@ export interface MetricsRun {
   status: 'success' | 'warning' | 'partial' | 'failed';
   finishedAt: Date;
   durationMs: number;
+  /** The kind of shard the run made. */
+  type?: 'full' | 'incremental';
   destinations: MetricsDestination[];
   /** Paths the run could not archive whole. */
   warnings?: number;
@@ -44,6 +46,10 @@ export async function writeMetricsFile(path: string, run: MetricsRun): Promise<v
     'matric_backup_last_run_warnings',
     'Paths the last run could not archive whole (vanished, unreadable, changed while read).',
   );
+  const runIncremental = gauge(
+    'matric_backup_last_run_incremental',
+    '1 when the last run made an incremental shard (only what changed), 0 for a full one.',
+  );
   const lastSuccess = gauge(LAST_SUCCESS, 'When a shard was last stored on the destination.', [
     'destination',
   ]);
@@ -64,6 +70,7 @@ export async function writeMetricsFile(path: string, run: MetricsRun): Promise<v
   // A run completed with warnings stored its shard everywhere required: a success, with warnings counted.
   runSuccess.set(run.status === 'success' || run.status === 'warning' ? 1 : 0);
   runWarnings.set(run.warnings ?? 0);
+  runIncremental.set(run.type === 'incremental' ? 1 : 0);
   for (const destination of run.destinations) {
     const labels = { destination: destination.name };
     if (destination.status === 'success') lastSuccess.set(labels, finished);

@@ -20,7 +20,11 @@ export interface NotificationInput {
   /** `warning`: the shard is stored, but some paths were not archived whole. */
   status: 'success' | 'warning' | 'partial' | 'failed';
   shardId?: string;
+  /** Bytes of the stored archive. */
   sizeBytes?: number;
+  shardType?: 'full' | 'incremental';
+  /** An incremental shard's entries new, changed and deleted since its parent. */
+  changes?: { created: number; modified: number; deleted: number };
   durationMs: number;
   configFile: string;
   host: string;
@@ -36,7 +40,11 @@ export interface NotificationPayload {
   event: 'backup.success' | 'backup.warning' | 'backup.partial' | 'backup.failure';
   status: NotificationInput['status'];
   shard_id: string | null;
+  /** Bytes of the stored archive: for an incremental shard, only what changed. */
   size_bytes: number | null;
+  shard_type: 'full' | 'incremental' | null;
+  /** Incremental shards only; null otherwise. */
+  changes: { created: number; modified: number; deleted: number } | null;
   duration_ms: number;
   host: string;
   config: string;
@@ -66,7 +74,8 @@ export function buildPayload(input: NotificationInput): NotificationPayload {
   const failed = input.destinations.filter((d) => d.status === 'failed');
   const stored = input.destinations.filter((d) => d.status === 'success').map((d) => d.name);
   const parts = [`matric-backup on ${input.host} ${HEADLINE[input.status]}`];
-  if (input.shardId) parts.push(`shard ${input.shardId}`);
+  if (input.shardId)
+    parts.push(`${input.shardType === 'incremental' ? 'incremental shard' : 'shard'} ${input.shardId}`);
   if (stored.length) parts.push(`stored on ${stored.join(', ')}`);
   for (const destination of failed)
     parts.push(`${destination.name}: ${destination.error?.message ?? 'failed'}`);
@@ -82,6 +91,8 @@ export function buildPayload(input: NotificationInput): NotificationPayload {
     status: input.status,
     shard_id: input.shardId ?? null,
     size_bytes: input.sizeBytes ?? null,
+    shard_type: input.shardId ? (input.shardType ?? 'full') : null,
+    changes: input.changes ?? null,
     duration_ms: input.durationMs,
     host: input.host,
     config: input.configFile,

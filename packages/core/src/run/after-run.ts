@@ -40,6 +40,7 @@ export async function finishRun(
       finished_at: finishedAt.toISOString(),
       status: summary.status,
       duration_ms: summary.durationMs,
+      type: summary.type,
       ...(summary.archive ? { bytes: summary.archive.size, sha256: summary.archive.sha256 } : {}),
       ...(summary.sourceWarnings.length ? { warnings: summary.sourceWarnings.length } : {}),
       destinations: summary.destinations.map((result) => ({
@@ -61,6 +62,8 @@ export async function finishRun(
     {
       status: summary.status,
       ...(stored ? { shardId: stored, sizeBytes: summary.archive!.size } : {}),
+      shardType: summary.type,
+      ...(summary.manifest?.type === 'incremental' ? { changes: summary.manifest.changes } : {}),
       durationMs: summary.durationMs,
       configFile: config.file,
       host: config.backup.source_instance,
@@ -87,6 +90,7 @@ export async function finishRun(
         status: summary.status,
         finishedAt,
         durationMs: summary.durationMs,
+        type: summary.type,
         destinations: summary.destinations,
         warnings: summary.sourceWarnings.length,
       });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ShardType } from '../shard/manifest.js';
 import { appendLine, ensureStateDir } from './files.js';
 
 /** One finished run as `history` shows it; the run summary plus where and when. */
@@ -13,6 +14,9 @@ export interface RunRecord {
   /** `warning`: stored, but `warnings` paths were not archived whole. */
   status: 'success' | 'warning' | 'partial' | 'failed';
   duration_ms: number;
+  /** The kind of shard the run made; absent in records written before incrementals. */
+  type?: ShardType;
+  /** Bytes of the stored archive (what each destination got, besides the sidecar). */
   bytes?: number;
   /** How many paths vanished, could not be read or changed while read (the manifest lists them). */
   warnings?: number;

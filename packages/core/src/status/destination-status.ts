@@ -2,12 +2,13 @@ import type { Destination } from '@matric-backup/plugin-api';
 import { hasOwnTag, type ShardOwner, shardOwnership } from '../retention/ownership.js';
 import { listShards } from '../shard/catalog.js';
 import { isFutureDated } from '../shard/clock.js';
+import type { ShardType } from '../shard/manifest.js';
 import { parseShardId } from '../shard/naming.js';
 
 /** One destination as `status` reports it: the backups this config made there. */
 export interface DestinationStatus {
   /** The newest complete shard of this config that is not dated in the future, if any. */
-  newest?: { id: string; created_at: string };
+  newest?: { id: string; created_at: string; type: ShardType; size: number };
   /** Milliseconds since `newest` was created. */
   ageMs?: number;
   /** Complete shards of this config. */
@@ -43,7 +44,12 @@ export async function destinationStatus(
   return {
     ...(newest
       ? {
-          newest: { id: newest.id, created_at: newest.created_at },
+          newest: {
+            id: newest.id,
+            created_at: newest.created_at,
+            type: newest.type,
+            size: newest.object.size,
+          },
           ageMs: now.getTime() - Date.parse(newest.created_at),
         }
       : {}),
