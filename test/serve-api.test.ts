@@ -5,7 +5,7 @@ import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_BIN, tempDir } from './helpers/cli.js';
+import { CLI_BIN, runCli, tempDir } from './helpers/cli.js';
 import { writeConfig } from './helpers/config.js';
 
 // One daemon for the whole file (start-up is the expensive part): the API over its real unix
@@ -74,6 +74,11 @@ async function finished(jobId: string) {
     const { body } = await api('GET', `/api/v1/jobs/${jobId}`);
     return body.data.status === 'running' ? undefined : body.data;
   });
+}
+
+/** `--server` and `--token-file` of the CLI client. */
+function client(): string[] {
+  return ['--server', `unix:${socket}`, '--token-file', join(work.path, 'tokens')];
 }
 
 function expectError(answer: Answer, status: number, code: string): void {
@@ -159,6 +164,10 @@ describe('serve: the HTTP API over its unix socket', () => {
 
     const status = await api('GET', '/api/v1/backup/status');
     expect(status.body.data.running).toMatchObject({ job_id: started.body.data.job_id, kind: 'backup' });
+    // A manual run through the service meets the running one and exits as a locked run does.
+    const manual = await runCli(['run', ...client()]);
+    expect(manual.code, manual.stderr).toBe(4);
+    expect(manual.stderr).toContain('BUSY');
 
     await writeFile(gate, '');
     const job = await finished(started.body.data.job_id);
@@ -267,6 +276,28 @@ describe('serve: the HTTP API over its unix socket', () => {
       expect(audit.find((entry) => entry.action === action)).toMatchObject({ caller: 'token:ops', shard });
   });
 
+  it('the CLI talks to the service with --server: run waits for its job, status and list answer from it', async () => {
+    const run = await runCli(['run', '--json', ...client()]);
+    expect(run.code, run.stderr).toBe(0);
+    const job = JSON.parse(run.stdout);
+    expect(job).toMatchObject({
+      status: 'succeeded',
+      shard: expect.stringMatching(ID),
+      result: { status: 'success' },
+    });
+    const list = await runCli(['list', ...client()]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain(job.shard);
+    const status = await runCli(['status', '--json', ...client()]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, last_backup: { id: job.shard } });
+    const refused = await runCli(['status', '--server', `unix:${socket}`], {
+      env: { MATRIC_BACKUP_API_TOKEN: 'wrong-token-wrong-token' },
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('FORBIDDEN');
+  });
+
   it('keeps serving the previous config when SIGHUP finds a broken one', async () => {
     const good = await readFile(config, 'utf8');
     await writeFile(config, good.replace('"backup": {', '"backup": { "bogus": 1,'));
@@ -279,6 +310,7 @@ describe('serve: the HTTP API over its unix socket', () => {
 
   it('SIGTERM during a run aborts it within the stop timeout: no shard, no spool file, no lock, no socket', async () => {
     await rm(gate);
+    const before = await readdir(disk);
     const started = await api('POST', '/api/v1/backups');
     expect(started.status).toBe(202);
     await until('the run to take its lock', async () =>
@@ -291,7 +323,7 @@ describe('serve: the HTTP API over its unix socket', () => {
     daemon.kill('SIGTERM');
     expect(await exited).toBe(143);
     expect(log).toContain('service stopped');
-    expect((await readdir(disk)).filter((name) => !name.startsWith('.'))).toEqual([]);
+    expect(await readdir(disk)).toEqual(before);
     expect((await readdir(join(work.path, 'state'))).filter((name) => name.endsWith('.lock'))).toEqual([]);
     expect(await readdir(join(work.path, 'state', 'spool'))).toEqual([]);
     expect(existsSync(socket)).toBe(false);

@@ -1,3 +1,4 @@
+import { serverOptions } from '../client/server-option.js';
 import { loadCommandConfig } from '../context.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { type DestinationListing, type ListedShard, listBackups } from '../operations/list.js';
@@ -14,7 +15,7 @@ export const listCommand = command((host) => ({
   describe:
     'List the shards on each destination, newest first, with the config that wrote each; incomplete ones are flagged',
   builder: (yargs) =>
-    destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one')
+    serverOptions(destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one'))
       .option('own', {
         type: 'boolean',
         default: false,
@@ -22,10 +23,22 @@ export const listCommand = command((host) => ({
       })
       .example('$0 list', 'Every shard on every enabled destination')
       .example('$0 list --own', "Only this config's shards")
-      .example('$0 list -d s3-offsite --json', 'The manifests stored on one destination, as JSON'),
+      .example('$0 list -d s3-offsite --json', 'The manifests stored on one destination, as JSON')
+      .example(
+        '$0 list --server unix:/run/matric-backup/api.sock',
+        'The shards as the running service sees them',
+      ),
   handler: (args) =>
     host.run(async (context) => {
       const { printer } = context;
+      if (typeof args.server === 'string') {
+        const { connect } = await import('../client/connection.js');
+        const { remoteList } = await import('../client/remote-list.js');
+        return remoteList(printer, await connect(context, args.server, args.tokenFile), {
+          ...(args.destination && { destinations: args.destination }),
+          own: args.own === true,
+        });
+      }
       const config = await loadCommandConfig(context);
       const listings = (await listBackups(config, { destinations: args.destination, own: args.own })).map(
         ({ error, ...listing }): PrintedListing => {

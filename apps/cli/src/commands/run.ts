@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import type { RunSummary } from '@matric-backup/core';
+import { MatricError, type RunSummary } from '@matric-backup/core';
+import { serverOptions } from '../client/server-option.js';
 import { loadCommandConfig, printConfigWarnings } from '../context.js';
 import { exitCodeOfRun } from '../exit-codes.js';
 import { backupNow } from '../operations/run.js';
@@ -11,7 +12,7 @@ export const runCommand = command((host) => ({
   command: 'run',
   describe: 'Build one shard from the sources and store it on every enabled destination',
   builder: (yargs) =>
-    destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one')
+    serverOptions(destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one'))
       .option('dry-run', {
         type: 'boolean',
         default: false,
@@ -40,11 +41,29 @@ export const runCommand = command((host) => ({
         'Machine-readable summary with the status of each destination',
       )
       .example(
+        '$0 run --server unix:/run/matric-backup/api.sock',
+        'Ask the running service to back up now, and wait for it',
+      )
+      .example(
         '$0 run --metrics-file /var/lib/node_exporter/textfile/matric_backup.prom',
         'Also export the outcome for Prometheus',
       ),
   handler: (args) =>
     host.run(async (context) => {
+      if (typeof args.server === 'string') {
+        if (typeof args.metricsFile === 'string')
+          throw new MatricError(
+            'USAGE',
+            '--metrics-file does not apply with --server: the service has /metrics',
+          );
+        const { connect } = await import('../client/connection.js');
+        const { remoteRun } = await import('../client/remote-run.js');
+        return remoteRun(context.printer, await connect(context, args.server, args.tokenFile), {
+          ...(args.destination && { destinations: args.destination }),
+          dryRun: args.dryRun === true,
+          prune: args.prune !== false,
+        });
+      }
       const config = await loadCommandConfig(context);
       printConfigWarnings(context, config);
       const names = args.destination;

@@ -1,4 +1,5 @@
 import { type DestinationStatus, MatricError, parseDuration } from '@matric-backup/core';
+import { serverOptions } from '../client/server-option.js';
 import { loadCommandConfig } from '../context.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { readStatus } from '../operations/status.js';
@@ -19,7 +20,7 @@ export const statusCommand = command((host) => ({
   describe:
     "Per destination: this config's newest shard and its age, how many and how big; with --max-age a monitoring check",
   builder: (yargs) =>
-    destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one')
+    serverOptions(destinationOption(yargs, 'Only this destination (repeatable); default: every enabled one'))
       .option('max-age', {
         type: 'string',
         requiresArg: true,
@@ -30,7 +31,8 @@ export const statusCommand = command((host) => ({
         '$0 status --max-age 36h',
         'A monitoring check: exit 1 if any destination missed its daily backup',
       )
-      .example('$0 status --json', 'The same as JSON'),
+      .example('$0 status --json', 'The same as JSON')
+      .example('$0 status --server unix:/run/matric-backup/api.sock', 'What the running service says'),
   handler: (args) =>
     host.run(async (context) => {
       const { printer } = context;
@@ -41,6 +43,12 @@ export const statusCommand = command((host) => ({
         } catch (error) {
           throw new MatricError('USAGE', `--max-age: ${(error as Error).message}`);
         }
+      }
+      if (typeof args.server === 'string') {
+        if (args.destination) throw new MatricError('USAGE', '-d does not apply with --server');
+        const { connect } = await import('../client/connection.js');
+        const { remoteStatus } = await import('../client/remote-status.js');
+        return remoteStatus(printer, await connect(context, args.server, args.tokenFile), maxAgeMs);
       }
       const config = await loadCommandConfig(context);
       const report = await readStatus(config, { destinations: args.destination, maxAgeMs });

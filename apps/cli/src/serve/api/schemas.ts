@@ -35,6 +35,19 @@ export const destinationQuery = {
   },
 } as const;
 
+export const deleteQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    destination: { ...destinations, description: 'Only from this destination (repeatable)' },
+    with_dependents: {
+      type: 'boolean',
+      description:
+        'Also delete the incremental shards restored through this one (else such a shard is refused)',
+    },
+  },
+} as const;
+
 export const listQuery = {
   type: 'object',
   additionalProperties: false,

@@ -7,9 +7,15 @@ import { refuseWhenStopping } from './backup.js';
 
 /**
  * Starts a deletion job on the runner (never beside a backup): shard `id` from
- * every selected destination holding it, archive first, then its sidecar.
+ * every selected destination holding it, archive first, then its sidecar; a
+ * shard that incremental shards need only with `withDependents` (they go first).
  */
-export function startDelete(service: Service, caller: string, id: string, destinations?: string[]): Job {
+export function startDelete(
+  service: Service,
+  caller: string,
+  id: string,
+  options: { destinations?: string[]; withDependents: boolean },
+): Job {
   refuseWhenStopping(service);
   if (!parseShardId(id)) {
     throw new MatricError('USAGE', `"${id}" is not a shard id (like backup_20250131_020004)`);
@@ -20,11 +26,7 @@ export function startDelete(service: Service, caller: string, id: string, destin
     'delete',
     caller,
     async (job) => {
-      const outcome = await deleteBackup(
-        config,
-        { id, ...(destinations && { destinations }), caller },
-        (message) => log.warn(message),
-      );
+      const outcome = await deleteBackup(config, { id, ...options, caller }, (message) => log.warn(message));
       job.result = { backup_id: id, destinations: outcome.destinations };
       if (outcome.failed) {
         log.error({ shard: id, job: job.id }, 'backup deletion failed');

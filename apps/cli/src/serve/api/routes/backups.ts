@@ -12,6 +12,7 @@ import { accepted } from '../reply.js';
 import {
   acceptedResponses,
   createBody,
+  deleteQuery,
   destinationQuery,
   destinationsBody,
   idParams,
@@ -119,18 +120,24 @@ export function backupRoutes(app: FastifyInstance, service: Service): void {
     },
   );
 
-  app.delete<{ Params: IdParams; Querystring: { destination?: string[] } }>(
+  app.delete<{ Params: IdParams; Querystring: { destination?: string[]; with_dependents?: boolean } }>(
     '/api/v1/backups/:id',
     {
       schema: {
         summary: 'Delete a shard from every destination holding it (a job; never beside a backup)',
         params: idParams,
-        querystring: destinationQuery,
+        querystring: deleteQuery,
         response: acceptedResponses,
       },
     },
     async (request, reply) =>
-      accepted(reply, startDelete(service, request.caller, request.params.id, request.query.destination)),
+      accepted(
+        reply,
+        startDelete(service, request.caller, request.params.id, {
+          ...(request.query.destination && { destinations: request.query.destination }),
+          withDependents: request.query.with_dependents === true,
+        }),
+      ),
   );
 
   app.post<{ Params: IdParams; Body: { destinations?: string[] } | undefined }>(
