@@ -94,6 +94,26 @@ describe('restoring and keeping incremental chains through the CLI', () => {
       ['incremental', full!.id, 3],
     ]);
     expect(incrementals.map((run) => run.manifest.parent)).toEqual(points.slice(0, 3).map((p) => p.run.id));
+
+    // list and info show each shard's type, parent and place in the chain.
+    const listed = JSON.parse((await cli(['list', '-d', 'd1', '--json'])).stdout).destinations[0].complete;
+    expect(
+      listed.map((shard: Record<string, unknown>) => [
+        shard.id,
+        shard.type,
+        shard.parent,
+        shard.chain_length,
+      ]),
+    ).toEqual(
+      points.map(({ run }) => [run.id, run.type, run.manifest.parent, run.manifest.chain_length]).reverse(),
+    );
+    const table = (await cli(['list', '-d', 'd1'])).stdout;
+    expect(table).toMatch(
+      new RegExp(`${incrementals[2]!.id}\\s+\\S+ \\S+\\s+incr 3\\s+${incrementals[1]!.id}`),
+    );
+    const info = (await cli(['info', 'latest'])).stdout;
+    expect(info).toContain(`incremental, link 3 after the full shard ${full!.id}`);
+    expect(info).toContain(`parent      ${incrementals[1]!.id}`);
   });
 
   it('restores every point in time exactly as the tree was then, entry by entry', async () => {
@@ -110,6 +130,12 @@ describe('restoring and keeping incremental chains through the CLI', () => {
     const bytes = readFileSync(archive);
     bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
     writeFileSync(archive, bytes);
+    // verify checks every link of the chain, and names the damaged one.
+    const verify = await cli(['verify', 'latest', '-d', 'd1'], 1);
+    expect(verify.stdout).toMatch(
+      new RegExp(`FAILED\\s+d1\\s+${middle} \\(in the chain of ${points[3]!.run.id}\\)`),
+    );
+    expect(verify.stdout).toMatch(new RegExp(`ok\\s+d1\\s+${points[0]!.run.id} .*in the chain of`));
     const to = join(work.path, 'restored-fallback');
     const result = await cli(['restore', 'latest', '--to', to]);
     expect(result.stderr).toContain('d1');

@@ -62,6 +62,7 @@ export {
   type ShardCatalog,
 } from './shard/catalog.js';
 export { parseInnerManifest, parseShardManifest } from './shard/manifest-schema.js';
+export { chainFieldProblems, chainProblems, resolveChain } from './shard/chain.js';
 export { describeProblem, type ShardProblem, type ShardProblemCode } from './shard/problem.js';
 export { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyShard } from './shard/verify.js';
 export {

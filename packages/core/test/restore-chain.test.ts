@@ -7,8 +7,10 @@ import { ChainTree } from '../src/restore/chain-tree.js';
 import { restoreFromLocations, type ShardLocation } from '../src/restore/fallback.js';
 import { openShardFile } from '../src/restore/file-source.js';
 import { restoreShard } from '../src/restore/restore.js';
-import { resolveChain } from '../src/shard/chain.js';
+import { listShards } from '../src/shard/catalog.js';
+import { chainProblems, resolveChain } from '../src/shard/chain.js';
 import type { InnerManifest } from '../src/shard/manifest.js';
+import { verifyShard } from '../src/shard/verify.js';
 import { buildShard, type FixtureEntry, MTIME } from './fixtures/read/build-shard.js';
 import { type MemoryDestination, memoryDestination } from './fixtures/read/memory-destination.js';
 import { snapshot } from './fixtures/restore/snapshot.js';
@@ -264,6 +266,46 @@ describe('restoring an incremental shard', () => {
       code: 'RESTORE_REFUSED',
       message: expect.stringContaining('cannot be restored alone'),
     });
+  });
+});
+
+describe('checking a chain', () => {
+  it('finds a missing or misfitting link among the listed shards, and a spliced sidecar when verifying', async () => {
+    const dest = memoryDestination();
+    await storeChain(dest);
+    const misfit = 'backup_20240520_103015_abcdefgh';
+    const spliced = 'backup_20240521_103015_abcdefgh';
+    // Says it is 3 links from the base, after INC1 which is 1.
+    await buildShard(dest, { id: misfit, entries: inc2, increment: { parent: INC1, base: BASE, length: 3 } });
+    // Its sidecar says it follows INC2; its archive, INC1.
+    await buildShard(dest, {
+      id: spliced,
+      entries: inc2,
+      increment: { parent: INC1, base: BASE, length: 2 },
+      editSidecar: (sidecar) => Object.assign(sidecar, { parent: INC2, chain_length: 3 }),
+    });
+    const { complete } = await listShards(dest);
+    const byId = (id: string) => complete.find((manifest) => manifest.id === id)!;
+    expect(chainProblems(byId(INC2), complete)).toEqual([]);
+    expect(chainProblems(byId(spliced), complete)).toEqual([]);
+    expect(chainProblems(byId(misfit), complete)).toEqual([
+      {
+        path: INC1,
+        code: 'CHAIN',
+        reason: `link of the chain of ${misfit}: it is 1 links from the base, ${misfit} 3`,
+      },
+    ]);
+    const withoutMiddle = complete.filter((manifest) => manifest.id !== INC1);
+    expect(chainProblems(byId(INC2), withoutMiddle)).toMatchObject([{ path: INC1, code: 'CHAIN' }]);
+
+    expect((await verifyShard(dest, byId(INC2))).ok).toBe(true);
+    expect((await verifyShard(dest, byId(spliced))).problems).toEqual([
+      {
+        path: 'manifest.json',
+        code: 'INNER_MANIFEST',
+        reason: `says an incremental shard of parent ${INC1} and base ${BASE}, the sidecar manifest an incremental shard of parent ${INC2} and base ${BASE}`,
+      },
+    ]);
   });
 });
 

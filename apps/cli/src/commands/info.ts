@@ -1,4 +1,4 @@
-import { MatricError } from '@matric-backup/core';
+import { MatricError, type ShardManifest } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { shardInfo } from '../operations/info.js';
@@ -37,6 +37,7 @@ export const infoCommand = command((host) => ({
       const fields: Array<[string, string]> = [
         ['id', manifest.id],
         ['created', formatTime(manifest.created_at)],
+        ...chainFields(manifest),
         ['created by', `${manifest.created_by} on ${manifest.source_instance}`],
         [
           'config',
@@ -68,3 +69,14 @@ export const infoCommand = command((host) => ({
       return ExitCode.OK;
     }),
 }));
+
+/** An incremental shard's place in its chain, and what changed since its parent. */
+function chainFields(manifest: ShardManifest): Array<[string, string]> {
+  if (manifest.type === 'full') return [['type', 'full']];
+  const { created, modified, deleted } = manifest.changes;
+  return [
+    ['type', `incremental, link ${manifest.chain_length} after the full shard ${manifest.base}`],
+    ['parent', manifest.parent],
+    ['changes', `${created} new, ${modified} changed, ${deleted} deleted since the parent`],
+  ];
+}

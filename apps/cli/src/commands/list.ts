@@ -81,12 +81,18 @@ function printListings(printer: Printer, listings: PrintedListing[], configName:
         listing.name,
         shard.id,
         formatTime(shard.created_at),
+        shard.type === 'full' ? 'full' : `incr ${shard.chain_length}`,
+        shard.type === 'full' ? '' : shard.parent,
         String(shard.file_count),
         formatBytes(shard.size_bytes),
         formatBytes(shard.object.size),
         shard.collections.join(','),
         writerOf(shard),
-        shard.future ? printer.style.warn('FUTURE') : 'complete',
+        shard.chain_problem
+          ? printer.style.bad('BROKEN CHAIN')
+          : shard.future
+            ? printer.style.warn('FUTURE')
+            : 'complete',
       ]);
     }
     for (const shard of listing.incomplete) {
@@ -96,6 +102,8 @@ function printListings(printer: Printer, listings: PrintedListing[], configName:
         formatTime(shard.modified),
         '',
         '',
+        '',
+        '',
         formatBytes(shard.size),
         '',
         shard.owner === 'own' ? 'own' : shard.owner,
@@ -103,7 +111,19 @@ function printListings(printer: Printer, listings: PrintedListing[], configName:
       ]);
     }
     if (listing.error)
-      rows.push([listing.name, '', '', '', '', '', '', '', printer.style.bad(`ERROR ${listing.error.code}`)]);
+      rows.push([
+        listing.name,
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        printer.style.bad(`ERROR ${listing.error.code}`),
+      ]);
   }
   if (rows.length === 0) {
     printer.line('no shards');
@@ -111,11 +131,33 @@ function printListings(printer: Printer, listings: PrintedListing[], configName:
   }
   printer.line(
     renderTable(
-      ['DESTINATION', 'ID', 'CREATED', 'FILES', 'SIZE', 'STORED', 'SOURCES', 'WRITER', 'STATUS'],
+      [
+        'DESTINATION',
+        'ID',
+        'CREATED',
+        'TYPE',
+        'PARENT',
+        'FILES',
+        'SIZE',
+        'STORED',
+        'SOURCES',
+        'WRITER',
+        'STATUS',
+      ],
       rows,
     ),
   );
   printer.note(`own = written by this config (${configName})`);
+  if (listings.some((listing) => listing.complete.some((shard) => shard.type === 'incremental'))) {
+    printer.note(
+      'incr N = an incremental shard, N links after its full shard; restoring it needs every link back to that one',
+    );
+  }
+  for (const listing of listings) {
+    for (const shard of listing.complete.filter((candidate) => candidate.chain_problem)) {
+      printer.note(`${listing.name}: ${shard.id} cannot be restored from there: ${shard.chain_problem}`);
+    }
+  }
   for (const listing of listings) {
     for (const shard of listing.incomplete) {
       printer.note(`${listing.name}: ${shard.id} is incomplete (${shard.reason}): ${shard.why}`);

@@ -1,4 +1,5 @@
 import {
+  chainProblems,
   type IncompleteShard,
   isFutureDated,
   type LoadedConfig,
@@ -19,6 +20,8 @@ export type ListedShard = ShardManifest & {
   owner: Ownership;
   /** Dated more than a few minutes ahead of this clock. */
   future: boolean;
+  /** An incremental shard whose chain is not whole on this destination: why it cannot be restored from it. */
+  chain_problem?: string;
 };
 
 /** An incomplete shard with whose it may be, and whether prune removes it or only reports it. */
@@ -61,11 +64,16 @@ export async function listBackups(
     const { destination } = outcome;
     const base = { name: destination.name, type: destination.type };
     if (!outcome.ok) return { ...base, complete: [], incomplete: [], error: outcome.error };
-    const complete = outcome.value.complete.map((manifest) => ({
-      ...manifest,
-      owner: shardOwnership(manifest, owner),
-      future: isFutureDated(manifest.created_at, now),
-    }));
+    const all = outcome.value.complete;
+    const complete = all.map((manifest): ListedShard => {
+      const [broken] = chainProblems(manifest, all);
+      return {
+        ...manifest,
+        owner: shardOwnership(manifest, owner),
+        future: isFutureDated(manifest.created_at, now),
+        ...(broken && { chain_problem: `${broken.path}: ${broken.reason}` }),
+      };
+    });
     const incomplete = outcome.value.incomplete.map((shard) =>
       describeIncomplete(shard, destination.name, owner),
     );

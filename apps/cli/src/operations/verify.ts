@@ -1,4 +1,5 @@
 import {
+  chainProblems,
   type Destination,
   findShard,
   isMatricError,
@@ -7,6 +8,7 @@ import {
   loadShardOwner,
   MatricError,
   newestOwnShard,
+  resolveChain,
   type ShardManifest,
   type ShardOwner,
   selectDestinations,
@@ -36,6 +38,8 @@ export interface VerifyLine {
   problems: VerifyProblem[];
   filesChecked: number;
   bytes: number;
+  /** A link of the chain of this incremental shard, checked because that one was asked for. */
+  linkOf?: string;
 }
 
 export interface VerifyBackupsOptions {
@@ -90,13 +94,14 @@ export async function verifyBackups(
     config,
     selectDestinations(config, options.destinations),
     async (opened, { name }) => {
-      const shards = await selectShards(opened, options.all ? 'all' : (id ?? 'latest'), owner);
-      if (shards === 'absent') return;
-      if (shards.length === 0) {
+      const selected = await selectShards(opened, options.all ? 'all' : (id ?? 'latest'), owner);
+      if (selected === 'absent') return;
+      if (selected.shards.length === 0) {
         const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
         add(name, { id: '', ok: false, problems: [none], filesChecked: 0, bytes: 0 });
         return;
       }
+      const { shards, chain } = await withChains(opened, name, selected);
       for (const manifest of shards) {
         const progress = options.onShardStart?.(name, manifest.id);
         const result = await verifyShard(opened, manifest, {
@@ -113,12 +118,14 @@ export async function verifyBackups(
         for (const warning of 'warnings' in result ? result.warnings : []) {
           options.onWarning?.(name, manifest.id, warning);
         }
+        const linkProblems = chain.get(manifest.id) ?? [];
         add(name, {
           id: manifest.id,
-          ok: result.ok,
-          problems: result.problems,
+          ok: result.ok && linkProblems.length === 0,
+          problems: [...result.problems, ...linkProblems],
           filesChecked: result.filesChecked,
           bytes: result.bytes,
+          ...(selected.asked && manifest.id !== selected.asked && { linkOf: selected.asked }),
         });
       }
     },
@@ -135,19 +142,61 @@ export async function verifyBackups(
   return { lines, hints: [...hints] };
 }
 
+interface Selected {
+  shards: ShardManifest[];
+  /** One shard was asked for (an id or latest): its id. */
+  asked?: string;
+  /** Every complete shard of the destination, when all are verified. */
+  complete?: ShardManifest[];
+}
+
 /** The shards to verify on one destination; 'absent' when a named shard simply is not there. */
 async function selectShards(
   destination: Destination,
   which: string,
   owner: ShardOwner,
-): Promise<ShardManifest[] | 'absent'> {
-  if (which === 'all') return (await listShards(destination)).complete;
+): Promise<Selected | 'absent'> {
+  if (which === 'all') {
+    const { complete } = await listShards(destination);
+    return { shards: complete, complete };
+  }
   try {
     const latest = (complete: ShardManifest[]) => newestOwnShard(complete, owner, new Date()).newest;
-    return [await findShard(destination, which, { latest })];
+    const manifest = await findShard(destination, which, { latest });
+    return { shards: [manifest], asked: manifest.id };
   } catch (error) {
     if (!(isMatricError(error) && error.code === 'SHARD_NOT_FOUND')) throw error;
-    return which === 'latest' ? [] : 'absent';
+    return which === 'latest' ? { shards: [] } : 'absent';
+  }
+}
+
+/**
+ * An incremental shard is only as good as its chain. One shard asked for: every
+ * link of its chain is verified too, base first (a broken chain is a problem of
+ * the shard asked for, naming the link). Every shard: each incremental's chain
+ * must be whole among the destination's complete shards.
+ */
+async function withChains(
+  destination: Destination,
+  name: string,
+  selected: Selected,
+): Promise<{ shards: ShardManifest[]; chain: Map<string, VerifyProblem[]> }> {
+  const chain = new Map<string, VerifyProblem[]>();
+  if (selected.complete) {
+    for (const manifest of selected.shards) {
+      const problems = chainProblems(manifest, selected.complete);
+      if (problems.length > 0) chain.set(manifest.id, problems);
+    }
+    return { shards: selected.shards, chain };
+  }
+  const [asked] = selected.shards;
+  if (asked?.type !== 'incremental') return { shards: selected.shards, chain };
+  try {
+    return { shards: await resolveChain(destination, asked, { destination: name }), chain };
+  } catch (error) {
+    if (!(isMatricError(error) && error.code === 'VERIFY_FAILED')) throw error;
+    chain.set(asked.id, [{ code: 'CHAIN', reason: error.message }]);
+    return { shards: selected.shards, chain };
   }
 }
 

@@ -15,12 +15,12 @@ export function printVerifyLine(printer: Printer, line: VerifyLine): void {
   const { style } = printer;
   if (line.ok) {
     printer.line(
-      `${style.ok('ok')}      ${line.destination}  ${line.id}  ${formatCount(line.filesChecked, 'file')}, ${formatBytes(line.bytes)}`,
+      `${style.ok('ok')}      ${line.destination}  ${line.id}  ${formatCount(line.filesChecked, 'file')}, ${formatBytes(line.bytes)}${linkOf(line)}`,
     );
     return;
   }
   const [first, ...rest] = line.problems;
-  const heading = `${style.bad('FAILED')}  ${line.destination}  ${line.id || '-'}`;
+  const heading = `${style.bad('FAILED')}  ${line.destination}  ${line.id || '-'}${linkOf(line)}`;
   if (rest.length === 0) {
     printer.line(`${heading}  ${first ? problemText(first) : ''}`);
     return;
@@ -40,4 +40,8 @@ export function failureSummary(line: VerifyLine): string {
   return count === 1
     ? problemText(first)
     : `${formatCount(count, 'problem')}, the first: ${problemText(first)}`;
+}
+
+function linkOf(line: VerifyLine): string {
+  return line.linkOf ? ` (in the chain of ${line.linkOf})` : '';
 }

@@ -34,6 +34,22 @@ export async function resolveChain(
   return links;
 }
 
+/**
+ * What keeps `manifest` from being restored among the complete shards of one
+ * destination (`complete`, as listed): a link of its chain missing, or not
+ * fitting the one after it. Empty for a full shard and a whole chain.
+ */
+export function chainProblems(manifest: ShardManifest, complete: readonly ShardManifest[]): ShardProblem[] {
+  const byId = new Map(complete.map((shard) => [shard.id, shard]));
+  for (let child = manifest; child.type === 'incremental'; ) {
+    const parent = byId.get(child.parent);
+    const why = parent ? whyNotParent(child, parent) : 'missing or incomplete on this destination';
+    if (why) return [problem(child.parent, 'CHAIN', `link of the chain of ${manifest.id}: ${why}`)];
+    child = parent!;
+  }
+  return [];
+}
+
 /** Why `parent` cannot be the parent `child` names, or undefined when it fits. */
 function whyNotParent(
   child: ShardManifest & { type: 'incremental' },

@@ -1,4 +1,5 @@
 import type { Destination } from '@matric-backup/plugin-api';
+import { chainFieldProblems } from './chain.js';
 import { ContentsCheck, seenEntry } from './contents.js';
 import {
   canDecrypt,
@@ -118,7 +119,8 @@ export async function verifyShard(
       problems.push(innerManifestMissing());
     } else {
       try {
-        problems.push(...contents.compare(parseInnerManifest(innerJson), manifest.id));
+        const inner = parseInnerManifest(innerJson);
+        problems.push(...contents.compare(inner, manifest.id), ...chainFieldProblems(manifest, inner));
       } catch (error) {
         problems.push(innerManifestUnreadable(error));
       }
