@@ -7,8 +7,22 @@
 // and each tool's median of per-round ratios to tar | zstd. Repositories are created (restic
 // init, borg init) outside the timed part. Wall time and peak RSS come from GNU time (`%e %M`):
 // for a pipeline, the largest process in it.
+// Each tool backs up a private copy of the dataset (copied outside the timed part), so that after
+// the restore matric-backup, restic and borg can back it up again: once unchanged, and once after
+// 1 % of its files (every 100th in path order) grew by a line; a second table gives those wall
+// times and the bytes each backup added to the repository or folder. matric-backup runs with
+// `backup.incremental` (its default policy), restic with a cache in the work folder, as users run it.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { binNodeFlags } from '../lib/measure.mjs';
 
@@ -25,7 +39,10 @@ export default async function peers(ctx) {
     { label: '/usr/share/doc copy', dir: smallFiles },
   ];
   const tables = [];
-  for (const dataset of datasets) tables.push(table(dataset, await compare(ctx, dataset)));
+  for (const dataset of datasets) {
+    const results = await compare(ctx, dataset);
+    tables.push(table(dataset, results), againTable(dataset, results));
+  }
   // Its own table only: the main table's ratio is to the bench dataset's yardstick.
   return { rows: [], tables };
 }
@@ -66,16 +83,18 @@ function ensureSmallFiles(ctx) {
   return join(dir, 'doc');
 }
 
-function tools(ctx, dataset, work) {
+/** The tools, backing up `copy` (a private copy of the dataset); `again(n)` is the nth backup of it. */
+function tools(ctx, copy, work) {
   const q = ctx.quote;
-  const src = q(dataset.dir);
+  const src = q(copy);
   const config = ctx.writeConfig(
     `- name: bench-local\n  type: local\n  path: ${JSON.stringify(join(work, 'matric'))}\n`,
-    { dataset: dataset.dir },
+    { dataset: copy },
   );
+  writeFileSync(config, `${readFileSync(config, 'utf8')}  incremental: {}\n`);
   const node = [process.execPath, ...binNodeFlags(ctx.cliBin), ctx.cliBin].map(q).join(' ');
   const shardId = () => JSON.parse(readFileSync(join(work, 'matric.json'), 'utf8')).id;
-  const restic = `RESTIC_PASSWORD=${PASSWORD} RESTIC_REPOSITORY=${q(join(work, 'restic'))} restic --no-cache -q`;
+  const restic = `RESTIC_PASSWORD=${PASSWORD} RESTIC_REPOSITORY=${q(join(work, 'restic'))} RESTIC_CACHE_DIR=${q(join(work, 'restic-cache'))} restic -q`;
   const borg = `BORG_BASE_DIR=${q(join(work, 'borg-home'))} BORG_REPO=${q(join(work, 'borg'))} BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes borg`;
   const size = (path) => `du -sb ${q(path)} | cut -f1`;
   return [
@@ -88,6 +107,7 @@ function tools(ctx, dataset, work) {
     {
       name: '`matric-backup run` -> local',
       backup: `NO_COLOR=1 ${node} run -c ${q(config)} --json > ${q(join(work, 'matric.json'))}`,
+      again: (n) => `NO_COLOR=1 ${node} run -c ${q(config)} --json > ${q(join(work, `matric-${n}.json`))}`,
       // each round gets a new config with its own, empty state folder
       restore: (to) =>
         `NO_COLOR=1 ${node} restore ${shardId()} --to ${q(to)} -c ${q(config)} --json > /dev/null`,
@@ -97,6 +117,7 @@ function tools(ctx, dataset, work) {
       name: '`restic backup` (encrypted, compression auto)',
       init: `${restic} init`,
       backup: `cd ${src} && ${restic} backup --compression auto .`,
+      again: () => `cd ${src} && ${restic} backup --compression auto .`,
       restore: (to) => `${restic} restore latest --target ${q(to)}`,
       size: size(join(work, 'restic')),
     },
@@ -104,6 +125,7 @@ function tools(ctx, dataset, work) {
       name: '`borg create --compression zstd,3` (no encryption)',
       init: `${borg} init --encryption none`,
       backup: `cd ${src} && ${borg} create --compression zstd,3 ::bench .`,
+      again: (n) => `cd ${src} && ${borg} create --compression zstd,3 ::bench-${n} .`,
       restore: (to) => `cd ${q(to)} && ${borg} extract ::bench`,
       size: size(join(work, 'borg')),
     },
@@ -116,9 +138,16 @@ async function compare(ctx, dataset) {
   );
   const work = join(ctx.tmp, 'work');
   let results;
+  const copy = join(work, 'src');
   for (let round = 0; round < ROUNDS; round++) {
-    const roundTools = tools(ctx, dataset, work);
-    results ??= roundTools.map(({ name }) => ({ name, backup: [], restore: [], outputBytes: [] }));
+    const roundTools = tools(ctx, copy, work);
+    results ??= roundTools.map(({ name, again }) => ({
+      name,
+      backup: [],
+      restore: [],
+      outputBytes: [],
+      ...(again && { unchanged: [], unchangedBytes: [], changed: [], changedBytes: [] }),
+    }));
     // A rotating order: no tool always runs first (cold) or right after the heaviest one.
     const order = roundTools.map((_, i) => (i + round) % roundTools.length);
     for (const i of order) {
@@ -126,6 +155,7 @@ async function compare(ctx, dataset) {
       ctx.log(`${dataset.label}: round ${round + 1} of ${ROUNDS}: ${tool.name}`);
       rmSync(work, { recursive: true, force: true });
       mkdirSync(work, { recursive: true });
+      execFileSync('cp', ['-a', dataset.dir, copy]);
       if (tool.init) await ctx.timeShell(`${tool.init} > /dev/null`);
       await settle(ctx);
       results[i].backup.push(await timed(ctx, tool.backup, work));
@@ -134,11 +164,36 @@ async function compare(ctx, dataset) {
       mkdirSync(to);
       await settle(ctx);
       results[i].restore.push(await timed(ctx, tool.restore(to), work));
+      rmSync(to, { recursive: true, force: true });
+      if (tool.again) {
+        const stored = () => Number(execFileSync('bash', ['-c', tool.size], { encoding: 'utf8' }));
+        let before = stored();
+        await settle(ctx);
+        results[i].unchanged.push(await timed(ctx, tool.again(2), work));
+        results[i].unchangedBytes.push(stored() - before);
+        before = stored();
+        results[i].changedFiles = changeOnePercent(copy);
+        await settle(ctx);
+        results[i].changed.push(await timed(ctx, tool.again(3), work));
+        results[i].changedBytes.push(stored() - before);
+      }
       rmSync(work, { recursive: true, force: true });
     }
   }
   for (const tool of results) tool.tar = results[0];
   return results;
+}
+
+/** Appends a line to every 100th file of `dir` in path order; returns how many. */
+function changeOnePercent(dir) {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+  let changed = 0;
+  for (let index = 0; index < files.length; index += 100, changed++)
+    appendFileSync(files[index], `changed for the second backup ${index}\n`);
+  return changed;
 }
 
 function settle(ctx) {
@@ -173,6 +228,24 @@ function table(dataset, results) {
   for (const tool of results)
     lines.push(
       `| ${tool.name.replaceAll('|', '\\|')} | ${median(tool.backup.map((r) => r.seconds)).toFixed(2)} | ${ratio(tool, 'backup').toFixed(2)} | ${Math.max(...tool.backup.map((r) => r.rssMb)).toFixed(0)} | ${(median(tool.outputBytes) / 1e6).toFixed(0)} | ${median(tool.restore.map((r) => r.seconds)).toFixed(2)} | ${ratio(tool, 'restore').toFixed(2)} | ${Math.max(...tool.restore.map((r) => r.rssMb)).toFixed(0)} |`,
+    );
+  return lines.join('\n');
+}
+
+const size = (bytes) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(0)} kB`);
+
+/** Backing the same copy up again: unchanged, then after 1 % of its files changed. */
+function againTable(dataset, results) {
+  const tools = results.filter((tool) => tool.unchanged);
+  const lines = [
+    `${dataset.label}, backed up again (${ROUNDS} rounds, medians): unchanged, then after ${tools[0]?.changedFiles ?? 0} files (1 %) grew by a line; "stored" = bytes the backup added to the repository or folder`,
+    '',
+    '| tool | unchanged: s | stored | peak RSS MB | 1 % changed: s | stored | peak RSS MB |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const tool of tools)
+    lines.push(
+      `| ${tool.name.replaceAll('|', '\\|')} | ${median(tool.unchanged.map((r) => r.seconds)).toFixed(2)} | ${size(median(tool.unchangedBytes))} | ${Math.max(...tool.unchanged.map((r) => r.rssMb)).toFixed(0)} | ${median(tool.changed.map((r) => r.seconds)).toFixed(2)} | ${size(median(tool.changedBytes))} | ${Math.max(...tool.changed.map((r) => r.rssMb)).toFixed(0)} |`,
     );
   return lines.join('\n');
 }
