@@ -128,18 +128,21 @@ describe('a third-party author, from the template to a working plugin', () => {
     await unpack(testkit, join(author, 'node_modules/@matric-backup/destination-testkit'));
     await writeFile(
       join(author, 'conformance.test.mjs'),
-      `import { mkdtemp } from 'node:fs/promises';
+      `import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
 import plugin from './dist/index.js';
+
+const parent = await mkdtemp(join(tmpdir(), 'example-node-test-'));
+after(() => rm(parent, { recursive: true, force: true }));
 
 runDestinationConformance({
   name: 'example under node:test',
   runner: { describe, it },
   plugin,
-  config: async () => ({ path: await mkdtemp(join(tmpdir(), 'example-node-test-')) }),
+  config: async () => ({ path: await mkdtemp(join(parent, 'root-')) }),
   largeObjectSize: 8 * 1024 * 1024,
 });
 `,

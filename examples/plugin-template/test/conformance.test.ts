@@ -1,10 +1,13 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDestinationConformance } from '@matric-backup/destination-testkit';
-import { describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import plugin from '../src/index.js';
 
+// Each test gets a fresh root inside one folder, removed when the file is done.
+const parent = await mkdtemp(join(tmpdir(), 'example-conformance-'));
+afterAll(() => rm(parent, { recursive: true, force: true }));
 let root = '';
 
 runDestinationConformance({
@@ -16,7 +19,7 @@ runDestinationConformance({
   // configSchema. For a networked store, start its server in this file (127.0.0.1) and return
   // a new bucket, prefix or folder each time.
   config: async () => {
-    root = await mkdtemp(join(tmpdir(), 'example-conformance-'));
+    root = await mkdtemp(join(parent, 'root-'));
     return { path: root };
   },
   // A store with credentials passes `badCredentials: () => ({ ...with a wrong password })`:

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { memoryDestination } from '@matric-backup/destination-testkit';
 import { type Destination, DestinationError } from '@matric-backup/plugin-api';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type UploadJob, uploadShard } from '../src/run/upload.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'mb-upload-conflict-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const keys = {
   archive: 'backup_20260101_000000_abcdefgh.tar.zst',
   sidecar: 'backup_20260101_000000_abcdefgh.manifest.json',
