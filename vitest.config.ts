@@ -13,6 +13,9 @@ const templateAlias = {
 // fileParallelism: false in their own config so a server serves one file at a time.
 export default defineConfig({
   test: {
+    // vitest's default on a 2-core machine is one worker: files ran one at a time and a core sat idle
+    // while each end-to-end test waited on the CLI it spawned.
+    maxWorkers: 2,
     projects: [
       'packages/*',
       'plugins/*',

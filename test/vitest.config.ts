@@ -7,7 +7,6 @@ export default defineProject({
     name: 'e2e',
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**'],
-    fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 120_000,
   },

@@ -203,20 +203,20 @@ describe('rsync uploads', () => {
       const listed: string[] = [];
       for await (const info of destination.list('')) listed.push(info.key);
       expect(listed).toEqual(['shards/earlier.bin']);
-      // The receiver, killed with the server, had no chance to remove its hidden `.big.bin.XXXXXX`.
+      // The receiver dies with the server: usually before it can remove its hidden `.big.bin.XXXXXX`,
+      // but a receiver that gets to handle the signal removes it (seen on a loaded machine).
       const leftovers = (await rawList(folder)).filter((path) => path !== 'shards/earlier.bin');
-      expect(leftovers.map((path) => basename(path))).toEqual([
-        expect.stringMatching(/^\.big\.bin\.[A-Za-z0-9]{6}$/),
-      ]);
+      expect(leftovers.length).toBeLessThanOrEqual(1);
+      for (const path of leftovers) expect(basename(path)).toMatch(/^\.big\.bin\.[A-Za-z0-9]{6}$/);
 
-      // listTemporary names it with the key it was received as (core sweeps its own once a day old).
+      // listTemporary names what is left with the key it was received as (core sweeps its own once a day old).
       const later = make(folder);
       const temporaries = [];
       for await (const temporary of later.listTemporary!()) temporaries.push(temporary);
-      expect(temporaries).toEqual([
-        { name: leftovers[0], key, size: expect.any(Number), modified: expect.any(Date) },
-      ]);
-      await later.delete(temporaries[0]!.name);
+      expect(temporaries).toEqual(
+        leftovers.map((name) => ({ name, key, size: expect.any(Number), modified: expect.any(Date) })),
+      );
+      for (const temporary of temporaries) await later.delete(temporary.name);
       expect(await rawList(folder)).toEqual(['shards/earlier.bin']);
       await Promise.all([destination.close(), later.close()]);
     });
