@@ -120,5 +120,6 @@ export async function planShard(input: PlanInput): Promise<ShardPlan> {
 
 function ageText(ms: number): string {
   const hours = ms / 3_600_000;
-  return hours >= 48 ? `${Math.floor(hours / 24)} days` : `${Math.floor(hours)} hours`;
+  if (hours >= 48) return `${Math.floor(hours / 24)} days`;
+  return hours >= 1 ? `${Math.floor(hours)} hours` : `${Math.floor(ms / 60_000)} minutes`;
 }
