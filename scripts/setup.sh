@@ -8,7 +8,8 @@ need_apt=()
 # cc, setpriv, mount: the walk tests compile a tiny rename-race helper, run it as nobody, mount a tmpfs.
 # faketime: the shared-destination tests run the CLI under a fixed or wrong wall clock.
 # systemd-analyze: the `systemd` command's tests verify the units it writes (systemd need not be PID 1).
-for pair in smbd:samba smbclient:smbclient sshd:openssh-server rsync:rsync zstd:zstd age:age gpg:gnupg tar:tar cc:gcc setpriv:util-linux mount:mount faketime:faketime systemd-analyze:systemd; do
+# jq: the incremental-restore test runs the by-hand chain restore of docs/restore.md.
+for pair in smbd:samba smbclient:smbclient sshd:openssh-server rsync:rsync zstd:zstd age:age gpg:gnupg tar:tar cc:gcc setpriv:util-linux mount:mount faketime:faketime systemd-analyze:systemd jq:jq; do
   bin=${pair%%:*}; pkg=${pair#*:}
   if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then need_apt+=("$pkg"); fi
 done

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './helpers/cli.js';
+import { REPO_ROOT, runCli, tempDir } from './helpers/cli.js';
 import { writeConfig } from './helpers/config.js';
 import { snapshotTree } from './helpers/tree.js';
 
@@ -121,6 +122,22 @@ describe('restoring and keeping incremental chains through the CLI', () => {
       const to = join(work.path, `restored-${index}`);
       await cli(['restore', run.id, '--to', to]);
       expect(await snapshotTree(join(to, 'data')), `point ${index}`).toEqual(tree);
+    }
+  });
+
+  it('restores a point in time by hand with zstd, tar and jq, running the commands docs/restore.md gives', async () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs/restore.md'), 'utf8');
+    const script = docs.match(/```sh\n(ID=backup_\S+ +# the shard to restore\n[\s\S]*?)```/)?.[1];
+    expect(script).toBeDefined();
+    const folder = join(work.path, 'by-hand');
+    await cp(dest('d2'), folder, { recursive: true });
+    for (const index of [3, 1]) {
+      const id = points[index]!.run.id;
+      await rm(join(folder, 'restored'), { recursive: true, force: true });
+      execFileSync('sh', ['-e', '-c', script!.replace(/^ID=\S+/, `ID=${id}`)], { cwd: folder });
+      expect(await snapshotTree(join(folder, 'restored/data')), `point ${index}`).toEqual(
+        points[index]!.tree,
+      );
     }
   });
 
