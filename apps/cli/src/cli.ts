@@ -19,6 +19,7 @@ import { systemdCommand } from './commands/systemd.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CommandContext, GlobalArgs } from './context.js';
 import { describeError, ExitCode, errorRecord, exitCodeOf } from './exit-codes.js';
+import { createEventLog } from './output/event-log.js';
 import { Printer } from './output/printer.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own argument types.
@@ -66,14 +67,36 @@ const GLOBAL_OPTIONS = {
     global: true,
     describe: 'Colored output (--no-color to turn off; NO_COLOR is honored too)',
   },
-} as const satisfies Record<keyof GlobalArgs, Options>;
+  'log-format': {
+    type: 'string',
+    choices: ['json', 'text'],
+    requiresArg: true,
+    global: true,
+    describe:
+      'json: every line of output as one JSON object a line on stdout, with events such as "backup created" (default for serve without a terminal); text: for people',
+  },
+} as const satisfies Record<Exclude<keyof GlobalArgs, 'logFormat'> | 'log-format', Options>;
 
 /** Parses `argv`, runs the command, prints any error, and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // The global options first, with the same definitions, so that even an error the full parse
   // reports (an unknown option, a missing argument) is printed as --json, --verbose and --no-color ask.
   const global = readGlobalOptions(argv);
-  const printer = new Printer({ json: global.json, verbose: global.verbose, color: global.color, env });
+  const jsonLog =
+    global.logFormat === 'json'
+      ? await createEventLog({
+          format: 'json',
+          verbose: global.verbose,
+          redact: (text) => printer.redact(text),
+        })
+      : undefined;
+  const printer: Printer = new Printer({
+    json: global.json,
+    verbose: global.verbose,
+    color: global.color,
+    env,
+    ...(jsonLog ? { jsonLog } : {}),
+  });
   const context: CommandContext = { global, printer, cwd: process.cwd(), env };
   let exitCode: number = ExitCode.OK;
   const host: CommandHost = {
@@ -129,8 +152,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 /** The global options alone, leniently: what the full parse would refuse is its to report. */
 function readGlobalOptions(argv: string[]): GlobalArgs {
+  let parsed: GlobalArgs & { _: Array<string | number> };
   try {
-    return yargs(argv)
+    parsed = yargs(argv)
       .options(GLOBAL_OPTIONS)
       .help(false)
       .version(false)
@@ -138,8 +162,11 @@ function readGlobalOptions(argv: string[]): GlobalArgs {
       .fail((message, error) => {
         throw error ?? new Error(message);
       })
-      .parseSync();
+      .parseSync() as GlobalArgs & { _: Array<string | number> };
   } catch {
-    return { json: argv.includes('--json'), verbose: false, color: true };
+    return { json: argv.includes('--json'), verbose: false, color: true, logFormat: 'text' };
   }
+  // `serve` under systemd or docker logs for a machine; on a terminal, for the person watching.
+  const serving = parsed._[0] === 'serve' && process.stdout.isTTY !== true;
+  return { ...parsed, logFormat: parsed.logFormat ?? (serving ? 'json' : 'text') };
 }

@@ -6,6 +6,7 @@ import {
   locateConfig,
 } from '@matric-backup/core';
 import { builtinPlugins } from './builtins.js';
+import type { LogFormat } from './output/event-log.js';
 import type { Printer } from './output/printer.js';
 
 /** Options every command accepts. */
@@ -14,6 +15,8 @@ export interface GlobalArgs {
   json: boolean;
   verbose: boolean;
   color: boolean;
+  /** `--log-format`; unset = text, except `serve` without a terminal: json. */
+  logFormat?: LogFormat;
 }
 
 export interface CommandContext {

@@ -14,6 +14,7 @@ import type { GlobalArgs } from '../context.js';
 import { type CommandContext, loadCommandConfig } from '../context.js';
 import { briefError, ExitCode } from '../exit-codes.js';
 import { type RestoreOrigin, recordRestoreAudit, restoreBackup } from '../operations/restore.js';
+import { logRestoreEvent } from '../output/log-events.js';
 import { createByteBar } from '../output/progress.js';
 import { printRestore } from '../output/restore-report.js';
 import { parseSizeOption } from '../size.js';
@@ -225,6 +226,10 @@ async function optionalConfig(context: CommandContext): Promise<LoadedConfig | u
 }
 
 function report(context: CommandContext, origin: RestoreOrigin, result: RestoreResult): void {
-  for (const warning of result.warnings) context.printer.warn(warning);
-  printRestore(context.printer, origin, result);
+  const { printer } = context;
+  for (const warning of result.warnings) printer.warn(warning);
+  // --log-format json: the event, not the report for people.
+  if (printer.jsonLog && !printer.json)
+    logRestoreEvent(printer.jsonLog, { result: { ...result, ...('destination' in origin ? origin : {}) } });
+  else printRestore(printer, origin, result);
 }

@@ -4,6 +4,7 @@ import { serverOptions } from '../client/server-option.js';
 import { loadCommandConfig, printConfigWarnings } from '../context.js';
 import { exitCodeOfRun } from '../exit-codes.js';
 import { backupNow } from '../operations/run.js';
+import { logRunEvents } from '../output/log-events.js';
 import { createRunObserver } from '../output/progress.js';
 import { printRunSummary } from '../output/run-summary.js';
 import { command, destinationOption } from './command.js';
@@ -89,6 +90,8 @@ export const runCommand = command((host) => ({
       }
       const exitCode = exitCodeOfRun(summary.status);
       if (context.printer.json) context.printer.result({ ...summary, exitCode });
+      // --log-format json: the events (backup created, cleanup, ...), not the summary for people.
+      else if (context.printer.jsonLog) logRunEvents(context.printer.jsonLog, config, summary);
       else printRunSummary(context.printer, config, summary);
       return exitCode;
     }),

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { MatricError, parseDuration } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
+import { createEventLog } from '../output/event-log.js';
 import { command } from './command.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -35,6 +36,14 @@ export const serveCommand = command((host) => ({
       }
       // Fastify, pino and the scheduler load here, never for the other commands.
       const { serve } = await import('../serve/daemon.js');
-      return serve({ load: () => loadCommandConfig(context), env: context.env, version, stopTimeoutMs });
+      const { printer } = context;
+      const log =
+        printer.jsonLog ??
+        (await createEventLog({
+          format: 'text',
+          verbose: printer.verbose,
+          redact: (text) => printer.redact(text),
+        }));
+      return serve({ load: () => loadCommandConfig(context), env: context.env, version, stopTimeoutMs, log });
     }),
 }));

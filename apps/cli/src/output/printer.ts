@@ -1,4 +1,5 @@
 import { displayName, maskMessages, redact } from '@matric-backup/core';
+import type { EventLog } from './event-log.js';
 import { colorWanted, createStyle, type Style } from './style.js';
 
 export interface PrinterOptions {
@@ -8,6 +9,11 @@ export interface PrinterOptions {
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
   env?: NodeJS.ProcessEnv;
+  /**
+   * `--log-format json`: every line this printer would write becomes a JSON log record on stdout,
+   * and commands log their events (`backup created`, ...) there instead of their human report.
+   */
+  jsonLog?: EventLog;
 }
 
 /**
@@ -26,6 +32,8 @@ export class Printer {
   readonly errStyle: Style;
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
+  /** The JSON event log when `--log-format json` was chosen; undefined for human output. */
+  readonly jsonLog?: EventLog;
   private secrets: readonly string[] = [];
   /** The config's own names and paths: a secret inside one is masked only as a whole word. */
   private words: readonly string[] = [];
@@ -36,13 +44,15 @@ export class Printer {
     this.verbose = options.verbose;
     this.stdout = options.stdout ?? process.stdout;
     this.stderr = options.stderr ?? process.stderr;
-    this.style = createStyle(!options.json && colorWanted(options.color, this.stdout, env));
-    this.errStyle = createStyle(colorWanted(options.color, this.stderr, env));
+    this.jsonLog = options.jsonLog;
+    const plain = options.json || this.jsonLog !== undefined;
+    this.style = createStyle(!plain && colorWanted(options.color, this.stdout, env));
+    this.errStyle = createStyle(this.jsonLog === undefined && colorWanted(options.color, this.stderr, env));
   }
 
   /** Progress bars only for a person watching: a TTY on stderr, and not --json. */
   get interactive(): boolean {
-    return !this.json && this.stderr.isTTY === true;
+    return !this.json && this.jsonLog === undefined && this.stderr.isTTY === true;
   }
 
   addSecrets(secrets: readonly string[], words: readonly string[] = []): void {
@@ -58,30 +68,40 @@ export class Printer {
 
   /** A line of human output on stdout; ignored with --json. */
   line(text = ''): void {
-    if (!this.json) this.stdout.write(`${this.redact(text)}\n`);
+    if (this.jsonLog) this.jsonLog.info(text);
+    else if (!this.json) this.stdout.write(`${this.redact(text)}\n`);
   }
 
   /** The one JSON document of a --json command, on stdout. */
   result(value: unknown): void {
+    // As a log record, the document is one line like every other; the event log masks its messages.
+    if (this.jsonLog) {
+      this.jsonLog.info({ result: value }, 'result');
+      return;
+    }
     const masked = this.secrets.length > 0 ? maskMessages(value, (text) => this.redact(text)) : value;
     this.stdout.write(`${JSON.stringify(masked, null, 2)}\n`);
   }
 
   warn(text: string): void {
-    this.stderr.write(`${this.errStyle.warn('warning:')} ${this.redact(text)}\n`);
+    if (this.jsonLog) this.jsonLog.warn(text);
+    else this.stderr.write(`${this.errStyle.warn('warning:')} ${this.redact(text)}\n`);
   }
 
   /** Progress narration for people; silent with --json. */
   note(text: string): void {
-    if (!this.json) this.stderr.write(`${this.redact(text)}\n`);
+    if (this.jsonLog) this.jsonLog.info(text);
+    else if (!this.json) this.stderr.write(`${this.redact(text)}\n`);
   }
 
   debug(text: string): void {
-    if (this.verbose) this.stderr.write(`${this.errStyle.dim(this.redact(text))}\n`);
+    if (this.jsonLog) this.jsonLog.debug(text);
+    else if (this.verbose) this.stderr.write(`${this.errStyle.dim(this.redact(text))}\n`);
   }
 
   /** Already formatted `error:` / `hint:` lines. */
   error(text: string): void {
-    this.stderr.write(`${this.redact(text)}\n`);
+    if (this.jsonLog) this.jsonLog.error(text);
+    else this.stderr.write(`${this.redact(text)}\n`);
   }
 }

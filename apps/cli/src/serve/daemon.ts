@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { configWords, interruptAndCleanUp, type LoadedConfig, redact } from '@matric-backup/core';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { ExitCode, errorRecord } from '../exit-codes.js';
+import type { EventLog } from '../output/event-log.js';
 import { buildApi } from './api/app.js';
 import { describeApiError, jobOutcomeOf } from './api/errors.js';
 import { Jobs } from './jobs.js';
@@ -21,6 +21,8 @@ export interface ServeOptions {
   version: string;
   /** How long SIGTERM waits for running jobs before aborting them. */
   stopTimeoutMs: number;
+  /** Where events go: JSON lines on stdout, or text for a terminal (--log-format). */
+  log: EventLog;
 }
 
 /** How long uploads in flight get to remove what they began when a stop aborts them. */
@@ -34,7 +36,7 @@ const UPLOAD_ABORT_GRACE_MS = 5000;
 export async function serve(options: ServeOptions): Promise<ExitCode> {
   const first = await options.load();
   let settings = await resolveApiSettings(first, options.env);
-  const log = pino({ base: { service: 'matric-backup' } });
+  const { log } = options;
   let scheduler: Scheduler | undefined;
   const service: Service = {
     config: first,

@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '@matric-backup/core';
-import type { Logger } from 'pino';
+import type { EventLog } from '../output/event-log.js';
 import type { Jobs } from './jobs.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { Runner } from './runner.js';
@@ -13,7 +13,7 @@ export interface Service {
   settings: ApiSettings;
   readonly jobs: Jobs;
   readonly runner: Runner;
-  readonly log: Logger;
+  readonly log: EventLog;
   readonly startedAt: Date;
   /** Set on SIGTERM: new work is refused while what runs finishes. */
   stopping: boolean;

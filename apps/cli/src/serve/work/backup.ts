@@ -1,5 +1,6 @@
 import type { RunEvent } from '@matric-backup/core';
 import { backupNow } from '../../operations/run.js';
+import { logRunEvents } from '../../output/log-events.js';
 import { ApiError } from '../api/errors.js';
 import { snakeCase } from '../api/snake-case.js';
 import type { Job } from '../jobs.js';
@@ -44,8 +45,8 @@ export function startBackup(service: Service, caller: string, request: BackupReq
         log.warn({ error: (error as Error).message }, 'health after the run could not be computed'),
       );
     }
+    logRunEvents(log, config, summary, { job: job.id });
     if (summary.status === 'failed') {
-      log.error({ shard: summary.id, job: job.id, error: summary.error }, 'backup creation failed');
       throw new ApiError(
         500,
         summary.error?.code ?? 'INTERNAL_ERROR',
@@ -55,19 +56,6 @@ export function startBackup(service: Service, caller: string, request: BackupReq
         },
       );
     }
-    const pruned = summary.destinations.flatMap((result) => result.prune?.deleted ?? []);
-    log.info(
-      {
-        shard: summary.id,
-        job: job.id,
-        status: summary.status,
-        dry_run: summary.dryRun,
-        size_bytes: summary.archive?.size,
-        duration_ms: summary.durationMs,
-        pruned: pruned.length,
-      },
-      summary.dryRun ? 'backup planned' : 'backup created',
-    );
     return job.result;
   });
 }

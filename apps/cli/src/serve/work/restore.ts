@@ -2,6 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ConflictStrategy } from '@matric-backup/core';
 import { restoreBackup } from '../../operations/restore.js';
+import { logRestoreEvent } from '../../output/log-events.js';
 import { ApiError } from '../api/errors.js';
 import { snakeCase } from '../api/snake-case.js';
 import type { Job } from '../jobs.js';
@@ -61,10 +62,7 @@ export async function startRestore(
       });
       if (!result.dryRun) service.metrics.observeRestore({ durationMs: result.durationMs });
       job.shard = result.id;
-      log.info(
-        { shard: result.id, job: job.id, to: result.to, files: result.files, dry_run: result.dryRun },
-        'backup restored',
-      );
+      logRestoreEvent(log, { result }, { job: job.id });
       return snakeCase(result);
     },
     request.id,
