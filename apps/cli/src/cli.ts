@@ -9,6 +9,7 @@ import { historyCommand } from './commands/history.js';
 import { infoCommand } from './commands/info.js';
 import { initCommand } from './commands/init.js';
 import { listCommand } from './commands/list.js';
+import { mcpCommand } from './commands/mcp.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { pruneCommand } from './commands/prune.js';
 import { restoreCommand } from './commands/restore.js';
@@ -39,6 +40,7 @@ const COMMANDS: Command<any>[] = [
   pluginsCommand,
   serveCommand,
   systemdCommand,
+  mcpCommand,
 ];
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };

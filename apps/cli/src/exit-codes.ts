@@ -78,6 +78,11 @@ export function exitCodeOfRun(status: RunSummary['status']): ExitCode {
   return EXIT_CODE_OF_RUN[status];
 }
 
+/** What to do about an error: its own hint, else the one its code implies. */
+export function hintOf(error: unknown): string | undefined {
+  return isMatricError(error) ? (error.hint ?? DEFAULT_HINT[error.code]) : undefined;
+}
+
 export function exitCodeOf(error: unknown): ExitCode {
   return isMatricError(error) ? (EXIT_CODE_OF[error.code] ?? ExitCode.FAILED) : ExitCode.FAILED;
 }
@@ -92,7 +97,7 @@ export function describeError(error: unknown, verbose: boolean): string {
     const where =
       isDestinationError(error) && error.destination ? `destination "${error.destination}": ` : '';
     const lines = [`error: ${where}${error.message}`];
-    const hint = error.hint ?? DEFAULT_HINT[error.code];
+    const hint = hintOf(error);
     if (hint) lines.push(`hint: ${hint}`);
     if (verbose) lines.push(...causeLines(error.cause));
     return lines.join('\n');

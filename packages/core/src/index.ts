@@ -61,6 +61,7 @@ export {
   listShards,
   type ShardCatalog,
 } from './shard/catalog.js';
+export { readInnerManifest } from './shard/inner-manifest.js';
 export { parseInnerManifest, parseShardManifest } from './shard/manifest-schema.js';
 export { chainFieldProblems, chainProblems, resolveChain } from './shard/chain.js';
 export { describeProblem, type ShardProblem, type ShardProblemCode } from './shard/problem.js';

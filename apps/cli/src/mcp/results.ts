@@ -1,0 +1,70 @@
+import { isDestinationError, isMatricError } from '@matric-backup/core';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { hintOf } from '../exit-codes.js';
+
+/** Masks the config's secrets in a string; every string an MCP client receives passes here. */
+export type Mask = (text: string) => string;
+
+/**
+ * A copy of `value` with every string masked and every object key in
+ * snake_case (the field names of manifests and `--json`). Unlike the CLI's
+ * --json, ids and paths are masked too: an assistant's transcript may travel
+ * further than a script's output.
+ */
+export function cleanResult(value: unknown, mask: Mask): unknown {
+  if (typeof value === 'string') return mask(value);
+  if (Array.isArray(value)) return value.map((item) => cleanResult(item, mask));
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return value.toISOString();
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .map(([key, item]) => [snakeCase(key), cleanResult(item, mask)]),
+  );
+}
+
+/** `filesChecked` -> `files_checked`; keys already in snake_case (or not camelCase) stay as they are. */
+function snakeCase(key: string): string {
+  return /^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$/.test(key)
+    ? key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
+    : key;
+}
+
+/** A tool's answer: the structured document, and a short text for clients that only show text. */
+export function toolResult(summary: string, data: Record<string, unknown>, mask: Mask): CallToolResult {
+  return {
+    content: [{ type: 'text', text: mask(summary) }],
+    structuredContent: cleanResult(data, mask) as Record<string, unknown>,
+  };
+}
+
+/**
+ * The one place an error becomes a tool error: our stable code, the message,
+ * the destination it happened on and what to do (the hint the CLI prints), so
+ * an assistant can act on it. Anything else is `UNKNOWN` with its message.
+ */
+export function toolError(error: unknown, mask: Mask): CallToolResult {
+  const fields = errorFields(error);
+  const where = fields.destination ? `destination "${fields.destination}": ` : '';
+  const hint = fields.hint ? `\nhint: ${fields.hint}` : '';
+  return {
+    isError: true,
+    content: [{ type: 'text', text: mask(`error ${fields.code}: ${where}${fields.message}${hint}`) }],
+    structuredContent: cleanResult({ error: fields }, mask) as Record<string, unknown>,
+  };
+}
+
+/** An error as a record: in a tool error, or inside an answer where one destination failed and the others answered. */
+export function errorFields(error: unknown): {
+  code: string;
+  message: string;
+  destination?: string;
+  hint?: string;
+} {
+  return {
+    code: isMatricError(error) ? error.code : 'UNKNOWN',
+    message: error instanceof Error ? error.message : String(error),
+    ...(isDestinationError(error) && error.destination ? { destination: error.destination } : {}),
+    ...(hintOf(error) ? { hint: hintOf(error) } : {}),
+  };
+}
