@@ -83,7 +83,7 @@ describe('mcp server over stdio', () => {
       sources: [{ name: 'data', type: 'directory', path: source }],
       retention: { keep_last: 10, min_backups: 2 },
       retry: { max_retries: 0 },
-      mcp: { restore_roots: [restoreRoot] },
+      api: { restore_roots: [restoreRoot] },
       notifications: { webhook_url: `http://127.0.0.1:9/hooks/${WEBHOOK_TOKEN}`, on_failure: false },
       destinations: [
         { name: 'disk', type: 'local', path: join(work.path, 'disk') },
@@ -251,11 +251,22 @@ describe('mcp server over stdio', () => {
       expect(refused.structuredContent.error.message).toMatch(/below its min_backups of 2/);
       expect(existsSync(join(work.path, 'disk', `${shard}.manifest.json`))).toBe(true);
 
-      // Two more shards: deleting one leaves two, the minimum.
-      for (let run = 0; run < 2; run++) {
-        const more = await call('operate', 'backup_now');
-        expect(more.structuredContent.status).toBe('success');
-      }
+      // Two more shards, the second an incremental on the first: deleting the oldest leaves two, the minimum.
+      // Without backup.incremental there is no file list to build on yet: this one is full, and says why.
+      const full = await call('operate', 'backup_now', { type: 'incremental' });
+      expect(full.structuredContent).toMatchObject({ status: 'success', type: 'full' });
+      expect(full.structuredContent.full_reason, JSON.stringify(full.structuredContent)).toMatch(/no file list/);
+      const incremental = await call('operate', 'backup_now', { type: 'incremental' });
+      expect(incremental.structuredContent).toMatchObject({ status: 'success', type: 'incremental' });
+      const increment = incremental.structuredContent.id;
+      const incrementals = await call('read', 'list_backups', { type: 'incremental' });
+      expect(incrementals.structuredContent.destinations.map((d: Structured) => d.shards)).toEqual([
+        [expect.objectContaining({ id: increment, parent: full.structuredContent.id, chain_length: 1 })],
+        [expect.objectContaining({ id: increment, parent: full.structuredContent.id, chain_length: 1 })],
+      ]);
+      const chain = await call('read', 'backup_info', { id: increment });
+      expect(chain.structuredContent.chain).toEqual([full.structuredContent.id, increment]);
+
       const dry = await call('full', 'delete_backup', { id: shard });
       expect(dry.structuredContent).toMatchObject({ dry_run: true });
       expect(existsSync(join(work.path, 'disk', `${shard}.manifest.json`))).toBe(true);

@@ -39,19 +39,29 @@ export function addActingTools(server: McpServer, context: McpContext): void {
         .array(z.string())
         .optional()
         .describe('Store the shard only on these configured destinations; default: every enabled one'),
+      type: z
+        .enum(['full', 'incremental'])
+        .optional()
+        .describe(
+          'full: the whole tree; incremental: only what changed since the previous shard (made full, with the reason, when there is nothing to build on); default: incremental when the config sets backup.incremental, else full',
+        ),
       dry_run: z
         .boolean()
         .default(false)
         .describe('Only check the sources and say what would be archived; nothing is written'),
     },
     readOnly: false,
-    run: async ({ destinations, dry_run }, extra) => {
+    run: async ({ destinations, type, dry_run }, extra) => {
       const progress = progressReporter(extra);
-      const summary = await backupNow(config, { destinations, dryRun: dry_run, onEvent: progress }, warn);
+      const summary = await backupNow(
+        config,
+        { destinations, dryRun: dry_run, onEvent: progress, ...(type && { type }) },
+        warn,
+      );
       const stored = summary.destinations.filter((destination) => destination.status === 'success');
       const text = summary.dryRun
         ? `dry run: ${summary.plan ? 'the sources can be read' : 'nothing archived'}; nothing was written`
-        : `${summary.status}: shard ${summary.id} stored on ${stored.map((d) => d.name).join(', ') || 'no destination'}${summary.error ? `; ${summary.error.message}` : ''}`;
+        : `${summary.status}: ${summary.type} shard ${summary.id}${summary.fullReason ? ` (full: ${summary.fullReason})` : ''} stored on ${stored.map((d) => d.name).join(', ') || 'no destination'}${summary.error ? `; ${summary.error.message}` : ''}`;
       const result = toolResult(text, { ...summary, manifest: undefined, shard: summary.manifest }, mask);
       return summary.status === 'failed' ? { ...result, isError: true } : result;
     },

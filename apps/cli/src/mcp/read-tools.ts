@@ -1,4 +1,5 @@
 import {
+  ancestorsOf,
   MatricError,
   openDestination,
   parseDuration,
@@ -328,13 +329,8 @@ export function addReadTools(server: McpServer, context: McpContext): void {
   async function chainOf(manifest: ShardManifest, destination: string | undefined): Promise<string[]> {
     if (destination === undefined) return [manifest.id];
     const [listing] = await listBackups(config, { destinations: [destination] });
-    const byId = new Map((listing?.complete ?? []).map((shard) => [shard.id, shard]));
-    const chain = [manifest.id];
-    for (let current: ShardManifest | undefined = manifest; current?.type === 'incremental'; ) {
-      chain.unshift(current.parent);
-      current = byId.get(current.parent);
-    }
-    return chain;
+    const ancestors = ancestorsOf(listing?.complete ?? [], manifest.id);
+    return [...ancestors.reverse().map((shard) => shard.id), manifest.id];
   }
 }
 
