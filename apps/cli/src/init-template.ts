@@ -70,9 +70,10 @@ backup:
   #   max_delay: 60s
   #   backoff_factor: 2
 
-  # schedule:                      # for the systemd timer / cron helpers
-  #   full_backup: daily
+  # schedule:                      # run by `matric-backup serve`, or a timer from `matric-backup systemd`
+  #   full_backup: daily            # hourly | daily | weekly; or cron: "0 2 * * *"; or interval: 24h
   #   time: "02:00"
+  #   random_delay: 10m
 
   # notifications:
   #   on_failure: true

@@ -36,6 +36,7 @@ const summary = (overrides: Partial<RunSummary> = {}): RunSummary => ({
   dryRun: false,
   startedAt: '2026-12-03T02:00:00.000Z',
   durationMs: 1234,
+  type: 'full',
   archive: {
     key: 'backup_20261203_020000_abcdefgh.tar.zst',
     size: 15728640,

@@ -37,7 +37,8 @@ export function logRunEvents(
   const created = {
     ...base,
     status: summary.status,
-    type: summary.manifest?.type ?? 'full',
+    type: summary.type,
+    ...(summary.fullReason ? { full_reason: summary.fullReason } : {}),
     size_bytes: summary.archive?.size,
     file_count: summary.archive?.files,
     ...(summary.sourceWarnings.length ? { warning_count: summary.sourceWarnings.length } : {}),
