@@ -64,15 +64,23 @@ const inc2: FixtureEntry[] = [
   t2.find((entry) => entry.path === 'notes/new.txt')!,
 ];
 
-async function storeChain(dest: Destination): Promise<void> {
-  await buildShard(dest, { id: BASE, entries: t0 });
+async function storeChain(dest: Destination, origin?: string): Promise<void> {
+  // Where the source was read from, in both manifests (restore --in-place puts it back there).
+  const origins = origin ? [{ name: 'notes', type: 'directory' as const, path: origin }] : undefined;
+  const recorded = origins && {
+    editInner: (inner: InnerManifest) => Object.assign(inner, { origins }),
+    editSidecar: (sidecar: { origins?: unknown }) => Object.assign(sidecar, { origins }),
+  };
+  await buildShard(dest, { id: BASE, entries: t0, ...recorded });
   await buildShard(dest, {
+    ...recorded,
     id: INC1,
     entries: inc1,
     createdAt: MTIME + DAY,
     increment: { parent: BASE, base: BASE, length: 1, deleted: ['notes/gone.txt', 'notes/old'] },
   });
   await buildShard(dest, {
+    ...recorded,
     id: INC2,
     entries: inc2,
     createdAt: MTIME + 2 * DAY,
@@ -128,6 +136,27 @@ describe('restoring an incremental shard', () => {
       expect(await snapshot(to), name).toEqual(await expected([...tree], name));
       expect(result.chain).toEqual(id === BASE ? undefined : chain.map((link) => link.id));
     }
+  });
+
+  it('restores a chain in place, over the folder as it is now', async () => {
+    const place = join(work, 'place');
+    const dest = memoryDestination();
+    await storeChain(dest, place);
+    await mkdir(join(place, 'old'), { recursive: true });
+    await writeFile(join(place, 'mod.txt'), 'edited since\n');
+    await writeFile(join(place, 'old/x.txt'), 'not in the shard any more\n');
+    const { manifest, chain } = await chainOf(dest, INC2);
+    const result = await restoreShard({ from: dest, manifest, chain, inPlace: true, conflict: 'overwrite' });
+    expect(result.chain).toEqual([BASE, INC1, INC2]);
+    const restored = await snapshot(place);
+    const wanted = Object.fromEntries(
+      Object.entries(await expected(t2, 'place')).flatMap(([path, line]) =>
+        path.startsWith('notes/') ? [[path.slice('notes/'.length), line]] : [],
+      ),
+    );
+    // What the tree at INC2 holds comes back as it was; what it does not hold is left alone.
+    expect(restored).toMatchObject(wanted);
+    expect(restored['old/x.txt']).toBeDefined();
   });
 
   it('resolves the chain on a destination, base first, and restores `latest` through it', async () => {

@@ -18,6 +18,8 @@ const PAST: Record<RestoreAction, string> = {
  */
 export function printRestore(printer: Printer, origin: RestoreOrigin, result: RestoreResult): void {
   const from = 'destination' in origin ? `destination "${origin.destination}"` : origin.file;
+  // An incremental shard: the links it was rebuilt from, base first.
+  const chain = result.chain ? ` (with its chain: ${result.chain.slice(0, -1).join(', ')})` : '';
   if (printer.json) {
     const changes = result.dryRun
       ? result.changes
@@ -33,12 +35,12 @@ export function printRestore(printer: Printer, origin: RestoreOrigin, result: Re
   if (result.dryRun) {
     for (const change of result.changes) printer.line(changeLine(change));
     printer.line(
-      `dry run: shard ${result.id} from ${from} into ${result.to}: would ${counts || 'change nothing'} (${formatCount(result.files, 'file')}, ${formatBytes(result.bytes)}); nothing was written`,
+      `dry run: shard ${result.id}${chain} from ${from} into ${result.to}: would ${counts || 'change nothing'} (${formatCount(result.files, 'file')}, ${formatBytes(result.bytes)}); nothing was written`,
     );
     return;
   }
   printer.line(
-    `restored shard ${result.id} from ${from} to ${result.to}: ${formatCount(result.files, 'file')}, ${formatBytes(result.bytes)} in ${formatDuration(result.durationMs)}${result.conflict ? ` (${counts})` : ''}`,
+    `restored shard ${result.id}${chain} from ${from} to ${result.to}: ${formatCount(result.files, 'file')}, ${formatBytes(result.bytes)} in ${formatDuration(result.durationMs)}${result.conflict ? ` (${counts})` : ''}`,
   );
   for (const change of result.changes) {
     if (change.action === 'rename' || (change.action !== 'create' && printer.verbose)) {
