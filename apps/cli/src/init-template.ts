@@ -70,7 +70,7 @@ backup:
   #   max_delay: 60s
   #   backoff_factor: 2
 
-  # schedule:                      # run by `matric-backup serve`, or a timer from `matric-backup systemd`
+  # schedule:                      # run by matric-backup serve, or a timer from matric-backup systemd
   #   full_backup: daily            # hourly | daily | weekly; or cron: "0 2 * * *"; or interval: 24h
   #   time: "02:00"
   #   random_delay: 10m
