@@ -308,22 +308,55 @@ describe('serve: the HTTP API over its unix socket', () => {
     await writeFile(config, good);
   });
 
-  it('SIGTERM during a run aborts it within the stop timeout: no shard, no spool file, no lock, no socket', async () => {
+  it('runs the schedule a reload brings: a run due while one runs is skipped and recorded', async () => {
+    // The gate is closed again: the first scheduled run waits at it, the next one falls due meanwhile.
     await rm(gate);
-    const before = await readdir(disk);
-    const started = await api('POST', '/api/v1/backups');
-    expect(started.status).toBe(202);
-    await until('the run to take its lock', async () =>
-      (await readdir(join(work.path, 'state'))).some(
-        (name) => name.startsWith('run-') && name.endsWith('.lock'),
-      )
-        ? true
-        : undefined,
-    );
+    const good = JSON.parse(await readFile(config, 'utf8'));
+    good.backup.schedule = { interval: '1s' };
+    await writeFile(config, JSON.stringify(good));
+    daemon.kill('SIGHUP');
+    await until('the reload', async () => (log.includes('config reloaded') ? true : undefined));
+    const skipped = await until('a skipped run', async () => {
+      const { body } = await api('GET', '/api/v1/jobs');
+      return body.data.jobs.find((job: { status: string }) => job.status === 'skipped');
+    });
+    expect(skipped).toMatchObject({
+      kind: 'backup',
+      caller: expect.stringMatching(/^scheduler:/),
+      error: { code: 'BUSY' },
+    });
+    expect(log).toContain('scheduled backup skipped');
+    const { body } = await api('GET', '/api/v1/backup/status');
+    expect(body.data).toMatchObject({ schedule: 'every 1 s', running: { kind: 'backup' } });
+    const blocked = body.data.running.job_id;
+    await writeFile(gate, '');
+    // The first run after the reload may be the catch-up (the last success is over an interval old).
+    expect(await finished(blocked)).toMatchObject({
+      status: 'succeeded',
+      caller: expect.stringMatching(/^scheduler:(catch-up|schedule)$/),
+    });
+  });
+
+  it('SIGTERM during a run aborts it within the stop timeout: no partial shard, no spool file, no lock, no socket', async () => {
+    await rm(gate);
+    const closedAt = new Date().toISOString();
+    // A scheduled run created after the gate closed waits at it until SIGTERM.
+    await until('a run waiting at the gate', async () => {
+      const { body } = await api('GET', '/api/v1/jobs');
+      const waiting = body.data.jobs.find(
+        (job: { status: string; created_at: string }) =>
+          job.status === 'running' && job.created_at > closedAt,
+      );
+      const locked = (await readdir(join(work.path, 'state'))).some((name) => name.endsWith('.lock'));
+      return waiting && locked ? true : undefined;
+    });
     daemon.kill('SIGTERM');
     expect(await exited).toBe(143);
     expect(log).toContain('service stopped');
-    expect(await readdir(disk)).toEqual(before);
+    // Every archive has its sidecar, and nothing else is there (no temporary upload).
+    const stored = await readdir(disk);
+    const ids = new Set(stored.map((name) => name.replace(/\.(tar\.zst|manifest\.json)$/, '')));
+    expect(stored.sort()).toEqual([...ids].flatMap((id) => [`${id}.manifest.json`, `${id}.tar.zst`]).sort());
     expect((await readdir(join(work.path, 'state'))).filter((name) => name.endsWith('.lock'))).toEqual([]);
     expect(await readdir(join(work.path, 'state', 'spool'))).toEqual([]);
     expect(existsSync(socket)).toBe(false);

@@ -24,12 +24,13 @@ const POLL_MS = 500;
 export async function remoteRun(
   printer: Printer,
   api: ApiClient,
-  options: { destinations?: string[]; dryRun: boolean; prune: boolean },
+  options: { destinations?: string[]; dryRun: boolean; prune: boolean; type?: 'full' | 'incremental' },
 ): Promise<ExitCode> {
   const started = await api.call<{ job_id: string }>('POST', '/api/v1/backups', {
     ...(options.destinations && { destinations: options.destinations }),
     dry_run: options.dryRun,
     prune: options.prune,
+    ...(options.type && { type: options.type }),
   });
   printer.note(`the service started job ${started.job_id}; waiting for it`);
   let job: Job;

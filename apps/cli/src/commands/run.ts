@@ -63,6 +63,7 @@ export const runCommand = command((host) => ({
           ...(args.destination && { destinations: args.destination }),
           dryRun: args.dryRun === true,
           prune: args.prune !== false,
+          ...(args.type && { type: args.type }),
         });
       }
       const config = await loadCommandConfig(context);

@@ -1,4 +1,4 @@
-import type { RunEvent } from '@matric-backup/core';
+import type { RunEvent, RunOptions } from '@matric-backup/core';
 import { backupNow } from '../../operations/run.js';
 import { logRunEvents } from '../../output/log-events.js';
 import { ApiError } from '../api/errors.js';
@@ -9,6 +9,7 @@ import { refreshHealth } from './health.js';
 
 export interface BackupRequest {
   destinations?: string[];
+  type?: RunOptions['type'];
   dryRun?: boolean;
   prune?: boolean;
 }
@@ -29,6 +30,7 @@ export function startBackup(service: Service, caller: string, request: BackupReq
         ...(request.destinations && { destinations: request.destinations }),
         dryRun: request.dryRun === true,
         prune: request.prune !== false,
+        ...(request.type && { type: request.type }),
         onEvent: (event) => {
           job.progress = progressOf(event) ?? job.progress;
         },

@@ -27,7 +27,11 @@ interface IdParams {
 
 /** The shards: list, one, and the long operations on them (jobs). */
 export function backupRoutes(app: FastifyInstance, service: Service): void {
-  app.post<{ Body: { destinations?: string[]; dry_run?: boolean; prune?: boolean } | undefined }>(
+  app.post<{
+    Body:
+      | { destinations?: string[]; dry_run?: boolean; prune?: boolean; type?: 'full' | 'incremental' }
+      | undefined;
+  }>(
     '/api/v1/backups',
     {
       schema: {
@@ -42,6 +46,7 @@ export function backupRoutes(app: FastifyInstance, service: Service): void {
         ...(body.destinations && { destinations: body.destinations }),
         ...(body.dry_run !== undefined && { dryRun: body.dry_run }),
         ...(body.prune !== undefined && { prune: body.prune }),
+        ...(body.type !== undefined && { type: body.type }),
       });
       return accepted(reply, job);
     },
