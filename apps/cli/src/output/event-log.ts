@@ -50,7 +50,8 @@ export async function createEventLog(options: EventLogOptions): Promise<EventLog
       messageKey: 'message',
       timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
       formatters: { level: (label) => ({ level: label }) },
-      base: { service: 'matric-backup', pid: process.pid },
+      // journald and docker record the pid themselves.
+      base: { service: 'matric-backup' },
       hooks: {
         logMethod(args, method) {
           const [first, second] = args as unknown[];
