@@ -75,7 +75,6 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
       ...(settings.listen && { listen: `${settings.listen.host}:${settings.listen.port}` }),
       schedule: scheduler.description,
       next_run: scheduler.next?.toISOString() ?? null,
-      pid: process.pid,
     },
     'service started',
   );

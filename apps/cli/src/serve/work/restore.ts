@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ConflictStrategy } from '@matric-backup/core';
+import { errorRecord } from '../../exit-codes.js';
 import { restoreBackup } from '../../operations/restore.js';
 import { logRestoreEvent } from '../../output/log-events.js';
 import { ApiError } from '../api/errors.js';
@@ -53,11 +54,13 @@ export async function startRestore(
         },
         (message) => log.warn(message),
       ).catch((error: unknown) => {
-        const code = (error as { code?: unknown })?.code;
-        service.metrics.observeRestore({
-          durationMs: performance.now() - started,
-          error: { code: typeof code === 'string' ? code : 'UNKNOWN' },
-        });
+        const { code, message } = errorRecord(error);
+        service.metrics.observeRestore({ durationMs: performance.now() - started, error: { code } });
+        logRestoreEvent(
+          log,
+          { id: request.id, error: { code, message: service.redact(message) } },
+          { job: job.id },
+        );
         throw error;
       });
       if (!result.dryRun) service.metrics.observeRestore({ durationMs: result.durationMs });
