@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Destination } from '@matric-backup/plugin-api';
@@ -11,7 +11,7 @@ import { listShards } from '../src/shard/catalog.js';
 import { chainProblems, resolveChain } from '../src/shard/chain.js';
 import type { InnerManifest } from '../src/shard/manifest.js';
 import { verifyShard } from '../src/shard/verify.js';
-import { buildShard, type FixtureEntry, MTIME } from './fixtures/read/build-shard.js';
+import { type BuildOptions, buildShard, type FixtureEntry, MTIME } from './fixtures/read/build-shard.js';
 import { type MemoryDestination, memoryDestination } from './fixtures/read/memory-destination.js';
 import { snapshot } from './fixtures/restore/snapshot.js';
 
@@ -64,7 +64,11 @@ const inc2: FixtureEntry[] = [
   t2.find((entry) => entry.path === 'notes/new.txt')!,
 ];
 
-async function storeChain(dest: Destination, origin?: string): Promise<void> {
+async function storeChain(
+  dest: Destination,
+  origin?: string,
+  inc1Extra: Partial<BuildOptions> = {},
+): Promise<void> {
   // Where the source was read from, in both manifests (restore --in-place puts it back there).
   const origins = origin ? [{ name: 'notes', type: 'directory' as const, path: origin }] : undefined;
   const recorded = origins && {
@@ -74,6 +78,7 @@ async function storeChain(dest: Destination, origin?: string): Promise<void> {
   await buildShard(dest, { id: BASE, entries: t0, ...recorded });
   await buildShard(dest, {
     ...recorded,
+    ...inc1Extra,
     id: INC1,
     entries: inc1,
     createdAt: MTIME + DAY,
@@ -210,8 +215,12 @@ describe('restoring an incremental shard', () => {
   it('falls back to another destination when a middle link is damaged or missing, naming it', async () => {
     const damaged = memoryDestination();
     const missing = memoryDestination();
+    const hostile = memoryDestination();
     const good = memoryDestination();
     for (const dest of [damaged, missing, good]) await storeChain(dest);
+    await storeChain(hostile, undefined, {
+      raw: [{ header: { name: '../escaped.txt', type: 'file', size: 3 }, content: Buffer.from('out') }],
+    });
     flipByte(damaged, `${INC1}.tar.zst`);
     await missing.delete(`${INC1}.manifest.json`);
     const fallbacks: Array<[string, string]> = [];
@@ -219,14 +228,20 @@ describe('restoring an incremental shard', () => {
 
     const result = await restoreFromLocations({
       id: INC2,
-      locations: locations([damaged, missing, good]),
+      locations: locations([damaged, missing, hostile, good]),
       to: target,
       onFallback: (name, error) => fallbacks.push([name, (error as Error).message]),
     });
 
-    expect(result.destination).toBe('d3');
-    expect(fallbacks.map(([name]) => name)).toEqual(['d1', 'd2']);
-    expect(fallbacks[0]![1]).toContain(`shard ${INC1} failed its checks`);
+    expect(result.destination).toBe('d4');
+    expect(fallbacks.map(([name]) => name)).toEqual(['d1', 'd2', 'd3']);
+    expect(fallbacks[2]![1]).toContain(
+      `shard ${INC1} (link 2 of 3 of the chain of ${INC2}) is unsafe to restore`,
+    );
+    expect(await readdir(work)).not.toContain('escaped.txt');
+    expect(fallbacks[0]![1]).toContain(
+      `shard ${INC1} (link 2 of 3 of the chain of ${INC2}) failed its checks`,
+    );
     expect(fallbacks[1]![1]).toContain(
       `the chain of incremental shard ${INC2} on destination d2 is broken at ${INC1}`,
     );

@@ -275,49 +275,53 @@ async function extractLinks(
   let objectBytes = 0;
   let files = 0;
   for (const [index, link] of links.entries()) {
-    const linkOptions = { ...options, manifest: link };
-    // The base goes straight into the temporary folders; later links beside it, then over it.
-    const folders = index === 0 ? undefined : targets.map((target) => linkFolder(target));
-    const roots = folders ?? targets.map((target) => target.staged?.temp);
-    const read = objectBytes;
-    const readFiles = files;
-    const extracted = await extractArchive(await options.from.get(link.object.name), link, roots[0], {
-      select: selected,
-      limits: options.withoutSidecar ? undeclaredLimits(options.maxBytes) : shardLimits(link),
-      decrypt: index === 0 ? context.firstDecrypt : await decryptStreamFor(link, options),
-      maxBytes: options.maxBytes,
-      refuseEscapingLinks: options.refuseEscapingLinks,
-      ownerOf: context.ownerOf,
-      ...(options.inPlace &&
-        !options.dryRun && {
-          sourceRoots: Object.fromEntries(
-            targets.map((target, at) => [target.placement.source!, roots[at]!]),
-          ),
-        }),
-      onChunk: (bytes, written) => {
-        objectBytes = read + bytes;
-        files = readFiles + written;
-        options.onProgress?.({ bytes: objectBytes, total, files });
-      },
-    });
-    objectBytes = read + extracted.digest.bytes;
-    const inner = checked(extracted, linkOptions, shown, selected, isChain);
-    if (isChain) checkLinkOrder(links, index, inner, shown);
-    for (const entry of inner.entries) providers.set(entry.path, extracted.contents);
-    if (index === 0) tree = isChain ? new ChainTree(inner) : undefined;
-    else {
-      tree!.apply(inner);
-      targets.forEach((target, at) => {
-        if (!target.staged) return;
-        overlayIncrement({
-          tree: target.staged.temp,
-          increment: folders![at]!,
-          ...partUnder(target, inner, selected),
-        });
-        rmSync(folders![at]!, { recursive: true, force: true });
+    try {
+      const linkOptions = { ...options, manifest: link };
+      // The base goes straight into the temporary folders; later links beside it, then over it.
+      const folders = index === 0 ? undefined : targets.map((target) => linkFolder(target));
+      const roots = folders ?? targets.map((target) => target.staged?.temp);
+      const read = objectBytes;
+      const readFiles = files;
+      const extracted = await extractArchive(await options.from.get(link.object.name), link, roots[0], {
+        select: selected,
+        limits: options.withoutSidecar ? undeclaredLimits(options.maxBytes) : shardLimits(link),
+        decrypt: index === 0 ? context.firstDecrypt : await decryptStreamFor(link, options),
+        maxBytes: options.maxBytes,
+        refuseEscapingLinks: options.refuseEscapingLinks,
+        ownerOf: context.ownerOf,
+        ...(options.inPlace &&
+          !options.dryRun && {
+            sourceRoots: Object.fromEntries(
+              targets.map((target, at) => [target.placement.source!, roots[at]!]),
+            ),
+          }),
+        onChunk: (bytes, written) => {
+          objectBytes = read + bytes;
+          files = readFiles + written;
+          options.onProgress?.({ bytes: objectBytes, total, files });
+        },
       });
+      objectBytes = read + extracted.digest.bytes;
+      const inner = checked(extracted, linkOptions, shown, selected, isChain);
+      if (isChain) checkLinkOrder(links, index, inner, shown);
+      for (const entry of inner.entries) providers.set(entry.path, extracted.contents);
+      if (index === 0) tree = isChain ? new ChainTree(inner) : undefined;
+      else {
+        tree!.apply(inner);
+        targets.forEach((target, at) => {
+          if (!target.staged) return;
+          overlayIncrement({
+            tree: target.staged.temp,
+            increment: folders![at]!,
+            ...partUnder(target, inner, selected),
+          });
+          rmSync(folders![at]!, { recursive: true, force: true });
+        });
+      }
+      last = inner;
+    } catch (error) {
+      throw isChain ? asLinkError(error, links, index, shown) : error;
     }
-    last = inner;
   }
   const inner = tree ? tree.manifest(last!) : last!;
   if (isChain) checkChainResult(inner, options);
@@ -326,6 +330,32 @@ async function extractLinks(
     writtenAs: (path) => providers.get(path)?.get(path)?.written,
     objectBytes,
   };
+}
+
+/**
+ * A link's failure says which link of which chain it is, keeping its code and
+ * cause (restoreFromLocations decides by them whether another copy may do).
+ */
+function asLinkError(error: unknown, links: readonly ShardManifest[], index: number, shown: string): unknown {
+  const link = links[index]!;
+  const asked = links[links.length - 1]!;
+  const which = `${link.id} (link ${index + 1} of ${links.length} of the chain of ${asked.id})`;
+  if (error instanceof RefusedEntry || error instanceof LimitExceededError) {
+    return new MatricError(
+      'RESTORE_REFUSED',
+      `shard ${which} is unsafe to restore: ${error.message}; ${shown} left unchanged`,
+      {
+        hint: `inspect it with \`matric-backup verify ${asked.id}\``,
+        cause: error,
+      },
+    );
+  }
+  if (!isMatricError(error) || link.id === asked.id || !error.message.startsWith(`shard ${link.id} `))
+    return error;
+  return new MatricError(error.code, `shard ${which}${error.message.slice(`shard ${link.id}`.length)}`, {
+    hint: error.hint,
+    cause: error.cause,
+  });
 }
 
 /** A folder of its own for an incremental, inside the target's temporary folder (removed with it). */
