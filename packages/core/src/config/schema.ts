@@ -1,3 +1,4 @@
+import { BYTE_SIZE_HINT, parseByteSize } from '@matric-backup/plugin-api';
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from '../util/duration.js';
 
@@ -223,6 +224,22 @@ const commandSourceSchema = z.strictObject({
 
 const sourceSchema = z.discriminatedUnion('type', [directorySourceSchema, commandSourceSchema]);
 
+/**
+ * `bandwidth_limit`: bytes per second, written as a byte size with an optional `/s`
+ * (`10MiB/s`, `500KB/s`, `1048576`); the size grammar is the SDK's, as everywhere.
+ */
+const bandwidthLimit = z.union([z.int().positive(), z.string()]).transform((value, ctx) => {
+  const bytes = parseByteSize(typeof value === 'string' ? value.replace(/\s*\/\s*s\s*$/i, '') : value);
+  if (bytes === undefined || bytes <= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `a rate above 0 such as 10MiB/s: ${BYTE_SIZE_HINT}, optionally followed by /s`,
+    });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 /** Keys every destination block has, whatever its type; the rest belongs to the plugin. */
 export const destinationCommonSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ -'),
@@ -230,6 +247,8 @@ export const destinationCommonSchema = z.object({
   enabled: z.boolean().default(true),
   required: z.boolean().default(true),
   retention: retentionSchema.optional(),
+  /** Bytes per second this destination's uploads and downloads together may use; default unlimited. */
+  bandwidth_limit: bandwidthLimit.optional(),
   /** npm package providing this type, for third-party plugins. */
   plugin: z.string().optional(),
 });
@@ -239,6 +258,7 @@ export const DESTINATION_COMMON_KEYS = [
   'enabled',
   'required',
   'retention',
+  'bandwidth_limit',
   'plugin',
 ] as const;
 

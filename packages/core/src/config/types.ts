@@ -10,6 +10,8 @@ export interface ResolvedDestination {
   required: boolean;
   /** The block's own retention merged over backup.retention; undefined when neither is set. */
   retention?: RetentionPolicy;
+  /** `bandwidth_limit` in bytes per second; undefined: unlimited. */
+  bandwidthLimit?: number;
   plugin: DestinationPlugin;
   /** Output of the plugin's configSchema. */
   config: unknown;

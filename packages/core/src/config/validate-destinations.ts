@@ -80,7 +80,7 @@ export async function validateDestinations(
       reportZodIssues(config.error, { source, prefix: path, data: rest, expanded: context.expanded });
     if (!common.success || !config.success) continue;
 
-    const { name, type, enabled, required, retention } = common.data;
+    const { name, type, enabled, required, retention, bandwidth_limit } = common.data;
     const effective = context.retention || retention ? { ...context.retention, ...retention } : undefined;
     // A block without its own retention inherits backup.retention, which is checked once on its own.
     if (retention && effective) reportKeepNothing(effective, retention, [...path, 'retention'], source);
@@ -90,6 +90,7 @@ export async function validateDestinations(
       enabled,
       required,
       retention: effective,
+      ...(bandwidth_limit !== undefined && { bandwidthLimit: bandwidth_limit }),
       plugin,
       config: config.data,
       secrets,

@@ -10,6 +10,7 @@ import type {
 } from '@matric-backup/plugin-api';
 import { DESTINATION_ERROR_CODES, DestinationError, isDestinationError } from '@matric-backup/plugin-api';
 import { abortable } from './abortable.js';
+import { bandwidthLimited, Pacer } from './bandwidth.js';
 import { checkPuts } from './checked-put.js';
 import { assertValidKey } from './keys.js';
 import { limited } from './limited.js';
@@ -23,12 +24,17 @@ export interface GuardOptions {
   retry?: { policy: RetryPolicy; onRetry: OnRetry };
   /** At most this many operations at once (the plugin's `capabilities.maxConcurrency`). */
   maxConcurrency?: number;
+  /** Bytes per second that put bodies and get streams together may move (the block's `bandwidth_limit`). */
+  bandwidthLimit?: number;
 }
 
 /**
  * Everything core enforces around a plugin's Destination, composed once here,
  * each a wrapper of the same interface (innermost first):
  * - every put body is counted and hashed against its size and sha256 (checkPuts);
+ * - put bodies and get streams move at most bandwidthLimit bytes a second,
+ *   paced before the put check so it hashes what the plugin really reads
+ *   (bandwidthLimited);
  * - every operation gets the signal and stops when it fires (abortable);
  * - keys are validated before the plugin sees them, and anything it throws
  *   becomes a DestinationError naming the destination, with the original as
@@ -40,7 +46,11 @@ export interface GuardOptions {
  */
 export function guardDestination(name: string, plugin: Destination, options: GuardOptions = {}): Destination {
   const checked = checkPuts(plugin);
-  let destination = typed(name, options.signal ? abortable(checked, options.signal) : checked);
+  const paced =
+    options.bandwidthLimit === undefined
+      ? checked
+      : bandwidthLimited(checked, new Pacer(options.bandwidthLimit));
+  let destination = typed(name, options.signal ? abortable(paced, options.signal) : paced);
   if (options.maxConcurrency !== undefined) destination = limited(destination, options.maxConcurrency);
   if (options.retry) {
     destination = retrying(destination, options.retry.policy, options.retry.onRetry, options.signal);

@@ -14,6 +14,7 @@ import { assertDestinationShape } from './shape.js';
  * Creates the plugin's Destination for a validated block, wrapped in everything
  * core enforces (guardDestination): keys checked, puts verified, errors typed,
  * the run's interrupt as every operation's signal, the plugin's concurrency cap,
+ * the block's bandwidth_limit,
  * and every operation but put retried by the config's `backup.retry` (a retry is
  * logged as a warning naming the destination). The plugin gets a private 0700
  * scratch folder, removed again by close().
@@ -58,6 +59,7 @@ export async function openDestination(
         ),
     },
     maxConcurrency: destination.plugin.capabilities.maxConcurrency,
+    ...(destination.bandwidthLimit !== undefined && { bandwidthLimit: destination.bandwidthLimit }),
   });
   let closing: Promise<void> | undefined;
   return {
