@@ -333,4 +333,20 @@ describe('loadConfig: errors name the key path, line and column', () => {
     expect(error.issues[0]!.message).toBe('`cron` and `interval` are two schedules: keep one of them');
     expect(error.issues[1]!.message).toMatch(/a duration like/);
   });
+
+  it('backup.api: a TCP address that is not host:port, an unknown key, a root that is not a list, at their lines', async () => {
+    const error = await fail(`backup:
+  api:
+    listen: 8787
+    token: abc
+    restore_roots: /srv/restore
+  destinations:
+    - {name: a, type: local, path: /a}
+`);
+    expect(where(error)).toEqual([
+      { path: 'backup.api.listen', line: 3, column: 5 },
+      { path: 'backup.api.token', line: 4, column: 5 },
+      { path: 'backup.api.restore_roots', line: 5, column: 5 },
+    ]);
+  });
 });
