@@ -84,7 +84,7 @@ async function unitInput(config: LoadedConfig, options: SystemdOptions): Promise
     selectDestinations(config),
     async (opened) => opened.localPath,
   );
-  const apiRoots = options.daemon ? restoreRoots(config) : [];
+  const apiRoots = options.daemon ? daemonPaths(config) : [];
   const writable = unique([
     ...(stateDirectory ? [] : [stateDir]),
     ...(isInside(config.backup.spool_dir, stateDir) ? [] : [resolve(config.backup.spool_dir)]),
@@ -157,10 +157,16 @@ async function install(
   return ExitCode.OK;
 }
 
-/** The API's restore roots (`backup.api.restore_roots`), which the daemon writes into. */
-function restoreRoots(config: LoadedConfig): string[] {
-  const api = (config.backup as { api?: { restore_roots?: string[] } }).api;
-  return (api?.restore_roots ?? []).map((root) => resolve(config.dir, root));
+/**
+ * What the daemon writes besides the state folder: the API's restore roots, and the folder of its
+ * socket when `backup.api.socket` puts it outside the unit's RuntimeDirectory.
+ */
+function daemonPaths(config: LoadedConfig): string[] {
+  const api = config.backup.api;
+  return [
+    ...(api?.restore_roots ?? []).map((root) => resolve(config.dir, root)),
+    ...(api?.socket ? [dirname(resolve(config.dir, api.socket))] : []),
+  ];
 }
 
 function isInside(path: string, parent: string): boolean {
