@@ -11,7 +11,7 @@ import { addResources } from './resources.js';
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** An MCP server over the config's operations, offering the tools `access` allows. */
-export function createMcpServer(config: LoadedConfig, access: AccessLevel): McpServer {
+function createMcpServer(config: LoadedConfig, access: AccessLevel): McpServer {
   const context = createContext(config, access);
   const server = new McpServer(
     { name: 'matric-backup', version },

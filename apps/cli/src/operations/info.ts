@@ -12,7 +12,7 @@ import {
 import { onEachDestination, whereIs } from '../destinations.js';
 
 /** Where a shard's archive is stored on one destination. */
-export interface ShardLocation {
+interface ShardLocation {
   destination: string;
   type: string;
   archive: string;

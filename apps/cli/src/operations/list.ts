@@ -25,7 +25,7 @@ export type ListedShard = ShardManifest & {
 };
 
 /** An incomplete shard with whose it may be, and whether prune removes it or only reports it. */
-export interface ListedIncomplete extends IncompleteShard {
+interface ListedIncomplete extends IncompleteShard {
   owner: 'own' | 'foreign' | 'unknown';
   removable: boolean;
   why: string;

@@ -16,7 +16,7 @@ export interface StatusOptions {
 }
 
 /** One destination's status, or the error that kept it from being read. */
-export interface DestinationStatusReport {
+interface DestinationStatusReport {
   name: string;
   type: string;
   status?: DestinationStatus;

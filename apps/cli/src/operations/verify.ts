@@ -61,7 +61,7 @@ export interface VerifyBackupsOptions {
   onLine?: (line: VerifyLine) => void;
 }
 
-export interface ShardProgress {
+interface ShardProgress {
   update(progress: VerifyProgress): void;
   stop(): void;
 }
