@@ -109,10 +109,10 @@ describe('incremental runs through the CLI', () => {
   let incremental: RunJson;
   let atFull: Awaited<ReturnType<typeof snapshotTree>>;
 
-  it('makes a full shard first (no file list yet) and keeps the file list private', async () => {
+  it('makes a full shard first (no shard to chain on) and keeps the file list private', async () => {
     full = await run();
     expect(full.type).toBe('full');
-    expect(full.fullReason).toMatch(/^no file list of an earlier run of this config in .*file-lists/);
+    expect(full.fullReason).toBe('destination disk holds no complete shard of this config');
     expect(full.manifest.type).toBe('full');
     expect(contents(full.archive.key).manifest.type).toBe('full');
     const lists = join(work.path, 'state/file-lists');
@@ -197,7 +197,7 @@ describe('incremental runs through the CLI', () => {
     const result = await runCli(['run', '-c', config]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(
-      `full shard: the newest shard of this config on destination disk is ${full.id}, not ${incremental.id} that the local file list describes`,
+      `full shard: destinations disagree on the newest shard of this config: ${full.id} on disk, ${incremental.id} on offsite`,
     );
     const fullAgain = result.stdout.match(/^shard (\S+)/)![1]!;
 
@@ -213,5 +213,20 @@ describe('incremental runs through the CLI', () => {
     // The file, its folder (mtime unchanged, so not counted) and the command source's output and folder.
     expect(next.manifest.changes!.modified).toBe(3);
     expect(contents(next.archive.key).stored).toEqual(['data/new.txt', 'dump/db.dump']);
+  });
+
+  it('without its file list in the state folder, reads the parent chain from a destination and still stores only changes', async () => {
+    await rm(join(work.path, 'state/file-lists'), { recursive: true });
+    await writeFile(join(source, 'docs/a.txt'), 'ALPHA, changed again');
+    const result = await runCli(['run', '-c', config, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const again = JSON.parse(result.stdout) as RunJson & { parentListFrom?: string };
+    expect(again).toMatchObject({
+      type: 'incremental',
+      parentListFrom: 'disk',
+      manifest: { chain_length: 2 },
+    });
+    // Unchanged files were hashed against the shards' manifests, not stored again.
+    expect(contents(again.archive.key).stored).toEqual(['data/docs/a.txt', 'dump/db.dump']);
   });
 });

@@ -140,6 +140,22 @@ describe('change detection', () => {
     expect((await scan(records, 'content')).kept).toEqual(['src/docs/a.txt']);
   });
 
+  it('a list rebuilt from a shard (no ctime, whole-millisecond times) hashes look-alike files, storing only changed ones', async () => {
+    const file = join(dir, 'docs/a.txt');
+    await utimes(file, 1_700_000_000, 1_700_000_000);
+    const rebuilt = new Map<string, FileRecord>(
+      [...(await scan()).records].map(([path, record]): [string, FileRecord] => {
+        if (record.type !== 'file') return [path, { ...record, mtime: Math.round(record.mtime) }];
+        const { ctime: _ctime, ino: _ino, ...rest } = record;
+        return [path, { ...rest, mtime: Math.round(record.mtime) }];
+      }),
+    );
+    expect((await scan(rebuilt)).kept).toEqual([]);
+    await writeFile(file, 'ALPHA');
+    await utimes(file, 1_700_000_000, 1_700_000_000);
+    expect((await scan(rebuilt)).kept).toEqual(['src/docs/a.txt']);
+  });
+
   it('a file handed on but never archived (vanished) is left out of the next list', async () => {
     const source: DirectorySourceConfig = {
       name: 'src',

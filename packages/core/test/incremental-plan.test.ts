@@ -38,7 +38,8 @@ const config = (incremental?: Partial<IncrementalPolicy>): LoadedConfig =>
     },
   }) as unknown as LoadedConfig;
 
-async function store(dests: Destination[], manifest: ShardManifest): Promise<void> {
+async function store(dests: Destination[], withoutOrigins: ShardManifest): Promise<void> {
+  const manifest = { ...withoutOrigins, origins };
   for (const dest of dests) {
     for (const [key, text] of [
       [manifest.object.name, 'x'],
@@ -88,12 +89,25 @@ describe('full or incremental', () => {
     expect(await plan(config({}), dests, 'full')).toEqual({ type: 'full', recordList: true });
   });
 
-  it('with no file list in the state folder the shard is full, saying so', async () => {
-    const result = await plan(config({}), [memoryDestination()], 'incremental');
-    expect(result).toMatchObject({
+  it('is full when no destination has a shard of this config', async () => {
+    expect(await plan(config({}), [memoryDestination()], 'incremental')).toEqual({
       type: 'full',
-      reason: expect.stringMatching(/^no file list of an earlier run/),
+      reason: 'destination d0 holds no complete shard of this config',
+      recordList: true,
     });
+  });
+
+  it('without a file list in the state folder reads the chain; one it cannot read makes a full shard, saying both', async () => {
+    const dests = [memoryDestination()];
+    const [full] = await chain(dests, 1, 0);
+    const result = (await plan(config({}), dests)) as { type: string; reason: string };
+    expect(result.type).toBe('full');
+    // The placeholder archive is one byte, not the sidecar's 100: the copy is damaged.
+    expect(result.reason).toMatch(
+      new RegExp(
+        `^no file list of an earlier run of this config in .*, and the chain of ${full!.id} could not be read from destination d0: shard ${full!.id}: stored object is 1 bytes`,
+      ),
+    );
   });
 
   it('chains on the newest shard when every destination holds its whole chain', async () => {
@@ -108,7 +122,7 @@ describe('full or incremental', () => {
     });
   });
 
-  it('is full when a destination lacks a link, or the newest shard is not the one the list describes', async () => {
+  it('is full when a destination lacks a link, or the list is stale and the chain unreadable', async () => {
     const both = [memoryDestination(), memoryDestination()];
     const [full, first] = await chain(both, 3, 1);
     await listFor(first!.id);
@@ -121,7 +135,7 @@ describe('full or incremental', () => {
     expect((await plan(config({}), [both[0]!])) as { reason: string }).toMatchObject({
       type: 'full',
       reason: expect.stringContaining(
-        `the newest shard of this config on destination d0 is ${first!.id}, not ${full!.id}`,
+        `the local file list describes ${full!.id}, not ${first!.id}, the newest shard of this config, and the chain of ${first!.id} could not be read`,
       ),
     });
   });

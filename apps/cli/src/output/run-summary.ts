@@ -31,6 +31,10 @@ export function printRunSummary(printer: Printer, config: LoadedConfig, summary:
     printer.line(
       `  incremental of ${manifest.parent} (chain ${manifest.chain_length} from ${manifest.base}): ${created} new, ${modified} changed, ${deleted} deleted`,
     );
+    if (summary.parentListFrom)
+      printer.line(
+        `  no file list of the parent in the state folder: read from its shards on ${summary.parentListFrom}`,
+      );
   } else if (summary.fullReason) {
     printer.line(`  full shard: ${summary.fullReason}`);
   }

@@ -116,7 +116,8 @@ export class ChangeDetector {
       this.pending.add(entry.path);
       return true;
     }
-    if (before?.type === 'file' && this.options.compare === 'content') {
+    // Content mode hashes every file; a record rebuilt from a shard (no ctime) is hashed when all else matches.
+    if (before?.type === 'file' && (this.options.compare === 'content' || worthHashing(before, record))) {
       const sha256 = contentHash(entry.open ?? entry.absolute);
       if (sha256 !== undefined) record.sha256 = sha256;
     }
@@ -150,14 +151,16 @@ function recordOf(entry: Exclude<SourceEntry, { type: 'file' }>): FileRecord {
 /**
  * Whether `now` can be restored from the parent's entry: same type, mode, owner
  * and mtime, and for a file the same size and either the same ctime and inode
- * (metadata) or the same sha256 (content). A record without ctime or sha256
- * never matches: when in doubt the file is stored.
+ * (metadata) or the same sha256 (content, and records rebuilt from a shard). A
+ * record with neither never matches: when in doubt the file is stored.
  */
 export function sameEntry(before: FileRecord, now: FileRecord, compare: CompareMode): boolean {
+  const rebuilt = isRebuilt(before);
   if (
     before.type !== now.type ||
     before.mode !== now.mode ||
-    before.mtime !== now.mtime ||
+    // Whole milliseconds, as shards record them: a list rebuilt from a shard has no finer times.
+    Math.round(before.mtime) !== Math.round(now.mtime) ||
     before.uid !== now.uid ||
     before.gid !== now.gid
   )
@@ -165,8 +168,31 @@ export function sameEntry(before: FileRecord, now: FileRecord, compare: CompareM
   if (now.type === 'directory') return true;
   if (now.type === 'symlink') return before.type === 'symlink' && before.target === now.target;
   if (before.type !== 'file' || before.size !== now.size) return false;
-  if (compare === 'content') return before.sha256 !== undefined && before.sha256 === now.sha256;
+  if (compare === 'content' || rebuilt) return before.sha256 !== undefined && before.sha256 === now.sha256;
   return before.ctime !== undefined && before.ctime === now.ctime && before.ino === now.ino;
+}
+
+/**
+ * A file record rebuilt from a shard's inner manifest (the state folder had no
+ * list): it has the content's sha256 and mtime in whole milliseconds, but no
+ * ctime or inode to decide by.
+ */
+function isRebuilt(record: FileRecord): boolean {
+  return record.type === 'file' && record.ctime === undefined && record.sha256 !== undefined;
+}
+
+/** Whether only the content can tell: a rebuilt record whose size, mtime, mode and owner match. */
+function worthHashing(before: FileRecord, now: FileRecord): boolean {
+  return (
+    isRebuilt(before) &&
+    before.type === 'file' &&
+    now.type === 'file' &&
+    before.size === now.size &&
+    Math.round(before.mtime) === Math.round(now.mtime) &&
+    before.mode === now.mode &&
+    before.uid === now.uid &&
+    before.gid === now.gid
+  );
 }
 
 /** sha256 of a file's content, or undefined when it cannot be read (the packer reports why). */

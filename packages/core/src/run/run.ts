@@ -373,6 +373,9 @@ class Run {
       dryRun,
       type: this.plan.type,
       ...(this.plan.type === 'full' && this.plan.reason ? { fullReason: this.plan.reason } : {}),
+      ...(this.plan.type === 'incremental' && this.plan.listFrom
+        ? { parentListFrom: this.plan.listFrom }
+        : {}),
       startedAt: this.now.toISOString(),
       durationMs: Math.round(performance.now() - this.started),
       ...extra,

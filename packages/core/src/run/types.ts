@@ -97,6 +97,8 @@ export interface RunSummary {
   type: ShardType;
   /** Why the shard is full although an incremental one was wanted. */
   fullReason?: string;
+  /** An incremental whose parent's file list was rebuilt from this destination's shards (none in the state folder). */
+  parentListFrom?: string;
   /** The archive as stored (absent when the sources failed, or on a dry run). */
   archive?: { key: string; size: number; sha256: string; files: number; bytesIn: number };
   /** The sidecar written to each destination that succeeded. */
