@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { chmod, cp, mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, tempDir } from './helpers/cli.js';
 import { writeConfig } from './helpers/config.js';
@@ -13,11 +14,12 @@ interface RunJson {
   manifest: { parent?: string; base?: string; chain_length?: number };
 }
 
-// Using a chain through the CLI: a full shard and three incrementals on two local destinations;
+// Using a chain through the CLI: a full shard and three incrementals on a local folder and s3rver;
 // every point in time restores to the tree as it was then, a damaged middle link on one
 // destination falls back to the other, and neither prune nor delete leaves an incremental
 // without the shards it is restored from.
 describe('restoring and keeping incremental chains through the CLI', () => {
+  let server: S3TestServer;
   let work: Awaited<ReturnType<typeof tempDir>>;
   let source: string;
   let config: string;
@@ -25,6 +27,7 @@ describe('restoring and keeping incremental chains through the CLI', () => {
   const dest = (name: string) => join(work.path, name);
 
   beforeAll(async () => {
+    server = await startS3Server();
     work = await tempDir('mb-e2e-chain-');
     source = join(work.path, 'source');
     await mkdir(join(source, 'old'), { recursive: true });
@@ -37,18 +40,30 @@ describe('restoring and keeping incremental chains through the CLI', () => {
     await writeFile(join(source, 'to-dir'), 'a file, then a folder\n');
     await writeFile(join(source, 'run.sh'), '#!/bin/sh\n', { mode: 0o644 });
     await symlink('keep.txt', join(source, 'link'));
+    const secretFile = join(work.path, 's3.secret');
+    await writeFile(secretFile, `${server.secretAccessKey}\n`, { mode: 0o600 });
     config = await writeConfig(work.path, {
       name: 'chain-restore',
       sources: [{ name: 'data', type: 'directory', path: source }],
       destinations: [
         { name: 'd1', type: 'local', path: dest('d1') },
-        { name: 'd2', type: 'local', path: dest('d2') },
+        {
+          name: 'd2',
+          type: 's3',
+          endpoint: server.endpoint,
+          bucket: server.bucket,
+          access_key_id: server.accessKeyId,
+          secret_access_key_file: secretFile,
+        },
       ],
       incremental: { max_chain: 5 },
       retention: { keep_last: 1 },
     });
   });
-  afterAll(() => work?.cleanup());
+  afterAll(async () => {
+    await server?.dispose();
+    await work?.cleanup();
+  });
 
   const cli = async (args: string[], expectedCode = 0) => {
     const result = await runCli([...args, '-c', config]);
@@ -130,7 +145,7 @@ describe('restoring and keeping incremental chains through the CLI', () => {
     const script = docs.match(/```sh\n(ID=backup_\S+ +# the shard to restore\n[\s\S]*?)```/)?.[1];
     expect(script).toBeDefined();
     const folder = join(work.path, 'by-hand');
-    await cp(dest('d2'), folder, { recursive: true });
+    await cp(dest('d1'), folder, { recursive: true });
     for (const index of [3, 1]) {
       const id = points[index]!.run.id;
       await rm(join(folder, 'restored'), { recursive: true, force: true });
@@ -162,7 +177,7 @@ describe('restoring and keeping incremental chains through the CLI', () => {
     // Only d1, whose chain is broken: the restore fails, naming the link, and leaves nothing behind.
     const refused = await cli(['restore', 'latest', '-d', 'd1', '--to', join(work.path, 'not-made')], 1);
     expect(refused.stderr).toContain(middle);
-    writeFileSync(archive, readFileSync(join(dest('d2'), `${middle}.tar.zst`)));
+    writeFileSync(archive, readFileSync(server.storedObjectPath(`${middle}.tar.zst`)));
   });
 
   it('keeps every link a kept incremental needs: retention after each run, prune, and delete', async () => {
