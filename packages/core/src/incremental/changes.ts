@@ -154,7 +154,7 @@ function recordOf(entry: Exclude<SourceEntry, { type: 'file' }>): FileRecord {
  * (metadata) or the same sha256 (content, and records rebuilt from a shard). A
  * record with neither never matches: when in doubt the file is stored.
  */
-export function sameEntry(before: FileRecord, now: FileRecord, compare: CompareMode): boolean {
+function sameEntry(before: FileRecord, now: FileRecord, compare: CompareMode): boolean {
   const rebuilt = isRebuilt(before);
   if (
     before.type !== now.type ||
