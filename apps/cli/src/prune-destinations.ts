@@ -94,6 +94,7 @@ export async function pruneDestinations(
             id: decision.id,
             created_at: decision.createdAt.toISOString(),
             size: decision.size,
+            ...(decision.parent !== undefined && { parent: decision.parent }),
             action: decision.action,
             reasons: decision.reasons,
           })),
