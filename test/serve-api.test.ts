@@ -361,4 +361,21 @@ describe('serve: the HTTP API over its unix socket', () => {
     expect(await readdir(join(work.path, 'state', 'spool'))).toEqual([]);
     expect(existsSync(socket)).toBe(false);
   });
+
+  it('a config error found at start (a cron that does not parse) exits 2 at once, listening on nothing', async () => {
+    const broken = await writeConfig(
+      work.path,
+      {
+        sources: [{ name: 'data', type: 'directory', path: join(work.path, 'data') }],
+        destinations: [{ name: 'disk', type: 'local', path: disk }],
+        schedule: { cron: '99 99 * * *' },
+        api: { socket: join(work.path, 'other.sock'), token_file: './tokens' },
+      },
+      'broken.yaml',
+    );
+    const result = await runCli(['serve', '-c', broken, '--log-format', 'text'], { timeoutMs: 60_000 });
+    expect(result.code, result.stdout + result.stderr).toBe(2);
+    expect(result.stdout + result.stderr).toContain('backup.schedule.cron');
+    expect(existsSync(join(work.path, 'other.sock'))).toBe(false);
+  });
 });

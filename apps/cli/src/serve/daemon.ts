@@ -52,22 +52,33 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
   };
   Object.assign(service, { runner: new Runner(service.jobs) });
 
-  const apps: FastifyInstance[] = [];
-  const socketApp = await buildApi(service, options.version);
-  apps.push(socketApp);
-  await listenOnSocket(socketApp, settings.socket);
-  if (settings.listen) {
-    const tcpApp = await buildApi(service, options.version);
-    apps.push(tcpApp);
-    await tcpApp.listen({ host: settings.listen.host, port: settings.listen.port });
-  }
-
+  // The schedule first: a cron expression that does not parse is a config error before anything listens.
   const onDue = (due: DueRun) => scheduledBackup(service, due);
   scheduler = await createScheduler({
     config: first,
     lastSuccessAt: await lastSuccessfulRun(first),
     onDue,
   });
+  const apps: FastifyInstance[] = [];
+  let listening = false;
+  try {
+    const socketApp = await buildApi(service, options.version);
+    apps.push(socketApp);
+    await listenOnSocket(socketApp, settings.socket);
+    listening = true;
+    if (settings.listen) {
+      const tcpApp = await buildApi(service, options.version);
+      apps.push(tcpApp);
+      await tcpApp.listen({ host: settings.listen.host, port: settings.listen.port });
+    }
+  } catch (error) {
+    // Nothing may keep the process alive after a failed start (a TCP port in use): the error is its exit.
+    scheduler.stop();
+    await Promise.all(apps.map((app) => app.close().catch(() => undefined)));
+    // Only our own socket: one another `serve` answers on is left to it.
+    if (listening) await rm(settings.socket, { force: true });
+    throw error;
+  }
   log.info(
     {
       config: first.file,
