@@ -298,6 +298,53 @@ describe('serve: the HTTP API over its unix socket', () => {
     expect(refused.stderr).toContain('FORBIDDEN');
   });
 
+  it('answers MCP at /mcp behind the token: the read-only tools, statelessly', async () => {
+    const mcp = (body: object, token: string | null = TOKEN) =>
+      new Promise<Answer>((resolve, reject) => {
+        const req = request(
+          {
+            socketPath: socket,
+            method: 'POST',
+            path: '/mcp',
+            headers: {
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              ...(token !== null && { authorization: `Bearer ${token}` }),
+            },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, ...body }));
+      });
+    const init = await mcp({
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } },
+    });
+    expect(init.status).toBe(200);
+    expect(init.body.result.serverInfo.name).toBe('matric-backup');
+    const tools = await mcp({ method: 'tools/list', params: {} });
+    expect(tools.body.result.tools.map((tool: { name: string }) => tool.name).sort()).toEqual([
+      'backup_history',
+      'backup_info',
+      'backup_status',
+      'list_backups',
+      'list_files',
+      'verify_backup',
+    ]);
+    const status = await mcp({ method: 'tools/call', params: { name: 'backup_status', arguments: {} } });
+    expect(status.body.result.structuredContent.destinations[0]).toMatchObject({
+      name: 'disk',
+      health: 'ok',
+      newest: { id: expect.stringMatching(ID) },
+    });
+    expectError(await mcp({ method: 'tools/list', params: {} }, null), 401, 'UNAUTHORIZED');
+  });
+
   it('keeps serving the previous config when SIGHUP finds a broken one', async () => {
     const good = await readFile(config, 'utf8');
     await writeFile(config, good.replace('"backup": {', '"backup": { "bogus": 1,'));

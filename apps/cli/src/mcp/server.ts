@@ -11,13 +11,17 @@ import { addResources } from './resources.js';
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** An MCP server over the config's operations, offering the tools `access` allows. */
-function createMcpServer(config: LoadedConfig, access: AccessLevel): McpServer {
+export function createMcpServer(
+  config: LoadedConfig,
+  access: AccessLevel,
+  over: 'stdio' | 'http' = 'stdio',
+): McpServer {
   const context = createContext(config, access);
   const server = new McpServer(
     { name: 'matric-backup', version },
     {
       capabilities: { logging: {} },
-      instructions: instructions(config, access),
+      instructions: instructions(config, access, over),
     },
   );
   addReadTools(server, context);
@@ -39,12 +43,15 @@ export async function serveStdio(config: LoadedConfig, access: AccessLevel): Pro
   await server.close();
 }
 
-function instructions(config: LoadedConfig, access: AccessLevel): string {
-  const acting = {
-    read: 'This server is read-only (--access read): backup_now and restore_backup need --access operate, delete_backup --access full.',
-    operate:
-      'backup_now and restore_backup are available (restore only into backup.api.restore_roots, a dry run unless dry_run is false); delete_backup needs --access full.',
-    full: 'backup_now, restore_backup and delete_backup are available; restore and delete are dry runs unless dry_run is false.',
-  }[access];
+function instructions(config: LoadedConfig, access: AccessLevel, over: 'stdio' | 'http'): string {
+  const acting =
+    over === 'http'
+      ? "Over serve's HTTP endpoint only the read-only tools are offered: backups, restores and deletions go through the API's jobs, or `matric-backup mcp --access operate` on stdio."
+      : {
+          read: 'This server is read-only (--access read): backup_now and restore_backup need --access operate, delete_backup --access full.',
+          operate:
+            'backup_now and restore_backup are available (restore only into backup.api.restore_roots, a dry run unless dry_run is false); delete_backup needs --access full.',
+          full: 'backup_now, restore_backup and delete_backup are available; restore and delete are dry runs unless dry_run is false.',
+        }[access];
   return `matric-backup: backups of the config "${config.backup.name}" (${config.file}). A backup is a "shard" stored on one or more destinations. Start with backup_status; list_backups gives shard ids. ${acting}`;
 }

@@ -5,6 +5,7 @@ import { authenticate } from './auth.js';
 import { describeApiError } from './errors.js';
 import { backupRoutes } from './routes/backups.js';
 import { jobRoutes } from './routes/jobs.js';
+import { mcpRoutes } from './routes/mcp.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { statusRoutes } from './routes/status.js';
 
@@ -80,6 +81,7 @@ export async function buildApi(service: Service, version: string): Promise<Fasti
   statusRoutes(app, service);
   jobRoutes(app, service);
   monitoringRoutes(app, service);
+  mcpRoutes(app, service);
   await app.ready();
   return app;
 }
