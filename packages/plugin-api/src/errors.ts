@@ -30,7 +30,9 @@ export type ErrorCode =
   | 'RESTORE_REFUSED'
   | 'PLUGIN_LOAD'
   | 'PLUGIN_API_VERSION'
-  | 'DECRYPT_FAILED';
+  | 'DECRYPT_FAILED'
+  /** A `before` hook failed, so the run (or one destination's upload) did not happen. */
+  | 'HOOK_FAILED';
 
 export interface MatricErrorOptions {
   cause?: unknown;

@@ -1,5 +1,6 @@
 import { type LoadedConfig, type RunOptions, type RunSummary, runBackup } from '@matric-backup/core';
 import { recordRunAudit, type Warn } from '../audit.js';
+import { exitCodeOfRun } from '../exit-codes.js';
 
 /**
  * One backup run as every front end does it (`run`, `serve`): core's run, then
@@ -13,7 +14,7 @@ export async function backupNow(
   warn: Warn,
   caller?: string,
 ): Promise<RunSummary> {
-  const summary = await runBackup(config, options);
+  const summary = await runBackup(config, { exitCodeOf: exitCodeOfRun, ...options });
   if (!summary.dryRun) await recordRunAudit(config, summary, warn, caller);
   return summary;
 }

@@ -94,6 +94,11 @@ export class Printer {
     else if (!this.json) this.stderr.write(`${this.redact(text)}\n`);
   }
 
+  /** A line of the run's log (what a hook wrote) on stderr, with --json too: scripts keep stdout to parse. */
+  log(text: string): void {
+    this.stderr.write(`${this.redact(text)}\n`);
+  }
+
   debug(text: string): void {
     if (this.jsonLog) this.jsonLog.debug(text);
     else if (this.verbose) this.stderr.write(`${this.errStyle.dim(this.redact(text))}\n`);

@@ -22,6 +22,7 @@ class LinesObserver implements RunObserver {
 
   onEvent(event: RunEvent): void {
     if (event.type === 'warning') this.printer.warn(event.message);
+    else if (event.type === 'hook-output') this.printer.log(hookLine(event));
     else if (event.type === 'upload-retry') this.printer.warn(retryText(event));
   }
 
@@ -93,12 +94,19 @@ class BarsObserver implements RunObserver {
       case 'warning':
         this.bars.log(`${this.printer.redact(`warning: ${event.message}`)}\n`);
         break;
+      case 'hook-output':
+        this.bars.log(`${this.printer.redact(hookLine(event))}\n`);
+        break;
     }
   }
 
   stop(): void {
     this.bars.stop();
   }
+}
+
+function hookLine(event: Extract<RunEvent, { type: 'hook-output' }>): string {
+  return `${event.hook}: ${event.line}`;
 }
 
 /** One line per bar: bytes, rate and ETA for uploads; counts and rate for the archive, whose total is unknown. */

@@ -8,7 +8,7 @@ import { expandEnv } from './expand-env.js';
 import { defaultConfigName } from './identity.js';
 import { reportKeepNothing } from './keep-nothing.js';
 import { type LocateConfigOptions, locateConfig } from './locate.js';
-import { defaultStateDir, resolveConfigPath, resolveEncryptionPaths } from './paths.js';
+import { defaultStateDir, resolveConfigPath, resolveEncryptionPaths, resolveHookFolders } from './paths.js';
 import { type BackupSection, configFileSchema, retentionSchema, type SourceConfig } from './schema.js';
 import { resolveSecretRefs, type SecretContext } from './secrets.js';
 import { ConfigSource } from './source.js';
@@ -139,6 +139,7 @@ function resolveCorePaths(
       return { ...item, cwd: path(item.cwd ?? '.') };
     }),
     encryption: rest.encryption && resolveEncryptionPaths(rest.encryption, dir, env),
+    hooks: rest.hooks && resolveHookFolders(rest.hooks, dir, env),
     api: rest.api && {
       ...rest.api,
       ...(rest.api.socket !== undefined && { socket: path(rest.api.socket) }),

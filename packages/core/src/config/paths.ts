@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { parseDuration } from '../util/duration.js';
 
 export function homeDir(env: NodeJS.ProcessEnv): string {
   return env.HOME || homedir();
@@ -47,4 +48,54 @@ export function resolveEncryptionPaths<T extends EncryptionPaths>(
     ...(encryption.identity_file !== undefined && { identity_file: path(encryption.identity_file) }),
     ...(encryption.gpg_homedir !== undefined && { gpg_homedir: path(encryption.gpg_homedir) }),
   };
+}
+
+/** A hook as it runs: argv (a `shell:` hook is `/bin/sh -c TEXT`), its folder resolved, its timeout in ms. */
+export interface ResolvedHook {
+  command: string[];
+  /** How messages name it: the argv joined, or the shell text. */
+  label: string;
+  cwd: string;
+  timeoutMs: number;
+}
+
+/** A hook runs at most this long unless it says otherwise: a hung `before` must not hold the lock forever. */
+export const DEFAULT_HOOK_TIMEOUT = '5m';
+
+type HookEntry =
+  | string[]
+  | { command: string[]; timeout?: string | number; cwd?: string }
+  | {
+      shell: string;
+      timeout?: string | number;
+      cwd?: string;
+    };
+
+/** Each hook list in one shape: argv, resolved folder (default the config's), timeout in ms. */
+export function resolveHookFolders<K extends string>(
+  hooks: Record<K, HookEntry[]>,
+  configDir: string,
+  env: NodeJS.ProcessEnv,
+): Record<K, ResolvedHook[]> {
+  const one = (hook: HookEntry): ResolvedHook => {
+    const options: { timeout?: string | number; cwd?: string } = Array.isArray(hook) ? {} : hook;
+    const command = Array.isArray(hook)
+      ? hook
+      : 'command' in hook
+        ? hook.command
+        : ['/bin/sh', '-c', hook.shell];
+    return {
+      command,
+      label: Array.isArray(hook) || 'command' in hook ? command.map(quoteArg).join(' ') : hook.shell,
+      cwd: options.cwd === undefined ? configDir : resolveConfigPath(options.cwd, configDir, env),
+      timeoutMs: parseDuration(options.timeout ?? DEFAULT_HOOK_TIMEOUT),
+    };
+  };
+  return Object.fromEntries(
+    Object.entries<HookEntry[]>(hooks).map(([when, list]) => [when, list.map(one)]),
+  ) as Record<K, ResolvedHook[]>;
+}
+
+function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg);
 }

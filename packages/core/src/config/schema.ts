@@ -154,6 +154,53 @@ const notificationsSchema = z.strictObject({
   smtp: smtpSchema.optional(),
 });
 
+/**
+ * A hook command: an argv list run without a shell, `{command: [...]}` with its own timeout and
+ * folder, or `{shell: '...'}` run by /bin/sh -c (pipes, &&) when that is what it needs. A bare
+ * string is refused: whether it meant a shell is for the config to say.
+ */
+const hookArgv = z
+  .array(z.string().min(1))
+  .min(1, 'a program and its arguments, e.g. [systemctl, stop, app]');
+const hookOptions = {
+  /** Stopped (SIGTERM, then SIGKILL) and counted as failed when it runs longer; default 5m. */
+  timeout: duration.optional(),
+  /** Working folder; default (and relative to) the config file's folder. */
+  cwd: z.string().min(1).optional(),
+};
+const hookSchema = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (typeof value === 'string')
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'a hook is an argv list like [systemctl, stop, app], or {shell: "..."} to run it through /bin/sh',
+      });
+  })
+  .pipe(
+    z.union([
+      hookArgv,
+      z.strictObject({ command: hookArgv, ...hookOptions }),
+      z.strictObject({ shell: z.string().trim().min(1), ...hookOptions }),
+    ]),
+  );
+const hookList = z.array(hookSchema);
+
+/** Commands around a whole run: before it (a failure aborts it), after it, on error, and always. */
+export const hooksSchema = z.strictObject({
+  before: hookList.default([]),
+  after: hookList.default([]),
+  on_error: hookList.default([]),
+  finally: hookList.default([]),
+});
+
+/** Commands around one destination's upload (mount a disk, wake a NAS). */
+export const destinationHooksSchema = z.strictObject({
+  before: hookList.default([]),
+  after: hookList.default([]),
+});
+
 const retrySchema = z.strictObject({
   max_retries: z.int().nonnegative().default(3),
   initial_delay: duration.default('1s'),
@@ -251,6 +298,8 @@ export const destinationCommonSchema = z.object({
   bandwidth_limit: bandwidthLimit.optional(),
   /** npm package providing this type, for third-party plugins. */
   plugin: z.string().optional(),
+  /** Commands before and after this destination's upload. */
+  hooks: destinationHooksSchema.optional(),
 });
 export const DESTINATION_COMMON_KEYS = [
   'name',
@@ -260,6 +309,7 @@ export const DESTINATION_COMMON_KEYS = [
   'retention',
   'bandwidth_limit',
   'plugin',
+  'hooks',
 ] as const;
 
 export const backupSchema = z.strictObject({
@@ -287,6 +337,7 @@ export const backupSchema = z.strictObject({
   schedule: scheduleSchema.optional(),
   api: apiSchema.optional(),
   notifications: notificationsSchema.optional(),
+  hooks: hooksSchema.optional(),
   retry: retrySchema.default({ max_retries: 3, initial_delay: '1s', max_delay: '60s', backoff_factor: 2 }),
   /** Run history, lock, audit log; default $XDG_STATE_HOME/matric-backup or /var/lib/matric-backup for root. */
   state_dir: z.string().optional(),
@@ -310,5 +361,8 @@ export type DirectorySourceConfig = z.output<typeof directorySourceSchema>;
 export type CommandSourceConfig = z.output<typeof commandSourceSchema>;
 export type RetryConfig = z.output<typeof retrySchema>;
 export type ScheduleConfig = z.output<typeof scheduleSchema>;
+export type HookConfig = z.output<typeof hookSchema>;
+export type HooksConfig = z.output<typeof hooksSchema>;
+export type DestinationHooksConfig = z.output<typeof destinationHooksSchema>;
 export type IncrementalPolicy = z.output<typeof incrementalSchema>;
 export const DEFAULT_INCREMENTAL_POLICY: IncrementalPolicy = incrementalSchema.parse({});

@@ -1,4 +1,5 @@
 import type { ConfigIssue, DestinationPlugin } from '@matric-backup/plugin-api';
+import type { ResolvedHook } from './paths.js';
 import type { BackupSection, RetentionPolicy } from './schema.js';
 import type { ConfigPath } from './source.js';
 
@@ -12,6 +13,8 @@ export interface ResolvedDestination {
   retention?: RetentionPolicy;
   /** `bandwidth_limit` in bytes per second; undefined: unlimited. */
   bandwidthLimit?: number;
+  /** Commands before and after this destination's upload (their `cwd` resolved). */
+  hooks?: { before: ResolvedHook[]; after: ResolvedHook[] };
   plugin: DestinationPlugin;
   /** Output of the plugin's configSchema. */
   config: unknown;
@@ -24,7 +27,14 @@ export interface LoadedConfig {
   file: string;
   /** Its folder; relative paths were resolved against it. */
   dir: string;
-  backup: Omit<BackupSection, 'destinations'> & {
+  backup: Omit<BackupSection, 'destinations' | 'hooks'> & {
+    /** Commands around the run, in one shape (see ResolvedHook). */
+    hooks?: {
+      before: ResolvedHook[];
+      after: ResolvedHook[];
+      on_error: ResolvedHook[];
+      finally: ResolvedHook[];
+    };
     state_dir: string;
     spool_dir: string;
     source_instance: string;

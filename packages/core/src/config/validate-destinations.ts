@@ -2,7 +2,7 @@ import type { DestinationPlugin } from '@matric-backup/plugin-api';
 import { isMatricError } from '@matric-backup/plugin-api';
 import { type BuiltinPlugins, loadPlugin } from '../plugins/loader.js';
 import { reportKeepNothing } from './keep-nothing.js';
-import { resolveConfigPath } from './paths.js';
+import { resolveConfigPath, resolveHookFolders } from './paths.js';
 import { DESTINATION_COMMON_KEYS, destinationCommonSchema, type RetentionPolicy } from './schema.js';
 import { resolveSecretRefs } from './secrets.js';
 import type { ConfigPath, ConfigSource } from './source.js';
@@ -80,7 +80,7 @@ export async function validateDestinations(
       reportZodIssues(config.error, { source, prefix: path, data: rest, expanded: context.expanded });
     if (!common.success || !config.success) continue;
 
-    const { name, type, enabled, required, retention, bandwidth_limit } = common.data;
+    const { name, type, enabled, required, retention, bandwidth_limit, hooks } = common.data;
     const effective = context.retention || retention ? { ...context.retention, ...retention } : undefined;
     // A block without its own retention inherits backup.retention, which is checked once on its own.
     if (retention && effective) reportKeepNothing(effective, retention, [...path, 'retention'], source);
@@ -91,6 +91,7 @@ export async function validateDestinations(
       required,
       retention: effective,
       ...(bandwidth_limit !== undefined && { bandwidthLimit: bandwidth_limit }),
+      ...(hooks && { hooks: resolveHookFolders(hooks, context.dir, context.env) }),
       plugin,
       config: config.data,
       secrets,

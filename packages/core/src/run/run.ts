@@ -6,6 +6,8 @@ import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import { openDestination } from '../destination/open.js';
 import { retryPolicy } from '../destination/retry.js';
+import type { HookRunState, HookWhen } from '../hooks/env.js';
+import { runHooks } from '../hooks/run-hooks.js';
 import { ChangeDetector } from '../incremental/changes.js';
 import { planShard, type ShardPlan } from '../incremental/decide.js';
 import { writeFileList } from '../incremental/file-list.js';
@@ -19,6 +21,7 @@ import { interruptSignal, stopCleanlyOnInterrupt } from '../util/interrupt.js';
 import { redact } from '../util/redact.js';
 import { finishRun } from './after-run.js';
 import { planSources } from './dry-run.js';
+import { RunHooks, runState } from './hooks.js';
 import { acquireRunLock } from './lock.js';
 import { buildShardManifest } from './manifest.js';
 import { applyRetention } from './retain.js';
@@ -34,6 +37,8 @@ type SpooledShard = Pick<UploadJob, 'file' | 'keys' | 'size' | 'sha256' | 'sidec
 
 interface Opened {
   resolved: ResolvedDestination;
+  /** Its hooks are configured: its `after` hooks run once the run is done with it. */
+  hooksRan?: boolean;
   destination?: Destination;
   failure?: DestinationResult;
 }
@@ -59,7 +64,17 @@ export async function runBackup(config: LoadedConfig, options: RunOptions = {}):
   if (options.dryRun) return run.dryRun(destinations, format);
   const lock = await acquireRunLock(config.backup.state_dir, config.file);
   try {
-    const summary = await finishRun(config, await run.execute(destinations, format), options);
+    const hooks = new RunHooks(config, options);
+    let made: RunSummary;
+    try {
+      await hooks.before();
+      made = await run.execute(destinations, format);
+    } catch (error) {
+      if (!isMatricError(error) || error.code !== 'HOOK_FAILED') throw error;
+      made = run.notStarted(destinations, error);
+    }
+    // Hooks run before the record and the notifications, so both say how the hooks went.
+    const summary = await finishRun(config, await hooks.after(made), options);
     await clearInFlight(config.backup.state_dir, summary.id).catch(() => undefined);
     return summary;
   } finally {
@@ -71,6 +86,12 @@ class Run {
   private readonly started = performance.now();
   private readonly now: Date;
   private readonly warnings: string[] = [];
+  /** The shard id, once picked: destination hooks get it. */
+  private id: string | undefined;
+  /** Each destination's outcome, for its `after` hooks. */
+  private readonly results = new Map<string, DestinationResult>();
+  /** Destination `after` hooks that failed: a stored shard is then "completed with warnings". */
+  private hookFailures = 0;
   /** Paths not archived whole; they make a stored shard "completed with warnings". */
   private readonly problems: SourceProblems;
   /** Recorded in the sidecar: which config wrote it, and this run's random id to recognise it by. */
@@ -111,7 +132,21 @@ class Run {
     }
   }
 
+  /** The summary of a run a `before` hook stopped: nothing archived, nothing uploaded. */
+  notStarted(selected: ResolvedDestination[], error: unknown): RunSummary {
+    const id = shardId(this.config.backup.id_prefix, this.now, this.writer.tag);
+    const skipped = selected.map((destination) => this.skipped(destination));
+    return this.summary(id, skipped, { error: this.runError(error) });
+  }
+
   async execute(selected: ResolvedDestination[], format: StoredFormat): Promise<RunSummary> {
+    const summary = await this.store(selected, format);
+    return this.hookFailures > 0 && summary.status === 'success'
+      ? { ...summary, status: 'warning' }
+      : summary;
+  }
+
+  private async store(selected: ResolvedDestination[], format: StoredFormat): Promise<RunSummary> {
     const { backup } = this.config;
     const opened = await Promise.all(selected.map((resolved) => this.open(resolved)));
     const usable = opened.filter((entry) => entry.destination);
@@ -149,6 +184,7 @@ class Run {
         usable.map((entry) => entry.destination!),
       );
       const keys = shardKeys(id, format.compression, encryption);
+      this.id = id;
 
       let archive: ArchiveResult;
       try {
@@ -215,7 +251,42 @@ class Run {
     } finally {
       await Promise.all(opened.map((entry) => entry.destination?.close().catch(() => undefined)));
       spool?.remove();
+      await this.destinationsAfter(opened);
     }
+  }
+
+  /** Each destination's `after` hooks, once it is closed (a hook may unmount its disk), with how it went. */
+  private async destinationsAfter(opened: Opened[]): Promise<void> {
+    await Promise.all(
+      opened.map(async ({ resolved, hooksRan }) => {
+        const after = resolved.hooks?.after ?? [];
+        if (!hooksRan || after.length === 0) return;
+        const result = this.results.get(resolved.name);
+        const status = result?.status === 'success' ? 'success' : 'failed';
+        const failures = await runHooks(
+          after,
+          this.hookState('after', {
+            name: resolved.name,
+            status,
+            ...(result?.error && { error: result.error }),
+          }),
+          {
+            secrets: this.config.secrets,
+            onLine: (hook, line) => this.emit({ type: 'hook-output', hook, line }),
+          },
+        );
+        for (const failure of failures) this.warn(failure);
+        this.hookFailures += failures.length;
+      }),
+    );
+  }
+
+  private hookState(when: HookWhen, destination: NonNullable<HookRunState['destination']>): HookRunState {
+    return {
+      ...runState(this.config, when, undefined, undefined),
+      ...(this.id && { runId: this.id }),
+      destination,
+    };
   }
 
   /** The file list at this shard's time, for the next incremental; without it the next run is full. */
@@ -332,11 +403,20 @@ class Run {
 
   private async open(resolved: ResolvedDestination): Promise<Opened> {
     const started = performance.now();
+    const before = resolved.hooks?.before ?? [];
+    const hooksRan = Boolean(resolved.hooks);
     try {
-      return { resolved, destination: await openDestination(this.config, resolved) };
+      // Before opening: a hook may mount the disk or wake the server the destination is on.
+      if (before.length)
+        await runHooks(before, this.hookState('before', { name: resolved.name }), {
+          secrets: this.config.secrets,
+          onLine: (hook, line) => this.emit({ type: 'hook-output', hook, line }),
+        });
+      return { resolved, hooksRan, destination: await openDestination(this.config, resolved) };
     } catch (error) {
       return {
         resolved,
+        hooksRan,
         failure: {
           ...this.skipped(resolved),
           status: 'failed',
@@ -348,6 +428,7 @@ class Run {
   }
 
   private summary(id: string, destinations: DestinationResult[], extra: Partial<RunSummary>): RunSummary {
+    for (const result of destinations) this.results.set(result.name, result);
     const stored = destinations.filter((result) => result.status === 'success');
     const requiredFailed = destinations.filter((result) => result.required && result.status !== 'success');
     const dryRun = Boolean(this.options.dryRun);

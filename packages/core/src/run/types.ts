@@ -22,7 +22,9 @@ export type RunEvent =
       status: 'success' | 'failed';
       error?: { code: string; message: string };
     }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** A line a hook wrote (stdout or stderr), masked; `hook` names it, e.g. `before hook [systemctl stop app]`. */
+  | { type: 'hook-output'; hook: string; line: string };
 
 export interface RunOptions {
   /** Only these destinations (by name); default every enabled one. */
@@ -42,6 +44,11 @@ export interface RunOptions {
    * RunSummary.fullReason).
    */
   type?: ShardType;
+  /**
+   * The exit code the front end gives a run of each outcome, handed to hooks
+   * as MATRIC_BACKUP_EXIT_CODE (core picks no number of its own).
+   */
+  exitCodeOf?: (status: RunSummary['status']) => number;
 }
 
 export interface DestinationResult {
@@ -85,7 +92,7 @@ export interface RunSummary {
   /**
    * The outcome: `success` every required destination has the shard (failed
    * optional ones are `warnings`); `warning` the same, but some paths were not
-   * archived whole (`sourceWarnings`); `partial` a required destination failed
+   * archived whole (`sourceWarnings`), or a hook after the run failed; `partial` a required destination failed
    * but another has the shard; `failed` none has it, or a source failed. The
    * CLI maps it to an exit code.
    */

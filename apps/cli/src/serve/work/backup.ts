@@ -32,6 +32,7 @@ export function startBackup(service: Service, caller: string, request: BackupReq
         prune: request.prune !== false,
         ...(request.type && { type: request.type }),
         onEvent: (event) => {
+          if (event.type === 'hook-output') log.info({ hook: event.hook, job: job.id }, event.line);
           job.progress = progressOf(event) ?? job.progress;
         },
       },

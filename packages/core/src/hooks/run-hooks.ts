@@ -1,0 +1,41 @@
+import { MatricError } from '@matric-backup/plugin-api';
+import type { ResolvedHook } from '../config/paths.js';
+import { type HookRunState, hookEnv } from './env.js';
+import { runHook } from './run-hook.js';
+
+export interface HookListener {
+  /** One line a hook wrote, masked; `hook` names it as messages do, e.g. `before hook [systemctl stop app]`. */
+  onLine?: (hook: string, line: string) => void;
+}
+
+/**
+ * Runs `hooks` one after the other. `before` hooks stop at the first failure
+ * and throw HOOK_FAILED (what they prepare is not there); the others all run
+ * whatever one of them did, and their failures come back as messages.
+ */
+export async function runHooks(
+  hooks: readonly ResolvedHook[],
+  state: HookRunState,
+  options: HookListener & { secrets: readonly string[] },
+): Promise<string[]> {
+  const failures: string[] = [];
+  const env = hookEnv(state, options.secrets);
+  for (const hook of hooks) {
+    const name = `${state.destination ? `destination ${state.destination.name} ` : ''}${state.when} hook [${hook.label}]`;
+    const outcome = await runHook(hook, env, {
+      secrets: options.secrets,
+      onLine: (line) => options.onLine?.(name, line),
+    });
+    if (outcome.ok) continue;
+    const quoted = outcome.tail.length ? `; its last output:\n${outcome.tail.join('\n')}` : ' (no output)';
+    const message = `${name} ${outcome.reason}${quoted}`;
+    if (state.when === 'before')
+      throw new MatricError('HOOK_FAILED', message, {
+        hint: state.destination
+          ? `nothing was uploaded to ${state.destination.name}; fix the hook or run it by hand to see why`
+          : 'nothing was backed up; fix the hook (run it by hand to see why), then run again',
+      });
+    failures.push(message);
+  }
+  return failures;
+}
