@@ -1,8 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, runCli, tempDir } from './helpers/cli.js';
@@ -345,6 +347,34 @@ describe('serve: the HTTP API over its unix socket', () => {
     expectError(await mcp({ method: 'tools/list', params: {} }, null), 401, 'UNAUTHORIZED');
   });
 
+  it('a backup that meets the run lock of another process (a `run` of the CLI) is skipped, not failed', async () => {
+    const holder = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      const stat = readFileSync(`/proc/${holder.pid}/stat`, 'utf8');
+      const real = await realpath(config);
+      const lock = join(
+        work.path,
+        'state',
+        `run-${createHash('sha256').update(real).digest('hex').slice(0, 16)}.lock`,
+      );
+      const record = {
+        pid: holder.pid,
+        pid_start: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19],
+        host: hostname(),
+        started_at: new Date().toISOString(),
+        config: real,
+        token: 'planted',
+      };
+      await writeFile(lock, JSON.stringify(record), { mode: 0o600 });
+      const job = await finished((await api('POST', '/api/v1/backups')).body.data.job_id);
+      expect(job).toMatchObject({ kind: 'backup', status: 'skipped', error: { code: 'LOCKED' } });
+      expect(log).toContain('backup skipped');
+      await rm(lock);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
   it('keeps serving the previous config when SIGHUP finds a broken one', async () => {
     const good = await readFile(config, 'utf8');
     await writeFile(config, good.replace('"backup": {', '"backup": { "bogus": 1,'));
@@ -365,7 +395,10 @@ describe('serve: the HTTP API over its unix socket', () => {
     await until('the reload', async () => (log.includes('config reloaded') ? true : undefined));
     const skipped = await until('a skipped run', async () => {
       const { body } = await api('GET', '/api/v1/jobs');
-      return body.data.jobs.find((job: { status: string }) => job.status === 'skipped');
+      return body.data.jobs.find(
+        (job: { status: string; caller: string }) =>
+          job.status === 'skipped' && job.caller.startsWith('scheduler:'),
+      );
     });
     expect(skipped).toMatchObject({
       kind: 'backup',

@@ -1,4 +1,4 @@
-import type { RunEvent, RunOptions } from '@matric-backup/core';
+import { isMatricError, type RunEvent, type RunOptions } from '@matric-backup/core';
 import { backupNow } from '../../operations/run.js';
 import { logRunEvents } from '../../output/log-events.js';
 import { ApiError } from '../api/errors.js';
@@ -38,7 +38,14 @@ export function startBackup(service: Service, caller: string, request: BackupReq
       },
       (message) => log.warn(message),
       caller,
-    );
+    ).catch((error: unknown) => {
+      // Another process (a `run` of the CLI) holds the config's run lock: this run is skipped.
+      if (isMatricError(error) && error.code === 'LOCKED') {
+        service.metrics.observeSkipped();
+        log.warn({ job: job.id, reason: service.redact(error.message) }, 'backup skipped');
+      }
+      throw error;
+    });
     job.shard = summary.id;
     job.result = snakeCase(summary);
     if (!summary.dryRun) {
