@@ -1,0 +1,106 @@
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DestinationError, MatricError } from '@matric-backup/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allows } from '../src/mcp/access.js';
+import { cleanResult, toolError, toolResult } from '../src/mcp/results.js';
+import { targetInsideRoots } from '../src/operations/restore-roots.js';
+
+const mask = (text: string) => text.split('hunter2secret').join('***');
+
+describe('MCP results', () => {
+  it('puts camelCase keys in snake_case, leaves other keys alone, and masks every string', () => {
+    expect(
+      cleanResult(
+        {
+          filesChecked: 3,
+          dry_run: true,
+          'local-disk': { bytesIn: 1 },
+          url: 'https://u:hunter2secret@h',
+          gone: undefined,
+        },
+        mask,
+      ),
+    ).toEqual({ files_checked: 3, dry_run: true, 'local-disk': { bytes_in: 1 }, url: 'https://u:***@h' });
+  });
+
+  it('gives a short text and the structured document', () => {
+    const result = toolResult('ok hunter2secret', { shardId: 'x' }, mask);
+    expect(result).toEqual({
+      content: [{ type: 'text', text: 'ok ***' }],
+      structuredContent: { shard_id: 'x' },
+    });
+  });
+
+  it('turns an error into a tool error with its code, destination and hint, masked', () => {
+    const error = new DestinationError('AUTH_FAILED', 'key hunter2secret refused', {
+      destination: 'offsite',
+      retryable: false,
+    });
+    const result = toolError(error, mask);
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toEqual({
+      error: {
+        code: 'AUTH_FAILED',
+        message: 'key *** refused',
+        destination: 'offsite',
+        hint: expect.stringContaining('credentials'),
+      },
+    });
+    expect(result.content[0]).toMatchObject({
+      text: expect.stringMatching(/^error AUTH_FAILED: destination "offsite": key \*\*\* refused\nhint: /),
+    });
+    expect(toolError(new Error('boom'), mask).structuredContent).toEqual({
+      error: { code: 'UNKNOWN', message: 'boom' },
+    });
+    expect(toolError(new MatricError('LOCKED', 'busy', { hint: 'wait' }), mask).structuredContent).toEqual({
+      error: { code: 'LOCKED', message: 'busy', hint: 'wait' },
+    });
+  });
+
+  it('orders access levels read < operate < full', () => {
+    expect([
+      allows('read', 'operate'),
+      allows('operate', 'operate'),
+      allows('operate', 'full'),
+      allows('full', 'full'),
+    ]).toEqual([false, true, false, true]);
+  });
+});
+
+describe('restore roots', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mb-roots-'));
+    await mkdir(join(dir, 'root'));
+    await symlink(dir, join(dir, 'root', 'out'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('accepts a new folder strictly inside a root', async () => {
+    await expect(targetInsideRoots(join(dir, 'root', 'a', 'b'), [join(dir, 'root')], 'k')).resolves.toBe(
+      join(dir, 'root', 'a', 'b'),
+    );
+  });
+
+  it.each([
+    ['the root itself', (d: string) => join(d, 'root')],
+    ['a sibling', (d: string) => join(d, 'rootless')],
+    ['a path out through ..', (d: string) => join(d, 'root', '..', 'x')],
+    ['a path through a link leading out', (d: string) => join(d, 'root', 'out', 'x')],
+    ['a relative path', () => 'root/x'],
+  ])('refuses %s', async (_, target) => {
+    await expect(
+      targetInsideRoots(target(dir), [join(dir, 'root')], 'backup.api.restore_roots'),
+    ).rejects.toMatchObject({
+      code: 'RESTORE_REFUSED',
+    });
+  });
+
+  it('refuses everything without a root, naming the key', async () => {
+    await expect(targetInsideRoots(join(dir, 'root', 'x'), [], 'backup.api.restore_roots')).rejects.toThrow(
+      /backup.api.restore_roots lists no folder/,
+    );
+  });
+});
