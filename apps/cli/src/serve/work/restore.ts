@@ -66,7 +66,12 @@ export async function startRestore(
       if (!result.dryRun) service.metrics.observeRestore({ durationMs: result.durationMs });
       job.shard = result.id;
       logRestoreEvent(log, { result }, { job: job.id });
-      return snakeCase(result);
+      // As `restore --json`: every planned change of a dry run, only the non-create ones of a restore
+      // (a restore of a million files would otherwise keep a million entries in the job).
+      const changes = result.dryRun
+        ? result.changes
+        : result.changes.filter((change) => change.action !== 'create');
+      return snakeCase({ ...result, changes });
     },
     request.id,
   );
