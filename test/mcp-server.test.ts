@@ -184,8 +184,10 @@ describe('mcp server over stdio', () => {
         'offsite',
       ]);
 
-      const verify = await call('read', 'verify_backup', { id: shard });
+      const verifying: Progress[] = [];
+      const verify = await call('read', 'verify_backup', { id: shard }, (update) => verifying.push(update));
       expect(verify.structuredContent.ok).toBe(true);
+      expect(verifying.at(-1)?.message).toMatch(/^verifying .* on offsite: /);
       expect(
         verify.structuredContent.results.map((r: Structured) => [r.destination, r.ok, r.files_checked > 20]),
       ).toEqual([
@@ -240,7 +242,14 @@ describe('mcp server over stdio', () => {
       expect(through.structuredContent.error).toMatchObject({ code: 'RESTORE_REFUSED' });
       expect(existsSync(join(work.path, 'elsewhere')) || existsSync(join(work.path, 'x'))).toBe(false);
 
-      const real = await call('operate', 'restore_backup', { to: target, dry_run: false });
+      const restoring: Progress[] = [];
+      const real = await call('operate', 'restore_backup', { to: target, dry_run: false }, (update) =>
+        restoring.push(update),
+      );
+      expect(restoring.at(-1)).toMatchObject({
+        total: expect.any(Number),
+        message: expect.stringMatching(/files extracted/),
+      });
       expect(real.structuredContent).toMatchObject({ id: shard, dry_run: false });
       expect(await diffTrees(source, join(target, 'data'))).toEqual([]);
     });

@@ -16,7 +16,7 @@ import { restoreBackup } from '../operations/restore.js';
 import { targetInsideRoots } from '../operations/restore-roots.js';
 import { backupNow } from '../operations/run.js';
 import { allows } from './access.js';
-import { addTool, type McpContext, type ToolExtra } from './context.js';
+import { addTool, type McpContext, progressSender, type ToolExtra } from './context.js';
 import { toolResult } from './results.js';
 
 /** Who the audit log names for what an MCP client did. */
@@ -52,7 +52,7 @@ export function addActingTools(server: McpServer, context: McpContext): void {
     },
     readOnly: false,
     run: async ({ destinations, type, dry_run }, extra) => {
-      const progress = progressReporter(extra);
+      const progress = runProgress(extra);
       const summary = await backupNow(
         config,
         { destinations, dryRun: dry_run, onEvent: progress, ...(type && { type }) },
@@ -98,7 +98,8 @@ export function addActingTools(server: McpServer, context: McpContext): void {
     },
     readOnly: false,
     destructive: true,
-    run: async ({ id, to, dry_run, conflict, include, destinations }) => {
+    run: async ({ id, to, dry_run, conflict, include, destinations }, extra) => {
+      const send = progressSender(extra);
       const target = await targetInsideRoots(to, config.backup.api?.restore_roots ?? [], RESTORE_ROOTS_KEY);
       const result = await restoreBackup(
         config,
@@ -110,6 +111,8 @@ export function addActingTools(server: McpServer, context: McpContext): void {
           ...(include?.length && { include }),
           ...(destinations && { destinations }),
           caller: CALLER,
+          onProgress: (progress) =>
+            send(progress.bytes, `reading the shard: ${progress.files} files extracted`, progress.total),
         },
         warn,
       );
@@ -190,48 +193,40 @@ async function refuseBelowMinimum(
 }
 
 /**
- * Turns a run's events into MCP progress notifications when the client asked
- * for them (a progress token in the request). Progress only grows: bytes read
- * from the sources, then bytes uploaded to every destination on top; no total
- * (the archive's size is known only once it is built).
+ * A run's events as progress: bytes read from the sources, then bytes
+ * uploaded to every destination on top; no total (the archive's size is known
+ * only once it is built).
  */
-function progressReporter(extra: ToolExtra): ((event: RunEvent) => void) | undefined {
-  const token = extra._meta?.progressToken;
-  if (token === undefined) return undefined;
+function runProgress(extra: ToolExtra): (event: RunEvent) => void {
+  const send = progressSender(extra);
   let archived = 0;
+  let last = 0;
   const uploaded = new Map<string, number>();
-  let last = -1;
-  const send = (progress: number, message: string) => {
-    if (progress <= last) return;
-    last = progress;
-    void extra
-      .sendNotification({
-        method: 'notifications/progress',
-        params: { progressToken: token, progress, message },
-      })
-      .catch(() => {
-        // A client gone away stops hearing progress; the run goes on.
-      });
+  const uploadedSum = () => [...uploaded.values()].reduce((a, b) => a + b, 0);
+  const at = (progress: number, message: string) => {
+    last = Math.max(last, progress);
+    send(progress, message);
   };
   return (event) => {
     switch (event.type) {
       case 'archive-progress':
       case 'archive-done':
         archived = event.bytesIn;
-        send(archived, `archiving: ${event.files} files, ${event.bytesIn} bytes read`);
+        at(archived, `archiving: ${event.files} files, ${event.bytesIn} bytes read`);
         break;
       case 'upload-start':
         uploaded.set(event.destination, 0);
-        send(archived + 1, `uploading to ${event.destination}`);
+        at(archived + 1, `uploading to ${event.destination}`);
         break;
-      case 'upload-progress': {
+      case 'upload-progress':
         uploaded.set(event.destination, event.bytes);
-        const sum = [...uploaded.values()].reduce((a, b) => a + b, 0);
-        send(archived + sum, `uploading to ${event.destination}: ${event.bytes} of ${event.size} bytes`);
+        at(
+          archived + uploadedSum(),
+          `uploading to ${event.destination}: ${event.bytes} of ${event.size} bytes`,
+        );
         break;
-      }
       case 'upload-done':
-        send(last + 1, `${event.destination}: ${event.status}`);
+        at(last + 1, `${event.destination}: ${event.status}`);
         break;
       default:
         break;

@@ -65,3 +65,25 @@ export function addTool<Shape extends ZodRawShape>(
     }) as never,
   );
 }
+
+/**
+ * Sends MCP progress notifications when the request carries a progress token
+ * (else does nothing). Only growing values are sent, as the protocol requires;
+ * a client that went away stops hearing them, the work goes on.
+ */
+export function progressSender(
+  extra: ToolExtra,
+): (progress: number, message: string, total?: number) => void {
+  const token = extra._meta?.progressToken;
+  let last = -1;
+  return (progress, message, total) => {
+    if (token === undefined || progress <= last) return;
+    last = progress;
+    void extra
+      .sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress, ...(total !== undefined && { total }), message },
+      })
+      .catch(() => undefined);
+  };
+}

@@ -16,7 +16,7 @@ import { shardInfo } from '../operations/info.js';
 import { type ListedShard, listBackups } from '../operations/list.js';
 import { readStatus } from '../operations/status.js';
 import { verifyBackups } from '../operations/verify.js';
-import { addTool, type McpContext } from './context.js';
+import { addTool, type McpContext, progressSender } from './context.js';
 import { errorFields, toolResult } from './results.js';
 import { shardSummary } from './shard-summary.js';
 
@@ -206,15 +206,30 @@ export function addReadTools(server: McpServer, context: McpContext): void {
       "Re-reads a stored shard on each destination (its size and sha256, then every file against the manifest inside it) without restoring anything, and says per destination whether it is intact. Reads the whole archive: takes as long as downloading it. An encrypted shard's files are checked only when the config names the key (backup.encryption.identity_file).",
     input: { id: shardIdInput, destinations: destinationNames },
     readOnly: true,
-    run: async ({ id, destinations }) => {
+    run: async ({ id, destinations }, extra) => {
       const encryption = config.backup.encryption;
       const warnings: string[] = [];
+      const send = progressSender(extra);
+      // Several shards are read one after another: progress counts the bytes of all of them.
+      let done = 0;
       const report = await verifyBackups(config, {
         id,
         destinations,
         identity: encryption?.identity_file,
         gpgHomedir: encryption?.gpg_homedir,
         onWarning: (destination, shard, warning) => warnings.push(`${destination} ${shard}: ${warning}`),
+        onShardStart: (destination, shard) => {
+          let read = 0;
+          return {
+            update: (progress) => {
+              read = progress.bytes;
+              send(done + read, `verifying ${shard} on ${destination}: ${read} of ${progress.total} bytes`);
+            },
+            stop: () => {
+              done += read;
+            },
+          };
+        },
       });
       const results = report.lines.map((line) => ({
         destination: line.destination,
