@@ -4,6 +4,7 @@ import yargs, { type Options } from 'yargs';
 import { checkCommand } from './commands/check.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import type { Command, CommandHost } from './commands/command.js';
+import { copyCommand } from './commands/copy.js';
 import { deleteCommand } from './commands/delete.js';
 import { historyCommand } from './commands/history.js';
 import { infoCommand } from './commands/info.js';
@@ -30,6 +31,7 @@ const COMMANDS: Command<any>[] = [
   infoCommand,
   verifyCommand,
   restoreCommand,
+  copyCommand,
   pruneCommand,
   cleanupCommand,
   deleteCommand,

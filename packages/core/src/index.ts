@@ -82,6 +82,10 @@ export {
 export { type RestoreFromOptions, restoreFromLocations, type ShardLocation } from './restore/fallback.js';
 export { openShardFile, type ShardFile } from './restore/file-source.js';
 
+// copying shards between destinations (copy/)
+export { type CopyOutcome, type CopyRequest, type CopyStatus, copyShards } from './copy/copy.js';
+export { retryPolicy } from './destination/retry.js';
+
 // lifecycle: retention, notifications, metrics (retention/, notify/, metrics/, util/duration)
 export { type RetentionCandidate, type RetentionDecision, planRetention } from './retention/policy.js';
 export {

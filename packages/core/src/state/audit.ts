@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { appendLine, ensureStateDir } from './files.js';
 
-export type AuditAction = 'run' | 'restore' | 'delete' | 'prune' | 'verify';
+export type AuditAction = 'run' | 'restore' | 'delete' | 'prune' | 'verify' | 'copy';
 
 export interface AuditEntry {
   action: AuditAction;
