@@ -66,6 +66,7 @@ export { parseInnerManifest, parseShardManifest } from './shard/manifest-schema.
 export { chainFieldProblems, chainProblems, resolveChain } from './shard/chain.js';
 export { describeProblem, type ShardProblem, type ShardProblemCode } from './shard/problem.js';
 export { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyShard } from './shard/verify.js';
+export { checkStoredSize } from './shard/check-stored.js';
 export {
   type RestoreOptions,
   type RestoreProgress,

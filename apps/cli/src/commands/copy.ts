@@ -34,7 +34,8 @@ export const copyCommand = command((host) => ({
       .check((args) => {
         const named = (args.ids?.length ?? 0) > 0;
         if (args.all === true && named) throw new Error('name shards or give --all, not both');
-        if (args.all !== true && !named) throw new Error('name the shards to copy (an id or latest), or give --all');
+        if (args.all !== true && !named)
+          throw new Error('name the shards to copy (an id or latest), or give --all');
         return true;
       })
       .example('$0 copy latest --from disk --to offsite', 'The newest shard (with its chain)')

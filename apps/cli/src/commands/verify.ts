@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadCommandConfig } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { parseSample } from '../operations/sample.js';
 import { verifyBackups } from '../operations/verify.js';
 import { createByteBar } from '../output/progress.js';
 import { failureSummary, printVerifyLine } from '../output/verify-report.js';
@@ -29,17 +30,29 @@ export const verifyCommand = command((host) => ({
         describe:
           'Count symbolic links pointing outside the restore target as problems, as `restore --refuse-escaping-links` would',
       })
+      .option('sample', {
+        type: 'string',
+        requiresArg: true,
+        describe:
+          'Read only this share of the shards whole (10%) or this many (3), chosen at random; the rest get the checks that need no download. Without an id: every shard',
+      })
       .conflicts('all', ['latest', 'id'])
+      .conflicts('sample', 'latest')
       .conflicts('latest', 'id')
       .example('$0 verify', 'The newest shard on every enabled destination')
       .example('$0 verify backup_20250131_020004 -d s3-offsite', 'One shard on one destination')
       .example('$0 verify --all --json', 'Every shard everywhere, as JSON (exit 1 on any mismatch)')
+      .example(
+        '$0 verify --sample 10%',
+        'A random tenth of the shards read whole, every other one checked by size',
+      )
       .example('$0 verify --identity ~/.config/matric-backup/age.key', 'Decrypt to check the contents too'),
   handler: (args) =>
     host.run(async (context) => {
       const { printer } = context;
       const config = await loadCommandConfig(context);
       const id = typeof args.id === 'string' ? args.id : undefined;
+      const sample = typeof args.sample === 'string' ? parseSample(args.sample) : undefined;
       const encryption = config.backup.encryption;
       const identity =
         typeof args.identity === 'string' ? resolve(context.cwd, args.identity) : encryption?.identity_file;
@@ -51,6 +64,7 @@ export const verifyCommand = command((host) => ({
         identity,
         gpgHomedir: encryption?.gpg_homedir,
         refuseEscapingLinks: args.refuseEscapingLinks === true,
+        ...(sample && { sample }),
         onShardStart: (destination, shard) => {
           const bar = createByteBar(printer, `${destination} ${shard}`);
           return { update: (progress) => bar.update(progress.bytes, progress.total), stop: () => bar.stop() };

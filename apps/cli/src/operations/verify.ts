@@ -1,5 +1,6 @@
 import {
   chainProblems,
+  checkStoredSize,
   type Destination,
   findShard,
   isMatricError,
@@ -17,6 +18,7 @@ import {
 } from '@matric-backup/core';
 import { onEachDestination } from '../destinations.js';
 import { briefError } from '../exit-codes.js';
+import { type Sample, sampleIndexes } from './sample.js';
 
 /**
  * A problem as verify reports it: one of a shard's (with the archive path or
@@ -40,6 +42,11 @@ export interface VerifyLine {
   bytes: number;
   /** A link of the chain of this incremental shard, checked because that one was asked for. */
   linkOf?: string;
+  /**
+   * With a sample: whether this shard was read whole (checksum and contents), or
+   * only checked without a download (its sidecar, its archive's size, its chain).
+   */
+  sampled?: boolean;
 }
 
 export interface VerifyBackupsOptions {
@@ -53,6 +60,14 @@ export interface VerifyBackupsOptions {
   identity?: string;
   gpgHomedir?: string;
   refuseEscapingLinks?: boolean;
+  /**
+   * Read only this share of the shards whole, chosen at random on each
+   * destination; every other shard gets the checks that need no download. Without
+   * an id it selects every shard, as `all` does.
+   */
+  sample?: Sample;
+  /** The sample's randomness; default Math.random. */
+  random?: () => number;
   /** Called as each shard's check starts; what it returns hears the bytes read and the end. */
   onShardStart?: (destination: string, id: string) => ShardProgress;
   /** A shard's warning (its contents not checked without a key, ...). */
@@ -94,7 +109,8 @@ export async function verifyBackups(
     config,
     selectDestinations(config, options.destinations),
     async (opened, { name }) => {
-      const selected = await selectShards(opened, options.all ? 'all' : (id ?? 'latest'), owner);
+      const every = options.all === true || (options.sample !== undefined && id === undefined);
+      const selected = await selectShards(opened, every ? 'all' : (id ?? 'latest'), owner);
       if (selected === 'absent') return;
       if (selected.shards.length === 0) {
         const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
@@ -102,7 +118,27 @@ export async function verifyBackups(
         return;
       }
       const { shards, chain } = await withChains(opened, name, selected);
+      const sampled = options.sample
+        ? new Set(
+            sampleIndexes(shards.length, options.sample, options.random).map((index) => shards[index]!.id),
+          )
+        : undefined;
       for (const manifest of shards) {
+        const linkProblems = chain.get(manifest.id) ?? [];
+        const linkOf = selected.asked && manifest.id !== selected.asked && { linkOf: selected.asked };
+        if (sampled && !sampled.has(manifest.id)) {
+          const problems = [...(await checkStoredSize(opened, manifest)), ...linkProblems];
+          add(name, {
+            id: manifest.id,
+            ok: problems.length === 0,
+            problems,
+            filesChecked: 0,
+            bytes: 0,
+            ...linkOf,
+            sampled: false,
+          });
+          continue;
+        }
         const progress = options.onShardStart?.(name, manifest.id);
         const result = await verifyShard(opened, manifest, {
           identity: options.identity,
@@ -118,14 +154,14 @@ export async function verifyBackups(
         for (const warning of 'warnings' in result ? result.warnings : []) {
           options.onWarning?.(name, manifest.id, warning);
         }
-        const linkProblems = chain.get(manifest.id) ?? [];
         add(name, {
           id: manifest.id,
           ok: result.ok && linkProblems.length === 0,
           problems: [...result.problems, ...linkProblems],
           filesChecked: result.filesChecked,
           bytes: result.bytes,
-          ...(selected.asked && manifest.id !== selected.asked && { linkOf: selected.asked }),
+          ...linkOf,
+          ...(sampled && { sampled: true }),
         });
       }
     },

@@ -13,6 +13,12 @@ function problemText(problem: VerifyProblem | ShardProblem): string {
 /** `ok` with the files and bytes checked, or `FAILED` with the count and the first problems. */
 export function printVerifyLine(printer: Printer, line: VerifyLine): void {
   const { style } = printer;
+  if (line.ok && line.sampled === false) {
+    printer.line(
+      `${style.ok('ok')}      ${line.destination}  ${line.id}  size only (not in the sample)${linkOf(line)}`,
+    );
+    return;
+  }
   if (line.ok) {
     printer.line(
       `${style.ok('ok')}      ${line.destination}  ${line.id}  ${formatCount(line.filesChecked, 'file')}, ${formatBytes(line.bytes)}${linkOf(line)}`,
