@@ -15,7 +15,14 @@ export const builtinPlugins: BuiltinPlugins = {
 };
 
 function builtin(packageName: string, load: () => Promise<unknown>): BuiltinPlugin {
-  return { packageName, version: versionOf(packageName), load };
+  return {
+    packageName,
+    // Read when asked (`matric-backup plugins`), not by every command's start-up.
+    get version() {
+      return versionOf(packageName);
+    },
+    load,
+  };
 }
 
 /** The installed version, for `matric-backup plugins`; read without importing the plugin. */

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { MatricError } from '@matric-backup/core';
-import yargs, { type Options } from 'yargs';
+import yargs, { type CommandModule, type Options } from 'yargs';
 import { checkCommand } from './commands/check.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import type { Command, CommandHost } from './commands/command.js';
@@ -109,7 +109,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     },
   };
   const commands = COMMANDS.map((define) => define(host));
-  const named = commands.some((module) => String(module.command).split(' ')[0] === argv[0]);
+  const named = commands.some((module) => nameOf(module) === argv[0]);
   const helpHint = `see \`matric-backup ${named ? `${argv[0]} ` : ''}--help\``;
 
   const parser = yargs(argv)
@@ -122,7 +122,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .demandCommand(1, 'name a command')
     .exitProcess(false)
     .fail((message, error) => {
-      // yargs calls this for its own validation errors (message) and for errors thrown by handlers (error).
+      // yargs calls this for its own validation errors (message) and for errors thrown by builders (error).
       throw error ?? new MatricError('USAGE', message, { hint: helpHint });
     })
     .help()
@@ -141,10 +141,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         '  130, 143  interrupted by Ctrl-C (SIGINT) or SIGTERM; what was in progress was cleaned up',
       ].join('\n'),
     );
-  for (const module of commands) parser.command(module);
+  // yargs is given each command without its handler, which runs below: for a command with a handler,
+  // yargs renders the whole help text first (in case the handler fails), ~30 ms of every start-up.
+  for (const { handler: _runBelow, ...declaration } of commands)
+    parser.command(declaration as CommandModule<GlobalArgs, unknown>);
 
   try {
-    await parser.parseAsync();
+    const args = await parser.parseAsync();
+    // yargs printed the help or the version: nothing else to do.
+    if (args.help === true || args.version === true) return exitCode;
+    await commands.find((module) => nameOf(module) === args._[0])?.handler(args);
   } catch (error) {
     printer.error(describeError(error, printer.verbose));
     // A script reading --json output gets one document whatever happened.
@@ -152,6 +158,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return exitCodeOf(error);
   }
   return exitCode;
+}
+
+/** A command's name: the first word of its yargs command string (`restore <shard>`). */
+function nameOf(module: CommandModule<GlobalArgs, unknown>): string {
+  return String(module.command).split(' ')[0] ?? '';
 }
 
 /** The global options alone, leniently: what the full parse would refuse is its to report. */
