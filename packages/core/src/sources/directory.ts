@@ -5,11 +5,13 @@ import {
   type Dirent,
   existsSync,
   fstatSync,
+  lstatSync,
   openSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
   type Stats,
 } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MatricError } from '@matric-backup/plugin-api';
 import type { DirectorySourceConfig } from '../config/schema.js';
@@ -102,13 +104,16 @@ export async function* walkDirectory(
       ...(source.one_file_system ? { device: root.dev } : {}),
     };
     // The root must be listable: a source that yields nothing is not a warning.
-    const children = await listSorted(fd).catch((error: unknown) => {
+    let children: Child[];
+    try {
+      children = listSorted(fd);
+    } catch (error) {
       if (existsSync(PROC_FD)) throw sourceReadError(source.name, source.path, error);
       throw new MatricError('SOURCE_FAILED', `source ${source.name}: ${PROC_FD} is not available`, {
         cause: error,
         hint: 'directory sources need Linux with /proc mounted: the walk opens files relative to their folder through it',
       });
-    });
+    }
     yield* walkFolder(walk, { fd, absolute: source.path, relative: '' }, [], children);
   } finally {
     closeSync(fd);
@@ -137,7 +142,7 @@ async function* walkFolder(
     };
     let kind = kindOf(dirent);
     if (kind === undefined) {
-      const info = await lstat(at).catch(problem);
+      const info = attempt(() => lstatSync(at), problem);
       if (!info) continue;
       kind = kindOf(info) ?? 'special file';
     }
@@ -148,7 +153,7 @@ async function* walkFolder(
         fd = openSync(at, FOLDER_FLAGS);
       } catch (error) {
         // A folder that is there but not ours to read is still stored, empty, with its mode.
-        const info = isDenied(error) ? await lstat(at).catch(() => undefined) : undefined;
+        const info = isDenied(error) ? attempt(() => lstatSync(at)) : undefined;
         if (info?.isDirectory() && (!walk.filter.narrowed || walk.filter.isIncluded(childRelative)))
           yield* emitWithAncestors(ancestors, { entry: folderEntry(archivePath, info), emitted: false });
         problem(error);
@@ -161,7 +166,7 @@ async function* walkFolder(
           walk.problems.warn(`left out ${where.absolute}: it is ${what}`);
           continue;
         }
-        if (await holdsTag(fd, walk.tags)) continue;
+        if (holdsTag(fd, walk.tags)) continue;
         const folder: PendingFolder = { entry: folderEntry(archivePath, info), emitted: false };
         if (!walk.filter.narrowed || walk.filter.isIncluded(childRelative))
           yield* emitWithAncestors(ancestors, folder);
@@ -170,7 +175,7 @@ async function* walkFolder(
           walk.problems.warn(`not entered ${where.absolute}: another file system (one_file_system)`);
           continue;
         }
-        const grandchildren = await listSorted(fd).catch(problem);
+        const grandchildren = attempt(() => listSorted(fd), problem);
         if (!grandchildren) continue;
         const open = { fd, absolute: where.absolute, relative: childRelative };
         yield* walkFolder(walk, open, [...ancestors, folder], grandchildren);
@@ -185,15 +190,18 @@ async function* walkFolder(
       // Opened by the packer while this folder is still held open here.
       yield { type: 'file', path: archivePath, absolute: where.absolute, open: at };
     } else if (kind === 'symlink') {
-      const info = await lstat(at).catch(problem);
+      const info = attempt(() => lstatSync(at), problem);
       const target =
         info &&
-        (await readlink(at, { encoding: 'buffer' }).catch((error: unknown) => {
-          // EINVAL: not a symbolic link any more.
-          if ((error as NodeJS.ErrnoException)?.code !== 'EINVAL') return problem(error);
-          walk.problems.changed(where, 'replaced while the backup ran');
-          return undefined;
-        }));
+        attempt(
+          () => readlinkSync(at, { encoding: 'buffer' }),
+          (error: unknown) => {
+            // EINVAL: not a symbolic link any more.
+            if ((error as NodeJS.ErrnoException)?.code !== 'EINVAL') return problem(error);
+            walk.problems.changed(where, 'replaced while the backup ran');
+            return undefined;
+          },
+        );
       if (!info || target === undefined) continue;
       yield* emitAncestors(ancestors);
       yield {
@@ -236,8 +244,13 @@ interface Child {
   dirent: Dirent<Buffer>;
 }
 
-async function listSorted(fd: number): Promise<Child[]> {
-  const dirents = await readdir(`${PROC_FD}${fd}`, { encoding: 'buffer', withFileTypes: true });
+/**
+ * Synchronous, like the open and fstat around it: a folder is listed in one
+ * call, and a trip through libuv's thread pool for each folder (and symbolic
+ * link) cost more than the listing itself, most of all on a busy machine.
+ */
+function listSorted(fd: number): Child[] {
+  const dirents = readdirSync(`${PROC_FD}${fd}`, { encoding: 'buffer', withFileTypes: true });
   // Byte order, not locale order: the archive must not depend on the machine's locale.
   return dirents
     .sort((a, b) => Buffer.compare(a.name, b.name))
@@ -245,9 +258,17 @@ async function listSorted(fd: number): Promise<Child[]> {
 }
 
 /** Whether the folder open as `fd` holds one of `tags` (any kind of entry). */
-async function holdsTag(fd: number, tags: readonly string[]): Promise<boolean> {
-  for (const tag of tags) if (await lstat(`${PROC_FD}${fd}/${tag}`).catch(() => undefined)) return true;
-  return false;
+function holdsTag(fd: number, tags: readonly string[]): boolean {
+  return tags.some((tag) => attempt(() => lstatSync(`${PROC_FD}${fd}/${tag}`)) !== undefined);
+}
+
+/** `run()`'s result, or `onError`'s when it throws (undefined without one). */
+function attempt<T>(run: () => T, onError: (error: unknown) => undefined = () => undefined): T | undefined {
+  try {
+    return run();
+  } catch (error) {
+    return onError(error);
+  }
 }
 
 /** The globs of `exclude_from`: one a line; blank lines and lines starting with `#` are ignored. */
