@@ -1,7 +1,7 @@
 import { maskMessages } from '@matric-backup/core';
 
 export type LogFormat = 'json' | 'text';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 type LogMethod = {
   (fields: object, message: string): void;

@@ -12,7 +12,7 @@ import { onEachDestination } from '../destinations.js';
 import { errorRecord } from '../exit-codes.js';
 
 /** One destination in `/health/backup`. */
-export interface DestinationHealth {
+interface DestinationHealth {
   name: string;
   type: string;
   required: boolean;

@@ -8,14 +8,14 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-export const systemClock: Clock = {
+const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
 /** Why a run is due: the service started (`run_on_start`), a missed schedule, or the schedule. */
-export type DueReason = 'start' | 'catch-up' | 'schedule';
+type DueReason = 'start' | 'catch-up' | 'schedule';
 
 export interface DueRun {
   reason: DueReason;

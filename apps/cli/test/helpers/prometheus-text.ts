@@ -1,5 +1,5 @@
 /** One sample line of the Prometheus text format: `name{label="value",...} value`. */
-export interface PromSample {
+interface PromSample {
   name: string;
   labels: Record<string, string>;
   value: number;
