@@ -81,8 +81,10 @@ describe('notifications, metrics, status and history', () => {
 
       const text = await readFile(metrics, 'utf8');
       expect(text).toContain('# TYPE matric_backup_last_success_timestamp_seconds gauge');
+      // Every series is labelled with the config's identity, so two configs' files never collide.
+      const identity = `config="${summary.manifest.writer.name}",source_instance="${summary.manifest.source_instance}"`;
       const value = (name: string) =>
-        Number(new RegExp(`^${name}(?:\\{destination="disk"\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+        Number(new RegExp(`^${name}\\{(?:destination="disk",)?${identity}\\} (\\S+)$`, 'm').exec(text)?.[1]);
       expect(value('matric_backup_last_run_success')).toBe(1);
       expect(value('matric_backup_last_success_timestamp_seconds')).toBeCloseTo(Date.now() / 1000, -2);
       expect(value('matric_backup_shard_bytes')).toBe(summary.destinations[0].bytes);

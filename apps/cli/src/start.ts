@@ -25,7 +25,7 @@ for (const [signal, code] of [
   ['SIGTERM', ExitCode.TERMINATED],
 ] as const) {
   process.once(signal, () => {
-    void interruptAndCleanUp(UPLOAD_ABORT_GRACE_MS).finally(() => {
+    void interruptAndCleanUp(UPLOAD_ABORT_GRACE_MS, signal).finally(() => {
       process.stderr.write(
         `interrupted by ${signal}: uploads in flight were aborted; this run's spool files, lock and temporary restore folder were removed\n`,
       );

@@ -88,4 +88,33 @@ describe('writeMetricsFile', () => {
     expect(value(text, 'matric_backup_last_success_timestamp_seconds{destination="s3"}')).toBe(1000);
     expect(value(text, 'matric_backup_last_run_timestamp_seconds')).toBe(2000);
   });
+
+  it('labels every series with the config identity, and still carries a last success over from it', async () => {
+    const path = join(dir, 'm.prom');
+    const identity = { config: 'web "prod"', sourceInstance: 'host1' };
+    const ok = { name: 'nas', status: 'success' as const, bytes: 1, durationMs: 1, attempts: 1 };
+    await writeMetricsFile(path, {
+      identity,
+      status: 'success',
+      finishedAt: new Date(1_000_000),
+      durationMs: 1,
+      destinations: [ok],
+    });
+    await writeMetricsFile(path, {
+      identity,
+      status: 'failed',
+      finishedAt: new Date(2_000_000),
+      durationMs: 1,
+      destinations: [{ ...ok, status: 'failed' }],
+    });
+    const text = await readFile(path, 'utf8');
+    const labels = 'config="web \\"prod\\"",source_instance="host1"';
+    expect(value(text, `matric_backup_last_run_timestamp_seconds{${labels}}`)).toBe(2000);
+    expect(value(text, `matric_backup_last_success_timestamp_seconds{destination="nas",${labels}}`)).toBe(
+      1000,
+    );
+    expect(
+      text.split('\n').filter((line) => line.startsWith('matric_backup_') && !line.includes(labels)),
+    ).toEqual([]);
+  });
 });

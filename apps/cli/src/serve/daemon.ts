@@ -156,7 +156,7 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
         // Uploads abort and remove what they began; spool files, the run lock and a restore's
         // temporary folder are removed: what a stored shard needs is either whole or gone.
         log.warn({ timeout_ms: options.stopTimeoutMs }, 'running jobs did not finish in time: aborting them');
-        await interruptAndCleanUp(UPLOAD_ABORT_GRACE_MS);
+        await interruptAndCleanUp(UPLOAD_ABORT_GRACE_MS, signal);
       }
       await Promise.all(apps.map((app) => app.close().catch(() => undefined)));
       await rm(settings.socket, { force: true });

@@ -100,6 +100,23 @@ async function resolveNotificationSecrets(
   if (isRecord(notifications.smtp)) {
     secrets.push(...(await resolveSecretRefs(notifications.smtp, ['password'], [...path, 'smtp'], context)));
   }
+  // Ping and topic URLs carry the check's or topic's secret name: masked, and readable from a file.
+  const { healthchecks, ntfy, webhooks } = notifications;
+  if (isRecord(healthchecks)) {
+    const keys = ['url', 'start_url', 'success_url', 'fail_url'];
+    secrets.push(...(await resolveSecretRefs(healthchecks, keys, [...path, 'healthchecks'], context)));
+  }
+  if (isRecord(ntfy))
+    secrets.push(...(await resolveSecretRefs(ntfy, ['url', 'token'], [...path, 'ntfy'], context)));
+  if (Array.isArray(webhooks)) {
+    for (const [index, webhook] of webhooks.entries()) {
+      if (!isRecord(webhook)) continue;
+      secrets.push(...(await resolveSecretRefs(webhook, ['url'], [...path, 'webhooks', index], context)));
+      if (isRecord(webhook.headers))
+        for (const [name, value] of Object.entries(webhook.headers))
+          if (typeof value === 'string' && /authorization|token|key|secret/i.test(name)) secrets.push(value);
+    }
+  }
   return secrets;
 }
 

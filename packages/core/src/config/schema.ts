@@ -146,10 +146,53 @@ const smtpSchema = z.strictObject({
   from: z.string().optional(),
 });
 
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL');
+
+/** A webhook with its own method, headers and retries (`webhook_url` is the short form: POST, no headers). */
+const webhookSchema = z.strictObject({
+  url: httpUrl,
+  method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+  /** Sent as they are; values of Authorization and of names with token, key or secret are masked in output. */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name'), z.string()).default({}),
+  /** Further attempts after a connection failure, a timeout, HTTP 429 or 5xx (1 s, 2 s, 4 s ... apart). */
+  retries: z.int().min(0).max(10).default(2),
+});
+
+/**
+ * healthchecks.io-style pings: `start` when a run begins, `success` or `fail` when it ends, the
+ * run's log tail as the body. `url` alone gives `url/start` and `url/fail`.
+ */
+const healthchecksSchema = z
+  .strictObject({
+    url: httpUrl.optional(),
+    start_url: httpUrl.optional(),
+    success_url: httpUrl.optional(),
+    fail_url: httpUrl.optional(),
+    retries: z.int().min(0).max(10).default(2),
+  })
+  .refine((hc) => hc.url !== undefined || hc.success_url !== undefined, {
+    message: "set `url` (the check's ping URL) or at least `success_url`",
+  });
+
+/** ntfy.sh (or a self-hosted ntfy): the one-line text, with a title, priority and tags. */
+const ntfySchema = z.strictObject({
+  /** The topic URL, e.g. https://ntfy.sh/my-backups. */
+  url: httpUrl,
+  /** An access token (sent as a bearer token); a secret. */
+  token: z.string().optional(),
+  /** 1-5; default 3, and 4 for failures. */
+  priority: z.int().min(1).max(5).optional(),
+  tags: z.array(z.string()).default([]),
+  retries: z.int().min(0).max(10).default(2),
+});
+
 const notificationsSchema = z.strictObject({
   on_success: z.boolean().default(false),
   on_failure: z.boolean().default(true),
   webhook_url: z.string().optional(),
+  webhooks: z.array(webhookSchema).default([]),
+  healthchecks: healthchecksSchema.optional(),
+  ntfy: ntfySchema.optional(),
   email: z.union([z.string(), z.array(z.string())]).optional(),
   smtp: smtpSchema.optional(),
 });

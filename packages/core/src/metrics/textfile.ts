@@ -10,6 +10,11 @@ export interface MetricsDestination {
 }
 
 export interface MetricsRun {
+  /**
+   * The config's identity (backup.name, source_instance), a label of every
+   * series: two configs on one host write two files node_exporter can merge.
+   */
+  identity?: { config: string; sourceInstance: string };
   status: 'success' | 'warning' | 'partial' | 'failed';
   finishedAt: Date;
   durationMs: number;
@@ -33,6 +38,8 @@ export async function writeMetricsFile(path: string, run: MetricsRun): Promise<v
   const { Gauge, Registry } = await import('prom-client');
   const previous = await readLastSuccess(path);
   const registry = new Registry();
+  if (run.identity)
+    registry.setDefaultLabels({ config: run.identity.config, source_instance: run.identity.sourceInstance });
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry] });
 
@@ -94,7 +101,11 @@ export async function writeMetricsFile(path: string, run: MetricsRun): Promise<v
 async function readLastSuccess(path: string): Promise<Map<string, number>> {
   const values = new Map<string, number>();
   const text = await readFile(path, 'utf8').catch(() => '');
-  const pattern = new RegExp(`^${LAST_SUCCESS}\\{destination="((?:[^"\\\\]|\\\\.)*)"\\} (\\S+)$`, 'gm');
+  // Any order of labels: files written before the config labels have `destination` alone.
+  const pattern = new RegExp(
+    `^${LAST_SUCCESS}\\{(?:[^}]*,)?destination="((?:[^"\\\\]|\\\\.)*)"[^}]*\\} (\\S+)$`,
+    'gm',
+  );
   for (const match of text.matchAll(pattern)) values.set(match[1]!.replace(/\\(.)/g, '$1'), Number(match[2]));
   return values;
 }

@@ -1,2 +1,7 @@
-export { type NotificationResult, type NotificationSettings, notify } from './notify.js';
-export type { NotificationDestination, NotificationInput, NotificationPayload } from './payload.js';
+export { type NotificationResult, type NotificationSettings, notify, notifyStart } from './notify.js';
+export type {
+  NotificationDestination,
+  NotificationEvent,
+  NotificationInput,
+  NotificationPayload,
+} from './payload.js';

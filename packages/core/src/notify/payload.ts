@@ -16,9 +16,31 @@ interface NotificationWarning {
   reason: string;
 }
 
+/** What happened; `backup.*` for runs, `verify.*` and `prune.*` for those commands. */
+export type NotificationEvent =
+  | 'backup.success'
+  | 'backup.warning'
+  | 'backup.partial'
+  | 'backup.failure'
+  /** Another run of the config held the lock: this one did nothing (exit 4). */
+  | 'backup.locked'
+  /** Stopped by SIGTERM or Ctrl-C. */
+  | 'backup.interrupted'
+  | 'verify.success'
+  | 'verify.failure'
+  | 'prune.success'
+  | 'prune.failure';
+
 export interface NotificationInput {
-  /** `warning`: the shard is stored, but some paths were not archived whole. */
+  /**
+   * `warning`: the shard is stored, but some paths were not archived whole, an
+   * optional destination failed or a hook after the run failed.
+   */
   status: 'success' | 'warning' | 'partial' | 'failed';
+  /** Default: the `backup.*` event of `status`. */
+  event?: NotificationEvent;
+  /** The run's log (warnings, hook output), masked: the body of healthchecks pings. */
+  log?: string[];
   shardId?: string;
   /** Bytes of the stored archive. */
   sizeBytes?: number;
@@ -37,7 +59,7 @@ export interface NotificationInput {
 const LISTED_WARNINGS = 100;
 
 export interface NotificationPayload {
-  event: 'backup.success' | 'backup.warning' | 'backup.partial' | 'backup.failure';
+  event: NotificationEvent;
   status: NotificationInput['status'];
   shard_id: string | null;
   /** Bytes of the stored archive: for an incremental shard, only what changed. */
@@ -63,6 +85,14 @@ const EVENT = {
   partial: 'backup.partial',
   failed: 'backup.failure',
 } as const;
+const HEADLINE_OF_EVENT: Partial<Record<NotificationEvent, string>> = {
+  'backup.locked': 'did not run: another run of this config holds the lock',
+  'backup.interrupted': 'was INTERRUPTED',
+  'verify.success': 'verify passed',
+  'verify.failure': 'verify FAILED',
+  'prune.success': 'prune done',
+  'prune.failure': 'prune FAILED',
+};
 const HEADLINE = {
   success: 'succeeded',
   warning: 'completed with warnings',
@@ -73,7 +103,8 @@ const HEADLINE = {
 export function buildPayload(input: NotificationInput): NotificationPayload {
   const failed = input.destinations.filter((d) => d.status === 'failed');
   const stored = input.destinations.filter((d) => d.status === 'success').map((d) => d.name);
-  const parts = [`matric-backup on ${input.host} ${HEADLINE[input.status]}`];
+  const headline = (input.event && HEADLINE_OF_EVENT[input.event]) ?? HEADLINE[input.status];
+  const parts = [`matric-backup on ${input.host} ${headline}`];
   if (input.shardId)
     parts.push(`${input.shardType === 'incremental' ? 'incremental shard' : 'shard'} ${input.shardId}`);
   if (stored.length) parts.push(`stored on ${stored.join(', ')}`);
@@ -87,7 +118,7 @@ export function buildPayload(input: NotificationInput): NotificationPayload {
   }
   if (input.error) parts.push(input.error.message);
   return {
-    event: EVENT[input.status],
+    event: input.event ?? EVENT[input.status],
     status: input.status,
     shard_id: input.shardId ?? null,
     size_bytes: input.sizeBytes ?? null,

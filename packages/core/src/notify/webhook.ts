@@ -1,32 +1,27 @@
+import { deliver } from './http.js';
 import type { NotificationPayload } from './payload.js';
 
-/** POSTs the payload as JSON. The URL often carries a token, so it never appears in an error. */
+export interface WebhookTarget {
+  url: string;
+  method: 'POST' | 'PUT' | 'PATCH';
+  headers: Record<string, string>;
+  retries: number;
+}
+
+/** Sends the payload as JSON with the target's method and headers (its own content-type wins). */
 export async function sendWebhook(
-  url: string,
+  target: WebhookTarget,
   payload: NotificationPayload,
   timeoutMs: number,
 ): Promise<void> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'matric-backup' },
+  await deliver(
+    {
+      url: target.url,
+      method: target.method,
+      headers: { 'content-type': 'application/json', ...target.headers },
       body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    const reason =
-      (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'connection failed';
-    throw new Error(`webhook: ${reason} (${hostOf(url)})`);
-  }
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`webhook: HTTP ${response.status} from ${hostOf(url)}`);
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return 'an invalid URL';
-  }
+      what: 'webhook',
+    },
+    { timeoutMs, retries: target.retries },
+  );
 }

@@ -14,7 +14,7 @@ import type { RunOptions, RunSummary } from './types.js';
 export async function finishRun(
   config: LoadedConfig,
   summary: RunSummary,
-  options: Pick<RunOptions, 'metricsFile' | 'onEvent'>,
+  options: Pick<RunOptions, 'metricsFile' | 'onEvent'> & { log?: string[] },
 ): Promise<RunSummary> {
   const warn = (message: string) => {
     const clean = redact(message, config.secrets);
@@ -57,10 +57,15 @@ export async function finishRun(
     warn(`could not record the run in ${stateDir}: ${(error as Error).message}`);
   }
 
+  // A failed optional destination leaves the run a success (exit 0) but is heard of: a warning event.
+  const optionalFailed = summary.destinations.some(
+    (result) => !result.required && result.status === 'failed',
+  );
   const sent = await notify(
     config.backup.notifications,
     {
-      status: summary.status,
+      status: summary.status === 'success' && optionalFailed ? 'warning' : summary.status,
+      log: [...(options.log ?? [])],
       ...(stored ? { shardId: stored, sizeBytes: summary.archive!.size } : {}),
       shardType: summary.type,
       ...(summary.manifest?.type === 'incremental' ? { changes: summary.manifest.changes } : {}),
@@ -87,6 +92,7 @@ export async function finishRun(
   if (options.metricsFile) {
     try {
       await writeMetricsFile(options.metricsFile, {
+        identity: { config: config.backup.name, sourceInstance: config.backup.source_instance },
         status: summary.status,
         finishedAt,
         durationMs: summary.durationMs,

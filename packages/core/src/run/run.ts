@@ -11,25 +11,33 @@ import { runHooks } from '../hooks/run-hooks.js';
 import { ChangeDetector } from '../incremental/changes.js';
 import { planShard, type ShardPlan } from '../incremental/decide.js';
 import { writeFileList } from '../incremental/file-list.js';
+import { notifyStart } from '../notify/notify.js';
 import { preflight } from '../preflight/preflight.js';
 import type { ShardWriter } from '../shard/manifest.js';
 import { shardId, shardKeys, writerTag } from '../shard/naming.js';
 import { SourceProblems } from '../sources/problems.js';
 import { readSources, sourceOrigins } from '../sources/read.js';
 import { clearInFlight, markInFlight } from '../state/in-flight.js';
-import { interruptSignal, stopCleanlyOnInterrupt } from '../util/interrupt.js';
+import {
+  interruptingSignal,
+  interruptSignal,
+  onInterruptReport,
+  stopCleanlyOnInterrupt,
+} from '../util/interrupt.js';
 import { redact } from '../util/redact.js';
 import { finishRun } from './after-run.js';
 import { planSources } from './dry-run.js';
 import { RunHooks, runState } from './hooks.js';
-import { acquireRunLock } from './lock.js';
+import { acquireRunLock, type RunLock } from './lock.js';
 import { buildShardManifest } from './manifest.js';
 import { applyRetention } from './retain.js';
+import { RunLog } from './run-log.js';
 import { createRunSpool, type RunSpool } from './run-spool.js';
 import { selectDestinations } from './select.js';
 import { pickShardId } from './shard-id.js';
 import { throttle } from './throttle.js';
 import type { DestinationResult, RunEvent, RunOptions, RunSummary } from './types.js';
+import { reportUnfinished } from './unfinished.js';
 import { type UploadJob, uploadShard } from './upload.js';
 
 /** What every destination receives: the spool file, its keys and checksum, and the sidecar text. */
@@ -50,7 +58,16 @@ interface Opened {
  * ...); throws only when the run cannot start: USAGE for unknown destinations
  * or no sources, LOCKED when another run of this config holds the lock.
  */
-export async function runBackup(config: LoadedConfig, options: RunOptions = {}): Promise<RunSummary> {
+export async function runBackup(config: LoadedConfig, given: RunOptions = {}): Promise<RunSummary> {
+  // The run's log (warnings, hook output): the body of healthchecks pings.
+  const log = new RunLog();
+  const options: RunOptions = {
+    ...given,
+    onEvent: (event) => {
+      log.add(event);
+      given.onEvent?.(event);
+    },
+  };
   const run = new Run(config, options);
   const destinations = selectDestinations(config, options.destinations);
   if (config.backup.sources.length === 0) {
@@ -62,8 +79,54 @@ export async function runBackup(config: LoadedConfig, options: RunOptions = {}):
   await preflight(config, { scope: options.dryRun ? 'full' : 'encryption' });
   const format = await storedFormat(config.backup);
   if (options.dryRun) return run.dryRun(destinations, format);
-  const lock = await acquireRunLock(config.backup.state_dir, config.file);
+  const startedAt = new Date();
+  const unfinished = (
+    event: 'backup.locked' | 'backup.interrupted',
+    error: { code: string; message: string },
+  ) =>
+    reportUnfinished(config, {
+      id: run.plannedId(),
+      startedAt,
+      event,
+      error,
+      destinations: destinations.map((entry) => ({
+        name: entry.name,
+        type: entry.type,
+        required: entry.required,
+        status: 'skipped' as const,
+      })),
+      log: log.lines,
+    });
+  let lock: RunLock;
   try {
+    lock = await acquireRunLock(config.backup.state_dir, config.file);
+  } catch (error) {
+    if (isMatricError(error) && error.code === 'LOCKED') {
+      for (const warning of await unfinished('backup.locked', { code: error.code, message: error.message }))
+        options.onEvent?.({ type: 'warning', message: redact(warning, config.secrets) });
+    }
+    throw error;
+  }
+  // Whoever comes first reports the run: its own end, or the signal handler (see onInterruptReport).
+  let reported = false;
+  const forgetReport = onInterruptReport(async () => {
+    if (reported) return;
+    reported = true;
+    const signal = interruptingSignal() ?? 'an interrupt';
+    await unfinished('backup.interrupted', {
+      code: 'ABORTED',
+      message: `the run was interrupted by ${signal}`,
+    });
+  });
+  try {
+    for (const result of await notifyStart(config.backup.notifications, startText(config), {
+      secrets: config.secrets,
+    }))
+      if (!result.ok)
+        options.onEvent?.({
+          type: 'warning',
+          message: `notification by ${result.channel} failed: ${result.error}`,
+        });
     const hooks = new RunHooks(config, options);
     let made: RunSummary;
     try {
@@ -74,12 +137,20 @@ export async function runBackup(config: LoadedConfig, options: RunOptions = {}):
       made = run.notStarted(destinations, error);
     }
     // Hooks run before the record and the notifications, so both say how the hooks went.
-    const summary = await finishRun(config, await hooks.after(made), options);
+    const after = await hooks.after(made);
+    if (reported) return after;
+    reported = true;
+    const summary = await finishRun(config, after, { ...options, log: log.lines });
     await clearInFlight(config.backup.state_dir, summary.id).catch(() => undefined);
     return summary;
   } finally {
+    forgetReport();
     await lock.release();
   }
+}
+
+function startText(config: LoadedConfig): string {
+  return `matric-backup on ${config.backup.source_instance} started ${config.backup.name} (${config.file})`;
 }
 
 class Run {
@@ -130,6 +201,11 @@ class Run {
     } catch (error) {
       return this.summary(id, skipped, { error: this.runError(error) });
     }
+  }
+
+  /** The id the shard gets unless a destination already has it (then `_2` ...). */
+  plannedId(): string {
+    return this.id ?? shardId(this.config.backup.id_prefix, this.now, this.writer.tag);
   }
 
   /** The summary of a run a `before` hook stopped: nothing archived, nothing uploaded. */

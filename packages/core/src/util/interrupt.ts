@@ -33,6 +33,28 @@ export function runInterruptCleanups(): void {
   }
 }
 
+/**
+ * What an interrupted operation still has to say (a run's history record and
+ * notifications): awaited after the work in flight stopped, before the
+ * synchronous cleanups (the run lock is still held while it is written).
+ */
+const reports = new Set<() => Promise<void>>();
+/** The signal that interrupted the process (`SIGTERM`, `SIGINT`), once one did. */
+let interruptedBy: string | undefined;
+
+/** Registers `report`; returns the function that unregisters it. */
+export function onInterruptReport(report: () => Promise<void>): () => void {
+  reports.add(report);
+  return () => {
+    reports.delete(report);
+  };
+}
+
+/** The signal that interrupted this process, or undefined while none did. */
+export function interruptingSignal(): string | undefined {
+  return interruptedBy;
+}
+
 const interruption = new AbortController();
 // Every destination operation in flight listens to this signal (a prune of 1,000
 // shards reads hundreds of sidecars at once) and removes its listener when it
@@ -58,9 +80,11 @@ export function stopCleanlyOnInterrupt<T>(work: Promise<T>): Promise<T> {
 /**
  * What a signal handler runs before it exits: aborts interruptSignal, waits
  * up to `graceMs` for the registered work to settle (an upload removing its
- * temporary object), then runs the synchronous cleanups.
+ * temporary object), then up to `graceMs` for the reports (see
+ * onInterruptReport), then runs the synchronous cleanups.
  */
-export async function interruptAndCleanUp(graceMs: number): Promise<void> {
+export async function interruptAndCleanUp(graceMs: number, signal = 'an interrupt'): Promise<void> {
+  interruptedBy = signal;
   // An AbortError, so a plugin's signal.throwIfAborted() rejects the way the contract asks (core maps it to ABORTED).
   interruption.abort(new DOMException('interrupted', 'AbortError'));
   if (stopping.size > 0) {
@@ -69,6 +93,16 @@ export async function interruptAndCleanUp(graceMs: number): Promise<void> {
       timer = setTimeout(resolve, graceMs);
     });
     await Promise.race([Promise.allSettled([...stopping]), grace]);
+    clearTimeout(timer);
+  }
+  if (reports.size > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    const pending = [...reports].map((report) => report().catch(() => undefined));
+    reports.clear();
+    await Promise.race([Promise.all(pending), grace]);
     clearTimeout(timer);
   }
   runInterruptCleanups();
