@@ -20,6 +20,7 @@ import { ChangeDetector, type CompareMode } from '../src/incremental/changes.js'
 import type { FileRecord } from '../src/incremental/file-list.js';
 import { walkDirectory } from '../src/sources/directory.js';
 import { SourceProblems } from '../src/sources/problems.js';
+import type { SourceWarning } from '../src/sources/types.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -36,7 +37,11 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
 /** One run's selection over the tree: what would be archived, what is deleted, the list for the next run. */
-async function scan(parent?: ReadonlyMap<string, FileRecord>, compare: CompareMode = 'metadata') {
+async function scan(
+  parent?: ReadonlyMap<string, FileRecord>,
+  compare: CompareMode = 'metadata',
+  warnings: SourceWarning[] = [],
+) {
   const source: DirectorySourceConfig = {
     name: 'src',
     type: 'directory',
@@ -56,6 +61,7 @@ async function scan(parent?: ReadonlyMap<string, FileRecord>, compare: CompareMo
       detector.archived(entry.path, createHash('sha256').update(content).digest('hex'));
     }
   }
+  detector.settle(warnings);
   const deleted = detector.deleted();
   return { kept, deleted, changes: { ...detector.changes }, records: detector.records };
 }
@@ -156,6 +162,27 @@ describe('change detection', () => {
     expect((await scan(rebuilt)).kept).toEqual(['src/docs/a.txt']);
   });
 
+  it.each(['metadata', 'content'] as const)(
+    'a file stored with any warning (%s mode) is stored again by the next run, then no more',
+    async (compare) => {
+      const unreadable: SourceWarning = {
+        code: 'UNREADABLE',
+        path: 'src/docs/a.txt',
+        reason: 'input/output error',
+      };
+      const changed: SourceWarning = {
+        code: 'CHANGED',
+        path: 'src/docs/b.txt',
+        reason: 'changed while read',
+      };
+      const first = await scan(undefined, compare, [unreadable, changed]);
+      // Untouched since: only the two warned files go again, and a clean read settles them.
+      const second = await scan(first.records, compare);
+      expect(second.kept.sort()).toEqual(['src/docs/a.txt', 'src/docs/b.txt']);
+      expect((await scan(second.records, compare)).kept).toEqual([]);
+    },
+  );
+
   it('a file handed on but never archived (vanished) is left out of the next list', async () => {
     const source: DirectorySourceConfig = {
       name: 'src',
@@ -170,7 +197,7 @@ describe('change detection', () => {
       if (entry.type === 'file' && entry.path !== 'src/docs/a.txt')
         detector.archived(entry.path, '0'.repeat(64));
     }
-    detector.deleted();
+    detector.settle([]);
     expect(detector.records.has('src/docs/a.txt')).toBe(false);
     expect(detector.records.has('src/docs/b.txt')).toBe(true);
   });

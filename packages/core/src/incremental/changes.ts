@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import type { ShardChanges } from '../shard/manifest.js';
-import type { SourceEntry } from '../sources/types.js';
+import type { SourceEntry, SourceWarning } from '../sources/types.js';
 import type { FileRecord } from './file-list.js';
 
 export type CompareMode = 'metadata' | 'content';
@@ -47,10 +47,21 @@ export class ChangeDetector {
     if (record?.type === 'file') record.sha256 = sha256;
   }
 
-  /** The packer archived this file as read while it changed: the next run stores it again. */
-  changedWhileRead(path: string): void {
-    const record = this.records.get(path);
-    if (record?.type === 'file') delete record.ctime;
+  /**
+   * Settles the list once the shard is written: a file with any warning (changed
+   * while read, unreadable partway and stored zero-padded) keeps its record, so
+   * its deletion is still noticed, but nothing the next run could match it by:
+   * it is stored again as soon as it reads cleanly.
+   */
+  settle(warnings: readonly SourceWarning[]): void {
+    this.deleted();
+    for (const { path } of warnings) {
+      const record = this.records.get(path);
+      if (record?.type !== 'file') continue;
+      delete record.ctime;
+      delete record.ino;
+      delete record.sha256;
+    }
   }
 
   /**

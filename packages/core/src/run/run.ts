@@ -368,10 +368,8 @@ class Run {
   /** The file list at this shard's time, for the next incremental; without it the next run is full. */
   private async recordFileList(id: string, detector: ChangeDetector): Promise<void> {
     const { backup } = this.config;
-    // Settles what was archived: a file handed to the packer but never stored is not in the list.
-    detector.deleted();
-    for (const warning of this.problems.list)
-      if (warning.code === 'CHANGED') detector.changedWhileRead(warning.path);
+    // A file handed to the packer but never stored is not in the list; one stored with a warning is stored again.
+    detector.settle(this.problems.list);
     try {
       await writeFileList(backup.state_dir, {
         header: {
