@@ -57,7 +57,10 @@ describe('config errors', () => {
 
   it('an unknown key: exit 2 naming the key and its line', async () => {
     const file = await configWith((lines) => [...lines, '  compresion:', '    algorithm: zstd']);
-    await expectConfigError(file, [/config-\d+\.yaml:11:/, /compresion/, /unknown key/]);
+    await expectConfigError(file, [
+      /config-\d+\.yaml:11:/,
+      /backup\.compresion: unknown key "compresion"; did you mean "compression"\?/,
+    ]);
   });
 
   it('a wrong type: exit 2 with the key path and line', async () => {
@@ -67,7 +70,8 @@ describe('config errors', () => {
 
   it('a missing required path: exit 2 with the key path and the line of its block', async () => {
     const file = await configWith((lines) => lines.slice(0, 9));
-    await expectConfigError(file, [/config-\d+\.yaml:8:/, /backup\.destinations\[0\]\.path/, /missing/]);
+    // A list item is named by its name, not its index.
+    await expectConfigError(file, [/config-\d+\.yaml:8:/, /backup\.destinations\[disk\]\.path/, /missing/]);
   });
 
   it('an unset environment variable: exit 2 naming the variable, the key path and the line', async () => {
@@ -79,7 +83,7 @@ describe('config errors', () => {
     await expectConfigError(file, [
       /config-\d+\.yaml:10:/,
       /MB_E2E_UNSET_VARIABLE/,
-      /backup\.destinations\[0\]\.path/,
+      /backup\.destinations\[disk\]\.path/,
     ]);
   });
 
@@ -87,7 +91,7 @@ describe('config errors', () => {
     const file = await configWith((lines) => [...lines, '      retention:', '        keep_last: 0']);
     await expectConfigError(file, [
       /config-\d+\.yaml:12:/,
-      /backup\.destinations\[0\]\.retention\.keep_last/,
+      /backup\.destinations\[disk\]\.retention\.keep_last/,
       /keeps no shard/,
     ]);
     const prune = await runCli(['prune', '-c', file]);
@@ -104,9 +108,14 @@ describe('config errors', () => {
     await expectConfigError(file, [/config-\d+\.yaml:\d+:/]);
   });
 
-  it('an unknown destination type: exit 2 saying which package to install', async () => {
-    const file = await configWith((lines) => [...lines.slice(0, 8), '      type: ftp', lines[9]!]);
-    await expectConfigError(file, [/matric-backup-plugin-ftp/]);
+  it('an unknown destination type: exit 2 saying which package to install, or which type was meant', async () => {
+    const file = await configWith((lines) => [...lines.slice(0, 8), '      type: webdav', lines[9]!]);
+    await expectConfigError(file, [/matric-backup-plugin-webdav/]);
+    const typo = await configWith((lines) => [...lines.slice(0, 8), '      type: lcoal', lines[9]!]);
+    await expectConfigError(typo, [
+      /backup\.destinations\[disk\]\.type: unknown destination type "lcoal"; did you mean "local"\?/,
+      /^hint: write `type: local`/m,
+    ]);
   });
 
   it('reports a secret from the environment without printing it', async () => {
@@ -209,7 +218,7 @@ describe('init and check', () => {
     const before = await runCli(['check', '-c', file]);
     expect(before.code).toBe(2);
     expect(before.stderr).toMatch(
-      /backup\.yaml:\d+:\d+: backup\.sources\[0\]\.path: source \S+: .*data does not exist/,
+      /backup\.yaml:\d+:\d+: backup\.sources\[\w+\]\.path: source \S+: .*data does not exist/,
     );
     await mkdir(join(work.path, 'etc/data'));
     const check = await runCli(['check', '-c', file]);

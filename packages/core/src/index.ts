@@ -42,6 +42,7 @@ export {
 export { openDestination } from './destination/open.js';
 export { type PreflightOptions, preflight } from './preflight/preflight.js';
 export { interruptAndCleanUp, runInterruptCleanups } from './util/interrupt.js';
+export { closestName } from './util/did-you-mean.js';
 export { maskMessages } from './util/mask-messages.js';
 export { redact } from './util/redact.js';
 

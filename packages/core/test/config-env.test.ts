@@ -58,7 +58,7 @@ describe('loadConfig: ${VAR} expansion', () => {
     });
     expect(error.issues).toEqual([
       {
-        path: 'backup.destinations[0].required',
+        path: 'backup.destinations[a].required',
         line: 9,
         column: 7,
         message: 'expected true or false, found a string (the value came from ${REQUIRED})',
@@ -75,7 +75,7 @@ describe('loadConfig: ${VAR} expansion', () => {
 
   it('rejects a malformed or unterminated reference at its key', async () => {
     const malformed = await fail(s3('"${1BUCKET}"'));
-    expect(malformed.issues[0]).toMatchObject({ path: 'backup.destinations[0].bucket', line: 5 });
+    expect(malformed.issues[0]).toMatchObject({ path: 'backup.destinations[offsite].bucket', line: 5 });
     expect(malformed.issues[0]!.message).toMatch(/invalid variable reference/);
     const open = await fail(s3('"${BUCKET"'));
     expect(open.issues[0]!.message).toMatch(/unterminated/);
@@ -84,8 +84,8 @@ describe('loadConfig: ${VAR} expansion', () => {
   it('reports every unset variable, each at its own key', async () => {
     const error = await fail(s3('${BUCKET}', '      region: ${REGION}\n'), { env: {} });
     expect(error.issues.map((issue) => [issue.path, issue.line])).toEqual([
-      ['backup.destinations[0].bucket', 5],
-      ['backup.destinations[0].region', 6],
+      ['backup.destinations[offsite].bucket', 5],
+      ['backup.destinations[offsite].region', 6],
     ]);
     expect(error.issues[1]!.message).toMatch(/^environment variable REGION is not set/);
   });

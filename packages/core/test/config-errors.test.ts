@@ -18,7 +18,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
 `);
     expect(error.code).toBe('CONFIG_INVALID');
     expect(where(error)).toEqual([{ path: 'backup.compression.levle', line: 4, column: 5 }]);
-    expect(error.issues[0]!.message).toBe('unknown key "levle"');
+    expect(error.issues[0]!.message).toBe('unknown key "levle"; did you mean "level"?');
     expect(error.message).toContain('backup.yaml:4:5: backup.compression.levle: unknown key "levle"');
   });
 
@@ -61,7 +61,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
       bucket: b
       bukcet: c
 `);
-    expect(where(error)).toEqual([{ path: 'backup.destinations[1].bukcet', line: 9, column: 7 }]);
+    expect(where(error)).toEqual([{ path: 'backup.destinations[offsite].bukcet', line: 9, column: 7 }]);
   });
 
   it('a wrong type, naming the key and both types', async () => {
@@ -79,7 +79,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
     expect(where(error)).toEqual([
       { path: 'backup.compression.level', line: 3, column: 5 },
       { path: 'backup.retention.keep_daily', line: 5, column: 5 },
-      { path: 'backup.destinations[0].enabled', line: 10, column: 7 },
+      { path: 'backup.destinations[a].enabled', line: 10, column: 7 },
     ]);
     expect(error.issues.map((issue) => issue.message)).toEqual([
       'expected a number, found a string',
@@ -101,9 +101,9 @@ describe('loadConfig: errors name the key path, line and column', () => {
       region: eu
 `);
     expect(where(error)).toEqual([
-      { path: 'backup.sources[0].path', line: 3, column: 7 },
-      { path: 'backup.destinations[0].path', line: 6, column: 7 },
-      { path: 'backup.destinations[1].bucket', line: 8, column: 7 },
+      { path: 'backup.sources[notes].path', line: 3, column: 7 },
+      { path: 'backup.destinations[a].path', line: 6, column: 7 },
+      { path: 'backup.destinations[offsite].bucket', line: 8, column: 7 },
     ]);
     expect(error.issues[2]!.message).toBe('required key missing (expected a string)');
   });
@@ -147,7 +147,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
       bucket: \${S3_BUCKET}
 `,
     );
-    expect(where(error)).toEqual([{ path: 'backup.destinations[0].bucket', line: 5, column: 7 }]);
+    expect(where(error)).toEqual([{ path: 'backup.destinations[offsite].bucket', line: 5, column: 7 }]);
     expect(error.issues[0]!.message).toMatch(/S3_BUCKET is not set/);
     expect(error.issues[0]!.message).toContain('export S3_BUCKET=');
     expect(error.issues[0]!.message).toContain('${S3_BUCKET:-default}');
@@ -192,7 +192,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
       { path: 'backup.sources[0].filename', line: 4, column: 53 },
       { path: 'backup.destinations[1].name', line: 8, column: 8 },
       { path: 'backup.destinations[1].type', line: 8, column: 17 },
-      { path: 'backup.destinations[2].retention.keep_dialy', line: 9, column: 52 },
+      { path: 'backup.destinations[c].retention.keep_dialy', line: 9, column: 52 },
     ]);
   });
 
@@ -217,7 +217,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
 `);
     expect(error.issues).toEqual([
       {
-        path: 'backup.sources[0].type',
+        path: 'backup.sources[db].type',
         line: 3,
         column: 18,
         message: 'must be one of "directory", "command"',
@@ -230,16 +230,16 @@ describe('loadConfig: errors name the key path, line and column', () => {
   destinations:
     - {name: a, type: local, path: /a}
     - name: b
-      type: ftp
+      type: webdav
       host: x
 `);
-    expect(where(error)).toEqual([{ path: 'backup.destinations[1].type', line: 5, column: 7 }]);
+    expect(where(error)).toEqual([{ path: 'backup.destinations[b].type', line: 5, column: 7 }]);
     const { message } = error.issues[0]!;
-    expect(message).toContain('unknown destination type "ftp"');
+    expect(message).toContain('unknown destination type "webdav"');
     expect(message).toContain('built in: local, s3, sftp, rsync, smb');
-    expect(message).toContain('matric-backup-plugin-ftp');
-    expect(message).toContain('@matric-backup/plugin-ftp');
-    expect(error.hint).toContain('npm install matric-backup-plugin-ftp');
+    expect(message).toContain('matric-backup-plugin-webdav');
+    expect(message).toContain('@matric-backup/plugin-webdav');
+    expect(error.hint).toContain('npm install matric-backup-plugin-webdav');
   });
 
   it('validates disabled destinations too', async () => {
@@ -248,7 +248,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
     - {name: a, type: local, path: /a}
     - {name: b, type: s3, enabled: false}
 `);
-    expect(where(error)).toEqual([{ path: 'backup.destinations[1].bucket', line: 4, column: 7 }]);
+    expect(where(error)).toEqual([{ path: 'backup.destinations[b].bucket', line: 4, column: 7 }]);
   });
 
   it('checks the compression level against the algorithm', async () => {
@@ -299,7 +299,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
     // b keeps its 2 newest; c merges to keep_last 0, keep_daily 0, keep_weekly 0: nothing.
     expect(where(error)).toEqual([
       { path: 'backup.retention.keep_last', line: 3, column: 5 },
-      { path: 'backup.destinations[2].retention.keep_weekly', line: 18, column: 9 },
+      { path: 'backup.destinations[c].retention.keep_weekly', line: 18, column: 9 },
     ]);
     expect(error.issues[0]!.message).toMatch(/keeps no shard: keep_last is 0/);
   });
@@ -313,7 +313,7 @@ describe('loadConfig: errors name the key path, line and column', () => {
       path: /a
       retention: {min_backups: 0}
 `);
-    expect(where(error)).toEqual([{ path: 'backup.destinations[0].retention', line: 7, column: 7 }]);
+    expect(where(error)).toEqual([{ path: 'backup.destinations[a].retention', line: 7, column: 7 }]);
     expect(error.issues[0]!.message).toMatch(/keep_last is 0 \(from backup\.retention\)/);
   });
 

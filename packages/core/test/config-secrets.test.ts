@@ -53,7 +53,7 @@ describe('loadConfig: secret references', () => {
     const error = await fail(s3('      secret_access_key_file: missing.key\n'));
     expect(error.issues).toHaveLength(1);
     expect(error.issues[0]).toMatchObject({
-      path: 'backup.destinations[0].secret_access_key_file',
+      path: 'backup.destinations[offsite].secret_access_key_file',
       line: 6,
       column: 7,
     });
@@ -69,7 +69,7 @@ describe('loadConfig: secret references', () => {
       { env },
     );
     expect(error.issues[0]).toMatchObject({
-      path: 'backup.destinations[0].secret_access_key_command',
+      path: 'backup.destinations[offsite].secret_access_key_command',
       line: 6,
       message: 'secret command sh exited with code 3: vault sealed',
     });
@@ -91,7 +91,7 @@ describe('loadConfig: secret references', () => {
     );
     expect(error.issues).toEqual([
       {
-        path: 'backup.destinations[0].secret_access_key_file',
+        path: 'backup.destinations[offsite].secret_access_key_file',
         line: 7,
         column: 7,
         message: 'set only one of secret_access_key, secret_access_key_file',
@@ -102,7 +102,7 @@ describe('loadConfig: secret references', () => {
   it('_file on a key that is not a secret key stays an unknown key', async () => {
     const error = await fail(s3('      bucket_file: x\n'));
     expect(error.issues[0]).toMatchObject({
-      path: 'backup.destinations[0].bucket_file',
+      path: 'backup.destinations[offsite].bucket_file',
       message: 'unknown key "bucket_file"',
     });
   });
@@ -143,7 +143,7 @@ describe('loadConfig: secret references', () => {
     );
     expect(error.issues.map((issue) => issue.path)).toEqual([
       'backup.notifications.smtp.password_command',
-      'backup.destinations[0].bucket',
+      'backup.destinations[offsite].bucket',
     ]);
     expect(error.issues[0]!.message).toBe('secret command sh exited with code 1: login failed for ***');
     expect(error.message).not.toContain('token-from-file-77');

@@ -131,7 +131,7 @@ describe('bandwidth_limit in backup.yaml', () => {
       bandwidth_limit: fast
 `);
     expect(error.issues.map(({ path, line }) => ({ path, line }))).toEqual([
-      { path: 'backup.destinations[0].bandwidth_limit', line: 6 },
+      { path: 'backup.destinations[a].bandwidth_limit', line: 6 },
     ]);
     expect(error.issues[0]!.message).toContain('such as 10MiB/s');
   });

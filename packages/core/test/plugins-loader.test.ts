@@ -167,14 +167,17 @@ describe('loadPlugin', () => {
 
   it('says what to npm install when nothing provides the type', async () => {
     const dir = await newDir();
-    const error = await caught(loadPlugin('ftp', { configDir: dir, builtins: fakeBuiltins }));
+    const error = await caught(loadPlugin('webdav', { configDir: dir, builtins: fakeBuiltins }));
     expect(error.code).toBe('PLUGIN_LOAD');
     expect(error.message).toBe(
-      `unknown destination type "ftp": not built in (built in: local, s3, sftp, rsync, smb) and neither ` +
-        `matric-backup-plugin-ftp nor @matric-backup/plugin-ftp is installed where ${dir} can find it`,
+      `unknown destination type "webdav": not built in (built in: local, s3, sftp, rsync, smb) and neither ` +
+        `matric-backup-plugin-webdav nor @matric-backup/plugin-webdav is installed where ${dir} can find it`,
     );
-    expect(error.hint).toContain(`\`npm install matric-backup-plugin-ftp\` in ${dir}`);
-    const explicit = await caught(loadPlugin('ftp', { configDir: dir, packageName: 'ftp-for-matric' }));
+    expect(error.hint).toContain(`\`npm install matric-backup-plugin-webdav\` in ${dir}`);
+    const typo = await caught(loadPlugin('stfp', { configDir: dir, builtins: fakeBuiltins }));
+    expect(typo.message).toBe('unknown destination type "stfp"; did you mean "sftp"?');
+    expect(typo.hint).toContain('write `type: sftp`');
+    const explicit = await caught(loadPlugin('webdav', { configDir: dir, packageName: 'ftp-for-matric' }));
     expect(explicit.hint).toBe(`run \`npm install ftp-for-matric\` in ${dir}`);
   });
 
@@ -217,8 +220,12 @@ describe('loadConfig with third-party plugins', () => {
       { dir },
     );
     expect(error.issues.map(({ path, line, message }) => ({ path, line, message }))).toEqual([
-      { path: 'backup.destinations[0].url', line: 5, message: 'expected a string, found an integer' },
-      { path: 'backup.destinations[0].tokne', line: 7, message: 'unknown key "tokne"' },
+      { path: 'backup.destinations[f].url', line: 5, message: 'expected a string, found an integer' },
+      {
+        path: 'backup.destinations[f].tokne',
+        line: 7,
+        message: 'unknown key "tokne"; did you mean "token"?',
+      },
     ]);
   });
 
@@ -239,8 +246,8 @@ describe('loadConfig with third-party plugins', () => {
       { dir },
     );
     expect(error.issues.map(({ path, line }) => ({ path, line }))).toEqual([
-      { path: 'backup.destinations[0].type', line: 4 },
-      { path: 'backup.destinations[1].plugin', line: 7 },
+      { path: 'backup.destinations[a].type', line: 4 },
+      { path: 'backup.destinations[b].plugin', line: 7 },
     ]);
     expect(error.issues[0]!.message).toContain('speaks Destination API v0, this core speaks v1');
     expect(error.issues[1]!.message).toContain('not-installed-xyz');

@@ -42,8 +42,8 @@ describe('preflight', () => {
     const error = await preflight(config, { scope: 'full', env: { PATH: '/usr/bin:/bin' } }).catch((e) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues.map(({ path, line }) => ({ path, line }))).toEqual([
-      { path: 'backup.sources[0].path', line: 3 },
-      { path: 'backup.sources[1].command[0]', line: 4 },
+      { path: 'backup.sources[gone].path', line: 3 },
+      { path: 'backup.sources[db].command[0]', line: 4 },
       { path: 'backup.encryption.recipients[0]', line: 7 },
     ]);
     // A run checks only the encryption: the sources are its own to report.

@@ -39,7 +39,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
   const secrets = await resolveNotificationSecrets(backup, context);
   const parsed = configFileSchema.safeParse(data);
-  if (!parsed.success) reportZodIssues(parsed.error, { source, prefix: [], data, expanded });
+  if (!parsed.success)
+    reportZodIssues(parsed.error, { source, prefix: [], data, expanded, schema: configFileSchema });
   const blocks = Array.isArray(backup?.destinations) ? backup.destinations : [];
   const retention = retentionSchema.safeParse(backup?.retention).data;
   if (retention) reportKeepNothing(retention, retention, ['backup', 'retention'], source);
@@ -72,6 +73,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     destinations: destinations.destinations,
     secrets: [...new Set(secrets)],
     positionOf: (path) => source.positionOf(path),
+    displayPath: (path) => source.displayPath(path),
   };
   config.warnings = weakSecretWarnings(found, configWords(config), source);
   return config;

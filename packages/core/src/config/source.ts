@@ -56,6 +56,28 @@ export class ConfigSource {
   }
 
   /**
+   * `backup.destinations[nas].path`, the key path as a user finds it: a list item by its `name`
+   * when it has one that no other item of the list shares, else by its index.
+   */
+  displayPath(path: ConfigPath): string {
+    let out = '';
+    for (const [at, segment] of path.entries()) {
+      if (typeof segment === 'number') out += `[${this.itemName(path.slice(0, at), segment) ?? segment}]`;
+      else out += out ? `.${segment}` : segment;
+    }
+    return out;
+  }
+
+  private itemName(listPath: ConfigPath, index: number): string | undefined {
+    const list = this.doc.getIn(listPath, true);
+    if (!isSeq(list)) return undefined;
+    const nameOf = (item: unknown): unknown => (isMap(item) ? item.get('name') : undefined);
+    const name = nameOf(list.items[index]);
+    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) return undefined;
+    return list.items.filter((item) => nameOf(item) === name).length === 1 ? name : undefined;
+  }
+
+  /**
    * Line and column of the key at `path` (of the item, in a list). A path that
    * does not exist, such as a missing key, gives the deepest enclosing node that does.
    */
@@ -99,7 +121,7 @@ class IssueList {
     if (this.covered.has(key)) return;
     this.covered.add(key);
     for (const other of alsoCovers) this.covered.add(formatPath(other));
-    this.list.push({ path: key, message, ...this.source.positionOf(path) });
+    this.list.push({ path: this.source.displayPath(path), message, ...this.source.positionOf(path) });
   }
 
   get length(): number {

@@ -48,4 +48,6 @@ export interface LoadedConfig {
   warnings?: ConfigIssue[];
   /** Line and column of a key path in the file, for problems found after loading (pre-flight checks). */
   positionOf?: (path: ConfigPath) => { line: number; column: number };
+  /** The key path as printed: list items by name where they have one (`backup.destinations[nas].path`). */
+  displayPath?: (path: ConfigPath) => string;
 }

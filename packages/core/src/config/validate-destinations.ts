@@ -77,7 +77,14 @@ export async function validateDestinations(
     }
     const config = plugin.configSchema.safeParse(rest);
     if (!config.success)
-      reportZodIssues(config.error, { source, prefix: path, data: rest, expanded: context.expanded });
+      reportZodIssues(config.error, {
+        source,
+        prefix: path,
+        data: rest,
+        expanded: context.expanded,
+        schema: plugin.configSchema,
+        otherKeys: DESTINATION_COMMON_KEYS,
+      });
     if (!common.success || !config.success) continue;
 
     const { name, type, enabled, required, retention, bandwidth_limit, hooks } = common.data;

@@ -1,6 +1,6 @@
 import type { ConfigIssue } from '@matric-backup/plugin-api';
 import { type SecretWeakness, secretWeakness } from '../util/secret-strength.js';
-import { type ConfigPath, type ConfigSource, formatPath } from './source.js';
+import type { ConfigPath, ConfigSource } from './source.js';
 import type { LoadedConfig } from './types.js';
 
 const WHY: Record<SecretWeakness, string> = {
@@ -26,7 +26,7 @@ export function weakSecretWarnings(
     const weakness = secretWeakness(value, words);
     if (!weakness) continue;
     warnings.push({
-      path: formatPath(path),
+      path: source.displayPath(path),
       message: `this secret is too weak to be masked safely in output: it is ${WHY[weakness]}; messages mask it only where it stands alone as a word (ids, names and paths are never masked), so use a longer, random secret`,
       ...source.positionOf(path),
     });

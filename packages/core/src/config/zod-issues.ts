@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { closestName } from '../util/did-you-mean.js';
 import { type ConfigPath, type ConfigSource, formatPath } from './source.js';
 
 export interface ReportContext {
@@ -9,6 +10,10 @@ export interface ReportContext {
   data: unknown;
   /** Paths whose value came from `${VAR}`, from expandEnv. */
   expanded?: Map<string, string[]>;
+  /** The schema that was applied, for "did you mean" on an unknown key (a plugin's may be any zod). */
+  schema?: unknown;
+  /** Keys accepted at the top of `data` besides the schema's own (a destination's common keys). */
+  otherKeys?: readonly string[];
 }
 
 /** Adds zod's issues to the source's issue list in the file's words: key paths, lines, YAML type names. */
@@ -20,7 +25,17 @@ export function reportZodIssues(
     const relative = issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment)));
     const path = [...context.prefix, ...relative];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) context.source.issues.add([...path, key], `unknown key "${key}"`);
+      const known = [
+        ...keysAt(context.schema, relative),
+        ...(relative.length === 0 ? (context.otherKeys ?? []) : []),
+      ];
+      for (const key of issue.keys) {
+        const meant = closestName(key, known);
+        context.source.issues.add(
+          [...path, key],
+          `unknown key "${key}"${meant === undefined ? '' : `; did you mean "${meant}"?`}`,
+        );
+      }
       continue;
     }
     const value = valueAt(context.data, relative);
@@ -91,4 +106,41 @@ function kindOf(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
   if (typeof value === 'boolean') return `${value}`;
   return typeof value;
+}
+
+/** The keys an object schema accepts at `path` inside `schema` (through lists, optionals, defaults, pipes). */
+function keysAt(schema: unknown, path: readonly (string | number)[]): string[] {
+  let node = defOf(schema);
+  let rest = [...path];
+  for (let guard = 0; node && guard < 100; guard++) {
+    if (node.type === 'object' && node.shape) {
+      if (rest.length === 0) return Object.keys(node.shape);
+      node = defOf(node.shape[String(rest[0])]);
+      rest = rest.slice(1);
+    } else if (node.type === 'array' && node.element) {
+      node = defOf(node.element);
+      rest = rest.slice(1);
+    } else if (node.type === 'record' && node.valueType) {
+      node = defOf(node.valueType);
+      rest = rest.slice(1);
+    } else {
+      node = defOf(node.innerType ?? node.in);
+    }
+  }
+  return [];
+}
+
+/** Zod 4's definition of a schema; undefined for anything else (a plugin on another zod gets no suggestion). */
+function defOf(schema: unknown): SchemaDef | undefined {
+  return (schema as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def;
+}
+
+/** The parts of zod's schema definitions that keysAt walks. */
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, unknown>;
+  element?: unknown;
+  valueType?: unknown;
+  innerType?: unknown;
+  in?: unknown;
 }

@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { DESTINATION_API_VERSION, type DestinationPlugin, MatricError } from '@matric-backup/plugin-api';
+import { closestName } from '../util/did-you-mean.js';
 import { type ResolvedPackage, resolvePackage } from './resolve-package.js';
 
 /** The package plugin authors build against; named in messages. */
@@ -63,6 +64,12 @@ export async function loadPlugin(type: string, options: LoadPluginOptions): Prom
     }
   }
   const known = Object.keys(builtins);
+  // A typo of a built-in type is far likelier than a plugin nobody installed: say so first.
+  const meant = closestName(type, known);
+  if (meant !== undefined)
+    throw new MatricError('PLUGIN_LOAD', `unknown destination type "${type}"; did you mean "${meant}"?`, {
+      hint: `write \`type: ${meant}\` (built in: ${known.join(', ')}); for a plugin of type "${type}", \`npm install ${tried[0]}\` in ${configDir}`,
+    });
   throw new MatricError(
     'PLUGIN_LOAD',
     `unknown destination type "${type}": not built in (built in: ${known.length ? known.join(', ') : 'none'}) ` +

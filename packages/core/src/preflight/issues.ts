@@ -12,7 +12,7 @@ export interface PreflightIssue {
 /** One ConfigError (exit 2) listing every problem in file order, each with its key path and line. */
 export function preflightError(config: LoadedConfig, found: readonly PreflightIssue[]): ConfigError {
   const issues: ConfigIssue[] = found.map(({ path, message }) => ({
-    path: formatPath(path),
+    path: config.displayPath?.(path) ?? formatPath(path),
     message,
     ...config.positionOf?.(path),
   }));
