@@ -60,7 +60,7 @@ export interface ResolvedHook {
 }
 
 /** A hook runs at most this long unless it says otherwise: a hung `before` must not hold the lock forever. */
-export const DEFAULT_HOOK_TIMEOUT = '5m';
+const DEFAULT_HOOK_TIMEOUT = '5m';
 
 type HookEntry =
   | string[]

@@ -231,7 +231,7 @@ const hookSchema = z
 const hookList = z.array(hookSchema);
 
 /** Commands around a whole run: before it (a failure aborts it), after it, on error, and always. */
-export const hooksSchema = z.strictObject({
+const hooksSchema = z.strictObject({
   before: hookList.default([]),
   after: hookList.default([]),
   on_error: hookList.default([]),
@@ -239,7 +239,7 @@ export const hooksSchema = z.strictObject({
 });
 
 /** Commands around one destination's upload (mount a disk, wake a NAS). */
-export const destinationHooksSchema = z.strictObject({
+const destinationHooksSchema = z.strictObject({
   before: hookList.default([]),
   after: hookList.default([]),
 });
@@ -404,8 +404,5 @@ export type DirectorySourceConfig = z.output<typeof directorySourceSchema>;
 export type CommandSourceConfig = z.output<typeof commandSourceSchema>;
 export type RetryConfig = z.output<typeof retrySchema>;
 export type ScheduleConfig = z.output<typeof scheduleSchema>;
-export type HookConfig = z.output<typeof hookSchema>;
-export type HooksConfig = z.output<typeof hooksSchema>;
-export type DestinationHooksConfig = z.output<typeof destinationHooksSchema>;
 export type IncrementalPolicy = z.output<typeof incrementalSchema>;
 export const DEFAULT_INCREMENTAL_POLICY: IncrementalPolicy = incrementalSchema.parse({});
