@@ -95,17 +95,26 @@ describe('copy between destinations, verify --sample', () => {
     await expectRestored(config, 'nas', join(work.path, 'restored'), source);
   });
 
-  it('a copy killed mid-archive leaves no sidecar on the target; copying again completes it', async () => {
-    const copy = startCli(['copy', '--all', '--from', 'disk', '--to', 'nas-slow', '-c', config]);
-    // At 1 MiB/s the 3 MiB full shard takes seconds: wait until its upload has begun.
-    let started: string[] = [];
-    for (let tries = 0; tries < 600 && started.length === 0; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      started = await readdir(slowFolder);
-    }
-    expect(started.length, 'the upload never began').toBeGreaterThan(0);
-    process.kill(copy.pid, 'SIGKILL');
-    await copy.result;
+  it('a copy stopped mid-archive leaves nothing that looks complete; copying again completes it', async () => {
+    /** Starts the copy to the slow destination and sends `signal` once its upload has begun. */
+    const stopMidway = async (signal: NodeJS.Signals) => {
+      const copy = startCli(['copy', '--all', '--from', 'disk', '--to', 'nas-slow', '-c', config]);
+      // At 1 MiB/s the 3 MiB full shard takes seconds: wait until its upload has begun.
+      let started: string[] = [];
+      for (let tries = 0; tries < 1200 && started.length === 0; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        started = await readdir(slowFolder);
+      }
+      expect(started.length, 'the upload never began').toBeGreaterThan(0);
+      process.kill(copy.pid, signal);
+      return copy.result;
+    };
+    // Ctrl-C: the upload is aborted and removes its temporary file before the process exits.
+    const interrupted = await stopMidway('SIGINT');
+    expect(interrupted.code, interrupted.stderr).toBe(130);
+    expect(await readdir(slowFolder)).toEqual([]);
+    // SIGKILL: no chance to clean up, and still no sidecar.
+    await stopMidway('SIGKILL');
     expect((await readdir(slowFolder)).filter((name) => name.endsWith('.manifest.json'))).toEqual([]);
 
     const resumed = await runCli([

@@ -6,7 +6,7 @@ import { type RetryNotice, type RetryPolicy, withRetries } from '../destination/
 import { type ShardManifest, SIDECAR_SUFFIX } from '../shard/manifest.js';
 import { parseShardManifest } from '../shard/manifest-schema.js';
 import { ObjectDigest, readSmallObject } from '../shard/read.js';
-import { interruptSignal } from '../util/interrupt.js';
+import { interruptSignal, stopCleanlyOnInterrupt } from '../util/interrupt.js';
 
 export interface CopyShardOptions {
   policy: RetryPolicy;
@@ -65,13 +65,16 @@ export async function copyShard(
       async (attempt) => {
         const body = await from.get(archiveKey);
         try {
-          await to.put(archiveKey, body, {
-            size: manifest.object.size,
-            sha256: manifest.checksum.replace(/^sha256:/, ''),
-            ifAbsent: true,
-            signal: interruptSignal,
-            ...(options.onProgress && { onProgress: options.onProgress }),
-          });
+          // Registered, so an interrupt waits for the aborted put to remove what it began.
+          await stopCleanlyOnInterrupt(
+            to.put(archiveKey, body, {
+              size: manifest.object.size,
+              sha256: manifest.checksum.replace(/^sha256:/, ''),
+              ifAbsent: true,
+              signal: interruptSignal,
+              ...(options.onProgress && { onProgress: options.onProgress }),
+            }),
+          );
           stored = true;
         } catch (error) {
           if (!(isDestinationError(error) && error.code === 'ALREADY_EXISTS')) throw error;
@@ -89,20 +92,20 @@ export async function copyShard(
     await withRetries(
       policy,
       () =>
-        to
-          .put(sidecarKey, Readable.from([sidecar]), {
+        stopCleanlyOnInterrupt(
+          to.put(sidecarKey, Readable.from([sidecar]), {
             size: sidecar.length,
             sha256: createHash('sha256').update(sidecar).digest('hex'),
             ifAbsent: true,
             signal: interruptSignal,
-          })
-          .catch(async (error: unknown) => {
-            // Stored by an attempt whose answer was lost, or by a copy beside this one: the same bytes are fine.
-            if (isDestinationError(error) && error.code === 'ALREADY_EXISTS') {
-              if ((await readSmallObject(to, sidecarKey)) === sidecar.toString('utf8')) return;
-            }
-            throw error;
           }),
+        ).catch(async (error: unknown) => {
+          // Stored by an attempt whose answer was lost, or by a copy beside this one: the same bytes are fine.
+          if (isDestinationError(error) && error.code === 'ALREADY_EXISTS') {
+            if ((await readSmallObject(to, sidecarKey)) === sidecar.toString('utf8')) return;
+          }
+          throw error;
+        }),
       onRetry,
     );
   } catch (error) {
