@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, tempDir } from './helpers/cli.js';
 import { type DestinationSpec, writeConfig } from './helpers/config.js';
 import { expectRestored } from './helpers/fan-out.js';
-import { generateTree } from './helpers/tree.js';
+import { generateTree, sha256File } from './helpers/tree.js';
 
 interface CopyJson {
   from: string;
@@ -90,7 +90,7 @@ describe('copy between destinations, verify --sample', () => {
     const disk = join(work.path, 'disk');
     expect((await readdir(nasFolder)).sort()).toEqual((await readdir(disk)).sort());
     for (const name of await readdir(disk)) {
-      expect(await readFile(join(nasFolder, name)), name).toEqual(await readFile(join(disk, name)));
+      expect(await sha256File(join(nasFolder, name)), name).toBe(await sha256File(join(disk, name)));
     }
     await expectRestored(config, 'nas', join(work.path, 'restored'), source);
   });
@@ -139,7 +139,7 @@ describe('copy between destinations, verify --sample', () => {
     const stored = (await readdir(slowFolder)).filter((name) => !name.startsWith('.'));
     expect(stored.sort()).toEqual((await readdir(disk)).sort());
     for (const name of await readdir(disk)) {
-      expect(await readFile(join(slowFolder, name)), name).toEqual(await readFile(join(disk, name)));
+      expect(await sha256File(join(slowFolder, name)), name).toBe(await sha256File(join(disk, name)));
     }
   });
 
