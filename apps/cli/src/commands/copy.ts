@@ -1,3 +1,4 @@
+import { MatricError } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { type CopyRow, copyBackups } from '../operations/copy.js';
@@ -31,19 +32,22 @@ export const copyCommand = command((host) => ({
         describe: 'Destination to write',
       })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Show what would be copied' })
-      .check((args) => {
-        const named = (args.ids?.length ?? 0) > 0;
-        if (args.all === true && named) throw new Error('name shards or give --all, not both');
-        if (args.all !== true && !named)
-          throw new Error('name the shards to copy (an id or latest), or give --all');
-        return true;
-      })
       .example('$0 copy latest --from disk --to offsite', 'The newest shard (with its chain)')
       .example('$0 copy --all --from old-nas --to new-nas --dry-run', 'What a migration would copy')
       .example('$0 copy backup_20250131_020004_kqzmbtwa --from s3 --to disk --json', 'One shard, as JSON'),
   handler: (args) =>
     host.run(async (context) => {
       const { printer } = context;
+      const named = (args.ids ?? []).length > 0;
+      if (named === (args.all === true)) {
+        throw new MatricError(
+          'USAGE',
+          named
+            ? 'name shards or give --all, not both'
+            : 'name the shards to copy (an id or latest), or give --all',
+          { hint: 'e.g. `matric-backup copy latest --from disk --to offsite`' },
+        );
+      }
       const config = await loadCommandConfig(context);
       const dryRun = args.dryRun === true;
       const report = await copyBackups(
