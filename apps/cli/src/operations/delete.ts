@@ -67,9 +67,10 @@ export interface DeleteOutcome {
 
 /**
  * Deletes one shard (archive first, then its sidecar) from every selected
- * destination that holds it, under the config's run lock, and records the audit
- * line. A shard on none of them is SHARD_NOT_FOUND; an id that is not a shard
- * id is USAGE. Prints nothing.
+ * destination that holds it, and records the audit line. Its dependents are
+ * listed, `confirm` asked and the objects deleted under the config's run lock
+ * (LOCKED while a run holds it). A shard on none of them is SHARD_NOT_FOUND; an
+ * id that is not a shard id is USAGE. Prints nothing.
  */
 export async function deleteBackup(
   config: LoadedConfig,
@@ -85,7 +86,9 @@ export async function deleteBackup(
   }
   const rows: DeletionRow[] = [];
   const holders: Array<ShardHolder & { opened: Destination }> = [];
-  try {
+  // Listed, asked and deleted under one run lock: a run in between would make an
+  // incremental on the shard being deleted, orphaned by the deletion.
+  const listAndDelete = async (): Promise<boolean> => {
     for (const destination of selectDestinations(config, request.destinations)) {
       try {
         const opened = await openDestination(config, destination);
@@ -137,31 +140,34 @@ export async function deleteBackup(
           dependents: dependentIds(h),
         })),
       );
-    } else if (holders.length > 0) {
-      if (request.confirm && !(await request.confirm(holders))) {
-        return { id, dryRun, cancelled: true, failed: false, destinations: rows };
-      }
-      await withRunLock(config, async () => {
-        for (const holder of holders) {
-          // The incrementals first, newest link first: an interruption never orphans one.
-          const outcome = await deleteChainsSafely(holder.opened, [
-            ...holder.dependents,
-            { id, keys: holder.keys },
-          ]);
-          const failure = outcome.failed[0];
-          rows.push({
-            destination: holder.destination.name,
-            status: failure ? 'failed' : 'deleted',
-            keys: holder.keys,
-            bytes: holder.bytes,
-            dependents: dependentIds(holder),
-            ...(failure
-              ? { error: { code: 'DELETE_FAILED', message: `${failure.id}: ${failure.message}` } }
-              : {}),
-          });
-        }
+      return true;
+    }
+    if (holders.length === 0) return true;
+    if (request.confirm && !(await request.confirm(holders))) return false;
+    for (const holder of holders) {
+      // The incrementals first, newest link first: an interruption never orphans one.
+      const outcome = await deleteChainsSafely(holder.opened, [
+        ...holder.dependents,
+        { id, keys: holder.keys },
+      ]);
+      const failure = outcome.failed[0];
+      rows.push({
+        destination: holder.destination.name,
+        status: failure ? 'failed' : 'deleted',
+        keys: holder.keys,
+        bytes: holder.bytes,
+        dependents: dependentIds(holder),
+        ...(failure
+          ? { error: { code: 'DELETE_FAILED', message: `${failure.id}: ${failure.message}` } }
+          : {}),
       });
     }
+    return true;
+  };
+  try {
+    // A dry run deletes nothing, so it does not wait for (or block) a run.
+    const confirmed = dryRun ? await listAndDelete() : await withRunLock(config, listAndDelete);
+    if (!confirmed) return { id, dryRun, cancelled: true, failed: false, destinations: rows };
   } finally {
     await Promise.all(holders.map((holder) => holder.opened.close().catch(() => undefined)));
   }
