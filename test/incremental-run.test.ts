@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
@@ -118,7 +118,9 @@ describe('incremental runs through the CLI', () => {
     const lists = join(work.path, 'state/file-lists');
     expect(statSync(lists).mode & 0o777).toBe(0o700);
     const [tag] = full.id.split('_').slice(3, 4);
-    expect(statSync(join(lists, `${tag}.jsonl`)).mode & 0o777).toBe(0o600);
+    const [list] = readdirSync(lists);
+    expect(list).toMatch(new RegExp(`^${tag}-[0-9a-f]{16}\\.jsonl$`));
+    expect(statSync(join(lists, list!)).mode & 0o777).toBe(0o600);
     atFull = await snapshotTree(source);
   });
 

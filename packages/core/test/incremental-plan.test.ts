@@ -27,6 +27,7 @@ afterEach(() => rm(stateDir, { recursive: true, force: true }));
 
 const config = (incremental?: Partial<IncrementalPolicy>): LoadedConfig =>
   ({
+    file: join(stateDir, 'backup.yaml'),
     backup: {
       name: 'a',
       source_instance: 'host-a',
@@ -68,7 +69,7 @@ async function chain(dests: Destination[], daysAgo: number, incrementals: number
 }
 
 const listFor = (shard: string, withOrigins = origins) =>
-  writeFileList(stateDir, {
+  writeFileList(stateDir, join(stateDir, 'backup.yaml'), {
     header: { version: 1, shard, writer: 'a', tag: TAG, created_at: NOW.toISOString(), origins: withOrigins },
     records: new Map([['data', { path: 'data', type: 'directory', mode: 0o755, mtime: 0 }]]),
   });

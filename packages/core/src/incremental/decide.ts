@@ -65,9 +65,9 @@ export async function planShard(input: PlanInput): Promise<ShardPlan> {
   let list: FileList | undefined;
   let noList: string | undefined;
   try {
-    list = await readFileList(stateDir, owner.tag);
+    list = await readFileList(stateDir, config.file, owner.tag);
     if (!list)
-      noList = `no file list of an earlier run of this config in ${fileListPath(stateDir, owner.tag)}`;
+      noList = `no file list of an earlier run of this config in ${await fileListPath(stateDir, config.file, owner.tag)}`;
   } catch (error) {
     noList = `the file list of the last run cannot be read (${(error as Error).message})`;
   }

@@ -1,4 +1,5 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceOrigin } from '../sources/types.js';
 import { ensureStateDir } from '../state/files.js';
@@ -54,16 +55,30 @@ export interface FileList {
 const FOLDER = 'file-lists';
 
 /**
- * `<state_dir>/file-lists/<writer tag>.jsonl`: one per config (the writer tag
- * hashes its name and source instance), the header line, then one record a line.
+ * `<state_dir>/file-lists/<writer tag>-<hash of the config's real path>.jsonl`:
+ * one per config, the header line, then one record a line. The writer tag
+ * (name and source instance) alone is not enough: two configs with the same
+ * stem and sources in different folders share it, but not their run lock, so
+ * the list is keyed as the lock is (a config reached through a symlink shares
+ * its target's list).
  */
-export function fileListPath(stateDir: string, tag: string): string {
-  return join(stateDir, FOLDER, `${tag}.jsonl`);
+export async function fileListPath(stateDir: string, configFile: string, tag: string): Promise<string> {
+  // A config that does not exist (yet) keeps its given path: nothing else could reach it by another name.
+  const config = await realpath(configFile).catch(() => configFile);
+  return join(
+    stateDir,
+    FOLDER,
+    `${tag}-${createHash('sha256').update(config).digest('hex').slice(0, 16)}.jsonl`,
+  );
 }
 
 /** The list, or undefined when there is none; a damaged one is an error the caller reports. */
-export async function readFileList(stateDir: string, tag: string): Promise<FileList | undefined> {
-  const file = fileListPath(stateDir, tag);
+export async function readFileList(
+  stateDir: string,
+  configFile: string,
+  tag: string,
+): Promise<FileList | undefined> {
+  const file = await fileListPath(stateDir, configFile, tag);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -85,11 +100,14 @@ export async function readFileList(stateDir: string, tag: string): Promise<FileL
   return { header, records };
 }
 
-/** Writes the list (0600, in a 0700 folder) next to its final name and renames it into place. */
-export async function writeFileList(stateDir: string, list: FileList): Promise<void> {
+/**
+ * Writes the list (0600, in a 0700 folder) under a name of its own next to its
+ * final name and renames it into place: two writers never write one file.
+ */
+export async function writeFileList(stateDir: string, configFile: string, list: FileList): Promise<void> {
   await ensureStateDir(join(stateDir, FOLDER));
-  const file = fileListPath(stateDir, list.header.tag);
-  const partial = `${file}.partial`;
+  const file = await fileListPath(stateDir, configFile, list.header.tag);
+  const partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
   const handle = await open(partial, 'w', 0o600);
   try {
     let chunk = `${JSON.stringify(list.header)}\n`;

@@ -371,7 +371,7 @@ class Run {
     // A file handed to the packer but never stored is not in the list; one stored with a warning is stored again.
     detector.settle(this.problems.list);
     try {
-      await writeFileList(backup.state_dir, {
+      await writeFileList(backup.state_dir, this.config.file, {
         header: {
           version: 1,
           shard: id,

@@ -1,0 +1,55 @@
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FileList, readFileList, writeFileList } from '../src/incremental/file-list.js';
+import { writerTag } from '../src/shard/naming.js';
+
+const TAG = writerTag('backup', 'host-a');
+let dir: string;
+let stateDir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mb-file-list-'));
+  stateDir = join(dir, 'state');
+  for (const folder of ['a', 'b']) {
+    await mkdir(join(dir, folder));
+    await writeFile(join(dir, folder, 'backup.yaml'), '');
+  }
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const list = (shard: string, files = 1): FileList => ({
+  header: { version: 1, shard, writer: 'backup', tag: TAG, created_at: '2026-12-03T12:00:00Z', origins: [] },
+  records: new Map(
+    Array.from({ length: files }, (_, n) => [
+      `data/${n}`,
+      { path: `data/${n}`, type: 'file', mode: 0o644, mtime: n, size: n },
+    ]),
+  ),
+});
+
+describe('file lists in the state folder', () => {
+  it('two configs with the same name and sources in different folders keep a list each; a symlink shares its target', async () => {
+    const a = join(dir, 'a/backup.yaml');
+    const b = join(dir, 'b/backup.yaml');
+    await writeFileList(stateDir, a, list('shard-of-a'));
+    expect(await readFileList(stateDir, b, TAG)).toBeUndefined();
+    await writeFileList(stateDir, b, list('shard-of-b'));
+    expect((await readFileList(stateDir, a, TAG))?.header.shard).toBe('shard-of-a');
+    expect((await readFileList(stateDir, b, TAG))?.header.shard).toBe('shard-of-b');
+    await symlink(a, join(dir, 'link.yaml'));
+    expect((await readFileList(stateDir, join(dir, 'link.yaml'), TAG))?.header.shard).toBe('shard-of-a');
+  });
+
+  it('two writers at once each write a file of their own: the list is one of them whole, nothing is left aside', async () => {
+    const a = join(dir, 'a/backup.yaml');
+    await Promise.all([
+      writeFileList(stateDir, a, list('one', 5000)),
+      writeFileList(stateDir, a, list('two', 5000)),
+    ]);
+    const read = await readFileList(stateDir, a, TAG);
+    expect(['one', 'two']).toContain(read?.header.shard);
+    expect(read?.records.size).toBe(5000);
+    expect(await readdir(join(stateDir, 'file-lists'))).toHaveLength(1);
+  });
+});
