@@ -144,17 +144,24 @@ describe('usage errors', () => {
   afterAll(() => work.cleanup());
 
   it.each([
-    [['frobnicate']],
-    [['run', '--no-such-option']],
-    [['restore', 'latest']],
-    [['verify', 'backup_20250101_000000', '--all']],
-    [[]],
-  ])('%j exits 2 with a hint and no stack', async (args) => {
+    [['lsit'], "unknown command 'lsit'; did you mean 'list'?"],
+    [['run', '--jsn'], "unknown option '--jsn' for run; did you mean '--json'?"],
+    [['restore'], 'restore needs <shard> (matric-backup restore <shard>)'],
+    [['list', '-c'], 'option -c needs a value'],
+    [['restore', 'latest'], null],
+    [['verify', 'backup_20250101_000000', '--all'], 'options --all and --id cannot be used together'],
+    [[], 'name a command: matric-backup <command>; the commands are run, list'],
+  ])('%j exits 2 in our words, with a hint and no stack', async (args, message) => {
     const result = await runCli(args, { cwd: work.path });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: /);
+    if (message) expect(result.stderr).toContain(`error: ${message}`);
     expect(result.stderr).toMatch(/^hint: /m);
     expect(result.stderr).not.toMatch(STACK_LINE);
+    // yargs' own phrasing never reaches the user.
+    expect(result.stderr).not.toMatch(
+      /Unknown argument|non-option arguments|Not enough arguments|mutually exclusive/,
+    );
   });
 
   it('without any config file: exit 2 listing the places tried', async () => {
@@ -177,6 +184,9 @@ describe('usage errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('"nope"');
     expect(result.stderr).toContain('disk');
+    const typo = await runCli(['list', '-d', 'dsik'], { cwd: work.path });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown destination "dsik" (did you mean "disk"?)');
   });
 
   it('every destination disabled: exit 2 for any command without -d; a named one is still read', async () => {

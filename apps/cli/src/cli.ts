@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { MatricError } from '@matric-backup/core';
 import yargs, { type CommandModule, type Options } from 'yargs';
 import { checkCommand } from './commands/check.js';
 import { cleanupCommand } from './commands/cleanup.js';
@@ -23,6 +22,7 @@ import type { CommandContext, GlobalArgs } from './context.js';
 import { describeError, ExitCode, errorRecord, exitCodeOf } from './exit-codes.js';
 import { createEventLog } from './output/event-log.js';
 import { Printer } from './output/printer.js';
+import { usageError } from './usage-errors.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own argument types.
 const COMMANDS: Command<any>[] = [
@@ -110,7 +110,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   const commands = COMMANDS.map((define) => define(host));
   const named = commands.some((module) => nameOf(module) === argv[0]);
-  const helpHint = `see \`matric-backup ${named ? `${argv[0]} ` : ''}--help\``;
 
   const parser = yargs(argv)
     .scriptName('matric-backup')
@@ -121,9 +120,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .strict()
     .demandCommand(1, 'name a command')
     .exitProcess(false)
-    .fail((message, error) => {
-      // yargs calls this for its own validation errors (message) and for errors thrown by builders (error).
-      throw error ?? new MatricError('USAGE', message, { hint: helpHint });
+    .fail((message, error, usage) => {
+      // yargs calls this for its own validation errors (a message, or a YError) and for errors thrown by builders.
+      if (error && error.name !== 'YError') throw error;
+      throw usageError(message ?? error?.message ?? '', {
+        argv,
+        commands: commands.map(nameOf),
+        ...(named && { command: argv[0] }),
+        options: Object.keys((usage as unknown as YargsUsage).getDescriptions()),
+        usage: (usage as unknown as YargsUsage).getUsage()[0]?.[0],
+      });
     })
     .help()
     .alias('help', 'h')
@@ -158,6 +164,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return exitCodeOf(error);
   }
   return exitCode;
+}
+
+/**
+ * What yargs (18) passes as the third argument of `fail`, typed as `Argv` but its usage object: the
+ * options described for the command being parsed, and that command's usage line.
+ */
+interface YargsUsage {
+  getDescriptions(): Record<string, unknown>;
+  getUsage(): Array<[string, string]>;
 }
 
 /** A command's name: the first word of its yargs command string (`restore <shard>`). */
