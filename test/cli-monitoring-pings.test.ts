@@ -1,4 +1,4 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -114,6 +114,26 @@ describe('pings, webhooks and ntfy around runs', () => {
     expect(ntfy.headers.tags).toContain('backup');
     expect(ntfy.body).toContain('spare');
     expect(run.stderr).not.toContain(WEBHOOK_TOKEN);
+  });
+
+  it('verify and prune send their events and write their own metrics, labelled by config', async () => {
+    const verifyMetrics = join(work.path, 'verify.prom');
+    const verify = await runCli(['verify', '-c', config, '-d', 'disk', '--metrics-file', verifyMetrics]);
+    expect(verify.code, verify.stderr).toBe(0);
+    const pruneMetrics = join(work.path, 'prune.prom');
+    const prune = await runCli(['prune', '-c', config, '--metrics-file', pruneMetrics]);
+    expect(prune.code, prune.stderr).toBe(0);
+    const got = take();
+    expect(events(got)).toEqual(['verify.success', 'prune.success']);
+    // Only runs ping the check.
+    expect(got.filter((entry) => entry.path.startsWith('/hc/'))).toEqual([]);
+    const labels = /\{config="[^"]+",source_instance="[^"]+"\}/.source;
+    expect(await readFile(verifyMetrics, 'utf8')).toMatch(
+      new RegExp(`^matric_backup_last_verify_success${labels} 1$`, 'm'),
+    );
+    expect(await readFile(pruneMetrics, 'utf8')).toMatch(
+      /^matric_backup_last_prune_deleted_shards\{destination="disk",config="[^"]+",source_instance="[^"]+"\} 0$/m,
+    );
   });
 
   it('a run refused by the lock (exit 4) and one stopped by SIGTERM (exit 143) notify and are in history', async () => {

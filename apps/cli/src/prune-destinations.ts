@@ -10,6 +10,7 @@ import { recordAudit } from './audit.js';
 import type { CommandContext } from './context.js';
 import { onEachDestination } from './destinations.js';
 import { describeError, ExitCode, errorRecord } from './exit-codes.js';
+import { reportMaintenance } from './operations/maintenance-report.js';
 import { printPruneReport } from './output/prune-report.js';
 import { type DestinationPrune, plannedDeletions } from './prune-outcome.js';
 import { withRunLock } from './run-lock.js';
@@ -20,6 +21,8 @@ export interface PruneRequest {
   policyOf(destination: ResolvedDestination): RetentionPolicy | undefined;
   /** Recorded in the audit line, e.g. `{command: 'cleanup', keep: 5}`. */
   details: Record<string, unknown>;
+  /** Write the prune's Prometheus metrics here. */
+  metricsFile?: string;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function pruneDestinations(
   request: PruneRequest,
 ): Promise<ExitCode> {
   const { printer } = context;
+  const startedAt = Date.now();
   const owner = await loadShardOwner(config);
   const pruneAll = () =>
     onEachDestination(config, destinations, (opened, destination) =>
@@ -83,6 +87,39 @@ export async function pruneDestinations(
     },
     (message) => printer.warn(message),
   );
+
+  // A dry run changed nothing: no event, no metrics.
+  if (!request.dryRun) {
+    const firstError = outcomes.find((outcome) => outcome.error)?.error;
+    const firstFailed = outcomes.find((outcome) => outcome.result?.failed.length);
+    await reportMaintenance(
+      config,
+      {
+        kind: 'prune',
+        startedAt,
+        destinations: outcomes.map((outcome) => {
+          const destination = destinations.find((entry) => entry.name === outcome.name);
+          return {
+            name: outcome.name,
+            type: outcome.type,
+            required: destination?.required ?? true,
+            ok: !outcome.error && !outcome.result?.failed.length,
+            deleted: outcome.result?.deleted.length ?? 0,
+          };
+        }),
+        ...(firstError
+          ? { error: firstError }
+          : firstFailed && {
+              error: {
+                code: 'UNKNOWN',
+                message: `destination "${firstFailed.name}": ${firstFailed.result!.failed[0]!.message}`,
+              },
+            }),
+        ...(request.metricsFile && { metricsFile: request.metricsFile }),
+      },
+      (message) => printer.warn(message),
+    );
+  }
 
   if (printer.json) {
     printer.result({

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { selectDestinations } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { pruneDestinations } from '../prune-destinations.js';
@@ -14,6 +15,12 @@ export const pruneCommand = command((host) => ({
         default: false,
         describe: 'Show what would be deleted, delete nothing',
       })
+      .option('metrics-file', {
+        type: 'string',
+        requiresArg: true,
+        describe:
+          "Write Prometheus metrics of this prune here (node_exporter's textfile collector; not the run's file)",
+      })
       .example('$0 prune --dry-run', 'Every shard with keep/delete and the rule that decided it')
       .example('$0 prune -d s3-offsite', 'Apply the retention of one destination')
       .example(
@@ -27,6 +34,7 @@ export const pruneCommand = command((host) => ({
         dryRun: args.dryRun === true,
         policyOf: (destination) => destination.retention,
         details: { command: 'prune' },
+        ...(typeof args.metricsFile === 'string' && { metricsFile: resolve(context.cwd, args.metricsFile) }),
       });
     }),
 }));

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadCommandConfig } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { reportMaintenance } from '../operations/maintenance-report.js';
 import { parseSample } from '../operations/sample.js';
 import { verifyBackups } from '../operations/verify.js';
 import { createByteBar } from '../output/progress.js';
@@ -41,6 +42,12 @@ export const verifyCommand = command((host) => ({
       .conflicts('latest', 'id')
       .example('$0 verify', 'The newest shard on every enabled destination')
       .example('$0 verify backup_20250131_020004 -d s3-offsite', 'One shard on one destination')
+      .option('metrics-file', {
+        type: 'string',
+        requiresArg: true,
+        describe:
+          "Write Prometheus metrics of this verify here (node_exporter's textfile collector; not the run's file)",
+      })
       .example('$0 verify --all --json', 'Every shard everywhere, as JSON (exit 1 on any mismatch)')
       .example(
         '$0 verify --sample 10%',
@@ -56,6 +63,7 @@ export const verifyCommand = command((host) => ({
       const encryption = config.backup.encryption;
       const identity =
         typeof args.identity === 'string' ? resolve(context.cwd, args.identity) : encryption?.identity_file;
+      const startedAt = Date.now();
       // One destination at a time: each shard's line and progress bar are printed as it is checked.
       const { lines, hints } = await verifyBackups(config, {
         id,
@@ -77,6 +85,32 @@ export const verifyCommand = command((host) => ({
       });
 
       const failed = lines.filter((line) => !line.ok);
+      const firstProblem = failed[0]?.problems[0];
+      await reportMaintenance(
+        config,
+        {
+          kind: 'verify',
+          startedAt,
+          destinations: config.destinations
+            .filter((destination) => lines.some((line) => line.destination === destination.name))
+            .map((destination) => ({
+              name: destination.name,
+              type: destination.type,
+              required: destination.required,
+              ok: lines.every((line) => line.destination !== destination.name || line.ok),
+            })),
+          ...(failed[0] && {
+            error: {
+              code: 'VERIFY_FAILED',
+              message: `destination "${failed[0].destination}"${failed[0].id ? ` shard "${failed[0].id}"` : ''}: ${firstProblem ? failureSummary(failed[0]) : 'failed'}`,
+            },
+          }),
+          ...(typeof args.metricsFile === 'string' && {
+            metricsFile: resolve(context.cwd, args.metricsFile),
+          }),
+        },
+        (message) => printer.warn(message),
+      );
       if (printer.json) {
         const results = lines.map((line) => ({ ...line, problemCount: line.problems.length }));
         printer.result({ ok: failed.length === 0, results });
