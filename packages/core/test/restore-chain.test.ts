@@ -248,6 +248,35 @@ describe('restoring an incremental shard', () => {
     expect(await snapshot(target)).toEqual(await expected(t2, 'fallback'));
   });
 
+  it('blames an unreadable or absent middle archive on that link, not on the shard asked for, and falls back', async () => {
+    const unreadable = memoryDestination();
+    const absent = memoryDestination();
+    const good = memoryDestination();
+    for (const dest of [unreadable, absent, good]) await storeChain(dest);
+    // Not a zstd frame any more: the decoder throws before any checksum is reached.
+    unreadable.objects.get(`${INC1}.tar.zst`)!.bytes[0]! ^= 0xff;
+    await absent.delete(`${INC1}.tar.zst`);
+    const fallbacks: Array<[string, Error]> = [];
+    const result = await restoreFromLocations({
+      id: INC2,
+      locations: locations([unreadable, absent, good]),
+      to: join(work, 'named'),
+      onFallback: (name, error) => fallbacks.push([name, error as Error]),
+    });
+    expect(result.destination).toBe('d3');
+    expect(fallbacks.map(([name]) => name)).toEqual(['d1', 'd2']);
+    for (const [, error] of fallbacks) {
+      expect(error.message).toContain(`shard ${INC1} (link 2 of 3 of the chain of ${INC2})`);
+      expect(error.message).toContain(`${INC1}.tar.zst`);
+      expect(error.message).not.toContain(`${INC2}.tar.zst`);
+    }
+    expect(fallbacks[0]![1]).toMatchObject({
+      code: 'VERIFY_FAILED',
+      hint: expect.stringContaining(`verify ${INC1}`),
+    });
+    expect(await snapshot(join(work, 'named'))).toEqual(await expected(t2, 'named'));
+  });
+
   it('leaves the target unchanged when the last destination has a broken chain', async () => {
     const dest = memoryDestination();
     await storeChain(dest);

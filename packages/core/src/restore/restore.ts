@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Destination } from '@matric-backup/plugin-api';
-import { isMatricError, MatricError } from '@matric-backup/plugin-api';
+import { DestinationError, isDestinationError, isMatricError, MatricError } from '@matric-backup/plugin-api';
 import picomatch from 'picomatch';
 import { chainFieldProblems } from '../shard/chain.js';
 import type { ContentsCheck, SeenEntry } from '../shard/contents.js';
@@ -350,12 +350,29 @@ function asLinkError(error: unknown, links: readonly ShardManifest[], index: num
       },
     );
   }
-  if (!isMatricError(error) || link.id === asked.id || !error.message.startsWith(`shard ${link.id} `))
-    return error;
-  return new MatricError(error.code, `shard ${which}${error.message.slice(`shard ${link.id}`.length)}`, {
-    hint: error.hint,
-    cause: error.cause,
-  });
+  if (isDestinationError(error)) {
+    // Still this copy's problem (another destination's may do), now naming the link.
+    return new DestinationError(error.code, `shard ${which}: ${link.object.name}: ${error.message}`, {
+      hint:
+        error.hint ??
+        `restore from another destination (-d), or check ${link.id} with \`matric-backup verify\``,
+      cause: error,
+      retryable: error.retryable,
+      ...(error.destination !== undefined && { destination: error.destination }),
+    });
+  }
+  // Labelled by this link, not by the shard asked for: an unreadable archive is this link's.
+  const labelled = asRestoreError(link, shown, error);
+  if (!isMatricError(labelled) || link.id === asked.id || !labelled.message.startsWith(`shard ${link.id} `))
+    return labelled;
+  return new MatricError(
+    labelled.code,
+    `shard ${which}${labelled.message.slice(`shard ${link.id}`.length)}`,
+    {
+      hint: labelled.hint,
+      cause: labelled.cause,
+    },
+  );
 }
 
 /** A folder of its own for an incremental, inside the target's temporary folder (removed with it). */
