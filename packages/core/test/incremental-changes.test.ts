@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   chmod,
+  link,
   mkdir,
   mkdtemp,
   rename,
@@ -180,6 +181,27 @@ describe('change detection', () => {
       const second = await scan(first.records, compare);
       expect(second.kept.sort()).toEqual(['src/docs/a.txt', 'src/docs/b.txt']);
       expect((await scan(second.records, compare)).kept).toEqual([]);
+    },
+  );
+
+  it.each(['metadata', 'content'] as const)(
+    'a name added to a file of several names (%s mode) stores every name, so the shard links them again',
+    async (compare) => {
+      await link(join(dir, 'docs/a.txt'), join(dir, 'docs/a-too.txt'));
+      const { records } = await scan(undefined, compare);
+      expect((await scan(records, compare)).kept).toEqual([]);
+      await link(join(dir, 'docs/a.txt'), join(dir, 'a-third.txt'));
+      const next = await scan(records, compare);
+      expect(next.kept.sort()).toEqual(['src/a-third.txt', 'src/docs/a-too.txt', 'src/docs/a.txt']);
+      // A list rebuilt from a shard cannot tell which names were one file: such a file is stored.
+      const rebuilt = new Map(
+        [...next.records].map(([path, record]): [string, FileRecord] => {
+          if (record.type !== 'file') return [path, record];
+          const { ctime: _ctime, ino: _ino, nlink: _nlink, ...rest } = record;
+          return [path, rest];
+        }),
+      );
+      expect((await scan(rebuilt, compare)).kept.sort()).toEqual(next.kept.sort());
     },
   );
 

@@ -117,6 +117,7 @@ export class ChangeDetector {
       mtime: info.mtimeMs,
       ctime: info.ctimeMs,
       ino: info.ino,
+      ...(info.nlink > 1 && { nlink: info.nlink }),
       size: info.size,
       uid: info.uid,
       gid: info.gid,
@@ -161,9 +162,10 @@ function recordOf(entry: Exclude<SourceEntry, { type: 'file' }>): FileRecord {
 
 /**
  * Whether `now` can be restored from the parent's entry: same type, mode, owner
- * and mtime, and for a file the same size and either the same ctime and inode
- * (metadata) or the same sha256 (content, and records rebuilt from a shard). A
- * record with neither never matches: when in doubt the file is stored.
+ * and mtime, and for a file the same size and number of names, and either the
+ * same ctime and inode (metadata, and any file of several names) or the same
+ * sha256 (content, and records rebuilt from a shard). A record with neither
+ * never matches: when in doubt the file is stored.
  */
 function sameEntry(before: FileRecord, now: FileRecord, compare: CompareMode): boolean {
   const rebuilt = isRebuilt(before);
@@ -179,6 +181,15 @@ function sameEntry(before: FileRecord, now: FileRecord, compare: CompareMode): b
   if (now.type === 'directory') return true;
   if (now.type === 'symlink') return before.type === 'symlink' && before.target === now.target;
   if (before.type !== 'file' || before.size !== now.size) return false;
+  // A file of several names, in every mode: a name added, removed or renamed changes the inode's link
+  // count or ctime, and then every name goes into the shard, so its archive links them again. A record
+  // rebuilt from a shard has neither: such a file is stored.
+  if ((before.nlink ?? 1) !== (now.nlink ?? 1)) return false;
+  if (
+    (now.nlink ?? 1) > 1 &&
+    (before.ctime === undefined || before.ctime !== now.ctime || before.ino !== now.ino)
+  )
+    return false;
   if (compare === 'content' || rebuilt) return before.sha256 !== undefined && before.sha256 === now.sha256;
   return before.ctime !== undefined && before.ctime === now.ctime && before.ino === now.ino;
 }

@@ -18,6 +18,8 @@ export type FileRecord =
       /** Absent for a file never compared by metadata (a command's output): it always counts as changed. */
       ctime?: number;
       ino?: number;
+      /** Names of the inode: a change of how many there are is a change of each (they are stored together). */
+      nlink?: number;
       size: number;
       uid?: number;
       gid?: number;
