@@ -40,13 +40,18 @@ describe('retention, prune, cleanup and delete', () => {
   afterAll(() => work?.cleanup());
 
   it('each run prunes: with keep_last 3 four runs leave exactly the newest three', async () => {
-    for (let run = 0; run < 4; run++) {
+    for (let run = 0; run < 3; run++) {
       const result = await runCli(['run', '-c', config, '--json']);
       expect(result.code, result.stderr).toBe(0);
       const summary = JSON.parse(result.stdout);
       ids.push(summary.id);
-      expect(summary.destinations[0].prune).toEqual({ deleted: run === 3 ? [ids[0]] : [], failed: [] });
+      expect(summary.destinations[0].prune).toEqual({ deleted: [], failed: [] });
     }
+    // The fourth as a person reads it: the retention line names the shard it deleted.
+    const fourth = await runCli(['run', '-c', config]);
+    expect(fourth.code, fourth.stderr).toBe(0);
+    ids.push(/^shard (\S+)/m.exec(fourth.stdout)?.[1] ?? '');
+    expect(fourth.stdout).toContain(`retention: deleted 1 old shard from disk: ${ids[0]}\n`);
     expect(await filesUnder(disk)).toEqual(shardFiles(ids[1]!, ids[2]!, ids[3]!));
   });
 

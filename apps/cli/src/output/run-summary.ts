@@ -56,9 +56,12 @@ export function printRunSummary(printer: Printer, config: LoadedConfig, summary:
   });
   if (rows.length > 0) printer.line(indent(renderTable([], rows)));
   for (const result of summary.destinations) {
-    const deleted = result.prune?.deleted.length ?? 0;
-    if (deleted > 0)
-      printer.line(`  retention: deleted ${formatCount(deleted, 'old shard')} from ${result.name}`);
+    const deleted = result.prune?.deleted ?? [];
+    // Named, so a shard missed later can be found in this run's output.
+    if (deleted.length > 0)
+      printer.line(
+        `  retention: deleted ${formatCount(deleted.length, 'old shard')} from ${result.name}: ${deleted.join(', ')}`,
+      );
   }
 
   if (summary.error) printer.error(`${printer.errStyle.bad('error:')} ${summary.error.message}`);
