@@ -1,11 +1,7 @@
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DestinationError, MatricError } from '@matric-backup/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allows } from '../src/mcp/access.js';
 import { cleanResult, toolError, toolResult } from '../src/mcp/results.js';
-import { targetInsideRoots } from '../src/operations/restore-roots.js';
 
 const mask = (text: string) => text.split('hunter2secret').join('***');
 
@@ -66,41 +62,5 @@ describe('MCP results', () => {
       allows('operate', 'full'),
       allows('full', 'full'),
     ]).toEqual([false, true, false, true]);
-  });
-});
-
-describe('restore roots', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mb-roots-'));
-    await mkdir(join(dir, 'root'));
-    await symlink(dir, join(dir, 'root', 'out'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-
-  it('accepts a new folder strictly inside a root', async () => {
-    await expect(targetInsideRoots(join(dir, 'root', 'a', 'b'), [join(dir, 'root')], 'k')).resolves.toBe(
-      join(dir, 'root', 'a', 'b'),
-    );
-  });
-
-  it.each([
-    ['the root itself', (d: string) => join(d, 'root')],
-    ['a sibling', (d: string) => join(d, 'rootless')],
-    ['a path out through ..', (d: string) => join(d, 'root', '..', 'x')],
-    ['a path through a link leading out', (d: string) => join(d, 'root', 'out', 'x')],
-    ['a relative path', () => 'root/x'],
-  ])('refuses %s', async (_, target) => {
-    await expect(
-      targetInsideRoots(target(dir), [join(dir, 'root')], 'backup.api.restore_roots'),
-    ).rejects.toMatchObject({
-      code: 'RESTORE_REFUSED',
-    });
-  });
-
-  it('refuses everything without a root, naming the key', async () => {
-    await expect(targetInsideRoots(join(dir, 'root', 'x'), [], 'backup.api.restore_roots')).rejects.toThrow(
-      /backup.api.restore_roots lists no folder/,
-    );
   });
 });

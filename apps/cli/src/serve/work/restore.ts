@@ -1,8 +1,8 @@
-import { realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute } from 'node:path';
 import type { ConflictStrategy } from '@matric-backup/core';
 import { errorRecord } from '../../exit-codes.js';
 import { restoreBackup } from '../../operations/restore.js';
+import { checkRestoreTarget } from '../../operations/restore-roots.js';
 import { logRestoreEvent } from '../../output/log-events.js';
 import { ApiError } from '../api/errors.js';
 import { snakeCase } from '../api/snake-case.js';
@@ -77,7 +77,7 @@ export async function startRestore(
   );
 }
 
-/** The target, if it is inside a restore root once symbolic links are followed; else a 403. */
+/** The target, resolved, if checkRestoreTarget lets the API write there; else a 400 or 403. */
 async function allowedTarget(target: string, roots: readonly string[]): Promise<string> {
   if (!isAbsolute(target)) {
     throw new ApiError(
@@ -86,37 +86,15 @@ async function allowedTarget(target: string, roots: readonly string[]): Promise<
       `"to" must be an absolute path, not ${JSON.stringify(target)}`,
     );
   }
-  const wanted = resolve(target);
-  const real = await realPathOfNearest(wanted);
-  for (const root of roots) {
-    const realRoot = await realpath(root).catch(() => resolve(root));
-    const inside = relative(realRoot, real);
-    if (inside !== '' && !inside.startsWith(`..${sep}`) && inside !== '..' && !isAbsolute(inside))
-      return wanted;
-  }
+  const checked = await checkRestoreTarget(target, roots);
+  if (checked.inside) return checked.path;
   throw new ApiError(
     403,
     'RESTORE_NOT_ALLOWED',
-    `${wanted} is not inside a folder of backup.api.restore_roots`,
+    `cannot restore into ${target}: ${checked.reason} (backup.api.restore_roots)`,
     {
       restore_roots: roots,
       hint: 'restore into a new folder inside one of them, or add a root to the config',
     },
   );
-}
-
-/** realpath of the deepest part of `path` that exists, with the rest appended (a new target does not exist yet). */
-async function realPathOfNearest(path: string): Promise<string> {
-  const missing: string[] = [];
-  let current = path;
-  for (;;) {
-    try {
-      return join(await realpath(current), ...missing.reverse());
-    } catch {
-      const parent = dirname(current);
-      if (parent === current) return path;
-      missing.push(current.slice(parent.length).replace(/^\//, ''));
-      current = parent;
-    }
-  }
 }
