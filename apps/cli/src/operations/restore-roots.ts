@@ -20,7 +20,7 @@ export type RootCheck = { inside: true; path: string } | { inside: false; reason
 export async function checkRestoreTarget(target: string, roots: readonly string[]): Promise<RootCheck> {
   const realRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => resolve(root))));
   const rootOf = (path: string) => realRoots.find((root) => within(root, path, true));
-  let current = sep;
+  let current: string = sep;
   for (const part of target.split(sep)) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
