@@ -26,45 +26,89 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
-  CONFIG_INVALID: ExitCode.USAGE,
-  USAGE: ExitCode.USAGE,
-  PLUGIN_LOAD: ExitCode.USAGE,
-  PLUGIN_API_VERSION: ExitCode.USAGE,
-  LOCKED: ExitCode.LOCKED,
-  SOURCE_FAILED: ExitCode.FAILED,
-  SHARD_NOT_FOUND: ExitCode.FAILED,
-  VERIFY_FAILED: ExitCode.FAILED,
-  RESTORE_REFUSED: ExitCode.FAILED,
-  DECRYPT_FAILED: ExitCode.FAILED,
-  HOOK_FAILED: ExitCode.FAILED,
-  NOT_FOUND: ExitCode.FAILED,
-  AUTH_FAILED: ExitCode.FAILED,
-  PERMISSION_DENIED: ExitCode.FAILED,
-  NO_SPACE: ExitCode.FAILED,
-  UNREACHABLE: ExitCode.FAILED,
-  INTEGRITY: ExitCode.FAILED,
-  CONFIG: ExitCode.FAILED,
-  ALREADY_EXISTS: ExitCode.FAILED,
-  INVALID_KEY: ExitCode.FAILED,
-  ABORTED: ExitCode.FAILED,
-  UNKNOWN: ExitCode.FAILED,
-};
+/** What one of our error codes means to each front end. */
+interface CodeMeaning {
+  /** How the CLI exits. */
+  exit: ExitCode;
+  /** The API's HTTP status; without one, 502 for a destination's error and 500 for the rest. */
+  http?: number;
+  /** The code the API answers with, where its own vocabulary has one; else the code itself. */
+  apiCode?: string;
+  /** Printed under the message (CLI, mcp) when the error carries no hint of its own. */
+  hint?: string;
+  /** The API's hint, in place of the error's own: for errors whose hint names a command-line flag. */
+  apiHint?: string;
+}
 
-/** Printed under the message when the error carries no hint of its own. */
-const DEFAULT_HINT: Partial<Record<ErrorCode, string>> = {
-  CONFIG_INVALID: 'fix the file, then run `matric-backup check`',
-  USAGE: 'see `matric-backup --help`',
-  LOCKED: 'wait for that run to finish; a lock left by a crashed run is taken over once its process is gone',
-  SHARD_NOT_FOUND: 'run `matric-backup list` to see the shards each destination holds',
-  AUTH_FAILED: 'check the credentials of that destination, then run `matric-backup check`',
-  PERMISSION_DENIED: 'check that the destination is writable by this user, then run `matric-backup check`',
-  UNREACHABLE: 'check the host, port and network, then run `matric-backup check`',
-  NO_SPACE: 'free some space or lower the retention of that destination',
-  CONFIG: 'fix that destination block, then run `matric-backup check`',
-  ALREADY_EXISTS:
-    'another writer stored that key; every config sharing a destination needs its own backup.name (run `matric-backup list` there)',
-  DECRYPT_FAILED: 'check that backup.encryption.identity_file holds the key of a recipient of this shard',
+/**
+ * The one table of our error codes: the exit code, the HTTP status and the
+ * hint of each, side by side. The CLI (below), the API (serve/api/errors.ts)
+ * and mcp (mcp/results.ts) read it; nothing else maps a code.
+ */
+export const ERROR_CODES: Record<ErrorCode, CodeMeaning> = {
+  CONFIG_INVALID: {
+    exit: ExitCode.USAGE,
+    http: 400,
+    apiCode: 'INVALID_PARAMETER',
+    hint: 'fix the file, then run `matric-backup check`',
+  },
+  USAGE: {
+    exit: ExitCode.USAGE,
+    http: 400,
+    apiCode: 'INVALID_PARAMETER',
+    hint: 'see `matric-backup --help`',
+  },
+  PLUGIN_LOAD: { exit: ExitCode.USAGE },
+  PLUGIN_API_VERSION: { exit: ExitCode.USAGE },
+  HAS_DEPENDENTS: {
+    exit: ExitCode.USAGE,
+    http: 409,
+    hint: 'add --with-dependents to delete them too (see --dry-run first), or keep the shard; `matric-backup prune` keeps chains whole by itself',
+    apiHint: 'add ?with_dependents=true to delete them too (they are deleted first), or keep the shard',
+  },
+  LOCKED: {
+    exit: ExitCode.LOCKED,
+    http: 409,
+    hint: 'wait for that run to finish; a lock left by a crashed run is taken over once its process is gone',
+  },
+  SOURCE_FAILED: { exit: ExitCode.FAILED },
+  SHARD_NOT_FOUND: {
+    exit: ExitCode.FAILED,
+    http: 404,
+    apiCode: 'NOT_FOUND',
+    hint: 'run `matric-backup list` to see the shards each destination holds',
+  },
+  VERIFY_FAILED: { exit: ExitCode.FAILED, http: 422, apiCode: 'VALIDATION_FAILED' },
+  RESTORE_REFUSED: { exit: ExitCode.FAILED, http: 409 },
+  DECRYPT_FAILED: {
+    exit: ExitCode.FAILED,
+    http: 422,
+    hint: 'check that backup.encryption.identity_file holds the key of a recipient of this shard',
+  },
+  HOOK_FAILED: { exit: ExitCode.FAILED },
+  NOT_FOUND: { exit: ExitCode.FAILED, http: 404 },
+  AUTH_FAILED: {
+    exit: ExitCode.FAILED,
+    hint: 'check the credentials of that destination, then run `matric-backup check`',
+  },
+  PERMISSION_DENIED: {
+    exit: ExitCode.FAILED,
+    hint: 'check that the destination is writable by this user, then run `matric-backup check`',
+  },
+  NO_SPACE: { exit: ExitCode.FAILED, hint: 'free some space or lower the retention of that destination' },
+  UNREACHABLE: {
+    exit: ExitCode.FAILED,
+    hint: 'check the host, port and network, then run `matric-backup check`',
+  },
+  INTEGRITY: { exit: ExitCode.FAILED, http: 422, apiCode: 'VALIDATION_FAILED' },
+  CONFIG: { exit: ExitCode.FAILED, hint: 'fix that destination block, then run `matric-backup check`' },
+  ALREADY_EXISTS: {
+    exit: ExitCode.FAILED,
+    hint: 'another writer stored that key; every config sharing a destination needs its own backup.name (run `matric-backup list` there)',
+  },
+  INVALID_KEY: { exit: ExitCode.FAILED },
+  ABORTED: { exit: ExitCode.FAILED },
+  UNKNOWN: { exit: ExitCode.FAILED },
 };
 
 const EXIT_CODE_OF_RUN: Record<RunSummary['status'], ExitCode> = {
@@ -81,11 +125,11 @@ export function exitCodeOfRun(status: RunSummary['status']): ExitCode {
 
 /** What to do about an error: its own hint, else the one its code implies. */
 export function hintOf(error: unknown): string | undefined {
-  return isMatricError(error) ? (error.hint ?? DEFAULT_HINT[error.code]) : undefined;
+  return isMatricError(error) ? (error.hint ?? ERROR_CODES[error.code]?.hint) : undefined;
 }
 
 export function exitCodeOf(error: unknown): ExitCode {
-  return isMatricError(error) ? (EXIT_CODE_OF[error.code] ?? ExitCode.FAILED) : ExitCode.FAILED;
+  return isMatricError(error) ? (ERROR_CODES[error.code]?.exit ?? ExitCode.FAILED) : ExitCode.FAILED;
 }
 
 /**

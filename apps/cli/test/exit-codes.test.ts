@@ -13,6 +13,7 @@ describe('exit codes', () => {
     ['SHARD_NOT_FOUND', 1],
     ['VERIFY_FAILED', 1],
     ['RESTORE_REFUSED', 1],
+    ['HAS_DEPENDENTS', 2],
   ] as const)('%s exits %i', (code, exit) => {
     expect(exitCodeOf(new MatricError(code, 'x'))).toBe(exit);
   });

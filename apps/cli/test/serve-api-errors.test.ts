@@ -1,5 +1,6 @@
 import { DestinationError, MatricError } from '@matric-backup/core';
 import { describe, expect, it } from 'vitest';
+import { describeError } from '../src/exit-codes.js';
 import { authenticate } from '../src/serve/api/auth.js';
 import { ApiError, describeApiError, jobOutcomeOf } from '../src/serve/api/errors.js';
 import { Jobs } from '../src/serve/jobs.js';
@@ -28,6 +29,17 @@ describe('serve API: the one error mapping', () => {
       status: 502,
       error: { code: 'UNREACHABLE', message: 'connect refused with ***', details: { destination: 'off' } },
     });
+    // The API words its own hint where the CLI's names a flag; the CLI keeps its own.
+    const dependents = new MatricError('HAS_DEPENDENTS', 'refusing to delete x (disk: y)');
+    expect(describeApiError(dependents, mask)).toEqual({
+      status: 409,
+      error: {
+        code: 'HAS_DEPENDENTS',
+        message: 'refusing to delete x (disk: y)',
+        details: { hint: expect.stringContaining('?with_dependents=true') },
+      },
+    });
+    expect(describeError(dependents, false)).toContain('hint: add --with-dependents');
     expect(describeApiError(new ApiError(409, 'BUSY', 'busy', { job_id: 'j' }), mask)).toEqual({
       status: 409,
       error: { code: 'BUSY', message: 'busy', details: { job_id: 'j' } },

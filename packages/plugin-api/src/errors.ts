@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'PLUGIN_LOAD'
   | 'PLUGIN_API_VERSION'
   | 'DECRYPT_FAILED'
+  /** A shard that incremental shards are restored through was not deleted alone. */
+  | 'HAS_DEPENDENTS'
   /** A `before` hook failed, so the run (or one destination's upload) did not happen. */
   | 'HOOK_FAILED';
 

@@ -1,4 +1,5 @@
 import { isDestinationError, isMatricError } from '@matric-backup/core';
+import { ERROR_CODES } from '../../exit-codes.js';
 import type { JobError, JobStatus } from '../jobs.js';
 
 /** An answer the API decides itself (a busy runner, a refused target): its HTTP status and code. */
@@ -12,24 +13,6 @@ export class ApiError extends Error {
     super(message);
   }
 }
-
-/**
- * Core's error codes as HTTP statuses and API codes. Shards and jobs that do not
- * exist are NOT_FOUND, a check that found damage VALIDATION_FAILED, bad input
- * INVALID_PARAMETER; a destination's own failure keeps its code as a 502; the
- * rest keeps its code as a 500.
- */
-const BY_CODE: Record<string, { status: number; code?: string }> = {
-  SHARD_NOT_FOUND: { status: 404, code: 'NOT_FOUND' },
-  NOT_FOUND: { status: 404 },
-  VERIFY_FAILED: { status: 422, code: 'VALIDATION_FAILED' },
-  INTEGRITY: { status: 422, code: 'VALIDATION_FAILED' },
-  USAGE: { status: 400, code: 'INVALID_PARAMETER' },
-  CONFIG_INVALID: { status: 400, code: 'INVALID_PARAMETER' },
-  LOCKED: { status: 409 },
-  RESTORE_REFUSED: { status: 409 },
-  DECRYPT_FAILED: { status: 422 },
-};
 
 /**
  * The one place an error becomes an API answer: its HTTP status and the
@@ -67,17 +50,20 @@ export function describeApiError(
     };
   }
   if (isMatricError(error)) {
-    const mapped = BY_CODE[error.code] ?? { status: isDestinationError(error) ? 502 : 500 };
+    // Statuses and API codes come from the one table: shards and jobs that do not exist are
+    // NOT_FOUND, a check that found damage VALIDATION_FAILED, bad input INVALID_PARAMETER.
+    const meaning = ERROR_CODES[error.code];
     const destination = isDestinationError(error) ? error.destination : undefined;
+    const hint = meaning?.apiHint ?? error.hint;
     return {
-      status: mapped.status,
+      status: meaning?.http ?? (isDestinationError(error) ? 502 : 500),
       error: {
-        code: mapped.code ?? error.code,
+        code: meaning?.apiCode ?? error.code,
         message: redact(error.message),
-        ...((error.hint || destination) && {
+        ...((hint || destination) && {
           details: {
             ...(destination && { destination }),
-            ...(error.hint && { hint: redact(error.hint) }),
+            ...(hint && { hint: redact(hint) }),
           },
         }),
       },
