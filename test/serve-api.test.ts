@@ -264,11 +264,29 @@ describe('serve: the HTTP API over its unix socket', () => {
     });
   });
 
-  it('deletes a shard as a job, and refuses what is not a shard id', async () => {
+  it('deletes a shard as a job, refuses at once one that incremental shards need, and what is not a shard id', async () => {
     expectError(await api('DELETE', '/api/v1/backups/not-an-id'), 400, 'INVALID_PARAMETER');
-    const job = await finished((await api('DELETE', `/api/v1/backups/${shard}`)).body.data.job_id);
-    expect(job).toMatchObject({ kind: 'delete', status: 'succeeded', result: { backup_id: shard } });
-    expect((await readdir(disk)).filter((name) => name.startsWith(`${shard}.`))).toEqual([]);
+    const incremental = await runCli(['run', '--type', 'incremental', '--json', '-c', config]);
+    expect(incremental.code, incremental.stderr).toBe(0);
+    const child: string = JSON.parse(incremental.stdout).id;
+    const refused = await api('DELETE', `/api/v1/backups/${shard}`);
+    expectError(refused, 409, 'HAS_DEPENDENTS');
+    expect(refused.body.error.message).toContain(child);
+    expect(refused.body.error.details.hint).toContain('?with_dependents=true');
+    expect(refused.body.error.details.hint).not.toContain('--with-dependents');
+    expect(await readdir(disk)).toContain(`${shard}.tar.zst`);
+
+    const job = await finished(
+      (await api('DELETE', `/api/v1/backups/${shard}?with_dependents=true`)).body.data.job_id,
+    );
+    expect(job).toMatchObject({
+      kind: 'delete',
+      status: 'succeeded',
+      result: { backup_id: shard, destinations: [{ destination: 'disk', dependents: [child] }] },
+    });
+    expect(
+      (await readdir(disk)).filter((name) => name.startsWith(`${shard}.`) || name.startsWith(`${child}.`)),
+    ).toEqual([]);
 
     const audit = (await readFile(join(work.path, 'state', 'audit.log'), 'utf8'))
       .trim()

@@ -13,6 +13,7 @@ import {
   shardObjects,
 } from '@matric-backup/core';
 import { recordAudit, type Warn } from '../audit.js';
+import { onEachDestination } from '../destinations.js';
 import { errorRecord } from '../exit-codes.js';
 import { withRunLock } from '../run-lock.js';
 
@@ -220,19 +221,44 @@ async function dependentsThere(dest: Destination, id: string): Promise<Dependent
 }
 
 /** Newest first: the order they are deleted in. */
-function dependentIds(holder: ShardHolder): string[] {
+function dependentIds(holder: Pick<ShardHolder, 'dependents'>): string[] {
   return holder.dependents.map((dependent) => dependent.id).reverse();
 }
 
-function hasDependents(id: string, holders: readonly ShardHolder[]): MatricError {
+/**
+ * Refuses (HAS_DEPENDENTS) the deletion of shard `id` where incremental shards
+ * need it, without locking or deleting anything: a front end that runs the
+ * deletion later (the API's job) answers at once. deleteBackup checks again when
+ * it runs. A destination that cannot be read is left to that run to report.
+ */
+export async function refuseWithDependents(
+  config: LoadedConfig,
+  request: { id: string; destinations?: string[] },
+): Promise<void> {
+  const outcomes = await onEachDestination(
+    config,
+    selectDestinations(config, request.destinations),
+    async (opened) =>
+      (await shardObjects(opened, request.id)).length > 0 ? dependentsThere(opened, request.id) : [],
+  );
+  const needed = outcomes.flatMap((outcome) =>
+    outcome.ok && outcome.value.length > 0
+      ? [{ destination: outcome.destination, dependents: outcome.value }]
+      : [],
+  );
+  if (needed.length > 0) throw hasDependents(request.id, needed);
+}
+
+function hasDependents(
+  id: string,
+  holders: ReadonlyArray<Pick<ShardHolder, 'destination' | 'dependents'>>,
+): MatricError {
   const where = holders
     .map((holder) => `${holder.destination.name}: ${dependentIds(holder).join(', ')}`)
     .join('; ');
+  // No hint of its own: each front end words how to ask for them too (exit-codes.ts).
   return new MatricError(
-    'USAGE',
+    'HAS_DEPENDENTS',
     `refusing to delete ${id}: incremental shards are restored through it, and would be left unrestorable (${where})`,
-    {
-      hint: `add --with-dependents to delete them too (see --dry-run first), or keep ${id}; \`matric-backup prune\` keeps chains whole by itself`,
-    },
   );
 }

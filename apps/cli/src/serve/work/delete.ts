@@ -1,5 +1,5 @@
 import { MatricError, parseShardId } from '@matric-backup/core';
-import { deleteBackup } from '../../operations/delete.js';
+import { deleteBackup, refuseWithDependents } from '../../operations/delete.js';
 import { ApiError } from '../api/errors.js';
 import type { Job } from '../jobs.js';
 import type { Service } from '../service.js';
@@ -8,19 +8,27 @@ import { refuseWhenStopping } from './backup.js';
 /**
  * Starts a deletion job on the runner (never beside a backup): shard `id` from
  * every selected destination holding it, archive first, then its sidecar; a
- * shard that incremental shards need only with `withDependents` (they go first).
+ * shard that incremental shards need only with `withDependents` (they go first),
+ * else refused before any job exists.
  */
-export function startDelete(
+export async function startDelete(
   service: Service,
   caller: string,
   id: string,
   options: { destinations?: string[]; withDependents: boolean },
-): Job {
+): Promise<Job> {
   refuseWhenStopping(service);
   if (!parseShardId(id)) {
     throw new MatricError('USAGE', `"${id}" is not a shard id (like backup_20250131_020004)`);
   }
   const config = service.config;
+  // Answered now (409 HAS_DEPENDENTS), not as a job that fails later; the job checks again when it runs.
+  if (!options.withDependents) {
+    await refuseWithDependents(config, {
+      id,
+      ...(options.destinations && { destinations: options.destinations }),
+    });
+  }
   const log = service.log.child({ caller });
   return service.runner.start(
     'delete',

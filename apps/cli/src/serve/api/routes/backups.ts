@@ -138,7 +138,7 @@ export function backupRoutes(app: FastifyInstance, service: Service): void {
     async (request, reply) =>
       accepted(
         reply,
-        startDelete(service, request.caller, request.params.id, {
+        await startDelete(service, request.caller, request.params.id, {
           ...(request.query.destination && { destinations: request.query.destination }),
           withDependents: request.query.with_dependents === true,
         }),
