@@ -266,26 +266,36 @@ describe('serve: the HTTP API over its unix socket', () => {
 
   it('deletes a shard as a job, refuses at once one that incremental shards need, and what is not a shard id', async () => {
     expectError(await api('DELETE', '/api/v1/backups/not-an-id'), 400, 'INVALID_PARAMETER');
-    const incremental = await runCli(['run', '--type', 'incremental', '--json', '-c', config]);
-    expect(incremental.code, incremental.stderr).toBe(0);
-    const child: string = JSON.parse(incremental.stdout).id;
-    const refused = await api('DELETE', `/api/v1/backups/${shard}`);
+    const job = await finished((await api('DELETE', `/api/v1/backups/${shard}`)).body.data.job_id);
+    expect(job).toMatchObject({ kind: 'delete', status: 'succeeded', result: { backup_id: shard } });
+    expect((await readdir(disk)).filter((name) => name.startsWith(`${shard}.`))).toEqual([]);
+
+    // A full shard and an incremental one on it (CLI runs beside the idle service).
+    const ran = async (type: string) => {
+      const result = await runCli(['run', '--type', type, '--json', '-c', config]);
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout);
+    };
+    const base: string = (await ran('full')).id;
+    const increment = await ran('incremental');
+    expect(increment).toMatchObject({ type: 'incremental' });
+    const refused = await api('DELETE', `/api/v1/backups/${base}`);
     expectError(refused, 409, 'HAS_DEPENDENTS');
-    expect(refused.body.error.message).toContain(child);
+    expect(refused.body.error.message).toContain(increment.id);
     expect(refused.body.error.details.hint).toContain('?with_dependents=true');
     expect(refused.body.error.details.hint).not.toContain('--with-dependents');
-    expect(await readdir(disk)).toContain(`${shard}.tar.zst`);
-
-    const job = await finished(
-      (await api('DELETE', `/api/v1/backups/${shard}?with_dependents=true`)).body.data.job_id,
+    expect(await readdir(disk)).toContain(`${base}.tar.zst`);
+    const both = await finished(
+      (await api('DELETE', `/api/v1/backups/${base}?with_dependents=true`)).body.data.job_id,
     );
-    expect(job).toMatchObject({
-      kind: 'delete',
+    expect(both).toMatchObject({
       status: 'succeeded',
-      result: { backup_id: shard, destinations: [{ destination: 'disk', dependents: [child] }] },
+      result: { backup_id: base, destinations: [{ destination: 'disk', dependents: [increment.id] }] },
     });
     expect(
-      (await readdir(disk)).filter((name) => name.startsWith(`${shard}.`) || name.startsWith(`${child}.`)),
+      (await readdir(disk)).filter(
+        (name) => name.startsWith(`${base}.`) || name.startsWith(`${increment.id}.`),
+      ),
     ).toEqual([]);
 
     const audit = (await readFile(join(work.path, 'state', 'audit.log'), 'utf8'))
