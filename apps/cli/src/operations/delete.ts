@@ -228,8 +228,9 @@ function dependentIds(holder: Pick<ShardHolder, 'dependents'>): string[] {
 /**
  * Refuses (HAS_DEPENDENTS) the deletion of shard `id` where incremental shards
  * need it, without locking or deleting anything: a front end that runs the
- * deletion later (the API's job) answers at once. deleteBackup checks again when
- * it runs. A destination that cannot be read is left to that run to report.
+ * deletion later (the API's job) answers at once. deleteBackup checks again
+ * under the run lock, as a run in between may have made one. A destination that
+ * cannot be read is left to that deletion to report.
  */
 export async function refuseWithDependents(
   config: LoadedConfig,
