@@ -11,23 +11,27 @@ import type { InnerManifest, InnerManifestEntry } from '../shard/manifest.js';
  */
 export class ChainTree {
   private readonly entries = new Map<string, InnerManifestEntry>();
+  /** The names that are hard links to each file: a replaced file finds its other names without a scan. */
+  private readonly linksTo = new Map<string, Set<string>>();
 
   constructor(base: InnerManifest) {
-    for (const entry of base.entries) this.entries.set(entry.path, entry);
+    for (const entry of base.entries) this.put(entry);
   }
 
   /** Lays an incremental's entries and deletions over the tree. */
   apply(increment: InnerManifest): void {
-    for (const path of increment.deleted ?? []) this.remove(path, true);
+    // What goes with everything under it: the deletions, and each folder that is no folder any more.
+    const gone = new Set(increment.deleted ?? []);
+    for (const entry of increment.entries) {
+      if (entry.type !== 'directory' && this.entries.get(entry.path)?.type === 'directory')
+        gone.add(entry.path);
+    }
+    this.removeBelow(gone);
     const incoming = new Set(increment.entries.map((entry) => entry.path));
     for (const entry of sortedParentsFirst(increment.entries)) {
       const existing = this.entries.get(entry.path);
-      if (existing) {
-        // A folder that is no folder any more takes what it held with it.
-        if (existing.type === 'directory' && entry.type !== 'directory') this.remove(entry.path, true);
-        else if (existing.type !== 'directory') this.detach(entry.path, incoming);
-      }
-      this.entries.set(entry.path, entry);
+      if (existing && existing.type !== 'directory') this.detach(entry.path, incoming);
+      this.put(entry);
     }
   }
 
@@ -36,15 +40,13 @@ export class ChainTree {
     return { ...last, entries: sortedParentsFirst([...this.entries.values()]) };
   }
 
-  /** Removes `path`, and with `below` everything under it. */
-  private remove(path: string, below: boolean): void {
-    const prefix = `${path}/`;
-    for (const key of [...this.entries.keys()]) {
-      if (key === path || (below && key.startsWith(prefix))) {
-        this.entries.delete(key);
-        this.detach(key, new Set());
-      }
-    }
+  /** Removes each of `paths` with everything under it, in one pass over the tree. */
+  private removeBelow(paths: ReadonlySet<string>): void {
+    if (paths.size === 0) return;
+    const removed: string[] = [];
+    for (const path of this.entries.keys()) if (isAtOrUnder(path, paths)) removed.push(path);
+    for (const path of removed) this.drop(path);
+    for (const path of removed) this.detach(path, new Set());
   }
 
   /**
@@ -54,17 +56,50 @@ export class ChainTree {
    * brings anew (`incoming`) are its own business.
    */
   private detach(path: string, incoming: ReadonlySet<string>): void {
+    const names = this.linksTo.get(path);
+    if (!names) return;
     let first: string | undefined;
-    for (const entry of this.entries.values()) {
-      if (entry.hardlink !== path || incoming.has(entry.path)) continue;
-      const { hardlink: _gone, ...file } = entry;
+    for (const name of [...names].sort()) {
+      if (incoming.has(name)) continue;
+      const { hardlink: _gone, ...file } = this.entries.get(name)!;
       if (first === undefined) {
-        first = entry.path;
-        this.entries.set(entry.path, file);
+        first = name;
+        this.put(file);
       } else {
-        this.entries.set(entry.path, { ...file, hardlink: first });
+        this.put({ ...file, hardlink: first });
       }
     }
+  }
+
+  private put(entry: InnerManifestEntry): void {
+    this.unlink(entry.path);
+    this.entries.set(entry.path, entry);
+    if (entry.hardlink === undefined) return;
+    const names = this.linksTo.get(entry.hardlink);
+    if (names) names.add(entry.path);
+    else this.linksTo.set(entry.hardlink, new Set([entry.path]));
+  }
+
+  private drop(path: string): void {
+    this.unlink(path);
+    this.entries.delete(path);
+  }
+
+  /** Takes `path` out of the index of the file it was a hard link to. */
+  private unlink(path: string): void {
+    const target = this.entries.get(path)?.hardlink;
+    if (target === undefined) return;
+    const names = this.linksTo.get(target);
+    names?.delete(path);
+    if (names?.size === 0) this.linksTo.delete(target);
+  }
+}
+
+/** Whether `path` is one of `paths` or lies under one of them. */
+function isAtOrUnder(path: string, paths: ReadonlySet<string>): boolean {
+  for (let at = path; ; at = at.slice(0, at.lastIndexOf('/'))) {
+    if (paths.has(at)) return true;
+    if (!at.includes('/')) return false;
   }
 }
 
