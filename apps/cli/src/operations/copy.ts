@@ -62,7 +62,7 @@ export interface CopyReport {
   warnings: CopyWarning[];
 }
 
-export interface CopyWarning {
+interface CopyWarning {
   /** `INCOMPLETE_LEFT`: an archive stays on the target without its sidecar; `AUDIT_LOG`: no audit line written. */
   code: 'INCOMPLETE_LEFT' | 'AUDIT_LOG';
   message: string;
