@@ -269,6 +269,12 @@ describe('--help', () => {
       expect(result.stdout).toContain(`matric-backup ${command}`);
       expect(result.stdout, command).toMatch(/^Examples:\n {2}matric-backup /m);
       expect(result.stderr).toBe('');
+      // The command's own options first, then the global ones.
+      const own = result.stdout.indexOf('\nOptions:\n');
+      const global = result.stdout.indexOf('\nGlobal options:\n');
+      expect(global, command).toBeGreaterThan(own);
+      expect(result.stdout.slice(global), command).toMatch(/^ {2}-c, --config/m);
+      if (command !== 'plugins') expect(own, command).toBeGreaterThan(0);
     }
   });
 

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import yargs, { type CommandModule, type Options } from 'yargs';
+import yargs, { type Argv, type CommandModule, type Options } from 'yargs';
 import { checkCommand } from './commands/check.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import type { Command, CommandHost } from './commands/command.js';
@@ -150,7 +150,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   // yargs is given each command without its handler, which runs below: for a command with a handler,
   // yargs renders the whole help text first (in case the handler fails), ~30 ms of every start-up.
   for (const { handler: _runBelow, ...declaration } of commands)
-    parser.command(declaration as CommandModule<GlobalArgs, unknown>);
+    parser.command({ ...declaration, builder: ownOptionsFirst(declaration) } as CommandModule<
+      GlobalArgs,
+      unknown
+    >);
 
   try {
     const args = await parser.parseAsync();
@@ -164,6 +167,33 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return exitCodeOf(error);
   }
   return exitCode;
+}
+
+/** The options every command's help lists after the command's own, under "Global options:". */
+const GLOBAL_KEYS = [...Object.keys(GLOBAL_OPTIONS), 'help', 'version'];
+
+/**
+ * A command's builder whose help lists the command's own options before the global ones: yargs
+ * prints groups in the order they are made, so the command's group is made first.
+ */
+function ownOptionsFirst(module: Omit<CommandModule<GlobalArgs, unknown>, 'handler'>) {
+  const { builder } = module;
+  const positionals = (String(module.command).match(/[<[][^>\]]+[>\]]/g) ?? []).map((word) =>
+    word.slice(1, -1),
+  );
+  return (argv: Argv<GlobalArgs>) => {
+    const built = (
+      typeof builder === 'function' ? builder(argv) : argv.options(builder ?? {})
+    ) as Argv<GlobalArgs>;
+    const { key, alias } = (
+      built as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }
+    ).getOptions();
+    const aliases = new Set(Object.values(alias).flat());
+    const own = Object.keys(key).filter(
+      (name) => !GLOBAL_KEYS.includes(name) && !aliases.has(name) && !positionals.includes(name),
+    );
+    return built.group(own, 'Options:').group(GLOBAL_KEYS, 'Global options:');
+  };
 }
 
 /**
