@@ -68,6 +68,11 @@ describe('pings, webhooks and ntfy around runs', () => {
       retry: { max_retries: 0 },
       hooks: {
         before: [{ shell: `echo preparing; test -z "$SLOW" || { touch ${started}; sleep 60; }` }],
+        finally: [
+          {
+            shell: `echo "$MATRIC_BACKUP_STATUS $MATRIC_BACKUP_ERROR_CODE [$MATRIC_BACKUP_EXIT_CODE]" > ${join(work.path, 'finally')}`,
+          },
+        ],
       },
       notifications: {
         on_success: true,
@@ -152,6 +157,8 @@ describe('pings, webhooks and ntfy around runs', () => {
     process.kill(first.pid, 'SIGTERM');
     const stopped = await first.result;
     expect(stopped.code, stopped.stderr).toBe(143);
+    // An interrupted run still runs its finally hooks (the service a before hook stopped starts again).
+    expect(await readFile(join(work.path, 'finally'), 'utf8')).toBe('failed ABORTED []\n');
     const got = take();
     expect(events(got)).toEqual(['backup.locked', 'backup.interrupted']);
     // The locked run pings nothing (the run holding the lock pings); the interrupted one pings fail.

@@ -113,10 +113,12 @@ export async function runBackup(config: LoadedConfig, given: RunOptions = {}): P
     if (reported) return;
     reported = true;
     const signal = interruptingSignal() ?? 'an interrupt';
-    await unfinished('backup.interrupted', {
-      code: 'ABORTED',
-      message: `the run was interrupted by ${signal}`,
-    });
+    const message = `the run was interrupted by ${signal}`;
+    await unfinished('backup.interrupted', { code: 'ABORTED', message });
+    // on_error and finally still run (start the service a before hook stopped), within the signal's grace;
+    // the exit code is the front end's signal convention, which core does not know: left empty.
+    const interrupted = run.notStarted(destinations, new MatricError('ABORTED', message));
+    await new RunHooks(config, { ...options, exitCodeOf: undefined }).after(interrupted);
   });
   try {
     for (const result of await notifyStart(config.backup.notifications, startText(config), {
