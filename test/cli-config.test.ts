@@ -287,6 +287,23 @@ describe('--help', () => {
     expect(result.stdout).toMatch(/^\s*4\s+locked/m);
   });
 
+  it("completion prints a bash/zsh script; the shell gets commands and a command's options from it", async () => {
+    const [script, options] = await Promise.all([
+      runCli(['completion']),
+      runCli(['--get-yargs-completions', 'matric-backup', 'restore', '--']),
+    ]);
+    expect(script.code).toBe(0);
+    expect(script.stdout).toContain(
+      'complete -o bashdefault -o default -F _matric-backup_yargs_completions matric-backup',
+    );
+    expect(script.stdout).toContain('--get-yargs-completions');
+    expect(options.code, options.stderr).toBe(0);
+    expect(options.stderr).toBe('');
+    expect(options.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['--to', '--in-place', '--destination']),
+    );
+  });
+
   it('plugins lists the built-in destination types', async () => {
     const result = await runCli(['plugins', '--json']);
     expect(result.code).toBe(0);

@@ -125,12 +125,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       if (error && error.name !== 'YError') throw error;
       throw usageError(message ?? error?.message ?? '', {
         argv,
-        commands: commands.map(nameOf),
+        commands: [...commands.map(nameOf), 'completion'],
         ...(named && { command: argv[0] }),
         options: Object.keys((usage as unknown as YargsUsage).getDescriptions()),
         usage: (usage as unknown as YargsUsage).getUsage()[0]?.[0],
       });
     })
+    // `completion` prints yargs' script for bash and zsh; the shell then asks with --get-yargs-completions.
+    .completion(
+      'completion',
+      'Print a shell completion script (bash, zsh): matric-backup completion >> ~/.bashrc',
+    )
     .help()
     .alias('help', 'h')
     .version(version)
@@ -157,8 +162,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   try {
     const args = await parser.parseAsync();
-    // yargs printed the help or the version: nothing else to do.
-    if (args.help === true || args.version === true) return exitCode;
+    // yargs printed the help, the version or a shell's completions: nothing else to do.
+    if (args.help === true || args.version === true || argv.includes('--get-yargs-completions'))
+      return exitCode;
     await commands.find((module) => nameOf(module) === args._[0])?.handler(args);
   } catch (error) {
     printer.error(describeError(error, printer.verbose));
