@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
 
@@ -302,6 +305,13 @@ describe('--help', () => {
     expect(options.stdout.split('\n')).toEqual(
       expect.arrayContaining(['--to', '--in-place', '--destination']),
     );
+  });
+
+  it('the man page is the help of every command, as the built CLI prints it', async () => {
+    const check = await promisify(execFile)(process.execPath, ['scripts/man-page.mjs', '--check'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    }).catch((error: { stderr: string; code: number }) => error);
+    expect(check.stderr).toBe('');
   });
 
   it('plugins lists the built-in destination types', async () => {
