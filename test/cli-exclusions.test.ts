@@ -40,8 +40,17 @@ describe('folders a source must not hold', () => {
 
     const sizes: number[] = [];
     for (let run = 0; run < 3; run++) {
-      const result = await runCli(['run', '-c', config]);
+      // The last run with -v: the excludes applied and the phases' timings, on stderr only.
+      const result = await runCli(['run', '-c', config, ...(run === 2 ? ['-v', '--json'] : [])]);
       expect(result.code, result.stderr).toBe(0);
+      if (run === 2) {
+        expect(JSON.parse(result.stdout).status).toBe('success');
+        expect(result.stderr).toContain(
+          `source data: ${data} (exclude_from ${join(data, 'excludes.txt')}, exclude_if_present .nobackup)`,
+        );
+        expect(result.stderr).toMatch(/^timing: sources read and packed in .*: 2 files, /m);
+        expect(result.stderr).toMatch(/^timing: upload to local success in /m);
+      }
       if (run > 0) {
         expect(result.stderr).toContain(`left out ${store}: it is the folder of destination local`);
         expect(result.stderr).toContain(`left out ${join(data, '.state')}: it is the state folder`);

@@ -7,6 +7,7 @@ import { backupNow } from '../operations/run.js';
 import { logRunEvents } from '../output/log-events.js';
 import { createRunObserver } from '../output/progress.js';
 import { printRunSummary } from '../output/run-summary.js';
+import { createVerboseRunLog } from '../output/run-verbose.js';
 import { command, destinationOption } from './command.js';
 
 export const runCommand = command((host) => ({
@@ -70,6 +71,7 @@ export const runCommand = command((host) => ({
       printConfigWarnings(context, config);
       const names = args.destination;
       const observer = createRunObserver(context.printer);
+      const verbose = createVerboseRunLog(context.printer, config);
       let summary: RunSummary;
       try {
         summary = await backupNow(
@@ -82,7 +84,10 @@ export const runCommand = command((host) => ({
             ...(typeof args.metricsFile === 'string'
               ? { metricsFile: resolve(context.cwd, args.metricsFile) }
               : {}),
-            onEvent: (event) => observer.onEvent(event),
+            onEvent: (event) => {
+              observer.onEvent(event);
+              verbose.onEvent(event);
+            },
           },
           (message) => context.printer.warn(message),
         );
