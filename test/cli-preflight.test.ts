@@ -73,7 +73,7 @@ describe('pre-flight checks', () => {
     for (const args of [['check'], ['run', '--dry-run']]) {
       const result = await runCli([...args, '-c', file]);
       expectConfigError(result, [
-        /config-\d+\.yaml:5:\d+: backup\.sources\[1\]\.path: source gone: .*no-such-folder does not exist/,
+        /config-\d+\.yaml:5:\d+: backup\.sources\[gone\]\.path: source gone: .*no-such-folder does not exist/,
       ]);
     }
   });
@@ -90,7 +90,7 @@ describe('pre-flight checks', () => {
     const result = asRoot ? await runAsNobody(['check', '-c', file]) : await runCli(['check', '-c', file]);
     if (!asRoot) await chmod(secret, 0o700);
     expectConfigError(result, [
-      /config-\d+\.yaml:4:\d+: backup\.sources\[0\]\.path: source secret: .*root-only is not readable by this user/,
+      /config-\d+\.yaml:4:\d+: backup\.sources\[secret\]\.path: source secret: .*root-only is not readable by this user/,
     ]);
   });
 
@@ -104,7 +104,7 @@ describe('pre-flight checks', () => {
     ]);
     const dry = await runCli(['run', '--dry-run', '-c', file]);
     expectConfigError(dry, [
-      /config-\d+\.yaml:7:\d+: backup\.sources\[1\]\.command\[0\]: source db: command sqlite4 is not on PATH/,
+      /config-\d+\.yaml:7:\d+: backup\.sources\[db\]\.command\[0\]: source db: command sqlite4 is not on PATH/,
     ]);
     expect(dry.stderr).not.toMatch(/would run/);
     expectConfigError(await runCli(['check', '-c', file]), [/command sqlite4 is not on PATH/]);

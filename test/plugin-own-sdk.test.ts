@@ -116,7 +116,7 @@ describe('a third-party plugin with its own copy of the SDK', () => {
     const check = await runCli(['check', '-c', config]);
     expect(check.code).toBe(2);
     expect(check.stderr).toMatch(
-      /backup\.destinations\[0\]\.type: plugin matric-backup-plugin-handmade@0\.0\.1 for type handmade declares no Destination API version/,
+      /backup\.destinations\[h\]\.type: plugin matric-backup-plugin-handmade@0\.0\.1 for type handmade declares no Destination API version/,
     );
     expect(check.stderr).toMatch(/^hint: .*defineDestination/m);
     expect(check.stderr).not.toContain('fix the file');

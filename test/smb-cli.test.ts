@@ -107,7 +107,7 @@ describe('smb destination through the CLI', () => {
     ]);
     const check = await runCli(['check', '-c', config]);
     expect(check.stderr).toMatch(
-      /warning: .*weak-password\.yaml:\d+:\d+: backup\.destinations\[1\]\.password: this secret is too weak to be masked safely/,
+      /warning: .*weak-password\.yaml:\d+:\d+: backup\.destinations\[nas\]\.password: this secret is too weak to be masked safely/,
     );
     const run = await runCli(['run', '-c', config, '--json']);
     expect(run.code, run.stderr).toBe(0);

@@ -40,6 +40,7 @@ describe("loadConfig: the original design's backup.yaml", () => {
       on_failure: true,
       webhook_url: 'https://hooks.slack.com/...',
       email: 'admin@example.com',
+      webhooks: [],
     });
     const seedRetention = {
       keep_daily: 7,
