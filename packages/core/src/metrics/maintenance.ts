@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { writeRegistry } from './textfile.js';
 
 /** A finished `verify` or `prune`, as its textfile metrics say it. */
 export interface MaintenanceRun {
@@ -37,12 +36,5 @@ export async function writeMaintenanceMetricsFile(path: string, run: Maintenance
     failed.set({ destination: destination.name }, destination.ok ? 0 : 1);
     deleted?.set({ destination: destination.name }, destination.deleted ?? 0);
   }
-  const temporary = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(temporary, await registry.metrics(), { mode: 0o644 });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeRegistry(path, registry);
 }

@@ -88,6 +88,14 @@ export async function writeMetricsFile(path: string, run: MetricsRun): Promise<v
     failures.set(labels, destination.status === 'failed' ? 1 : 0);
   }
 
+  await writeRegistry(path, registry);
+}
+
+/**
+ * The registry's text into `path` through a temporary name: node_exporter never
+ * reads a half-written file.
+ */
+export async function writeRegistry(path: string, registry: { metrics(): Promise<string> }): Promise<void> {
   const temporary = `${path}.tmp-${randomBytes(4).toString('hex')}`;
   try {
     await writeFile(temporary, await registry.metrics(), { mode: 0o644 });
