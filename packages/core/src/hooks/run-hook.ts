@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import type { ResolvedHook } from '../config/paths.js';
-import { onInterrupt } from '../util/interrupt.js';
+import { spawnGroup } from '../util/process-group.js';
 import { redact } from '../util/redact.js';
 
 /** After a timeout's SIGTERM, how long the hook gets to exit before SIGKILL. */
@@ -44,23 +43,11 @@ export async function runHook(
       // A failing listener must not fail the hook.
     }
   };
-  const [program, ...args] = hook.command;
-  const child = spawn(program!, args, {
-    cwd: hook.cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    shell: false,
-    detached: true,
-  });
-  const signalGroup = (signal: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // ESRCH: the whole group is gone already.
-    }
-  };
-  const forget = onInterrupt(() => signalGroup('SIGTERM'));
+  const {
+    child,
+    signal: signalGroup,
+    forget,
+  } = spawnGroup(hook.command, { cwd: hook.cwd, env: { ...process.env, ...env } });
   const streams = [child.stdout, child.stderr].map((stream) => lines(stream, say));
 
   let timedOut = false;

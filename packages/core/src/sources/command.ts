@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { closeSync, openSync, unlinkSync, write } from 'node:fs';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -6,7 +5,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { MatricError } from '@matric-backup/plugin-api';
 import type { CommandSourceConfig } from '../config/schema.js';
 import { parseDuration } from '../util/duration.js';
-import { onInterrupt } from '../util/interrupt.js';
+import { spawnGroup } from '../util/process-group.js';
 
 /** After a timeout's SIGTERM, how long the command gets to exit before SIGKILL. */
 const KILL_GRACE_MS = 5000;
@@ -57,24 +56,12 @@ async function runInto(
   file: string,
   configDir: string,
 ): Promise<void> {
-  const [program, ...args] = source.command;
   const label = labelOf(source);
-  const child = spawn(program!, args, {
-    cwd: resolve(configDir, source.cwd ?? '.'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    shell: false,
-    // Its own process group (pgid = its pid), so a timeout can signal everything it started.
-    detached: true,
-  });
-  const signalGroup = (signal: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // ESRCH: the whole group is gone already.
-    }
-  };
-  const forgetGroup = onInterrupt(() => signalGroup('SIGTERM'));
+  const {
+    child,
+    signal: signalGroup,
+    forget: forgetGroup,
+  } = spawnGroup(source.command, { cwd: resolve(configDir, source.cwd ?? '.') });
   const stderr = new TailBuffer(STDERR_TAIL_BYTES);
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   const stderrDone = finished(child.stderr).catch(() => undefined);
