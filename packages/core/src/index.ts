@@ -64,7 +64,7 @@ export {
 } from './shard/catalog.js';
 export { readInnerManifest } from './shard/inner-manifest.js';
 export { parseInnerManifest, parseShardManifest } from './shard/manifest-schema.js';
-export { chainFieldProblems, chainProblems, resolveChain } from './shard/chain.js';
+export { chainChecker, chainFieldProblems, resolveChain } from './shard/chain.js';
 export { describeProblem, type ShardProblem, type ShardProblemCode } from './shard/problem.js';
 export { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyShard } from './shard/verify.js';
 export { checkStoredSize } from './shard/check-stored.js';

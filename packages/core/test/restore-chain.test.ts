@@ -8,7 +8,7 @@ import { restoreFromLocations, type ShardLocation } from '../src/restore/fallbac
 import { openShardFile } from '../src/restore/file-source.js';
 import { restoreShard } from '../src/restore/restore.js';
 import { listShards } from '../src/shard/catalog.js';
-import { chainProblems, resolveChain } from '../src/shard/chain.js';
+import { chainChecker, resolveChain } from '../src/shard/chain.js';
 import type { InnerManifest } from '../src/shard/manifest.js';
 import { verifyShard } from '../src/shard/verify.js';
 import { type BuildOptions, buildShard, type FixtureEntry, MTIME } from './fixtures/read/build-shard.js';
@@ -359,9 +359,9 @@ describe('checking a chain', () => {
     });
     const { complete } = await listShards(dest);
     const byId = (id: string) => complete.find((manifest) => manifest.id === id)!;
-    expect(chainProblems(byId(INC2), complete)).toEqual([]);
-    expect(chainProblems(byId(spliced), complete)).toEqual([]);
-    expect(chainProblems(byId(misfit), complete)).toEqual([
+    expect(chainChecker(complete)(byId(INC2))).toEqual([]);
+    expect(chainChecker(complete)(byId(spliced))).toEqual([]);
+    expect(chainChecker(complete)(byId(misfit))).toEqual([
       {
         path: INC1,
         code: 'CHAIN',
@@ -369,7 +369,7 @@ describe('checking a chain', () => {
       },
     ]);
     const withoutMiddle = complete.filter((manifest) => manifest.id !== INC1);
-    expect(chainProblems(byId(INC2), withoutMiddle)).toMatchObject([{ path: INC1, code: 'CHAIN' }]);
+    expect(chainChecker(withoutMiddle)(byId(INC2))).toMatchObject([{ path: INC1, code: 'CHAIN' }]);
 
     expect((await verifyShard(dest, byId(INC2))).ok).toBe(true);
     expect((await verifyShard(dest, byId(spliced))).problems).toEqual([

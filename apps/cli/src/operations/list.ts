@@ -1,5 +1,5 @@
 import {
-  chainProblems,
+  chainChecker,
   type IncompleteShard,
   isFutureDated,
   type LoadedConfig,
@@ -64,9 +64,9 @@ export async function listBackups(
     const { destination } = outcome;
     const base = { name: destination.name, type: destination.type };
     if (!outcome.ok) return { ...base, complete: [], incomplete: [], error: outcome.error };
-    const all = outcome.value.complete;
-    const complete = all.map((manifest): ListedShard => {
-      const [broken] = chainProblems(manifest, all);
+    const chainProblems = chainChecker(outcome.value.complete);
+    const complete = outcome.value.complete.map((manifest): ListedShard => {
+      const [broken] = chainProblems(manifest);
       return {
         ...manifest,
         owner: shardOwnership(manifest, owner),

@@ -1,5 +1,5 @@
 import {
-  chainProblems,
+  chainChecker,
   checkStoredSize,
   type Destination,
   findShard,
@@ -219,8 +219,9 @@ async function withChains(
 ): Promise<{ shards: ShardManifest[]; chain: Map<string, VerifyProblem[]> }> {
   const chain = new Map<string, VerifyProblem[]>();
   if (selected.complete) {
+    const chainProblems = chainChecker(selected.complete);
     for (const manifest of selected.shards) {
-      const problems = chainProblems(manifest, selected.complete);
+      const problems = chainProblems(manifest);
       if (problems.length > 0) chain.set(manifest.id, problems);
     }
     return { shards: selected.shards, chain };

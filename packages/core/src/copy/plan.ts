@@ -1,4 +1,4 @@
-import { chainProblems } from '../shard/chain.js';
+import { chainChecker } from '../shard/chain.js';
 import type { ShardManifest } from '../shard/manifest.js';
 
 /** One shard of a copy, in the order it is copied. */
@@ -36,6 +36,7 @@ export function planCopy(
   // A link only the target holds still completes a chain there.
   const either = [...source, ...target.filter((shard) => !onSource.has(shard.id))];
   const byId = new Map(either.map((shard) => [shard.id, shard]));
+  const chainProblems = chainChecker(either);
   const steps: CopyStep[] = [];
   const planned = new Set<string>();
   const refused: CopyRefusal[] = [];
@@ -45,7 +46,7 @@ export function planCopy(
   );
   for (const manifest of oldestFirst) {
     if (planned.has(manifest.id)) continue;
-    const [broken] = chainProblems(manifest, either);
+    const [broken] = chainProblems(manifest);
     if (broken) {
       refused.push({ manifest, code: 'CHAIN', reason: `${broken.path}: ${broken.reason}` });
       continue;
