@@ -131,7 +131,12 @@ describe('failures', () => {
     const second = await runCli(['run', '-c', config, '--json']);
     await writeFile(release, '');
     expect(second.code).toBe(4);
-    expect(JSON.parse(second.stdout)).toMatchObject({ error: { code: 'LOCKED' }, exitCode: 4 });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      schema_version: 1,
+      ok: false,
+      exit_code: 4,
+      errors: [{ code: 'LOCKED' }],
+    });
     expect(second.stderr).toMatch(/^error: /);
     expect(second.stderr).toContain(`pid ${first.pid}`);
     expect(second.stderr).not.toMatch(STACK_LINE);

@@ -112,7 +112,11 @@ describe('the run lock', () => {
     });
     const viaAlias = await runCli(['run', '-c', alias, '--json']);
     expect(viaAlias.code).toBe(4);
-    expect(JSON.parse(viaAlias.stdout)).toMatchObject({ error: { code: 'LOCKED' }, exitCode: 4 });
+    expect(JSON.parse(viaAlias.stdout)).toMatchObject({
+      ok: false,
+      exit_code: 4,
+      errors: [{ code: 'LOCKED' }],
+    });
     expect(viaAlias.stderr).toContain(`(reached as ${alias})`);
     holder.kill('SIGKILL');
   });

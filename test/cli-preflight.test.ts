@@ -131,7 +131,14 @@ describe('pre-flight checks', () => {
     }
     const json = await runCli(['run', '--json', '-c', file]);
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout).error.code).toBe('CONFIG_INVALID');
+    // One entry per problem, each with its key path and line.
+    expect(JSON.parse(json.stdout).errors).toEqual([
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        key_path: 'backup.encryption.recipients[0]',
+        line: 14,
+      }),
+    ]);
     // The command source never ran, nothing was spooled or stored.
     expect(await readdir(work.path)).not.toContain('source-was-read');
     expect(await readdir(work.path)).not.toContain(`backups-${n}`);

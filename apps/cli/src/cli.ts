@@ -19,7 +19,7 @@ import { statusCommand } from './commands/status.js';
 import { systemdCommand } from './commands/systemd.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CommandContext, GlobalArgs } from './context.js';
-import { describeError, ExitCode, errorRecord, exitCodeOf } from './exit-codes.js';
+import { describeError, ExitCode, errorList, exitCodeOf } from './exit-codes.js';
 import { createEventLog } from './output/event-log.js';
 import { Printer } from './output/printer.js';
 import { usageError } from './usage-errors.js';
@@ -169,7 +169,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (error) {
     printer.error(describeError(error, printer.verbose));
     // A script reading --json output gets one document whatever happened.
-    if (printer.json) printer.result({ error: errorRecord(error), exitCode: exitCodeOf(error) });
+    if (printer.json) printer.result({ ok: false, exit_code: exitCodeOf(error), errors: errorList(error) });
     return exitCodeOf(error);
   }
   return exitCode;

@@ -1,4 +1,10 @@
-import { type ErrorCode, isDestinationError, isMatricError, type RunSummary } from '@matric-backup/core';
+import {
+  type ConfigError,
+  type ErrorCode,
+  isDestinationError,
+  isMatricError,
+  type RunSummary,
+} from '@matric-backup/core';
 
 /**
  * The one place that decides how the CLI exits. Core throws a MatricError or
@@ -158,6 +164,50 @@ export function describeError(error: unknown, verbose: boolean): string {
 export function briefError(error: unknown): string {
   if (isMatricError(error)) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** One entry of a document's `errors` list: what failed, where, and what to do. */
+export interface ErrorEntry {
+  code: string;
+  message: string;
+  hint?: string;
+  destination?: string;
+  /** The config key the problem is in, as `backup.destinations[nas].path`. */
+  key_path?: string;
+  /** The config file, and the line and column of the key in it. */
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+/**
+ * An error as the `errors` list of a --json document: one entry per problem. A config error
+ * holds one problem per key (each with its key path and line); anything else is one entry.
+ */
+export function errorList(error: unknown): ErrorEntry[] {
+  const hint = hintOf(error);
+  if (isMatricError(error) && error.code === 'CONFIG_INVALID' && isConfigError(error))
+    return error.issues.map((issue) => ({
+      code: error.code,
+      message: issue.message,
+      ...(issue.path && { key_path: issue.path }),
+      ...(error.file && { file: error.file }),
+      ...(issue.line !== undefined && { line: issue.line }),
+      ...(issue.column !== undefined && { column: issue.column }),
+      ...(hint && { hint }),
+    }));
+  return [
+    {
+      ...errorRecord(error),
+      ...(hint && { hint }),
+      ...(isDestinationError(error) && error.destination ? { destination: error.destination } : {}),
+    },
+  ];
+}
+
+/** A ConfigError from any copy of plugin-api: recognised by its issue list, like the brand. */
+function isConfigError(error: unknown): error is ConfigError {
+  return Array.isArray((error as { issues?: unknown }).issues) && (error as ConfigError).issues.length > 0;
 }
 
 /** The `{code, message}` of an error, for --json output. */

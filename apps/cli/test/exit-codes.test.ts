@@ -1,6 +1,6 @@
 import { ConfigError, DestinationError, MatricError } from '@matric-backup/core';
 import { describe, expect, it } from 'vitest';
-import { describeError, ExitCode, exitCodeOf } from '../src/exit-codes.js';
+import { describeError, ExitCode, errorList, exitCodeOf } from '../src/exit-codes.js';
 
 describe('exit codes', () => {
   it.each([
@@ -63,5 +63,48 @@ describe('describeError', () => {
     expect(quiet).toMatch(/^error: cannot read properties of undefined\nhint: run again with --verbose/);
     expect(quiet).not.toMatch(/\n\s+at /);
     expect(describeError(error, true)).toMatch(/\n\s+at /);
+  });
+});
+
+describe('errorList', () => {
+  it('a config error: one entry per problem, each with its key path, file and line', () => {
+    const error = new ConfigError(
+      [
+        { path: 'backup.destinations[nas].path', message: 'required key missing', line: 8, column: 7 },
+        { path: 'backup.retention.keep_last', message: 'must be >= 0', line: 11 },
+      ],
+      '/b.yaml',
+    );
+    expect(errorList(error)).toEqual([
+      {
+        code: 'CONFIG_INVALID',
+        message: 'required key missing',
+        key_path: 'backup.destinations[nas].path',
+        file: '/b.yaml',
+        line: 8,
+        column: 7,
+        hint: 'fix the file, then run `matric-backup check`',
+      },
+      {
+        code: 'CONFIG_INVALID',
+        message: 'must be >= 0',
+        key_path: 'backup.retention.keep_last',
+        file: '/b.yaml',
+        line: 11,
+        hint: 'fix the file, then run `matric-backup check`',
+      },
+    ]);
+  });
+
+  it('a destination error names its destination; anything else is one UNKNOWN entry', () => {
+    expect(errorList(new DestinationError('NO_SPACE', 'disk full', { destination: 'usb' }))).toEqual([
+      {
+        code: 'NO_SPACE',
+        message: 'disk full',
+        destination: 'usb',
+        hint: 'free some space or lower the retention of that destination',
+      },
+    ]);
+    expect(errorList(new TypeError('bug'))).toEqual([{ code: 'UNKNOWN', message: 'bug' }]);
   });
 });

@@ -49,6 +49,7 @@ describe('Printer', () => {
       ],
     });
     expect(JSON.parse(out.text())).toEqual({
+      schema_version: 1,
       id: 'backup_20261203_081023',
       archive: { key: 'backup_20261203_081023.tar.zst' },
       config: '/etc/matric-backup/backup.yaml',
@@ -70,7 +71,8 @@ describe('Printer', () => {
     printer.line('human');
     printer.note('progress');
     printer.result({ ok: true });
-    expect(JSON.parse(out.text())).toEqual({ ok: true });
+    // One line, so `>> runs.jsonl` collects JSON Lines; schema_version first.
+    expect(out.text()).toBe('{"schema_version":1,"ok":true}\n');
     expect(err.text()).toBe('');
     expect(printer.interactive).toBe(false);
   });

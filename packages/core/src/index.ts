@@ -45,6 +45,13 @@ export { interruptAndCleanUp, runInterruptCleanups } from './util/interrupt.js';
 export { closestName } from './util/did-you-mean.js';
 export { maskMessages } from './util/mask-messages.js';
 export { redact } from './util/redact.js';
+export {
+  WARNING_CODES,
+  type Warning,
+  type WarningCode,
+  type WarningContext,
+  warning,
+} from './util/warning.js';
 
 // run pipeline (sources/, archive/, run/)
 export { createCompressStream, createDecompressStream } from './archive/compression.js';

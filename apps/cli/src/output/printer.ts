@@ -1,4 +1,5 @@
 import { displayName, maskMessages, redact } from '@matric-backup/core';
+import { versioned } from './document.js';
 import type { EventLog } from './event-log.js';
 import { colorWanted, createStyle, type Style } from './style.js';
 
@@ -72,15 +73,24 @@ export class Printer {
     else if (!this.json) this.stdout.write(`${this.redact(text)}\n`);
   }
 
-  /** The one JSON document of a --json command, on stdout. */
-  result(value: unknown): void {
+  /**
+   * The one JSON document of a --json command, on stdout: `schema_version` first, on one line, so
+   * `>> runs.jsonl` collects JSON Lines (`jq` pretty-prints it).
+   */
+  result(value: object): void {
+    const document = versioned(value);
     // As a log record, the document is one line like every other; the event log masks its messages.
     if (this.jsonLog) {
-      this.jsonLog.info({ result: value }, 'result');
+      this.jsonLog.info({ result: document }, 'result');
       return;
     }
+    this.jsonLine(document);
+  }
+
+  /** One JSON object on its own line on stdout, its messages masked: a document or a `--json-lines` event. */
+  jsonLine(value: object): void {
     const masked = this.secrets.length > 0 ? maskMessages(value, (text) => this.redact(text)) : value;
-    this.stdout.write(`${JSON.stringify(masked, null, 2)}\n`);
+    this.stdout.write(`${JSON.stringify(masked)}\n`);
   }
 
   warn(text: string): void {
