@@ -40,10 +40,10 @@ describe('mcp server over stdio', () => {
   /** Every text and structured result a client received, for the secrets check. */
   const received: string[] = [];
 
-  async function connect(access: 'read' | 'operate' | 'full'): Promise<Client> {
+  async function connect(access: 'read' | 'operate' | 'full', extra: string[] = []): Promise<Client> {
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [CLI_BIN, 'mcp', '-c', config, '--access', access],
+      args: [CLI_BIN, 'mcp', '-c', config, '--access', access, ...extra],
       env: { ...(process.env as Record<string, string>), NO_COLOR: '1' },
       stderr: 'pipe',
     });
@@ -98,7 +98,10 @@ describe('mcp server over stdio', () => {
         },
       ],
     });
-    for (const access of ['read', 'operate', 'full'] as const) clients[access] = await connect(access);
+    // The operate client also asks for JSON logs: they must go to stderr, never into the protocol's stdout.
+    clients.read = await connect('read');
+    clients.operate = await connect('operate', ['--log-format', 'json']);
+    clients.full = await connect('full');
   });
   afterAll(async () => {
     for (const client of Object.values(clients)) await client.close().catch(() => undefined);
@@ -147,6 +150,17 @@ describe('mcp server over stdio', () => {
       expect(values).toEqual([...values].sort((a, b) => a - b));
       expect(new Set(values).size).toBe(values.length);
       expect(progress.some((update) => /uploading to offsite/.test(update.message ?? ''))).toBe(true);
+      // Its JSON log records went to stderr (stdout carried the protocol above); plugins' own lines sit beside them.
+      const records = stderr
+        .operate!.split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Structured);
+      expect(records).toContainEqual(
+        expect.objectContaining({
+          service: 'matric-backup',
+          message: expect.stringMatching(/mcp: serving .* access operate/),
+        }),
+      );
     });
 
     it('answers every read-only tool from the local folder and s3', async () => {

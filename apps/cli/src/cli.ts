@@ -85,13 +85,15 @@ const GLOBAL_OPTIONS = {
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // The global options first, with the same definitions, so that even an error the full parse
   // reports (an unknown option, a missing argument) is printed as --json, --verbose and --no-color ask.
-  const global = readGlobalOptions(argv);
+  const { global, command } = readGlobalOptions(argv);
   const jsonLog =
     global.logFormat === 'json'
       ? await createEventLog({
           format: 'json',
           verbose: global.verbose,
           redact: (text) => printer.redact(text),
+          // `mcp` speaks its protocol on stdout: a log line there would break the client's stream.
+          ...(command === 'mcp' && { stdout: process.stderr }),
         })
       : undefined;
   const printer: Printer = new Printer({
@@ -217,7 +219,7 @@ function nameOf(module: CommandModule<GlobalArgs, unknown>): string {
 }
 
 /** The global options alone, leniently: what the full parse would refuse is its to report. */
-function readGlobalOptions(argv: string[]): GlobalArgs {
+function readGlobalOptions(argv: string[]): { global: GlobalArgs; command?: string } {
   let parsed: GlobalArgs & { _: Array<string | number> };
   try {
     parsed = yargs(argv)
@@ -230,9 +232,10 @@ function readGlobalOptions(argv: string[]): GlobalArgs {
       })
       .parseSync() as GlobalArgs & { _: Array<string | number> };
   } catch {
-    return { json: argv.includes('--json'), verbose: false, color: true, logFormat: 'text' };
+    return { global: { json: argv.includes('--json'), verbose: false, color: true, logFormat: 'text' } };
   }
+  const command = String(parsed._[0] ?? '');
   // `serve` under systemd or docker logs for a machine; on a terminal, for the person watching.
-  const serving = parsed._[0] === 'serve' && process.stdout.isTTY !== true;
-  return { ...parsed, logFormat: parsed.logFormat ?? (serving ? 'json' : 'text') };
+  const serving = command === 'serve' && process.stdout.isTTY !== true;
+  return { global: { ...parsed, logFormat: parsed.logFormat ?? (serving ? 'json' : 'text') }, command };
 }

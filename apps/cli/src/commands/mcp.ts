@@ -25,7 +25,7 @@ export const mcpCommand = command((host) => ({
       const config = await loadCommandConfig(context);
       // The SDK loads only here: every other command starts without it.
       const { serveStdio } = await import('../mcp/server.js');
-      await serveStdio(config, args.access);
+      await serveStdio(config, args.access, context.printer);
       return ExitCode.OK;
     }),
 }));

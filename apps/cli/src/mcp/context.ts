@@ -16,10 +16,19 @@ export interface McpContext {
   warn: (message: string) => void;
 }
 
-export function createContext(config: LoadedConfig, access: AccessLevel): McpContext {
+export function createContext(
+  config: LoadedConfig,
+  access: AccessLevel,
+  warn?: (message: string) => void,
+): McpContext {
   const words = configWords(config);
   const mask: Mask = (text) => redact(displayName(text), config.secrets, words);
-  return { config, access, mask, warn: (message) => process.stderr.write(`warning: ${mask(message)}\n`) };
+  return {
+    config,
+    access,
+    mask,
+    warn: warn ?? ((message) => process.stderr.write(`warning: ${mask(message)}\n`)),
+  };
 }
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { LoadedConfig } from '@matric-backup/core';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Printer } from '../output/printer.js';
 import type { AccessLevel } from './access.js';
 import { addActingTools } from './act-tools.js';
 import { createContext } from './context.js';
@@ -15,8 +16,9 @@ export function createMcpServer(
   config: LoadedConfig,
   access: AccessLevel,
   over: 'stdio' | 'http' = 'stdio',
+  warn?: (message: string) => void,
 ): McpServer {
-  const context = createContext(config, access);
+  const context = createContext(config, access, warn);
   const server = new McpServer(
     { name: 'matric-backup', version },
     {
@@ -31,14 +33,15 @@ export function createMcpServer(
 }
 
 /** Serves MCP on stdin/stdout until the client closes stdin; stdout carries nothing else. */
-export async function serveStdio(config: LoadedConfig, access: AccessLevel): Promise<void> {
-  const server = createMcpServer(config, access);
+export async function serveStdio(config: LoadedConfig, access: AccessLevel, printer: Printer): Promise<void> {
+  // The printer writes only to stderr here (and `--log-format json` records go there too, see cli.ts).
+  const server = createMcpServer(config, access, 'stdio', (message) => printer.warn(message));
   const closed = new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);
   });
   await server.connect(new StdioServerTransport());
-  process.stderr.write(`matric-backup mcp: serving ${config.file} on stdio, access ${access}\n`);
+  printer.note(`matric-backup mcp: serving ${config.file} on stdio, access ${access}`);
   await closed;
   await server.close();
 }
