@@ -50,6 +50,8 @@ describe('incremental runs through the CLI', () => {
     await writeFile(join(source, 'docs/a.txt'), 'alpha');
     await writeFile(join(source, 'docs/b.txt'), 'bravo');
     await writeFile(join(source, 'docs/old/1.txt'), 'one');
+    await mkdir(join(source, 'quiet'));
+    await writeFile(join(source, 'quiet/q.txt'), 'untouched');
     await writeFile(join(source, 'unchanged.bin'), randomBytes(256 * 1024));
     await writeFile(join(source, 'script.sh'), '#!/bin/sh\n', { mode: 0o644 });
     await writeFile(join(source, 'will-be-folder'), 'a file for now');
@@ -149,7 +151,8 @@ describe('incremental runs through the CLI', () => {
     expect(incremental.archive.size).toBeLessThan(full.archive.size / 4);
 
     const { stored, folders, manifest } = contents(incremental.archive.key);
-    // Every folder, the new and changed entries, the command source whole; not unchanged.bin.
+    // The new and changed entries with the folders above them, the command source whole; not
+    // unchanged.bin, nor the folder quiet (as before, nothing stored under it).
     expect(stored).toEqual([
       'data/docs/a.txt',
       'data/docs/b-renamed.txt',

@@ -52,9 +52,13 @@ async function scan(
   };
   const detector = new ChangeDetector({ parent, compare, commandSources: new Set() });
   const kept: string[] = [];
+  const folders: string[] = [];
   const problems = new SourceProblems([source], () => undefined);
   for await (const entry of detector.select(walkDirectory(source, problems))) {
-    if (entry.type === 'directory') continue;
+    if (entry.type === 'directory') {
+      folders.push(entry.path);
+      continue;
+    }
     kept.push(entry.path);
     // What the packer does: archive the file, report the sha256 of what it stored.
     if (entry.type === 'file') {
@@ -64,7 +68,7 @@ async function scan(
   }
   detector.settle(warnings);
   const deleted = detector.deleted();
-  return { kept, deleted, changes: { ...detector.changes }, records: detector.records };
+  return { kept, folders, deleted, changes: { ...detector.changes }, records: detector.records };
 }
 
 describe('change detection', () => {
@@ -79,8 +83,32 @@ describe('change detection', () => {
       'src/script.sh',
       'src/will-be-folder',
     ]);
+    expect(first.folders).toEqual(['src', 'src/docs', 'src/docs/old']);
     const second = await scan(first.records);
-    expect(second).toMatchObject({ kept: [], deleted: [], changes: { created: 0, modified: 0, deleted: 0 } });
+    expect(second).toMatchObject({
+      kept: [],
+      folders: [],
+      deleted: [],
+      changes: { created: 0, modified: 0, deleted: 0 },
+    });
+  });
+
+  it('keeps a changed file with the folders above it, and a changed folder; not an unchanged folder', async () => {
+    await mkdir(join(dir, 'docs/old/deeper'));
+    await writeFile(join(dir, 'docs/old/deeper/3.txt'), 'three');
+    await mkdir(join(dir, 'other'));
+    await writeFile(join(dir, 'other/4.txt'), 'four');
+    await mkdir(join(dir, 'quiet'));
+    await writeFile(join(dir, 'quiet/5.txt'), 'five');
+    const { records } = await scan();
+    // Content only: the folders above keep their mtime, and still come first, in walk order.
+    await writeFile(join(dir, 'docs/old/deeper/3.txt'), 'THREE');
+    await chmod(join(dir, 'other'), 0o750);
+    const next = await scan(records);
+    expect(next.kept).toEqual(['src/docs/old/deeper/3.txt']);
+    // Not src/quiet: as in the parent, and nothing under it is stored.
+    expect(next.folders).toEqual(['src', 'src/docs', 'src/docs/old', 'src/docs/old/deeper', 'src/other']);
+    expect(next.changes).toEqual({ created: 0, modified: 2, deleted: 0 });
   });
 
   it('finds a changed file, a rename, a mode change, a retargeted link, a file replaced by a folder and deletions', async () => {

@@ -21,10 +21,13 @@ const READ_CHUNK = 1 << 20;
 /**
  * Decides, entry by entry, what a shard stores, and records the file list at
  * this run's time for the next one. With a parent list only new and changed
- * entries go on, plus every folder (cheap, and it keeps folder modes and
- * times exact); without one every entry does. An unchanged file is decided by
- * lstat alone in `metadata` mode (size, mtime, ctime, inode, mode, owner), so
- * it is never opened; `content` mode reads and hashes every file.
+ * entries go on, each with the folders above it (so that tar, extracting it
+ * by hand, puts back the mode and mtime of every folder it writes into);
+ * without one every entry does. A folder that is the same as in the parent
+ * and holds nothing stored is left out: restoring takes it from an earlier
+ * link. An unchanged file is decided by lstat alone in `metadata` mode (size,
+ * mtime, ctime, inode, mode, owner), so it is never opened; `content` mode
+ * reads and hashes every file.
  */
 export class ChangeDetector {
   /** The list at this run's time, in archive order. */
@@ -37,7 +40,21 @@ export class ChangeDetector {
   constructor(private readonly options: ChangeDetectorOptions) {}
 
   async *select(entries: AsyncIterable<SourceEntry>): AsyncGenerator<SourceEntry> {
-    for await (const entry of entries) if (this.keep(entry)) yield entry;
+    // Unchanged folders above the current entry, not yet stored: the walk is depth-first, a folder
+    // before what it holds, so they form one line down from a stored folder (or the top).
+    const waiting: SourceEntry[] = [];
+    for await (const entry of entries) {
+      const keep = this.keep(entry);
+      while (waiting.length > 0 && !entry.path.startsWith(`${waiting.at(-1)!.path}/`)) waiting.pop();
+      if (entry.type === 'directory' && !keep) {
+        waiting.push(entry);
+        continue;
+      }
+      if (!keep) continue;
+      yield* waiting;
+      waiting.length = 0;
+      yield entry;
+    }
   }
 
   /** The packer archived this file with this content: the next run compares against it. */
@@ -99,8 +116,7 @@ export class ChangeDetector {
     }
     if (entry.type !== 'file') {
       const record = recordOf(entry);
-      const changed = this.note(entry.path, record, before);
-      return entry.type === 'directory' || changed;
+      return this.note(entry.path, record, before);
     }
     let info: Stats;
     try {

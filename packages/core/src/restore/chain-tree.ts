@@ -6,8 +6,8 @@ import type { InnerManifest, InnerManifestEntry } from '../shard/manifest.js';
  * takes away its `deleted` paths (with everything under them), then each of its
  * entries replaces what was at that path; an entry of another type than before
  * replaces it whole (a folder that became a file loses what it held). Folders
- * the incremental lists keep what they held: it lists every folder, and only
- * the files that are new or changed.
+ * the incremental lists keep what they held: it lists only new and changed
+ * entries and the folders above them; a folder it does not list is as before.
  */
 export class ChainTree {
   private readonly entries = new Map<string, InnerManifestEntry>();

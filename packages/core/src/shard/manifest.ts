@@ -72,7 +72,7 @@ export interface ShardManifestCommon {
   collections: string[];
   /** Each source's type and original path, in config order. */
   origins?: SourceOrigin[];
-  /** Entries stored in this archive: in an incremental shard, the new and changed ones (and every folder). */
+  /** Entries stored in this archive: in an incremental shard, the new and changed ones, the folders above them and the changed folders. */
   counts: {
     /** File entries, hard links included. */
     files: number;
