@@ -1,4 +1,4 @@
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -139,6 +139,62 @@ describe('pings, webhooks and ntfy around runs', () => {
     expect(await readFile(pruneMetrics, 'utf8')).toMatch(
       /^matric_backup_last_prune_deleted_shards\{destination="disk",config="[^"]+",source_instance="[^"]+"\} 0$/m,
     );
+  });
+
+  it('a verify that finds damage is a verify.failure naming the shard, in history, and fails status until a verify passes', async () => {
+    const disk = join(work.path, 'disk');
+    const archive = (await readdir(disk)).find((name) => /\.tar\.zst$/.test(name))!;
+    const shard = archive.replace(/\.tar\.zst$/, '');
+    const bytes = await readFile(join(disk, archive));
+    const damaged = Buffer.from(bytes);
+    damaged[damaged.length >> 1] ^= 0xff;
+    await writeFile(join(disk, archive), damaged);
+
+    const verify = await runCli(['verify', '-c', config, '-d', 'disk']);
+    expect(verify.code).toBe(1);
+    const [failure] = take().filter((entry) => entry.path === '/webhook');
+    expect(JSON.parse(failure!.body)).toMatchObject({ event: 'verify.failure', status: 'failed' });
+
+    const history = JSON.parse((await runCli(['history', '-c', config, '--json', '-n', '3'])).stdout);
+    expect(history.runs.map((entry: { kind: string; status: string }) => [entry.kind, entry.status])).toEqual(
+      [
+        ['verify', 'failed'],
+        ['prune', 'success'],
+        ['verify', 'success'],
+      ],
+    );
+    expect(history.runs[0]).toMatchObject({
+      exit_code: 1,
+      destinations: [{ name: 'disk', status: 'failed', verified: [shard], failed: [{ id: shard }] }],
+      error: { code: 'VERIFY_FAILED' },
+    });
+    expect(history.runs[1].destinations).toEqual([
+      { name: 'disk', status: 'success', deleted: [], failed: [] },
+      { name: 'spare', status: 'success', deleted: [], failed: [] },
+    ]);
+    const table = await runCli(['history', '-c', config, '-n', '3']);
+    expect(table.stdout).toMatch(new RegExp(`verify\\s+${shard}\\s+FAILED.*disk\\s+FAILED\\s+${shard}: `));
+    expect(table.stdout).toMatch(
+      new RegExp(`verify\\s+${shard}\\s+success.*disk\\s+success\\s+verified ${shard}`),
+    );
+
+    // status reads the newest verify of each destination: a failed one fails it (exit 1).
+    const status = await runCli(['status', '-c', config, '-d', 'disk', '--json']);
+    expect(status.code).toBe(1);
+    expect(JSON.parse(status.stdout).destinations[0].last_verify).toMatchObject({
+      status: 'failed',
+      failed: [{ id: shard }],
+    });
+    const text = await runCli(['status', '-c', config, '-d', 'disk']);
+    expect(text.stdout).toMatch(/^disk\s.*VERIFY FAILED$/m);
+    expect(text.stderr).toContain(`disk: the last verify`);
+    expect(text.stderr).toContain(shard);
+
+    // Repaired (here: the bytes put back), a passing verify clears it.
+    await writeFile(join(disk, archive), bytes);
+    expect((await runCli(['verify', '-c', config, '-d', 'disk'])).code).toBe(0);
+    expect((await runCli(['status', '-c', config, '-d', 'disk'])).code).toBe(0);
+    take();
   });
 
   it('a run refused by the lock (exit 4) and one stopped by SIGTERM (exit 143) notify and are in history', async () => {

@@ -222,10 +222,17 @@ describe('mcp server over stdio', () => {
         true,
       );
 
+      // verify_backup above is in the history too, with the shards it checked.
       const history = await call('read', 'backup_history', { limit: 5 });
-      expect(history.structuredContent.runs.map((r: Structured) => [r.id, r.status, r.exit_code])).toEqual([
-        [shard, 'success', 0],
+      expect(
+        history.structuredContent.runs.map((r: Structured) => [r.kind, r.id, r.status, r.exit_code]),
+      ).toEqual([
+        ['verify', undefined, 'success', 0],
+        ['backup', shard, 'success', 0],
       ]);
+      expect(history.structuredContent.runs[0].destinations).toEqual(
+        expect.arrayContaining([expect.objectContaining({ status: 'success', verified: [shard] })]),
+      );
 
       const missing = await call('read', 'backup_info', { id: 'backup_20200101_000000_nonenone' });
       expect(missing.isError).toBe(true);

@@ -104,7 +104,9 @@ export async function pruneDestinations(
             type: outcome.type,
             required: destination?.required ?? true,
             ok: !outcome.error && !outcome.result?.failed.length,
-            deleted: outcome.result?.deleted.length ?? 0,
+            deleted: outcome.result?.deleted ?? [],
+            failed: outcome.result?.failed ?? [],
+            ...(outcome.error && { error: outcome.error }),
           };
         }),
         ...(firstError

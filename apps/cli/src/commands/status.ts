@@ -2,7 +2,7 @@ import { type DestinationStatus, MatricError, parseDuration } from '@matric-back
 import { serverOptions } from '../client/server-option.js';
 import { loadCommandConfig } from '../context.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
-import { readStatus } from '../operations/status.js';
+import { type LastVerify, readStatus } from '../operations/status.js';
 import { formatBytes, formatDuration, formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import { command, destinationOption } from './command.js';
@@ -12,6 +12,8 @@ interface StatusRow extends Partial<DestinationStatus> {
   type: string;
   /** With --max-age: no shard, or the newest is older. */
   stale?: boolean;
+  /** The newest verify of this destination (from the run history); a failed one fails status. */
+  last_verify?: LastVerify;
   error?: { code: string; message: string };
 }
 
@@ -53,13 +55,30 @@ export const statusCommand = command((host) => ({
       const config = await loadCommandConfig(context);
       const report = await readStatus(config, { destinations: args.destination, maxAgeMs });
       const rows = report.destinations.map((row): StatusRow => {
-        const base = { name: row.name, type: row.type };
+        const base = {
+          name: row.name,
+          type: row.type,
+          ...(row.lastVerify && { last_verify: row.lastVerify }),
+        };
+        if (row.lastVerify?.status === 'failed') {
+          const what =
+            row.lastVerify.failed.map((shard) => `${shard.id}: ${shard.message}`).join('; ') ||
+            row.lastVerify.error?.message ||
+            'failed';
+          printer.error(
+            `${printer.errStyle.bad('error:')} ${row.name}: the last verify (${formatTime(row.lastVerify.finished_at)}) failed: ${what}`,
+          );
+        }
         if (row.error !== undefined) {
           printer.error(describeError(row.error, printer.verbose));
           return { ...base, error: errorRecord(row.error) };
         }
         return { ...base, ...row.status, ...(row.stale === undefined ? {} : { stale: row.stale }) };
       });
+      if (rows.some((row) => row.last_verify?.status === 'failed'))
+        printer.error(
+          'hint: restore or copy from a destination whose copy verifies, delete the damaged shard, then `matric-backup verify` again: status counts the newest verify',
+        );
       const { ok } = report;
       for (const row of rows) {
         for (const shard of row.future ?? []) {
@@ -75,6 +94,7 @@ export const statusCommand = command((host) => ({
         const { style } = printer;
         const verdict = (row: StatusRow) => {
           if (row.error) return style.bad(`ERROR ${row.error.code}`);
+          if (row.last_verify?.status === 'failed') return style.bad('VERIFY FAILED');
           if (row.stale)
             return style.bad(
               row.newest ? `STALE (older than ${maxAgeText(String(args.maxAge))})` : 'NO BACKUP',

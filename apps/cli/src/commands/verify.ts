@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { loadCommandConfig } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { reportMaintenance } from '../operations/maintenance-report.js';
+import { reportMaintenance, verifyOutcome } from '../operations/maintenance-report.js';
 import { parseSample } from '../operations/sample.js';
 import { verifyBackups } from '../operations/verify.js';
 import { createByteBar } from '../output/progress.js';
@@ -85,26 +85,10 @@ export const verifyCommand = command((host) => ({
       });
 
       const failed = lines.filter((line) => !line.ok);
-      const firstProblem = failed[0]?.problems[0];
       await reportMaintenance(
         config,
         {
-          kind: 'verify',
-          startedAt,
-          destinations: config.destinations
-            .filter((destination) => lines.some((line) => line.destination === destination.name))
-            .map((destination) => ({
-              name: destination.name,
-              type: destination.type,
-              required: destination.required,
-              ok: lines.every((line) => line.destination !== destination.name || line.ok),
-            })),
-          ...(failed[0] && {
-            error: {
-              code: 'VERIFY_FAILED',
-              message: `destination "${failed[0].destination}"${failed[0].id ? ` shard "${failed[0].id}"` : ''}: ${firstProblem ? failureSummary(failed[0]) : 'failed'}`,
-            },
-          }),
+          ...verifyOutcome(config, lines, startedAt),
           ...(typeof args.metricsFile === 'string' && {
             metricsFile: resolve(context.cwd, args.metricsFile),
           }),

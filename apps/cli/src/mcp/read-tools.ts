@@ -10,10 +10,10 @@ import {
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { exitCodeOfRun } from '../exit-codes.js';
-import { runHistory } from '../operations/history.js';
+import { eventHistory, historyEntry, runHistory } from '../operations/history.js';
 import { shardInfo } from '../operations/info.js';
 import { type ListedShard, listBackups } from '../operations/list.js';
+import { reportMaintenance, verifyOutcome } from '../operations/maintenance-report.js';
 import { readStatus } from '../operations/status.js';
 import { verifyBackups } from '../operations/verify.js';
 import { addTool, type McpContext, progressSender } from './context.js';
@@ -212,6 +212,7 @@ export function addReadTools(server: McpServer, context: McpContext): void {
       const send = progressSender(extra);
       // Several shards are read one after another: progress counts the bytes of all of them.
       let done = 0;
+      const startedAt = Date.now();
       const report = await verifyBackups(config, {
         id,
         destinations,
@@ -231,6 +232,10 @@ export function addReadTools(server: McpServer, context: McpContext): void {
           };
         },
       });
+      // Recorded in the history and notified as the CLI's verify is.
+      await reportMaintenance(config, verifyOutcome(config, report.lines, startedAt), (message) =>
+        warnings.push(message),
+      );
       const results = report.lines.map((line) => ({
         destination: line.destination,
         id: line.id,
@@ -318,25 +323,21 @@ export function addReadTools(server: McpServer, context: McpContext): void {
   addTool(server, context, 'backup_history', {
     title: 'Backup run history',
     description:
-      "This config's past backup runs, newest first, from its state folder: when each started, its outcome (success, warning, partial, failed), the shard id, and per destination the result, bytes, upload time, attempts and error.",
+      "This config's past backup runs, verifies and prunes (`kind`), newest first, from its state folder: when each started, its outcome (success, warning, partial, failed), the shard id, and per destination the result, bytes, upload time, attempts and error; a verify or prune lists per destination the shards it verified or deleted and those that failed.",
     input: { limit: z.number().int().min(1).max(500).default(10).describe('At most this many runs') },
     readOnly: true,
     run: async ({ limit }) => {
-      const runs = await runHistory(config, { limit });
+      const runs = (await eventHistory(config, { limit })).map(historyEntry);
       const text =
         runs.length === 0
           ? `no runs recorded for ${config.file}`
           : runs
               .map(
                 (run) =>
-                  `${run.started_at} ${run.id} ${run.status}${run.error ? `: ${run.error.message}` : ''}`,
+                  `${run.started_at} ${run.kind}${'id' in run ? ` ${run.id}` : ''} ${run.status}${run.error ? `: ${run.error.message}` : ''}`,
               )
               .join('\n');
-      return toolResult(
-        text,
-        { runs: runs.map((run) => ({ ...run, exit_code: exitCodeOfRun(run.status) })) },
-        mask,
-      );
+      return toolResult(text, { runs }, mask);
     },
   });
 

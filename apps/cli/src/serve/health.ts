@@ -10,6 +10,7 @@ import {
 } from '@matric-backup/core';
 import { onEachDestination } from '../destinations.js';
 import { errorRecord } from '../exit-codes.js';
+import { lastVerifies } from '../operations/status.js';
 
 /** One destination in `/health/backup`. */
 interface DestinationHealth {
@@ -37,7 +38,7 @@ interface DestinationHealth {
 
 /** The body of `/health/backup`: the original design's fields, overall and per destination. */
 export interface BackupHealth {
-  /** unhealthy when a required destination is: no shard newer than max_age, or its last run failed. */
+  /** unhealthy when a required destination is: no shard newer than max_age, its last run or its last verify failed. */
   status: 'healthy' | 'unhealthy';
   config: string;
   source_instance: string;
@@ -76,6 +77,7 @@ export async function computeBackupHealth(
   const now = options.now ?? new Date();
   const owner = await loadShardOwner(config);
   const history = await readRunHistory(config.backup.state_dir, { config: config.file });
+  const verifies = await lastVerifies(config);
   const recent = history.filter((run) => now.getTime() - Date.parse(run.finished_at) <= DAY_MS);
   const outcomes = await onEachDestination(config, selectDestinations(config), async (opened) => ({
     status: await destinationStatus(opened, owner, now),
@@ -122,6 +124,7 @@ export async function computeBackupHealth(
     else if ((status.ageMs ?? 0) > options.maxAgeMs)
       problems.push(`newest backup is older than ${hours(options.maxAgeMs)} h`);
     if (lastRunStatus === 'failed') problems.push('the last run failed here');
+    if (verifies.get(name)?.status === 'failed') problems.push('the last verify failed here');
     return {
       ...base,
       status: problems.length === 0 ? 'healthy' : 'unhealthy',

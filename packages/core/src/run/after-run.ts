@@ -33,6 +33,7 @@ export async function finishRun(
 
   try {
     await recordRun(stateDir, {
+      kind: 'backup',
       id: summary.id,
       config: config.file,
       writer: config.backup.name,

@@ -31,6 +31,7 @@ export async function reportUnfinished(
   const durationMs = finishedAt.getTime() - what.startedAt.getTime();
   try {
     await recordRun(config.backup.state_dir, {
+      kind: 'backup',
       id: what.id,
       config: config.file,
       writer: config.backup.name,

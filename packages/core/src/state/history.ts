@@ -5,6 +5,8 @@ import { appendLine, ensureStateDir } from './files.js';
 
 /** One finished run as `history` shows it; the run summary plus where and when. */
 export interface RunRecord {
+  /** Absent in records written before verify and prune were recorded: a backup. */
+  kind?: 'backup';
   id: string;
   config: string;
   /** backup.name of the config (absent in records written before configs had names). */
@@ -33,27 +35,71 @@ export interface RunRecord {
   error?: { code: string; message: string };
 }
 
+/** One finished `verify` or `prune` (or `cleanup`) as `history` shows it: what it did to which shards where. */
+export interface MaintenanceRecord {
+  kind: 'verify' | 'prune';
+  config: string;
+  writer?: string;
+  started_at: string;
+  finished_at: string;
+  /** `failed`: a destination could not be read, a shard did not verify or could not be deleted. */
+  status: 'success' | 'failed';
+  duration_ms: number;
+  destinations: Array<{
+    name: string;
+    status: 'success' | 'failed';
+    /** verify: the shards checked there (passed or not). */
+    verified?: string[];
+    /** prune: the shards deleted there. */
+    deleted?: string[];
+    /** The shards that did not verify, or could not be deleted, and why. */
+    failed: Array<{ id: string; message: string }>;
+    error?: { code: string; message: string };
+  }>;
+  error?: { code: string; message: string };
+}
+
+/** A line of the history file: a backup run, or a verify or prune. */
+export type HistoryRecord = RunRecord | MaintenanceRecord;
+
 export const HISTORY_FILE = 'runs.jsonl';
 
-export async function recordRun(stateDir: string, record: RunRecord): Promise<void> {
+export async function recordRun(stateDir: string, record: HistoryRecord): Promise<void> {
   await ensureStateDir(stateDir);
   await appendLine(join(stateDir, HISTORY_FILE), JSON.stringify(record));
 }
 
-/** Newest first; a damaged line (a crash mid-write) is skipped rather than failing the listing. */
+/** A backup run's record (older records have no kind: they are all backups). */
+export function isBackupRecord(record: HistoryRecord): record is RunRecord {
+  return record.kind === undefined || record.kind === 'backup';
+}
+
+/**
+ * The backup runs only, newest first: what retention, the scheduler's catch-up and
+ * the health of a destination reason about (a verify or prune stores nothing).
+ */
 export async function readRunHistory(
   stateDir: string,
   options: { config?: string; limit?: number } = {},
 ): Promise<RunRecord[]> {
+  const runs = (await readHistory(stateDir, { config: options.config })).filter(isBackupRecord);
+  return options.limit === undefined ? runs : runs.slice(0, options.limit);
+}
+
+/** Every record, backups, verifies and prunes, newest first; a damaged line (a crash mid-write) is skipped. */
+export async function readHistory(
+  stateDir: string,
+  options: { config?: string; limit?: number } = {},
+): Promise<HistoryRecord[]> {
   const text = await readFile(join(stateDir, HISTORY_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '';
     throw error;
   });
-  const records: RunRecord[] = [];
+  const records: HistoryRecord[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      const record = JSON.parse(line) as RunRecord;
+      const record = JSON.parse(line) as HistoryRecord;
       if (!options.config || record.config === options.config) records.push(record);
     } catch {
       // a torn last line from a crashed writer

@@ -1,3 +1,4 @@
+import { reportMaintenance, verifyOutcome } from '../../operations/maintenance-report.js';
 import { verifyBackups } from '../../operations/verify.js';
 import { ApiError } from '../api/errors.js';
 import { snakeCase } from '../api/snake-case.js';
@@ -20,6 +21,7 @@ export function startValidate(service: Service, caller: string, id: string, dest
     'validate',
     caller,
     async (job) => {
+      const startedAt = Date.now();
       const report = await verifyBackups(config, {
         id,
         ...(destinations && { destinations }),
@@ -36,6 +38,10 @@ export function startValidate(service: Service, caller: string, id: string, dest
         },
         onWarning: (destination, shard, warning) => log.warn({ destination, shard }, warning),
       });
+      // Recorded in the history and notified as the CLI's verify is.
+      await reportMaintenance(config, verifyOutcome(config, report.lines, startedAt), (message) =>
+        log.warn(message),
+      );
       const valid = report.lines.every((line) => line.ok);
       job.result = {
         backup_id: job.shard ?? id,
