@@ -107,8 +107,8 @@ export class ChangeDetector {
 
   private keep(entry: SourceEntry): boolean {
     const before = this.options.parent?.get(entry.path);
-    const source = entry.path.split('/', 1)[0]!;
-    if (this.options.commandSources.has(source)) {
+    const { commandSources } = this.options;
+    if (commandSources.size > 0 && commandSources.has(entry.path.slice(0, entry.path.indexOf('/')))) {
       const record = entry.type === 'file' ? undefined : recordOf(entry);
       this.note(entry.path, record ?? { path: entry.path, type: 'file', mode: 0, mtime: 0, size: 0 }, before);
       if (entry.type === 'file') this.pending.add(entry.path);
@@ -125,6 +125,11 @@ export class ChangeDetector {
       // Gone or unreadable: the packer meets the same and reports it.
       this.pending.add(entry.path);
       return true;
+    }
+    // Most files of a second run: exactly as in the parent's list, which then serves as this run's record.
+    if (this.options.compare === 'metadata' && before?.type === 'file' && sameStat(before, info)) {
+      this.records.set(entry.path, before);
+      return false;
     }
     const record: FileRecord = {
       path: entry.path,
@@ -208,6 +213,25 @@ function sameEntry(before: FileRecord, now: FileRecord, compare: CompareMode): b
     return false;
   if (compare === 'content' || rebuilt) return before.sha256 !== undefined && before.sha256 === now.sha256;
   return before.ctime !== undefined && before.ctime === now.ctime && before.ino === now.ino;
+}
+
+/**
+ * Whether a file's lstat is field for field what its record says, ctime and
+ * inode included (so never for a rebuilt record): then it is unchanged by
+ * every test of `sameEntry` in metadata mode, and the record is still exact.
+ */
+function sameStat(before: Extract<FileRecord, { type: 'file' }>, info: Stats): boolean {
+  return (
+    before.ctime === info.ctimeMs &&
+    before.ino === info.ino &&
+    before.mtime === info.mtimeMs &&
+    before.size === info.size &&
+    before.mode === (info.mode & 0o7777) &&
+    (before.nlink ?? 1) === info.nlink &&
+    before.uid === info.uid &&
+    before.gid === info.gid &&
+    info.isFile()
+  );
 }
 
 /**
