@@ -152,8 +152,19 @@ describe('pings, webhooks and ntfy around runs', () => {
 
     const verify = await runCli(['verify', '-c', config, '-d', 'disk']);
     expect(verify.code).toBe(1);
-    const [failure] = take().filter((entry) => entry.path === '/webhook');
-    expect(JSON.parse(failure!.body)).toMatchObject({ event: 'verify.failure', status: 'failed' });
+    const heard = take();
+    const failure = JSON.parse(heard.find((entry) => entry.path === '/webhook')!.body);
+    expect(failure).toMatchObject({
+      event: 'verify.failure',
+      operation: 'verify',
+      status: 'failed',
+      shards: [shard],
+      destinations: [{ name: 'disk', status: 'failed', verified: [shard], failed: [{ id: shard }] }],
+    });
+    expect(failure.text).toMatch(new RegExp(`verify FAILED — disk: ${shard}: .+; verified ${shard}$`));
+    const ntfy = heard.find((entry) => entry.path === '/ntfy/backups')!;
+    expect(ntfy.headers.title).toMatch(/: verify\.failure$/);
+    expect(ntfy.body).toBe(failure.text);
 
     const history = JSON.parse((await runCli(['history', '-c', config, '--json', '-n', '3'])).stdout);
     expect(history.runs.map((entry: { kind: string; status: string }) => [entry.kind, entry.status])).toEqual(

@@ -218,6 +218,71 @@ describe('notify', () => {
     expect(mails[0]!.raw).not.toContain(SECRET);
   });
 
+  it('a verify or prune names itself, its outcome and its shards: subject, text and payload', async () => {
+    mails.length = 0;
+    const verifyFailed: NotificationInput = {
+      status: 'failed',
+      event: 'verify.failure',
+      durationMs: 900,
+      configFile: '/etc/matric-backup/backup.yaml',
+      host: 'db1',
+      destinations: [
+        {
+          ...failedRun.destinations[0]!,
+          status: 'failed',
+          verified: ['backup_20261122_020000', 'backup_20261123_020000'],
+          failed: [{ id: 'backup_20261123_020000', message: 'sha256 does not match the sidecar' }],
+        },
+        {
+          ...failedRun.destinations[1]!,
+          error: { code: 'AUTH_FAILED', message: 'access denied' },
+        },
+      ],
+      error: { code: 'VERIFY_FAILED', message: 'destination "local" shard "backup_20261123_020000": ...' },
+    };
+    const results = await notify(
+      {
+        on_success: false,
+        on_failure: true,
+        email: 'ops@example.com',
+        smtp: { host: '127.0.0.1', port: smtpPort, secure: false, username: 'backup', password: SECRET },
+      },
+      verifyFailed,
+      { secrets: [SECRET] },
+    );
+    expect(results).toEqual([{ channel: 'email', ok: true }]);
+    // A long header is folded onto continuation lines.
+    expect(mails[0]!.raw.replace(/\r?\n[ \t]+/g, ' ')).toContain(
+      'Subject: [matric-backup] db1: verify failed (backup_20261122_020000 and 1 more)',
+    );
+    const payload = buildPayload(verifyFailed);
+    expect(payload).toMatchObject({
+      event: 'verify.failure',
+      operation: 'verify',
+      shard_id: null,
+      shards: ['backup_20261122_020000', 'backup_20261123_020000'],
+    });
+    expect(payload.text).toBe(
+      'matric-backup on db1 verify FAILED — local: backup_20261123_020000: sha256 does not match the sidecar; verified backup_20261122_020000, backup_20261123_020000 — s3: access denied',
+    );
+    expect(payload.text).not.toMatch(/backup (succeeded|FAILED)/);
+
+    const pruned = buildPayload({
+      ...verifyFailed,
+      status: 'success',
+      event: 'prune.success',
+      destinations: [
+        { ...failedRun.destinations[0]!, deleted: ['backup_20261101_020000'], failed: [] },
+        { ...failedRun.destinations[1]!, status: 'success', error: undefined, deleted: [], failed: [] },
+      ],
+      error: undefined,
+    });
+    expect(pruned).toMatchObject({ operation: 'prune', shards: ['backup_20261101_020000'] });
+    expect(pruned.text).toBe(
+      'matric-backup on db1 prune done — local: deleted backup_20261101_020000 — s3: nothing deleted',
+    );
+  });
+
   it('reports an SMTP login failure without the password', async () => {
     const results = await notify(
       {

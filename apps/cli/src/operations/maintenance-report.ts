@@ -77,6 +77,11 @@ export async function reportMaintenance(
         status: destination.ok ? 'success' : 'failed',
         bytes: 0,
         attempts: 0,
+        ...(outcome.kind === 'verify'
+          ? { verified: destination.verified ?? [] }
+          : { deleted: destination.deleted ?? [] }),
+        failed: destination.failed ?? [],
+        ...(destination.error && { error: destination.error }),
       })),
       ...(outcome.error && { error: outcome.error }),
     },

@@ -29,7 +29,7 @@ export async function sendEmail(
     await transport.sendMail({
       from: smtp.from ?? `matric-backup <matric-backup@${payload.host}>`,
       to,
-      subject: `[matric-backup] ${payload.host}: backup ${payload.status}${payload.shard_id ? ` (${payload.shard_id})` : ''}`,
+      subject: subject(payload),
       text: `${payload.text}\n\n${JSON.stringify(payload, null, 2)}\n`,
     });
   } catch (error) {
@@ -37,4 +37,11 @@ export async function sendEmail(
   } finally {
     transport.close();
   }
+}
+
+/** `[matric-backup] db1: verify failed (backup_20250131_020004)`: the operation, its outcome and its shards. */
+function subject(payload: NotificationPayload): string {
+  const [first, ...more] = payload.shards;
+  const shards = first ? ` (${first}${more.length ? ` and ${more.length} more` : ''})` : '';
+  return `[matric-backup] ${payload.host}: ${payload.operation} ${payload.status}${shards}`;
 }

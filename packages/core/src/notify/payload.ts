@@ -6,6 +6,12 @@ export interface NotificationDestination {
   status: 'success' | 'failed' | 'skipped';
   bytes: number;
   attempts: number;
+  /** verify: the shards checked there. */
+  verified?: string[];
+  /** prune: the shards deleted there. */
+  deleted?: string[];
+  /** verify and prune: the shards that did not verify or could not be deleted, and why. */
+  failed?: Array<{ id: string; message: string }>;
   error?: { code: string; message: string };
 }
 
@@ -60,8 +66,13 @@ const LISTED_WARNINGS = 100;
 
 export interface NotificationPayload {
   event: NotificationEvent;
+  /** What ran: the part of `event` before the dot. */
+  operation: 'backup' | 'verify' | 'prune';
   status: NotificationInput['status'];
+  /** The shard a run stored; null for verify and prune (see `shards`). */
   shard_id: string | null;
+  /** Every shard involved: the one a run stored, those a verify checked or a prune deleted. */
+  shards: string[];
   /** Bytes of the stored archive: for an incremental shard, only what changed. */
   size_bytes: number | null;
   shard_type: 'full' | 'incremental' | null;
@@ -101,26 +112,28 @@ const HEADLINE = {
 } as const;
 
 export function buildPayload(input: NotificationInput): NotificationPayload {
-  const failed = input.destinations.filter((d) => d.status === 'failed');
-  const stored = input.destinations.filter((d) => d.status === 'success').map((d) => d.name);
-  const headline = (input.event && HEADLINE_OF_EVENT[input.event]) ?? HEADLINE[input.status];
+  const event = input.event ?? EVENT[input.status];
+  const operation = event.slice(0, event.indexOf('.')) as NotificationPayload['operation'];
+  const headline = HEADLINE_OF_EVENT[event] ?? HEADLINE[input.status];
   const parts = [`matric-backup on ${input.host} ${headline}`];
-  if (input.shardId)
-    parts.push(`${input.shardType === 'incremental' ? 'incremental shard' : 'shard'} ${input.shardId}`);
-  if (stored.length) parts.push(`stored on ${stored.join(', ')}`);
-  for (const destination of failed)
-    parts.push(`${destination.name}: ${destination.error?.message ?? 'failed'}`);
+  if (operation === 'backup') parts.push(...runParts(input));
+  else parts.push(...maintenanceParts(operation, input.destinations));
   const warnings = input.warnings ?? [];
   if (warnings.length) {
     const first = warnings[0]!;
     const more = warnings.length > 1 ? ` and ${warnings.length - 1} more` : '';
     parts.push(`not archived whole: ${first.path} (${first.reason})${more}`);
   }
-  if (input.error) parts.push(input.error.message);
+  // A verify's or prune's error is its first destination's failure, already named above.
+  if (input.error && operation === 'backup') parts.push(input.error.message);
+  const involved = input.destinations.flatMap((d) => d.verified ?? d.deleted ?? []);
+  const shards = input.shardId ? [input.shardId] : [...new Set(involved)];
   return {
-    event: input.event ?? EVENT[input.status],
+    event,
+    operation,
     status: input.status,
     shard_id: input.shardId ?? null,
+    shards,
     size_bytes: input.sizeBytes ?? null,
     shard_type: input.shardId ? (input.shardType ?? 'full') : null,
     changes: input.changes ?? null,
@@ -133,4 +146,38 @@ export function buildPayload(input: NotificationInput): NotificationPayload {
     warning_count: warnings.length,
     text: parts.join(' — '),
   };
+}
+
+/** A run's text: the shard it stored, where, and each destination that failed. */
+function runParts(input: NotificationInput): string[] {
+  const parts: string[] = [];
+  const stored = input.destinations.filter((d) => d.status === 'success').map((d) => d.name);
+  if (input.shardId)
+    parts.push(`${input.shardType === 'incremental' ? 'incremental shard' : 'shard'} ${input.shardId}`);
+  if (stored.length) parts.push(`stored on ${stored.join(', ')}`);
+  for (const destination of input.destinations.filter((d) => d.status === 'failed'))
+    parts.push(`${destination.name}: ${destination.error?.message ?? 'failed'}`);
+  return parts;
+}
+
+/** At most this many shard ids are named in a verify's or prune's text; the payload lists them all. */
+const NAMED_SHARDS = 5;
+
+/**
+ * A verify's or prune's text, per destination: the shards that failed and why (or the
+ * error that kept it from being read), then the shards verified or deleted.
+ */
+function maintenanceParts(operation: 'verify' | 'prune', destinations: NotificationDestination[]): string[] {
+  const verb = operation === 'verify' ? 'verified' : 'deleted';
+  return destinations.map((destination) => {
+    if (destination.error) return `${destination.name}: ${destination.error.message}`;
+    const failed = (destination.failed ?? []).map((shard) => `${shard.id}: ${shard.message}`);
+    const done = (operation === 'verify' ? destination.verified : destination.deleted) ?? [];
+    const named =
+      done.length > NAMED_SHARDS
+        ? `${done.slice(0, NAMED_SHARDS).join(', ')} and ${done.length - NAMED_SHARDS} more`
+        : done.join(', ');
+    const what = done.length === 0 ? `nothing ${verb}` : `${verb} ${named}`;
+    return `${destination.name}: ${[...failed, what].join('; ')}`;
+  });
 }
