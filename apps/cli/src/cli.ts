@@ -154,13 +154,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         '  130, 143  interrupted by Ctrl-C (SIGINT) or SIGTERM; what was in progress was cleaned up',
       ].join('\n'),
     );
-  // yargs is given each command without its handler, which runs below: for a command with a handler,
-  // yargs renders the whole help text first (in case the handler fails), ~30 ms of every start-up.
+  // yargs is given each command without its handler, which runs below.
   for (const { handler: _runBelow, ...declaration } of commands)
     parser.command({ ...declaration, builder: ownOptionsFirst(declaration) } as CommandModule<
       GlobalArgs,
       unknown
     >);
+  skipHelpCache(parser);
 
   try {
     const args = await parser.parseAsync();
@@ -175,6 +175,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return exitCodeOf(error);
   }
   return exitCode;
+}
+
+/**
+ * yargs renders a command's whole help text before running it (every command gets a handler, a no-op
+ * when given none), to show it should the handler fail: 50-150 ms of every start-up, and the text
+ * is never shown, as failures print their own message (`fail` above, `describeError` below).
+ * `--help` renders it when asked, as before.
+ */
+function skipHelpCache(parser: Argv<GlobalArgs>): void {
+  const internal = parser as unknown as {
+    getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } };
+  };
+  internal.getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
 }
 
 /** The options every command's help lists after the command's own, under "Global options:". */
