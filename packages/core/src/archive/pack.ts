@@ -1,24 +1,30 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash, hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tarStream, { type Header } from 'tar-stream';
+import type { Readable } from 'node:stream';
 import type { SourceProblems } from '../sources/problems.js';
 import type { SourceEntry, SourceOrigin } from '../sources/types.js';
 import { AccountNames } from '../util/account-names.js';
 import type { ChunkPool } from './chunk-pool.js';
 import { INNER_MANIFEST_NAME, MANIFEST_VERSION } from './format.js';
 import { InnerManifestWriter } from './inner-manifest.js';
-import { writeRawNames } from './raw-names.js';
 import { readExactly } from './read-file.js';
+import { type EntryHeader, encodeHeader } from './tar-header.js';
+import { TarOutput } from './tar-output.js';
 
-/** Read size for file contents, and the tar stream's buffer: big chunks keep per-chunk overhead negligible. */
+/** The tar stream's chunk size (reads go straight into it): big chunks keep per-chunk overhead negligible. */
 export const CHUNK = 1 << 20;
 /** Never follow a link swapped in after the walk; never block on a FIFO swapped in. */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const EMPTY_SHA256 = hash('sha256', '', 'hex');
 
-type TarHeader = Partial<Header> & Pick<Header, 'name'>;
+/** What reading one file's contents into the archive came to. */
+interface Copied {
+  sha256: string;
+  /** Bytes the file had fewer than its header promised (stored as zeros). */
+  shortBy: number;
+  readError?: unknown;
+}
 
 export interface PackStats {
   /** File entries, hard links included. */
@@ -55,24 +61,22 @@ export interface PackOptions {
 
 /**
  * The tar stream of a shard: every entry with mode and mtime (sub-second mtimes
- * in a pax header), symlinks as links, file contents streamed while hashed, and
- * the inner manifest (every entry, each file's sha256) as the last entry.
- * `done` settles once the last byte is handed to the stream; a source error
- * rejects it and destroys the stream.
+ * in a pax header), symlinks as links, file contents read into the stream's
+ * chunks while hashed, and the inner manifest (every entry, each file's sha256)
+ * as the last entry. `done` settles once the last byte is handed to the stream;
+ * a source error rejects it and destroys the stream.
  */
 export function packArchive(
   entries: AsyncIterable<SourceEntry>,
   options: PackOptions,
 ): { tar: Readable; done: Promise<PackStats> } {
-  const tar = tarStream.pack({ highWaterMark: CHUNK });
-  writeRawNames(tar);
+  const tar = new TarOutput(options.pool);
   const packer = new Packer(tar, options);
   const done = packer.run(entries).catch((error: unknown) => {
     tar.destroy(error as Error);
     throw error;
   });
-  // streamx streams implement what stream.pipeline needs; only their typings differ.
-  return { tar: tar as unknown as Readable, done };
+  return { tar, done };
 }
 
 class Packer {
@@ -83,7 +87,7 @@ class Packer {
   private readonly linked = new Map<string, { path: string; size: number; sha256: string }>();
 
   constructor(
-    private readonly tar: tarStream.Pack,
+    private readonly tar: TarOutput,
     private readonly options: PackOptions,
   ) {
     this.accounts = options.accounts ?? new AccountNames();
@@ -102,10 +106,15 @@ class Packer {
         sources,
         ...(origins && { origins }),
       });
-      for await (const entry of entries) await this.add(entry);
+      for await (const entry of entries) {
+        if (entry.type === 'file') await this.addFile(entry);
+        else this.add(entry);
+        const drained = this.tar.drained();
+        if (drained) await drained;
+      }
       this.manifest.finish(this.options.problems.list, incremental?.deleted());
       await this.addManifest();
-      this.tar.finalize();
+      this.tar.finish();
       return { ...this.stats };
     } finally {
       this.manifest?.close();
@@ -113,11 +122,12 @@ class Packer {
     }
   }
 
-  private async add(entry: SourceEntry): Promise<void> {
+  private add(entry: Exclude<SourceEntry, { type: 'file' }>): void {
     const manifest = this.manifest!;
-    if (entry.type === 'file') return this.addFile(entry);
     if (entry.type === 'directory') {
-      await this.write(header(entry.path, 'directory', entry.mode, entry.mtimeMs, this.owner(entry)));
+      this.tar.write(
+        encodeHeader(header(entry.path, 'directory', entry.mode, entry.mtimeMs, this.owner(entry))),
+      );
       manifest.add({
         path: entry.path,
         type: 'directory',
@@ -127,10 +137,12 @@ class Packer {
       });
       this.stats.directories++;
     } else {
-      await this.write({
-        ...header(entry.path, 'symlink', entry.mode, entry.mtimeMs, this.owner(entry)),
-        linkname: entry.target,
-      });
+      this.tar.write(
+        encodeHeader({
+          ...header(entry.path, 'symlink', entry.mode, entry.mtimeMs, this.owner(entry)),
+          linkname: entry.target,
+        }),
+      );
       manifest.add({
         path: entry.path,
         type: 'symlink',
@@ -164,42 +176,19 @@ class Packer {
       const source = entry.path.slice(0, entry.path.indexOf('/'));
       const inode = info.nlink > 1 ? `${source}:${info.dev}:${info.ino}` : undefined;
       const first = inode === undefined ? undefined : this.linked.get(inode);
-      if (first) return await this.addHardLink(entry.path, first, info);
+      if (first) return this.addHardLink(entry.path, first, info);
       const mode = info.mode & 0o7777;
-      const hash = createHash('sha256');
-      const tarHeader = {
-        ...header(entry.path, 'file', mode, info.mtimeMs, this.owner(info)),
-        size: info.size,
-      };
+      this.tar.write(
+        encodeHeader({
+          ...header(entry.path, 'file', mode, info.mtimeMs, this.owner(info)),
+          size: info.size,
+        }),
+      );
       // Once the header is out its size is a promise: a file that shrinks or fails to read is
       // padded with zeros, so the tar stays valid and the manifest hashes exactly what is stored.
-      let shortBy = 0;
-      let readError: unknown;
-      const read = (length: number, position: number): Buffer => {
-        const buffer = this.options.pool.take(length);
-        let bytesRead = 0;
-        if (readError === undefined) {
-          try {
-            bytesRead = readExactly(fd, buffer, position);
-          } catch (error) {
-            readError = error;
-          }
-        }
-        if (bytesRead < length) buffer.fill(0, bytesRead);
-        shortBy += length - bytesRead;
-        hash.update(buffer);
-        this.stats.bytesIn += length;
-        return buffer;
-      };
-      if (info.size <= CHUNK) await this.write(tarHeader, read(info.size, 0));
-      else {
-        const onChunk = () => this.options.onProgress?.(this.stats);
-        await pipeline(contents(info.size, read, onChunk), this.entryStream(tarHeader));
-      }
-
+      const { sha256, shortBy, readError } = await this.copy(fd, info.size, true);
       if (readError !== undefined) problems.report(where, readError);
       else this.checkUnchanged(where, fd, info, shortBy);
-      const sha256 = hash.digest('hex');
       if (inode !== undefined) this.linked.set(inode, { path: entry.path, size: info.size, sha256 });
       this.options.onArchived?.(entry.path, sha256);
       this.manifest!.add({
@@ -223,13 +212,15 @@ class Packer {
    * first one's archive path (GNU tar extracts it as a link too), no content.
    * The manifest lists it as a file with the first one's size and sha256.
    */
-  private async addHardLink(
+  private addHardLink(
     path: string,
     first: { path: string; size: number; sha256: string },
     info: Stats,
-  ): Promise<void> {
+  ): void {
     const mode = info.mode & 0o7777;
-    await this.write({ ...header(path, 'link', mode, info.mtimeMs, this.owner(info)), linkname: first.path });
+    this.tar.write(
+      encodeHeader({ ...header(path, 'link', mode, info.mtimeMs, this.owner(info)), linkname: first.path }),
+    );
     this.manifest!.add({
       path,
       type: 'file',
@@ -282,40 +273,56 @@ class Packer {
     const fd = openSync(manifestFile, constants.O_RDONLY);
     try {
       const { size } = fstatSync(fd);
-      const read = (length: number, position: number) => {
-        const buffer = this.options.pool.take(length);
-        readExactly(fd, buffer, position);
-        return buffer;
-      };
-      const tarHeader = { ...header(INNER_MANIFEST_NAME, 'file', 0o600, createdAt.getTime()), size };
-      if (size <= CHUNK) await this.write(tarHeader, read(size, 0));
-      else await pipeline(contents(size, read), this.entryStream(tarHeader));
+      this.tar.write(
+        encodeHeader({ ...header(INNER_MANIFEST_NAME, 'file', 0o600, createdAt.getTime()), size }),
+      );
+      const { readError } = await this.copy(fd, size, false);
+      if (readError !== undefined) throw readError;
     } finally {
       closeSync(fd);
     }
   }
 
-  private entryStream(tarHeader: TarHeader): Writable {
-    return this.tar.entry(tarHeader) as unknown as Writable;
-  }
-
-  private write(tarHeader: TarHeader, body?: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = (error?: Error | null) => (error ? reject(error) : resolve());
-      if (body) this.tar.entry(tarHeader, body, done);
-      else this.tar.entry(tarHeader, done);
-    });
-  }
-}
-
-async function* contents(
-  size: number,
-  read: (length: number, position: number) => Buffer,
-  onChunk?: () => void,
-): AsyncGenerator<Buffer> {
-  for (let position = 0; position < size; position += CHUNK) {
-    yield read(Math.min(CHUNK, size - position), position);
-    onChunk?.();
+  /**
+   * Reads `size` bytes of `fd` into the tar stream, padded to a whole block:
+   * straight into its chunks, hashing each piece. Whatever the file no longer
+   * has (it shrank, a read failed) is stored as zeros, so the entry keeps the
+   * size its header gave and the hash is of what is stored.
+   */
+  private async copy(fd: number, size: number, counted: boolean): Promise<Copied> {
+    let shortBy = 0;
+    let readError: unknown;
+    let whole: string | undefined;
+    let pieces: Hash | undefined;
+    for (let position = 0; position < size; ) {
+      const space = this.tar.space();
+      const view = space.length > size - position ? space.subarray(0, size - position) : space;
+      let bytesRead = 0;
+      if (readError === undefined) {
+        try {
+          bytesRead = readExactly(fd, view, position);
+        } catch (error) {
+          readError = error;
+        }
+      }
+      if (bytesRead < view.length) view.fill(0, bytesRead);
+      shortBy += view.length - bytesRead;
+      // A file read in one piece (most are) is hashed in one call, without a Hash object.
+      if (position === 0 && view.length === size) whole = hash('sha256', view, 'hex');
+      else {
+        pieces ??= createHash('sha256');
+        pieces.update(view);
+      }
+      position += view.length;
+      if (counted) this.stats.bytesIn += view.length;
+      this.tar.advance(view.length);
+      if (position < size) {
+        if (counted) this.options.onProgress?.(this.stats);
+        await this.tar.drained();
+      }
+    }
+    this.tar.pad(size);
+    return { sha256: whole ?? pieces?.digest('hex') ?? EMPTY_SHA256, shortBy, readError };
   }
 }
 
@@ -333,14 +340,15 @@ function header(
   mode: number,
   mtimeMs: number,
   owner?: Owner,
-): TarHeader {
-  const tarHeader: TarHeader = {
+): EntryHeader {
+  const tarHeader: EntryHeader = {
     name,
     type,
     mode,
+    uid: owner?.uid ?? 0,
+    gid: owner?.gid ?? 0,
+    size: 0,
     mtime: new Date(Math.round(mtimeMs)),
-    uid: owner?.uid,
-    gid: owner?.gid,
     uname: owner?.user,
     gname: owner?.group,
   };

@@ -1,32 +1,37 @@
-import type tarStream from 'tar-stream';
-import type { Header } from 'tar-stream';
-import { bytesOfName, hasRawBytes } from '../util/names.mjs';
+import { bytesOfName } from '../util/names.mjs';
 
 const BLOCK = 512;
 const TYPEFLAG: Record<string, string> = { file: '0', link: '1', symlink: '2', directory: '5' };
 
-/**
- * tar-stream writes names and link targets as UTF-8 strings, which cannot hold
- * a file name that is not UTF-8. For an entry whose name or target has such
- * bytes (see util/names.mjs) this writes the headers itself, byte for byte, the
- * way GNU tar does: the raw bytes in the ustar name/prefix and linkname fields,
- * or in a GNU long-name ('L') or long-link ('K') entry when they do not fit,
- * and a pax header for the other records (the sub-second mtime) without a
- * `path`, which would override them. GNU tar and tar-stream (reading names as
- * latin1, see shard/walk.ts) read back the same bytes. Every other entry is
- * left to tar-stream: its `_encode` hook is the one place headers are made.
- */
-export function writeRawNames(pack: tarStream.Pack): void {
-  const hooked = pack as unknown as { _encode(header: Header): void; push(chunk: Buffer): boolean };
-  const encode = hooked._encode.bind(pack);
-  hooked._encode = (header) => {
-    if (!hasRawBytes(header.name) && !hasRawBytes(header.linkname ?? '')) return encode(header);
-    hooked.push(rawHeaders(header));
-  };
+/** The header fields the raw headers are made of (tar-stream's names); what is left out counts as 0. */
+interface RawHeader {
+  name: string;
+  type?: string | null;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  mtime?: Date;
+  linkname?: string | null;
+  uname?: string;
+  gname?: string;
+  pax?: Record<string, string> | null;
+  devmajor?: number;
+  devminor?: number;
 }
 
-/** The header blocks of one entry with raw-byte names: long-name entries, pax, ustar. */
-export function rawHeaders(header: Header): Buffer {
+/**
+ * A name or link target that is not UTF-8 (see util/names.mjs) cannot be
+ * written as a string. Its headers are written byte for byte, the way GNU tar
+ * does: the raw bytes in the ustar name/prefix and linkname fields, or in a GNU
+ * long-name ('L') or long-link ('K') entry when they do not fit, and a pax
+ * header for the other records (the sub-second mtime) without a `path`, which
+ * would override them. GNU tar and tar-stream (reading names as latin1, see
+ * shard/walk.ts) read back the same bytes. tar-header.ts sends such entries here.
+ *
+ * Returns the header blocks of one entry with raw-byte names: long-name entries, pax, ustar.
+ */
+export function rawHeaders(header: RawHeader): Buffer {
   let name = bytesOfName(header.name);
   if (header.type === 'directory' && name[name.length - 1] !== 0x2f)
     name = Buffer.concat([name, Buffer.of(0x2f)]);
@@ -56,12 +61,12 @@ function splitUstar(name: Buffer): [Buffer | undefined, Buffer] | undefined {
   return undefined;
 }
 
-function longEntry(flag: 'L' | 'K', bytes: Buffer, header: Header): Buffer[] {
+function longEntry(flag: 'L' | 'K', bytes: Buffer, header: RawHeader): Buffer[] {
   const body = Buffer.concat([bytes, Buffer.of(0)]);
   return [ustar({ ...header, size: body.length }, flag, Buffer.from('././@LongLink')), padded(body)];
 }
 
-function ustar(header: Header, typeflag: string, name: Buffer, prefix?: Buffer, link?: Buffer): Buffer {
+function ustar(header: RawHeader, typeflag: string, name: Buffer, prefix?: Buffer, link?: Buffer): Buffer {
   const block = Buffer.alloc(BLOCK);
   name.copy(block, 0, 0, 100);
   octal(block, 100, 8, (header.mode ?? 0) & 0o7777);

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SourceConfig } from '../config/schema.js';
 import { spoolCommandOutput } from './command.js';
-import { folderKey, walkDirectory } from './directory.js';
+import { folderKey, walkDirectorySync } from './directory.js';
 import type { SourceProblems } from './problems.js';
 import type { SourceEntry, SourceOrigin } from './types.js';
 
@@ -44,7 +44,7 @@ export async function* readSources(
   ]);
   for (const source of sources) {
     if (source.type === 'directory') {
-      yield* walkDirectory(source, options.problems, skip);
+      yield* walkDirectorySync(source, options.problems, skip);
       continue;
     }
     const file = join(options.dumpDir, `source-${source.name}`);
