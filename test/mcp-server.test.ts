@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -96,6 +96,14 @@ describe('mcp server over stdio', () => {
           // Inline, so the secret sits in the config the `config` resource shows.
           secret_access_key: server.secretAccessKey,
         },
+        // Disabled: only what names it (copy_backup, delete_backup's destinations) touches it.
+        {
+          name: 'spare',
+          type: 'local',
+          enabled: false,
+          path: join(work.path, 'spare'),
+          retention: { keep_last: 10, min_backups: 0 },
+        },
       ],
     });
     // The operate client also asks for JSON logs: they must go to stderr, never into the protocol's stdout.
@@ -113,9 +121,11 @@ describe('mcp server over stdio', () => {
     const names = async (access: string) =>
       (await clients[access]!.listTools()).tools.map((tool) => tool.name).sort();
     expect(await names('read')).toEqual(READ_TOOLS);
-    expect(await names('operate')).toEqual([...READ_TOOLS, 'backup_now', 'restore_backup'].sort());
+    expect(await names('operate')).toEqual(
+      [...READ_TOOLS, 'backup_now', 'copy_backup', 'restore_backup'].sort(),
+    );
     expect(await names('full')).toEqual(
-      [...READ_TOOLS, 'backup_now', 'delete_backup', 'restore_backup'].sort(),
+      [...READ_TOOLS, 'backup_now', 'copy_backup', 'delete_backup', 'restore_backup'].sort(),
     );
 
     const { tools } = await clients.full!.listTools();
@@ -309,6 +319,90 @@ describe('mcp server over stdio', () => {
       ]);
       expect(existsSync(join(work.path, 'disk', `${shard}.manifest.json`))).toBe(false);
       expect(server.storedKeys().some((key) => key.startsWith(`${shard}.`))).toBe(false);
+      base = full.structuredContent.id;
+      top = increment;
+    });
+
+    let base: string;
+    let top: string;
+
+    it('copies an incremental with its chain to another destination, then deletes the base there only with its dependents', async () => {
+      const spare = join(work.path, 'spare');
+      const dry = await call('operate', 'copy_backup', {
+        ids: [top],
+        from: 'disk',
+        to: 'spare',
+        dry_run: true,
+      });
+      expect(dry.isError, JSON.stringify(dry)).toBeFalsy();
+      expect(dry.structuredContent.shards.map((row: Structured) => [row.id, row.status])).toEqual([
+        [base, 'would_copy'],
+        [top, 'would_copy'],
+      ]);
+      expect(existsSync(spare)).toBe(false);
+
+      const copyProgress: Progress[] = [];
+      const copied = await call(
+        'operate',
+        'copy_backup',
+        { ids: [top], from: 'disk', to: 'spare' },
+        (update) => copyProgress.push(update),
+      );
+      expect(copied.isError, JSON.stringify(copied)).toBeFalsy();
+      expect(copied.structuredContent).toMatchObject({ from: 'disk', to: 'spare', ok: true, dry_run: false });
+      expect(
+        copied.structuredContent.shards.map((row: Structured) => [row.id, row.status, row.link_of]),
+      ).toEqual([
+        [base, 'copied', top],
+        [top, 'copied', undefined],
+      ]);
+      expect(copyProgress.length).toBeGreaterThan(0);
+      for (const id of [base, top]) {
+        const [copy, original] = await Promise.all([
+          readFile(join(spare, `${id}.tar.zst`)),
+          readFile(join(work.path, 'disk', `${id}.tar.zst`)),
+        ]);
+        expect(copy.equals(original), id).toBe(true);
+        expect(existsSync(join(spare, `${id}.manifest.json`))).toBe(true);
+      }
+
+      const refused = await call('full', 'delete_backup', {
+        id: base,
+        destinations: ['spare'],
+        dry_run: false,
+      });
+      expect(refused.isError).toBe(true);
+      expect(refused.structuredContent.error).toMatchObject({ code: 'HAS_DEPENDENTS' });
+      expect(refused.structuredContent.error.message).toContain(top);
+      expect(refused.structuredContent.error.hint).toContain('with_dependents');
+      expect(existsSync(join(spare, `${base}.manifest.json`))).toBe(true);
+
+      const both = await call('full', 'delete_backup', {
+        id: base,
+        destinations: ['spare'],
+        dry_run: false,
+        with_dependents: true,
+      });
+      expect(both.isError, JSON.stringify(both)).toBeFalsy();
+      expect(both.structuredContent.destinations).toEqual([
+        expect.objectContaining({ destination: 'spare', status: 'deleted', dependents: [top] }),
+      ]);
+      expect(await readdir(spare)).toEqual([]);
+      // The enabled destinations keep theirs.
+      expect(existsSync(join(work.path, 'disk', `${base}.manifest.json`))).toBe(true);
+
+      const audit = (await readFile(join(work.path, 'state', 'audit.log'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(audit).toContainEqual(
+        expect.objectContaining({
+          action: 'copy',
+          caller: 'mcp',
+          destinations: ['disk', 'spare'],
+          details: expect.objectContaining({ copied: [base, top] }),
+        }),
+      );
     });
 
     it('never shows a secret in a tool result, a resource or the prompt', async () => {

@@ -109,7 +109,11 @@ beforeAll(async () => {
         filename: 'gated.txt',
       },
     ],
-    destinations: [{ name: 'disk', type: 'local', path: disk }],
+    destinations: [
+      { name: 'disk', type: 'local', path: disk },
+      // Disabled: only a copy naming it writes there.
+      { name: 'spare', type: 'local', enabled: false, path: join(work.path, 'spare') },
+    ],
     api: { socket, token_file: './tokens', restore_roots: ['./roots'] },
   });
   daemon = spawn(process.execPath, [CLI_BIN, 'serve', '-c', config, '--stop-timeout', '1s'], {
@@ -141,6 +145,7 @@ describe('serve: the HTTP API over its unix socket', () => {
       expect.arrayContaining([
         '/api/v1/backups',
         '/api/v1/backups/{id}/restore',
+        '/api/v1/copy',
         '/api/v1/jobs/{id}',
         '/api/v1/backup/status',
       ]),
@@ -326,6 +331,54 @@ describe('serve: the HTTP API over its unix socket', () => {
     });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('FORBIDDEN');
+  });
+
+  it('copies shards to another destination as a job (never beside a backup), audited with the caller', async () => {
+    expectError(await api('POST', '/api/v1/copy', { body: { from: 'disk' } }), 400, 'MISSING_PARAMETER');
+    expectError(
+      await api('POST', '/api/v1/copy', { body: { from: 'disk', to: 'spare' } }),
+      400,
+      'INVALID_PARAMETER',
+    );
+    const unknown = await api('POST', '/api/v1/copy', { body: { all: true, from: 'disk', to: 'nas' } });
+    expectError(unknown, 400, 'INVALID_PARAMETER');
+    expect(unknown.body.error.message).toContain('unknown destination "nas"');
+
+    const latest = (await api('GET', '/api/v1/backups/latest')).body.data.id;
+    const started = await api('POST', '/api/v1/copy', {
+      body: { ids: ['latest'], from: 'disk', to: 'spare' },
+    });
+    expect(started.status).toBe(202);
+    expect(started.body.data).toMatchObject({ kind: 'copy', status: 'running' });
+    const job = await finished(started.body.data.job_id);
+    expect(job).toMatchObject({
+      kind: 'copy',
+      status: 'succeeded',
+      caller: 'token:ops',
+      result: { from: 'disk', to: 'spare', ok: true, shards: [{ id: latest, status: 'copied' }] },
+    });
+    expect((await readdir(join(work.path, 'spare'))).sort()).toEqual(
+      [`${latest}.manifest.json`, `${latest}.tar.zst`].sort(),
+    );
+    // Copied again, it is already there: nothing written.
+    const again = await finished(
+      (await api('POST', '/api/v1/copy', { body: { all: true, from: 'disk', to: 'spare', dry_run: true } }))
+        .body.data.job_id,
+    );
+    expect(again.result.shards).toContainEqual(expect.objectContaining({ id: latest, status: 'present' }));
+
+    const audit = (await readFile(join(work.path, 'state', 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(audit.filter((entry) => entry.action === 'copy')).toEqual([
+      expect.objectContaining({
+        caller: 'token:ops',
+        result: 'success',
+        destinations: ['disk', 'spare'],
+        details: expect.objectContaining({ copied: [latest] }),
+      }),
+    ]);
   });
 
   it('answers MCP at /mcp behind the token: the read-only tools, statelessly', async () => {

@@ -44,6 +44,8 @@ interface CodeMeaning {
   hint?: string;
   /** The API's hint, in place of the error's own: for errors whose hint names a command-line flag. */
   apiHint?: string;
+  /** mcp's hint, likewise: it names the tool's input instead of the flag. */
+  mcpHint?: string;
 }
 
 /**
@@ -71,6 +73,8 @@ export const ERROR_CODES: Record<ErrorCode, CodeMeaning> = {
     http: 409,
     hint: 'add --with-dependents to delete them too (see --dry-run first), or keep the shard; `matric-backup prune` keeps chains whole by itself',
     apiHint: 'add ?with_dependents=true to delete them too (they are deleted first), or keep the shard',
+    mcpHint:
+      'call delete_backup again with with_dependents true to delete them too (see dry_run first), or keep the shard',
   },
   LOCKED: {
     exit: ExitCode.LOCKED,

@@ -1,6 +1,7 @@
 import {
   CONFLICT_STRATEGIES,
   type ConflictStrategy,
+  dependentsOf,
   listShards,
   loadShardOwner,
   MatricError,
@@ -11,6 +12,7 @@ import {
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { onEachDestination } from '../destinations.js';
+import { copyBackups } from '../operations/copy.js';
 import { deleteBackup } from '../operations/delete.js';
 import { restoreBackup } from '../operations/restore.js';
 import { targetInsideRoots } from '../operations/restore-roots.js';
@@ -25,7 +27,7 @@ const CALLER = 'mcp';
 /** The config key that lists where `restore_backup` may write. */
 const RESTORE_ROOTS_KEY = 'backup.api.restore_roots';
 
-/** The tools that change something: backup and restore from `operate`, delete only at `full`. */
+/** The tools that change something: backup, restore and copy from `operate`, delete only at `full`. */
 export function addActingTools(server: McpServer, context: McpContext): void {
   const { config, mask, warn } = context;
   if (!allows(context.access, 'operate')) return;
@@ -126,6 +128,61 @@ export function addActingTools(server: McpServer, context: McpContext): void {
     },
   });
 
+  addTool(server, context, 'copy_backup', {
+    title: 'Copy backups to another destination',
+    description:
+      'Copies shards from one configured destination to another (a migration, a second copy offsite): each archive streamed from the source into the target, checked against its sha256 and size, its sidecar stored last. An incremental shard brings the links of its chain the target lacks; shards already on the target are left as they are. Either destination may be disabled in the config. Sends progress notifications when the request carries a progress token.',
+    input: {
+      ids: z
+        .array(z.string())
+        .optional()
+        .describe(
+          'Shard ids, or ["latest"] for this config\'s newest on the source; default ["latest"] unless all',
+        ),
+      all: z.boolean().default(false).describe('Every complete shard of the source instead of ids'),
+      from: z.string().describe('The destination to copy from (its name in the config)'),
+      to: z.string().describe('The destination to copy to (its name in the config)'),
+      dry_run: z.boolean().default(false).describe('true: only say what would be copied; nothing is written'),
+    },
+    readOnly: false,
+    run: async ({ ids, all, from, to, dry_run }, extra) => {
+      if (all && ids?.length) throw new MatricError('USAGE', 'give ids or all, not both');
+      const send = progressSender(extra);
+      let done = 0;
+      const report = await copyBackups(
+        config,
+        {
+          ids: all ? [] : (ids ?? ['latest']),
+          all,
+          from,
+          to,
+          dryRun: dry_run,
+          caller: CALLER,
+          onShardStart: (manifest) => {
+            let stored = 0;
+            return {
+              update: (bytes) => {
+                stored = bytes;
+                send(done + stored, `copying ${manifest.id}: ${bytes} of ${manifest.object.size} bytes`);
+              },
+              stop: () => {
+                done += stored;
+              },
+            };
+          },
+        },
+        warn,
+      );
+      const count = (status: string) => report.shards.filter((row) => row.status === status).length;
+      const failed = report.shards.filter((row) => row.status === 'failed');
+      const text = report.dry_run
+        ? `dry run: would copy ${count('would_copy')} shard(s) from ${from} to ${to} (${count('present')} already there); nothing was written`
+        : `copied ${count('copied')} shard(s), ${report.bytes} bytes, from ${from} to ${to} (${count('present')} already there)${failed.map((row) => `; ${row.id} failed: ${row.error?.message ?? 'failed'}`).join('')}`;
+      const result = toolResult(text, { ...report }, mask);
+      return report.ok ? result : { ...result, isError: true };
+    },
+  });
+
   if (!allows(context.access, 'full')) return;
 
   addTool(server, context, 'delete_backup', {
@@ -142,14 +199,24 @@ export function addActingTools(server: McpServer, context: McpContext): void {
         .boolean()
         .default(true)
         .describe('true (default): only say what would be deleted; false: delete'),
+      with_dependents: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Also delete the incremental shards that need this one to be restored (they go first); without it such a shard is refused with HAS_DEPENDENTS naming them',
+        ),
     },
     readOnly: false,
     destructive: true,
-    run: async ({ id, destinations, dry_run }) => {
-      await refuseBelowMinimum(context, id, destinations);
-      const outcome = await deleteBackup(config, { id, destinations, dryRun: dry_run, caller: CALLER }, warn);
+    run: async ({ id, destinations, dry_run, with_dependents }) => {
+      await refuseBelowMinimum(context, id, destinations, with_dependents);
+      const outcome = await deleteBackup(
+        config,
+        { id, destinations, dryRun: dry_run, withDependents: with_dependents, caller: CALLER },
+        warn,
+      );
       const touched = outcome.destinations.filter((row) => row.status !== 'absent');
-      const text = `${outcome.dryRun ? 'dry run: would delete' : 'deleted'} ${id} on ${touched.map((row) => `${row.destination} (${row.status})`).join(', ')}`;
+      const text = `${outcome.dryRun ? 'dry run: would delete' : 'deleted'} ${id} on ${touched.map((row) => `${row.destination} (${row.status}${row.dependents.length ? `, with ${row.dependents.join(', ')}` : ''})`).join(', ')}`;
       const result = toolResult(text, { ...outcome }, mask);
       return outcome.failed ? { ...result, isError: true } : result;
     },
@@ -157,14 +224,16 @@ export function addActingTools(server: McpServer, context: McpContext): void {
 }
 
 /**
- * Refuses to delete a shard another config wrote, or one whose deletion would
- * leave a destination holding it with fewer of this config's shards than its
- * retention's min_backups: the floor prune keeps holds for an assistant too.
+ * Refuses to delete a shard another config wrote, or one whose deletion (with its
+ * dependents, when they go too) would leave a destination holding it with fewer of
+ * this config's shards than its retention's min_backups: the floor prune keeps
+ * holds for an assistant too.
  */
 async function refuseBelowMinimum(
   { config }: McpContext,
   id: string,
   destinations: string[] | undefined,
+  withDependents: boolean,
 ): Promise<void> {
   const owner = await loadShardOwner(config);
   const outcomes = await onEachDestination(config, selectDestinations(config, destinations), async (opened) =>
@@ -181,11 +250,12 @@ async function refuseBelowMinimum(
       });
     }
     const own = outcome.value.complete.filter((manifest) => shardOwnership(manifest, owner) === 'own').length;
+    const going = 1 + (withDependents ? dependentsOf(outcome.value.complete, id).length : 0);
     const minimum = outcome.destination.retention?.min_backups ?? 0;
-    if (own - 1 < minimum) {
+    if (own - going < minimum) {
       throw new MatricError(
         'USAGE',
-        `deleting ${id} would leave "${name}" with ${own - 1} of this config's shards, below its min_backups of ${minimum}: not deleted`,
+        `deleting ${id}${going > 1 ? ` and the ${going - 1} shard(s) that need it` : ''} would leave "${name}" with ${own - going} of this config's shards, below its min_backups of ${minimum}: not deleted`,
         { hint: 'run a backup first, or lower min_backups in the config if fewer backups are really wanted' },
       );
     }

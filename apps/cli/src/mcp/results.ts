@@ -1,6 +1,6 @@
 import { isDestinationError, isMatricError } from '@matric-backup/core';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { hintOf } from '../exit-codes.js';
+import { ERROR_CODES, hintOf } from '../exit-codes.js';
 
 /** Masks the config's secrets in a string; every string an MCP client receives passes here. */
 export type Mask = (text: string) => string;
@@ -65,6 +65,11 @@ export function errorFields(error: unknown): {
     code: isMatricError(error) ? error.code : 'UNKNOWN',
     message: error instanceof Error ? error.message : String(error),
     ...(isDestinationError(error) && error.destination ? { destination: error.destination } : {}),
-    ...(hintOf(error) ? { hint: hintOf(error) } : {}),
+    ...(mcpHintOf(error) ? { hint: mcpHintOf(error) } : {}),
   };
+}
+
+/** The hint mcp shows: the code's own wording for a tool's input where the CLI's names a flag. */
+function mcpHintOf(error: unknown): string | undefined {
+  return (isMatricError(error) && ERROR_CODES[error.code]?.mcpHint) || hintOf(error);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-export type JobKind = 'backup' | 'restore' | 'validate' | 'delete';
+export type JobKind = 'backup' | 'restore' | 'validate' | 'delete' | 'copy';
 
 /**
  * `skipped`: a backup that did not start because another run held the lock

@@ -2,7 +2,7 @@ import { ApiError } from './api/errors.js';
 import type { Job, JobKind, Jobs } from './jobs.js';
 
 /**
- * The daemon's one backup runner: backups and deletions change a config's set
+ * The daemon's one backup runner: backups, deletions and copies change a config's set
  * of shards, so one runs at a time (the run lock would refuse the second, but
  * only after it began); a second is refused at once, naming the job in the way.
  * Restores and validations only read shards and run beside it.
@@ -13,7 +13,7 @@ export class Runner {
   constructor(private readonly jobs: Jobs) {}
 
   start(
-    kind: Extract<JobKind, 'backup' | 'delete'>,
+    kind: Extract<JobKind, 'backup' | 'delete' | 'copy'>,
     caller: string,
     work: (job: Job) => Promise<unknown>,
     shard?: string,
@@ -34,7 +34,7 @@ export class Runner {
     return this.current;
   }
 
-  /** The backup or deletion running now, if any. */
+  /** The backup, deletion or copy running now, if any. */
   get running(): Job | undefined {
     return this.current?.status === 'running' ? this.current : undefined;
   }

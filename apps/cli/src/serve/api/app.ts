@@ -4,6 +4,7 @@ import type { Service } from '../service.js';
 import { authenticate } from './auth.js';
 import { describeApiError } from './errors.js';
 import { backupRoutes } from './routes/backups.js';
+import { copyRoutes } from './routes/copy.js';
 import { jobRoutes } from './routes/jobs.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { monitoringRoutes } from './routes/monitoring.js';
@@ -78,6 +79,7 @@ export async function buildApi(service: Service, version: string): Promise<Fasti
     app.swagger(),
   );
   backupRoutes(app, service);
+  copyRoutes(app, service);
   statusRoutes(app, service);
   jobRoutes(app, service);
   monitoringRoutes(app, service);

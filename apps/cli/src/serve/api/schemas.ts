@@ -91,6 +91,24 @@ export const restoreBody = {
   },
 } as const;
 
+export const copyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: {
+    ids: {
+      type: 'array',
+      items: SHARD_ID,
+      minItems: 1,
+      description: 'The shards to copy (an incremental brings the links of its chain the target lacks)',
+    },
+    all: { type: 'boolean', description: 'Every complete shard of the source instead of ids' },
+    from: { type: 'string', description: 'The destination to copy from (by name; may be disabled)' },
+    to: { type: 'string', description: 'The destination to copy to (by name; may be disabled)' },
+    dry_run: { type: 'boolean', description: 'Report what would be copied; write nothing' },
+  },
+} as const;
+
 export const jobParams = {
   type: 'object',
   required: ['id'],
