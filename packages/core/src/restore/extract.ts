@@ -45,8 +45,9 @@ export interface Extracted {
  * folder; with no `dir` (a dry run) files are only hashed. Every entry passes the
  * EntryGuard before anything is written. A FileWriter thread creates the
  * entries, symbolic links last (as GNU tar defers them: no file or folder is
- * ever created after a link exists), each file 0600 until written, then given its tar header's mode and
- * mtime, and hashes it; the inner manifest has the last word on both
+ * ever created after a link exists), each file given its tar header's mode
+ * (at creation when nothing changes it later, the folder being private) and,
+ * once written, mtime, and hashes it; the inner manifest has the last word on both
  * (applyEntryMetadata). A refused entry or damaged data comes back as
  * `failure`; failing to read the source rejects. Either way the writer thread
  * has stopped when this settles, so nothing writes into `dir` afterwards.
@@ -90,14 +91,14 @@ export async function extractArchive(
       return;
     }
     if (entry.kind === 'file') {
-      writer.open(entry.path);
+      // Without the owner, without setuid/setgid: see applyEntryMetadata.
+      const owner = options.ownerOf?.(entry);
+      writer.open(entry.path, owner ? entry.mode : entry.mode & 0o1777, entry.mtimeMs, owner);
       for await (const chunk of content) {
         writer.write(chunk);
         await writer.room();
       }
-      // Without the owner, without setuid/setgid: see applyEntryMetadata.
-      const owner = options.ownerOf?.(entry);
-      writer.close(owner ? entry.mode : entry.mode & 0o1777, entry.mtimeMs, owner);
+      writer.close();
       filesWritten++;
     } else if (entry.kind === 'hardlink') {
       writer.link(entry.path, entry.target!);

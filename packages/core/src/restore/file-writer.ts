@@ -19,9 +19,9 @@ type Op =
   | { op: 'dir'; path: string }
   | { op: 'symlink'; path: string; target: string }
   | { op: 'link'; path: string; target: string }
-  | { op: 'open'; path: string }
+  | { op: 'open'; path: string; mode: number; mtimeMs: number; uid?: number; gid?: number }
   | { op: 'data'; start: number; end: number }
-  | { op: 'close'; mode: number; mtimeMs: number; uid?: number; gid?: number };
+  | { op: 'close' };
 
 interface ThreadError {
   refused: boolean;
@@ -104,9 +104,12 @@ export class FileWriter {
     this.queue({ op: 'link', path, target });
   }
 
-  /** Starts a file; `write` its content, then `close` it with its mode and mtime. */
-  open(path: string): void {
-    this.queue({ op: 'open', path });
+  /**
+   * Starts a file, to be given `mode`, `mtimeMs` and `owner` (first: changing
+   * the owner clears setuid/setgid) once written; `write` its content, then `close` it.
+   */
+  open(path: string, mode: number, mtimeMs: number, owner?: { uid: number; gid: number }): void {
+    this.queue({ op: 'open', path, mode, mtimeMs, ...owner });
   }
 
   write(chunk: Buffer): void {
@@ -124,9 +127,9 @@ export class FileWriter {
     }
   }
 
-  /** Ends the file: `owner` first (it clears setuid/setgid), then mode and mtime. */
-  close(mode: number, mtimeMs: number, owner?: { uid: number; gid: number }): void {
-    this.queue({ op: 'close', mode, mtimeMs, ...owner });
+  /** Ends the file, giving it what `open` was told. */
+  close(): void {
+    this.queue({ op: 'close' });
   }
 
   /** Resolves once the thread has room for more; rejects with its failure. */

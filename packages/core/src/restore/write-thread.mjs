@@ -14,6 +14,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   symlinkSync,
   writeSync,
 } from 'node:fs';
@@ -42,7 +43,21 @@ const STOP = 0;
 const BUSY = 1;
 /** Folders made or found so far (absolute). */
 const made = new Set([root, ...Object.values(sourceRoots ?? {})]);
-/** @type {{ path: string; fd: number; hash: import('node:crypto').Hash; size: number } | undefined} */
+/**
+ * The owner every file this thread creates gets by itself: the process's ids,
+ * unless a root is group-inherited (setgid, or owned by another group). A file
+ * whose recorded owner is that one needs no fchown.
+ */
+const ownIds = ownerOfNewFiles();
+/** This process's umask, to create a file with its mode when the umask leaves that whole. */
+const umask = umaskOf();
+/**
+ * The file being written. `written`: where its last written byte ends; zero
+ * blocks after it were skipped, so only a file with such a tail needs
+ * ftruncate for its size. `chown`: the owner to give it, when it does
+ * not have that one already; `modeNow`: created with its mode (then it needs no fchmod).
+ * @type {{ path: string; fd: number; hash: import('node:crypto').Hash; size: number; written: number; op: { mode: number; mtimeMs: number; uid?: number; gid?: number }; chown?: { uid: number; gid: number }; modeNow: boolean } | undefined}
+ */
 let open;
 let failed = false;
 
@@ -87,24 +102,33 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
       } else if (op.op === 'open') {
         const target = place(op.path);
         makeFolder(dirname(target));
-        const fd = onlyOnce(op.path, () => openSync(fsPath(target), CREATE_FLAGS, 0o600));
-        open = { path: op.path, fd, hash: createHash('sha256'), size: 0 };
+        const chown =
+          op.uid !== undefined && !(ownIds && op.uid === ownIds.uid && op.gid === ownIds.gid)
+            ? { uid: op.uid, gid: op.gid }
+            : undefined;
+        // Created with its mode when nothing would change it afterwards (the folder is private anyway).
+        const modeNow = !chown && (op.mode & ~0o777) === 0 && umask !== undefined && (op.mode & umask) === 0;
+        const fd = onlyOnce(op.path, () => openSync(fsPath(target), CREATE_FLAGS, modeNow ? op.mode : 0o600));
+        open = { path: op.path, fd, hash: createHash('sha256'), size: 0, written: 0, op, chown, modeNow };
       } else if (op.op === 'data') {
         const file = /** @type {NonNullable<typeof open>} */ (open);
         const chunk = data.subarray(op.start, op.end);
         file.hash.update(chunk);
-        writeSparse(file.fd, chunk, file.size);
+        const end = writeSparse(file.fd, chunk, file.size);
+        if (end > 0) file.written = end;
         file.size += chunk.length;
       } else if (op.op === 'close') {
         const file = /** @type {NonNullable<typeof open>} */ (open);
+        const { mode, mtimeMs, uid, gid } = file.op;
+        const { chown } = file;
         open = undefined;
         try {
           // Zero blocks at the end were skipped: the size comes from here.
-          ftruncateSync(file.fd, file.size);
+          if (file.written < file.size) ftruncateSync(file.fd, file.size);
           // Before the mode: a change of owner clears setuid/setgid.
-          if (op.uid !== undefined) fchownSync(file.fd, op.uid, op.gid);
-          fchmodSync(file.fd, op.mode);
-          futimesSync(file.fd, op.mtimeMs / 1000, op.mtimeMs / 1000);
+          if (chown) fchownSync(file.fd, chown.uid, chown.gid);
+          if (!file.modeNow) fchmodSync(file.fd, mode);
+          futimesSync(file.fd, mtimeMs / 1000, mtimeMs / 1000);
         } finally {
           closeSync(file.fd);
         }
@@ -112,10 +136,10 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
           path: file.path,
           size: file.size,
           sha256: file.hash.digest('hex'),
-          mode: op.mode,
-          mtimeMs: op.mtimeMs,
-          uid: op.uid,
-          gid: op.gid,
+          mode,
+          mtimeMs,
+          uid,
+          gid,
         });
       }
     }
@@ -130,28 +154,68 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
 /**
  * Writes `chunk` at `position` of a new file, leaving its all-zero blocks
  * unwritten: they read back as zeros, and stay holes unless data is written
- * into the same block.
+ * into the same block. Returns the file offset where the last bytes written
+ * end, 0 when all of `chunk` was zeros.
  */
 function writeSparse(/** @type {number} */ fd, /** @type {Buffer} */ chunk, /** @type {number} */ position) {
   let run = -1;
   let offset = 0;
+  let written = 0;
   while (offset < chunk.length) {
     const end = Math.min(chunk.length, offset + HOLE_BLOCK - ((position + offset) % HOLE_BLOCK));
     // A chunk rarely starts or ends on a block boundary: its zero edges are skipped too, so the
     // block they share with the next chunk stays a hole if that one's part is zero as well.
-    const hole = chunk.subarray(offset, end).equals(ZEROS.subarray(0, end - offset));
+    // Most blocks of data start or end with a non-zero byte: the whole block is compared only otherwise.
+    const hole =
+      chunk[offset] === 0 && chunk[end - 1] === 0 && ZEROS.compare(chunk, offset, end, 0, end - offset) === 0;
     if (hole && run >= 0) {
       writeAll(fd, chunk.subarray(run, offset), position + run);
+      written = position + offset;
       run = -1;
     } else if (!hole && run < 0) run = offset;
     offset = end;
   }
-  if (run >= 0) writeAll(fd, chunk.subarray(run), position + run);
+  if (run >= 0) {
+    writeAll(fd, chunk.subarray(run), position + run);
+    written = position + chunk.length;
+  }
+  return written;
 }
 
 function writeAll(/** @type {number} */ fd, /** @type {Buffer} */ bytes, /** @type {number} */ position) {
   for (let done = 0; done < bytes.length; )
     done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+/**
+ * The ids a file created under the roots gets: this process's, when no root
+ * passes on another group (its group is ours and it has no setgid bit, so the
+ * folders made below it do not either: mkdir here is 0700). Undefined when
+ * that cannot be told; then every recorded owner is set with fchown.
+ */
+function ownerOfNewFiles() {
+  const uid = process.geteuid?.();
+  const gid = process.getegid?.();
+  if (uid === undefined || gid === undefined) return undefined;
+  for (const folder of made) {
+    const info = lstatSync(fsPath(folder), { throwIfNoEntry: false });
+    if (!info || info.gid !== gid || info.mode & 0o2000) return undefined;
+  }
+  return { uid, gid };
+}
+
+/**
+ * Read from /proc (Linux): process.umask() cannot be read without setting it,
+ * and a worker cannot set it. Undefined elsewhere: files are then created 0600
+ * and given their mode with fchmod.
+ */
+function umaskOf() {
+  try {
+    const match = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match ? Number.parseInt(match[1], 8) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
