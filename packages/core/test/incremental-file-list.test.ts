@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FileList, readFileList, writeFileList } from '../src/incremental/file-list.js';
+import { type FileList, fileListPath, readFileList, writeFileList } from '../src/incremental/file-list.js';
 import { writerTag } from '../src/shard/naming.js';
 
 const TAG = writerTag('backup', 'host-a');
@@ -51,5 +51,39 @@ describe('file lists in the state folder', () => {
     expect(['one', 'two']).toContain(read?.header.shard);
     expect(read?.records.size).toBe(5000);
     expect(await readdir(join(stateDir, 'file-lists'))).toHaveLength(1);
+  });
+
+  it('reads back a list of several MiB exactly, whatever falls on a chunk boundary; a list cut short is refused', async () => {
+    const a = join(dir, 'a/backup.yaml');
+    const big = list('big', 20_000);
+    // Multi-byte and raw-byte names throughout, and one line longer than a read chunk (1 MiB).
+    for (let n = 0; n < 20_000; n += 7) {
+      const path = `data/é-${n}-\udc80-名前`;
+      big.records.set(path, {
+        path,
+        type: 'file',
+        mode: 0o600,
+        mtime: n + 0.25,
+        size: n,
+        sha256: 'f'.repeat(64),
+      });
+    }
+    const long = {
+      path: 'data/long',
+      type: 'symlink' as const,
+      mode: 0o777,
+      mtime: 1,
+      target: 'x'.repeat(1_500_000),
+    };
+    big.records.set(long.path, long);
+    await writeFileList(stateDir, a, big);
+    const file = await fileListPath(stateDir, a, TAG);
+    expect((await readFile(file)).length).toBeGreaterThan(3 << 20);
+    const read = await readFileList(stateDir, a, TAG);
+    expect(read?.header).toEqual(big.header);
+    expect([...read!.records]).toEqual([...big.records]);
+
+    await truncate(file, (await readFile(file)).length - 1);
+    await expect(readFileList(stateDir, a, TAG)).rejects.toThrow(/is cut short/);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { type FileHandle, open, realpath, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceOrigin } from '../sources/types.js';
 import { ensureStateDir } from '../state/files.js';
@@ -55,6 +55,9 @@ export interface FileList {
 }
 
 const FOLDER = 'file-lists';
+/** Reading a list: a buffer this big, and no record longer (a record is a few hundred bytes). */
+const READ_CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
 
 /**
  * `<state_dir>/file-lists/<writer tag>-<hash of the config's real path>.jsonl`:
@@ -81,24 +84,45 @@ export async function readFileList(
   tag: string,
 ): Promise<FileList | undefined> {
   const file = await fileListPath(stateDir, configFile, tag);
-  let text: string;
+  let handle: FileHandle;
   try {
-    text = await readFile(file, 'utf8');
+    handle = await open(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const lines = text.split('\n');
-  // A list is written whole and renamed into place: a missing last newline means someone else wrote it.
-  if (lines.pop() !== '') throw new Error(`${file} is cut short`);
-  const header = JSON.parse(lines[0] ?? '') as FileListHeader;
-  if (header.version !== 1 || typeof header.shard !== 'string')
-    throw new Error(`${file} has an unknown header`);
+  let header: FileListHeader | undefined;
   const records = new Map<string, FileRecord>();
-  for (let index = 1; index < lines.length; index++) {
-    const record = JSON.parse(lines[index]!) as FileRecord;
-    records.set(record.path, record);
+  const parse = (line: string) => {
+    if (header) {
+      const record = JSON.parse(line) as FileRecord;
+      records.set(record.path, record);
+      return;
+    }
+    header = JSON.parse(line) as FileListHeader;
+    if (header.version !== 1 || typeof header.shard !== 'string')
+      throw new Error(`${file} has an unknown header`);
+  };
+  try {
+    // A chunk at a time, whole lines only: the text of a list of many files is never held at once.
+    let buffer = Buffer.allocUnsafe(READ_CHUNK);
+    let kept = 0;
+    for (;;) {
+      if (kept === buffer.length) buffer = Buffer.concat([buffer], buffer.length * 2);
+      const { bytesRead } = await handle.read(buffer, kept, buffer.length - kept);
+      const filled = kept + bytesRead;
+      // A list is written whole and renamed into place: a missing last newline means someone else wrote it.
+      if (bytesRead === 0 && filled > 0) throw new Error(`${file} is cut short`);
+      if (bytesRead === 0) break;
+      const end = buffer.lastIndexOf(NEWLINE, filled - 1) + 1;
+      if (end > 0) for (const line of buffer.toString('utf8', 0, end - 1).split('\n')) parse(line);
+      buffer.copy(buffer, 0, end, filled);
+      kept = filled - end;
+    }
+  } finally {
+    await handle.close();
   }
+  if (!header) throw new Error(`${file} is empty`);
   return { header, records };
 }
 
