@@ -124,24 +124,20 @@ class Packer {
 
   private add(entry: Exclude<SourceEntry, { type: 'file' }>): void {
     const manifest = this.manifest!;
+    const owner = this.owner(entry);
     if (entry.type === 'directory') {
-      this.tar.write(
-        encodeHeader(header(entry.path, 'directory', entry.mode, entry.mtimeMs, this.owner(entry))),
-      );
+      this.tar.write(encodeHeader(header(entry.path, 'directory', entry.mode, entry.mtimeMs, owner)));
       manifest.add({
         path: entry.path,
         type: 'directory',
         mode: entry.mode,
         mtime: Math.round(entry.mtimeMs),
-        ...this.owner(entry),
+        ...owner,
       });
       this.stats.directories++;
     } else {
       this.tar.write(
-        encodeHeader({
-          ...header(entry.path, 'symlink', entry.mode, entry.mtimeMs, this.owner(entry)),
-          linkname: entry.target,
-        }),
+        encodeHeader(header(entry.path, 'symlink', entry.mode, entry.mtimeMs, owner, 0, entry.target)),
       );
       manifest.add({
         path: entry.path,
@@ -149,7 +145,7 @@ class Packer {
         mode: entry.mode,
         mtime: Math.round(entry.mtimeMs),
         target: entry.target,
-        ...this.owner(entry),
+        ...owner,
       });
       this.stats.symlinks++;
     }
@@ -157,37 +153,33 @@ class Packer {
   }
 
   private async addFile(entry: Extract<SourceEntry, { type: 'file' }>): Promise<void> {
-    const where = { source: entry.path.slice(0, entry.path.indexOf('/')), ...entry };
+    // Per source: each source can be restored on its own (`--in-place`, on another file system).
+    const source = entry.path.slice(0, entry.path.indexOf('/'));
+    const where = () => ({ source, path: entry.path, absolute: entry.absolute });
     const { problems } = this.options;
     let fd: number;
     try {
       fd = entry.fd ?? openSync(entry.open ?? entry.absolute, OPEN_FLAGS);
     } catch (error) {
-      problems.report(where, error);
+      problems.report(where(), error);
       return;
     }
     try {
       const info = fstatSync(fd);
       if (!info.isFile()) {
-        problems.changed(where, 'replaced by something that is not a file while the backup ran');
+        problems.changed(where(), 'replaced by something that is not a file while the backup ran');
         return;
       }
-      // Per source: each source can be restored on its own (`--in-place`, on another file system).
-      const source = entry.path.slice(0, entry.path.indexOf('/'));
       const inode = info.nlink > 1 ? `${source}:${info.dev}:${info.ino}` : undefined;
       const first = inode === undefined ? undefined : this.linked.get(inode);
       if (first) return this.addHardLink(entry.path, first, info);
       const mode = info.mode & 0o7777;
-      this.tar.write(
-        encodeHeader({
-          ...header(entry.path, 'file', mode, info.mtimeMs, this.owner(info)),
-          size: info.size,
-        }),
-      );
+      const owner = this.owner(info);
+      this.tar.write(encodeHeader(header(entry.path, 'file', mode, info.mtimeMs, owner, info.size)));
       // Once the header is out its size is a promise: a file that shrinks or fails to read is
       // padded with zeros, so the tar stays valid and the manifest hashes exactly what is stored.
       const { sha256, shortBy, readError } = await this.copy(fd, info.size, true);
-      if (readError !== undefined) problems.report(where, readError);
+      if (readError !== undefined) problems.report(where(), readError);
       else this.checkUnchanged(where, fd, info, shortBy);
       if (inode !== undefined) this.linked.set(inode, { path: entry.path, size: info.size, sha256 });
       this.options.onArchived?.(entry.path, sha256);
@@ -198,7 +190,7 @@ class Packer {
         mtime: Math.round(info.mtimeMs),
         size: info.size,
         sha256,
-        ...this.owner(info),
+        ...owner,
       });
       this.stats.files++;
       this.options.onProgress?.(this.stats);
@@ -218,9 +210,8 @@ class Packer {
     info: Stats,
   ): void {
     const mode = info.mode & 0o7777;
-    this.tar.write(
-      encodeHeader({ ...header(path, 'link', mode, info.mtimeMs, this.owner(info)), linkname: first.path }),
-    );
+    const owner = this.owner(info);
+    this.tar.write(encodeHeader(header(path, 'link', mode, info.mtimeMs, owner, 0, first.path)));
     this.manifest!.add({
       path,
       type: 'file',
@@ -229,7 +220,7 @@ class Packer {
       size: first.size,
       sha256: first.sha256,
       hardlink: first.path,
-      ...this.owner(info),
+      ...owner,
     });
     this.options.onArchived?.(path, first.sha256);
     this.stats.files++;
@@ -239,19 +230,19 @@ class Packer {
 
   /** A file written to while it is read is archived as read, with a warning (as GNU tar does). */
   private checkUnchanged(
-    where: { source: string; path: string; absolute: string },
+    where: () => { source: string; path: string; absolute: string },
     fd: number,
     before: Stats,
     shortBy: number,
   ): void {
     const { problems } = this.options;
     if (shortBy > 0) {
-      problems.changed(where, `shrank by ${shortBy} bytes while read; the missing end is stored as zeros`);
+      problems.changed(where(), `shrank by ${shortBy} bytes while read; the missing end is stored as zeros`);
       return;
     }
     const after = fstatSync(fd);
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
-      problems.changed(where, 'changed while read; the stored copy may be inconsistent');
+      problems.changed(where(), 'changed while read; the stored copy may be inconsistent');
     }
   }
 
@@ -273,9 +264,7 @@ class Packer {
     const fd = openSync(manifestFile, constants.O_RDONLY);
     try {
       const { size } = fstatSync(fd);
-      this.tar.write(
-        encodeHeader({ ...header(INNER_MANIFEST_NAME, 'file', 0o600, createdAt.getTime()), size }),
-      );
+      this.tar.write(encodeHeader(header(INNER_MANIFEST_NAME, 'file', 0o600, createdAt.getTime(), {}, size)));
       const { readError } = await this.copy(fd, size, false);
       if (readError !== undefined) throw readError;
     } finally {
@@ -339,18 +328,21 @@ function header(
   type: 'file' | 'link' | 'directory' | 'symlink',
   mode: number,
   mtimeMs: number,
-  owner?: Owner,
+  owner: Owner,
+  size = 0,
+  linkname?: string,
 ): EntryHeader {
   const tarHeader: EntryHeader = {
     name,
     type,
     mode,
-    uid: owner?.uid ?? 0,
-    gid: owner?.gid ?? 0,
-    size: 0,
+    uid: owner.uid ?? 0,
+    gid: owner.gid ?? 0,
+    size,
     mtime: new Date(Math.round(mtimeMs)),
-    uname: owner?.user,
-    gname: owner?.group,
+    linkname,
+    uname: owner.user,
+    gname: owner.group,
   };
   // ustar keeps whole seconds; a pax record keeps the milliseconds the inner manifest has.
   // Rounded, not truncated: a time set through utimes() reads back a hair below the millisecond.

@@ -31,6 +31,7 @@ export interface EntryHeader {
  * name or link target that is not UTF-8 goes to rawHeaders (raw bytes, GNU
  * long-name entries). Written here rather than by tar-stream so the packer can
  * put headers and small files straight into its output chunks (tar-output.ts).
+ * The bytes are valid until the next call: copy them before encoding another.
  */
 export function encodeHeader(header: EntryHeader): Buffer {
   if (hasRawBytes(header.name) || hasRawBytes(header.linkname ?? '')) return rawHeaders(header);
@@ -38,7 +39,7 @@ export function encodeHeader(header: EntryHeader): Buffer {
   if (!header.pax) {
     const split = ustarName(header.name, header.linkname);
     if (split) {
-      const block = Buffer.alloc(BLOCK);
+      const block = scratchOf(BLOCK);
       ustar(block, split[1], split[0], header.linkname, header, header.size, typeflag);
       return block;
     }
@@ -48,12 +49,22 @@ export function encodeHeader(header: EntryHeader): Buffer {
   for (const [key, value] of Object.entries(header.pax ?? {})) records += paxRecord(key, value);
   const paxLength = Buffer.byteLength(records);
   const paxBlocks = Math.ceil(paxLength / BLOCK) * BLOCK;
-  const out = Buffer.alloc(2 * BLOCK + paxBlocks);
+  const out = scratchOf(2 * BLOCK + paxBlocks);
   const link = header.linkname ? 'PaxHeader' : undefined;
   ustar(out.subarray(0, BLOCK), 'PaxHeader', '', link, header, paxLength, PAX_TYPEFLAG);
   out.write(records, BLOCK, 'utf8');
   ustar(out.subarray(BLOCK + paxBlocks), 'PaxHeader', '', link, header, header.size, typeflag);
   return out;
+}
+
+/** Headers are made in one reused buffer: one entry's blocks are copied into the tar stream before the next. */
+let scratch = Buffer.alloc(4 * BLOCK);
+
+/** `length` zeroed bytes of the scratch buffer, valid until the next encodeHeader. */
+function scratchOf(length: number): Buffer {
+  if (scratch.length < length) scratch = Buffer.alloc(Math.max(length, 2 * scratch.length));
+  else scratch.fill(0, 0, length);
+  return scratch.subarray(0, length);
 }
 
 /** [prefix, name] of a path the ustar fields hold (ASCII, split at its first slashes), else undefined. */
@@ -82,33 +93,52 @@ function ustar(
   typeflag: number,
 ): void {
   block.write(name, 0);
-  block.write(octal(header.mode & 0o7777, 6), 100, 'latin1');
-  block.write(octal(header.uid, 6), 108, 'latin1');
-  block.write(octal(header.gid, 6), 116, 'latin1');
-  const sizeDigits = size.toString(8);
-  if (sizeDigits.length > 11) base256(block, 124, size);
-  else block.write(octal(size, 11), 124, 'latin1');
-  block.write(octal((header.mtime.getTime() / 1000) | 0, 11), 136, 'latin1');
+  octal(block, 100, 6, header.mode & 0o7777);
+  octal(block, 108, 6, header.uid);
+  octal(block, 116, 6, header.gid);
+  if (size >= 8 ** 11) base256(block, 124, size);
+  else octal(block, 124, 11, size);
+  octal(block, 136, 11, (header.mtime.getTime() / 1000) | 0);
   block[156] = typeflag;
   if (linkname) block.write(linkname, 157);
   USTAR_MAGIC.copy(block, 257);
   if (header.uname) block.write(header.uname, 265);
   if (header.gname) block.write(header.gname, 297);
-  block.write(octal(0, 6), 329, 'latin1');
-  block.write(octal(0, 6), 337, 'latin1');
+  octal(block, 329, 6, 0);
+  octal(block, 337, 6, 0);
   if (prefix) block.write(prefix, 345);
   // The checksum counts its own field as eight spaces.
   let sum = 8 * 0x20;
   for (let at = 0; at < 148; at++) sum += block[at]!;
   for (let at = 156; at < BLOCK; at++) sum += block[at]!;
-  block.write(octal(sum, 6), 148, 'latin1');
+  octal(block, 148, 6, sum);
 }
 
-/** `width` octal digits and a space; all sevens when the value does not fit (as tar-stream did). */
-function octal(value: number, width: number): string {
-  const digits = value.toString(8);
-  if (digits.length > width) return `${'7'.repeat(width)} `;
-  return `${digits.padStart(width, '0')} `;
+/**
+ * `width` octal digits and a space at `offset`, written digit by digit (no
+ * string per field); all sevens when the value does not fit, as tar-stream did.
+ */
+function octal(block: Buffer, offset: number, width: number, value: number): void {
+  if (!(value >= 0 && Number.isInteger(value))) {
+    // A time before 1970: tar-stream wrote the number's own text (with its minus sign), zero-padded.
+    const digits = value.toString(8);
+    block.write(
+      `${digits.length > width ? '7'.repeat(width) : digits.padStart(width, '0')} `,
+      offset,
+      'latin1',
+    );
+    return;
+  }
+  if (value >= 8 ** width) {
+    block.fill(0x37, offset, offset + width);
+  } else {
+    let rest = value;
+    for (let at = offset + width - 1; at >= offset; at--) {
+      block[at] = 0x30 + (rest & 7);
+      rest = Math.floor(rest / 8);
+    }
+  }
+  block[offset + width] = 0x20;
 }
 
 /** GNU's base-256 size field, for a size of more than eleven octal digits (8 GiB and up). */
