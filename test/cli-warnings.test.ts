@@ -87,7 +87,17 @@ describe('files that cannot be read completely: completed with warnings (exit 5)
       path: `data/${name}`,
       reason: 'removed while the backup ran',
     }));
-    expect(summary).toMatchObject({ status: 'warning', exitCode: 5, sourceWarnings: listed });
+    expect(summary).toMatchObject({ schema_version: 1, status: 'warning', exit_code: 5 });
+    // Each path as a coded warning naming its source and path; the manifest lists them as stored.
+    expect(summary.warnings).toEqual(
+      victims.map((name) => ({
+        code: 'FILE_VANISHED',
+        message: `source data: ${join(data, name)}: removed while the backup ran (VANISHED)`,
+        source: 'data',
+        path: `data/${name}`,
+      })),
+    );
+    expect(summary.manifest.warnings).toEqual(listed);
     expect(summary.destinations[0]).toMatchObject({ name: 'local', status: 'success' });
     for (const name of victims)
       expect(run.stderr).toContain(

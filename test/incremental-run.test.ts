@@ -20,7 +20,7 @@ interface InnerManifest {
 interface RunJson {
   id: string;
   type: 'full' | 'incremental';
-  fullReason?: string;
+  full_reason?: string;
   archive: { key: string; sha256: string; size: number };
   manifest: {
     type: string;
@@ -114,7 +114,7 @@ describe('incremental runs through the CLI', () => {
   it('makes a full shard first (no shard to chain on) and keeps the file list private', async () => {
     full = await run();
     expect(full.type).toBe('full');
-    expect(full.fullReason).toBe('destination disk holds no complete shard of this config');
+    expect(full.full_reason).toBe('destination disk holds no complete shard of this config');
     expect(full.manifest.type).toBe('full');
     expect(contents(full.archive.key).manifest.type).toBe('full');
     const lists = join(work.path, 'state/file-lists');
@@ -140,7 +140,7 @@ describe('incremental runs through the CLI', () => {
 
     incremental = await run();
     expect(incremental.type).toBe('incremental');
-    expect(incremental.fullReason).toBeUndefined();
+    expect(incremental.full_reason).toBeUndefined();
     expect(incremental.manifest).toMatchObject({
       type: 'incremental',
       parent: full.id,

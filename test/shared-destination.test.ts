@@ -433,10 +433,15 @@ describe('many writers, one destination', () => {
       const run = await runCli(['run', '--json', '-c', config]);
       const summary = json<{
         id: string;
-        warnings: string[];
+        warnings: Array<{ code: string; message: string; destination?: string }>;
         destinations: Array<{ prune: { deleted: string[] } }>;
       }>(run);
-      expect(summary.warnings.join('\n')).toContain(`dated in the future (${future})`);
+      expect(summary.warnings).toContainEqual(
+        expect.objectContaining({
+          code: 'SHARD_IN_FUTURE',
+          message: expect.stringContaining(`dated in the future (${future})`),
+        }),
+      );
       // keep_last 1 keeps the new shard (the 2030 one takes no slot) and deletes the older one.
       expect(summary.destinations[0]!.prune.deleted).toEqual([first]);
       const dry = json<{

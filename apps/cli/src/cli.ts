@@ -98,6 +98,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       : undefined;
   const printer: Printer = new Printer({
     json: global.json,
+    // A command's own option, but the printer is made before the commands parse theirs.
+    jsonLines: argv.includes('--json-lines'),
     verbose: global.verbose,
     color: global.color,
     env,

@@ -77,6 +77,44 @@ describe('Printer', () => {
     expect(printer.interactive).toBe(false);
   });
 
+  it('with --json-lines: events one line each as they happen, the document as the last, `finished`', () => {
+    const out = capture();
+    const printer = new Printer({
+      json: false,
+      jsonLines: true,
+      verbose: false,
+      color: false,
+      stdout: out.stream,
+      env: {},
+    });
+    printer.addSecrets(['s3cr3t-token']);
+    printer.line('human');
+    printer.event('upload_finished', { destination: 'nas', error: { code: 'X', message: 's3cr3t-token' } });
+    printer.result({ id: 'backup_20261203_081023', status: 'success' });
+    const lines = out
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      {
+        schema_version: 1,
+        event: 'upload_finished',
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        destination: 'nas',
+        error: { code: 'X', message: '***' },
+      },
+      {
+        schema_version: 1,
+        event: 'finished',
+        time: expect.any(String),
+        id: 'backup_20261203_081023',
+        status: 'success',
+      },
+    ]);
+    expect(printer.json).toBe(true);
+  });
+
   it('no colors when the stream is not a terminal', () => {
     const out = capture();
     const printer = new Printer({

@@ -22,6 +22,7 @@ import { parseInnerManifest } from '../src/shard/manifest-schema.js';
 import { SourceProblems } from '../src/sources/problems.js';
 import { readSources } from '../src/sources/read.js';
 import type { SourceEntry } from '../src/sources/types.js';
+import type { Warning } from '../src/util/warning.js';
 import { type ExtractedEntry, readArchive } from './fixtures/run/archive.js';
 import { makeTree } from './fixtures/run/tree.js';
 
@@ -44,8 +45,8 @@ const mtimeOf = (entry: ExtractedEntry) =>
 
 async function archive(compression: CompressionAlgorithm, level?: number) {
   const spoolDir = join(dir, `spool-${compression}-${level ?? 'default'}`);
-  const warnings: string[] = [];
-  const problems = new SourceProblems([], (message) => warnings.push(message));
+  const warnings: Warning[] = [];
+  const problems = new SourceProblems([], (found) => warnings.push(found));
   const result = await writeArchive(
     readSources(
       [{ name: 'files', type: 'directory', path: source, on_error: 'warn', one_file_system: false }],
@@ -172,10 +173,10 @@ describe('files that change between the walk and the read', () => {
   ) {
     const spoolDir = join(dir, 'spool-changed');
     await rm(spoolDir, { recursive: true, force: true });
-    const warnings: string[] = [];
+    const warnings: Warning[] = [];
     const problems = new SourceProblems(
       [{ name: 'files', type: 'directory', path: dir, on_error: onError, one_file_system: false }],
-      (message) => warnings.push(message),
+      (found) => warnings.push(found),
     );
     const run = writeArchive(
       (async function* () {
@@ -203,7 +204,14 @@ describe('files that change between the walk and the read', () => {
     ]);
     const result = await run;
     expect(result.files).toBe(0);
-    expect(warnings).toEqual([`source files: ${gone}: removed while the backup ran (VANISHED)`]);
+    expect(warnings).toEqual([
+      {
+        code: 'FILE_VANISHED',
+        message: `source files: ${gone}: removed while the backup ran (VANISHED)`,
+        source: 'files',
+        path: 'files/gone.txt',
+      },
+    ]);
     const entries = await readArchive(result.file, 'zstd');
     expect(entries.map((entry) => entry.name)).toEqual(['files', 'manifest.json']);
     expect(parseInnerManifest(entries.at(-1)!.data.toString()).warnings).toEqual([
@@ -291,8 +299,11 @@ describe('files that change between the walk and the read', () => {
       { type: 'file', path: 'files/now-a-fifo', absolute: fifo, open: fifo },
     ]);
     expect((await run).files).toBe(0);
-    expect(warnings).toEqual([
-      `source files: ${fifo}: replaced by something that is not a file while the backup ran (CHANGED)`,
+    expect(warnings.map(({ code, message }) => ({ code, message }))).toEqual([
+      {
+        code: 'FILE_CHANGED',
+        message: `source files: ${fifo}: replaced by something that is not a file while the backup ran (CHANGED)`,
+      },
     ]);
   });
 });

@@ -89,7 +89,13 @@ describe('after a run', () => {
       failed: [],
       error: { code: 'UNREACHABLE', message: expect.stringContaining('listing refused') },
     });
-    expect(summary.warnings).toEqual([expect.stringMatching(/^retention on one failed .*listing refused/)]);
+    expect(summary.warnings).toEqual([
+      {
+        code: 'RETENTION_FAILED',
+        message: expect.stringMatching(/^retention on one failed .*listing refused/),
+        destination: 'one',
+      },
+    ]);
   });
 
   it('prune: false leaves every old shard alone', async () => {
@@ -131,7 +137,9 @@ describe('after a run', () => {
       metricsFile: join(dir, 'blocker', 'matric.prom'),
     });
     expect(summary.status).toBe('success');
-    expect(summary.warnings).toEqual([expect.stringContaining('could not write the metrics file')]);
+    expect(summary.warnings).toEqual([
+      { code: 'METRICS_WRITE_FAILED', message: expect.stringContaining('could not write the metrics file') },
+    ]);
   });
 
   it('a dry run records nothing', async () => {

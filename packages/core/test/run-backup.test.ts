@@ -168,7 +168,14 @@ describe('runBackup', () => {
     const names = entries.map((entry) => entry.name);
     expect(names).toContain('all/file.txt');
     expect(names.filter((name) => name.startsWith('all/state'))).toEqual([]);
-    expect(summary.warnings).toEqual([`left out ${join(setup.dir, 'state')}: it is the state folder`]);
+    expect(summary.warnings).toEqual([
+      {
+        code: 'FILE_SKIPPED',
+        message: `left out ${join(setup.dir, 'state')}: it is the state folder`,
+        source: 'all',
+        path: 'all/state',
+      },
+    ]);
   });
 
   it('leaves neither spool files nor the lock behind', async () => {
@@ -183,7 +190,13 @@ describe('runBackup', () => {
     store('extra').failPut = fatal;
     const { summary } = await run();
     expect(summary).toMatchObject({ status: 'success' });
-    expect(summary.warnings).toEqual(['optional destination extra failed: read-only bucket']);
+    expect(summary.warnings).toEqual([
+      {
+        code: 'DESTINATION_FAILED',
+        message: 'optional destination extra failed: read-only bucket',
+        destination: 'extra',
+      },
+    ]);
     expect(summary.destinations[1]).toMatchObject({
       name: 'extra',
       required: false,
@@ -320,8 +333,9 @@ describe('runBackup', () => {
     expect(summary).toMatchObject({ status: 'warning', sourceWarnings: listed });
     expect(summary.error).toBeUndefined();
     const message = `source notes: ${join(dir, 'data', 'secret.key')}: permission denied (UNREADABLE)`;
-    expect(summary.warnings).toEqual([message]);
-    expect(events).toContainEqual({ type: 'warning', message });
+    const warned = { code: 'FILE_UNREADABLE', message, source: 'notes', path: 'notes/secret.key' };
+    expect(summary.warnings).toEqual([warned]);
+    expect(events).toContainEqual({ type: 'warning', warning: warned });
     const sidecar = parseShardManifest(store('primary').objects.get(`${ID}.manifest.json`)!.bytes.toString());
     expect(sidecar.warnings).toEqual(listed);
     const entries = await readArchive(store('primary').objects.get(`${ID}.tar.zst`)!.bytes, 'zstd');

@@ -10,6 +10,7 @@ import { walkDirectory } from '../src/sources/directory.js';
 import { SourceProblems } from '../src/sources/problems.js';
 import { foldersToSkip } from '../src/sources/read.js';
 import type { SourceEntry } from '../src/sources/types.js';
+import type { Warning } from '../src/util/warning.js';
 import { asUnprivilegedUser } from './fixtures/run/unprivileged.js';
 
 let dir: string;
@@ -29,7 +30,7 @@ async function walk(options: Partial<DirectorySourceConfig> = {}) {
     one_file_system: false,
     ...options,
   };
-  const problems = new SourceProblems([source], (message) => warnings.push(message));
+  const problems = new SourceProblems([source], (found) => warnings.push(found.message));
   for await (const entry of walkDirectory(source, problems)) {
     entries.push(entry);
   }
@@ -143,7 +144,7 @@ describe('walkDirectory', () => {
       on_error: 'warn',
       one_file_system: false,
     };
-    const warnings: string[] = [];
+    const warnings: Warning[] = [];
     const skip = await foldersToSkip([
       { path: join(dir, 'backups'), what: 'the folder of destination local' },
       { path: join(dir, 'state'), what: 'the state folder' },
@@ -152,14 +153,24 @@ describe('walkDirectory', () => {
     const paths: string[] = [];
     for await (const entry of walkDirectory(
       source,
-      new SourceProblems([source], (m) => warnings.push(m)),
+      new SourceProblems([source], (found) => warnings.push(found)),
       skip,
     ))
       paths.push(entry.path);
     expect(paths).toEqual(['src', 'src/a.txt']);
     expect(warnings).toEqual([
-      `left out ${join(dir, 'backups')}: it is the folder of destination local`,
-      `left out ${join(dir, 'state')}: it is the state folder`,
+      {
+        code: 'FILE_SKIPPED',
+        message: `left out ${join(dir, 'backups')}: it is the folder of destination local`,
+        source: 'src',
+        path: 'src/backups',
+      },
+      {
+        code: 'FILE_SKIPPED',
+        message: `left out ${join(dir, 'state')}: it is the state folder`,
+        source: 'src',
+        path: 'src/state',
+      },
     ]);
   });
 

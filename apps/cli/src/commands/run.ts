@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
-import { MatricError, type RunSummary } from '@matric-backup/core';
+import { MatricError, type RunSummary, selectDestinations } from '@matric-backup/core';
 import { serverOptions } from '../client/server-option.js';
 import { loadCommandConfig, printConfigWarnings } from '../context.js';
+import { runDocument } from '../documents/run.js';
 import { exitCodeOfRun } from '../exit-codes.js';
 import { backupNow } from '../operations/run.js';
+import { runEventLines } from '../output/json-lines.js';
 import { logRunEvents } from '../output/log-events.js';
 import { createRunObserver } from '../output/progress.js';
 import { printRunSummary } from '../output/run-summary.js';
@@ -30,6 +32,12 @@ export const runCommand = command((host) => ({
         default: true,
         describe: "Apply each destination's retention after storing the shard (--no-prune to skip)",
       })
+      .option('json-lines', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Print the run as events, one JSON object a line on stdout as they happen (started, archive, uploads, warnings, retention, finished)',
+      })
       .option('metrics-file', {
         type: 'string',
         requiresArg: true,
@@ -38,6 +46,10 @@ export const runCommand = command((host) => ({
       .example('$0 run -c /etc/matric-backup/backup.yaml', 'Back up to every enabled destination')
       .example('$0 run -d local-primary -d s3-offsite', 'Back up to two of the destinations only')
       .example('$0 run --type full', 'Store everything, starting a new chain of incrementals')
+      .example(
+        '$0 run --json >> /var/log/matric-backup.jsonl',
+        'Append one JSON line per run (jq pretty-prints it)',
+      )
       .example(
         '$0 run --json | jq .destinations',
         'Machine-readable summary with the status of each destination',
@@ -72,6 +84,13 @@ export const runCommand = command((host) => ({
       const names = args.destination;
       const observer = createRunObserver(context.printer);
       const verbose = createVerboseRunLog(context.printer, config);
+      const lines = runEventLines(context.printer);
+      if (context.printer.jsonLines)
+        context.printer.event('started', {
+          config: config.file,
+          destinations: selectDestinations(config, names).map((entry) => entry.name),
+          dry_run: args.dryRun === true,
+        });
       let summary: RunSummary;
       try {
         summary = await backupNow(
@@ -87,6 +106,7 @@ export const runCommand = command((host) => ({
             onEvent: (event) => {
               observer.onEvent(event);
               verbose.onEvent(event);
+              lines.onEvent(event);
             },
           },
           (message) => context.printer.warn(message),
@@ -95,7 +115,8 @@ export const runCommand = command((host) => ({
         observer.stop();
       }
       const exitCode = exitCodeOfRun(summary.status);
-      if (context.printer.json) context.printer.result({ ...summary, exitCode });
+      lines.end(summary);
+      if (context.printer.json) context.printer.result(runDocument(summary));
       // --log-format json: the events (backup created, cleanup, ...), not the summary for people.
       else if (context.printer.jsonLog) logRunEvents(context.printer.jsonLog, config, summary);
       else printRunSummary(context.printer, config, summary);

@@ -5,6 +5,8 @@ import { colorWanted, createStyle, type Style } from './style.js';
 
 export interface PrinterOptions {
   json: boolean;
+  /** `--json-lines`: events one per line on stdout as they happen; the document ends them as `finished`. */
+  jsonLines?: boolean;
   verbose: boolean;
   color: boolean;
   stdout?: NodeJS.WriteStream;
@@ -25,7 +27,9 @@ export interface PrinterOptions {
  * errors go to stderr.
  */
 export class Printer {
+  /** Machine output on stdout: `--json` or `--json-lines`; no human lines. */
   readonly json: boolean;
+  readonly jsonLines: boolean;
   readonly verbose: boolean;
   /** Styling for stdout. */
   readonly style: Style;
@@ -41,7 +45,8 @@ export class Printer {
 
   constructor(options: PrinterOptions) {
     const env = options.env ?? process.env;
-    this.json = options.json;
+    this.jsonLines = options.jsonLines === true;
+    this.json = options.json || this.jsonLines;
     this.verbose = options.verbose;
     this.stdout = options.stdout ?? process.stdout;
     this.stderr = options.stderr ?? process.stderr;
@@ -78,6 +83,11 @@ export class Printer {
    * `>> runs.jsonl` collects JSON Lines (`jq` pretty-prints it).
    */
   result(value: object): void {
+    // A stream of events ends with the document as its `finished` event.
+    if (this.jsonLines) {
+      this.event('finished', value);
+      return;
+    }
     const document = versioned(value);
     // As a log record, the document is one line like every other; the event log masks its messages.
     if (this.jsonLog) {
@@ -85,6 +95,11 @@ export class Printer {
       return;
     }
     this.jsonLine(document);
+  }
+
+  /** A `--json-lines` event, as it happens: `{schema_version, event, time, ...fields}`; nothing without --json-lines. */
+  event(name: string, fields: object = {}): void {
+    if (this.jsonLines) this.jsonLine(versioned({ event: name, time: new Date().toISOString(), ...fields }));
   }
 
   /** One JSON object on its own line on stdout, its messages masked: a document or a `--json-lines` event. */

@@ -21,7 +21,7 @@ class LinesObserver implements RunObserver {
   constructor(private readonly printer: Printer) {}
 
   onEvent(event: RunEvent): void {
-    if (event.type === 'warning') this.printer.warn(event.message);
+    if (event.type === 'warning') this.printer.warn(event.warning.message);
     else if (event.type === 'hook-output') this.printer.log(hookLine(event));
     else if (event.type === 'upload-retry') this.printer.warn(retryText(event));
   }
@@ -92,7 +92,7 @@ class BarsObserver implements RunObserver {
         break;
       }
       case 'warning':
-        this.bars.log(`${this.printer.redact(`warning: ${event.message}`)}\n`);
+        this.bars.log(`${this.printer.redact(`warning: ${event.warning.message}`)}\n`);
         break;
       case 'hook-output':
         this.bars.log(`${this.printer.redact(hookLine(event))}\n`);

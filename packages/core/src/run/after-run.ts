@@ -3,6 +3,7 @@ import { writeMetricsFile } from '../metrics/textfile.js';
 import { notify } from '../notify/notify.js';
 import { recordRun } from '../state/history.js';
 import { redact } from '../util/redact.js';
+import { type Warning, warning } from '../util/warning.js';
 import type { RunOptions, RunSummary } from './types.js';
 
 /**
@@ -16,11 +17,11 @@ export async function finishRun(
   summary: RunSummary,
   options: Pick<RunOptions, 'metricsFile' | 'onEvent'> & { log?: string[] },
 ): Promise<RunSummary> {
-  const warn = (message: string) => {
-    const clean = redact(message, config.secrets);
+  const warn = (found: Warning) => {
+    const clean = { ...found, message: redact(found.message, config.secrets) };
     summary.warnings.push(clean);
     try {
-      options.onEvent?.({ type: 'warning', message: clean });
+      options.onEvent?.({ type: 'warning', warning: clean });
     } catch {
       // A failing progress listener must not fail the backup.
     }
@@ -55,7 +56,9 @@ export async function finishRun(
       ...(summary.error ? { error: brief(summary.error) } : {}),
     });
   } catch (error) {
-    warn(`could not record the run in ${stateDir}: ${(error as Error).message}`);
+    warn(
+      warning('STATE_WRITE_FAILED', `could not record the run in ${stateDir}: ${(error as Error).message}`),
+    );
   }
 
   // A failed optional destination leaves the run a success (exit 0) but is heard of: a warning event.
@@ -88,7 +91,12 @@ export async function finishRun(
     { secrets: config.secrets },
   );
   for (const result of sent)
-    if (!result.ok) warn(`notification by ${result.channel} failed: ${result.error}`);
+    if (!result.ok)
+      warn(
+        warning('NOTIFICATION_FAILED', `notification by ${result.channel} failed: ${result.error}`, {
+          channel: result.channel,
+        }),
+      );
 
   if (options.metricsFile) {
     try {
@@ -102,7 +110,12 @@ export async function finishRun(
         warnings: summary.sourceWarnings.length,
       });
     } catch (error) {
-      warn(`could not write the metrics file ${options.metricsFile}: ${(error as Error).message}`);
+      warn(
+        warning(
+          'METRICS_WRITE_FAILED',
+          `could not write the metrics file ${options.metricsFile}: ${(error as Error).message}`,
+        ),
+      );
     }
   }
   return summary;

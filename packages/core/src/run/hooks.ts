@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/types.js';
 import type { HookRunState, HookWhen } from '../hooks/env.js';
 import { runHooks } from '../hooks/run-hooks.js';
+import { warning } from '../util/warning.js';
 import type { RunEvent, RunOptions, RunSummary } from './types.js';
 
 /**
@@ -36,8 +37,9 @@ export class RunHooks {
     failures.push(...(await this.run('finally', summary)));
     if (failures.length === 0) return summary;
     for (const failure of failures) {
-      summary.warnings.push(failure);
-      this.emit({ type: 'warning', message: failure });
+      const found = warning('HOOK_FAILED', failure);
+      summary.warnings.push(found);
+      this.emit({ type: 'warning', warning: found });
     }
     return summary.status === 'success' ? { ...summary, status: 'warning' } : summary;
   }

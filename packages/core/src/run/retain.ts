@@ -4,6 +4,7 @@ import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import { loadShardOwner } from '../retention/owner-of.js';
 import { pruneDestination } from '../retention/prune.js';
 import { redact } from '../util/redact.js';
+import { type Warning, warning } from '../util/warning.js';
 import type { DestinationResult } from './types.js';
 
 /**
@@ -18,7 +19,7 @@ export async function applyRetention(
   opened: ReadonlyArray<{ resolved: ResolvedDestination; destination?: Destination }>,
   results: readonly DestinationResult[],
   id: string,
-  warn: (message: string) => void,
+  warn: (found: Warning) => void,
 ): Promise<void> {
   const owner = await loadShardOwner(config);
   await Promise.all(
@@ -33,18 +34,36 @@ export async function applyRetention(
         });
         if (outcome.future.length > 0) {
           warn(
-            `${resolved.name} holds ${outcome.future.length} shard(s) of this config dated in the future (${outcome.future.join(', ')}): a clock was wrong when they were made; they are kept, never count as the latest or as fresh, and take no retention slot`,
+            warning(
+              'SHARD_IN_FUTURE',
+              `${resolved.name} holds ${outcome.future.length} shard(s) of this config dated in the future (${outcome.future.join(', ')}): a clock was wrong when they were made; they are kept, never count as the latest or as fresh, and take no retention slot`,
+              { destination: resolved.name },
+            ),
           );
         }
         result.prune = { deleted: outcome.deleted, failed: outcome.failed };
         for (const failure of outcome.failed) {
-          warn(`retention on ${resolved.name}: could not delete shard ${failure.id}: ${failure.message}`);
+          warn(
+            warning(
+              'RETENTION_FAILED',
+              `retention on ${resolved.name}: could not delete shard ${failure.id}: ${failure.message}`,
+              { destination: resolved.name, shard: failure.id },
+            ),
+          );
         }
       } catch (error) {
         const message = redact(error instanceof Error ? error.message : String(error), config.secrets);
         const code = isMatricError(error) ? error.code : 'UNKNOWN';
         result.prune = { deleted: [], failed: [], error: { code, message } };
-        warn(`retention on ${resolved.name} failed (the shard is stored): ${message}`);
+        warn(
+          warning(
+            'RETENTION_FAILED',
+            `retention on ${resolved.name} failed (the shard is stored): ${message}`,
+            {
+              destination: resolved.name,
+            },
+          ),
+        );
       }
     }),
   );

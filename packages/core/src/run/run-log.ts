@@ -8,7 +8,7 @@ export class RunLog {
   readonly lines: string[] = [];
 
   add(event: RunEvent): void {
-    if (event.type === 'warning') this.push(`warning: ${event.message}`);
+    if (event.type === 'warning') this.push(`warning: ${event.warning.message}`);
     else if (event.type === 'hook-output') this.push(`${event.hook}: ${event.line}`);
   }
 

@@ -25,6 +25,7 @@ import {
   stopCleanlyOnInterrupt,
 } from '../util/interrupt.js';
 import { redact } from '../util/redact.js';
+import { type Warning, warning } from '../util/warning.js';
 import { finishRun } from './after-run.js';
 import { planSources } from './dry-run.js';
 import { RunHooks, runState } from './hooks.js';
@@ -102,8 +103,11 @@ export async function runBackup(config: LoadedConfig, given: RunOptions = {}): P
     lock = await acquireRunLock(config.backup.state_dir, config.file);
   } catch (error) {
     if (isMatricError(error) && error.code === 'LOCKED') {
-      for (const warning of await unfinished('backup.locked', { code: error.code, message: error.message }))
-        options.onEvent?.({ type: 'warning', message: redact(warning, config.secrets) });
+      for (const message of await unfinished('backup.locked', { code: error.code, message: error.message }))
+        options.onEvent?.({
+          type: 'warning',
+          warning: warning('NOTIFICATION_FAILED', redact(message, config.secrets)),
+        });
     }
     throw error;
   }
@@ -127,7 +131,13 @@ export async function runBackup(config: LoadedConfig, given: RunOptions = {}): P
       if (!result.ok)
         options.onEvent?.({
           type: 'warning',
-          message: `notification by ${result.channel} failed: ${result.error}`,
+          warning: warning(
+            'NOTIFICATION_FAILED',
+            `notification by ${result.channel} failed: ${result.error}`,
+            {
+              channel: result.channel,
+            },
+          ),
         });
     const hooks = new RunHooks(config, options);
     let made: RunSummary;
@@ -158,7 +168,7 @@ function startText(config: LoadedConfig): string {
 class Run {
   private readonly started = performance.now();
   private readonly now: Date;
-  private readonly warnings: string[] = [];
+  private readonly warnings: Warning[] = [];
   /** The shard id, once picked: destination hooks get it. */
   private id: string | undefined;
   /** Each destination's outcome, for its `after` hooks. */
@@ -302,7 +312,12 @@ class Run {
         config: this.config.file,
         started_at: this.now.toISOString(),
       }).catch((error: unknown) => {
-        this.warn(`could not note the upload in ${backup.state_dir}: ${(error as Error).message}`);
+        this.warn(
+          warning(
+            'STATE_WRITE_FAILED',
+            `could not note the upload in ${backup.state_dir}: ${(error as Error).message}`,
+          ),
+        );
       });
       const results = await this.fanOut(opened, {
         file: archive.file,
@@ -353,7 +368,8 @@ class Run {
             onLine: (hook, line) => this.emit({ type: 'hook-output', hook, line }),
           },
         );
-        for (const failure of failures) this.warn(failure);
+        for (const failure of failures)
+          this.warn(warning('HOOK_FAILED', failure, { destination: resolved.name }));
         this.hookFailures += failures.length;
       }),
     );
@@ -386,7 +402,10 @@ class Run {
       });
     } catch (error) {
       this.warn(
-        `could not record the file list in ${backup.state_dir}: ${(error as Error).message}; the next run makes a full shard`,
+        warning(
+          'STATE_WRITE_FAILED',
+          `could not record the file list in ${backup.state_dir}: ${(error as Error).message}; the next run makes a full shard`,
+        ),
       );
     }
   }
@@ -521,7 +540,13 @@ class Run {
     }
     for (const result of destinations) {
       if (!result.required && result.status === 'failed' && status !== 'failed') {
-        this.warn(`optional destination ${result.name} failed: ${result.error?.message ?? 'unknown error'}`);
+        this.warn(
+          warning(
+            'DESTINATION_FAILED',
+            `optional destination ${result.name} failed: ${result.error?.message ?? 'unknown error'}`,
+            { destination: result.name },
+          ),
+        );
       }
     }
     return {
@@ -571,10 +596,10 @@ class Run {
     return hint ? { code, message, hint: redact(hint, this.config.secrets) } : { code, message };
   }
 
-  private readonly warn = (message: string): void => {
-    const clean = redact(message, this.config.secrets);
+  private readonly warn = (found: Warning): void => {
+    const clean = { ...found, message: redact(found.message, this.config.secrets) };
     this.warnings.push(clean);
-    this.emit({ type: 'warning', message: clean });
+    this.emit({ type: 'warning', warning: clean });
   };
 
   private emit(event: RunEvent): void {

@@ -1,4 +1,5 @@
 import type { ShardManifest, ShardType, SourceWarning } from '../shard/manifest.js';
+import type { Warning } from '../util/warning.js';
 
 /** What runBackup reports while it works; the CLI draws progress bars from these. */
 export type RunEvent =
@@ -22,7 +23,7 @@ export type RunEvent =
       status: 'success' | 'failed';
       error?: { code: string; message: string };
     }
-  | { type: 'warning'; message: string }
+  | { type: 'warning'; warning: Warning }
   /** A line a hook wrote (stdout or stderr), masked; `hook` names it, e.g. `before hook [systemctl stop app]`. */
   | { type: 'hook-output'; hook: string; line: string };
 
@@ -112,8 +113,11 @@ export interface RunSummary {
   manifest?: ShardManifest;
   plan?: DryRunPlan;
   destinations: DestinationResult[];
-  /** Non-fatal problems: skipped special files, failed optional destinations, files changed while read. */
-  warnings: string[];
+  /**
+   * Non-fatal problems, each with its code: paths not archived whole (also in `sourceWarnings`), skipped
+   * special files, failed optional destinations, retention, hooks, state and notifications that failed.
+   */
+  warnings: Warning[];
   /** Paths that vanished, could not be read or changed while read, also listed in the manifest. */
   sourceWarnings: SourceWarning[];
   /** Why the run failed or was partial; `hint` says what to do when core knows. */

@@ -7,6 +7,7 @@ import { DestinationError, isDestinationError } from '@matric-backup/plugin-api'
 import { type RetryPolicy, withRetries } from '../destination/retry.js';
 import { readSmallObject } from '../shard/read.js';
 import { interruptSignal } from '../util/interrupt.js';
+import { type Warning, warning } from '../util/warning.js';
 import { throttle } from './throttle.js';
 import type { DestinationResult, RunEvent } from './types.js';
 
@@ -24,7 +25,7 @@ export interface UploadJob {
   sidecar: Buffer;
   policy: RetryPolicy;
   emit: (event: RunEvent) => void;
-  warn: (message: string) => void;
+  warn: (found: Warning) => void;
   /** Turns any error into the reported form, with secrets masked. */
   describe: (error: unknown) => { code: string; message: string; retryable: boolean };
 }
@@ -129,12 +130,20 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
       // Every operation stops once the run is interrupted, this delete too. The run's
       // in-flight marker outlives the process, so the next prune knows the archive is orphaned.
       job.warn(
-        `${name}: interrupted after the archive ${keys.archive} was stored; it stays without its sidecar (incomplete) until this config's next prune removes it`,
+        warning(
+          'UPLOAD_LEFTOVER',
+          `${name}: interrupted after the archive ${keys.archive} was stored; it stays without its sidecar (incomplete) until this config's next prune removes it`,
+          { destination: name },
+        ),
       );
     } else if (archiveStored && !keysShared) {
       await destination.delete(keys.archive).catch((cleanupError: unknown) => {
         job.warn(
-          `${name}: could not remove the archive ${keys.archive} of the failed upload (${job.describe(cleanupError).message}); this config's next prune removes it (the run history records the failure)`,
+          warning(
+            'UPLOAD_LEFTOVER',
+            `${name}: could not remove the archive ${keys.archive} of the failed upload (${job.describe(cleanupError).message}); this config's next prune removes it (the run history records the failure)`,
+            { destination: name },
+          ),
         );
       });
     }

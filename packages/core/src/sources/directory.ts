@@ -16,9 +16,10 @@ import { normalize } from 'node:path';
 import { MatricError } from '@matric-backup/plugin-api';
 import type { DirectorySourceConfig } from '../config/schema.js';
 import { displayName, nameFromBytes } from '../util/names.mjs';
+import { warning } from '../util/warning.js';
 import { sourceReadError } from './errors.js';
 import { createPathFilter, type PathFilter } from './filter.js';
-import type { SourceProblems } from './problems.js';
+import type { IncompletePath, SourceProblems } from './problems.js';
 import type { SourceEntry } from './types.js';
 
 type DirectoryEntry = Extract<SourceEntry, { type: 'directory' }>;
@@ -180,7 +181,7 @@ function* walkFolder(
         const info = fstatSync(fd);
         const what = walk.skip.get(folderKey(info));
         if (what !== undefined) {
-          walk.problems.warn(`left out ${where.absolute}: it is ${what}`);
+          walk.problems.warn(skipped(where, `left out ${where.absolute}: it is ${what}`));
           continue;
         }
         if (holdsTag(fd, walk.tags)) continue;
@@ -189,7 +190,9 @@ function* walkFolder(
           yield* emitWithAncestors(ancestors, folder);
         // Like GNU tar's --one-file-system: the mount point is kept, empty.
         if (walk.device !== undefined && info.dev !== walk.device) {
-          walk.problems.warn(`not entered ${where.absolute}: another file system (one_file_system)`);
+          walk.problems.warn(
+            skipped(where, `not entered ${where.absolute}: another file system (one_file_system)`),
+          );
           continue;
         }
         const grandchildren = attempt(() => listSorted(fd), problem);
@@ -232,7 +235,10 @@ function* walkFolder(
       };
     } else {
       walk.problems.warn(
-        `skipped ${kind} ${where.absolute}: only files, folders and symbolic links are backed up`,
+        skipped(
+          where,
+          `skipped ${kind} ${where.absolute}: only files, folders and symbolic links are backed up`,
+        ),
       );
     }
   }
@@ -362,4 +368,9 @@ function folderEntry(path: string, info: Stats): DirectoryEntry {
     uid: info.uid,
     gid: info.gid,
   };
+}
+
+/** A path left out on purpose: a FILE_SKIPPED warning naming it. */
+function skipped(where: IncompletePath, message: string) {
+  return warning('FILE_SKIPPED', message, { source: where.source, path: where.path });
 }

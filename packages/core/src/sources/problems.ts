@@ -1,5 +1,6 @@
 import { MatricError } from '@matric-backup/plugin-api';
 import type { SourceConfig } from '../config/schema.js';
+import { warning } from '../util/warning.js';
 import { sourceReadError } from './errors.js';
 import type { SourceWarning, SourceWarningCode, WarningSink } from './types.js';
 
@@ -74,7 +75,12 @@ export class SourceProblems {
 
   private add(where: IncompletePath, code: SourceWarningCode, reason: string): void {
     this.list.push({ code, path: where.path, reason });
-    this.warn(`source ${where.source}: ${where.absolute}: ${reason} (${code})`);
+    this.warn(
+      warning(`FILE_${code}`, `source ${where.source}: ${where.absolute}: ${reason} (${code})`, {
+        source: where.source,
+        path: where.path,
+      }),
+    );
   }
 }
 

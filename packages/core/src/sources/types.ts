@@ -1,3 +1,4 @@
+import type { Warning } from '../util/warning.js';
 /**
  * One thing to put into the archive, in archive order. `path` is the POSIX path
  * inside the archive, `<source name>/<relative path>`.
@@ -23,7 +24,7 @@ export type SourceEntry =
   | { type: 'file'; path: string; absolute: string; open?: string | Buffer; fd?: number };
 
 /** Receives a non-fatal problem (a skipped socket, a file that changed while read). */
-export type WarningSink = (message: string) => void;
+export type WarningSink = (warning: Warning) => void;
 
 /**
  * Where a source came from: its archive folder name, its type and, for a

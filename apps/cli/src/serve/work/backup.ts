@@ -1,8 +1,8 @@
 import { isMatricError, type RunEvent, type RunOptions } from '@matric-backup/core';
+import { runDocument } from '../../documents/run.js';
 import { backupNow } from '../../operations/run.js';
 import { logRunEvents } from '../../output/log-events.js';
 import { ApiError } from '../api/errors.js';
-import { snakeCase } from '../api/snake-case.js';
 import type { Job } from '../jobs.js';
 import type { Service } from '../service.js';
 import { refreshHealth } from './health.js';
@@ -47,7 +47,7 @@ export function startBackup(service: Service, caller: string, request: BackupReq
       throw error;
     });
     job.shard = summary.id;
-    job.result = snakeCase(summary);
+    job.result = runDocument(summary);
     if (!summary.dryRun) {
       service.metrics.observeRun(summary);
       // The gauges follow on the next health check or run if the destinations cannot be read now.
