@@ -50,7 +50,7 @@ describe('masking a weak secret never rewrites data', () => {
     expect(check.stderr).not.toMatch(/password: backup|\*\*\*/);
     const json = await runCli(['check', '--json', '-c', config]);
     expect(JSON.parse(json.stdout).warnings).toMatchObject([
-      { path: 'backup.notifications.smtp.password', line: 6 },
+      { code: 'WEAK_SECRET', key_path: 'backup.notifications.smtp.password', line: 6 },
     ]);
   });
 
@@ -99,7 +99,7 @@ describe('masking a weak secret never rewrites data', () => {
     const json = await runCli(['run', '--json', '-c', failing]);
     const summary = JSON.parse(json.stdout);
     expect(summary.id).toMatch(ID);
-    expect(summary.error.message).toContain('FATAL: password *** rejected');
+    expect(summary.errors[0].message).toContain('FATAL: password *** rejected');
     expect(json.stdout).not.toContain('password backup');
   });
 });

@@ -203,9 +203,9 @@ describe('the spool', () => {
       const result = await runCli(['run', '-c', config, '--json']);
       expect(result.code).toBe(1);
       const summary = JSON.parse(result.stdout);
-      expect(summary.error.code).toBe('NO_SPACE');
-      expect(summary.error.message).toContain(spool);
-      expect(summary.error.message).not.toMatch(/reset by peer|SIGPIPE|SIGTERM/);
+      expect(summary.errors).toEqual([expect.objectContaining({ code: 'NO_SPACE' })]);
+      expect(summary.errors[0].message).toContain(spool);
+      expect(summary.errors[0].message).not.toMatch(/reset by peer|SIGPIPE|SIGTERM/);
       expect(await filesUnder(join(dir, 'disk'))).toEqual([]);
       expect(readdirSync(spool)).toEqual([]);
     } finally {

@@ -38,7 +38,7 @@ describe('run -> verify -> restore round trip', () => {
     const summary = JSON.parse(run.stdout);
     shardId = summary.id;
     expect(summary.status).toBe('success');
-    expect(summary.exitCode).toBe(0);
+    expect(summary.exit_code).toBe(0);
     expect(summary.id).toMatch(/^backup_\d{8}_\d{6}_[a-z]{8}(_\d+)?$/);
     expect(summary.manifest.counts).toMatchObject({ files: generated.files, symlinks: 2, sources: 1 });
     expect(summary.manifest.size_bytes).toBe(generated.bytes);

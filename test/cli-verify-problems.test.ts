@@ -65,8 +65,8 @@ describe('verify reports every problem of a damaged shard', () => {
     expect(result.problems).toContainEqual(
       expect.objectContaining({ path: objectName, code: 'OBJECT_CHECKSUM' }),
     );
-    expect(result.problemCount).toBe(result.problems.length);
-    expect(result.problemCount).toBeGreaterThanOrEqual(DAMAGED + 1);
+    expect(result.problem_count).toBe(result.problems.length);
+    expect(result.problem_count).toBeGreaterThanOrEqual(DAMAGED + 1);
   });
 
   it('a terminal gets the count, the first 20 and how many more', async () => {

@@ -225,10 +225,10 @@ describe('incremental runs through the CLI', () => {
     await writeFile(join(source, 'docs/a.txt'), 'ALPHA, changed again');
     const result = await runCli(['run', '-c', config, '--json']);
     expect(result.code, result.stderr).toBe(0);
-    const again = JSON.parse(result.stdout) as RunJson & { parentListFrom?: string };
+    const again = JSON.parse(result.stdout) as RunJson & { parent_list_from?: string };
     expect(again).toMatchObject({
       type: 'incremental',
-      parentListFrom: 'disk',
+      parent_list_from: 'disk',
       manifest: { chain_length: 2 },
     });
     // Unchanged files were hashed against the shards' manifests, not stored again.

@@ -97,7 +97,7 @@ describe('notifications, metrics, status and history', () => {
       const result = await runCli(['status', '--max-age', '1h', '--json', '-c', config]);
       expect(result.code, result.stderr).toBe(0);
       const status = JSON.parse(result.stdout);
-      expect(status).toMatchObject({ ok: true, maxAgeMs: 3_600_000 });
+      expect(status).toMatchObject({ schema_version: 1, ok: true, max_age_ms: 3_600_000 });
       expect(status.destinations).toEqual([
         expect.objectContaining({
           name: 'disk',
@@ -110,7 +110,7 @@ describe('notifications, metrics, status and history', () => {
           count: 1,
           bytes: expect.any(Number),
           stale: false,
-          ageMs: expect.any(Number),
+          age_ms: expect.any(Number),
         }),
       ]);
     });

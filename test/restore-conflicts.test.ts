@@ -123,7 +123,7 @@ describe('restore into a populated folder', () => {
       destination: 'first',
       id,
       to: target,
-      dryRun: false,
+      dry_run: false,
       conflict: 'rename_new',
       summary: { create: 1, overwrite: 0, skip: 0, rename: 3 },
     });

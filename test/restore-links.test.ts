@@ -157,7 +157,7 @@ describe('symbolic links round-trip as links', () => {
       });
       // At least every absolute link, and nothing but links.
       const absolute = [...(await linksUnder('/etc/ssl')).values()].filter((to) => to.startsWith('/'));
-      expect(result.problemCount).toBeGreaterThanOrEqual(absolute.length);
+      expect(result.problem_count).toBeGreaterThanOrEqual(absolute.length);
       expect(result.problems.every((problem: { code: string }) => problem.code === 'ESCAPING_LINK')).toBe(
         true,
       );

@@ -4,6 +4,8 @@ import {
   type LoadedConfig,
   loadConfig,
   locateConfig,
+  type Warning,
+  warning,
 } from '@matric-backup/core';
 import { builtinPlugins } from './builtins.js';
 import type { LogFormat } from './output/event-log.js';
@@ -42,4 +44,16 @@ export async function loadCommandConfig(context: CommandContext): Promise<Loaded
 /** The config's warnings (a secret too weak to mask safely), printed by `check` and `run`. */
 export function printConfigWarnings(context: CommandContext, config: LoadedConfig): void {
   for (const warning of config.warnings ?? []) context.printer.warn(formatConfigIssue(warning, config.file));
+}
+
+/** The config's warnings as coded warnings, for a --json document. */
+export function configWarnings(config: LoadedConfig): Warning[] {
+  return (config.warnings ?? []).map((issue) =>
+    warning('WEAK_SECRET', issue.message, {
+      key_path: issue.path,
+      file: config.file,
+      line: issue.line,
+      column: issue.column,
+    }),
+  );
 }

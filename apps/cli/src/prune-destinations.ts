@@ -125,7 +125,7 @@ export async function pruneDestinations(
 
   if (printer.json) {
     printer.result({
-      dryRun: request.dryRun,
+      dry_run: request.dryRun,
       destinations: outcomes.map(({ result, ...outcome }) => ({
         ...outcome,
         ...(result && {

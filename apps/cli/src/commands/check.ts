@@ -4,7 +4,7 @@ import {
   type ResolvedDestination,
   selectDestinations,
 } from '@matric-backup/core';
-import { loadCommandConfig, printConfigWarnings } from '../context.js';
+import { configWarnings, loadCommandConfig, printConfigWarnings } from '../context.js';
 import { type DestinationOutcome, onEachDestination } from '../destinations.js';
 import { briefError, ExitCode, errorRecord } from '../exit-codes.js';
 import { formatCount } from '../output/format.js';
@@ -17,7 +17,7 @@ interface DestinationCheck {
   required: boolean;
   status: 'ok' | 'failed' | 'disabled';
   details: string[];
-  freeBytes?: number;
+  free_bytes?: number;
   error?: { code: string; message: string };
 }
 
@@ -57,7 +57,7 @@ export const checkCommand = command((host) => ({
         printer.result({
           config: config.file,
           ok: failedRequired.length === 0,
-          warnings: config.warnings ?? [],
+          warnings: configWarnings(config),
           destinations: checks,
         });
       } else {
@@ -90,7 +90,8 @@ function checkOf(
       error: errorRecord(outcome.error),
     };
   }
-  return { ...base, status: 'ok', details: outcome.value.details, freeBytes: outcome.value.freeBytes };
+  const { details, freeBytes } = outcome.value;
+  return { ...base, status: 'ok', details, ...(freeBytes !== undefined && { free_bytes: freeBytes }) };
 }
 
 function printCheck(printer: Printer, check: DestinationCheck): void {

@@ -71,7 +71,7 @@ export const deleteCommand = command((host) => ({
       if (printer.json)
         printer.result({
           id,
-          dryRun,
+          dry_run: dryRun,
           destinations: outcome.destinations.map(({ bytes: _bytes, ...row }) => row),
         });
       else {

@@ -18,7 +18,17 @@ export const pluginsCommand = command((host) => ({
       const configDir = configFolder(context.global.config, context.cwd, context.env);
       const plugins = await listPlugins({ configDir, builtins: builtinPlugins });
       const broken = plugins.filter((plugin) => plugin.error);
-      if (printer.json) printer.result({ plugins });
+      if (printer.json)
+        printer.result({
+          plugins: plugins.map((plugin) => ({
+            type: plugin.type,
+            package_name: plugin.packageName,
+            ...(plugin.version !== undefined && { version: plugin.version }),
+            source: plugin.source,
+            ...(plugin.apiVersion !== undefined && { api_version: plugin.apiVersion }),
+            ...(plugin.error !== undefined && { error: plugin.error }),
+          })),
+        });
       else {
         printer.line(
           renderTable(

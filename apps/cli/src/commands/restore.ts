@@ -227,7 +227,7 @@ async function optionalConfig(context: CommandContext): Promise<LoadedConfig | u
 
 function report(context: CommandContext, origin: RestoreOrigin, result: RestoreResult): void {
   const { printer } = context;
-  for (const warning of result.warnings) printer.warn(warning);
+  for (const warning of result.warnings) printer.warn(warning.message);
   // --log-format json: the event, not the report for people.
   if (printer.jsonLog && !printer.json)
     logRestoreEvent(printer.jsonLog, { result: { ...result, ...('destination' in origin ? origin : {}) } });

@@ -1,13 +1,14 @@
-import { type DestinationStatus, MatricError, parseDuration } from '@matric-backup/core';
+import { MatricError, parseDuration } from '@matric-backup/core';
 import { serverOptions } from '../client/server-option.js';
 import { loadCommandConfig } from '../context.js';
+import { type DestinationStatusDocument, destinationStatusDocument } from '../documents/status.js';
 import { describeError, ExitCode, errorRecord } from '../exit-codes.js';
 import { type LastVerify, readStatus } from '../operations/status.js';
 import { formatBytes, formatDuration, formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import { command, destinationOption } from './command.js';
 
-interface StatusRow extends Partial<DestinationStatus> {
+interface StatusRow extends Partial<DestinationStatusDocument> {
   name: string;
   type: string;
   /** With --max-age: no shard, or the newest is older. */
@@ -73,7 +74,11 @@ export const statusCommand = command((host) => ({
           printer.error(describeError(row.error, printer.verbose));
           return { ...base, error: errorRecord(row.error) };
         }
-        return { ...base, ...row.status, ...(row.stale === undefined ? {} : { stale: row.stale }) };
+        return {
+          ...base,
+          ...(row.status && destinationStatusDocument(row.status)),
+          ...(row.stale === undefined ? {} : { stale: row.stale }),
+        };
       });
       if (rows.some((row) => row.last_verify?.status === 'failed'))
         printer.error(
@@ -89,7 +94,11 @@ export const statusCommand = command((host) => ({
       }
 
       if (printer.json) {
-        printer.result({ ok, ...(maxAgeMs === undefined ? {} : { maxAgeMs }), destinations: rows });
+        printer.result({
+          ok,
+          ...(maxAgeMs === undefined ? {} : { max_age_ms: maxAgeMs }),
+          destinations: rows,
+        });
       } else {
         const { style } = printer;
         const verdict = (row: StatusRow) => {
@@ -109,7 +118,7 @@ export const statusCommand = command((host) => ({
               row.newest?.id ?? '',
               row.newest?.type ?? '',
               row.newest ? formatTime(row.newest.created_at) : '',
-              row.ageMs === undefined ? '' : formatAge(row.ageMs),
+              row.age_ms === undefined ? '' : formatAge(row.age_ms),
               row.error ? '' : String(row.count ?? 0),
               row.error ? '' : formatBytes(row.bytes ?? 0),
               verdict(row),

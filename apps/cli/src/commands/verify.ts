@@ -96,7 +96,7 @@ export const verifyCommand = command((host) => ({
         (message) => printer.warn(message),
       );
       if (printer.json) {
-        const results = lines.map((line) => ({ ...line, problemCount: line.problems.length }));
+        const results = lines.map((line) => ({ ...line, problem_count: line.problems.length }));
         printer.result({ ok: failed.length === 0, results });
       }
       for (const line of failed) {

@@ -240,7 +240,7 @@ export function addReadTools(server: McpServer, context: McpContext): void {
         destination: line.destination,
         id: line.id,
         ok: line.ok,
-        files_checked: line.filesChecked,
+        files_checked: line.files_checked,
         bytes_read: line.bytes,
         problem_count: line.problems.length,
         problems: line.problems.slice(0, 50),

@@ -38,10 +38,10 @@ export interface VerifyLine {
   ok: boolean;
   /** Every problem found. */
   problems: VerifyProblem[];
-  filesChecked: number;
+  files_checked: number;
   bytes: number;
   /** A link of the chain of this incremental shard, checked because that one was asked for. */
-  linkOf?: string;
+  link_of?: string;
   /**
    * With a sample: whether this shard was read whole (checksum and contents), or
    * only checked without a download (its sidecar, its archive's size, its chain).
@@ -114,7 +114,7 @@ export async function verifyBackups(
       if (selected === 'absent') return;
       if (selected.shards.length === 0) {
         const none = { code: 'SHARD_NOT_FOUND', reason: 'no complete shard' };
-        add(name, { id: '', ok: false, problems: [none], filesChecked: 0, bytes: 0 });
+        add(name, { id: '', ok: false, problems: [none], files_checked: 0, bytes: 0 });
         return;
       }
       const { shards, chain } = await withChains(opened, name, selected);
@@ -125,14 +125,14 @@ export async function verifyBackups(
         : undefined;
       for (const manifest of shards) {
         const linkProblems = chain.get(manifest.id) ?? [];
-        const linkOf = selected.asked && manifest.id !== selected.asked && { linkOf: selected.asked };
+        const linkOf = selected.asked && manifest.id !== selected.asked && { link_of: selected.asked };
         if (sampled && !sampled.has(manifest.id)) {
           const problems = [...(await checkStoredSize(opened, manifest)), ...linkProblems];
           add(name, {
             id: manifest.id,
             ok: problems.length === 0,
             problems,
-            filesChecked: 0,
+            files_checked: 0,
             bytes: 0,
             ...linkOf,
             sampled: false,
@@ -158,7 +158,7 @@ export async function verifyBackups(
           id: manifest.id,
           ok: result.ok && linkProblems.length === 0,
           problems: [...result.problems, ...linkProblems],
-          filesChecked: result.filesChecked,
+          files_checked: result.filesChecked,
           bytes: result.bytes,
           ...linkOf,
           ...(sampled && { sampled: true }),
@@ -170,7 +170,7 @@ export async function verifyBackups(
   for (const outcome of outcomes) {
     if (!outcome.ok) {
       const problems = [errorProblem(outcome.error)];
-      add(outcome.destination.name, { id: id ?? '', ok: false, problems, filesChecked: 0, bytes: 0 });
+      add(outcome.destination.name, { id: id ?? '', ok: false, problems, files_checked: 0, bytes: 0 });
     }
   }
   if (lines.length === 0)

@@ -1,4 +1,5 @@
 import type { PlannedChange, RestoreAction, RestoreResult } from '@matric-backup/core';
+import { restoreDocument } from '../documents/restore.js';
 import type { RestoreOrigin } from '../operations/restore.js';
 import { formatBytes, formatCount, formatDuration } from './format.js';
 import type { Printer } from './printer.js';
@@ -21,10 +22,7 @@ export function printRestore(printer: Printer, origin: RestoreOrigin, result: Re
   // An incremental shard: the links it was rebuilt from, base first.
   const chain = result.chain ? ` (with its chain: ${result.chain.slice(0, -1).join(', ')})` : '';
   if (printer.json) {
-    const changes = result.dryRun
-      ? result.changes
-      : result.changes.filter((change) => change.action !== 'create');
-    printer.result({ ...origin, ...result, changes });
+    printer.result(restoreDocument(origin, result));
     return;
   }
   const { summary } = result;

@@ -21,7 +21,7 @@ export function printVerifyLine(printer: Printer, line: VerifyLine): void {
   }
   if (line.ok) {
     printer.line(
-      `${style.ok('ok')}      ${line.destination}  ${line.id}  ${formatCount(line.filesChecked, 'file')}, ${formatBytes(line.bytes)}${linkOf(line)}`,
+      `${style.ok('ok')}      ${line.destination}  ${line.id}  ${formatCount(line.files_checked, 'file')}, ${formatBytes(line.bytes)}${linkOf(line)}`,
     );
     return;
   }
@@ -49,5 +49,5 @@ export function failureSummary(line: VerifyLine): string {
 }
 
 function linkOf(line: VerifyLine): string {
-  return line.linkOf ? ` (in the chain of ${line.linkOf})` : '';
+  return line.link_of ? ` (in the chain of ${line.link_of})` : '';
 }

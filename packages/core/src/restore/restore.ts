@@ -22,6 +22,7 @@ import {
   problem,
   type ShardProblem,
 } from '../shard/problem.js';
+import { type Warning, warning } from '../util/warning.js';
 import { ChainTree } from './chain-tree.js';
 import { type Extracted, extractArchive } from './extract.js';
 import { applyEntryMetadata, applyFolderMetadata, type MetadataOptions } from './metadata.js';
@@ -130,7 +131,7 @@ export interface RestoreResult {
   /** Every selected entry and its action, parents first; folders that existed already are not listed. */
   changes: PlannedChange[];
   /** What was not checked (no sidecar), for the user to know. */
-  warnings: string[];
+  warnings: Warning[];
 }
 
 /** At most this many problems go into an error message; verify lists them all. */
@@ -453,7 +454,7 @@ function nothingIncluded(inner: InnerManifest, options: RestoreOptions): MatricE
  * leaving out those no `--include` glob can reach (their first segment does
  * not match the source name), so that their targets are not checked.
  */
-function placementsOf(options: RestoreOptions): { placements: Placement[]; notes: string[] } {
+function placementsOf(options: RestoreOptions): { placements: Placement[]; notes: Warning[] } {
   if (!options.inPlace) return { placements: placementUnder(options.to!), notes: [] };
   const { placements, skipped } = placementsInPlace(options.manifest);
   const reachable = (source: string) =>
@@ -473,9 +474,12 @@ function placementsOf(options: RestoreOptions): { placements: Placement[]; notes
   }
   const notes = skipped
     .filter(reachable)
-    .map(
-      (name) =>
+    .map((name) =>
+      warning(
+        'SOURCE_NOT_RESTORED',
         `source ${name} is a command's output, with no place of its own: left out (restore it with --to DIR)`,
+        { source: name },
+      ),
     );
   return { placements: chosen, notes };
 }
@@ -640,7 +644,7 @@ function result(
   to: string,
   objectBytes: number,
   started: number,
-  notes: string[],
+  notes: Warning[],
 ): RestoreResult {
   // A hard link's bytes are its file's, counted once.
   const sizes = new Map(inner.entries.map((entry) => [entry.path, entry.hardlink ? 0 : (entry.size ?? 0)]));
@@ -669,7 +673,10 @@ function result(
       ...notes,
       ...(options.withoutSidecar
         ? [
-            "no sidecar manifest: the archive's size and checksum were not checked against one; every file was checked against the manifest inside the archive",
+            warning(
+              'NOT_CHECKED',
+              "no sidecar manifest: the archive's size and checksum were not checked against one; every file was checked against the manifest inside the archive",
+            ),
           ]
         : []),
     ],

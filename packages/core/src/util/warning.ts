@@ -31,6 +31,10 @@ export const WARNING_CODES = [
   'METRICS_WRITE_FAILED',
   /** A check could not read what it meant to (a verify or restore that went on without it). */
   'NOT_CHECKED',
+  /** A restore in place left a source out: a command's output has no place of its own. */
+  'SOURCE_NOT_RESTORED',
+  /** A secret in the config is too weak to be masked safely in output. */
+  'WEAK_SECRET',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -48,6 +52,11 @@ export interface WarningContext {
   hook?: string;
   /** The notification channel (`webhook`, `healthchecks`, `mail` ...). */
   channel?: string;
+  /** A config key, as `backup.destinations[nas].password`, with its file, line and column. */
+  key_path?: string;
+  file?: string;
+  line?: number;
+  column?: number;
 }
 
 export interface Warning extends WarningContext {

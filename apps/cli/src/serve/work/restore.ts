@@ -1,11 +1,11 @@
 import { isAbsolute } from 'node:path';
 import type { ConflictStrategy } from '@matric-backup/core';
+import { restoreDocument } from '../../documents/restore.js';
 import { errorRecord } from '../../exit-codes.js';
 import { restoreBackup } from '../../operations/restore.js';
 import { checkRestoreTarget } from '../../operations/restore-roots.js';
 import { logRestoreEvent } from '../../output/log-events.js';
 import { ApiError } from '../api/errors.js';
-import { snakeCase } from '../api/snake-case.js';
 import type { Job } from '../jobs.js';
 import type { Service } from '../service.js';
 import { refuseWhenStopping } from './backup.js';
@@ -66,12 +66,8 @@ export async function startRestore(
       if (!result.dryRun) service.metrics.observeRestore({ durationMs: result.durationMs });
       job.shard = result.id;
       logRestoreEvent(log, { result }, { job: job.id });
-      // As `restore --json`: every planned change of a dry run, only the non-create ones of a restore
-      // (a restore of a million files would otherwise keep a million entries in the job).
-      const changes = result.dryRun
-        ? result.changes
-        : result.changes.filter((change) => change.action !== 'create');
-      return snakeCase({ ...result, changes });
+      // As `restore --json` (a restore of a million files keeps only its non-create changes).
+      return restoreDocument({ destination: result.destination }, result);
     },
     request.id,
   );

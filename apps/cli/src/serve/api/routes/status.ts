@@ -1,10 +1,10 @@
 import { readRunHistory } from '@matric-backup/core';
 import type { FastifyInstance } from 'fastify';
+import { destinationStatusDocument } from '../../../documents/status.js';
 import { readStatus } from '../../../operations/status.js';
 import type { Service } from '../../service.js';
 import { describeApiError } from '../errors.js';
 import { okResponses } from '../schemas.js';
-import { snakeCase } from '../snake-case.js';
 
 /** The service at a glance: the last run, the running job, the next scheduled run, each destination. */
 export function statusRoutes(app: FastifyInstance, service: Service): void {
@@ -22,7 +22,7 @@ export function statusRoutes(app: FastifyInstance, service: Service): void {
       const report = await readStatus(config);
       const destinations = report.destinations.map(({ name, type, status, error }) =>
         error === undefined
-          ? { name, type, status: 'ok', ...(snakeCase(status) as object) }
+          ? { name, type, status: 'ok', ...(status && destinationStatusDocument(status)) }
           : { name, type, status: 'error', error: describeApiError(error, service.redact).error },
       );
       const schedule = service.schedule();
