@@ -184,7 +184,9 @@ describe('restore FILE', () => {
     expect(restored.id).toBe('backup_20240517_103015');
     expect(restored.warnings[0]).toMatchObject({
       code: 'NOT_CHECKED',
-      message: expect.stringMatching(/^no sidecar manifest: the archive's size and checksum were not checked/),
+      message: expect.stringMatching(
+        /^no sidecar manifest: the archive's size and checksum were not checked/,
+      ),
     });
     expect(await readFile(join(target, 'notes/big.bin'))).toEqual(Buffer.alloc(200_000, 3));
   });

@@ -1,7 +1,6 @@
 import { reportMaintenance, verifyOutcome } from '../../operations/maintenance-report.js';
 import { verifyBackups } from '../../operations/verify.js';
 import { ApiError } from '../api/errors.js';
-import { snakeCase } from '../api/snake-case.js';
 import type { Job } from '../jobs.js';
 import type { Service } from '../service.js';
 import { refuseWhenStopping } from './backup.js';
@@ -31,7 +30,7 @@ export function startValidate(service: Service, caller: string, id: string, dest
           job.shard = shard;
           return {
             update: (read) => {
-              job.progress = { phase: 'validate', destination, ...(snakeCase(read) as object) };
+              job.progress = { phase: 'validate', destination, bytes: read.bytes, total: read.total };
             },
             stop: () => undefined,
           };
@@ -46,13 +45,13 @@ export function startValidate(service: Service, caller: string, id: string, dest
       job.result = {
         backup_id: job.shard ?? id,
         valid,
-        destinations: snakeCase(report.lines),
+        destinations: report.lines,
         ...(report.hints.length > 0 && { hints: report.hints }),
       };
       if (!valid) {
         log.warn({ shard: job.shard ?? id, job: job.id }, 'backup validation failed');
         throw new ApiError(422, 'VALIDATION_FAILED', 'backup validation failed', {
-          destinations: snakeCase(report.lines.filter((line) => !line.ok)),
+          destinations: report.lines.filter((line) => !line.ok),
         });
       }
       return job.result;
