@@ -19,7 +19,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DirectorySourceConfig } from '../src/config/schema.js';
 import { ChangeDetector, type CompareMode } from '../src/incremental/changes.js';
 import type { FileRecord } from '../src/incremental/file-list.js';
-import { walkDirectory } from '../src/sources/directory.js';
+import { walkDirectorySync } from '../src/sources/directory.js';
 import { SourceProblems } from '../src/sources/problems.js';
 import type { SourceWarning } from '../src/sources/types.js';
 
@@ -54,7 +54,7 @@ async function scan(
   const kept: string[] = [];
   const folders: string[] = [];
   const problems = new SourceProblems([source], () => undefined);
-  for await (const entry of detector.select(walkDirectory(source, problems))) {
+  for (const entry of detector.select(walkDirectorySync(source, problems))) {
     if (entry.type === 'directory') {
       folders.push(entry.path);
       continue;
@@ -243,7 +243,7 @@ describe('change detection', () => {
     };
     const detector = new ChangeDetector({ compare: 'metadata', commandSources: new Set() });
     const problems = new SourceProblems([source], () => undefined);
-    for await (const entry of detector.select(walkDirectory(source, problems))) {
+    for (const entry of detector.select(walkDirectorySync(source, problems))) {
       if (entry.type === 'file' && entry.path !== 'src/docs/a.txt')
         detector.archived(entry.path, '0'.repeat(64));
     }
@@ -267,7 +267,7 @@ describe('change detection', () => {
       one_file_system: false,
     };
     const kept: string[] = [];
-    for await (const entry of detector.select(walkDirectory(source, new SourceProblems([source], () => {}))))
+    for (const entry of detector.select(walkDirectorySync(source, new SourceProblems([source], () => {}))))
       if (entry.type === 'file') kept.push(entry.path);
     expect(kept).toHaveLength(6);
   });

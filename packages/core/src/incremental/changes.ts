@@ -39,11 +39,12 @@ export class ChangeDetector {
 
   constructor(private readonly options: ChangeDetectorOptions) {}
 
-  async *select(entries: AsyncIterable<SourceEntry>): AsyncGenerator<SourceEntry> {
+  /** One source's entries (synchronous, as the walk is: no promise per entry), in walk order. */
+  *select(entries: Iterable<SourceEntry>): Generator<SourceEntry> {
     // Unchanged folders above the current entry, not yet stored: the walk is depth-first, a folder
     // before what it holds, so they form one line down from a stored folder (or the top).
     const waiting: SourceEntry[] = [];
-    for await (const entry of entries) {
+    for (const entry of entries) {
       const keep = this.keep(entry);
       while (waiting.length > 0 && !entry.path.startsWith(`${waiting.at(-1)!.path}/`)) waiting.pop();
       if (entry.type === 'directory' && !keep) {

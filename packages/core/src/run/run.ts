@@ -435,9 +435,10 @@ class Run {
             : [{ path: destination.localPath, what: `the folder of destination ${resolved.name}` }],
         ),
       ],
+      ...(detector && { select: (source) => detector.select(source) }),
     });
     const plan = this.plan;
-    const archive = await writeArchive(detector ? detector.select(entries) : entries, {
+    const archive = await writeArchive(entries, {
       id,
       createdAt: this.now,
       ...(plan.type === 'incremental' && {

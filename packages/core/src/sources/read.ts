@@ -24,6 +24,12 @@ export interface ReadSourcesOptions {
    * is always one of them.
    */
   leaveOut?: readonly FolderToLeaveOut[];
+  /**
+   * What of each source's entries goes on (an incremental run's change
+   * detector): run inside the walk's synchronous loop, so that it costs no
+   * promise per entry.
+   */
+  select?: (entries: Iterable<SourceEntry>) => Iterable<SourceEntry>;
 }
 
 /** A folder no source may archive, and what it is (for the notice). */
@@ -42,16 +48,19 @@ export async function* readSources(
     { path: options.spoolDir, what: 'the spool folder' },
     ...(options.leaveOut ?? []),
   ]);
+  const select = options.select ?? ((entries: Iterable<SourceEntry>) => entries);
   for (const source of sources) {
     if (source.type === 'directory') {
-      yield* walkDirectorySync(source, options.problems, skip);
+      yield* select(walkDirectorySync(source, options.problems, skip));
       continue;
     }
     const file = join(options.dumpDir, `source-${source.name}`);
     const fd = await spoolCommandOutput(source, file, options.configDir);
     try {
-      yield { type: 'directory', path: source.name, mode: 0o755, mtimeMs: Date.now() };
-      yield { type: 'file', path: `${source.name}/${source.filename}`, absolute: file, fd };
+      yield* select([
+        { type: 'directory', path: source.name, mode: 0o755, mtimeMs: Date.now() },
+        { type: 'file', path: `${source.name}/${source.filename}`, absolute: file, fd },
+      ]);
     } finally {
       // Resumed once the consumer archived the file (or gave up): closing the unlinked dump frees it.
       closeSync(fd);
