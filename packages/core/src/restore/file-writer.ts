@@ -122,8 +122,11 @@ export class FileWriter {
       chunk.copy(this.data, start, offset, offset + length);
       this.filled += length;
       offset += length;
+      // The file's bytes so far in this batch are one span: one operation, one write.
+      const last = this.ops[this.ops.length - 1];
+      if (last?.op === 'data' && last.end === start) last.end += length;
       // Last: queueing may send this batch off and start the next buffer.
-      this.queue({ op: 'data', start, end: start + length });
+      else this.queue({ op: 'data', start, end: start + length });
     }
   }
 
