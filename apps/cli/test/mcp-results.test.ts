@@ -6,23 +6,23 @@ import { cleanResult, toolError, toolResult } from '../src/mcp/results.js';
 const mask = (text: string) => text.split('hunter2secret').join('***');
 
 describe('MCP results', () => {
-  it('puts camelCase keys in snake_case, leaves other keys alone, and masks every string', () => {
+  it('masks every string and never rewrites a key (a destination named offsiteCopy stays so)', () => {
     expect(
       cleanResult(
         {
-          filesChecked: 3,
+          files_checked: 3,
           dry_run: true,
-          'local-disk': { bytesIn: 1 },
+          offsiteCopy: { 'local-disk': 1 },
           url: 'https://u:hunter2secret@h',
           gone: undefined,
         },
         mask,
       ),
-    ).toEqual({ files_checked: 3, dry_run: true, 'local-disk': { bytes_in: 1 }, url: 'https://u:***@h' });
+    ).toEqual({ files_checked: 3, dry_run: true, offsiteCopy: { 'local-disk': 1 }, url: 'https://u:***@h' });
   });
 
   it('gives a short text and the structured document', () => {
-    const result = toolResult('ok hunter2secret', { shardId: 'x' }, mask);
+    const result = toolResult('ok hunter2secret', { shard_id: 'x' }, mask);
     expect(result).toEqual({
       content: [{ type: 'text', text: 'ok ***' }],
       structuredContent: { shard_id: 'x' },

@@ -12,6 +12,8 @@ import {
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { onEachDestination } from '../destinations.js';
+import { restoreDocument } from '../documents/restore.js';
+import { runDocument } from '../documents/run.js';
 import { copyBackups } from '../operations/copy.js';
 import { deleteBackup } from '../operations/delete.js';
 import { restoreBackup } from '../operations/restore.js';
@@ -64,7 +66,11 @@ export function addActingTools(server: McpServer, context: McpContext): void {
       const text = summary.dryRun
         ? `dry run: ${summary.plan ? 'the sources can be read' : 'nothing archived'}; nothing was written`
         : `${summary.status}: ${summary.type} shard ${summary.id}${summary.fullReason ? ` (full: ${summary.fullReason})` : ''} stored on ${stored.map((d) => d.name).join(', ') || 'no destination'}${summary.error ? `; ${summary.error.message}` : ''}`;
-      const result = toolResult(text, { ...summary, manifest: undefined, shard: summary.manifest }, mask);
+      const result = toolResult(
+        text,
+        { ...runDocument(summary), manifest: undefined, shard: summary.manifest },
+        mask,
+      );
       return summary.status === 'failed' ? { ...result, isError: true } : result;
     },
   });
@@ -122,7 +128,11 @@ export function addActingTools(server: McpServer, context: McpContext): void {
       const text = `${result.dryRun ? 'dry run: would restore' : 'restored'} ${result.files} file(s), ${result.bytes} bytes of ${result.id} from ${result.destination} into ${result.to}${result.dryRun ? '; nothing was written (call again with dry_run false to write)' : ''}`;
       return toolResult(
         text,
-        { ...result, changes, changes_truncated: result.changes.length > changes.length },
+        {
+          ...restoreDocument({ destination: result.destination }, result),
+          changes,
+          changes_truncated: result.changes.length > changes.length,
+        },
         mask,
       );
     },
@@ -216,7 +226,7 @@ export function addActingTools(server: McpServer, context: McpContext): void {
         warn,
       );
       const touched = outcome.destinations.filter((row) => row.status !== 'absent');
-      const text = `${outcome.dryRun ? 'dry run: would delete' : 'deleted'} ${id} on ${touched.map((row) => `${row.destination} (${row.status}${row.dependents.length ? `, with ${row.dependents.join(', ')}` : ''})`).join(', ')}`;
+      const text = `${outcome.dry_run ? 'dry run: would delete' : 'deleted'} ${id} on ${touched.map((row) => `${row.destination} (${row.status}${row.dependents.length ? `, with ${row.dependents.join(', ')}` : ''})`).join(', ')}`;
       const result = toolResult(text, { ...outcome }, mask);
       return outcome.failed ? { ...result, isError: true } : result;
     },

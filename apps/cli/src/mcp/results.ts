@@ -6,10 +6,11 @@ import { ERROR_CODES, hintOf } from '../exit-codes.js';
 export type Mask = (text: string) => string;
 
 /**
- * A copy of `value` with every string masked and every object key in
- * snake_case (the field names of manifests and `--json`). Unlike the CLI's
- * --json, ids and paths are masked too: an assistant's transcript may travel
- * further than a script's output.
+ * A copy of `value` with every string masked; its keys are kept as they are
+ * (the documents are built in snake_case, and keys that are data, such as
+ * destination names, are never rewritten). Unlike the CLI's --json, ids and
+ * paths are masked too: an assistant's transcript may travel further than a
+ * script's output.
  */
 export function cleanResult(value: unknown, mask: Mask): unknown {
   if (typeof value === 'string') return mask(value);
@@ -19,15 +20,8 @@ export function cleanResult(value: unknown, mask: Mask): unknown {
   return Object.fromEntries(
     Object.entries(value)
       .filter(([, item]) => item !== undefined)
-      .map(([key, item]) => [snakeCase(key), cleanResult(item, mask)]),
+      .map(([key, item]) => [key, cleanResult(item, mask)]),
   );
-}
-
-/** `filesChecked` -> `files_checked`; keys already in snake_case (or not camelCase) stay as they are. */
-function snakeCase(key: string): string {
-  return /^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$/.test(key)
-    ? key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
-    : key;
 }
 
 /** A tool's answer: the structured document, and a short text for clients that only show text. */

@@ -58,7 +58,7 @@ export interface DeleteRequest {
 
 export interface DeleteOutcome {
   id: string;
-  dryRun: boolean;
+  dry_run: boolean;
   /** `confirm` said no: nothing was deleted and no audit line written. */
   cancelled: boolean;
   /** Some destination failed to delete or could not be read. */
@@ -168,7 +168,7 @@ export async function deleteBackup(
   try {
     // A dry run deletes nothing, so it does not wait for (or block) a run.
     const confirmed = dryRun ? await listAndDelete() : await withRunLock(config, listAndDelete);
-    if (!confirmed) return { id, dryRun, cancelled: true, failed: false, destinations: rows };
+    if (!confirmed) return { id, dry_run: dryRun, cancelled: true, failed: false, destinations: rows };
   } finally {
     await Promise.all(holders.map((holder) => holder.opened.close().catch(() => undefined)));
   }
@@ -193,7 +193,7 @@ export async function deleteBackup(
     },
     warn,
   );
-  return { id, dryRun, cancelled: false, failed, destinations: rows };
+  return { id, dry_run: dryRun, cancelled: false, failed, destinations: rows };
 }
 
 interface Dependent {
