@@ -88,6 +88,13 @@ export const ERROR_CODES: Record<ErrorCode, CodeMeaning> = {
     apiCode: 'NOT_FOUND',
     hint: 'run `matric-backup list` to see the shards each destination holds',
   },
+  PATH_NOT_FOUND: {
+    exit: ExitCode.FAILED,
+    http: 404,
+    apiCode: 'NOT_FOUND',
+    hint: 'run `matric-backup ls ID` to see the paths a shard holds',
+  },
+  NOT_A_FILE: { exit: ExitCode.USAGE, http: 400, apiCode: 'INVALID_PARAMETER' },
   VERIFY_FAILED: { exit: ExitCode.FAILED, http: 422, apiCode: 'VALIDATION_FAILED' },
   RESTORE_REFUSED: { exit: ExitCode.FAILED, http: 409 },
   DECRYPT_FAILED: {

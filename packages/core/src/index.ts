@@ -10,6 +10,8 @@ export { assertValidKey } from './destination/keys.js';
 // shard format (shard/)
 export * from './shard/manifest.js';
 export {
+  isIndexKey,
+  objectKeysOf,
   type ParsedShardId,
   parseShardId,
   shardId,
@@ -70,6 +72,13 @@ export {
   type ShardCatalog,
 } from './shard/catalog.js';
 export { readInnerManifest } from './shard/inner-manifest.js';
+export {
+  checkIndexObject,
+  type IndexFallback,
+  type IndexFallbackCode,
+  readShardListing,
+  type ShardListing,
+} from './shard/index-object.js';
 export { parseInnerManifest, parseShardManifest } from './shard/manifest-schema.js';
 export { chainChecker, chainFieldProblems, resolveChain } from './shard/chain.js';
 export { describeProblem, type ShardProblem, type ShardProblemCode } from './shard/problem.js';
@@ -90,6 +99,11 @@ export {
 } from './restore/plan.js';
 export { type RestoreFromOptions, restoreFromLocations, type ShardLocation } from './restore/fallback.js';
 export { openShardFile, type ShardFile } from './restore/file-source.js';
+
+// looking inside shards without restoring them (inside/)
+export { type ShardTree, readShardTree, type TreeLink } from './inside/tree.js';
+export { type DumpResult, dumpFile } from './inside/dump.js';
+export { type ChangedField, diffTrees, type TreeChange } from './inside/diff.js';
 
 // copying shards between destinations (copy/)
 export { type CopyOutcome, type CopyRequest, type CopyStatus, copyShards } from './copy/copy.js';

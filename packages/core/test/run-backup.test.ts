@@ -52,8 +52,12 @@ describe('runBackup', () => {
     expect(summary).toMatchObject({ id: ID, status: 'success', dryRun: false, warnings: [] });
     expect(summary.error).toBeUndefined();
     for (const name of ['one', 'two']) {
-      expect(store(name).keys()).toEqual([`${ID}.manifest.json`, `${ID}.tar.zst`]);
-      expect(writes(name)).toEqual([`put ${ID}.tar.zst`, `put ${ID}.manifest.json`]);
+      expect(store(name).keys()).toEqual([`${ID}.index.json.zst`, `${ID}.manifest.json`, `${ID}.tar.zst`]);
+      expect(writes(name)).toEqual([
+        `put ${ID}.tar.zst`,
+        `put ${ID}.index.json.zst`,
+        `put ${ID}.manifest.json`,
+      ]);
       const sidecar = parseShardManifest(store(name).objects.get(`${ID}.manifest.json`)!.bytes.toString());
       expect(sidecar).toEqual(summary.manifest);
     }
@@ -108,6 +112,7 @@ describe('runBackup', () => {
     });
     const { summary } = await run();
     const stored = setup!.store('primary').objects.get(`${ID}.tar.gz`)!.bytes;
+    const index = setup!.store('primary').objects.get(`${ID}.index.json.zst`)!.bytes;
     expect(summary.manifest).toEqual({
       version: '1.0.0',
       format: 'matric-backup',
@@ -128,6 +133,11 @@ describe('runBackup', () => {
       options: {},
       object: { name: `${ID}.tar.gz`, size: stored.length },
       checksum: `sha256:${createHash('sha256').update(stored).digest('hex')}`,
+      index: {
+        name: `${ID}.index.json.zst`,
+        size: index.length,
+        checksum: `sha256:${createHash('sha256').update(index).digest('hex')}`,
+      },
     });
     const entries = await readArchive(stored, 'gzip');
     expect(entries.map((entry) => entry.name)).toEqual([
@@ -216,7 +226,7 @@ describe('runBackup', () => {
       status: 'partial',
       error: { code: 'PERMISSION_DENIED', message: 'required destination failed: offsite: read-only bucket' },
     });
-    expect(store('main').keys()).toEqual([`${ID}.manifest.json`, `${ID}.tar.zst`]);
+    expect(store('main').keys()).toEqual([`${ID}.index.json.zst`, `${ID}.manifest.json`, `${ID}.tar.zst`]);
   });
 
   it('no destination with the shard is a failure (exit 1), even when all were optional', async () => {
@@ -264,7 +274,7 @@ describe('runBackup', () => {
       status: 'success',
       destinations: [{ attempts: 3, status: 'success' }],
     });
-    expect(store('flaky').keys()).toEqual([`${ID}.manifest.json`, `${ID}.tar.zst`]);
+    expect(store('flaky').keys()).toEqual([`${ID}.index.json.zst`, `${ID}.manifest.json`, `${ID}.tar.zst`]);
   });
 
   it('does not retry an error that is not retryable', async () => {
@@ -279,7 +289,13 @@ describe('runBackup', () => {
     store('main').failPut = (key) => (key.endsWith('.manifest.json') ? fatal() : undefined);
     const { summary } = await run();
     expect(summary).toMatchObject({ status: 'partial' });
-    expect(writes('main')).toEqual([`put ${ID}.tar.zst`, `put ${ID}.manifest.json`, `delete ${ID}.tar.zst`]);
+    expect(writes('main')).toEqual([
+      `put ${ID}.tar.zst`,
+      `put ${ID}.index.json.zst`,
+      `put ${ID}.manifest.json`,
+      `delete ${ID}.index.json.zst`,
+      `delete ${ID}.tar.zst`,
+    ]);
     expect(store('main').keys()).toEqual([]);
   });
 
@@ -420,7 +436,7 @@ describe('runBackup', () => {
       attempts: 0,
       error: { code: 'UNREACHABLE' },
     });
-    expect(store('good').keys()).toHaveLength(2);
+    expect(store('good').keys()).toHaveLength(3);
   });
 
   it('adds a suffix when a destination already has a shard of that second', async () => {

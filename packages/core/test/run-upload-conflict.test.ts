@@ -13,12 +13,15 @@ const folder = mkdtempSync(join(tmpdir(), 'mb-upload-conflict-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const keys = {
   archive: 'backup_20260101_000000_abcdefgh.tar.zst',
+  index: 'backup_20260101_000000_abcdefgh.index.json.zst',
   sidecar: 'backup_20260101_000000_abcdefgh.manifest.json',
 };
 
 function jobFor(destination: Destination, archive: string, sidecar: string): UploadJob {
   const file = join(folder, `${archive}.spool`);
   writeFileSync(file, archive);
+  const index = `index of ${archive}`;
+  writeFileSync(`${file}.index`, index);
   return {
     name: 'shared',
     type: 'memory',
@@ -26,6 +29,11 @@ function jobFor(destination: Destination, archive: string, sidecar: string): Upl
     destination,
     file,
     keys,
+    index: {
+      file: `${file}.index`,
+      size: Buffer.byteLength(index),
+      sha256: createHash('sha256').update(index).digest('hex'),
+    },
     size: Buffer.byteLength(archive),
     sha256: createHash('sha256').update(archive).digest('hex'),
     sidecar: Buffer.from(sidecar),

@@ -34,7 +34,11 @@ export type ErrorCode =
   /** A shard that incremental shards are restored through was not deleted alone. */
   | 'HAS_DEPENDENTS'
   /** A `before` hook failed, so the run (or one destination's upload) did not happen. */
-  | 'HOOK_FAILED';
+  | 'HOOK_FAILED'
+  /** A path asked for (`dump`, `ls`) is not in the shard. */
+  | 'PATH_NOT_FOUND'
+  /** `dump` of a folder or a symbolic link: only a file has bytes to write out. */
+  | 'NOT_A_FILE';
 
 export interface MatricErrorOptions {
   cause?: unknown;

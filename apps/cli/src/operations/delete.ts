@@ -5,10 +5,10 @@ import {
   type LoadedConfig,
   listShards,
   MatricError,
+  objectKeysOf,
   openDestination,
   parseShardId,
   type ResolvedDestination,
-  SIDECAR_SUFFIX,
   selectDestinations,
   shardObjects,
 } from '@matric-backup/core';
@@ -215,7 +215,7 @@ async function dependentsThere(dest: Destination, id: string): Promise<Dependent
   return dependentsOf(links, id).map(({ manifest, parent }) => ({
     id: manifest.id,
     parent: parent!,
-    keys: [manifest.object.name, `${manifest.id}${SIDECAR_SUFFIX}`],
+    keys: objectKeysOf(manifest),
     size: manifest.object.size,
   }));
 }

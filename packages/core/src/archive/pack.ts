@@ -57,6 +57,8 @@ export interface PackOptions {
   incremental?: { parent: string; base: string; deleted: () => readonly string[] };
   /** Each file entry once archived, with the sha256 of what was stored. */
   onArchived?: (path: string, sha256: string) => void;
+  /** The finished inner manifest file, before it is removed (the shard's index object is made from it). */
+  onManifest?: (file: string) => Promise<void>;
 }
 
 /**
@@ -114,6 +116,7 @@ class Packer {
       }
       this.manifest.finish(this.options.problems.list, incremental?.deleted());
       await this.addManifest();
+      await this.options.onManifest?.(manifestFile);
       this.tar.finish();
       return { ...this.stats };
     } finally {

@@ -5,6 +5,7 @@ import { isMatricError, MatricError } from '@matric-backup/plugin-api';
 import type { SourceProblems } from '../sources/problems.js';
 import type { SourceEntry, SourceOrigin } from '../sources/types.js';
 import { ChunkPool } from './chunk-pool.js';
+import { type IndexFile, writeIndexFile } from './index-file.js';
 import { CHUNK, type PackOptions, type PackStats, packArchive } from './pack.js';
 import { SpoolFile } from './spool-file.js';
 import { type StoredFormat, storedTransforms } from './transforms.js';
@@ -18,6 +19,8 @@ export type WriteArchiveOptions = {
   spoolDir: string;
   /** File name of the finished archive in spoolDir, e.g. `<id>.tar.zst`. */
   fileName: string;
+  /** File name of the shard's index object in spoolDir (see index-file.ts); none without it. */
+  indexFileName?: string;
   /** Compression and encryption of the tar stream. */
   format: StoredFormat;
   problems: SourceProblems;
@@ -30,6 +33,8 @@ export interface ArchiveResult extends PackStats {
   /** Size and sha256 of the stored bytes, i.e. of the object every destination gets. */
   size: number;
   sha256: string;
+  /** The shard's index object, when asked for: its file list, encoded as the archive is (see index-file.ts). */
+  index?: IndexFile;
 }
 
 /**
@@ -60,6 +65,7 @@ export async function writeArchive(
   });
   const file = join(spoolDir, fileName);
   const partial = `${file}.partial`;
+  const indexFile = options.indexFileName && join(spoolDir, options.indexFileName);
 
   // Read buffers and compressor output share one pool: a chunk goes back once copied or written.
   const pool = new ChunkPool(CHUNK, 16);
@@ -72,6 +78,7 @@ export async function writeArchive(
     bytesIn: 0,
   };
   const spool = new SpoolFile(partial, pool, (bytesOut) => onProgress?.({ ...packed, bytesOut }));
+  let index: IndexFile | undefined;
   const { tar, done } = packArchive(entries, {
     id,
     createdAt,
@@ -82,6 +89,11 @@ export async function writeArchive(
     problems,
     incremental,
     onArchived,
+    ...(indexFile && {
+      onManifest: async (manifestFile: string) => {
+        index = await writeIndexFile(manifestFile, indexFile, format);
+      },
+    }),
     onProgress: (stats) => {
       packed = stats;
       onProgress?.({ ...stats, bytesOut: spool.bytes });
@@ -100,9 +112,10 @@ export async function writeArchive(
     await rename(partial, file);
   } catch (error) {
     await rm(partial, { force: true });
+    if (indexFile) await rm(indexFile, { force: true });
     throw error;
   }
-  return { ...packing.value, file, size: spool.bytes, sha256: spool.sha256() };
+  return { ...packing.value, file, size: spool.bytes, sha256: spool.sha256(), ...(index && { index }) };
 }
 
 /** A failure after the sources were read: the spool file system, or a compressor/encryptor. */

@@ -59,6 +59,7 @@ export async function copyShard(
 
   let stored = false;
   let resumed = false;
+  let indexStored = false;
   try {
     await withRetries(
       policy,
@@ -89,6 +90,7 @@ export async function copyShard(
       },
       onRetry,
     );
+    if (manifest.index) indexStored = await copyIndex(from, to, manifest.index, options);
     await withRetries(
       policy,
       () =>
@@ -109,6 +111,8 @@ export async function copyShard(
       onRetry,
     );
   } catch (error) {
+    if (indexStored && manifest.index && !interruptSignal.aborted)
+      await to.delete(manifest.index.name).catch(() => undefined);
     if (stored && !interruptSignal.aborted) {
       await to
         .delete(archiveKey)
@@ -128,7 +132,57 @@ export async function copyShard(
       retryable: false,
     });
   }
-  return { bytes: (resumed ? 0 : manifest.object.size) + sidecar.length, resumed };
+  const indexBytes = indexStored && manifest.index ? manifest.index.size : 0;
+  return { bytes: (resumed ? 0 : manifest.object.size) + indexBytes + sidecar.length, resumed };
+}
+
+/**
+ * Copies the shard's index object (between the archive and the sidecar), held
+ * to the sidecar's size and checksum by the target's put check. An index the
+ * source lacks or holds damaged is left out with a warning, never failing the
+ * copy: the archive is what counts, and `ls` on the copy falls back to reading
+ * it. One already on the target with the right size (an earlier copy) stays.
+ * Whether this copy stored it (so a failure after it removes it again).
+ */
+async function copyIndex(
+  from: Destination,
+  to: Destination,
+  index: NonNullable<ShardManifest['index']>,
+  options: CopyShardOptions,
+): Promise<boolean> {
+  const onRetry = options.onRetry ?? (() => undefined);
+  try {
+    await withRetries(
+      options.policy,
+      async () => {
+        const body = await from.get(index.name);
+        try {
+          await stopCleanlyOnInterrupt(
+            to.put(index.name, body, {
+              size: index.size,
+              sha256: index.checksum.replace(/^sha256:/, ''),
+              ifAbsent: true,
+              signal: interruptSignal,
+            }),
+          );
+        } finally {
+          body.destroy();
+        }
+      },
+      onRetry,
+    );
+    return true;
+  } catch (error) {
+    if (!isDestinationError(error)) throw error;
+    if (error.code === 'ALREADY_EXISTS' && (await to.stat(index.name))?.size === index.size) return false;
+    if (error.code === 'NOT_FOUND' || error.code === 'INTEGRITY') {
+      options.warn?.(
+        `the index ${index.name} was not copied (${error.message}); listing the copy reads its archive instead`,
+      );
+      return false;
+    }
+    throw error;
+  }
 }
 
 /** Whether the object under the archive key has the sidecar's size and checksum (read whole). */

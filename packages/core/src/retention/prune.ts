@@ -3,7 +3,7 @@ import type { RetentionPolicy } from '../config/schema.js';
 import { listShards } from '../shard/catalog.js';
 import { isFutureDated } from '../shard/clock.js';
 import { type ShardManifest, SIDECAR_SUFFIX } from '../shard/manifest.js';
-import { parseShardId, shardIdOfKey } from '../shard/naming.js';
+import { objectKeysOf, parseShardId, shardIdOfKey } from '../shard/naming.js';
 import { type DeleteOutcome, deleteChainsSafely } from './delete-shards.js';
 import { hasOwnTag, leftoverEvidence, type ShardOwner, shardOwnership } from './ownership.js';
 import { planRetention, type RetentionCandidate, type RetentionDecision } from './policy.js';
@@ -140,7 +140,7 @@ export async function pruneDestination(
       .map((decision) => ({
         id: decision.id,
         ...(decision.parent !== undefined && { parent: decision.parent }),
-        keys: [byId.get(decision.id)!.object.name, `${decision.id}${SIDECAR_SUFFIX}`],
+        keys: objectKeysOf(byId.get(decision.id)!),
       })),
     ...incomplete
       .filter((shard) => shard.action === 'delete')

@@ -25,10 +25,12 @@ export interface SidecarInput {
   origins: SourceOrigin[];
   format: StoredFormat;
   objectKey: string;
+  /** Key of the index object; absent only where no index is stored. */
+  indexKey?: string;
   archive: Pick<
     ArchiveResult,
     'files' | 'hardlinks' | 'directories' | 'symlinks' | 'bytesIn' | 'size' | 'sha256'
-  >;
+  > & { index?: { size: number; sha256: string } };
   /** Paths not archived whole. */
   warnings?: readonly SourceWarning[];
   /** An incremental shard: its place in the chain and what changed since its parent. */
@@ -68,6 +70,10 @@ export function buildShardManifest(input: SidecarInput): ShardManifest {
     options: {},
     object: { name: input.objectKey, size: archive.size },
     checksum: `sha256:${archive.sha256}`,
+    ...(input.indexKey !== undefined &&
+      archive.index && {
+        index: { name: input.indexKey, size: archive.index.size, checksum: `sha256:${archive.index.sha256}` },
+      }),
     ...(input.warnings?.length ? { warnings: [...input.warnings] } : {}),
   };
   // Spreading keeps `type` where it was: a full shard's sidecar reads as it always did.

@@ -42,7 +42,7 @@ import { reportUnfinished } from './unfinished.js';
 import { type UploadJob, uploadShard } from './upload.js';
 
 /** What every destination receives: the spool file, its keys and checksum, and the sidecar text. */
-type SpooledShard = Pick<UploadJob, 'file' | 'keys' | 'size' | 'sha256' | 'sidecar'>;
+type SpooledShard = Pick<UploadJob, 'file' | 'keys' | 'index' | 'size' | 'sha256' | 'sidecar'>;
 
 interface Opened {
   resolved: ResolvedDestination;
@@ -277,7 +277,7 @@ class Run {
       let archive: ArchiveResult;
       try {
         spool = await createRunSpool(backup.spool_dir);
-        archive = await this.archive(id, keys.archive, format, spool.dir, usable, detector);
+        archive = await this.archive(id, keys, format, spool.dir, usable, detector);
       } catch (error) {
         return this.summary(
           id,
@@ -294,6 +294,7 @@ class Run {
         origins: sourceOrigins(backup.sources),
         format,
         objectKey: keys.archive,
+        indexKey: keys.index,
         archive,
         warnings: this.problems.list,
         ...(this.plan.type === 'incremental' && {
@@ -322,6 +323,7 @@ class Run {
       const results = await this.fanOut(opened, {
         file: archive.file,
         keys,
+        index: archive.index!,
         size: archive.size,
         sha256: archive.sha256,
         sidecar: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
@@ -412,7 +414,7 @@ class Run {
 
   private async archive(
     id: string,
-    key: string,
+    keys: { archive: string; index: string },
     format: StoredFormat,
     spoolDir: string,
     destinations: Opened[],
@@ -448,7 +450,8 @@ class Run {
       sources: backup.sources.map((source) => source.name),
       origins: sourceOrigins(backup.sources),
       spoolDir,
-      fileName: key,
+      fileName: keys.archive,
+      indexFileName: keys.index,
       format,
       problems: this.problems,
       onProgress: ({ files, bytesIn, bytesOut }) =>

@@ -24,10 +24,10 @@ export async function pickShardId(
   }
 
   async function isTaken(id: string): Promise<boolean> {
-    const { archive, sidecar } = shardKeys(id, format.compression, format.encryption);
+    const { archive, index, sidecar } = shardKeys(id, format.compression, format.encryption);
     const found = await Promise.all(
       destinations.flatMap((destination) =>
-        [sidecar, archive].map((key) => destination.stat(key).catch(() => undefined)),
+        [sidecar, archive, index].map((key) => destination.stat(key).catch(() => undefined)),
       ),
     );
     return found.some((info) => info !== undefined);

@@ -18,7 +18,9 @@ export interface UploadJob {
   destination: Destination;
   /** The finished spool file; each attempt reads it with a fresh stream. */
   file: string;
-  keys: { archive: string; sidecar: string };
+  keys: { archive: string; index: string; sidecar: string };
+  /** The shard's index object in the spool folder, stored between the archive and the sidecar. */
+  index: { file: string; size: number; sha256: string };
   size: number;
   sha256: string;
   /** The sidecar manifest's JSON text, stored last. */
@@ -31,12 +33,13 @@ export interface UploadJob {
 }
 
 /**
- * Stores one shard on one destination: the archive, then the sidecar manifest
- * (which is what makes the shard complete), each with retries and `ifAbsent`
- * (a store never replaces an existing object for us), then reads both back: the
- * sidecar must be byte for byte ours (it carries this run's random id) and the
- * archive of our size. If the sidecar cannot be stored the archive is deleted
- * again, so no incomplete shard lingers; if another writer's objects are found
+ * Stores one shard on one destination: the archive, its index object, then the
+ * sidecar manifest (which is what makes the shard complete), each with retries
+ * and `ifAbsent` (a store never replaces an existing object for us), then reads
+ * them back: the sidecar must be byte for byte ours (it carries this run's
+ * random id), the archive and the index of our sizes. If the index or the
+ * sidecar cannot be stored what was stored is deleted again, so no incomplete
+ * shard lingers; if another writer's objects are found
  * under our keys nothing is deleted (they may be all that is left of the other
  * writer's backup) and the upload fails.
  *
@@ -63,6 +66,7 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
 
   let attempts = 0;
   let archiveStored = false;
+  let indexStored = false;
   let keysShared = false;
   emit({ type: 'upload-start', destination: name, size });
   try {
@@ -93,6 +97,27 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
     );
     archiveStored = true;
     emit({ type: 'upload-progress', destination: name, bytes: size, size });
+    await withRetries(
+      job.policy,
+      async (attempt) => {
+        const body = createReadStream(job.index.file);
+        try {
+          await destination
+            .put(keys.index, body, {
+              size: job.index.size,
+              sha256: job.index.sha256,
+              signal: interruptSignal,
+              ifAbsent: true,
+              sourcePath: resolve(job.index.file),
+            })
+            .catch(storedByEarlierAttempt(attempt));
+        } finally {
+          body.destroy();
+        }
+      },
+      onRetry,
+    );
+    indexStored = true;
     const sidecarSha256 = createHash('sha256').update(job.sidecar).digest('hex');
     await withRetries(
       job.policy,
@@ -123,7 +148,7 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
       );
     }
     emit({ type: 'upload-done', destination: name, status: 'success' });
-    return result('success', size + job.sidecar.length, attempts);
+    return result('success', size + job.index.size + job.sidecar.length, attempts);
   } catch (error) {
     if (isDestinationError(error) && error.code === 'ALREADY_EXISTS') keysShared = true;
     if (archiveStored && !keysShared && interruptSignal.aborted) {
@@ -137,15 +162,17 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
         ),
       );
     } else if (archiveStored && !keysShared) {
-      await destination.delete(keys.archive).catch((cleanupError: unknown) => {
-        job.warn(
-          warning(
-            'UPLOAD_LEFTOVER',
-            `${name}: could not remove the archive ${keys.archive} of the failed upload (${job.describe(cleanupError).message}); this config's next prune removes it (the run history records the failure)`,
-            { destination: name },
-          ),
-        );
-      });
+      for (const key of indexStored ? [keys.index, keys.archive] : [keys.archive]) {
+        await destination.delete(key).catch((cleanupError: unknown) => {
+          job.warn(
+            warning(
+              'UPLOAD_LEFTOVER',
+              `${name}: could not remove ${key} of the failed upload (${job.describe(cleanupError).message}); this config's next prune removes it (the run history records the failure)`,
+              { destination: name },
+            ),
+          );
+        });
+      }
     }
     const described = job.describe(error);
     emit({
@@ -174,9 +201,13 @@ async function readBack(job: UploadJob): Promise<string | undefined> {
   const sidecar = await readSmallObject(job.destination, job.keys.sidecar);
   if (sidecar !== job.sidecar.toString('utf8'))
     return `${job.keys.sidecar} is not the sidecar this run wrote`;
-  const archive = await job.destination.stat(job.keys.archive);
-  if (archive?.size !== job.size) {
-    return `${job.keys.archive} holds ${archive ? `${archive.size} bytes` : 'nothing'}, this run wrote ${job.size}`;
+  for (const [key, size] of [
+    [job.keys.archive, job.size],
+    [job.keys.index, job.index.size],
+  ] as const) {
+    const stored = await job.destination.stat(key);
+    if (stored?.size !== size)
+      return `${key} holds ${stored ? `${stored.size} bytes` : 'nothing'}, this run wrote ${size}`;
   }
   return undefined;
 }

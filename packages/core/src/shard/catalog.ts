@@ -4,7 +4,7 @@ import { mapLimited } from '../util/limit.js';
 import type { ShardManifest } from './manifest.js';
 import { SIDECAR_SUFFIX } from './manifest.js';
 import { parseShardManifest } from './manifest-schema.js';
-import { shardIdOfKey } from './naming.js';
+import { isIndexKey, shardIdOfKey } from './naming.js';
 import { readSmallObject } from './read.js';
 
 /** Objects that look like a shard but cannot be used: no sidecar, an unreadable one, or no archive. */
@@ -147,8 +147,12 @@ function checkedManifest(id: string, text: string): ShardManifest {
   const manifest = parseShardManifest(text);
   if (manifest.id !== id) throw new Error(`id is ${manifest.id}, expected ${id}`);
   const name = manifest.object.name;
-  if (name.includes('/') || name.endsWith(SIDECAR_SUFFIX) || shardIdOfKey(name) !== id) {
+  if (name.includes('/') || name.endsWith(SIDECAR_SUFFIX) || isIndexKey(name) || shardIdOfKey(name) !== id) {
     throw new Error(`object.name ${JSON.stringify(name)} is not an archive of shard ${id}`);
+  }
+  const index = manifest.index?.name;
+  if (index !== undefined && (index.includes('/') || !isIndexKey(index) || shardIdOfKey(index) !== id)) {
+    throw new Error(`index.name ${JSON.stringify(index)} is not an index of shard ${id}`);
   }
   return manifest;
 }

@@ -61,6 +61,13 @@ const commonFields = {
   options: z.record(z.string(), z.unknown()),
   object: z.looseObject({ name: z.string().min(1), size: z.int().nonnegative() }),
   checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 lowercase hex digits>'),
+  index: z
+    .looseObject({
+      name: z.string().min(1),
+      size: z.int().nonnegative(),
+      checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 lowercase hex digits>'),
+    })
+    .optional(),
   warnings: warningsSchema,
 };
 

@@ -91,8 +91,22 @@ export interface ShardManifestCommon {
   object: { name: string; size: number };
   /** `sha256:<hex>` of the stored object. */
   checksum: string;
+  /**
+   * The shard's index object (its file list, encoded as the archive is), stored
+   * before the sidecar. Absent in shards made before index objects: those are
+   * listed by reading the archive.
+   */
+  index?: ShardIndexObject;
   /** Paths not archived whole (the run "completed with warnings"); absent when there were none. */
   warnings?: SourceWarning[];
+}
+
+export interface ShardIndexObject {
+  /** Key relative to the destination's root, `<id>.index.json.zst[.age|.gpg]`. */
+  name: string;
+  size: number;
+  /** `sha256:<hex>` of the stored object. */
+  checksum: string;
 }
 
 export interface ShardWriter {

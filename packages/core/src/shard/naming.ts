@@ -64,23 +64,58 @@ const ARCHIVE_EXTENSION: Record<CompressionAlgorithm, string> = {
   none: '.tar',
 };
 
-/** Object keys of a shard, relative to the destination's root. */
+/**
+ * The index object's name: `<id>.index.json.zst`, and `.age`/`.gpg` like the
+ * archive when the shard is encrypted. Always zstd, whatever the archive's
+ * compression (see archive/index-file.ts).
+ */
+const INDEX_EXTENSION = '.index.json.zst';
+
+/**
+ * Object keys of a shard, relative to the destination's root: the archive, its
+ * index (the file list, see archive/index-file.ts) and the sidecar, stored in
+ * that order.
+ */
 export function shardKeys(
   id: string,
   compression: CompressionAlgorithm,
   encryption: 'age' | 'gpg' | null,
-): { archive: string; sidecar: string } {
+): { archive: string; index: string; sidecar: string } {
   const encryptedSuffix = encryption === 'age' ? '.age' : encryption === 'gpg' ? '.gpg' : '';
   return {
     archive: `${id}${ARCHIVE_EXTENSION[compression]}${encryptedSuffix}`,
+    index: `${id}${INDEX_EXTENSION}${encryptedSuffix}`,
     sidecar: `${id}${SIDECAR_SUFFIX}`,
   };
 }
 
-/** The shard id an archive or sidecar key belongs to, if it is one of ours. */
+/** Whether `key` names a shard's index object (not its archive or sidecar). */
+export function isIndexKey(key: string): boolean {
+  return /\.index\.json\.zst(\.age|\.gpg)?$/.test(key);
+}
+
+/** The shard id an archive, index or sidecar key belongs to, if it is one of ours. */
 export function shardIdOfKey(key: string): string | undefined {
   const base = key.slice(key.lastIndexOf('/') + 1);
-  const match = /^(.+?)(\.manifest\.json|\.tar(\.zst|\.gz)?(\.age|\.gpg)?)$/.exec(base);
+  const match =
+    /^(.+?)(\.manifest\.json|\.index\.json\.zst(\.age|\.gpg)?|\.tar(\.zst|\.gz)?(\.age|\.gpg)?)$/.exec(base);
   if (!match || !parseShardId(match[1]!)) return undefined;
   return match[1];
+}
+
+/**
+ * Every object of a complete shard, archive first, sidecar last (the order a
+ * delete goes in: a half-done delete never leaves a sidecar vouching for a
+ * missing archive). Shards made before index objects have none.
+ */
+export function objectKeysOf(manifest: {
+  id: string;
+  object: { name: string };
+  index?: { name: string };
+}): string[] {
+  return [
+    manifest.object.name,
+    ...(manifest.index ? [manifest.index.name] : []),
+    `${manifest.id}${SIDECAR_SUFFIX}`,
+  ];
 }

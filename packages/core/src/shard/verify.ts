@@ -10,8 +10,9 @@ import {
   type ShardKeys,
 } from './decode.js';
 import { EntryGuard, RefusedEntry } from './entry-guard.js';
+import { checkIndexObject } from './index-object.js';
 import { LimitExceededError, shardLimits } from './limits.js';
-import type { ShardManifest } from './manifest.js';
+import type { InnerManifest, ShardManifest } from './manifest.js';
 import { parseInnerManifest } from './manifest-schema.js';
 import { innerManifestMissing, innerManifestUnreadable, problem, type ShardProblem } from './problem.js';
 import { ObjectDigest, pump, settleBoth } from './read.js';
@@ -74,7 +75,12 @@ export async function verifyShard(
       digest.update(chunk as Buffer);
       onChunk(digest.bytes);
     }
-    return result(digest.problems(manifest), [notChecked(manifest, 'no identity was given')], 0);
+    const indexWarning = await checkIndexObject(dest, manifest, options);
+    return result(
+      digest.problems(manifest),
+      [notChecked(manifest, 'no identity was given'), ...(indexWarning ? [indexWarning] : [])],
+      0,
+    );
   }
 
   const decrypt = await decryptStreamFor(manifest, options);
@@ -115,11 +121,12 @@ export async function verifyShard(
   } else {
     problems.push(...refused);
     const innerJson = await reading;
+    let inner: InnerManifest | undefined;
     if (innerJson === undefined) {
       problems.push(innerManifestMissing());
     } else {
       try {
-        const inner = parseInnerManifest(innerJson);
+        inner = parseInnerManifest(innerJson);
         problems.push(...contents.compare(inner, manifest.id), ...chainFieldProblems(manifest, inner));
       } catch (error) {
         problems.push(innerManifestUnreadable(error));
@@ -127,6 +134,11 @@ export async function verifyShard(
     }
     for (const link of guard.escapingLinks()) {
       problems.push(problem(link.path, 'ESCAPING_LINK', link.reason));
+    }
+    // Only an intact archive is worth comparing the index with.
+    if (inner && problems.length === 0) {
+      const indexWarning = await checkIndexObject(dest, manifest, options, inner);
+      if (indexWarning) return result(problems, [indexWarning], contents.filesChecked);
     }
   }
   return result(problems, [], contents.filesChecked);

@@ -1,0 +1,74 @@
+import type { Destination } from '@matric-backup/plugin-api';
+import { ChainTree } from '../restore/chain-tree.js';
+import { resolveChain } from '../shard/chain.js';
+import type { ShardKeys } from '../shard/decode.js';
+import { type IndexFallback, readShardListing } from '../shard/index-object.js';
+import type { InnerManifest, InnerManifestEntry, ShardManifest } from '../shard/manifest.js';
+
+/** Where one link's file list came from. */
+export interface TreeLink {
+  id: string;
+  source: 'index' | 'archive';
+  /** Why the archive was read instead of the index object. */
+  fallback?: IndexFallback;
+}
+
+/** The files of one point in time, as `ls`, `find`, `diff` and `dump` see it. */
+export interface ShardTree {
+  /** The shard asked for. */
+  manifest: ShardManifest;
+  /** Its chain, base first (the shard alone when it is full). */
+  chain: ShardManifest[];
+  /** Each link's file list's origin, base first. */
+  links: TreeLink[];
+  /** Every entry of the tree at the shard's time, parents first. */
+  entries: InnerManifestEntry[];
+  /**
+   * The link whose archive holds the content `path` has at this point, with
+   * that link's own entry for it (a hard link there names the path whose tar
+   * entry carries the bytes); undefined when no link stored it.
+   */
+  holderOf(path: string): { link: ShardManifest; entry: InnerManifestEntry } | undefined;
+}
+
+/**
+ * The tree at `manifest`'s point in time, from its file list and, for an
+ * incremental shard, its chain's (all from `dest`): the base's entries with
+ * each incremental laid over them, deletions applied, as a restore would
+ * place them. Each list comes from the link's index object, or from its
+ * archive when the index is absent or damaged (`links` says which).
+ */
+export async function readShardTree(
+  dest: Destination,
+  manifest: ShardManifest,
+  keys: ShardKeys = {},
+  options: { destination?: string } = {},
+): Promise<ShardTree> {
+  const chain = manifest.type === 'incremental' ? await resolveChain(dest, manifest, options) : [manifest];
+  const links: TreeLink[] = [];
+  const lists: InnerManifest[] = [];
+  let tree: ChainTree | undefined;
+  for (const link of chain) {
+    const listing = await readShardListing(dest, link, keys);
+    links.push({ id: link.id, source: listing.source, ...(listing.fallback && { fallback: listing.fallback }) });
+    lists.push(listing.inner);
+    if (tree) tree.apply(listing.inner);
+    else tree = new ChainTree(listing.inner);
+  }
+  const entries = tree!.manifest(lists.at(-1)!).entries;
+  const own = lists.map((list) => new Map(list.entries.map((entry) => [entry.path, entry])));
+  return {
+    manifest,
+    chain,
+    links,
+    entries,
+    holderOf(path) {
+      // The newest link that stored the path holds what it is now: later ones did not touch it.
+      for (let index = chain.length - 1; index >= 0; index--) {
+        const entry = own[index]!.get(path);
+        if (entry) return { link: chain[index]!, entry };
+      }
+      return undefined;
+    },
+  };
+}
