@@ -74,7 +74,11 @@ describe('failures', () => {
     expect(byName.broken.error.message).toBeTruthy();
 
     const files = await filesUnder(good);
-    expect(files).toEqual([`${summary.id}.manifest.json`, `${summary.id}.tar.zst`]);
+    expect(files).toEqual([
+      `${summary.id}.index.json.zst`,
+      `${summary.id}.manifest.json`,
+      `${summary.id}.tar.zst`,
+    ]);
     const verify = await runCli(['verify', summary.id, '-d', 'good', '-c', config]);
     expect(verify.code).toBe(0);
   });

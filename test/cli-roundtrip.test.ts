@@ -46,13 +46,14 @@ describe('run -> verify -> restore round trip', () => {
       ['disk-a', 'success'],
       ['disk-b', 'success'],
     ]);
-    const expected = [`${shardId}.manifest.json`, `${shardId}.tar.zst`];
+    const expected = [`${shardId}.index.json.zst`, `${shardId}.manifest.json`, `${shardId}.tar.zst`];
     for (const [index, root] of [backupsA(), backupsB()].entries()) {
       expect(await filesUnder(root)).toEqual(expected);
       expect((await stat(join(root, `${shardId}.tar.zst`))).size).toBe(summary.archive.size);
       const sidecar = (await stat(join(root, `${shardId}.manifest.json`))).size;
-      // Bytes stored: the archive and its sidecar manifest.
-      expect(summary.destinations[index].bytes).toBe(summary.archive.size + sidecar);
+      const indexObject = (await stat(join(root, `${shardId}.index.json.zst`))).size;
+      // Bytes stored: the archive, its index and its sidecar manifest.
+      expect(summary.destinations[index].bytes).toBe(summary.archive.size + indexObject + sidecar);
       expect(summary.destinations[index].attempts).toBe(1);
     }
   });

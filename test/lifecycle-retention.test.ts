@@ -17,7 +17,7 @@ describe('retention, prune, cleanup and delete', () => {
   const STALE_INCOMPLETE = 'backup_20200101_000000';
 
   const shardFiles = (...shards: string[]) =>
-    shards.flatMap((id) => [`${id}.manifest.json`, `${id}.tar.zst`]).sort();
+    shards.flatMap((id) => [`${id}.index.json.zst`, `${id}.manifest.json`, `${id}.tar.zst`]).sort();
 
   beforeAll(async () => {
     work = await tempDir('mb-e2e-retention-');
@@ -148,7 +148,9 @@ describe('retention, prune, cleanup and delete', () => {
     expect(lines[7]).toMatchObject({
       shard: ids[1],
       destinations: ['disk'],
-      details: { keys: { disk: [`${ids[1]}.tar.zst`, `${ids[1]}.manifest.json`] } },
+      details: {
+        keys: { disk: [`${ids[1]}.index.json.zst`, `${ids[1]}.tar.zst`, `${ids[1]}.manifest.json`] },
+      },
     });
     expect(lines[8].config).toBe(tight);
     expect(lines[8].details.deleted.disk).toEqual([ids[2]]);

@@ -62,7 +62,9 @@ describe('s3 destination through the CLI', () => {
       const summary = await runToAll(config, ['disk', 'offsite']);
       shardId = summary.id;
       const objectKey = `${PREFIX}${summary.archive.key}`;
-      expect(server.storedKeys()).toEqual([`${PREFIX}${shardId}.manifest.json`, objectKey].sort());
+      expect(server.storedKeys()).toEqual(
+        [`${PREFIX}${shardId}.index.json.zst`, `${PREFIX}${shardId}.manifest.json`, objectKey].sort(),
+      );
       // What s3rver wrote to disk is the very shard the local destination holds.
       expect(await sha256File(server.storedObjectPath(objectKey))).toBe(summary.archive.sha256);
       expect(await sha256File(join(work.path, 'disk', summary.archive.key))).toBe(summary.archive.sha256);

@@ -8,6 +8,7 @@ import {
   readdir,
   readFile,
   rename,
+  rm,
   stat,
   utimes,
   writeFile,
@@ -376,7 +377,10 @@ describe('many writers, one destination', () => {
         await rename(join(folder, name), join(folder, name.replace(hostC.id, legacyId)));
       const sidecarPath = join(folder, `${legacyId}.manifest.json`);
       const sidecar = JSON.parse(await readFile(sidecarPath, 'utf8'));
+      // Shards of that age had no index object either.
       delete sidecar.writer;
+      delete sidecar.index;
+      await rm(join(folder, `${legacyId}.index.json.zst`));
       sidecar.id = legacyId;
       sidecar.object.name = sidecar.object.name.replace(hostC.id, legacyId);
       sidecar.source_instance = (await import('node:os')).hostname();

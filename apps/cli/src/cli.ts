@@ -5,10 +5,14 @@ import { cleanupCommand } from './commands/cleanup.js';
 import type { Command, CommandHost } from './commands/command.js';
 import { copyCommand } from './commands/copy.js';
 import { deleteCommand } from './commands/delete.js';
+import { diffCommand } from './commands/diff.js';
+import { dumpCommand } from './commands/dump.js';
+import { findCommand } from './commands/find.js';
 import { historyCommand } from './commands/history.js';
 import { infoCommand } from './commands/info.js';
 import { initCommand } from './commands/init.js';
 import { listCommand } from './commands/list.js';
+import { lsCommand } from './commands/ls.js';
 import { mcpCommand } from './commands/mcp.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { pruneCommand } from './commands/prune.js';
@@ -29,6 +33,10 @@ const COMMANDS: Command<any>[] = [
   runCommand,
   listCommand,
   infoCommand,
+  lsCommand,
+  findCommand,
+  diffCommand,
+  dumpCommand,
   verifyCommand,
   restoreCommand,
   copyCommand,

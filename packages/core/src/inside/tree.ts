@@ -2,7 +2,7 @@ import type { Destination } from '@matric-backup/plugin-api';
 import { ChainTree } from '../restore/chain-tree.js';
 import { resolveChain } from '../shard/chain.js';
 import type { ShardKeys } from '../shard/decode.js';
-import { type IndexFallback, readShardListing } from '../shard/index-object.js';
+import { type IndexFallback, readShardListing, type ShardListing } from '../shard/index-object.js';
 import type { InnerManifest, InnerManifestEntry, ShardManifest } from '../shard/manifest.js';
 
 /** Where one link's file list came from. */
@@ -42,15 +42,24 @@ export async function readShardTree(
   dest: Destination,
   manifest: ShardManifest,
   keys: ShardKeys = {},
-  options: { destination?: string } = {},
+  options: {
+    destination?: string;
+    /** File lists already read, by shard id: a chain's links are read once across many trees (`find`). */
+    cache?: Map<string, ShardListing>;
+  } = {},
 ): Promise<ShardTree> {
   const chain = manifest.type === 'incremental' ? await resolveChain(dest, manifest, options) : [manifest];
   const links: TreeLink[] = [];
   const lists: InnerManifest[] = [];
   let tree: ChainTree | undefined;
   for (const link of chain) {
-    const listing = await readShardListing(dest, link, keys);
-    links.push({ id: link.id, source: listing.source, ...(listing.fallback && { fallback: listing.fallback }) });
+    const listing = options.cache?.get(link.id) ?? (await readShardListing(dest, link, keys));
+    options.cache?.set(link.id, listing);
+    links.push({
+      id: link.id,
+      source: listing.source,
+      ...(listing.fallback && { fallback: listing.fallback }),
+    });
     lists.push(listing.inner);
     if (tree) tree.apply(listing.inner);
     else tree = new ChainTree(listing.inner);

@@ -35,6 +35,8 @@ export const WARNING_CODES = [
   'SOURCE_NOT_RESTORED',
   /** A secret in the config is too weak to be masked safely in output. */
   'WEAK_SECRET',
+  /** A shard's index object is missing or damaged: its archive was read instead (slower, same answer). */
+  'INDEX_UNUSABLE',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
