@@ -54,8 +54,12 @@ describe('after a run', () => {
 
     expect(summary.status).toBe('success');
     expect(summary.destinations[0]!.prune).toEqual({ deleted: [old[1], old[2]], failed: [] });
+    // The seeded shards are from before index objects; the new one has its index.
     expect(store('one').keys()).toEqual(
-      [ID, old[0], foreign].flatMap((id) => [`${id}.manifest.json`, `${id}.tar.zst`]).sort(),
+      [
+        `${ID}.index.json.zst`,
+        ...[ID, old[0], foreign].flatMap((id) => [`${id}.manifest.json`, `${id}.tar.zst`]),
+      ].sort(),
     );
     // Each shard's archive goes before its sidecar (shards are deleted in parallel).
     const deletes = writes('one').filter((call) => call.startsWith('delete'));

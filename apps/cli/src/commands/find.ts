@@ -14,7 +14,6 @@ export const findCommand = command((host) => ({
     readingOptions(yargs)
       .positional('patterns', {
         type: 'string',
-        array: true,
         describe: 'Globs: without a slash matched against file names, with one against whole archive paths',
       })
       .option('since', {
@@ -44,7 +43,7 @@ export const findCommand = command((host) => ({
       if (args.latest !== undefined && !(Number.isInteger(args.latest) && args.latest > 0))
         throw new MatricError('USAGE', `--latest ${args.latest}: expected a whole number above 0`);
       const result = await findInShards(config, {
-        patterns: (args.patterns ?? []).map(String),
+        patterns: ([] as unknown[]).concat(args.patterns ?? []).map(String),
         ...(args.since !== undefined && { since: sinceDate(String(args.since)) }),
         ...(args.latest !== undefined && { latest: args.latest }),
         all: args.all === true,

@@ -13,7 +13,6 @@ export const lsCommand = command((host) => ({
       .positional('id', { type: 'string', describe: 'Shard id, or "latest" (this config\'s newest)' })
       .positional('patterns', {
         type: 'string',
-        array: true,
         describe:
           'Globs of archive paths (`<source>/...`); each lists what it matches and everything under it',
       })
@@ -33,7 +32,7 @@ export const lsCommand = command((host) => ({
       const config = await loadCommandConfig(context);
       const result = await listShardFiles(config, {
         id: String(args.id),
-        patterns: (args.patterns ?? []).map(String),
+        patterns: ([] as unknown[]).concat(args.patterns ?? []).map(String),
         ...(args.destination && { destinations: args.destination }),
         keys: identityOf(args, context, config),
       });

@@ -7,7 +7,7 @@ import type { Printer } from './printer.js';
 const TYPE_LETTER: Record<FileEntry['type'], string> = { file: '-', directory: 'd', symlink: 'l' };
 
 /** `-rw-r--r--`: the type and permission bits, as `ls -l` shows them. */
-export function modeString(type: FileEntry['type'], mode: number): string {
+function modeString(type: FileEntry['type'], mode: number): string {
   const bits = 'rwxrwxrwx';
   let text = TYPE_LETTER[type];
   for (let index = 0; index < 9; index++) text += mode & (1 << (8 - index)) ? bits[index] : '-';
