@@ -3,7 +3,7 @@ import {
   MatricError,
   openDestination,
   parseDuration,
-  readInnerManifest,
+  readShardListing,
   type ShardManifest,
   selectDestinations,
 } from '@matric-backup/core';
@@ -260,7 +260,7 @@ export function addReadTools(server: McpServer, context: McpContext): void {
   addTool(server, context, 'list_files', {
     title: 'List files in a backup',
     description:
-      'The files, folders and links inside a shard whose archive path matches a glob, read from the manifest inside the stored archive, without restoring anything. Archive paths start with the source name (notes/2024/plan.md). For an incremental shard this lists what changed since its parent (and the paths it records as deleted), not the whole tree. Reads the whole archive once.',
+      "The files, folders and links inside a shard whose archive path matches a glob, read from the shard's small index object (from its archive when it has none), without restoring anything. Archive paths start with the source name (notes/2024/plan.md). For an incremental shard this lists what changed since its parent (and the paths it records as deleted), not the whole tree.",
     input: {
       id: shardIdInput,
       pattern: z
@@ -284,7 +284,7 @@ export function addReadTools(server: McpServer, context: McpContext): void {
       const [resolved] = selectDestinations(config, [from]);
       const opened = await openDestination(config, resolved!);
       const encryption = config.backup.encryption;
-      const inner = await readInnerManifest(opened, manifest, {
+      const { inner } = await readShardListing(opened, manifest, {
         identity: encryption?.identity_file,
         gpgHomedir: encryption?.gpg_homedir,
       }).finally(() => opened.close().catch(() => undefined));
