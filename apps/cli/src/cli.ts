@@ -68,10 +68,10 @@ const GLOBAL_OPTIONS = {
   json: { type: 'boolean', default: false, global: true, describe: 'Print one JSON document on stdout' },
   verbose: {
     alias: 'v',
-    type: 'boolean',
-    default: false,
+    type: 'count',
     global: true,
-    describe: 'Say more; show stack traces of unexpected errors',
+    describe:
+      'Say more; show stack traces of unexpected errors. -vv: run also lists every file stored or excluded',
   },
   color: {
     type: 'boolean',
@@ -98,7 +98,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     global.logFormat === 'json'
       ? await createEventLog({
           format: 'json',
-          verbose: global.verbose,
+          verbose: global.verbose > 0,
           redact: (text) => printer.redact(text),
           // `mcp` speaks its protocol on stdout: a log line there would break the client's stream.
           ...(command === 'mcp' && { stdout: process.stderr }),
@@ -108,7 +108,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     json: global.json,
     // A command's own option, but the printer is made before the commands parse theirs.
     jsonLines: argv.includes('--json-lines'),
-    verbose: global.verbose,
+    verbose: global.verbose > 0,
     color: global.color,
     env,
     ...(jsonLog ? { jsonLog } : {}),
@@ -255,7 +255,7 @@ function readGlobalOptions(argv: string[]): { global: GlobalArgs; command?: stri
       })
       .parseSync() as GlobalArgs & { _: Array<string | number> };
   } catch {
-    return { global: { json: argv.includes('--json'), verbose: false, color: true, logFormat: 'text' } };
+    return { global: { json: argv.includes('--json'), verbose: 0, color: true, logFormat: 'text' } };
   }
   const command = String(parsed._[0] ?? '');
   // `serve` under systemd or docker logs for a machine; on a terminal, for the person watching.

@@ -15,7 +15,8 @@ import type { Printer } from './output/printer.js';
 export interface GlobalArgs {
   config?: string;
   json: boolean;
-  verbose: boolean;
+  /** How many times -v was given (`-vv`: 2); 0 without it. */
+  verbose: number;
   color: boolean;
   /** `--log-format`; unset = text, except `serve` without a terminal: json. */
   logFormat?: LogFormat;

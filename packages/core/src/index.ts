@@ -61,7 +61,14 @@ export { runBackup } from './run/run.js';
 export { selectDestinations } from './run/select.js';
 /** A file name for people: bytes that are not UTF-8 as `\xNN`. */
 export { displayName } from './util/names.mjs';
-export type { DestinationResult, DryRunPlan, RunEvent, RunOptions, RunSummary } from './run/types.js';
+export type {
+  DestinationResult,
+  DryRunPlan,
+  FileEvent,
+  RunEvent,
+  RunOptions,
+  RunSummary,
+} from './run/types.js';
 
 // reading shards: catalog, verify, restore (shard/, restore/)
 export {

@@ -83,7 +83,7 @@ export const runCommand = command((host) => ({
       printConfigWarnings(context, config);
       const names = args.destination;
       const observer = createRunObserver(context.printer);
-      const verbose = createVerboseRunLog(context.printer, config);
+      const verbose = createVerboseRunLog(context.printer, config, context.global.verbose);
       const lines = runEventLines(context.printer);
       if (context.printer.jsonLines)
         context.printer.event('started', {
@@ -108,6 +108,7 @@ export const runCommand = command((host) => ({
               verbose.onEvent(event);
               lines.onEvent(event);
             },
+            ...(verbose.onFile && { onFile: verbose.onFile }),
           },
           (message) => context.printer.warn(message),
         );

@@ -1,16 +1,19 @@
-import type { LoadedConfig, RunEvent } from '@matric-backup/core';
+import type { FileEvent, LoadedConfig, RunEvent } from '@matric-backup/core';
 import { formatBytes, formatCount, formatDuration } from './format.js';
 import type { Printer } from './printer.js';
 
 /**
  * What `run -v` adds on stderr (never on --json's stdout): each source with the excludes applied to it,
- * then how long each phase took (reading and packing the sources, each upload).
+ * then how long each phase took (reading and packing the sources, each upload). `-vv` adds every
+ * file as it is stored (`new`/`changed` in an incremental, with the count of unchanged ones at
+ * the end) and every path an exclude rule left out, with the rule, a line each as it happens.
  */
 export function createVerboseRunLog(
   printer: Printer,
   config: LoadedConfig,
-): { onEvent(event: RunEvent): void } {
-  if (!printer.verbose) return { onEvent() {} };
+  verbosity = printer.verbose ? 1 : 0,
+): { onEvent(event: RunEvent): void; onFile?: (event: FileEvent) => void } {
+  if (!printer.verbose || verbosity < 1) return { onEvent() {} };
   for (const source of config.backup.sources) {
     if (source.type === 'command') {
       printer.debug(`source ${source.name}: command ${source.command.join(' ')} -> ${source.filename}`);
@@ -29,6 +32,7 @@ export function createVerboseRunLog(
   }
   const started = new Map<string, number>();
   return {
+    ...(verbosity >= 2 && { onFile: (event: FileEvent) => printer.debug(fileLine(event)) }),
     onEvent(event) {
       if (event.type === 'archive-start') started.set('archive', performance.now());
       else if (event.type === 'archive-done') {
@@ -43,4 +47,11 @@ export function createVerboseRunLog(
       }
     },
   };
+}
+
+/** One line of `run -vv`: what happened to the path, padded so the paths line up. */
+function fileLine(event: FileEvent): string {
+  if (event.type === 'unchanged') return `unchanged ${formatCount(event.files, 'file')} (not stored again)`;
+  if (event.type === 'excluded') return `excluded  ${event.path} (${event.rule})`;
+  return `${(event.change ?? 'stored').padEnd(9)} ${event.path}`;
 }

@@ -58,6 +58,11 @@ export class ChangeDetector {
     }
   }
 
+  /** Whether the parent shard's list holds this path (a stored file there is changed, else new). */
+  inParent(path: string): boolean {
+    return this.options.parent?.has(path) === true;
+  }
+
   /** The packer archived this file with this content: the next run compares against it. */
   archived(path: string, sha256: string): void {
     this.pending.delete(path);

@@ -17,6 +17,7 @@ import type { ShardWriter } from '../shard/manifest.js';
 import { shardId, shardKeys, writerTag } from '../shard/naming.js';
 import { SourceProblems } from '../sources/problems.js';
 import { readSources, sourceOrigins } from '../sources/read.js';
+import type { SourceEntry } from '../sources/types.js';
 import { clearInFlight, markInFlight } from '../state/in-flight.js';
 import {
   interruptingSignal,
@@ -422,6 +423,11 @@ class Run {
   ): Promise<ArchiveResult> {
     const { backup } = this.config;
     const progress = throttle((event: RunEvent) => this.emit(event));
+    const { onFile } = this.options;
+    // With a file listener (run -vv) on an incremental: the files met before the change detector, to count the unchanged ones.
+    const incremental = this.plan.type === 'incremental';
+    const counting = onFile !== undefined && incremental;
+    const seen = { files: 0, stored: 0 };
     this.emit({ type: 'archive-start' });
     const entries = readSources(backup.sources, {
       spoolDir: backup.spool_dir,
@@ -437,16 +443,21 @@ class Run {
             : [{ path: destination.localPath, what: `the folder of destination ${resolved.name}` }],
         ),
       ],
-      ...(detector && { select: (source) => detector.select(source) }),
+      ...(detector && {
+        select: (source: Iterable<SourceEntry>) =>
+          detector.select(counting ? countFiles(source, seen) : source),
+      }),
+      ...(onFile && { onExcluded: (path: string, rule: string) => onFile({ type: 'excluded', path, rule }) }),
     });
     const plan = this.plan;
+    const onArchived = archivedListener(detector, onFile, seen, incremental);
     const archive = await writeArchive(entries, {
       id,
       createdAt: this.now,
       ...(plan.type === 'incremental' && {
         incremental: { parent: plan.parent.id, base: plan.base, deleted: () => detector!.deleted() },
       }),
-      ...(detector && { onArchived: (path: string, sha256: string) => detector.archived(path, sha256) }),
+      ...(onArchived && { onArchived }),
       sources: backup.sources.map((source) => source.name),
       origins: sourceOrigins(backup.sources),
       spoolDir,
@@ -457,6 +468,7 @@ class Run {
       onProgress: ({ files, bytesIn, bytesOut }) =>
         progress.push({ type: 'archive-progress', files, bytesIn, bytesOut }),
     });
+    if (onFile && incremental) onFile({ type: 'unchanged', files: seen.files - seen.stored });
     this.emit({
       type: 'archive-done',
       files: archive.files,
@@ -619,4 +631,37 @@ function failureOf(what: string, failed: DestinationResult[]): { code: string; m
   const withErrors = failed.filter((result) => result.error);
   const details = withErrors.map((result) => `${result.name}: ${result.error!.message}`).join('; ');
   return { code: withErrors[0]?.error?.code ?? 'UNKNOWN', message: details ? `${what}: ${details}` : what };
+}
+
+/** Passes the entries on, counting the files among them. */
+function* countFiles(entries: Iterable<SourceEntry>, seen: { files: number }) {
+  for (const entry of entries) {
+    if (entry.type === 'file') seen.files++;
+    yield entry;
+  }
+}
+
+/**
+ * What the packer calls for each file it archived: the change detector's note,
+ * and with a file listener the file as stored (new or changed in an incremental).
+ * Undefined when neither wants it, so a plain run pays nothing per file.
+ */
+function archivedListener(
+  detector: ChangeDetector | undefined,
+  onFile: RunOptions['onFile'],
+  seen: { stored: number },
+  incremental: boolean,
+): ((path: string, sha256: string) => void) | undefined {
+  if (!onFile) return detector && ((path, sha256) => detector.archived(path, sha256));
+  return (path, sha256) => {
+    seen.stored++;
+    // Asked before archived() settles the record: in the parent's list means changed.
+    const change = incremental && detector ? (detector.inParent(path) ? 'changed' : 'new') : undefined;
+    detector?.archived(path, sha256);
+    try {
+      onFile({ type: 'stored', path, ...(change && { change }) });
+    } catch {
+      // A failing listener must not fail the backup.
+    }
+  };
 }

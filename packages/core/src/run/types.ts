@@ -27,12 +27,27 @@ export type RunEvent =
   /** A line a hook wrote (stdout or stderr), masked; `hook` names it, e.g. `before hook [systemctl stop app]`. */
   | { type: 'hook-output'; hook: string; line: string };
 
+/**
+ * One path as the run meets it, for `run -vv`: a file stored (in an incremental
+ * `new` or `changed` since the parent), a path an exclude rule left out, and,
+ * once the archive is written, how many files an incremental left out unchanged.
+ */
+export type FileEvent =
+  | { type: 'stored'; path: string; change?: 'new' | 'changed' }
+  | { type: 'excluded'; path: string; rule: string }
+  | { type: 'unchanged'; files: number };
+
 export interface RunOptions {
   /** Only these destinations (by name); default every enabled one. */
   destinations?: string[];
   /** Validate and walk the sources, report what would be archived; write nothing anywhere. */
   dryRun?: boolean;
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Each file as it is stored or excluded (FileEvent). Only when set does the run
+   * pay for it: a run without a listener walks and packs as before.
+   */
+  onFile?: (event: FileEvent) => void;
   /** The run's time, which names the shard; default now. */
   now?: Date;
   /** Apply each destination's retention after storing the shard (default true). */

@@ -43,7 +43,12 @@ interface Walk {
   tags: readonly string[];
   /** With `one_file_system`, the root's device: a folder on another is stored empty. */
   device?: number;
+  /** Hears each path an exclude rule left out, with the rule (`run -vv`). */
+  onExcluded?: ExcludedListener;
 }
+
+/** A path left out by a rule of its source: its archive path and the rule, e.g. `exclude *.tmp`. */
+export type ExcludedListener = (path: string, rule: string) => void;
 
 /** A folder seen but not yet emitted: with include globs it only goes out ahead of something included. */
 interface PendingFolder {
@@ -85,8 +90,9 @@ export async function* walkDirectory(
   problems: SourceProblems,
   /** Folders never archived, by `folderKey`, with what each is: the spool, state and destination folders. */
   skip: ReadonlyMap<string, string> = new Map(),
+  onExcluded?: ExcludedListener,
 ): AsyncGenerator<SourceEntry> {
-  yield* walkDirectorySync(source, problems, skip);
+  yield* walkDirectorySync(source, problems, skip, onExcluded);
 }
 
 /**
@@ -100,6 +106,7 @@ export function* walkDirectorySync(
   source: DirectorySourceConfig,
   problems: SourceProblems,
   skip: ReadonlyMap<string, string> = new Map(),
+  onExcluded?: ExcludedListener,
 ): Generator<SourceEntry> {
   // The root itself may be a symlink to the data (e.g. /srv/notes -> /mnt/disk/notes): the configured path is trusted.
   let fd: number;
@@ -118,6 +125,7 @@ export function* walkDirectorySync(
       skip,
       tags: [source.exclude_if_present ?? []].flat(),
       ...(source.one_file_system ? { device: root.dev } : {}),
+      ...(onExcluded && { onExcluded }),
     };
     // The root must be listable: a source that yields nothing is not a warning.
     let children: Child[];
@@ -146,7 +154,13 @@ function* walkFolder(
   const folderPrefix = parent.absolute.endsWith('/') ? parent.absolute : `${parent.absolute}/`;
   for (const { name, bytes, dirent } of children) {
     const childRelative = parent.relative ? `${parent.relative}/${name}` : name;
-    if (walk.filter.isExcluded(childRelative)) continue;
+    if (walk.filter.isExcluded(childRelative)) {
+      walk.onExcluded?.(
+        `${walk.source}/${childRelative}`,
+        `exclude ${walk.filter.excludedBy(childRelative)}`,
+      );
+      continue;
+    }
     const where = {
       source: walk.source,
       path: `${walk.source}/${childRelative}`,
@@ -184,7 +198,13 @@ function* walkFolder(
           walk.problems.warn(skipped(where, `left out ${where.absolute}: it is ${what}`));
           continue;
         }
-        if (holdsTag(fd, walk.tags)) continue;
+        if (holdsTag(fd, walk.tags)) {
+          walk.onExcluded?.(
+            archivePath,
+            `exclude_if_present ${walk.tags.find((tag) => holdsTag(fd, [tag]))}`,
+          );
+          continue;
+        }
         const folder: PendingFolder = { entry: folderEntry(archivePath, info), emitted: false };
         if (!walk.filter.narrowed || walk.filter.isIncluded(childRelative))
           yield* emitWithAncestors(ancestors, folder);

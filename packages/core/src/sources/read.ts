@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SourceConfig } from '../config/schema.js';
 import { spoolCommandOutput } from './command.js';
-import { folderKey, walkDirectorySync } from './directory.js';
+import { type ExcludedListener, folderKey, walkDirectorySync } from './directory.js';
 import type { SourceProblems } from './problems.js';
 import type { SourceEntry, SourceOrigin } from './types.js';
 
@@ -30,6 +30,8 @@ export interface ReadSourcesOptions {
    * promise per entry.
    */
   select?: (entries: Iterable<SourceEntry>) => Iterable<SourceEntry>;
+  /** Hears each path an exclude rule left out (`run -vv`). */
+  onExcluded?: ExcludedListener;
 }
 
 /** A folder no source may archive, and what it is (for the notice). */
@@ -51,7 +53,7 @@ export async function* readSources(
   const select = options.select ?? ((entries: Iterable<SourceEntry>) => entries);
   for (const source of sources) {
     if (source.type === 'directory') {
-      yield* select(walkDirectorySync(source, options.problems, skip));
+      yield* select(walkDirectorySync(source, options.problems, skip, options.onExcluded));
       continue;
     }
     const file = join(options.dumpDir, `source-${source.name}`);
