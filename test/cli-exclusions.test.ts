@@ -45,6 +45,8 @@ describe('folders a source must not hold', () => {
       expect(result.code, result.stderr).toBe(0);
       if (run === 2) {
         expect(JSON.parse(result.stdout).status).toBe('success');
+        // The file list is -vv's.
+        expect(result.stderr).not.toMatch(/^(stored|excluded) /m);
         expect(result.stderr).toContain(
           `source data: ${data} (exclude_from ${join(data, 'excludes.txt')}, exclude_if_present .nobackup)`,
         );
@@ -65,5 +67,24 @@ describe('folders a source must not hold', () => {
       .split('\n')
       .filter(Boolean);
     expect(names).toEqual(['data', 'data/docs', 'data/docs/a.bin', 'data/excludes.txt', 'manifest.json']);
+
+    // -vv lists each file as it is stored and each path an exclude rule left out, with the rule;
+    // an incremental says new or changed, and counts the files it did not store again.
+    await writeFile(join(data, 'docs', 'new.txt'), 'new\n');
+    await writeFile(join(data, 'excludes.txt'), '*.tmp\n# scratch files\n');
+    const listed = await runCli(['run', '-c', config, '--type', 'incremental', '-vv', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).type).toBe('incremental');
+    const lines = listed.stderr.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'excluded  data/cache (exclude_if_present .nobackup)',
+        'new       data/docs/new.txt',
+        'changed   data/excludes.txt',
+        'excluded  data/scratch.tmp (exclude *.tmp)',
+        'unchanged 1 file (not stored again)',
+      ]),
+    );
+    expect(lines.filter((line) => /^(new|changed|stored) /.test(line))).toHaveLength(2);
   });
 });
