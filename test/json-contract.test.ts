@@ -69,6 +69,16 @@ describe('every --json document matches its published schema', () => {
     expectDocument('list', (await cli('list', '--json')).stdout);
     expectDocument('info', (await cli('info', id, '--json')).stdout);
     expectDocument('verify', (await cli('verify', '--latest', '--json')).stdout);
+    const verified = (await cli('verify', '--latest', '--json-lines')).stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    for (const event of verified) expect(schemaProblems('verify-events', event), JSON.stringify(event)).toEqual([]);
+    expect(verified.map((event) => [event.event, event.destination])).toEqual([
+      ['shard_verified', 'disk'],
+      ['shard_verified', 'spare'],
+      ['finished', undefined],
+    ]);
     const restored = await cli('restore', id, '--to', join(work.path, 'restored'), '--json');
     expect(restored.code, restored.stderr).toBe(0);
     expectDocument('restore', restored.stdout);

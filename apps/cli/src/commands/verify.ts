@@ -42,6 +42,12 @@ export const verifyCommand = command((host) => ({
       .conflicts('latest', 'id')
       .example('$0 verify', 'The newest shard on every enabled destination')
       .example('$0 verify backup_20250131_020004 -d s3-offsite', 'One shard on one destination')
+      .option('json-lines', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Print each shard as it is checked, one JSON object a line on stdout (shard_verified events), the result last (finished)',
+      })
       .option('metrics-file', {
         type: 'string',
         requiresArg: true,
@@ -81,6 +87,7 @@ export const verifyCommand = command((host) => ({
           printer.warn(`destination "${destination}" shard "${shard}": ${warning}`),
         onLine: (line) => {
           if (!printer.json) printVerifyLine(printer, line);
+          printer.event('shard_verified', { ...line, problem_count: line.problems.length });
         },
       });
 

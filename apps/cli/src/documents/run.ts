@@ -1,22 +1,16 @@
 import type { DestinationResult, DryRunPlan, RunSummary, ShardManifest, Warning } from '@matric-backup/core';
 import { type ExitCode, exitCodeOfRun } from '../exit-codes.js';
 
-/** One destination of a run, as `run --json`, the API's job result and mcp's `run_backup` give it. */
-export interface RunDestinationDocument {
-  name: string;
-  type: string;
-  required: boolean;
-  status: DestinationResult['status'];
-  bytes: number;
+/**
+ * One destination of a run, as `run --json`, the API's job result and mcp's `run_backup` give it:
+ * core's result, its one camelCase field in snake_case.
+ */
+export interface RunDestinationDocument
+  extends Pick<
+    DestinationResult,
+    'name' | 'type' | 'required' | 'status' | 'bytes' | 'attempts' | 'error' | 'prune'
+  > {
   duration_ms: number;
-  attempts: number;
-  error?: { code: string; message: string; retryable: boolean };
-  /** Retention applied after the shard was stored; absent when it did not run. */
-  prune?: {
-    deleted: string[];
-    failed: Array<{ id: string; message: string }>;
-    error?: { code: string; message: string };
-  };
 }
 
 /** The document of one backup run: `run --json`, the `finished` event of `run --json-lines`, the API and mcp. */

@@ -15,6 +15,8 @@ import {
   selectDestinations,
   type VerifyProgress,
   verifyShard,
+  type Warning,
+  warning,
 } from '@matric-backup/core';
 import { onEachDestination } from '../destinations.js';
 import { briefError } from '../exit-codes.js';
@@ -42,6 +44,8 @@ export interface VerifyLine {
   bytes: number;
   /** A link of the chain of this incremental shard, checked because that one was asked for. */
   link_of?: string;
+  /** What could not be checked (an encrypted shard's contents without its key). */
+  warnings?: Warning[];
   /**
    * With a sample: whether this shard was read whole (checksum and contents), or
    * only checked without a download (its sidecar, its archive's size, its chain).
@@ -151,9 +155,10 @@ export async function verifyBackups(
             if (isMatricError(error) && error.hint) hints.add(error.hint);
             return { id: manifest.id, ok: false, problems: [errorProblem(error)], filesChecked: 0, bytes: 0 };
           });
-        for (const warning of 'warnings' in result ? result.warnings : []) {
-          options.onWarning?.(name, manifest.id, warning);
-        }
+        const warnings = ('warnings' in result ? result.warnings : []).map((text) =>
+          warning('NOT_CHECKED', text, { destination: name, shard: manifest.id }),
+        );
+        for (const { message } of warnings) options.onWarning?.(name, manifest.id, message);
         add(name, {
           id: manifest.id,
           ok: result.ok && linkProblems.length === 0,
@@ -162,6 +167,7 @@ export async function verifyBackups(
           bytes: result.bytes,
           ...linkOf,
           ...(sampled && { sampled: true }),
+          ...(warnings.length > 0 && { warnings }),
         });
       }
     },
