@@ -73,7 +73,8 @@ describe('every --json document matches its published schema', () => {
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line));
-    for (const event of verified) expect(schemaProblems('verify-events', event), JSON.stringify(event)).toEqual([]);
+    for (const event of verified)
+      expect(schemaProblems('verify-events', event), JSON.stringify(event)).toEqual([]);
     expect(verified.map((event) => [event.event, event.destination])).toEqual([
       ['shard_verified', 'disk'],
       ['shard_verified', 'spare'],
@@ -90,6 +91,8 @@ describe('every --json document matches its published schema', () => {
     const copied = await cli('copy', first.id, '--from', 'spare', '--to', 'disk', '--json');
     expect(copied.code, copied.stderr).toBe(0);
     expectDocument('copy', copied.stdout);
+    const units = expectDocument('systemd', (await cli('systemd', '--daemon', '--json')).stdout);
+    expect(units.units.map((unit: { file: string }) => unit.file)).toContain('matric-backup.service');
     const init = await runCli(['init', join(work.path, 'new.yaml'), '--json']);
     expect(init.code, init.stderr).toBe(0);
     expectDocument('init', init.stdout);
