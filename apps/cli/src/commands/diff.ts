@@ -3,7 +3,7 @@ import { ExitCode } from '../exit-codes.js';
 import { diffShards } from '../operations/diff.js';
 import { changeLine, reportReading } from '../output/file-lines.js';
 import { command } from './command.js';
-import { identityOf, readingOptions } from './shard-reading.js';
+import { readingOptions, readingRequest } from './shard-reading.js';
 
 export const diffCommand = command((host) => ({
   command: 'diff <from> <to>',
@@ -24,8 +24,7 @@ export const diffCommand = command((host) => ({
       const result = await diffShards(config, {
         from: String(args.from),
         to: String(args.to),
-        ...(args.destination && { destinations: args.destination }),
-        keys: identityOf(args, context, config),
+        ...readingRequest(args, context, config),
       });
       if (printer.json) {
         printer.result(result);

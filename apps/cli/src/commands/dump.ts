@@ -9,7 +9,7 @@ import { dumpShardFile } from '../operations/dump.js';
 import { reportReading } from '../output/file-lines.js';
 import { formatBytes } from '../output/format.js';
 import { command } from './command.js';
-import { identityOf, readingOptions } from './shard-reading.js';
+import { readingOptions, readingRequest } from './shard-reading.js';
 
 export const dumpCommand = command((host) => ({
   command: 'dump <id> <path>',
@@ -62,8 +62,7 @@ export const dumpCommand = command((host) => ({
           {
             id: String(args.id),
             path: String(args.path),
-            ...(args.destination && { destinations: args.destination }),
-            keys: identityOf(args, context, config),
+            ...readingRequest(args, context, config),
           },
           out,
         );

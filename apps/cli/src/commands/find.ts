@@ -5,7 +5,7 @@ import { findInShards } from '../operations/find.js';
 import { longLines } from '../output/file-lines.js';
 import { formatBytes, formatCount, formatTime } from '../output/format.js';
 import { command } from './command.js';
-import { identityOf, readingOptions } from './shard-reading.js';
+import { readingOptions, readingRequest } from './shard-reading.js';
 
 export const findCommand = command((host) => ({
   command: 'find <patterns..>',
@@ -47,8 +47,7 @@ export const findCommand = command((host) => ({
         ...(args.since !== undefined && { since: sinceDate(String(args.since)) }),
         ...(args.latest !== undefined && { latest: args.latest }),
         all: args.all === true,
-        ...(args.destination && { destinations: args.destination }),
-        keys: identityOf(args, context, config),
+        ...readingRequest(args, context, config),
       });
       if (printer.json) {
         printer.result(result);

@@ -3,7 +3,7 @@ import { ExitCode } from '../exit-codes.js';
 import { listShardFiles } from '../operations/ls.js';
 import { longLines, reportReading, shortLines } from '../output/file-lines.js';
 import { command } from './command.js';
-import { identityOf, readingOptions } from './shard-reading.js';
+import { readingOptions, readingRequest } from './shard-reading.js';
 
 export const lsCommand = command((host) => ({
   command: 'ls <id> [patterns..]',
@@ -33,8 +33,7 @@ export const lsCommand = command((host) => ({
       const result = await listShardFiles(config, {
         id: String(args.id),
         patterns: ([] as unknown[]).concat(args.patterns ?? []).map(String),
-        ...(args.destination && { destinations: args.destination }),
-        keys: identityOf(args, context, config),
+        ...readingRequest(args, context, config),
       });
       if (printer.json) {
         printer.result(result);

@@ -15,9 +15,9 @@ export function readingOptions<T>(yargs: Argv<T>) {
   });
 }
 
-/** `--identity` (relative to the current folder) over the config's. */
-export function identityOf(
-  args: { identity?: string },
+/** `-d` as given, and `--identity` (relative to the current folder) over the config's keys. */
+export function readingRequest(
+  args: { destination?: string[]; identity?: string },
   context: CommandContext,
   config: { backup: { encryption?: { identity_file?: string; gpg_homedir?: string } } },
 ) {
@@ -25,7 +25,10 @@ export function identityOf(
   const identity =
     typeof args.identity === 'string' ? resolve(context.cwd, args.identity) : encryption?.identity_file;
   return {
-    ...(identity !== undefined && { identity }),
-    ...(encryption?.gpg_homedir !== undefined && { gpgHomedir: encryption.gpg_homedir }),
+    ...(args.destination && { destinations: args.destination }),
+    keys: {
+      ...(identity !== undefined && { identity }),
+      ...(encryption?.gpg_homedir !== undefined && { gpgHomedir: encryption.gpg_homedir }),
+    },
   };
 }
