@@ -7,6 +7,7 @@ import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, runCli, tempDir } from './helpers/cli.js';
 import { writeConfig } from './helpers/config.js';
+import { expectDocument } from './helpers/json-schema.js';
 
 /** The CLI's stdout as bytes, not text: a dumped binary file must come out exact. */
 function runCliBytes(args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> {
@@ -116,7 +117,7 @@ describe('looking inside age-encrypted shards on S3', () => {
     // ls of the full shard: globs select paths and what is under them; -l shows modes and links.
     const ls = await cli('ls', full, 'data/sub', 'data/*.txt', '--json');
     expect(ls.code, ls.stderr).toBe(0);
-    const listed = ls.json();
+    const listed = expectDocument('ls', ls.stdout);
     expect(listed).toMatchObject({
       schema_version: 1,
       destination: 'offsite',
@@ -149,7 +150,7 @@ describe('looking inside age-encrypted shards on S3', () => {
     expect(byPath.get('data/mode.sh')!.mode).toBe(0o755);
 
     // find across both shards: which shards hold a matching name, newest first.
-    const found = (await cli('find', 'keep.txt', 'new.*', '--json')).json();
+    const found = expectDocument('find', (await cli('find', 'keep.txt', 'new.*', '--json')).stdout);
     expect(found.shards_searched).toBe(2);
     expect(
       found.matches.map((match: { shard: string; entries: Entry[] }) => [
@@ -169,7 +170,7 @@ describe('looking inside age-encrypted shards on S3', () => {
     // diff: added, removed and each kind of modification, with sizes.
     const diff = await cli('diff', full, incremental, '--json');
     expect(diff.code, diff.stderr).toBe(0);
-    expect(diff.json().changes).toEqual([
+    expect(expectDocument('diff', diff.stdout).changes).toEqual([
       {
         path: 'data/changed.txt',
         change: 'modified',
@@ -197,11 +198,14 @@ describe('looking inside age-encrypted shards on S3', () => {
     const binary = await runCliBytes(['dump', incremental, 'data/blob.bin', '-c', config]);
     expect(binary.code, binary.stderr).toBe(0);
     expect(binary.stdout.equals(blob)).toBe(true);
-    const changed = await runCliBytes(['dump', incremental, '/data/changed.txt', '-c', config]);
-    expect(changed.stdout.toString()).toBe('after, and longer\n');
+    const output = join(work.path, 'changed.txt');
+    const changed = await cli('dump', incremental, '/data/changed.txt', '-o', output, '--json');
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(expectDocument('dump', changed.stdout)).toMatchObject({ from: incremental, size: 18, output });
+    expect(readFileSync(output, 'utf8')).toBe('after, and longer\n');
     const folder = await cli('dump', incremental, 'data/sub', '--json', '-o', join(work.path, 'x'));
     expect(folder.code).toBe(2);
-    expect(folder.json().errors[0]).toMatchObject({ code: 'NOT_A_FILE' });
+    expect(expectDocument('failure', folder.stdout).errors[0]).toMatchObject({ code: 'NOT_A_FILE' });
     const missing = await cli('dump', full, 'data/new.txt');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`error: data/new.txt is not in shard ${full}`);
@@ -217,7 +221,7 @@ describe('looking inside age-encrypted shards on S3', () => {
 
     const after = await cli('ls', full, '--json');
     expect(after.code, after.stderr).toBe(0);
-    const listed = after.json();
+    const listed = expectDocument('ls', after.stdout);
     expect(listed.entries).toEqual(before.entries);
     expect(listed.links).toEqual([
       {
