@@ -56,7 +56,53 @@ const full = shard(FULL, 0, Buffer.alloc(3000, 1));
 const inc1 = shard(INC1, 1, Buffer.alloc(500, 2), { parent: FULL, base: FULL, chain_length: 1 });
 const inc2 = shard(INC2, 2, Buffer.alloc(400, 3), { parent: INC1, base: FULL, chain_length: 2 });
 
+/** `shard()` with an index object of `index` bytes, named in its sidecar. */
+function withIndex(base: ReturnType<typeof shard>, index: Buffer) {
+  const name = `${base.sidecar.id}.index.json.zst`;
+  const sidecar: ShardManifest = {
+    ...base.sidecar,
+    index: {
+      name,
+      size: index.length,
+      checksum: `sha256:${createHash('sha256').update(index).digest('hex')}`,
+    },
+  };
+  return { ...base, sidecar, index: { name, bytes: index } };
+}
+
 describe('copyShards', () => {
+  it("copies a shard's index object with it; a missing or damaged one is left out with a warning", async () => {
+    const { a, b } = pair();
+    const indexed = withIndex(shard(FULL, 0, Buffer.alloc(3000, 1)), Buffer.from('the file list'));
+    const damaged = withIndex(shard(INC1, 1, Buffer.alloc(500, 2)), Buffer.from('another list'));
+    const lost = withIndex(shard(INC2, 2, Buffer.alloc(400, 3)), Buffer.from('a lost list'));
+    await store(a, indexed, damaged, lost);
+    const put = (key: string, body: Buffer) =>
+      a.put(key, Readable.from([body]), {
+        size: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+      });
+    await put(indexed.index.name, indexed.index.bytes);
+    await put(damaged.index.name, Buffer.from('another lisT'));
+    const warnings: string[] = [];
+    const outcomes = await copyShards(a, b, {
+      shards: 'all',
+      policy,
+      names,
+      warn: (message) => warnings.push(message),
+    });
+    expect(outcomes.map((o) => o.status)).toEqual(['copied', 'copied', 'copied']);
+    const keys = await keysOf(b);
+    expect(keys).toContain(indexed.index.name);
+    expect(keys).not.toContain(damaged.index.name);
+    expect(keys).not.toContain(lost.index.name);
+    expect(keys.filter((key) => key.endsWith('.manifest.json'))).toHaveLength(3);
+    expect(warnings).toEqual([
+      expect.stringMatching(new RegExp(`${damaged.index.name} was not copied .*reads its archive instead`)),
+      expect.stringMatching(new RegExp(`${lost.index.name} was not copied .*reads its archive instead`)),
+    ]);
+  });
+
   it('copies an incremental shard with the links of its chain the target lacks, base first', async () => {
     const { a, b } = pair();
     await store(a, full, inc1, inc2);
