@@ -116,11 +116,15 @@ describe('files that cannot be read completely: completed with warnings (exit 5)
     const verify = await runCli(['verify', '--latest', '-c', config]);
     expect(verify.code, verify.stderr).toBe(0);
     const history = await runCli(['history', '--json', '-c', config]);
-    expect(JSON.parse(history.stdout).runs[0]).toMatchObject({
+    // Newest first: the verify, then the run it checked.
+    const [verified, backup] = JSON.parse(history.stdout).runs;
+    expect(verified).toMatchObject({ kind: 'verify', exit_code: 0 });
+    expect(backup).toMatchObject({
       status: 'warning',
       exit_code: 5,
       warnings: 3,
     });
+    expect(backup.kind ?? 'backup').toBe('backup');
   });
 
   describe('run as an unprivileged user, so permission bits apply', () => {
