@@ -48,7 +48,11 @@ describe('hooks around a run and a destination', () => {
         ],
         after: [['sh', '-c', note('after')]],
         on_error: [{ shell: `${note('on_error')}; echo "error code $MATRIC_BACKUP_ERROR_CODE" >> ${log}` }],
-        finally: [{ shell: note('finally') }],
+        finally: [
+          {
+            shell: `${note('finally')}; test ! -e ${join(work.path, 'fail-finally')} || { echo "cannot start app, url ${URL}" >&2; exit 3; }`,
+          },
+        ],
       },
     });
   });
@@ -92,5 +96,31 @@ describe('hooks around a run and a destination', () => {
     const [last] = JSON.parse(history.stdout).runs;
     expect(last).toMatchObject({ status: 'failed', exit_code: 1, error: { code: 'HOOK_FAILED' } });
     expect(last.error.message).not.toContain(TOKEN);
+  });
+
+  it('a failing finally hook: stored, exit 5, a HOOK_FAILED warning naming the hook, its command, exit code and output, in run --json and history', async () => {
+    await rm(join(work.path, 'refuse'));
+    await writeFile(join(work.path, 'fail-finally'), '');
+    const run = await runCli(['run', '-c', config, '--json']);
+    expect(run.code, run.stderr).toBe(5);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.status).toBe('warning');
+    const failed = summary.warnings.filter((found: { code: string }) => found.code === 'HOOK_FAILED');
+    expect(failed).toEqual([
+      {
+        code: 'HOOK_FAILED',
+        message: expect.stringMatching(
+          /^finally hook \[.*\] exited with code 3; its last output:\ncannot start app/,
+        ),
+        hook: expect.stringMatching(/^finally hook \[/),
+        command: expect.stringContaining('fail-finally'),
+        exit_code: 3,
+        output_tail: ['cannot start app, url ***'],
+      },
+    ]);
+    expect(run.stdout).not.toContain(TOKEN);
+    const history = await runCli(['history', '-c', config, '--json', '--limit', '1']);
+    const [last] = JSON.parse(history.stdout).runs;
+    expect(last).toMatchObject({ id: summary.id, status: 'warning', exit_code: 5, hook_failures: failed });
   });
 });

@@ -187,11 +187,28 @@ describe('running hooks', () => {
     ).rejects.toMatchObject({ code: 'HOOK_FAILED', message: expect.stringContaining('exited with code 2') });
     expect(await readFile(log, 'utf8')).toBe('one\ntwo\n');
     const failures = await runHooks(
-      [write('four', 1), write('five')],
+      [write('four', 1), hook(['sh', '-c', 'kill -KILL $$']), write('five')],
       { ...state, when: 'finally', status: 'success' },
       { secrets: [] },
     );
-    expect(failures).toEqual([expect.stringContaining('finally hook [sh -c')]);
+    expect(failures).toEqual([
+      {
+        code: 'HOOK_FAILED',
+        message: expect.stringContaining('finally hook [sh -c'),
+        hook: expect.stringMatching(/^finally hook \[sh -c /),
+        command: expect.stringMatching(/^sh -c .*echo four/),
+        exit_code: 1,
+        output_tail: [],
+      },
+      {
+        code: 'HOOK_FAILED',
+        message: expect.stringContaining('was killed by SIGKILL'),
+        hook: expect.stringMatching(/^finally hook \[sh -c .*kill -KILL/),
+        command: expect.stringContaining('kill -KILL $$'),
+        signal: 'SIGKILL',
+        output_tail: [],
+      },
+    ]);
     expect(await readFile(log, 'utf8')).toBe('one\ntwo\nfour\nfive\n');
   });
 });

@@ -283,6 +283,29 @@ describe('notify', () => {
     );
   });
 
+  it('a failed hook after the run is named in the text and listed with its command, exit code and output', () => {
+    const failure = {
+      code: 'HOOK_FAILED',
+      message: 'finally hook [systemctl start app] exited with code 3; its last output:\nJob failed',
+      hook: 'finally hook [systemctl start app]',
+      command: 'systemctl start app',
+      exit_code: 3,
+      output_tail: ['Job failed'],
+    };
+    const payload = buildPayload({
+      ...failedRun,
+      status: 'warning',
+      destinations: [failedRun.destinations[0]!],
+      hookFailures: [failure],
+    });
+    expect(payload.event).toBe('backup.warning');
+    expect(payload.hook_failures).toEqual([failure]);
+    expect(payload.text).toBe(
+      'matric-backup on db1 completed with warnings — shard backup_20261123_020000 — stored on local — finally hook [systemctl start app] exited with code 3',
+    );
+    expect(buildPayload(failedRun).hook_failures).toEqual([]);
+  });
+
   it('reports an SMTP login failure without the password', async () => {
     const results = await notify(
       {

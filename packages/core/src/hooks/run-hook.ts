@@ -17,6 +17,8 @@ export interface HookOutcome {
   reason?: string;
   /** Its last lines of output (stdout and stderr as they came), masked. */
   tail: string[];
+  /** The signal that ended it: killed from outside, or stopped after its timeout. */
+  signal?: string;
 }
 
 /**
@@ -93,8 +95,10 @@ export async function runHook(
       exitCode: exit.code,
       reason: `was still running after ${hook.timeoutMs / 1000} s and was stopped`,
       tail,
+      ...(exit.signal && { signal: exit.signal }),
     };
-  if (exit.signal) return { ok: false, exitCode: null, reason: `was killed by ${exit.signal}`, tail };
+  if (exit.signal)
+    return { ok: false, exitCode: null, reason: `was killed by ${exit.signal}`, tail, signal: exit.signal };
   if (exit.code !== 0)
     return { ok: false, exitCode: exit.code, reason: `exited with code ${exit.code}`, tail };
   return { ok: true, exitCode: 0, tail };

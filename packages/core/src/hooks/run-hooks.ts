@@ -1,5 +1,7 @@
 import { MatricError } from '@matric-backup/plugin-api';
 import type { ResolvedHook } from '../config/paths.js';
+import { redact } from '../util/redact.js';
+import { type Warning, warning } from '../util/warning.js';
 import { type HookRunState, hookEnv } from './env.js';
 import { runHook } from './run-hook.js';
 
@@ -11,14 +13,15 @@ export interface HookListener {
 /**
  * Runs `hooks` one after the other. `before` hooks stop at the first failure
  * and throw HOOK_FAILED (what they prepare is not there); the others all run
- * whatever one of them did, and their failures come back as messages.
+ * whatever one of them did, and their failures come back as HOOK_FAILED
+ * warnings naming the hook, its command, how it ended and its last output.
  */
 export async function runHooks(
   hooks: readonly ResolvedHook[],
   state: HookRunState,
   options: HookListener & { secrets: readonly string[] },
-): Promise<string[]> {
-  const failures: string[] = [];
+): Promise<Warning[]> {
+  const failures: Warning[] = [];
   const env = hookEnv(state, options.secrets);
   for (const hook of hooks) {
     const name = `${state.destination ? `destination ${state.destination.name} ` : ''}${state.when} hook [${hook.label}]`;
@@ -35,7 +38,16 @@ export async function runHooks(
           ? `nothing was uploaded to ${state.destination.name}; fix the hook or run it by hand to see why`
           : 'nothing was backed up; fix the hook (run it by hand to see why), then run again',
       });
-    failures.push(message);
+    failures.push(
+      warning('HOOK_FAILED', redact(message, options.secrets), {
+        hook: redact(name, options.secrets),
+        command: redact(hook.label, options.secrets),
+        ...(state.destination && { destination: state.destination.name }),
+        ...(outcome.exitCode !== null && { exit_code: outcome.exitCode }),
+        ...(outcome.signal && { signal: outcome.signal }),
+        output_tail: outcome.tail,
+      }),
+    );
   }
   return failures;
 }

@@ -1,3 +1,5 @@
+import type { Warning } from '../util/warning.js';
+
 /** What a notification says about one finished operation; built by the caller from its summary. */
 export interface NotificationDestination {
   name: string;
@@ -59,6 +61,8 @@ export interface NotificationInput {
   destinations: NotificationDestination[];
   error?: { code: string; message: string };
   warnings?: NotificationWarning[];
+  /** Hooks after the run that failed, as the run's HOOK_FAILED warnings. */
+  hookFailures?: Warning[];
 }
 
 /** At most this many warnings are listed in a payload; `warning_count` has them all. */
@@ -86,6 +90,8 @@ export interface NotificationPayload {
   /** Paths not archived whole (the first 100); empty when there were none. */
   warnings: NotificationWarning[];
   warning_count: number;
+  /** Hooks after the run that failed: `{code: "HOOK_FAILED", message, hook, command, exit_code | signal, output_tail}`. */
+  hook_failures: Warning[];
   /** One line Slack and Mattermost show as the message. */
   text: string;
 }
@@ -124,6 +130,9 @@ export function buildPayload(input: NotificationInput): NotificationPayload {
     const more = warnings.length > 1 ? ` and ${warnings.length - 1} more` : '';
     parts.push(`not archived whole: ${first.path} (${first.reason})${more}`);
   }
+  // The hook and how it ended; its output is in `hook_failures`.
+  for (const failure of input.hookFailures ?? [])
+    parts.push(failure.message.replace(/(; its last output:\n[\s\S]*| \(no output\))$/, ''));
   // A verify's or prune's error is its first destination's failure, already named above.
   if (input.error && operation === 'backup') parts.push(input.error.message);
   const involved = input.destinations.flatMap((d) => d.verified ?? d.deleted ?? []);
@@ -144,6 +153,7 @@ export function buildPayload(input: NotificationInput): NotificationPayload {
     error: input.error ?? null,
     warnings: warnings.slice(0, LISTED_WARNINGS),
     warning_count: warnings.length,
+    hook_failures: input.hookFailures ?? [],
     text: parts.join(' — '),
   };
 }

@@ -31,6 +31,7 @@ export async function finishRun(
   const stored = summary.archive ? summary.id : undefined;
   const brief = (error?: { code: string; message: string }) =>
     error && { code: error.code, message: error.message };
+  const hookFailures = summary.warnings.filter((found) => found.code === 'HOOK_FAILED');
 
   try {
     await recordRun(stateDir, {
@@ -54,6 +55,7 @@ export async function finishRun(
         ...(result.error ? { error: brief(result.error) } : {}),
       })),
       ...(summary.error ? { error: brief(summary.error) } : {}),
+      ...(hookFailures.length ? { hook_failures: hookFailures } : {}),
     });
   } catch (error) {
     warn(
@@ -87,6 +89,7 @@ export async function finishRun(
       })),
       ...(summary.error ? { error: brief(summary.error) } : {}),
       ...(summary.sourceWarnings.length ? { warnings: summary.sourceWarnings } : {}),
+      ...(hookFailures.length ? { hookFailures } : {}),
     },
     { secrets: config.secrets },
   );

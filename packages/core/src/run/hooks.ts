@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/types.js';
 import type { HookRunState, HookWhen } from '../hooks/env.js';
 import { runHooks } from '../hooks/run-hooks.js';
-import { warning } from '../util/warning.js';
+import type { Warning } from '../util/warning.js';
 import type { RunEvent, RunOptions, RunSummary } from './types.js';
 
 /**
@@ -30,21 +30,20 @@ export class RunHooks {
   async after(summary: RunSummary): Promise<RunSummary> {
     const hooks = this.config.backup.hooks;
     if (!hooks) return summary;
-    const failures: string[] = [];
+    const failures: Warning[] = [];
     if (summary.status !== 'failed') failures.push(...(await this.run('after', summary)));
     if (summary.status === 'partial' || summary.status === 'failed')
       failures.push(...(await this.run('on_error', summary)));
     failures.push(...(await this.run('finally', summary)));
     if (failures.length === 0) return summary;
     for (const failure of failures) {
-      const found = warning('HOOK_FAILED', failure);
-      summary.warnings.push(found);
-      this.emit({ type: 'warning', warning: found });
+      summary.warnings.push(failure);
+      this.emit({ type: 'warning', warning: failure });
     }
     return summary.status === 'success' ? { ...summary, status: 'warning' } : summary;
   }
 
-  private async run(when: HookWhen, summary: RunSummary | undefined): Promise<string[]> {
+  private async run(when: HookWhen, summary: RunSummary | undefined): Promise<Warning[]> {
     const list = this.config.backup.hooks?.[when] ?? [];
     if (list.length === 0) return [];
     return runHooks(list, runState(this.config, when, summary, this.options.exitCodeOf), {

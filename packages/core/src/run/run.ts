@@ -371,8 +371,7 @@ class Run {
             onLine: (hook, line) => this.emit({ type: 'hook-output', hook, line }),
           },
         );
-        for (const failure of failures)
-          this.warn(warning('HOOK_FAILED', failure, { destination: resolved.name }));
+        for (const failure of failures) this.warn(failure);
         this.hookFailures += failures.length;
       }),
     );

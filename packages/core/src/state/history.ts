@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ShardType } from '../shard/manifest.js';
+import type { Warning } from '../util/warning.js';
 import { appendLine, ensureStateDir } from './files.js';
 
 /** One finished run as `history` shows it; the run summary plus where and when. */
@@ -33,6 +34,8 @@ export interface RunRecord {
     error?: { code: string; message: string };
   }>;
   error?: { code: string; message: string };
+  /** The hooks after the run that failed (HOOK_FAILED warnings: hook, command, exit code or signal, output tail). */
+  hook_failures?: Warning[];
 }
 
 /** One finished `verify` or `prune` (or `cleanup`) as `history` shows it: what it did to which shards where. */

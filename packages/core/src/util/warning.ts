@@ -54,6 +54,14 @@ export interface WarningContext {
   hook?: string;
   /** The notification channel (`webhook`, `healthchecks`, `mail` ...). */
   channel?: string;
+  /** A failed hook's command as configured (masked). */
+  command?: string;
+  /** A failed hook's exit code; absent when it was killed, stopped or could not start. */
+  exit_code?: number;
+  /** The signal that killed a failed hook (`SIGKILL`); absent when it exited. */
+  signal?: string;
+  /** A failed hook's last lines of output (stdout and stderr as they came, masked). */
+  output_tail?: string[];
   /** A config key, as `backup.destinations[nas].password`, with its file, line and column. */
   key_path?: string;
   file?: string;
