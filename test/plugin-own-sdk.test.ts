@@ -99,7 +99,7 @@ describe('a third-party plugin with its own copy of the SDK', () => {
     expect(json.code).toBe(2);
     const { plugins } = JSON.parse(json.stdout);
     expect(plugins.find((plugin: { type: string }) => plugin.type === VAULT_TYPE)).toMatchObject({
-      apiVersion: 1,
+      api_version: 1,
       source: 'installed',
     });
   });

@@ -28,7 +28,7 @@ export default async function s3(ctx) {
       ctx.log(name);
       const run = await ctx.runCli(ctx.writeConfig(destination, { dataset }));
       const [upload] = run.summary.destinations;
-      const uploadMbps = upload.bytes / 1e6 / (upload.durationMs / 1000);
+      const uploadMbps = upload.bytes / 1e6 / (upload.duration_ms / 1000);
       const lean = run.peakRssMb !== undefined && run.peakRssMb <= MAX_RSS_MB;
       rows.push({
         name,

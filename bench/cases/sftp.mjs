@@ -61,7 +61,7 @@ export default async function sftp(ctx) {
       const config = ctx.writeConfig(yaml, { dataset: random });
       const run = await ctx.runCli(config);
       const [upload] = run.summary.destinations;
-      const uploadMbps = upload.bytes / 1e6 / (upload.durationMs / 1000);
+      const uploadMbps = upload.bytes / 1e6 / (upload.duration_ms / 1000);
       const verdict = target ? `; target >= ${target} MB/s ${uploadMbps >= target ? 'PASS' : 'FAIL'}` : '';
       rows.push({
         name: `matric-backup run -> ${label} (${shardLabel} shard)`,

@@ -31,7 +31,7 @@ export default async function smb(ctx) {
     ctx.log('run -> smb');
     const run = await ctx.runCli(config);
     const [upload] = run.summary.destinations;
-    const uploadMbps = upload.bytes / 1e6 / (upload.durationMs / 1000);
+    const uploadMbps = upload.bytes / 1e6 / (upload.duration_ms / 1000);
     const rows = [
       {
         name: `matric-backup run -> smb (${shardLabel} shard)`,
