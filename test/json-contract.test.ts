@@ -91,6 +91,13 @@ describe('every --json document matches its published schema', () => {
     const copied = await cli('copy', first.id, '--from', 'spare', '--to', 'disk', '--json');
     expect(copied.code, copied.stderr).toBe(0);
     expectDocument('copy', copied.stdout);
+    // Looking inside a shard: ls, find, diff (the first run against the second) and dump.
+    expectDocument('ls', (await cli('ls', id, '--json')).stdout);
+    expectDocument('find', (await cli('find', 'data/sub/**', '--json')).stdout);
+    expectDocument('diff', (await cli('diff', first.id, id, '-d', 'spare', '--json')).stdout);
+    const dumped = await cli('dump', id, 'data/a.txt', '-o', join(work.path, 'a.txt'), '--json');
+    expect(dumped.code, dumped.stderr).toBe(0);
+    expectDocument('dump', dumped.stdout);
     const units = expectDocument('systemd', (await cli('systemd', '--daemon', '--json')).stdout);
     expect(units.units.map((unit: { file: string }) => unit.file)).toContain('matric-backup.service');
     const init = await runCli(['init', join(work.path, 'new.yaml'), '--json']);

@@ -6,19 +6,23 @@ import { expect } from 'vitest';
 import { REPO_ROOT } from './cli.js';
 
 const SCHEMAS = join(REPO_ROOT, 'docs/schemas');
-const BASE = 'https://raw.githubusercontent.com/matric-backup/matric-backup/main/docs/schemas/';
 
 /** Every published schema, compiled once: strict, so a schema with a typo fails here too. */
 const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
 addFormats.default(ajv);
-const files = readdirSync(SCHEMAS).filter((name) => name.endsWith('.schema.json'));
-for (const file of files) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, file), 'utf8')));
+/** A document's name (`run`, `ls` ...) -> its schema's $id. */
+const ids = new Map<string, string>();
+for (const file of readdirSync(SCHEMAS).filter((name) => name.endsWith('.json'))) {
+  const schema = JSON.parse(readFileSync(join(SCHEMAS, file), 'utf8')) as { $id: string };
+  ajv.addSchema(schema);
+  ids.set(file.replace(/(\.schema)?\.json$/, ''), schema.$id);
+}
 // Compiled now, so a mistake in any schema fails every test that checks one.
-for (const file of files) ajv.getSchema(`${BASE}${file}`);
+for (const id of ids.values()) ajv.getSchema(id);
 
 /** The schema's problems with `value`, as `path: message` lines; [] when it is valid. */
 export function schemaProblems(document: string, value: unknown): string[] {
-  const validate = ajv.getSchema(`${BASE}${document}.schema.json`);
+  const validate = ajv.getSchema(ids.get(document) ?? document);
   if (!validate) throw new Error(`no schema docs/schemas/${document}.schema.json`);
   if (validate(value)) return [];
   return (validate.errors ?? []).map(
