@@ -51,11 +51,7 @@ export async function reportMaintenance(
       destinations: outcome.destinations.map((destination) => ({
         name: destination.name,
         status: destination.ok ? 'success' : 'failed',
-        ...(outcome.kind === 'verify'
-          ? { verified: destination.verified ?? [] }
-          : { deleted: destination.deleted ?? [] }),
-        failed: destination.failed ?? [],
-        ...(destination.error && { error: destination.error }),
+        ...whatItDid(outcome.kind, destination),
       })),
       ...(outcome.error && { error: outcome.error }),
     });
@@ -77,11 +73,7 @@ export async function reportMaintenance(
         status: destination.ok ? 'success' : 'failed',
         bytes: 0,
         attempts: 0,
-        ...(outcome.kind === 'verify'
-          ? { verified: destination.verified ?? [] }
-          : { deleted: destination.deleted ?? [] }),
-        failed: destination.failed ?? [],
-        ...(destination.error && { error: destination.error }),
+        ...whatItDid(outcome.kind, destination),
       })),
       ...(outcome.error && { error: outcome.error }),
     },
@@ -142,5 +134,19 @@ export function verifyOutcome(
         message: `destination "${failed.destination}"${failed.id ? ` shard "${failed.id}"` : ''}: ${failureSummary(failed)}`,
       },
     }),
+  };
+}
+
+/** What a verify or prune did on one destination, as the history record and the notification say it. */
+function whatItDid(
+  kind: MaintenanceOutcome['kind'],
+  destination: MaintenanceOutcome['destinations'][number],
+) {
+  return {
+    ...(kind === 'verify'
+      ? { verified: destination.verified ?? [] }
+      : { deleted: destination.deleted ?? [] }),
+    failed: destination.failed ?? [],
+    ...(destination.error && { error: destination.error }),
   };
 }
