@@ -67,6 +67,8 @@ export const dumpCommand = command((host) => ({
           out,
         );
       } catch (error) {
+        // `dump ... | head`: the reader had enough; that is its choice, not a failure.
+        if (!target && (error as NodeJS.ErrnoException).code === 'EPIPE') return ExitCode.OK;
         // A file cut short or failing its checksum is not left looking like the file.
         if (target) {
           out.destroy();

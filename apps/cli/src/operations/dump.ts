@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { type DumpResult, dumpFile, type LoadedConfig } from '@matric-backup/core';
-import { archivePath } from './path-match.js';
+import { typedPaths } from './path-match.js';
 import { type ShardTreeRequest, type TreeReading, withShardTree } from './shard-tree.js';
 
 export interface DumpRequest extends ShardTreeRequest {
@@ -27,7 +27,9 @@ export async function dumpShardFile(
   out: Writable,
 ): Promise<DumpOutcome> {
   return withShardTree(config, request.id, request, async (tree, reading, from, keys) => {
-    const dumped = await dumpFile(from, tree, archivePath(request.path), out, keys);
+    const [typed, raw] = typedPaths(request.path);
+    const path = raw !== undefined && tree.entries.some((entry) => entry.path === raw) ? raw : typed!;
+    const dumped = await dumpFile(from, tree, path, out, keys);
     return {
       ...dumped,
       shard: tree.manifest.id,
