@@ -358,7 +358,7 @@ describe('serve: the HTTP API over its unix socket', () => {
       result: { from: 'disk', to: 'spare', ok: true, shards: [{ id: latest, status: 'copied' }] },
     });
     expect((await readdir(join(work.path, 'spare'))).sort()).toEqual(
-      [`${latest}.manifest.json`, `${latest}.tar.zst`].sort(),
+      [`${latest}.index.json.zst`, `${latest}.manifest.json`, `${latest}.tar.zst`].sort(),
     );
     // Copied again, it is already there: nothing written.
     const again = await finished(
@@ -516,8 +516,12 @@ describe('serve: the HTTP API over its unix socket', () => {
     expect(log).toContain('service stopped');
     // Every archive has its sidecar, and nothing else is there (no temporary upload).
     const stored = await readdir(disk);
-    const ids = new Set(stored.map((name) => name.replace(/\.(tar\.zst|manifest\.json)$/, '')));
-    expect(stored.sort()).toEqual([...ids].flatMap((id) => [`${id}.manifest.json`, `${id}.tar.zst`]).sort());
+    const ids = new Set(
+      stored.map((name) => name.replace(/\.(tar\.zst|index\.json\.zst|manifest\.json)$/, '')),
+    );
+    expect(stored.sort()).toEqual(
+      [...ids].flatMap((id) => [`${id}.index.json.zst`, `${id}.manifest.json`, `${id}.tar.zst`]).sort(),
+    );
     expect((await readdir(join(work.path, 'state'))).filter((name) => name.endsWith('.lock'))).toEqual([]);
     expect(await readdir(join(work.path, 'state', 'spool'))).toEqual([]);
     expect(existsSync(socket)).toBe(false);
