@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '@matric-backup/core';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { destinationStatusDocument } from '../documents/status.js';
 import { listBackups } from '../operations/list.js';
 import { readStatus } from '../operations/status.js';
 import type { McpContext } from './context.js';
@@ -71,7 +72,7 @@ export function addResources(server: McpServer, context: McpContext): void {
         destinations: report.destinations.map((row) =>
           row.error !== undefined
             ? { name: row.name, error: errorFields(row.error) }
-            : { name: row.name, ...row.status },
+            : { name: row.name, ...(row.status && destinationStatusDocument(row.status)) },
         ),
       });
     },
