@@ -68,6 +68,8 @@ describe('mcp server over stdio', () => {
       onprogress ? { onprogress, timeout: 120_000 } : { timeout: 120_000 },
     )) as CallToolResult & { structuredContent: Structured };
     received.push(JSON.stringify(result));
+    // One naming convention: every field of a tool's document in snake_case (this config's names are too).
+    expect(JSON.stringify(result.structuredContent ?? {}), name).not.toMatch(/"[a-z][a-z0-9]*[A-Z]\w*":/);
     return result;
   }
 
