@@ -30,6 +30,7 @@ describe('the bundled example', () => {
     const stored = join(examples, '.tmp/example-backups', `${id}.tar.zst`);
     expect(run.stdout).toContain(stored);
     expect(await filesUnder(join(examples, '.tmp/example-backups'))).toEqual([
+      `${id}.index.json.zst`,
       `${id}.manifest.json`,
       `${id}.tar.zst`,
     ]);

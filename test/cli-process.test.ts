@@ -229,7 +229,7 @@ describe('a local destination on a disk that must be mounted', () => {
     let mounted = true;
     try {
       expect((await runCli(['run', '-c', config])).code).toBe(0);
-      expect((await filesUnder(join(usb, 'backups'))).length).toBe(2);
+      expect((await filesUnder(join(usb, 'backups'))).length).toBe(3);
       execFileSync('umount', [usb]);
       mounted = false;
 

@@ -90,7 +90,9 @@ it('the S3 server dying mid-upload: exit 3, the local copy is whole, and S3 hold
   });
 
   // The local destination has the complete shard, and it verifies.
-  expect(await filesUnder(disk)).toEqual([`${summary.id}.manifest.json`, summary.archive.key].sort());
+  expect(await filesUnder(disk)).toEqual(
+    [`${summary.id}.index.json.zst`, `${summary.id}.manifest.json`, summary.archive.key].sort(),
+  );
   const verify = await runCli(['verify', summary.id, '-d', 'disk', '-c', config]);
   expect(verify.code, verify.stderr).toBe(0);
 

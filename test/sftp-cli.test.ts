@@ -96,8 +96,10 @@ describe('sftp and rsync destinations through the CLI', () => {
         'nas-rsyncd': join(rsyncd.root, daemonFolder),
       };
       for (const [name, folder] of Object.entries(stored)) {
-        // Exactly the shard and its sidecar: no temporary file left anywhere.
-        expect(await filesUnder(folder), name).toEqual([key, `${summary.id}.manifest.json`].sort());
+        // Exactly the shard's archive, index and sidecar: no temporary file left anywhere.
+        expect(await filesUnder(folder), name).toEqual(
+          [key, `${summary.id}.index.json.zst`, `${summary.id}.manifest.json`].sort(),
+        );
         expect(await sha256File(join(folder, key)), name).toBe(sha256);
       }
     });

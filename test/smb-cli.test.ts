@@ -59,8 +59,10 @@ describe('smb destination through the CLI', () => {
       const summary = await runToAll(config, ['disk', 'nas']);
       shardId = summary.id;
       const onShare = join(server.root, FOLDER);
-      // Only the shard and its sidecar: no temporary file left behind.
-      expect(await filesUnder(onShare)).toEqual([summary.archive.key, `${shardId}.manifest.json`].sort());
+      // Only the shard's archive, index and sidecar: no temporary file left behind.
+      expect(await filesUnder(onShare)).toEqual(
+        [summary.archive.key, `${shardId}.index.json.zst`, `${shardId}.manifest.json`].sort(),
+      );
       expect(await sha256File(join(onShare, summary.archive.key))).toBe(summary.archive.sha256);
       expect(await sha256File(join(work.path, 'disk', summary.archive.key))).toBe(summary.archive.sha256);
     });
