@@ -24,6 +24,48 @@ async function shardAt(
 }
 
 describe('listShards', () => {
+  it("groups an index object with its shard; a sidecar naming another shard's index keeps its shard, without the index", async () => {
+    const dest = memoryDestination();
+    await buildShard(dest, {
+      id: 'backup_20240101_000000',
+      entries: tree,
+      editSidecar: (manifest) => {
+        manifest.index = {
+          name: 'backup_20240101_000000.index.json.zst',
+          size: 5,
+          checksum: `sha256:${'0'.repeat(64)}`,
+        };
+      },
+    });
+    await store(dest, 'backup_20240101_000000.index.json.zst', Buffer.from('index'));
+    await buildShard(dest, {
+      id: 'backup_20240201_000000',
+      entries: tree,
+      editSidecar: (manifest) => {
+        manifest.index = {
+          name: 'backup_20240101_000000.index.json.zst',
+          size: 5,
+          checksum: `sha256:${'0'.repeat(64)}`,
+        };
+      },
+    });
+    // An index left by an upload that never stored its sidecar.
+    await store(dest, 'backup_20240301_000000.index.json.zst.age', Buffer.from('index'));
+
+    const { complete, incomplete } = await listShards(dest);
+    expect(complete.map((manifest) => [manifest.id, manifest.index?.name])).toEqual([
+      ['backup_20240201_000000', undefined],
+      ['backup_20240101_000000', 'backup_20240101_000000.index.json.zst'],
+    ]);
+    expect(incomplete).toMatchObject([
+      {
+        id: 'backup_20240301_000000',
+        keys: ['backup_20240301_000000.index.json.zst.age'],
+        reason: 'no sidecar manifest',
+      },
+    ]);
+  });
+
   it('lists complete shards newest first and flags the incomplete ones', async () => {
     const dest = memoryDestination();
     await shardAt(dest, 'backup_20240101_000000', '2024-01-01T00:00:00.000Z');

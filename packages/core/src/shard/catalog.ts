@@ -152,7 +152,9 @@ function checkedManifest(id: string, text: string): ShardManifest {
   }
   const index = manifest.index?.name;
   if (index !== undefined && (index.includes('/') || !isIndexKey(index) || shardIdOfKey(index) !== id)) {
-    throw new Error(`index.name ${JSON.stringify(index)} is not an index of shard ${id}`);
+    // Not this shard's index: never read nor deleted as one. The shard stays whole (its archive is what
+    // counts) and is listed from its archive, as one made before index objects.
+    delete manifest.index;
   }
   return manifest;
 }
