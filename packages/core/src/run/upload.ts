@@ -157,7 +157,7 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
       job.warn(
         warning(
           'UPLOAD_LEFTOVER',
-          `${name}: interrupted after the archive ${keys.archive} was stored; it stays without its sidecar (incomplete) until this config's next prune removes it`,
+          `${name}: interrupted after the archive ${keys.archive}${indexStored ? ` and its index ${keys.index} were` : ' was'} stored; ${indexStored ? 'they stay' : 'it stays'} without the sidecar (incomplete) until this config's next prune removes ${indexStored ? 'them' : 'it'}`,
           { destination: name },
         ),
       );
