@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 
 /** A path as typed: archive paths have no leading or trailing slash. */
-export function archivePath(typed: string): string {
+function archivePath(typed: string): string {
   return typed.replace(/^\/+/, '').replace(/\/+$/, '');
 }
 
