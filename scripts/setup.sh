@@ -9,7 +9,8 @@ need_apt=()
 # faketime: the shared-destination tests run the CLI under a fixed or wrong wall clock.
 # systemd-analyze: the `systemd` command's tests verify the units it writes (systemd need not be PID 1).
 # jq: the incremental-restore test runs the by-hand chain restore of docs/restore.md.
-for pair in smbd:samba smbclient:smbclient sshd:openssh-server rsync:rsync zstd:zstd age:age gpg:gnupg tar:tar cc:gcc setpriv:util-linux mount:mount faketime:faketime systemd-analyze:systemd jq:jq; do
+# setfacl: the restore writer is tested under a folder with a default ACL (which replaces the umask).
+for pair in smbd:samba smbclient:smbclient sshd:openssh-server rsync:rsync zstd:zstd age:age gpg:gnupg tar:tar cc:gcc setpriv:util-linux mount:mount faketime:faketime systemd-analyze:systemd jq:jq setfacl:acl; do
   bin=${pair%%:*}; pkg=${pair#*:}
   if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then need_apt+=("$pkg"); fi
 done

@@ -89,7 +89,11 @@ describe('output that cannot be written', () => {
     expect(files.filter((file) => file.endsWith('.manifest.json'))).toHaveLength(1);
     expect((await runCli(['verify', '--latest', '-d', 'disk', '-c', config])).code).toBe(0);
     const history = JSON.parse((await runCli(['history', '-c', config, '--json'])).stdout);
-    expect(history.runs.map((run: { status: string }) => run.status)).toEqual(['success']);
+    // Newest first: the verify just made, then the run.
+    expect(history.runs.map((run: { kind?: string; status: string }) => [run.kind, run.status])).toEqual([
+      ['verify', 'success'],
+      ['backup', 'success'],
+    ]);
     expect(entriesOf(join(dir, 'state')).filter((name) => name.endsWith('.lock'))).toEqual([]);
     expect(await filesUnder(join(dir, 'state', 'spool'))).toEqual([]);
   }

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -51,6 +52,32 @@ describe('FileWriter (the restore writer thread)', () => {
       expect((await readFile(join(root, file.path))).equals(data), file.path).toBe(true);
       const info = await stat(join(root, file.path));
       expect([info.mode & 0o7777, Math.round(info.mtimeMs)], file.path).toEqual([modeOf(file.path), mtimeMs]);
+    }
+  });
+
+  it('gives each file its mode under a folder whose default ACL replaces the umask, and mtimes before 1970', async () => {
+    const under = join(root, 'acl');
+    await mkdir(under);
+    // New files here get group r-x and others nothing, whatever the umask says.
+    execFileSync('setfacl', ['-d', '-m', 'u::rwx,g::r-x,o::---', under]);
+    const written: WrittenFile[] = [];
+    const writer = new FileWriter(under, (file) => written.push(file));
+    const old = Date.UTC(1960, 0, 1, 0, 0, 0, 500);
+    const cases = [
+      ['a.txt', 0o644, Date.UTC(2024, 0, 2)],
+      ['b.txt', 0o444, old],
+      ['c.txt', 0o600, -1000],
+    ] as const;
+    for (const [path, mode, mtimeMs] of cases) {
+      writer.open(path, mode, mtimeMs);
+      writer.write(Buffer.from(path));
+      writer.close();
+    }
+    await writer.finish();
+    expect(written).toHaveLength(cases.length);
+    for (const [path, mode, mtimeMs] of cases) {
+      const info = await stat(join(under, path));
+      expect([info.mode & 0o7777, info.mtimeMs], path).toEqual([mode, mtimeMs]);
     }
   });
 

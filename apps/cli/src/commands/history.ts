@@ -59,7 +59,8 @@ export const historyCommand = command((host) => ({
         const run = record;
         const first = [
           formatTime(run.started_at),
-          'backup',
+          // The command's name, as verify and prune rows show theirs (`kind: backup` in --json).
+          'run',
           run.id,
           run.type ?? '',
           outcome(run.status),

@@ -8,6 +8,7 @@ import {
   constants,
   fchmodSync,
   fchownSync,
+  fstatSync,
   ftruncateSync,
   futimesSync,
   linkSync,
@@ -125,10 +126,18 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
         try {
           // Zero blocks at the end were skipped: the size comes from here.
           if (file.written < file.size) ftruncateSync(file.fd, file.size);
+          // What creation was expected to give is checked, not trusted: a default ACL on the folder replaces
+          // the umask, and a folder can pass on another group.
+          const made = file.modeNow || (uid !== undefined && !chown) ? fstatSync(file.fd) : undefined;
+          const owner =
+            chown ??
+            (made && uid !== undefined && (made.uid !== uid || made.gid !== gid) ? { uid, gid } : undefined);
           // Before the mode: a change of owner clears setuid/setgid.
-          if (chown) fchownSync(file.fd, chown.uid, chown.gid);
-          if (!file.modeNow) fchmodSync(file.fd, mode);
-          futimesSync(file.fd, mtimeMs / 1000, mtimeMs / 1000);
+          if (owner) fchownSync(file.fd, owner.uid, /** @type {number} */ (owner.gid));
+          if (owner || !file.modeNow || ((made?.mode ?? 0) & 0o7777) !== mode) fchmodSync(file.fd, mode);
+          // Seconds before 1970 as a number would be taken for "now"; a Date keeps them.
+          const time = mtimeMs < 0 ? new Date(mtimeMs) : mtimeMs / 1000;
+          futimesSync(file.fd, time, time);
         } finally {
           closeSync(file.fd);
         }
