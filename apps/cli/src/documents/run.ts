@@ -5,7 +5,7 @@ import { type ExitCode, exitCodeOfRun } from '../exit-codes.js';
  * One destination of a run, as `run --json`, the API's job result and mcp's `run_backup` give it:
  * core's result, its one camelCase field in snake_case.
  */
-export interface RunDestinationDocument
+interface RunDestinationDocument
   extends Pick<
     DestinationResult,
     'name' | 'type' | 'required' | 'status' | 'bytes' | 'attempts' | 'error' | 'prune'
@@ -81,7 +81,7 @@ export function runDocument(summary: RunSummary): RunDocument {
   };
 }
 
-export function runDestinationDocument(result: DestinationResult): RunDestinationDocument {
+function runDestinationDocument(result: DestinationResult): RunDestinationDocument {
   return {
     name: result.name,
     type: result.type,
