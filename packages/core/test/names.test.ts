@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { rawHeaders } from '../src/archive/raw-names.js';
 import { bytesOfName, displayName, fsPath, hasRawBytes, nameFromBytes } from '../src/util/names.mjs';
 
 /** A file's header as tar-stream hands it to its encoder: every field filled in. */
-const fileHeader = (name: string, size: number): Header => ({
+const fileHeader = (name: string, size: number): Parameters<typeof rawHeaders>[0] => ({
   name,
   size,
   type: 'file',

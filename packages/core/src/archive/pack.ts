@@ -9,7 +9,7 @@ import type { ChunkPool } from './chunk-pool.js';
 import { INNER_MANIFEST_NAME, MANIFEST_VERSION } from './format.js';
 import { InnerManifestWriter } from './inner-manifest.js';
 import { readExactly } from './read-file.js';
-import { type EntryHeader, encodeHeader } from './tar-header.js';
+import { type EntryHeader, encodeHeader, paxTime } from './tar-header.js';
 import { TarOutput } from './tar-output.js';
 
 /** The tar stream's chunk size (reads go straight into it): big chunks keep per-chunk overhead negligible. */
@@ -349,6 +349,6 @@ function header(
   };
   // ustar keeps whole seconds; a pax record keeps the milliseconds the inner manifest has.
   // Rounded, not truncated: a time set through utimes() reads back a hair below the millisecond.
-  if (Math.round(mtimeMs) % 1000 !== 0) tarHeader.pax = { mtime: (Math.round(mtimeMs) / 1000).toFixed(3) };
+  if (Math.round(mtimeMs) % 1000 !== 0) tarHeader.pax = { mtime: paxTime(Math.round(mtimeMs)) };
   return tarHeader;
 }

@@ -82,8 +82,9 @@ function ustar(header: RawHeader, typeflag: string, name: Buffer, prefix?: Buffe
   block.write(typeflag, 156, 'latin1');
   link?.copy(block, 157, 0, 100);
   block.write('ustar\u000000', 257, 'latin1');
-  if (header.uname) block.write(header.uname, 265, 32, 'utf8');
-  if (header.gname) block.write(header.gname, 297, 32, 'utf8');
+  // 31 bytes and a NUL; a longer name is in a pax record (tar-header.ts).
+  if (header.uname) block.write(header.uname, 265, 31, 'utf8');
+  if (header.gname) block.write(header.gname, 297, 31, 'utf8');
   octal(block, 329, 8, header.devmajor ?? 0);
   octal(block, 337, 8, header.devminor ?? 0);
   prefix?.copy(block, 345, 0, 155);

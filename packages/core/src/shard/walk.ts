@@ -85,10 +85,10 @@ export async function walkArchive(
           size: header.size,
           mode: (header.mode ?? 0o600) & 0o7777,
           mtimeMs: mtimeMsOf(header),
-          uid: header.uid,
-          gid: header.gid,
-          user: header.uname || undefined,
-          group: header.gname || undefined,
+          uid: paxNumber(header, 'uid') ?? header.uid,
+          gid: paxNumber(header, 'gid') ?? header.gid,
+          user: paxRecords(header)?.uname || header.uname || undefined,
+          group: paxRecords(header)?.gname || header.gname || undefined,
           target: kind === 'symlink' || kind === 'hardlink' ? (header.linkname ?? undefined) : undefined,
         },
         content,
@@ -102,9 +102,20 @@ export async function walkArchive(
   return innerJson;
 }
 
-/** Our shards keep millisecond mtimes in a pax record; the ustar field only has seconds. */
+/** The entry's pax records; tar-stream itself applies only path, linkpath and size. */
+function paxRecords(header: Header): Record<string, string> | undefined {
+  return header.pax as Record<string, string> | undefined;
+}
+
+/** A pax uid or gid (one too big for its ustar field), else undefined. */
+function paxNumber(header: Header, key: 'uid' | 'gid'): number | undefined {
+  const value = paxRecords(header)?.[key];
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/** Our shards keep millisecond mtimes, and any time before 1970, in a pax record; the ustar field only has seconds. */
 function mtimeMsOf(header: Header): number {
-  const pax = Number((header.pax as Record<string, string> | undefined)?.mtime);
+  const pax = Number(paxRecords(header)?.mtime);
   if (Number.isFinite(pax)) return Math.round(pax * 1000);
   return header.mtime?.getTime() ?? 0;
 }
