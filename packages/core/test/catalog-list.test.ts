@@ -23,31 +23,24 @@ async function shardAt(
   });
 }
 
+/** A sidecar edit recording `name` as the shard's index object. */
+const namingIndex = (name: string) => (manifest: { index?: unknown }) => {
+  manifest.index = { name, size: 5, checksum: `sha256:${'0'.repeat(64)}` };
+};
+
 describe('listShards', () => {
   it("groups an index object with its shard; a sidecar naming another shard's index keeps its shard, without the index", async () => {
     const dest = memoryDestination();
     await buildShard(dest, {
       id: 'backup_20240101_000000',
       entries: tree,
-      editSidecar: (manifest) => {
-        manifest.index = {
-          name: 'backup_20240101_000000.index.json.zst',
-          size: 5,
-          checksum: `sha256:${'0'.repeat(64)}`,
-        };
-      },
+      editSidecar: namingIndex('backup_20240101_000000.index.json.zst'),
     });
     await store(dest, 'backup_20240101_000000.index.json.zst', Buffer.from('index'));
     await buildShard(dest, {
       id: 'backup_20240201_000000',
       entries: tree,
-      editSidecar: (manifest) => {
-        manifest.index = {
-          name: 'backup_20240101_000000.index.json.zst',
-          size: 5,
-          checksum: `sha256:${'0'.repeat(64)}`,
-        };
-      },
+      editSidecar: namingIndex('backup_20240101_000000.index.json.zst'),
     });
     // An index left by an upload that never stored its sidecar.
     await store(dest, 'backup_20240301_000000.index.json.zst.age', Buffer.from('index'));
