@@ -213,7 +213,12 @@ describe('mcp server over stdio', () => {
       const verifying: Progress[] = [];
       const verify = await call('read', 'verify_backup', { id: shard }, (update) => verifying.push(update));
       expect(verify.structuredContent.ok).toBe(true);
-      expect(verifying.at(-1)?.message).toMatch(/^verifying .* on offsite: /);
+      // The SDK's client drops progress that arrives in the same read as the response (it forgets the
+      // token first), so which destination's update comes last is not fixed: each must be well formed.
+      expect(verifying.length).toBeGreaterThan(0);
+      for (const update of verifying) {
+        expect(update.message).toMatch(/^verifying \S+ on (disk|offsite): \d+ of \d+ bytes$/);
+      }
       expect(
         verify.structuredContent.results.map((r: Structured) => [r.destination, r.ok, r.files_checked > 20]),
       ).toEqual([
