@@ -16,6 +16,7 @@ export {
   MatricError,
   type MatricErrorOptions,
 } from './errors.js';
+export { makeFolders } from './folders.js';
 export { assertMounted, type MountInfo, mountAt } from './mount.js';
 export { placeFile } from './place-file.js';
 export { BYTE_SIZE_HINT, parseByteSize } from './sizes.js';

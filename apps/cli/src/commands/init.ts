@@ -1,6 +1,6 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { MatricError } from '@matric-backup/core';
+import { MatricError, makeFolders } from '@matric-backup/core';
 import { ExitCode } from '../exit-codes.js';
 import { INIT_TEMPLATE } from '../init-template.js';
 import { command } from './command.js';
@@ -33,7 +33,7 @@ export const initCommand = command((host) => ({
       if (exists && args.force !== true) {
         throw new MatricError('USAGE', `${file} already exists`, { hint: 'pass --force to overwrite it' });
       }
-      await mkdir(dirname(file), { recursive: true });
+      await makeFolders(dirname(file));
       // 0600: the file may later hold credentials.
       await writeFile(file, INIT_TEMPLATE, { mode: 0o600 });
       if (printer.json) printer.result({ file });

@@ -1,7 +1,7 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
-import { MatricError } from '@matric-backup/core';
+import { MatricError, makeFolders } from '@matric-backup/core';
 import type { FastifyInstance } from 'fastify';
 
 /** Owner and group may connect; the token decides what they may do. */
@@ -12,7 +12,7 @@ const SOCKET_MODE = 0o660;
  * replaced; one that still answers belongs to a running daemon and is an error.
  */
 export async function listenOnSocket(app: FastifyInstance, path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o750 });
+  await makeFolders(dirname(path), 0o750);
   if (await answers(path)) {
     throw new MatricError('USAGE', `another process is serving on ${path}`, {
       hint: 'stop that `matric-backup serve` first, or set backup.api.socket to another path',

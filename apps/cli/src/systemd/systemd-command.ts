@@ -1,6 +1,6 @@
-import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { type LoadedConfig, MatricError, selectDestinations } from '@matric-backup/core';
+import { type LoadedConfig, MatricError, makeFolders, selectDestinations } from '@matric-backup/core';
 import { type CommandContext, loadCommandConfig } from '../context.js';
 import { onEachDestination } from '../destinations.js';
 import { ExitCode } from '../exit-codes.js';
@@ -131,8 +131,8 @@ async function install(
     );
   // The folders the unit must write exist before it starts (systemd refuses to start otherwise). A
   // destination's folder is left alone: it may be on a disk not mounted now, and the run creates it.
-  for (const folder of input.writable) await mkdir(folder, { recursive: true, mode: 0o700 });
-  await mkdir(options.unitDir, { recursive: true });
+  for (const folder of input.writable) await makeFolders(folder, 0o700);
+  await makeFolders(options.unitDir);
   for (const [index, unit] of targets.entries()) {
     if (existing[index] === unit.text) continue;
     await writeFile(unit.path, unit.text, { mode: 0o644 });

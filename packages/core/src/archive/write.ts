@@ -1,7 +1,7 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isMatricError, MatricError } from '@matric-backup/plugin-api';
+import { isMatricError, MatricError, makeFolders } from '@matric-backup/plugin-api';
 import type { SourceProblems } from '../sources/problems.js';
 import type { SourceEntry, SourceOrigin } from '../sources/types.js';
 import { ChunkPool } from './chunk-pool.js';
@@ -60,7 +60,7 @@ export async function writeArchive(
     incremental,
     onArchived,
   } = options;
-  await mkdir(spoolDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+  await makeFolders(spoolDir, 0o700).catch((error: unknown) => {
     throw spoolError(spoolDir, error);
   });
   const file = join(spoolDir, fileName);

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Destination } from '@matric-backup/plugin-api';
+import { makeFolders } from '@matric-backup/plugin-api';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import { interruptSignal } from '../util/interrupt.js';
 import { createLogger } from '../util/logger.js';
@@ -75,7 +76,7 @@ export async function openDestination(
 async function scratchDir(stateDir: string, name: string): Promise<string> {
   const base = join(stateDir, 'tmp');
   try {
-    await mkdir(base, { recursive: true, mode: 0o700 });
+    await makeFolders(base, 0o700);
     return await mkdtemp(join(base, `${name}-`));
   } catch {
     return mkdtemp(join(tmpdir(), `matric-backup-${name}-`));

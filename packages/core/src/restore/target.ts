@@ -1,7 +1,7 @@
 import { lstatSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { MatricError } from '@matric-backup/plugin-api';
+import { MatricError, makeFolders } from '@matric-backup/plugin-api';
 import { onInterrupt } from '../util/interrupt.js';
 import { CONFLICT_STRATEGIES, type ConflictStrategy } from './plan.js';
 
@@ -53,7 +53,7 @@ export interface StagedTarget {
 
 export async function stageTarget({ target, exists }: TargetState): Promise<StagedTarget> {
   const parent = dirname(target);
-  const createdParent = exists ? undefined : await mkdir(parent, { recursive: true });
+  const createdParent = exists ? undefined : await makeFolders(parent);
   const removeParent = () =>
     createdParent ? rm(createdParent, { recursive: true, force: true }) : Promise.resolve();
   let temp: string;

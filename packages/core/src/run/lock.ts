@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { link, mkdir, readFile, realpath, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { link, readFile, realpath, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MatricError } from '@matric-backup/plugin-api';
+import { MatricError, makeFolders } from '@matric-backup/plugin-api';
 import { onInterrupt } from '../util/interrupt.js';
 import { currentProcess, isProcessAlive } from '../util/process-identity.js';
 
@@ -69,7 +69,7 @@ export async function acquireRunLock(
   };
   const aside = `${file}.${mine.token}.tmp`;
   try {
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await makeFolders(stateDir, 0o700);
     await writeFile(aside, `${JSON.stringify(mine)}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     throw new MatricError('USAGE', `cannot write the run lock in ${stateDir}: ${(error as Error).message}`, {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MatricError } from '@matric-backup/plugin-api';
+import { MatricError, makeFolders } from '@matric-backup/plugin-api';
 import { onInterrupt } from '../util/interrupt.js';
 import { currentProcess, isProcessAlive } from '../util/process-identity.js';
 
@@ -26,7 +26,7 @@ export interface RunSpool {
  */
 export async function createRunSpool(spoolDir: string): Promise<RunSpool> {
   try {
-    await mkdir(spoolDir, { recursive: true, mode: 0o700 });
+    await makeFolders(spoolDir, 0o700);
   } catch (error) {
     throw spoolFolderError(spoolDir, error);
   }

@@ -1,8 +1,9 @@
-import { appendFile, chmod, mkdir } from 'node:fs/promises';
+import { appendFile, chmod } from 'node:fs/promises';
+import { makeFolders } from '@matric-backup/plugin-api';
 
 /** State folders are 0700 and files 0600: run records name hosts, paths and errors. */
 export async function ensureStateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeFolders(dir, 0o700);
 }
 
 /** Appends one line; O_APPEND keeps concurrent writers' lines whole. */

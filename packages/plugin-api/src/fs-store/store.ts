@@ -1,7 +1,8 @@
-import { lstat, mkdir, open, rm, unlink, writeFile } from 'node:fs/promises';
+import { lstat, open, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { DestinationError } from '../errors.js';
+import { makeFolders } from '../folders.js';
 import { assertMounted, type MountInfo } from '../mount.js';
 import { parseTemporaryKey, temporaryKey } from '../temporary-keys.js';
 import type { CheckResult, Destination, ObjectInfo } from '../types.js';
@@ -108,7 +109,7 @@ export function createFsStore({ root, mount }: FsStoreOptions): Destination {
 
     async check(): Promise<CheckResult> {
       const mountInfo = await mounted();
-      const created = await mkdir(root, { recursive: true, mode: FOLDER_MODE }).catch((error) => {
+      const created = await makeFolders(root, FOLDER_MODE).catch((error) => {
         throw fsError(error, 'create folder', root);
       });
       const probe = pathOf(temporaryKey('check-probe'));

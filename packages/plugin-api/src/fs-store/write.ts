@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { makeFolders } from '../folders.js';
 import { placeFile } from '../place-file.js';
 import type { PutOptions } from '../types.js';
 import { fsError, isErrno } from './errno.js';
@@ -28,7 +29,7 @@ export async function writeAtomically(
 ): Promise<void> {
   options.signal?.throwIfAborted();
   const folder = dirname(target);
-  await mkdir(folder, { recursive: true, mode: FOLDER_MODE }).catch((error) => {
+  await makeFolders(folder, FOLDER_MODE).catch((error) => {
     throw fsError(error, 'create folder', folder);
   });
   const shortfall = spaceShortfall(options.size, await freeBytes(folder), folder);

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, open, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, open, rm, symlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,7 +11,7 @@ import type {
   PutOptions,
   TemporaryObject,
 } from '@matric-backup/plugin-api';
-import { DestinationError, parseTemporaryKey, temporaryKey } from '@matric-backup/plugin-api';
+import { DestinationError, makeFolders, parseTemporaryKey, temporaryKey } from '@matric-backup/plugin-api';
 import { takeWholeFile } from '../shared/file-source.js';
 import { hostKeyPolicyOf } from '../shared/ssh-config.js';
 import { baseArgs, exactNamePattern } from './args.js';
@@ -169,7 +169,7 @@ export class RsyncDestination implements Destination {
       // folders on the way (works with old rsync servers, unlike --mkpath).
       const relative = posix.join(this.layout.root, key);
       const staged = join(work, 'stage', relative);
-      await mkdir(posix.dirname(staged), { recursive: true });
+      await makeFolders(posix.dirname(staged));
       await symlink(source, staged);
       const progress = options.onProgress;
       await this.run(

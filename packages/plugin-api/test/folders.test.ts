@@ -1,0 +1,34 @@
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeFolders } from '@matric-backup/plugin-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+describe('makeFolders', () => {
+  let base: string;
+  beforeEach(async () => {
+    base = await mkdtemp(join(tmpdir(), 'mb-folders-'));
+  });
+  afterEach(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('creates the missing folders with the mode and returns the first one it made', async () => {
+    const deep = join(base, 'a', 'b', 'c');
+    expect(await makeFolders(deep, 0o700)).toBe(join(base, 'a'));
+    expect((await stat(deep)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(base, 'a'))).mode & 0o777).toBe(0o700);
+    expect(await makeFolders(deep, 0o700)).toBeUndefined();
+  });
+
+  it('refuses a file where a folder should be, as mkdir does', async () => {
+    await writeFile(join(base, 'file'), '');
+    await expect(makeFolders(join(base, 'file'))).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(makeFolders(join(base, 'file', 'below'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  // Node's recursive mkdir loops forever here; a hang shows as the test's timeout.
+  it('answers ENOENT where a filesystem refuses new folders under an existing one', async () => {
+    await expect(makeFolders('/proc/mb-no-such-folder/below')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
