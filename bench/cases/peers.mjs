@@ -25,6 +25,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { binNodeFlags } from '../lib/measure.mjs';
+import { median } from '../lib/stats.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 2);
@@ -210,8 +211,6 @@ async function timed(ctx, script, work) {
   rmSync(out);
   return { seconds, rssMb: (kib * 1024) / 1e6 };
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The median over rounds of (tar | zstd's seconds / this tool's seconds): >1 is faster than tar | zstd. */
 function ratio(tool, phase) {
