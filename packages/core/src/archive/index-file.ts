@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { Transform } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream } from '../crypto/index.js';
-import { createCompressStream } from './compression.js';
+import { ChunkPool } from './chunk-pool.js';
 import type { StoredFormat } from './transforms.js';
+import { ZstdCompressStream } from './zstd-compress.js';
 
 /**
  * zstd at this level makes the index about a tenth of its JSON (paths and
@@ -14,6 +16,10 @@ import type { StoredFormat } from './transforms.js';
  * ~167 MB to ~185 MB, at the very end of the run.
  */
 const INDEX_LEVEL = 3;
+/** The index's compressed output is small (~1.4 MB for 30,000 files): a few buffers of this size. */
+const INDEX_OUTPUT = 256 * 1024;
+/** The inner manifest is read in chunks of this size, a couple of them recycled. */
+const READ_CHUNK = 64 * 1024;
 
 export interface IndexFile {
   /** The encoded index in the spool folder (0600). */
@@ -53,12 +59,39 @@ export async function writeIndexFile(
         }),
       ]
     : [];
-  await pipeline([
-    createReadStream(manifestFile),
-    createCompressStream('zstd', INDEX_LEVEL),
-    ...encrypt,
-    count,
-    createWriteStream(file, { flags: 'wx', mode: 0o600 }),
-  ]);
+  // The manifest's chunks go back to the pool once zstd has copied them: read with a fresh
+  // buffer per chunk (as a file read stream does), the 6.7 MB manifest of 30,000 files left as
+  // many megabytes of garbage buffers at the run's peak, at its very end.
+  const pool = new ChunkPool(READ_CHUNK, 2);
+  const handle = await open(manifestFile, 'r');
+  try {
+    await pipeline([
+      Readable.from(readChunks(handle, pool), { objectMode: false, highWaterMark: 1 }),
+      // On this thread, not libzstd's workers: the archive's compressor and its workers are still
+      // alive when the index is made, and a second multi-threaded context (job buffers and a
+      // context per worker) raised the run's peak RSS by ~7 MB for a few milliseconds saved.
+      new ZstdCompressStream({
+        level: INDEX_LEVEL,
+        takeOutput: () => Buffer.allocUnsafe(INDEX_OUTPUT),
+        consumed: (chunk) => pool.give(chunk),
+      }),
+      ...encrypt,
+      count,
+      createWriteStream(file, { flags: 'wx', mode: 0o600 }),
+    ]);
+  } finally {
+    await handle.close();
+  }
   return { file, size, sha256: hash.digest('hex') };
+}
+
+/** The file's bytes in the pool's chunks, each to be given back by its reader. */
+async function* readChunks(handle: FileHandle, pool: ChunkPool): AsyncGenerator<Buffer> {
+  for (let position = 0; ; ) {
+    const chunk = pool.take(pool.chunkSize);
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield chunk.subarray(0, bytesRead);
+  }
 }
