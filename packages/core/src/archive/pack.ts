@@ -6,7 +6,7 @@ import type { SourceProblems } from '../sources/problems.js';
 import type { SourceEntry, SourceOrigin } from '../sources/types.js';
 import { AccountNames } from '../util/account-names.js';
 import type { ChunkPool } from './chunk-pool.js';
-import { INNER_MANIFEST_NAME, MANIFEST_VERSION } from './format.js';
+import { appendedName, INNER_MANIFEST_NAME, MANIFEST_VERSION } from './format.js';
 import { InnerManifestWriter } from './inner-manifest.js';
 import { readExactly } from './read-file.js';
 import { type EntryHeader, encodeHeader, paxTime } from './tar-header.js';
@@ -20,7 +20,10 @@ const EMPTY_SHA256 = hash('sha256', '', 'hex');
 
 /** What reading one file's contents into the archive came to. */
 interface Copied {
+  /** Of the bytes stored. */
   sha256: string;
+  /** Of the whole file, when what was stored continued a prefix's hash (see `copy`). */
+  whole?: string;
   /** Bytes the file had fewer than its header promised (stored as zeros). */
   shortBy: number;
   readError?: unknown;
@@ -87,6 +90,8 @@ class Packer {
   private readonly accounts: AccountNames;
   /** Files with more than one link seen so far, by `source:dev:ino`: later names become hard-link entries. */
   private readonly linked = new Map<string, { path: string; size: number; sha256: string }>();
+  /** Where the start of a file that grew is read to be hashed (it is not stored); made when first needed. */
+  private scratch?: Buffer;
 
   constructor(
     private readonly tar: TarOutput,
@@ -178,10 +183,18 @@ class Packer {
       if (first) return this.addHardLink(entry.path, first, info);
       const mode = info.mode & 0o7777;
       const owner = this.owner(info);
-      this.tar.write(encodeHeader(header(entry.path, 'file', mode, info.mtimeMs, owner, info.size)));
+      // Decided before the header, which says how many bytes follow: the whole file, or what it gained.
+      const grew = entry.grewFrom;
+      const prefix =
+        grew && info.nlink === 1 && info.size > grew.size ? this.prefixHash(fd, grew) : undefined;
+      const from = prefix ? grew!.size : 0;
+      const name = prefix ? appendedName(entry.path) : entry.path;
+      this.tar.write(encodeHeader(header(name, 'file', mode, info.mtimeMs, owner, info.size - from)));
       // Once the header is out its size is a promise: a file that shrinks or fails to read is
       // padded with zeros, so the tar stays valid and the manifest hashes exactly what is stored.
-      const { sha256, shortBy, readError } = await this.copy(fd, info.size, true);
+      const copied = await this.copy(fd, info.size - from, true, prefix && { position: from, hash: prefix });
+      const { shortBy, readError } = copied;
+      const sha256 = copied.whole ?? copied.sha256;
       if (readError !== undefined) problems.report(where(), readError);
       else this.checkUnchanged(where, fd, info, shortBy);
       if (inode !== undefined) this.linked.set(inode, { path: entry.path, size: info.size, sha256 });
@@ -193,6 +206,7 @@ class Packer {
         mtime: Math.round(info.mtimeMs),
         size: info.size,
         sha256,
+        ...(prefix && { append: { from, from_sha256: grew!.sha256, sha256: copied.sha256 } }),
         ...owner,
       });
       this.stats.files++;
@@ -229,6 +243,28 @@ class Packer {
     this.stats.files++;
     this.stats.hardlinks++;
     this.options.onProgress?.(this.stats);
+  }
+
+  /**
+   * A hash of the first `grew.size` bytes of a file that grew, to be continued
+   * over the rest, when they are the parent shard's (`grew.sha256`); undefined
+   * when they differ or cannot all be read (then the file is stored whole, read
+   * again, mostly from the page cache).
+   */
+  private prefixHash(fd: number, grew: { size: number; sha256: string }): Hash | undefined {
+    const hash = createHash('sha256');
+    this.scratch ??= Buffer.allocUnsafe(CHUNK);
+    for (let position = 0; position < grew.size; ) {
+      const view = this.scratch.subarray(0, Math.min(CHUNK, grew.size - position));
+      try {
+        if (readExactly(fd, view, position) < view.length) return undefined;
+      } catch {
+        return undefined;
+      }
+      hash.update(view);
+      position += view.length;
+    }
+    return hash.copy().digest('hex') === grew.sha256 ? hash : undefined;
   }
 
   /** A file written to while it is read is archived as read, with a warning (as GNU tar does). */
@@ -279,12 +315,20 @@ class Packer {
    * Reads `size` bytes of `fd` into the tar stream, padded to a whole block:
    * straight into its chunks, hashing each piece. Whatever the file no longer
    * has (it shrank, a read failed) is stored as zeros, so the entry keeps the
-   * size its header gave and the hash is of what is stored.
+   * size its header gave and the hash is of what is stored. With `after`, the
+   * bytes from `after.position` on, each also added to `after.hash` (the
+   * file's start), whose digest is `whole`.
    */
-  private async copy(fd: number, size: number, counted: boolean): Promise<Copied> {
+  private async copy(
+    fd: number,
+    size: number,
+    counted: boolean,
+    after?: { position: number; hash: Hash },
+  ): Promise<Copied> {
+    const start = after?.position ?? 0;
     let shortBy = 0;
     let readError: unknown;
-    let whole: string | undefined;
+    let single: string | undefined;
     let pieces: Hash | undefined;
     for (let position = 0; position < size; ) {
       const space = this.tar.space();
@@ -292,7 +336,7 @@ class Packer {
       let bytesRead = 0;
       if (readError === undefined) {
         try {
-          bytesRead = readExactly(fd, view, position);
+          bytesRead = readExactly(fd, view, start + position);
         } catch (error) {
           readError = error;
         }
@@ -300,11 +344,12 @@ class Packer {
       if (bytesRead < view.length) view.fill(0, bytesRead);
       shortBy += view.length - bytesRead;
       // A file read in one piece (most are) is hashed in one call, without a Hash object.
-      if (position === 0 && view.length === size) whole = hash('sha256', view, 'hex');
+      if (position === 0 && view.length === size) single = hash('sha256', view, 'hex');
       else {
         pieces ??= createHash('sha256');
         pieces.update(view);
       }
+      after?.hash.update(view);
       position += view.length;
       if (counted) this.stats.bytesIn += view.length;
       this.tar.advance(view.length);
@@ -314,7 +359,12 @@ class Packer {
       }
     }
     this.tar.pad(size);
-    return { sha256: whole ?? pieces?.digest('hex') ?? EMPTY_SHA256, shortBy, readError };
+    return {
+      sha256: single ?? pieces?.digest('hex') ?? EMPTY_SHA256,
+      ...(after && { whole: after.hash.digest('hex') }),
+      shortBy,
+      readError,
+    };
   }
 }
 

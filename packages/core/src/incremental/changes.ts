@@ -17,6 +17,13 @@ export interface ChangeDetectorOptions {
 /** Never follow a link swapped in after the walk; never block on a FIFO swapped in. */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const READ_CHUNK = 1 << 20;
+/**
+ * A file that only grew is stored as the bytes it gained when it had at least
+ * this many before. Below it the whole file costs little more than the tar
+ * header, manifest fields and restore-time work an appended entry takes, and
+ * most files of a tree are that small: they are stored whole, as before.
+ */
+export const APPEND_MIN_BYTES = 64 * 1024;
 
 /**
  * Decides, entry by entry, what a shard stores, and records the file list at
@@ -27,7 +34,9 @@ const READ_CHUNK = 1 << 20;
  * and holds nothing stored is left out: restoring takes it from an earlier
  * link. An unchanged file is decided by lstat alone in `metadata` mode (size,
  * mtime, ctime, inode, mode, owner), so it is never opened; `content` mode
- * reads and hashes every file.
+ * reads and hashes every file. A file of one name that is bigger than in the
+ * parent's list goes on marked `grewFrom` (see grewFrom()): the packer then
+ * stores only its new bytes if the old ones are still at its start.
  */
 export class ChangeDetector {
   /** The list at this run's time, in archive order. */
@@ -36,6 +45,8 @@ export class ChangeDetector {
   /** Files handed on but not yet archived: one never archived (vanished, unreadable) is not in this shard. */
   private readonly pending = new Set<string>();
   private deletedPaths?: string[];
+  /** Set by keep() for the file it just let through, when that one may only have grown. */
+  private grew?: { size: number; sha256: string };
 
   constructor(private readonly options: ChangeDetectorOptions) {}
 
@@ -54,7 +65,8 @@ export class ChangeDetector {
       if (!keep) continue;
       yield* waiting;
       waiting.length = 0;
-      yield entry;
+      const grewFrom = this.grew;
+      yield grewFrom && entry.type === 'file' ? { ...entry, grewFrom } : entry;
     }
   }
 
@@ -112,6 +124,7 @@ export class ChangeDetector {
   }
 
   private keep(entry: SourceEntry): boolean {
+    this.grew = undefined;
     const before = this.options.parent?.get(entry.path);
     const { commandSources } = this.options;
     if (commandSources.size > 0 && commandSources.has(entry.path.slice(0, entry.path.indexOf('/')))) {
@@ -162,7 +175,10 @@ export class ChangeDetector {
     }
     const changed = this.note(entry.path, record, before);
     if (!changed && before?.type === 'file') record.sha256 = before.sha256;
-    if (changed) this.pending.add(entry.path);
+    if (changed) {
+      this.pending.add(entry.path);
+      this.grew = grewFrom(before, record);
+    }
     return changed;
   }
 
@@ -261,6 +277,23 @@ function worthHashing(before: FileRecord, now: FileRecord): boolean {
     before.uid === now.uid &&
     before.gid === now.gid
   );
+}
+
+/**
+ * The parent's size and sha256 of a file that is bigger now, when storing only
+ * what it gained may do: it had at least APPEND_MIN_BYTES, and one name then and
+ * now (appending to one name of several would change the others too, and the
+ * restore writes into the file the earlier links made). A record rebuilt from a
+ * shard does not say how many names the file had: such a file is stored whole.
+ */
+function grewFrom(
+  before: FileRecord | undefined,
+  now: FileRecord,
+): { size: number; sha256: string } | undefined {
+  if (before?.type !== 'file' || now.type !== 'file' || before.sha256 === undefined) return undefined;
+  if (isRebuilt(before) || before.size < APPEND_MIN_BYTES || now.size <= before.size) return undefined;
+  if ((before.nlink ?? 1) !== 1 || (now.nlink ?? 1) !== 1) return undefined;
+  return { size: before.size, sha256: before.sha256 };
 }
 
 /** sha256 of a file's content, or undefined when it cannot be read (the packer reports why). */

@@ -18,8 +18,13 @@ export class ChainTree {
     for (const entry of base.entries) this.put(entry);
   }
 
-  /** Lays an incremental's entries and deletions over the tree. */
-  apply(increment: InnerManifest): void {
+  /**
+   * Lays an incremental's entries and deletions over the tree. Returns what
+   * does not fit: bytes appended to a file the tree does not have as it was
+   * when they were stored (another size or sha256, or not a file of one name).
+   */
+  apply(increment: InnerManifest): string[] {
+    const problems: string[] = [];
     // What goes with everything under it: the deletions, and each folder that is no folder any more.
     const gone = new Set(increment.deleted ?? []);
     for (const entry of increment.entries) {
@@ -30,9 +35,28 @@ export class ChainTree {
     const incoming = new Set(increment.entries.map((entry) => entry.path));
     for (const entry of sortedParentsFirst(increment.entries)) {
       const existing = this.entries.get(entry.path);
+      if (entry.append) {
+        const problem = this.appendProblem(entry, existing);
+        if (problem) problems.push(problem);
+      }
       if (existing && existing.type !== 'directory') this.detach(entry.path, incoming);
       this.put(entry);
     }
+    return problems;
+  }
+
+  /** Whether the tree has the file `entry`'s appended bytes go after: its size and sha256, one name. */
+  private appendProblem(
+    entry: InnerManifestEntry,
+    existing: InnerManifestEntry | undefined,
+  ): string | undefined {
+    const { from, from_sha256 } = entry.append!;
+    const at = `${entry.path}: bytes appended to a file of ${from} bytes with sha256 ${from_sha256}`;
+    if (existing?.type !== 'file' || existing.hardlink !== undefined || this.linksTo.has(entry.path))
+      return `${at}; the chain before has ${existing ? `a ${existing.type} of other names there` : 'nothing there'}`;
+    if (existing.size !== from || existing.sha256 !== from_sha256)
+      return `${at}; the chain before has ${existing.size} bytes with sha256 ${existing.sha256}`;
+    return undefined;
   }
 
   /** The tree as an inner manifest (`last`'s fields, the tree's entries, parents first). */

@@ -7,7 +7,7 @@ import type { ShardLimits } from '../shard/limits.js';
 import type { ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
 import { type GuardedEntry, shardExtract, walkArchive } from '../shard/walk.js';
-import { FileWriter } from './file-writer.js';
+import { type AppendTree, FileWriter } from './file-writer.js';
 import type { OwnerOf } from './owners.js';
 
 export interface ExtractOptions {
@@ -24,6 +24,8 @@ export interface ExtractOptions {
   ownerOf?: OwnerOf;
   /** Per source name, the folder its entries go to instead of `dir/<name>` (`restore --in-place`). */
   sourceRoots?: Record<string, string>;
+  /** An incremental of a chain: where the files it appends bytes to are (the tree its earlier links made). */
+  tree?: AppendTree;
   onChunk?: (bytesRead: number, filesWritten: number) => void;
 }
 
@@ -66,9 +68,16 @@ export async function extractArchive(
       ? undefined
       : new FileWriter(
           dir,
-          ({ path, size, sha256, mode, mtimeMs, uid, gid }) =>
-            contents.record(path, { type: 'file', size, sha256, written: { mode, mtimeMs, uid, gid } }),
+          ({ path, size, sha256, mode, mtimeMs, uid, gid, appendedTo }) =>
+            contents.record(path, {
+              type: 'file',
+              size,
+              sha256,
+              written: { mode, mtimeMs, uid, gid },
+              ...(appendedTo !== undefined && { appendedTo }),
+            }),
           options.sourceRoots,
+          options.tree,
         );
   let filesWritten = 0;
   let bytesWritten = 0;
@@ -79,21 +88,26 @@ export async function extractArchive(
   const extract = shardExtract();
   const guard = new EntryGuard(limits, { refuseEscapingLinks: options.refuseEscapingLinks });
   const walking = walkArchive(extract, guard, async (entry, content) => {
-    if (!options.select(entry.path)) return;
+    // Bytes appended to a file belong to that file's path.
+    const path = entry.appendTo ?? entry.path;
+    if (!options.select(path)) return;
     if (entry.kind === 'hardlink' && !options.select(entry.target!)) throw linkOutsideSelection(entry);
     if (entry.kind === 'file') {
       bytesWritten += entry.size;
-      if (maxBytes !== undefined && bytesWritten > maxBytes) throw overLimit(maxBytes, entry.path);
+      if (maxBytes !== undefined && bytesWritten > maxBytes) throw overLimit(maxBytes, path);
     }
-    if (!writer) {
-      contents.record(entry.path, await seenEntry(entry, content));
+    // Nothing to append to without a tree: the bytes are only checked (and a full shard never has such).
+    if (!writer || (entry.appendTo !== undefined && !options.tree)) {
+      contents.record(path, await seenEntry(entry, content));
       if (entry.kind === 'file') filesWritten++;
       return;
     }
     if (entry.kind === 'file') {
       // Without the owner, without setuid/setgid: see applyEntryMetadata.
       const owner = options.ownerOf?.(entry);
-      writer.open(entry.path, owner ? entry.mode : entry.mode & 0o1777, entry.mtimeMs, owner);
+      const mode = owner ? entry.mode : entry.mode & 0o1777;
+      if (entry.appendTo !== undefined) writer.append(path, mode, entry.mtimeMs, owner);
+      else writer.open(path, mode, entry.mtimeMs, owner);
       for await (const chunk of content) {
         writer.write(chunk);
         await writer.room();

@@ -20,6 +20,7 @@ type Op =
   | { op: 'symlink'; path: string; target: string }
   | { op: 'link'; path: string; target: string }
   | { op: 'open'; path: string; mode: number; mtimeMs: number; uid?: number; gid?: number }
+  | { op: 'append'; path: string; mode: number; mtimeMs: number; uid?: number; gid?: number }
   | { op: 'data'; start: number; end: number }
   | { op: 'close' };
 
@@ -41,6 +42,15 @@ export interface WrittenFile {
   mtimeMs: number;
   uid?: number;
   gid?: number;
+  /** Appended to (see `append`): the bytes the file had before; size and sha256 are the whole file's. */
+  appendedTo?: number;
+}
+
+/** Where the files an incremental's appended bytes go to are: the tree the earlier links of its chain made. */
+export interface AppendTree {
+  root: string;
+  /** Per source name, as `sourceRoots` (`restore --in-place`). */
+  sourceRoots?: Record<string, string>;
 }
 
 type FromThread =
@@ -79,8 +89,11 @@ export class FileWriter {
     private readonly onWritten: (file: WrittenFile) => void,
     /** Per source name, the folder its entries go to instead of `root/<name>` (`restore --in-place`). */
     sourceRoots?: Record<string, string>,
+    tree?: AppendTree,
   ) {
-    this.worker = new Worker(THREAD, { workerData: { root, sourceRoots, control: this.flags.buffer } });
+    this.worker = new Worker(THREAD, {
+      workerData: { root, sourceRoots, tree, control: this.flags.buffer },
+    });
     this.forgetHalt = onInterrupt(() => this.halt());
     this.worker.on('message', (message: FromThread) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));
@@ -110,6 +123,15 @@ export class FileWriter {
    */
   open(path: string, mode: number, mtimeMs: number, owner?: { uid: number; gid: number }): void {
     this.queue({ op: 'open', path, mode, mtimeMs, ...owner });
+  }
+
+  /**
+   * Starts appending to the file at `path` of the `tree` (made by earlier links
+   * of a chain): `write` the bytes it gained, then `close` it, which gives it
+   * `mode`, `mtimeMs` and `owner` as `open` does.
+   */
+  append(path: string, mode: number, mtimeMs: number, owner?: { uid: number; gid: number }): void {
+    this.queue({ op: 'append', path, mode, mtimeMs, ...owner });
   }
 
   write(chunk: Buffer): void {

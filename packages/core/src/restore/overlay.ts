@@ -21,7 +21,8 @@ export interface OverlayInput {
  * entry is renamed into place, replacing what was there (a whole folder when
  * the path is no folder any more). Folders the incremental holds are made
  * where missing and keep their contents (their mode and mtime come from the
- * chain's manifest later). Every folder above a path in the tree is made a
+ * chain's manifest later). A file the incremental only appended to is in the
+ * tree already (FileWriter.append). Every folder above a path in the tree is made a
  * real folder first, so nothing is removed or written through a symbolic link.
  */
 export function overlayIncrement({ tree, increment, entries, deleted }: OverlayInput): void {
@@ -31,6 +32,8 @@ export function overlayIncrement({ tree, increment, entries, deleted }: OverlayI
   }
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const entry of sorted) {
+    // Its appended bytes were written into the tree's file as the incremental was extracted.
+    if (entry.append) continue;
     makeFoldersAbove(tree, entry.path);
     const there = join(tree, entry.path);
     const existing = lstatSync(fsPath(there), { throwIfNoEntry: false });

@@ -25,6 +25,7 @@ import {
 import { type Warning, warning } from '../util/warning.js';
 import { ChainTree } from './chain-tree.js';
 import { type Extracted, extractArchive } from './extract.js';
+import type { AppendTree } from './file-writer.js';
 import { applyEntryMetadata, applyFolderMetadata, type MetadataOptions } from './metadata.js';
 import { moveIntoTarget } from './move.js';
 import { overlayIncrement } from './overlay.js';
@@ -296,6 +297,7 @@ async function extractLinks(
               targets.map((target, at) => [target.placement.source!, roots[at]!]),
             ),
           }),
+        ...(index > 0 && !options.dryRun && { tree: appendTree(targets, options.inPlace === true) }),
         onChunk: (bytes, written) => {
           objectBytes = read + bytes;
           files = readFiles + written;
@@ -308,7 +310,8 @@ async function extractLinks(
       for (const entry of inner.entries) providers.set(entry.path, extracted.contents);
       if (index === 0) tree = isChain ? new ChainTree(inner) : undefined;
       else {
-        tree!.apply(inner);
+        const misfits = tree!.apply(inner);
+        if (misfits.length > 0) throw verifyFailed(link, shown, misfits);
         targets.forEach((target, at) => {
           if (!target.staged) return;
           overlayIncrement({
@@ -374,6 +377,18 @@ function asLinkError(error: unknown, links: readonly ShardManifest[], index: num
       cause: labelled.cause,
     },
   );
+}
+
+/** Where the tree of the links so far is: each target's temporary folder (per source in place). */
+function appendTree(targets: readonly Target[], inPlace: boolean): AppendTree {
+  return {
+    root: targets[0]!.staged!.temp,
+    ...(inPlace && {
+      sourceRoots: Object.fromEntries(
+        targets.map((target) => [target.placement.source!, target.staged!.temp]),
+      ),
+    }),
+  };
 }
 
 /** A folder of its own for an incremental, inside the target's temporary folder (removed with it). */

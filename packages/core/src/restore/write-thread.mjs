@@ -16,6 +16,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   symlinkSync,
   writeSync,
 } from 'node:fs';
@@ -25,6 +26,10 @@ import { fsPath } from '../util/names.mjs';
 
 /** Never follow a link at the final component, never reuse an existing file. */
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** A file an earlier link restored, to append to: read (its start is hashed) and written, never through a link, never truncated. */
+const APPEND_FLAGS = constants.O_RDWR | constants.O_NOFOLLOW;
+/** How much of an appended file's start is read at a time to hash it. */
+const READ_CHUNK = 1 << 20;
 /**
  * Aligned blocks of this size that hold only zeros are not written: they stay
  * holes, so a sparse file comes back sparse (a file of zeros becomes one too,
@@ -34,8 +39,8 @@ const HOLE_BLOCK = 4096;
 const ZEROS = Buffer.alloc(HOLE_BLOCK);
 
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
-const { root, sourceRoots, control } =
-  /** @type {{ root: string; sourceRoots?: Record<string, string>; control: SharedArrayBuffer }} */ (
+const { root, sourceRoots, tree, control } =
+  /** @type {{ root: string; sourceRoots?: Record<string, string>; tree?: { root: string; sourceRoots?: Record<string, string> }; control: SharedArrayBuffer }} */ (
     workerData
   );
 /** [STOP, BUSY]: see FileWriter.halt(). */
@@ -56,8 +61,9 @@ const umask = umaskOf();
  * The file being written. `written`: where its last written byte ends; zero
  * blocks after it were skipped, so only a file with such a tail needs
  * ftruncate for its size. `chown`: the owner to give it, when it does
- * not have that one already; `modeNow`: created with its mode (then it needs no fchmod).
- * @type {{ path: string; fd: number; hash: import('node:crypto').Hash; size: number; written: number; op: { mode: number; mtimeMs: number; uid?: number; gid?: number }; chown?: { uid: number; gid: number }; modeNow: boolean } | undefined}
+ * not have that one already; `modeNow`: created with its mode (then it needs no fchmod);
+ * `from`: appended to, it had this many bytes.
+ * @type {{ path: string; fd: number; hash: import('node:crypto').Hash; size: number; written: number; op: { mode: number; mtimeMs: number; uid?: number; gid?: number }; chown?: { uid: number; gid: number }; modeNow: boolean; from?: number } | undefined}
  */
 let open;
 let failed = false;
@@ -103,14 +109,13 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
       } else if (op.op === 'open') {
         const target = place(op.path);
         makeFolder(dirname(target));
-        const chown =
-          op.uid !== undefined && !(ownIds && op.uid === ownIds.uid && op.gid === ownIds.gid)
-            ? { uid: op.uid, gid: op.gid }
-            : undefined;
+        const chown = chownOf(op);
         // Created with its mode when nothing would change it afterwards (the folder is private anyway).
         const modeNow = !chown && (op.mode & ~0o777) === 0 && umask !== undefined && (op.mode & umask) === 0;
         const fd = onlyOnce(op.path, () => openSync(fsPath(target), CREATE_FLAGS, modeNow ? op.mode : 0o600));
         open = { path: op.path, fd, hash: createHash('sha256'), size: 0, written: 0, op, chown, modeNow };
+      } else if (op.op === 'append') {
+        open = openToAppend(op);
       } else if (op.op === 'data') {
         const file = /** @type {NonNullable<typeof open>} */ (open);
         const chunk = data.subarray(op.start, op.end);
@@ -149,6 +154,7 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
           mtimeMs,
           uid,
           gid,
+          ...(file.from !== undefined && { appendedTo: file.from }),
         });
       }
     }
@@ -157,6 +163,67 @@ function writeBatch(/** @type {{ ops: any[]; data: ArrayBuffer }} */ batch) {
     failed = true;
     if (open) closeSync(open.fd);
     port.postMessage({ type: 'failed', error: describe(error) });
+  }
+}
+
+/** The owner to give a file with fchown, unless files this thread creates get it anyway. */
+function chownOf(/** @type {{ uid?: number; gid?: number }} */ op) {
+  return op.uid !== undefined && !(ownIds && op.uid === ownIds.uid && op.gid === ownIds.gid)
+    ? { uid: op.uid, gid: /** @type {number} */ (op.gid) }
+    : undefined;
+}
+
+/**
+ * Opens the file an earlier link of the chain restored into the tree, to
+ * append the bytes it gained since: a regular file of one name, reached
+ * through real folders only (the tree may hold an earlier link's symbolic
+ * links), never truncated. Its start is read and hashed, so what `close`
+ * reports is the whole file's sha256, checked against the manifest.
+ */
+function openToAppend(
+  /** @type {{ path: string; mode: number; mtimeMs: number; uid?: number; gid?: number }} */ op,
+) {
+  const refuse = (/** @type {string} */ why) =>
+    new Refused(`${op.path}: bytes appended to a file that ${why}`);
+  if (!tree) throw refuse('no earlier link of a chain restored');
+  const inTree = (/** @type {string} */ path) => placeIn(path, tree.root, tree.sourceRoots);
+  noLinkAbove(op.path, inTree);
+  let fd;
+  try {
+    fd = openSync(fsPath(inTree(op.path)), APPEND_FLAGS);
+  } catch (error) {
+    const code = /** @type {NodeJS.ErrnoException} */ (error).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'EISDIR')
+      throw refuse('the earlier links did not restore');
+    throw error;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.nlink !== 1)
+      throw refuse('the earlier links did not restore as a file of its own');
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(READ_CHUNK);
+    for (let position = 0; position < info.size; ) {
+      const read = readSync(fd, buffer, 0, Math.min(READ_CHUNK, info.size - position), position);
+      if (read === 0) throw refuse('changed while it was read');
+      hash.update(buffer.subarray(0, read));
+      position += read;
+    }
+    const size = info.size;
+    return {
+      path: op.path,
+      fd,
+      hash,
+      size,
+      written: size,
+      op,
+      chown: chownOf(op),
+      modeNow: false,
+      from: size,
+    };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
 }
 
@@ -232,6 +299,15 @@ function umaskOf() {
  * (`restore --in-place`), under the folder of its source (its first component).
  */
 function place(/** @type {string} */ path) {
+  return placeIn(path, root, sourceRoots);
+}
+
+/** place() for the given roots (the tree an appended file is in, for one). */
+function placeIn(
+  /** @type {string} */ path,
+  /** @type {string} */ root,
+  /** @type {Record<string, string> | undefined} */ sourceRoots,
+) {
   if (!sourceRoots) return join(root, path);
   const slash = path.indexOf('/');
   const source = slash < 0 ? path : path.slice(0, slash);
@@ -277,10 +353,10 @@ function makeFolder(/** @type {string} */ folder) {
  * again with lstat, uncached, so whatever happened since `makeFolder` saw it,
  * creating the link never goes through another link.
  */
-function noLinkAbove(/** @type {string} */ path) {
+function noLinkAbove(/** @type {string} */ path, where = place) {
   for (let end = path.indexOf('/'); end > 0; end = path.indexOf('/', end + 1)) {
     const folder = path.slice(0, end);
-    const info = lstatSync(fsPath(place(folder)), { throwIfNoEntry: false });
+    const info = lstatSync(fsPath(where(folder)), { throwIfNoEntry: false });
     if (!info?.isDirectory()) {
       throw new Refused(`${path}: its folder ${folder} is ${info ? 'not a folder' : 'missing'} on disk`);
     }

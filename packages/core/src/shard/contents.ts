@@ -15,6 +15,10 @@ export interface SeenEntry {
   hardlink?: string;
   /** Files restored: the permission bits and mtime (ms) already set on the written file. */
   written?: { mode: number; mtimeMs: number; uid?: number; gid?: number };
+  /** Bytes appended to a file (InnerManifestEntry.append), read alone (verify, a dry run): size and sha256 are theirs. */
+  tail?: true;
+  /** Bytes appended to the file the earlier links restored, which had this many: size and sha256 are the whole file's. */
+  appendedTo?: number;
 }
 
 /**
@@ -107,15 +111,42 @@ export class ContentsCheck {
       );
       return;
     }
+    const appended = seen.tail === true || seen.appendedTo !== undefined;
+    const { append } = entry;
+    if (appended !== (append !== undefined)) {
+      const what = (tail: boolean) => (tail ? 'bytes to append to the file' : 'the whole file');
+      this.problem(
+        path,
+        'TYPE_MISMATCH',
+        `${what(appended)} in the archive, ${what(!appended)} in the manifest`,
+      );
+      return;
+    }
+    if (append && seen.appendedTo !== undefined && seen.appendedTo !== append.from) {
+      this.problem(
+        path,
+        'SIZE_MISMATCH',
+        `bytes appended to a file of ${seen.appendedTo} bytes, the manifest says ${append.from}`,
+      );
+      return;
+    }
+    // Appended bytes read alone are checked against their own size and sha256.
+    const tail = append !== undefined && seen.tail === true;
+    const size = tail ? (entry.size ?? 0) - append.from : entry.size;
+    const sha256 = tail ? append.sha256 : entry.sha256;
     if (seen.sha256 === undefined) {
       this.problem(path, 'CONTENT_MISMATCH', 'content was not read');
-    } else if (seen.size !== entry.size) {
-      this.problem(path, 'SIZE_MISMATCH', `${seen.size} bytes in the archive, ${entry.size} in the manifest`);
-    } else if (seen.sha256 !== entry.sha256) {
+    } else if (seen.size !== size) {
+      this.problem(
+        path,
+        'SIZE_MISMATCH',
+        `${seen.size}${tail ? ' appended' : ''} bytes in the archive, ${size} in the manifest`,
+      );
+    } else if (seen.sha256 !== sha256) {
       this.problem(
         path,
         'CONTENT_MISMATCH',
-        `content differs from the manifest (sha256 ${seen.sha256}, expected ${entry.sha256})`,
+        `${tail ? 'appended bytes differ' : 'content differs'} from the manifest (sha256 ${seen.sha256}, expected ${sha256})`,
       );
     }
   }
@@ -131,5 +162,10 @@ export async function seenEntry(entry: GuardedEntry, content: AsyncIterable<Buff
     hash.update(chunk);
     size += chunk.length;
   }
-  return { type: 'file', size, sha256: hash.digest('hex') };
+  return {
+    type: 'file',
+    size,
+    sha256: hash.digest('hex'),
+    ...(entry.appendTo !== undefined && { tail: true }),
+  };
 }

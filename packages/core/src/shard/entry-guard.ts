@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { ShardLimits } from './limits.js';
-import { INNER_MANIFEST_NAME } from './manifest.js';
+import { APPENDED_FOLDER, appendedTo, INNER_MANIFEST_NAME } from './manifest.js';
 
 /** The parts of a tar entry header the guard looks at (tar-stream's header names). */
 export interface EntryHeader {
@@ -123,9 +123,12 @@ export class EntryGuard {
           { fatal: true },
         );
       }
-      this.files.add(path);
+      // Bytes to append to a file are no file of their own: no hard link may name them.
+      if (appendedTo(path) === undefined) this.files.add(path);
       return 'file';
     }
+    if (appendedTo(path) !== undefined)
+      throw refuse(path, `a ${type} entry where only bytes appended to a file may be (${APPENDED_FOLDER}/)`);
     if (type === 'directory') return 'directory';
     const target = header.linkname ?? '';
     if (type === 'symlink') {

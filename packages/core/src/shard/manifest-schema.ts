@@ -119,6 +119,13 @@ const innerEntrySchema = z.discriminatedUnion('type', [
     size: z.int().nonnegative(),
     sha256: z.string().regex(hex64),
     hardlink: z.string().min(1).optional(),
+    append: z
+      .looseObject({
+        from: z.int().positive(),
+        from_sha256: z.string().regex(hex64),
+        sha256: z.string().regex(hex64),
+      })
+      .optional(),
     ...owner,
   }),
   z.looseObject({
@@ -155,6 +162,19 @@ const innerManifestSchema = z
     deleted: z.array(z.string().min(1)).optional(),
   })
   .superRefine((manifest, context) => {
+    manifest.entries.forEach((entry, index) => {
+      if (entry.type !== 'file' || !entry.append) return;
+      // Bytes appended to a file of the parent's tree: only an incremental shard has one, and they follow it.
+      const fits =
+        manifest.type === 'incremental' && entry.hardlink === undefined && entry.append.from < entry.size;
+      if (!fits) {
+        context.addIssue({
+          code: 'custom',
+          path: ['entries', index, 'append'],
+          message: `does not fit a file of ${entry.size} bytes${manifest.type === 'incremental' ? '' : ' in a full shard'}`,
+        });
+      }
+    });
     if (manifest.type !== 'incremental') return;
     for (const key of ['parent', 'base', 'deleted'] as const) {
       if (manifest[key] === undefined) {

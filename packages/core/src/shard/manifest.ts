@@ -7,9 +7,13 @@ import type { CompressionAlgorithm, ShardType } from '../archive/format.js';
 import type { SourceOrigin, SourceWarning } from '../sources/types.js';
 
 export {
+  APPENDED_FOLDER,
+  appendedName,
+  appendedTo,
   type CompressionAlgorithm,
   INNER_MANIFEST_NAME,
   type InnerManifest,
+  type InnerManifestAppend,
   type InnerManifestEntry,
   MANIFEST_VERSION,
   type ShardType,

@@ -95,7 +95,7 @@ export async function verifyShard(
     extract,
     guard,
     async (entry, content) => {
-      contents.record(entry.path, await seenEntry(entry, content));
+      contents.record(entry.appendTo ?? entry.path, await seenEntry(entry, content));
     },
     (entry) => refused.push(unsafe(entry, manifest)),
   );

@@ -1,6 +1,7 @@
 import { type Extract, type Header, extract as tarExtract } from 'tar-stream';
 import { nameFromBytes } from '../util/names.mjs';
 import { type EntryGuard, type EntryKind, RefusedEntry } from './entry-guard.js';
+import { appendedTo } from './manifest.js';
 
 /** A tar entry that passed the guard. */
 export interface GuardedEntry {
@@ -20,6 +21,12 @@ export interface GuardedEntry {
   group?: string;
   /** Symlinks: the link's target; hard links: the archive path of the file they name. */
   target?: string;
+  /**
+   * Files at `appendedName(p)`: the archive path `p` of the file these bytes
+   * are appended to (an incremental shard's file that only grew). Such an
+   * entry is no file of its own.
+   */
+  appendTo?: string;
 }
 
 /**
@@ -74,6 +81,7 @@ export async function walkArchive(
       }
       const { path, kind } = checked;
       const content = entry as AsyncIterable<Buffer>;
+      const appendTo = kind === 'file' ? appendedTo(path) : undefined;
       if (kind === 'inner-manifest') {
         innerJson = (await readAll(content)).toString('utf8');
         continue;
@@ -90,6 +98,7 @@ export async function walkArchive(
           user: paxRecords(header)?.uname || header.uname || undefined,
           group: paxRecords(header)?.gname || header.gname || undefined,
           target: kind === 'symlink' || kind === 'hardlink' ? (header.linkname ?? undefined) : undefined,
+          ...(appendTo !== undefined && { appendTo }),
         },
         content,
       );

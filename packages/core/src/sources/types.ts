@@ -21,7 +21,19 @@ export type SourceEntry =
    * file already open (a command's spooled output, whose name is gone), read
    * through it and left open. `absolute` only names it in messages.
    */
-  | { type: 'file'; path: string; absolute: string; open?: string | Buffer; fd?: number };
+  | {
+      type: 'file';
+      path: string;
+      absolute: string;
+      open?: string | Buffer;
+      fd?: number;
+      /**
+       * Set by an incremental run's change detector: the parent shard's tree has
+       * this file with `size` bytes and sha256 `sha256`, and it is bigger now. If
+       * its first `size` bytes are still those, only the rest is stored.
+       */
+      grewFrom?: { size: number; sha256: string };
+    };
 
 /** Receives a non-fatal problem (a skipped socket, a file that changed while read). */
 export type WarningSink = (warning: Warning) => void;
