@@ -86,7 +86,7 @@ export const dumpCommand = command((host) => ({
       }
       reportReading(printer, result);
       printer.debug(
-        `${result.path}: ${formatBytes(result.size)} from ${result.from}, sha256 ${result.sha256} (checked)`,
+        `${result.path}: ${formatBytes(result.size)} from ${result.from}${result.appended_from ? ` with bytes appended in ${result.appended_from.join(', ')}` : ''}, sha256 ${result.sha256} (checked)`,
       );
       return ExitCode.OK;
     }),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Destination } from '@matric-backup/plugin-api';
@@ -6,6 +6,7 @@ import { MatricError } from '@matric-backup/plugin-api';
 import { decodeChain, decryptStreamFor, type ShardKeys } from '../shard/decode.js';
 import { EntryGuard } from '../shard/entry-guard.js';
 import { shardLimits } from '../shard/limits.js';
+import { appendedName, type ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
 import { shardExtract, walkArchive } from '../shard/walk.js';
 import type { ShardTree } from './tree.js';
@@ -15,6 +16,8 @@ export interface DumpResult {
   path: string;
   /** The shard whose archive held its bytes (a link of the chain for an incremental shard). */
   from: string;
+  /** A file that only grew: the later links whose archives held the bytes appended to it, oldest first. */
+  appended_from?: string[];
   size: number;
   sha256: string;
   /** Bytes of the stored archive read: reading stops once the file's entry is done. */
@@ -28,7 +31,8 @@ class Done extends Error {}
  * Writes the content of file `path` of `tree` to `out`, exactly as stored.
  * Only the archive of the link that holds it is read, from its start (tar,
  * compressed and encrypted, has no index into it) to the end of the file's
- * entry, and no further. The bytes are hashed on the way and checked against
+ * entry, and no further; for a file that only grew since, then each later
+ * link's appended bytes the same way, oldest first. The bytes are hashed on the way and checked against
  * the file list: a mismatch is INTEGRITY, after the bytes were written (they
  * are streamed, not held). Folders and symbolic links are NOT_A_FILE, a path
  * the tree does not have is PATH_NOT_FOUND.
@@ -56,11 +60,60 @@ export async function dumpFile(
           : 'dump the path it points to instead',
     });
   }
-  const holder = tree.holderOf(path);
-  if (!holder) throw new MatricError('INTEGRITY', `no link of the chain of ${id} stored ${path}`);
-  const { link } = holder;
-  const stored = holder.entry.hardlink ?? path;
+  const holders = tree.holdersOf(path);
+  if (holders.length === 0 || holders[0]!.entry.append)
+    throw new MatricError('INTEGRITY', `no link of the chain of ${id} stored ${path} whole`);
+  // The file as stored whole, then each link's appended bytes, oldest first.
+  const whole = createHash('sha256');
+  let size = 0;
+  let bytesRead = 0;
+  for (const [index, { link, entry: stored }] of holders.entries()) {
+    const name = index === 0 ? (stored.hardlink ?? path) : appendedName(path);
+    const piece = await writeEntry(dest, link, name, out, whole, keys);
+    bytesRead += piece.bytesRead;
+    size += piece.size;
+    const { append } = stored;
+    if (append && (piece.size !== stored.size! - append.from || piece.sha256 !== append.sha256)) {
+      throw new MatricError(
+        'INTEGRITY',
+        `${path} in shard ${link.id}: ${piece.size} appended bytes with sha256 ${piece.sha256} were written, the file list says ${stored.size! - append.from} bytes with sha256 ${append.sha256}`,
+        { hint: 'run `matric-backup verify` on it; another destination may hold an intact copy' },
+      );
+    }
+  }
+  const from = holders[0]!.link.id;
+  const sha256 = whole.digest('hex');
+  if (size !== entry.size || (entry.sha256 !== undefined && sha256 !== entry.sha256)) {
+    const links = holders.map(({ link }) => link.id).join(', ');
+    throw new MatricError(
+      'INTEGRITY',
+      `${path} in shard${holders.length > 1 ? 's' : ''} ${links}: ${size} bytes with sha256 ${sha256} were written, the file list says ${entry.size} bytes with sha256 ${entry.sha256}`,
+      { hint: 'run `matric-backup verify` on it; another destination may hold an intact copy' },
+    );
+  }
+  return {
+    path,
+    from,
+    ...(holders.length > 1 && { appended_from: holders.slice(1).map(({ link }) => link.id) }),
+    size,
+    sha256,
+    bytes_read: bytesRead,
+  };
+}
 
+/**
+ * Writes the content of the tar entry `name` of `link`'s archive to `out`,
+ * adding it to `whole` too; reads the archive from its start to that entry's
+ * end, and no further.
+ */
+async function writeEntry(
+  dest: Destination,
+  link: ShardManifest,
+  name: string,
+  out: Writable,
+  whole: Hash,
+  keys: ShardKeys,
+): Promise<{ size: number; sha256: string; bytesRead: number }> {
   const decrypt = await decryptStreamFor(link, keys);
   const source = await dest.get(link.object.name);
   const digest = new ObjectDigest();
@@ -70,10 +123,11 @@ export async function dumpFile(
   let size = 0;
   let found = false;
   const reading = walkArchive(extract, new EntryGuard(limits), async (seen, content) => {
-    if (seen.path !== stored || seen.kind !== 'file') return;
+    if (seen.path !== name || seen.kind !== 'file') return;
     found = true;
     for await (const chunk of content) {
       hash.update(chunk);
+      whole.update(chunk);
       size += chunk.length;
       if (!out.write(chunk)) await once(out, 'drain');
     }
@@ -89,17 +143,9 @@ export async function dumpFile(
       'INTEGRITY',
       damaged
         ? `shard ${link.id}: ${damaged.reason}`
-        : `shard ${link.id}: the archive ends without ${stored}${found ? ' whole' : ''}`,
+        : `shard ${link.id}: the archive ends without ${name}${found ? ' whole' : ''}`,
       { hint: 'run `matric-backup verify` on it; another destination may hold an intact copy' },
     );
   }
-  const sha256 = hash.digest('hex');
-  if (size !== entry.size || (entry.sha256 !== undefined && sha256 !== entry.sha256)) {
-    throw new MatricError(
-      'INTEGRITY',
-      `${path} in shard ${link.id}: ${size} bytes with sha256 ${sha256} were written, the file list says ${entry.size} bytes with sha256 ${entry.sha256}`,
-      { hint: 'run `matric-backup verify` on it; another destination may hold an intact copy' },
-    );
-  }
-  return { path, from: link.id, size, sha256, bytes_read: digest.bytes };
+  return { size, sha256: hash.digest('hex'), bytesRead: digest.bytes };
 }

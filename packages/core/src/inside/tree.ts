@@ -24,11 +24,13 @@ export interface ShardTree {
   /** Every entry of the tree at the shard's time, parents first. */
   entries: InnerManifestEntry[];
   /**
-   * The link whose archive holds the content `path` has at this point, with
-   * that link's own entry for it (a hard link there names the path whose tar
-   * entry carries the bytes); undefined when no link stored it.
+   * The links whose archives hold the content `path` has at this point, each
+   * with its own entry for it, oldest first: the one that stored the file
+   * whole (a hard link there names the path whose tar entry carries the
+   * bytes), then each later one that stored bytes appended to it (its entry
+   * has `append`). Empty when no link stored it.
    */
-  holderOf(path: string): { link: ShardManifest; entry: InnerManifestEntry } | undefined;
+  holdersOf(path: string): Array<{ link: ShardManifest; entry: InnerManifestEntry }>;
 }
 
 /**
@@ -71,13 +73,16 @@ export async function readShardTree(
     chain,
     links,
     entries,
-    holderOf(path) {
-      // The newest link that stored the path holds what it is now: later ones did not touch it.
+    holdersOf(path) {
+      // The newest link that stored the path whole holds what it is now, with what later ones appended.
+      const holders: Array<{ link: ShardManifest; entry: InnerManifestEntry }> = [];
       for (let index = chain.length - 1; index >= 0; index--) {
         const entry = own[index]!.get(path);
-        if (entry) return { link: chain[index]!, entry };
+        if (!entry) continue;
+        holders.unshift({ link: chain[index]!, entry });
+        if (!entry.append) break;
       }
-      return undefined;
+      return holders;
     },
   };
 }
