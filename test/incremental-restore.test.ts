@@ -1,6 +1,19 @@
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chmod, cp, mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  cp,
+  mkdir,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  truncate,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { type S3TestServer, startS3Server } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +24,12 @@ import { snapshotTree } from './helpers/tree.js';
 interface RunJson {
   id: string;
   type: 'full' | 'incremental';
-  manifest: { parent?: string; base?: string; chain_length?: number };
+  manifest: { parent?: string; base?: string; chain_length?: number; size_bytes: number };
 }
 
 // Using a chain through the CLI: a full shard and three incrementals on a local folder and s3rver;
-// every point in time restores to the tree as it was then, a damaged middle link on one
+// every point in time restores to the tree as it was then (a log that only grows stored as the
+// bytes it gained, and given whole by dump), a damaged middle link on one
 // destination falls back to the other, and neither prune nor delete leaves an incremental
 // without the shards it is restored from.
 describe('restoring and keeping incremental chains through the CLI', () => {
@@ -40,6 +54,10 @@ describe('restoring and keeping incremental chains through the CLI', () => {
     await writeFile(join(source, 'to-dir'), 'a file, then a folder\n');
     await writeFile(join(source, 'run.sh'), '#!/bin/sh\n', { mode: 0o644 });
     await symlink('keep.txt', join(source, 'link'));
+    // Big enough to be stored as what it gains: a log that only grows, one whose start changes too, one that shrinks.
+    await writeFile(join(source, 'app.log'), randomBytes(200 * 1024));
+    await writeFile(join(source, 'grows.bin'), randomBytes(100 * 1024));
+    await writeFile(join(source, 'shrinks.bin'), randomBytes(100 * 1024));
     const secretFile = join(work.path, 's3.secret');
     await writeFile(secretFile, `${server.secretAccessKey}\n`, { mode: 0o600 });
     config = await writeConfig(work.path, {
@@ -89,11 +107,17 @@ describe('restoring and keeping incremental chains through the CLI', () => {
     await rm(join(source, 'to-dir'));
     await mkdir(join(source, 'to-dir'));
     await writeFile(join(source, 'to-dir/in.txt'), 'now a folder\n');
+    await appendFile(join(source, 'app.log'), 'a line for the first incremental\n');
+    const grows = await readFile(join(source, 'grows.bin'));
+    grows[0] = grows[0]! ^ 0xff;
+    await writeFile(join(source, 'grows.bin'), Buffer.concat([grows, Buffer.from('and more\n')]));
+    await truncate(join(source, 'shrinks.bin'), 50 * 1024);
     await runAndSnapshot();
 
     await rename(join(source, 'sub/deep.txt'), join(source, 'sub/deeper.txt'));
     await rename(join(source, 'keep.txt'), join(source, 'kept.txt'));
     await writeFile(join(source, 'new.txt'), 'newer\n');
+    await appendFile(join(source, 'app.log'), 'a line for the second\n');
     await runAndSnapshot();
 
     await rm(join(source, 'sub'), { recursive: true });
@@ -104,6 +128,10 @@ describe('restoring and keeping incremental chains through the CLI', () => {
     await runAndSnapshot();
 
     const [full, ...incrementals] = points.map((point) => point.run);
+    // Stored bytes of files: the log's new lines, not the log; the files whose start changed or that shrank whole.
+    expect(incrementals[0]!.manifest.size_bytes).toBeLessThan(155 * 1024);
+    expect(incrementals[0]!.manifest.size_bytes).toBeGreaterThan(150 * 1024);
+    expect(incrementals[1]!.manifest.size_bytes).toBeLessThan(100);
     expect(incrementals.map((run) => [run.type, run.manifest.base, run.manifest.chain_length])).toEqual([
       ['incremental', full!.id, 1],
       ['incremental', full!.id, 2],
@@ -137,7 +165,23 @@ describe('restoring and keeping incremental chains through the CLI', () => {
       const to = join(work.path, `restored-${index}`);
       await cli(['restore', run.id, '--to', to]);
       expect(await snapshotTree(join(to, 'data')), `point ${index}`).toEqual(tree);
+      // dump gives the grown log whole: its bytes from the link that stored it whole, then each link's new ones
+      // (at the third point two links' new bytes, at the fourth a link after them that did not touch it).
+      if (index < 2) continue;
+      const out = join(work.path, `app-${index}.log`);
+      const dumped = JSON.parse((await cli(['dump', run.id, 'data/app.log', '-o', out, '--json'])).stdout);
+      expect(dumped.sha256).toBe(tree.get('app.log')!.sha256);
+      expect(
+        createHash('sha256')
+          .update(await readFile(out))
+          .digest('hex'),
+      ).toBe(dumped.sha256);
+      const appendedBy = points.slice(1, 3).map((point) => point.run.id);
+      expect(dumped.appended_from).toEqual(appendedBy);
     }
+    // ls -l shows the whole file.
+    const listed = (await cli(['ls', '-l', points[2]!.run.id, 'data/app.log'])).stdout;
+    expect(listed).toContain(` ${points[2]!.tree.get('app.log')!.size} `);
   });
 
   it('restores a point in time by hand with zstd, tar and jq, running the commands docs/restore.md gives', async () => {
