@@ -8,6 +8,7 @@ import {
   readdir,
   readFile,
   rm,
+  stat,
   symlink,
   truncate,
   writeFile,
@@ -34,6 +35,7 @@ import { buildShard, MTIME } from './fixtures/read/build-shard.js';
 import { memoryDestination as fixtureDestination } from './fixtures/read/memory-destination.js';
 import { snapshot } from './fixtures/restore/snapshot.js';
 import { setupRun, type TestSetup } from './fixtures/run/config.js';
+import { asUnprivilegedUser } from './fixtures/run/unprivileged.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const cleanups: Array<() => Promise<void>> = [];
@@ -163,6 +165,17 @@ describe('a file that only grew, through a run and a restore', () => {
       await restoreShard({ from, manifest, chain, to: join(setup.dir, `dry-${index}`), dryRun: true });
       expect((await verifyShard(from, manifest)).problems).toEqual([]);
     }
+    // Only the log, from the last point: its chain's bytes, nothing else.
+    const only = join(setup.dir, 'only-log');
+    const last = manifests[2]!;
+    await restoreShard({
+      from,
+      manifest: last,
+      chain: await resolveChain(from, last),
+      to: only,
+      include: ['data/log'],
+    });
+    expect(await snapshot(only)).toEqual({ data: expect.any(String), 'data/log': points[2]!.tree.log });
     // In place, over the tree as it is now: back to the second point.
     const chain = await resolveChain(from, manifests[1]!);
     await restoreShard({ from, manifest: manifests[1]!, chain, inPlace: true, conflict: 'overwrite' });
@@ -295,5 +308,21 @@ describe("the restore writer's append", () => {
     }
     expect(await readFile(join(tree, 'real/file'), 'utf8')).toBe('y');
     expect(await readFile(join(tree, 'd/two-names'), 'utf8')).toBe('x');
+  });
+
+  it('appends to a read-only file when not root, giving it its mode again', async () => {
+    const tree = await tempDir('mb-append-ro-');
+    const written: WrittenFile[] = [];
+    await asUnprivilegedUser(tree, async () => {
+      await writeFile(join(tree, 'ro'), 'start\n', { mode: 0o444 });
+      const writer = new FileWriter(tree, (file) => written.push(file), undefined, { root: tree });
+      writer.append('ro', 0o440, MTIME);
+      writer.write(Buffer.from('more\n'));
+      writer.close();
+      await writer.finish();
+    });
+    expect(await readFile(join(tree, 'ro'), 'utf8')).toBe('start\nmore\n');
+    expect(((await stat(join(tree, 'ro'))).mode & 0o7777).toString(8)).toBe('440');
+    expect(written).toMatchObject([{ path: 'ro', size: 11, mode: 0o440, appendedTo: 6 }]);
   });
 });

@@ -4,6 +4,7 @@
 // run core from its TypeScript sources.
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   constants,
   fchmodSync,
@@ -188,14 +189,19 @@ function openToAppend(
   if (!tree) throw refuse('no earlier link of a chain restored');
   const inTree = (/** @type {string} */ path) => placeIn(path, tree.root, tree.sourceRoots);
   noLinkAbove(op.path, inTree);
+  const target = fsPath(inTree(op.path));
   let fd;
   try {
-    fd = openSync(fsPath(inTree(op.path)), APPEND_FLAGS);
+    fd = openSync(target, APPEND_FLAGS);
   } catch (error) {
     const code = /** @type {NodeJS.ErrnoException} */ (error).code;
     if (code === 'ENOENT' || code === 'ELOOP' || code === 'EISDIR')
       throw refuse('the earlier links did not restore');
-    throw error;
+    // A read-only file (not as root): ours, in the private folder, and given its mode again at `close`.
+    const info = code === 'EACCES' ? lstatSync(target, { throwIfNoEntry: false }) : undefined;
+    if (!info?.isFile()) throw error;
+    chmodSync(target, (info.mode & 0o7777) | 0o600);
+    fd = openSync(target, APPEND_FLAGS);
   }
   try {
     const info = fstatSync(fd);
