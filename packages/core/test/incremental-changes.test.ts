@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import {
   chmod,
   link,
@@ -62,8 +62,9 @@ async function scan(
     kept.push(entry.path);
     // What the packer does: archive the file, report the sha256 of what it stored.
     if (entry.type === 'file') {
-      const content = readFileSync(join(dir, entry.path.slice('src/'.length)));
-      detector.archived(entry.path, createHash('sha256').update(content).digest('hex'));
+      const file = join(dir, entry.path.slice('src/'.length));
+      const content = readFileSync(file);
+      detector.archived(entry.path, createHash('sha256').update(content).digest('hex'), lstatSync(file));
     }
   }
   detector.settle(warnings);
@@ -245,7 +246,7 @@ describe('change detection', () => {
     const problems = new SourceProblems([source], () => undefined);
     for (const entry of detector.select(walkDirectorySync(source, problems))) {
       if (entry.type === 'file' && entry.path !== 'src/docs/a.txt')
-        detector.archived(entry.path, '0'.repeat(64));
+        detector.archived(entry.path, '0'.repeat(64), lstatSync(join(dir, entry.path.slice('src/'.length))));
     }
     detector.settle([]);
     expect(detector.records.has('src/docs/a.txt')).toBe(false);

@@ -58,8 +58,8 @@ export interface PackOptions {
   onProgress?: (stats: Readonly<PackStats>) => void;
   /** An incremental shard: its chain, and the paths gone since its parent (asked once every entry is packed). */
   incremental?: { parent: string; base: string; deleted: () => readonly string[] };
-  /** Each file entry once archived, with the sha256 of what was stored. */
-  onArchived?: (path: string, sha256: string) => void;
+  /** Each file entry once archived, with the sha256 of what was stored and the fstat its header was made from. */
+  onArchived?: (path: string, sha256: string, info: Stats) => void;
   /** The finished inner manifest file, before it is removed (the shard's index object is made from it). */
   onManifest?: (file: string) => Promise<void>;
 }
@@ -198,7 +198,7 @@ class Packer {
       if (readError !== undefined) problems.report(where(), readError);
       else this.checkUnchanged(where, fd, info, shortBy);
       if (inode !== undefined) this.linked.set(inode, { path: entry.path, size: info.size, sha256 });
-      this.options.onArchived?.(entry.path, sha256);
+      this.options.onArchived?.(entry.path, sha256, info);
       this.manifest!.add({
         path: entry.path,
         type: 'file',
@@ -239,7 +239,7 @@ class Packer {
       hardlink: first.path,
       ...owner,
     });
-    this.options.onArchived?.(path, first.sha256);
+    this.options.onArchived?.(path, first.sha256, info);
     this.stats.files++;
     this.stats.hardlinks++;
     this.options.onProgress?.(this.stats);

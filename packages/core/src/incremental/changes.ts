@@ -75,11 +75,15 @@ export class ChangeDetector {
     return this.options.parent?.has(path) === true;
   }
 
-  /** The packer archived this file with this content: the next run compares against it. */
-  archived(path: string, sha256: string): void {
+  /**
+   * The packer archived this file with this content (`info`: its fstat, which
+   * its tar header was made from): the next run compares against it.
+   */
+  archived(path: string, sha256: string, info: Stats): void {
     this.pending.delete(path);
     const record = this.records.get(path);
-    if (record?.type === 'file') record.sha256 = sha256;
+    if (record === undefined && !this.options.parent) this.records.set(path, fileRecord(path, info, sha256));
+    else if (record?.type === 'file') record.sha256 = sha256;
   }
 
   /**
@@ -137,6 +141,12 @@ export class ChangeDetector {
       const record = recordOf(entry);
       return this.note(entry.path, record, before);
     }
+    if (!this.options.parent) {
+      // A full shard stores every file: its record comes from the packer's fstat (archived()), not an
+      // lstat of its own, one system call per file fewer (30,452 on the bench dataset).
+      this.pending.add(entry.path);
+      return true;
+    }
     let info: Stats;
     try {
       info = lstatSync(entry.open ?? entry.absolute);
@@ -150,18 +160,7 @@ export class ChangeDetector {
       this.records.set(entry.path, before);
       return false;
     }
-    const record: FileRecord = {
-      path: entry.path,
-      type: 'file',
-      mode: info.mode & 0o7777,
-      mtime: info.mtimeMs,
-      ctime: info.ctimeMs,
-      ino: info.ino,
-      ...(info.nlink > 1 && { nlink: info.nlink }),
-      size: info.size,
-      uid: info.uid,
-      gid: info.gid,
-    };
+    const record = fileRecord(entry.path, info);
     if (!info.isFile()) {
       // Replaced since it was listed: the packer decides what it is now.
       this.note(entry.path, record, undefined, true);
@@ -194,6 +193,24 @@ export class ChangeDetector {
     if (changed) this.changes.modified++;
     return changed;
   }
+}
+
+/** A file's record from its lstat (or the packer's fstat): what the next run compares against. */
+function fileRecord(path: string, info: Stats, sha256?: string): Extract<FileRecord, { type: 'file' }> {
+  const record: Extract<FileRecord, { type: 'file' }> = {
+    path,
+    type: 'file',
+    mode: info.mode & 0o7777,
+    mtime: info.mtimeMs,
+    ctime: info.ctimeMs,
+    ino: info.ino,
+    ...(info.nlink > 1 && { nlink: info.nlink }),
+    size: info.size,
+    uid: info.uid,
+    gid: info.gid,
+  };
+  if (sha256 !== undefined) record.sha256 = sha256;
+  return record;
 }
 
 function recordOf(entry: Exclude<SourceEntry, { type: 'file' }>): FileRecord {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Destination } from '@matric-backup/plugin-api';
 import { isDestinationError, isMatricError, MatricError } from '@matric-backup/plugin-api';
+import type { PackOptions } from '../archive/pack.js';
 import { type StoredFormat, storedFormat } from '../archive/transforms.js';
 import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
@@ -650,13 +651,13 @@ function archivedListener(
   onFile: RunOptions['onFile'],
   seen: { stored: number },
   incremental: boolean,
-): ((path: string, sha256: string) => void) | undefined {
-  if (!onFile) return detector && ((path, sha256) => detector.archived(path, sha256));
-  return (path, sha256) => {
+): PackOptions['onArchived'] {
+  if (!onFile) return detector && ((path, sha256, info) => detector.archived(path, sha256, info));
+  return (path, sha256, info) => {
     seen.stored++;
     // Asked before archived() settles the record: in the parent's list means changed.
     const change = incremental && detector ? (detector.inParent(path) ? 'changed' : 'new') : undefined;
-    detector?.archived(path, sha256);
+    detector?.archived(path, sha256, info);
     try {
       onFile({ type: 'stored', path, ...(change && { change }) });
     } catch {
