@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import {
   appendFile,
   link,
@@ -73,7 +73,8 @@ describe('the change detector marks files that may only have grown', () => {
       )) {
         if (entry.type !== 'file') continue;
         files.set(entry.path, entry);
-        detector.archived(entry.path, sha256(readFileSync(join(dir, entry.path.slice('src/'.length)))));
+        const file = join(dir, entry.path.slice('src/'.length));
+        detector.archived(entry.path, sha256(readFileSync(file)), lstatSync(file));
       }
       return { files, records: detector.records };
     };
