@@ -71,4 +71,20 @@ describe('inner manifest', () => {
     const { deleted: _deleted, ...without } = incremental;
     expect(() => parseInnerManifest(JSON.stringify(without))).toThrow(/^deleted: required in an incremental/);
   });
+
+  it('names the first bad field, a header field before an entry and an entry by its index, and keeps unknown keys', () => {
+    const file = { path: 'data/f', type: 'file', mode: 0o644, mtime: 0, size: 1, sha256: 'a'.repeat(64) };
+    const entries = [...inner.entries, file, { ...file, path: 'data/g', sha256: 'nope' }];
+    expect(() => parseInnerManifest(JSON.stringify({ ...inner, entries }))).toThrow(/^entries\.2\.sha256: /);
+    expect(() => parseInnerManifest(JSON.stringify({ ...inner, id: '', entries }))).toThrow(/^id: /);
+    expect(() => parseInnerManifest(JSON.stringify({ ...inner, entries, warnings: 1 }))).toThrow(
+      /^entries\.2\.sha256: /,
+    );
+    expect(() => parseInnerManifest(JSON.stringify({ ...inner, entries: [null] }))).toThrow(/^entries\.0: /);
+    expect(() => parseInnerManifest('[]')).toThrow(/^\(root\): /);
+    const kept = parseInnerManifest(
+      JSON.stringify({ ...inner, note: 1, entries: [{ ...file, xattrs: {} }] }),
+    );
+    expect(kept).toMatchObject({ note: 1, entries: [{ xattrs: {} }] });
+  });
 });
