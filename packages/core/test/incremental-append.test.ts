@@ -24,7 +24,7 @@ import { restoreShard } from '../src/restore/restore.js';
 import { runBackup } from '../src/run/run.js';
 import { findShard } from '../src/shard/catalog.js';
 import { resolveChain } from '../src/shard/chain.js';
-import { RefusedEntry } from '../src/shard/entry-guard.js';
+import { EntryGuard, RefusedEntry } from '../src/shard/entry-guard.js';
 import { readInnerManifest } from '../src/shard/inner-manifest.js';
 import type { InnerManifest } from '../src/shard/manifest.js';
 import { verifyShard } from '../src/shard/verify.js';
@@ -259,6 +259,24 @@ describe('restoring bytes appended to a file', () => {
     expect((await verifyShard(dest, manifest)).problems).toMatchObject([
       { path: 'notes/log', code: 'CONTENT_MISMATCH' },
     ]);
+  });
+});
+
+describe('the entry guard and appended bytes', () => {
+  it('lets only file entries under .matric-appended/ through, and no hard link may name them', () => {
+    const limits = { entries: 100, fileBytes: 1000, innerManifestBytes: 1000, tarBytes: 10_000 };
+    const guard = new EntryGuard(limits);
+    expect(guard.check({ name: '.matric-appended/notes/log', type: 'file', size: 5 })).toEqual({
+      path: '.matric-appended/notes/log',
+      kind: 'file',
+    });
+    expect(() =>
+      guard.check({ name: 'notes/h', type: 'link', size: 0, linkname: '.matric-appended/notes/log' }),
+    ).toThrow('does not name a file earlier in the archive');
+    for (const type of ['symlink', 'directory', 'link'])
+      expect(() =>
+        new EntryGuard(limits).check({ name: '.matric-appended/notes/x', type, size: 0, linkname: 'y' }),
+      ).toThrow(`.matric-appended/notes/x: a ${type} entry where only bytes appended to a file may be`);
   });
 });
 
