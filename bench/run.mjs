@@ -14,8 +14,16 @@ const ROOT = resolve(BENCH, '..');
 const DATA = join(ROOT, '.bench-data');
 const CLI_BIN = join(ROOT, 'apps/cli/dist/bin.js');
 const CASES = join(BENCH, 'cases');
-// BENCH_SCALE=0.1 tries a case on ~100 MiB instead of ~1 GiB (numbers then are not the reference ones).
+// BENCH_SCALE=0.1 tries a case on ~100 MiB instead of ~1 GiB (numbers then are not the reference ones);
+// BENCH_SCALE=4 runs it on ~4 GiB, with the 1x dataset as its subset (memory must stay flat as data grows).
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+
+/** Where the dataset of a scale is cached: `dataset/` (1x) and `subset/` (1/4) as always, others by their scale. */
+function datasetDir(scale) {
+  if (scale === 1) return join(DATA, 'dataset');
+  if (scale === 0.25) return join(DATA, 'subset');
+  return join(DATA, `dataset-s${scale}`);
+}
 
 const quote = (path) => `'${path.replaceAll("'", `'\\''`)}'`;
 
@@ -74,13 +82,12 @@ async function main() {
     throw new Error(`unknown case ${unknown.join(', ')}; available: ${available.join(', ')}`);
   const names = requested.length ? requested : available;
 
-  const suffix = SCALE === 1 ? '' : `-s${SCALE}`;
+  // The subset is the dataset at a quarter of the scale: at BENCH_SCALE=4 that is the cached 1x dataset.
+  const full = datasetDir(SCALE);
+  const subset = datasetDir(SCALE / 4);
   const datasets = {
-    full: { dir: join(DATA, `dataset${suffix}`), ...ensureDataset(join(DATA, `dataset${suffix}`), SCALE) },
-    subset: {
-      dir: join(DATA, `subset${suffix}`),
-      ...ensureDataset(join(DATA, `subset${suffix}`), SCALE / 4),
-    },
+    full: { dir: full, ...ensureDataset(full, SCALE) },
+    subset: { dir: subset, ...ensureDataset(subset, SCALE / 4) },
   };
 
   // Read everything once so no measurement pays for a cold page cache.
