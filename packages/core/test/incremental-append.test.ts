@@ -27,6 +27,7 @@ import { resolveChain } from '../src/shard/chain.js';
 import { EntryGuard, RefusedEntry } from '../src/shard/entry-guard.js';
 import { readInnerManifest } from '../src/shard/inner-manifest.js';
 import type { InnerManifest } from '../src/shard/manifest.js';
+import { parseInnerManifest } from '../src/shard/manifest-schema.js';
 import { verifyShard } from '../src/shard/verify.js';
 import { walkDirectorySync } from '../src/sources/directory.js';
 import { SourceProblems } from '../src/sources/problems.js';
@@ -37,6 +38,8 @@ import { snapshot } from './fixtures/restore/snapshot.js';
 import { setupRun, type TestSetup } from './fixtures/run/config.js';
 import { asUnprivilegedUser } from './fixtures/run/unprivileged.js';
 
+const BASE_ID = 'backup_20240517_103015_abcdefgh';
+const INC_ID = 'backup_20240518_103015_abcdefgh';
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -186,8 +189,6 @@ describe('a file that only grew, through a run and a restore', () => {
 });
 
 describe('restoring bytes appended to a file', () => {
-  const BASE = 'backup_20240517_103015_abcdefgh';
-  const INC = 'backup_20240518_103015_abcdefgh';
   const before = randomBytes(70_000);
   const gained = Buffer.from('appended\n');
 
@@ -196,9 +197,9 @@ describe('restoring bytes appended to a file', () => {
     edit: (append: NonNullable<InnerManifest['entries'][number]['append']>) => void = () => {},
   ) {
     const dest = fixtureDestination();
-    await buildShard(dest, { id: BASE, entries: [{ path: 'notes/log', type: 'file', content: before }] });
+    await buildShard(dest, { id: BASE_ID, entries: [{ path: 'notes/log', type: 'file', content: before }] });
     const built = await buildShard(dest, {
-      id: INC,
+      id: INC_ID,
       createdAt: MTIME + 1000,
       entries: [{ path: 'notes/log', type: 'file', content: gained, mtime: MTIME + 1000 }],
       omit: ['notes/log'],
@@ -208,7 +209,7 @@ describe('restoring bytes appended to a file', () => {
           content: gained,
         },
       ],
-      increment: { parent: BASE, base: BASE, length: 1 },
+      increment: { parent: BASE_ID, base: BASE_ID, length: 1 },
       editInner: (inner) => {
         const append = { from: before.length, from_sha256: sha256(before), sha256: sha256(gained) };
         edit(append);
@@ -241,7 +242,7 @@ describe('restoring bytes appended to a file', () => {
       for (const dryRun of [false, true]) {
         const error = await restoreShard({ from: dest, manifest, chain: links, to, dryRun }).catch((e) => e);
         expect(error.code, String(error.message)).toBe('VERIFY_FAILED');
-        expect(error.message).toContain(INC);
+        expect(error.message).toContain(INC_ID);
         expect(error.message).toContain('notes/log: ');
       }
       expect(await readdir(parent)).toEqual([]);
@@ -259,6 +260,44 @@ describe('restoring bytes appended to a file', () => {
     expect((await verifyShard(dest, manifest)).problems).toMatchObject([
       { path: 'notes/log', code: 'CONTENT_MISMATCH' },
     ]);
+  });
+});
+
+describe('the inner manifest and appended bytes', () => {
+  const file = (append: object, size = 10) => ({
+    path: 'notes/log',
+    type: 'file',
+    mode: 0o644,
+    mtime: MTIME,
+    size,
+    sha256: 'a'.repeat(64),
+    append: { from: 4, from_sha256: 'b'.repeat(64), sha256: 'c'.repeat(64), ...append },
+  });
+  const document = (type: 'full' | 'incremental', entry: object) =>
+    JSON.stringify({
+      version: '1.0.0',
+      format: 'matric-backup',
+      id: INC_ID,
+      created_at: new Date(MTIME).toISOString(),
+      sources: ['notes'],
+      type,
+      ...(type === 'incremental' && { parent: BASE_ID, base: BASE_ID, deleted: [] }),
+      entries: [entry],
+    });
+
+  it('reads an append in an incremental shard, and refuses one in a full shard or past the file', () => {
+    expect(parseInnerManifest(document('incremental', file({}))).entries[0]!.append).toEqual({
+      from: 4,
+      from_sha256: 'b'.repeat(64),
+      sha256: 'c'.repeat(64),
+    });
+    expect(() => parseInnerManifest(document('full', file({})))).toThrow(/entries\.0\.append: does not fit/);
+    expect(() => parseInnerManifest(document('incremental', file({ from: 10 })))).toThrow(
+      /entries\.0\.append/,
+    );
+    expect(() => parseInnerManifest(document('incremental', file({ sha256: 'x' })))).toThrow(
+      /entries\.0\.append/,
+    );
   });
 });
 
