@@ -24,6 +24,8 @@ export type WriteArchiveOptions = {
   /** Compression and encryption of the tar stream. */
   format: StoredFormat;
   problems: SourceProblems;
+  /** A destination keeps the spool file itself (links it): write it to the disk as it grows (see SpoolFile). */
+  writeback?: boolean;
   onProgress?: (progress: Readonly<PackStats> & { bytesOut: number }) => void;
 } & Pick<PackOptions, 'incremental' | 'onArchived'>;
 
@@ -77,7 +79,12 @@ export async function writeArchive(
     symlinks: 0,
     bytesIn: 0,
   };
-  const spool = new SpoolFile(partial, pool, (bytesOut) => onProgress?.({ ...packed, bytesOut }));
+  const spool = new SpoolFile(
+    partial,
+    pool,
+    (bytesOut) => onProgress?.({ ...packed, bytesOut }),
+    options.writeback,
+  );
   let index: IndexFile | undefined;
   const { tar, done } = packArchive(entries, {
     id,

@@ -38,6 +38,7 @@ import { RunLog } from './run-log.js';
 import { createRunSpool, type RunSpool } from './run-spool.js';
 import { selectDestinations } from './select.js';
 import { pickShardId } from './shard-id.js';
+import { spoolKeptInPlace } from './spool-kept.js';
 import { throttle } from './throttle.js';
 import type { DestinationResult, RunEvent, RunOptions, RunSummary } from './types.js';
 import { reportUnfinished } from './unfinished.js';
@@ -451,6 +452,7 @@ class Run {
     });
     const plan = this.plan;
     const onArchived = archivedListener(detector, onFile, seen, incremental);
+    const folders = destinations.flatMap(({ destination }) => destination?.localPath ?? []);
     const archive = await writeArchive(entries, {
       id,
       createdAt: this.now,
@@ -465,6 +467,7 @@ class Run {
       indexFileName: keys.index,
       format,
       problems: this.problems,
+      writeback: await spoolKeptInPlace(spoolDir, folders),
       onProgress: ({ files, bytesIn, bytesOut }) =>
         progress.push({ type: 'archive-progress', files, bytesIn, bytesOut }),
     });
