@@ -292,6 +292,34 @@ describe('restoring an incremental shard', () => {
     expect((await import('node:fs/promises').then((fs) => fs.readdir(work))).sort()).toEqual(['kept']);
   });
 
+  it('refuses an incremental whose deleted paths lead out of the target, removing nothing (verify names them)', async () => {
+    const dest = memoryDestination();
+    await storeChain(dest);
+    const victim = join(work, 'victim');
+    await mkdir(victim);
+    await writeFile(join(victim, 'precious.txt'), 'not in any shard\n');
+    // Enough `..` to climb out of any temporary folder, then down to the victim.
+    const leading = `notes/${'../'.repeat(64)}${victim.slice(1)}`;
+    const hostile = 'backup_20240520_103015_abcdefgh';
+    await buildShard(dest, {
+      id: hostile,
+      entries: inc2,
+      createdAt: MTIME + 3 * DAY,
+      increment: { parent: INC2, base: BASE, length: 3, deleted: [leading] },
+    });
+    const target = join(work, 'target');
+    await expect(
+      restoreFromLocations({ id: hostile, locations: locations([dest]), to: target }),
+    ).rejects.toMatchObject({ code: 'VERIFY_FAILED', message: expect.stringContaining('path contains ..') });
+    expect(await readFile(join(victim, 'precious.txt'), 'utf8')).toBe('not in any shard\n');
+    expect((await readdir(work)).sort()).toEqual(['victim']);
+    const manifest = JSON.parse((await readAll(dest, `${hostile}.manifest.json`)).toString());
+    const verified = await verifyShard(dest, manifest);
+    expect(verified.problems).toContainEqual(
+      expect.objectContaining({ path: leading, code: 'UNSAFE_ENTRY' }),
+    );
+  });
+
   it('refuses a sidecar that splices a shard into another chain', async () => {
     const dest = memoryDestination();
     await storeChain(dest);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { unsafePathReason } from './entry-guard.js';
 import { INNER_MANIFEST_NAME, type InnerManifest, type InnerManifestEntry } from './manifest.js';
 import { problem, type ShardProblem, type ShardProblemCode } from './problem.js';
 import type { GuardedEntry } from './walk.js';
@@ -73,6 +74,11 @@ export class ContentsCheck {
       const seen = this.get(entry.path);
       if (!seen) this.problem(entry.path, 'MISSING', 'in the manifest but missing from the archive');
       else this.compareEntry(entry, seen);
+    }
+    // A restore removes what an incremental lists as deleted from the tree it builds: nothing listed may lead out of it.
+    for (const path of inner.deleted ?? []) {
+      const unsafe = unsafePathReason(path);
+      if (unsafe) this.problem(path, 'UNSAFE_ENTRY', `listed as deleted: ${unsafe}`);
     }
     for (const [path, seen] of this.seen) {
       if (expected.has(path) || !selected(path)) continue;

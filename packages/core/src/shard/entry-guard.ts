@@ -208,7 +208,8 @@ export class EscapingLink extends Error {
   }
 }
 
-function unsafePathReason(path: string): string | undefined {
+/** Why an archive path may not be written under a target (absolute, `..`, not normalized), or undefined. */
+export function unsafePathReason(path: string): string | undefined {
   if (path === '') return 'empty path';
   if (path.includes('\0')) return 'path contains NUL';
   if (path.startsWith('/')) return 'absolute path';
