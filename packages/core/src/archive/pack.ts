@@ -90,6 +90,7 @@ class Packer {
   private readonly accounts: AccountNames;
   /** Files with more than one link seen so far, by `source:dev:ino`: later names become hard-link entries. */
   private readonly linked = new Map<string, { path: string; size: number; sha256: string }>();
+  private lastOwner?: Readonly<Owner>;
   /** Where the start of a file that grew is read to be hashed (it is not stored); made when first needed. */
   private scratch?: Buffer;
 
@@ -285,17 +286,24 @@ class Packer {
     }
   }
 
-  /** The owner fields of an entry (tar header and inner manifest); omitted when unknown. */
-  private owner(from: Pick<Owner, 'uid' | 'gid'>): Owner {
+  /**
+   * The owner fields of an entry (tar header and inner manifest); omitted when
+   * unknown. The last one is reused (never changed by its users): most entries
+   * of a tree have one owner, and a new object per entry was garbage.
+   */
+  private owner(from: Pick<Owner, 'uid' | 'gid'>): Readonly<Owner> {
     if (from.uid === undefined || from.gid === undefined) return {};
+    const last = this.lastOwner;
+    if (last?.uid === from.uid && last.gid === from.gid) return last;
     const user = this.accounts.userName(from.uid);
     const group = this.accounts.groupName(from.gid);
-    return {
+    this.lastOwner = {
       uid: from.uid,
       gid: from.gid,
       ...(user !== undefined && { user }),
       ...(group !== undefined && { group }),
     };
+    return this.lastOwner;
   }
 
   private async addManifest(): Promise<void> {

@@ -26,6 +26,7 @@ export type WriteArchiveOptions = {
   problems: SourceProblems;
   /** A destination keeps the spool file itself (links it): write it to the disk as it grows (see SpoolFile). */
   writeback?: boolean;
+  /** Called often (every file and every MiB) with an object that is refilled for the next call: copy what you keep. */
   onProgress?: (progress: Readonly<PackStats> & { bytesOut: number }) => void;
 } & Pick<PackOptions, 'incremental' | 'onArchived'>;
 
@@ -79,6 +80,7 @@ export async function writeArchive(
     symlinks: 0,
     bytesIn: 0,
   };
+  const progress = { ...packed, bytesOut: 0 };
   const spool = new SpoolFile(
     partial,
     pool,
@@ -103,7 +105,11 @@ export async function writeArchive(
     }),
     onProgress: (stats) => {
       packed = stats;
-      onProgress?.({ ...stats, bytesOut: spool.bytes });
+      if (!onProgress) return;
+      // Called for every file: one object, refilled, rather than a new one each time.
+      Object.assign(progress, stats);
+      progress.bytesOut = spool.bytes;
+      onProgress(progress);
     },
   });
   const stored = pipeline([tar, ...transforms, spool]);

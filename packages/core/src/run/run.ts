@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Destination } from '@matric-backup/plugin-api';
 import { isDestinationError, isMatricError, MatricError } from '@matric-backup/plugin-api';
-import type { PackOptions } from '../archive/pack.js';
+import type { PackOptions, PackStats } from '../archive/pack.js';
 import { type StoredFormat, storedFormat } from '../archive/transforms.js';
 import { type ArchiveResult, writeArchive } from '../archive/write.js';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
@@ -423,7 +423,10 @@ class Run {
     detector: ChangeDetector | undefined,
   ): Promise<ArchiveResult> {
     const { backup } = this.config;
-    const progress = throttle((event: RunEvent) => this.emit(event));
+    // Throttled before the event is made: the packer reports every file.
+    const progress = throttle(({ files, bytesIn, bytesOut }: Readonly<PackStats> & { bytesOut: number }) =>
+      this.emit({ type: 'archive-progress', files, bytesIn, bytesOut }),
+    );
     const { onFile } = this.options;
     // With a file listener (run -vv) on an incremental: the files met before the change detector, to count the unchanged ones.
     const incremental = this.plan.type === 'incremental';
@@ -468,8 +471,7 @@ class Run {
       format,
       problems: this.problems,
       writeback: await spoolKeptInPlace(spoolDir, folders),
-      onProgress: ({ files, bytesIn, bytesOut }) =>
-        progress.push({ type: 'archive-progress', files, bytesIn, bytesOut }),
+      onProgress: progress.push,
     });
     if (onFile && incremental) onFile({ type: 'unchanged', files: seen.files - seen.stored });
     this.emit({
