@@ -95,3 +95,27 @@ describe('the tree a chain adds up to', () => {
     }
   });
 });
+
+describe('appended bytes that do not fit the chain', () => {
+  it('says what the chain before has there: nothing (a folder is gone first), a symbolic link, a file of other names', () => {
+    const append = { from: 1, from_sha256: 'a'.repeat(64), sha256: 'b'.repeat(64) };
+    const tree = new ChainTree(
+      inner([
+        dir('s'),
+        dir('s/folder'),
+        { path: 's/link', type: 'symlink', mode: 0o777, mtime: 1, target: 'x' } as InnerManifestEntry,
+        file('s/one', { sha256: 'a'.repeat(64) }),
+        file('s/two', { sha256: 'a'.repeat(64), hardlink: 's/one' }),
+      ]),
+    );
+    const grown = (path: string) => file(path, { size: 2, sha256: 'c'.repeat(64), append });
+    const problems = tree.apply(inner([grown('s/gone'), grown('s/folder'), grown('s/link'), grown('s/two')]));
+    expect(problems.map((problem) => problem.slice(problem.indexOf(';')))).toEqual([
+      '; the chain before has nothing there',
+      // A folder the incremental holds a file at goes first, with what it held.
+      '; the chain before has nothing there',
+      '; the chain before has a symlink there',
+      '; the chain before has a file of other names there',
+    ]);
+  });
+});

@@ -52,8 +52,11 @@ export class ChainTree {
   ): string | undefined {
     const { from, from_sha256 } = entry.append!;
     const at = `${entry.path}: bytes appended to a file of ${from} bytes with sha256 ${from_sha256}`;
-    if (existing?.type !== 'file' || existing.hardlink !== undefined || this.linksTo.has(entry.path))
-      return `${at}; the chain before has ${existing ? `a ${existing.type} of other names there` : 'nothing there'}`;
+    if (existing?.type !== 'file' || existing.hardlink !== undefined || this.linksTo.has(entry.path)) {
+      const what =
+        existing?.type === 'file' ? 'a file of other names' : existing ? `a ${existing.type}` : 'nothing';
+      return `${at}; the chain before has ${what} there`;
+    }
     if (existing.size !== from || existing.sha256 !== from_sha256)
       return `${at}; the chain before has ${existing.size} bytes with sha256 ${existing.sha256}`;
     return undefined;
