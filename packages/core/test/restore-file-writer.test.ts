@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,42 @@ describe('FileWriter (the restore writer thread)', () => {
       const info = await stat(join(root, file.path));
       expect([info.mode & 0o7777, Math.round(info.mtimeMs)], file.path).toEqual([modeOf(file.path), mtimeMs]);
     }
+  });
+
+  it('spreads folders over threads: folders above made by whichever comes first, hard links after their file, symbolic links last', async () => {
+    const written: WrittenFile[] = [];
+    const writer = new FileWriter(root, (file) => written.push(file), undefined, undefined, 3);
+    const files = new Map<string, Buffer>();
+    // Folders as tar lists them (each before what it holds), some only implied by the paths below them.
+    writer.folder('src');
+    for (let index = 0; index < 40; index++) {
+      const folder = `src/d${index % 10}/e${index % 4}`;
+      if (index < 10) writer.folder(`src/d${index}`);
+      const path = `${folder}/f${index}`;
+      const data = randomBytes(index * 97);
+      files.set(path, data);
+      writer.open(path, 0o640, 0);
+      writer.write(data);
+      writer.close();
+      // Another folder's name for the file just written: it must exist before the link is made.
+      writer.link(`src/links/l${index % 5}/h${index}`, path);
+      await writer.room();
+    }
+    writer.folder('src/empty/inside');
+    writer.symlink('src/d3/e1/up', '..');
+    await writer.finish();
+
+    expect(written.map((file) => file.path).sort()).toEqual([...files.keys()].sort());
+    for (const file of written) expect(file.sha256, file.path).toBe(sha256(files.get(file.path)!));
+    for (const [index, path] of [...files.keys()].entries()) {
+      const [original, linked] = await Promise.all([
+        stat(join(root, path)),
+        stat(join(root, `src/links/l${index % 5}/h${index}`)),
+      ]);
+      expect([linked.ino, original.nlink], path).toEqual([original.ino, 2]);
+    }
+    expect((await stat(join(root, 'src/empty/inside'))).isDirectory()).toBe(true);
+    expect(await readlink(join(root, 'src/d3/e1/up'))).toBe('..');
   });
 
   it('gives each file its mode under a folder whose default ACL replaces the umask, and mtimes before 1970', async () => {

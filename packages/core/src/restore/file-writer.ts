@@ -1,18 +1,27 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { RefusedEntry } from '../shard/entry-guard.js';
 import { onInterrupt } from '../util/interrupt.js';
 
 const THREAD = new URL('./write-thread.mjs', import.meta.url);
-/** File data is copied into batches of this size, each one message to the thread. */
+/**
+ * Writer threads at most. Creating a file costs kernel time in the thread that
+ * creates it, and on a busy file system much more than writing its bytes (ext4
+ * without a journal looks at every recently freed inode of the group before
+ * it takes one: after 30,000 files were deleted, ~0.5 ms a file). Threads in
+ * different folders create in parallel; each costs ~10 MB of memory.
+ */
+const MAX_THREADS = 4;
+/** File data is copied into batches of this size, each one message to a thread. */
 const BATCH_BYTES = 1 << 20;
 /** Operations per batch at most: thousands of tiny files still go in small messages. */
 const BATCH_OPS = 512;
-/** Batches handed to the thread and not yet written; the extraction waits beyond this. */
+/** Batches handed to a thread and not yet written; the extraction waits beyond this. */
 const IN_FLIGHT = 4;
-/** Indexes into the control array shared with the thread. */
+/** Index into the control array shared with the threads; thread i's BUSY flag is at BUSY + i. */
 const STOP = 0;
 const BUSY = 1;
-/** How long an interrupted process waits for the thread to finish the operation in hand. */
+/** How long an interrupted process waits for a thread to finish the operation in hand. */
 const HALT_WAIT_MS = 2000;
 
 type Op =
@@ -57,32 +66,55 @@ type FromThread =
   | { type: 'done'; files: WrittenFile[]; data: ArrayBuffer }
   | { type: 'failed'; error: ThreadError };
 
+/** One writer thread, started when it is first given work. */
+interface Lane {
+  worker?: Worker;
+  inFlight: number;
+}
+
 /**
- * Creates the restored folders, symlinks and files on a worker thread, in
- * archive order, while the main thread goes on decompressing, untarring and
- * checking: the thread makes every file system call and hashes each file as it
- * writes it. Restore used to do all of it on one thread; on two cores the
- * kernel's share (creating ~30,000 files) now overlaps with the rest.
+ * Creates the restored folders, symlinks and files on worker threads, while
+ * the main thread goes on decompressing, untarring and checking: the threads
+ * make every file system call and hash each file as they write it.
  *
- * Calls queue operations into batches (file data copied into the batch's
- * buffer); `room()` waits while IN_FLIGHT batches are unwritten, so memory stays
- * at a few MiB. The first failure (a refused entry, EEXIST for an entry given
- * twice, ENOSPC) stops the thread and is thrown by the next `room()` or by
- * `finish()`. `stop()` ends the thread, so nothing writes into the folder once
- * it returns. Each file is reported to `onWritten` once it is closed.
+ * The work is split by folder: a file goes to the thread of the folder it is
+ * in (folders are dealt out to the threads in turn as they first appear), a
+ * folder to its parent's thread, a hard link to its target's thread (so it
+ * comes after that file), bytes appended to a file to that file's folder's
+ * thread. So every path's operations stay in archive order on one thread, and
+ * two threads never create in one folder (the kernel locks a folder while a
+ * name is added to it). A thread makes the folders above what it creates when
+ * it has not seen them yet (another may be making them at the same time).
+ * Symbolic links come last, once every thread has written everything else.
+ *
+ * Calls queue operations into one batch (file data copied into the batch's
+ * buffer), sent to its thread when full or when the next operation goes to
+ * another thread; `room()` waits while IN_FLIGHT batches of the thread being
+ * given work are unwritten, so memory stays at a few MiB per thread. The first
+ * failure of any thread (a refused entry, EEXIST for an entry given twice,
+ * ENOSPC) is thrown by the next `room()` or by `finish()`. `stop()` ends every
+ * thread, so nothing writes into the folder once it returns. Each file is
+ * reported to `onWritten` once it is closed.
  */
 export class FileWriter {
-  private readonly worker: Worker;
+  private readonly lanes: Lane[];
+  /** The thread each folder's entries go to. */
+  private readonly laneOf = new Map<string, number>();
+  private nextLane = 0;
+  /** The thread the batch being filled goes to. */
+  private lane = 0;
   private ops: Op[] = [];
   private data: Buffer;
   private filled = 0;
   private readonly spare: ArrayBuffer[] = [];
-  private inFlight = 0;
+  /** Created once everything else is written (see `finish`). */
+  private symlinks: Op[] = [];
   private failure?: Error;
   private wake?: () => void;
   private stopping = false;
-  private readonly flags = new Int32Array(new SharedArrayBuffer(8));
+  private readonly flags: Int32Array;
   private readonly forgetHalt: () => void;
+  private readonly workerData: Record<string, unknown>;
 
   constructor(
     root: string,
@@ -90,30 +122,28 @@ export class FileWriter {
     /** Per source name, the folder its entries go to instead of `root/<name>` (`restore --in-place`). */
     sourceRoots?: Record<string, string>,
     tree?: AppendTree,
+    threads = Math.min(availableParallelism(), MAX_THREADS),
   ) {
-    this.worker = new Worker(THREAD, {
-      workerData: { root, sourceRoots, tree, control: this.flags.buffer },
-    });
+    this.lanes = Array.from({ length: Math.max(1, threads) }, () => ({ inFlight: 0 }));
+    this.flags = new Int32Array(new SharedArrayBuffer(4 * (BUSY + this.lanes.length)));
+    this.workerData = { root, sourceRoots, tree, control: this.flags.buffer };
     this.forgetHalt = onInterrupt(() => this.halt());
-    this.worker.on('message', (message: FromThread) => this.receive(message));
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => {
-      if (!this.stopping)
-        this.fail(new Error(`the restore's file writing thread stopped (exit code ${code})`));
-    });
     this.data = Buffer.allocUnsafeSlow(BATCH_BYTES);
   }
 
   folder(path: string): void {
+    this.to(parentOf(path));
     this.queue({ op: 'dir', path });
   }
 
+  /** Made by `finish`, after every file and folder. */
   symlink(path: string, target: string): void {
-    this.queue({ op: 'symlink', path, target });
+    this.symlinks.push({ op: 'symlink', path, target });
   }
 
   /** A hard link at `path` to the file written earlier at archive path `target`. */
   link(path: string, target: string): void {
+    this.to(parentOf(target));
     this.queue({ op: 'link', path, target });
   }
 
@@ -122,6 +152,7 @@ export class FileWriter {
    * the owner clears setuid/setgid) once written; `write` its content, then `close` it.
    */
   open(path: string, mode: number, mtimeMs: number, owner?: { uid: number; gid: number }): void {
+    this.to(parentOf(path));
     this.queue({ op: 'open', path, mode, mtimeMs, ...owner });
   }
 
@@ -131,6 +162,7 @@ export class FileWriter {
    * `mode`, `mtimeMs` and `owner` as `open` does.
    */
   append(path: string, mode: number, mtimeMs: number, owner?: { uid: number; gid: number }): void {
+    this.to(parentOf(path));
     this.queue({ op: 'append', path, mode, mtimeMs, ...owner });
   }
 
@@ -157,16 +189,23 @@ export class FileWriter {
     this.queue({ op: 'close' });
   }
 
-  /** Resolves once the thread has room for more; rejects with its failure. */
+  /** Resolves once the thread being given work has room for more; rejects with the first failure. */
   async room(): Promise<void> {
-    while (this.inFlight >= IN_FLIGHT && !this.failure) await new Promise<void>((wake) => (this.wake = wake));
+    while (this.lanes[this.lane]!.inFlight >= IN_FLIGHT && !this.failure)
+      await new Promise<void>((wake) => (this.wake = wake));
     if (this.failure) throw this.failure;
   }
 
-  /** Waits until everything is written, then stops the thread. */
+  /** Waits until everything is written, symbolic links last, then stops the threads. */
   async finish(): Promise<void> {
-    this.flush();
-    while (this.inFlight > 0 && !this.failure) await new Promise<void>((wake) => (this.wake = wake));
+    await this.drain();
+    if (this.symlinks.length > 0 && !this.failure) {
+      // Only now: no thread creates anything after a link exists.
+      this.lane = 0;
+      for (const op of this.symlinks) this.queue(op);
+      this.symlinks = [];
+      await this.drain();
+    }
     await this.stop();
     if (this.failure) throw this.failure;
   }
@@ -174,17 +213,37 @@ export class FileWriter {
   async stop(): Promise<void> {
     this.stopping = true;
     this.forgetHalt();
-    await this.worker.terminate();
+    await Promise.all(this.lanes.map((lane) => lane.worker?.terminate()));
+  }
+
+  private async drain(): Promise<void> {
+    this.flush();
+    while (this.lanes.some((lane) => lane.inFlight > 0) && !this.failure)
+      await new Promise<void>((wake) => (this.wake = wake));
   }
 
   /**
-   * For an exiting process, which cannot wait for `stop()`: tells the thread to
-   * drop what it has not started and waits (blocking, briefly) until the
-   * operation in hand is done, so whoever removes the folder next does not race it.
+   * For an exiting process, which cannot wait for `stop()`: tells the threads to
+   * drop what they have not started and waits (blocking, briefly) until the
+   * operations in hand are done, so whoever removes the folder next does not race them.
    */
   private halt(): void {
     Atomics.store(this.flags, STOP, 1);
-    Atomics.wait(this.flags, BUSY, 1, HALT_WAIT_MS);
+    for (let index = 0; index < this.lanes.length; index++)
+      Atomics.wait(this.flags, BUSY + index, 1, HALT_WAIT_MS);
+  }
+
+  /** Makes the entries of `folder` the next operations' thread, sending the batch so far to its own. */
+  private to(folder: string): void {
+    let lane = this.laneOf.get(folder);
+    if (lane === undefined) {
+      lane = this.nextLane;
+      this.nextLane = (lane + 1) % this.lanes.length;
+      this.laneOf.set(folder, lane);
+    }
+    if (lane === this.lane) return;
+    this.flush();
+    this.lane = lane;
   }
 
   private queue(op: Op): void {
@@ -194,23 +253,36 @@ export class FileWriter {
 
   private flush(): void {
     if (this.ops.length === 0 || this.failure) return;
+    const lane = this.lanes[this.lane]!;
     const data = this.data.buffer as ArrayBuffer;
-    this.worker.postMessage({ ops: this.ops, data }, [data]);
-    this.inFlight++;
+    lane.worker ??= this.start(this.lane);
+    lane.worker.postMessage({ ops: this.ops, data }, [data]);
+    lane.inFlight++;
     this.ops = [];
     const spare = this.spare.pop();
     this.data = spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BATCH_BYTES);
     this.filled = 0;
   }
 
-  private receive(message: FromThread): void {
+  private start(index: number): Worker {
+    const worker = new Worker(THREAD, { workerData: { ...this.workerData, busy: BUSY + index } });
+    worker.on('message', (message: FromThread) => this.receive(this.lanes[index]!, message));
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => {
+      if (!this.stopping)
+        this.fail(new Error(`the restore's file writing thread stopped (exit code ${code})`));
+    });
+    return worker;
+  }
+
+  private receive(lane: Lane, message: FromThread): void {
     if (message.type === 'failed') {
       this.fail(threadError(message.error));
       return;
     }
     for (const file of message.files) this.onWritten(file);
     this.spare.push(message.data);
-    this.inFlight--;
+    lane.inFlight--;
     this.wake?.();
   }
 
@@ -218,6 +290,12 @@ export class FileWriter {
     this.failure ??= error;
     this.wake?.();
   }
+}
+
+/** The folder an archive path is in; '' for a top-level entry. */
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
 }
 
 function threadError(error: ThreadError): Error {

@@ -40,14 +40,14 @@ const HOLE_BLOCK = 4096;
 const ZEROS = Buffer.alloc(HOLE_BLOCK);
 
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
-const { root, sourceRoots, tree, control } =
-  /** @type {{ root: string; sourceRoots?: Record<string, string>; tree?: { root: string; sourceRoots?: Record<string, string> }; control: SharedArrayBuffer }} */ (
+const { root, sourceRoots, tree, control, busy } =
+  /** @type {{ root: string; sourceRoots?: Record<string, string>; tree?: { root: string; sourceRoots?: Record<string, string> }; control: SharedArrayBuffer; busy: number }} */ (
     workerData
   );
-/** [STOP, BUSY]: see FileWriter.halt(). */
+/** STOP, shared by every writer thread, and this thread's BUSY flag at `busy`: see FileWriter.halt(). */
 const flags = new Int32Array(control);
 const STOP = 0;
-const BUSY = 1;
+const BUSY = busy;
 /** Folders made or found so far (absolute). */
 const made = new Set([root, ...Object.values(sourceRoots ?? {})]);
 /**
@@ -343,15 +343,29 @@ function onlyOnce(/** @type {string} */ path, /** @type {() => any} */ create) {
 function makeFolder(/** @type {string} */ folder) {
   if (made.has(folder)) return;
   makeFolder(dirname(folder));
-  const info = lstatSync(fsPath(folder), { throwIfNoEntry: false });
-  if (!info) mkdirSync(fsPath(folder), { mode: 0o700 });
-  else if (!info.isDirectory()) {
+  const info = lstatSync(fsPath(folder), { throwIfNoEntry: false }) ?? makeOne(folder);
+  if (info && !info.isDirectory()) {
     const relative = folder.slice(root.length + 1);
     throw new Refused(
       `${relative}: is ${info.isSymbolicLink() ? 'a symbolic link' : 'a file'} and a folder in the archive`,
     );
   }
   made.add(folder);
+}
+
+/**
+ * Makes `folder`; undefined when made here. Another writer thread may have made
+ * it since the lstat (each makes the folders above its own files): then what is
+ * there now is returned, to be checked as any folder found.
+ */
+function makeOne(/** @type {string} */ folder) {
+  try {
+    mkdirSync(fsPath(folder), { mode: 0o700 });
+    return undefined;
+  } catch (error) {
+    if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'EEXIST') throw error;
+    return lstatSync(fsPath(folder));
+  }
 }
 
 /**
