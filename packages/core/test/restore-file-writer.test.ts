@@ -57,7 +57,10 @@ describe('FileWriter (the restore writer thread)', () => {
 
   it('spreads folders over threads: folders above made by whichever comes first, hard links after their file, symbolic links last', async () => {
     const written: WrittenFile[] = [];
-    const writer = new FileWriter(root, (file) => written.push(file), undefined, undefined, 3);
+    const writer = new FileWriter(root, (file) => written.push(file), undefined, undefined, {
+      threads: 3,
+      dealOps: 0,
+    });
     const files = new Map<string, Buffer>();
     // Folders as tar lists them (each before what it holds), some only implied by the paths below them.
     writer.folder('src');

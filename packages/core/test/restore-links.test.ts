@@ -127,7 +127,7 @@ describe('nothing is written through a link', () => {
   it('the writer checks every folder above a link again, uncached, before creating it', async () => {
     await mkdir(target);
     // One thread: 512 operations are one full batch, sent to it at once.
-    const writer = new FileWriter(target, () => undefined, undefined, undefined, 1);
+    const writer = new FileWriter(target, () => undefined, undefined, undefined, { threads: 1 });
     writer.folder('a');
     for (let index = 0; index < 511; index++) writer.folder(`a/d${index}`);
     while (!(await lstat(join(target, 'a/d510')).catch(() => undefined))) {
