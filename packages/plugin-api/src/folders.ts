@@ -23,8 +23,9 @@ export async function makeFolders(path: string, mode?: number): Promise<string |
     try {
       await mkdir(path, { mode });
     } catch (again) {
-      // Another process made it meanwhile.
-      if ((again as NodeJS.ErrnoException).code === 'EEXIST') return existingFolder(path, again);
+      // Another process made it meanwhile; the folders above that this call made are still its.
+      if ((again as NodeJS.ErrnoException).code === 'EEXIST')
+        return (await existingFolder(path, again)) ?? first;
       throw again;
     }
     return first ?? path;

@@ -21,6 +21,19 @@ describe('makeFolders', () => {
     expect(await makeFolders(deep, 0o700)).toBeUndefined();
   });
 
+  it('gives every folder it made to exactly one of several calls racing over one tree', async () => {
+    for (let round = 0; round < 20; round++) {
+      const top = join(base, `race-${round}`);
+      const made = await Promise.all([
+        makeFolders(join(top, 'a', 'b')),
+        makeFolders(join(top, 'a', 'c')),
+        makeFolders(join(top, 'a')),
+      ]);
+      // The top folder was made by one of them, and that one says so.
+      expect(made.filter((first) => first === top)).toHaveLength(1);
+    }
+  });
+
   it('refuses a file where a folder should be, as mkdir does', async () => {
     await writeFile(join(base, 'file'), '');
     await expect(makeFolders(join(base, 'file'))).rejects.toMatchObject({ code: 'EEXIST' });
