@@ -62,6 +62,8 @@ describe('interrupted by a signal', () => {
     process.kill(next.pid, 'SIGTERM');
     expect((await next.result).code).toBe(143);
     expect(entriesOf(spool)).toEqual([]);
+    // Nor the destinations' scratch folders.
+    expect(entriesOf(join(dir, 'state', 'tmp'))).toEqual([]);
   });
 
   it('a restore: exit 130, the target untouched and no temporary folder beside it', async () => {

@@ -1,10 +1,11 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Destination } from '@matric-backup/plugin-api';
 import { makeFolders } from '@matric-backup/plugin-api';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
-import { interruptSignal } from '../util/interrupt.js';
+import { interruptSignal, onInterrupt } from '../util/interrupt.js';
 import { createLogger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { guardDestination, toDestinationError } from './guarded.js';
@@ -25,6 +26,8 @@ export async function openDestination(
   destination: ResolvedDestination,
 ): Promise<Destination> {
   const tmpDir = await scratchDir(config.backup.state_dir, destination.name);
+  // An interrupted run does not reach close(): its scratch folder goes with the other cleanups.
+  const forget = onInterrupt(() => rmSync(tmpDir, { recursive: true, force: true }));
   const log = createLogger(config.secrets, {
     prefix: destination.name,
     debug: Boolean(process.env.MATRIC_BACKUP_DEBUG),
@@ -38,6 +41,7 @@ export async function openDestination(
       log,
     });
   } catch (error) {
+    forget();
     await rm(tmpDir, { recursive: true, force: true });
     const wrapped = toDestinationError(error, destination.name, 'open');
     wrapped.message = redact(wrapped.message, config.secrets);
@@ -46,6 +50,7 @@ export async function openDestination(
   try {
     assertDestinationShape(inner, destination.type);
   } catch (error) {
+    forget();
     await rm(tmpDir, { recursive: true, force: true });
     throw error;
   }
@@ -66,7 +71,10 @@ export async function openDestination(
   return {
     ...guarded,
     close() {
-      closing ??= guarded.close().finally(() => rm(tmpDir, { recursive: true, force: true }));
+      closing ??= guarded.close().finally(() => {
+        forget();
+        return rm(tmpDir, { recursive: true, force: true });
+      });
       return closing;
     },
   };
