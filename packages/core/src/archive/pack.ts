@@ -174,7 +174,7 @@ class Packer {
       return;
     }
     try {
-      const info = fstatSync(fd);
+      let info = fstatSync(fd);
       if (!info.isFile()) {
         problems.changed(where(), 'replaced by something that is not a file while the backup ran');
         return;
@@ -182,12 +182,22 @@ class Packer {
       const inode = info.nlink > 1 ? `${source}:${info.dev}:${info.ino}` : undefined;
       const first = inode === undefined ? undefined : this.linked.get(inode);
       if (first) return this.addHardLink(entry.path, first, info);
-      const mode = info.mode & 0o7777;
-      const owner = this.owner(info);
       // Decided before the header, which says how many bytes follow: the whole file, or what it gained.
       const grew = entry.grewFrom;
-      const prefix =
-        grew && info.nlink === 1 && info.size > grew.size ? this.prefixHash(fd, grew) : undefined;
+      let prefix = grew && info.nlink === 1 && info.size > grew.size ? this.prefixHash(fd, grew) : undefined;
+      if (prefix) {
+        // Hashing the old bytes takes a while, in which a log being written keeps growing: the header,
+        // the bytes stored and the changed-while-read check follow an fstat taken after it, so what it
+        // gained meanwhile is stored too, not taken for a change. Anything but growth since the first
+        // fstat (same size with a new mtime, fewer bytes, another name) stores it whole, as read from
+        // the first fstat's size, and the check against that one reports it.
+        const now = fstatSync(fd);
+        if (now.isFile() && now.nlink === 1 && now.size > info.size) info = now;
+        else if (!(now.size === info.size && now.mtimeMs === info.mtimeMs && now.nlink === 1))
+          prefix = undefined;
+      }
+      const mode = info.mode & 0o7777;
+      const owner = this.owner(info);
       const from = prefix ? grew!.size : 0;
       const name = prefix ? appendedName(entry.path) : entry.path;
       this.tar.write(encodeHeader(header(name, 'file', mode, info.mtimeMs, owner, info.size - from)));

@@ -83,7 +83,11 @@ export class ChangeDetector {
     this.pending.delete(path);
     const record = this.records.get(path);
     if (record === undefined && !this.options.parent) this.records.set(path, fileRecord(path, info, sha256));
-    else if (record?.type === 'file') record.sha256 = sha256;
+    else if (record?.type !== 'file') return;
+    else if (this.options.commandSources.has(path.slice(0, path.indexOf('/')))) record.sha256 = sha256;
+    // Not the lstat keep() made it from: a file that grew in between is stored as the fstat says, and a
+    // record of the smaller size with the bigger content's sha256 would make the next run store it whole.
+    else this.records.set(path, fileRecord(path, info, sha256));
   }
 
   /**
