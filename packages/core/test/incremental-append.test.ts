@@ -299,6 +299,17 @@ describe('the inner manifest and appended bytes', () => {
       /entries\.0\.append/,
     );
   });
+
+  it.each([
+    ['directory', {}],
+    ['symlink', { target: 'log' }],
+  ])('refuses an append on a %s entry, naming it', (type, fields) => {
+    const { size: _size, sha256: _sha256, ...rest } = file({});
+    const entry = { ...rest, type, ...fields };
+    expect(() => parseInnerManifest(document('incremental', entry))).toThrow(
+      `entries.0.append: only a file entry can have appended bytes, not a ${type}`,
+    );
+  });
 });
 
 describe('the entry guard and appended bytes', () => {

@@ -213,20 +213,26 @@ export function parseInnerManifest(text: string): InnerManifest {
   const structural = issues.find((issue) => issue.code !== 'custom');
   if (structural) throw issueError(structural);
   const manifest = json as InnerManifest;
-  const misfit = manifest.entries.findIndex((entry) => !appendFits(manifest, entry));
-  if (misfit >= 0) {
-    const { size } = manifest.entries[misfit] as { size: number };
-    const where = manifest.type === 'incremental' ? '' : ' in a full shard';
-    throw new Error(`entries.${misfit}.append: does not fit a file of ${size} bytes${where}`);
+  for (const [index, entry] of manifest.entries.entries()) {
+    const misfit = appendMisfit(manifest, entry);
+    if (misfit !== undefined) throw new Error(`entries.${index}.append: ${misfit}`);
   }
   if (issues.length > 0) throw issueError(issues[0]!);
   return manifest;
 }
 
-/** Bytes appended to a file of the parent's tree: only an incremental shard has them, and they follow it. */
-function appendFits(manifest: InnerManifest, entry: InnerManifest['entries'][number]): boolean {
-  if (entry.type !== 'file' || !entry.append) return true;
-  return manifest.type === 'incremental' && entry.hardlink === undefined && entry.append.from < (entry.size ?? 0);
+/**
+ * Why an entry's appended bytes cannot be applied, or undefined when it has none or they fit: only a
+ * file has content to append to (the other entry types let unknown fields through, `append` with
+ * them), only in an incremental shard, and the bytes the file had come before them.
+ */
+function appendMisfit(manifest: InnerManifest, entry: InnerManifest['entries'][number]): string | undefined {
+  if (!('append' in entry) || entry.append === undefined) return undefined;
+  if (entry.type !== 'file') return `only a file entry can have appended bytes, not a ${entry.type}`;
+  const where = manifest.type === 'incremental' ? '' : ' in a full shard';
+  const fits =
+    manifest.type === 'incremental' && entry.hardlink === undefined && entry.append.from < (entry.size ?? 0);
+  return fits ? undefined : `does not fit a file of ${entry.size} bytes${where}`;
 }
 
 function parseWith(schema: z.ZodType, text: string): unknown {
