@@ -4,7 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import {
   appendFile,
   chmod,
+  chown,
   cp,
+  lstat,
   mkdir,
   readFile,
   rename,
@@ -37,7 +39,8 @@ describe('restoring and keeping incremental chains through the CLI', () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   let source: string;
   let config: string;
-  const points: Array<{ run: RunJson; tree: Awaited<ReturnType<typeof snapshotTree>> }> = [];
+  /** The tree at each point, and the owner of the log (which changes with the second incremental when run as root). */
+  const points: Array<{ run: RunJson; tree: Awaited<ReturnType<typeof snapshotTree>>; logUid: number }> = [];
   const dest = (name: string) => join(work.path, name);
 
   beforeAll(async () => {
@@ -90,7 +93,11 @@ describe('restoring and keeping incremental chains through the CLI', () => {
   };
   const runAndSnapshot = async () => {
     const run = JSON.parse((await cli(['run', '--json'])).stdout) as RunJson;
-    points.push({ run, tree: await snapshotTree(source) });
+    points.push({
+      run,
+      tree: await snapshotTree(source),
+      logUid: (await lstat(join(source, 'app.log'))).uid,
+    });
     return run;
   };
 
@@ -118,6 +125,8 @@ describe('restoring and keeping incremental chains through the CLI', () => {
     await rename(join(source, 'keep.txt'), join(source, 'kept.txt'));
     await writeFile(join(source, 'new.txt'), 'newer\n');
     await appendFile(join(source, 'app.log'), 'a line for the second\n');
+    // A new owner with the new bytes: the appended entry carries it, and the by-hand restore must give it.
+    if (process.getuid?.() === 0) await chown(join(source, 'app.log'), 4321, 4321);
     await runAndSnapshot();
 
     await rm(join(source, 'sub'), { recursive: true });
@@ -196,6 +205,9 @@ describe('restoring and keeping incremental chains through the CLI', () => {
       execFileSync('sh', ['-e', '-c', script!.replace(/^ID=\S+/, `ID=${id}`)], { cwd: folder });
       expect(await snapshotTree(join(folder, 'restored/data')), `point ${index}`).toEqual(
         points[index]!.tree,
+      );
+      expect((await lstat(join(folder, 'restored/data/app.log'))).uid, `point ${index}`).toBe(
+        points[index]!.logUid,
       );
     }
   });
