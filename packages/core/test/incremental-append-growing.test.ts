@@ -12,14 +12,14 @@ import { readInnerManifest } from '../src/shard/inner-manifest.js';
 import { snapshot } from './fixtures/restore/snapshot.js';
 import { setupRun, type TestSetup } from './fixtures/run/config.js';
 
-/** Bytes a writer appends to `grow.file` while the packer reads the file's first chunk (the old bytes' hash). */
-const grow: { file?: string; bytes?: Buffer } = {};
+/** Bytes a writer appends to `grow.file` while the packer reads it from `grow.at` on. */
+const grow: { file?: string; at?: number; bytes?: Buffer } = {};
 vi.mock('../src/archive/read-file.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../src/archive/read-file.js')>();
   return {
     ...original,
     readExactly: (fd: number, buffer: Buffer, position: number) => {
-      if (grow.file !== undefined && position === 0) {
+      if (grow.file !== undefined && position === grow.at) {
         appendFileSync(grow.file, grow.bytes!);
         grow.file = undefined;
       }
@@ -56,6 +56,7 @@ describe('a log written to while an incremental run reads it', () => {
     await appendFile(log, randomBytes(3000));
     // The first read of the run is the log's old bytes, hashed before its new ones are copied.
     grow.file = log;
+    grow.at = 0;
     grow.bytes = randomBytes(7000);
     const second = await run(18);
     expect(grow.file).toBeUndefined();
@@ -80,5 +81,45 @@ describe('a log written to while an incremental run reads it', () => {
       await restoreShard({ from, manifest: manifest!, chain: await resolveChain(from, manifest!), to });
       expect(await snapshot(join(to, 'data')), `run ${index + 2}`).toEqual(trees[index + 1]);
     }
+  });
+
+  it('is stored up to the size it had when the copy began if it grows during the copy, with a warning, and the next run appends to that', async () => {
+    setup = await setupRun({
+      sources: (dir) => [{ name: 'data', type: 'directory', path: join(dir, 'data') }],
+      backup: { incremental: {} },
+    });
+    const data = join(setup.dir, 'data');
+    const log = join(data, 'log');
+    await mkdir(data);
+    const old = randomBytes(256 * 1024);
+    await writeFile(log, old);
+    const run = (day: number) => runBackup(setup!.config, { now: new Date(Date.UTC(2026, 0, day, 2)) });
+    expect((await run(17)).status).toBe('success');
+
+    await appendFile(log, randomBytes(3000));
+    // The read of the new bytes, after the old ones were hashed and the size taken again.
+    grow.file = log;
+    grow.at = old.length;
+    grow.bytes = randomBytes(7000);
+    const second = await run(18);
+    expect(grow.file).toBeUndefined();
+    expect(second.status).toBe('warning');
+    expect(second.warnings).toMatchObject([{ code: 'FILE_CHANGED', path: 'data/log' }]);
+
+    await appendFile(log, randomBytes(1000));
+    const third = await run(19);
+    expect(third.status).toBe('success');
+    const from = memoryDestination(setup.store('primary'));
+    const [secondShard, thirdShard] = await Promise.all(
+      [second.id!, third.id!].map((id) => findShard(from, id)),
+    );
+    expect(secondShard!.size_bytes).toBe(3000);
+    // What the second shard did not hold, and what came after: appended to the 3000 bytes stored.
+    const entry = (await readInnerManifest(from, thirdShard!)).entries.find((e) => e.path === 'data/log');
+    expect(entry).toMatchObject({ append: { from: old.length + 3000 } });
+    expect(thirdShard!.size_bytes).toBe(8000);
+    const to = join(setup.dir, 'restored');
+    await restoreShard({ from, manifest: thirdShard!, chain: await resolveChain(from, thirdShard!), to });
+    expect(await snapshot(join(to, 'data'))).toEqual(await snapshot(data));
   });
 });

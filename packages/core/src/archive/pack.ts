@@ -58,8 +58,11 @@ export interface PackOptions {
   onProgress?: (stats: Readonly<PackStats>) => void;
   /** An incremental shard: its chain, and the paths gone since its parent (asked once every entry is packed). */
   incremental?: { parent: string; base: string; deleted: () => readonly string[] };
-  /** Each file entry once archived, with the sha256 of what was stored and the fstat its header was made from. */
-  onArchived?: (path: string, sha256: string, info: Stats) => void;
+  /**
+   * Each file entry once archived, with the sha256 of what was stored and the fstat its header was
+   * made from; `grewWhileRead` when it was read whole but got longer meanwhile (warned as changed).
+   */
+  onArchived?: (path: string, sha256: string, info: Stats, grewWhileRead?: boolean) => void;
   /** The finished inner manifest file, before it is removed (the shard's index object is made from it). */
   onManifest?: (file: string) => Promise<void>;
 }
@@ -206,10 +209,11 @@ class Packer {
       const copied = await this.copy(fd, info.size - from, true, prefix && { position: from, hash: prefix });
       const { shortBy, readError } = copied;
       const sha256 = copied.whole ?? copied.sha256;
+      let grewWhileRead = false;
       if (readError !== undefined) problems.report(where(), readError);
-      else this.checkUnchanged(where, fd, info, shortBy);
+      else grewWhileRead = this.checkUnchanged(where, fd, info, shortBy);
       if (inode !== undefined) this.linked.set(inode, { path: entry.path, size: info.size, sha256 });
-      this.options.onArchived?.(entry.path, sha256, info);
+      this.options.onArchived?.(entry.path, sha256, info, grewWhileRead);
       this.manifest!.add({
         path: entry.path,
         type: 'file',
@@ -278,22 +282,25 @@ class Packer {
     return hash.copy().digest('hex') === grew.sha256 ? hash : undefined;
   }
 
-  /** A file written to while it is read is archived as read, with a warning (as GNU tar does). */
+  /**
+   * A file written to while it is read is archived as read, with a warning (as GNU tar does). True
+   * when it was read whole and is longer now: then the bytes stored are the first `before.size` of it.
+   */
   private checkUnchanged(
     where: () => { source: string; path: string; absolute: string },
     fd: number,
     before: Stats,
     shortBy: number,
-  ): void {
+  ): boolean {
     const { problems } = this.options;
     if (shortBy > 0) {
       problems.changed(where(), `shrank by ${shortBy} bytes while read; the missing end is stored as zeros`);
-      return;
+      return false;
     }
     const after = fstatSync(fd);
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
-      problems.changed(where(), 'changed while read; the stored copy may be inconsistent');
-    }
+    if (after.size === before.size && after.mtimeMs === before.mtimeMs) return false;
+    problems.changed(where(), 'changed while read; the stored copy may be inconsistent');
+    return after.size > before.size;
   }
 
   /**

@@ -45,6 +45,8 @@ export class ChangeDetector {
   /** Files handed on but not yet archived: one never archived (vanished, unreadable) is not in this shard. */
   private readonly pending = new Set<string>();
   private deletedPaths?: string[];
+  /** Files read whole that grew meanwhile (warned as changed): their records still describe what was stored. */
+  private readonly grewWhileRead = new Set<string>();
   /** Set by keep() for the file it just let through, when that one may only have grown. */
   private grew?: { size: number; sha256: string };
 
@@ -79,8 +81,9 @@ export class ChangeDetector {
    * The packer archived this file with this content (`info`: its fstat, which
    * its tar header was made from): the next run compares against it.
    */
-  archived(path: string, sha256: string, info: Stats): void {
+  archived(path: string, sha256: string, info: Stats, grewWhileRead = false): void {
     this.pending.delete(path);
+    if (grewWhileRead) this.grewWhileRead.add(path);
     const record = this.records.get(path);
     if (record === undefined && !this.options.parent) this.records.set(path, fileRecord(path, info, sha256));
     else if (record?.type !== 'file') return;
@@ -94,11 +97,15 @@ export class ChangeDetector {
    * Settles the list once the shard is written: a file with any warning (changed
    * while read, unreadable partway and stored zero-padded) keeps its record, so
    * its deletion is still noticed, but nothing the next run could match it by:
-   * it is stored again as soon as it reads cleanly.
+   * it is stored again as soon as it reads cleanly. Except a file that only got
+   * longer while read whole (a log being written to): its record is the size and
+   * sha256 of what was stored, so the next run, seeing it bigger, stores what it
+   * gained after those bytes if its start, hashed again, is still them.
    */
   settle(warnings: readonly SourceWarning[]): void {
     this.deleted();
     for (const { path } of warnings) {
+      if (this.grewWhileRead.has(path)) continue;
       const record = this.records.get(path);
       if (record?.type !== 'file') continue;
       delete record.ctime;

@@ -657,12 +657,12 @@ function archivedListener(
   seen: { stored: number },
   incremental: boolean,
 ): PackOptions['onArchived'] {
-  if (!onFile) return detector && ((path, sha256, info) => detector.archived(path, sha256, info));
-  return (path, sha256, info) => {
+  if (!onFile) return detector && ((...archived) => detector.archived(...archived));
+  return (path, sha256, info, grewWhileRead) => {
     seen.stored++;
     // Asked before archived() settles the record: in the parent's list means changed.
     const change = incremental && detector ? (detector.inParent(path) ? 'changed' : 'new') : undefined;
-    detector?.archived(path, sha256, info);
+    detector?.archived(path, sha256, info, grewWhileRead);
     try {
       onFile({ type: 'stored', path, ...(change && { change }) });
     } catch {
