@@ -35,7 +35,8 @@ describe('a log written to while an incremental run reads it', () => {
     setup = undefined;
   });
 
-  it('is stored as the bytes it gained up to after the old ones were hashed, without a warning, and grows on by appends', async () => {
+  /** A folder holding one log of 256 KiB, backed up incrementally. */
+  async function start() {
     setup = await setupRun({
       sources: (dir) => [{ name: 'data', type: 'directory', path: join(dir, 'data') }],
       backup: { incremental: {} },
@@ -45,6 +46,11 @@ describe('a log written to while an incremental run reads it', () => {
     await mkdir(data);
     const old = randomBytes(256 * 1024);
     await writeFile(log, old);
+    return { data, log, old };
+  }
+
+  it('is stored as the bytes it gained up to after the old ones were hashed, without a warning, and grows on by appends', async () => {
+    const { data, log, old } = await start();
     const trees: Array<Record<string, string>> = [];
     const run = async (day: number) => {
       const result = await runBackup(setup!.config, { now: new Date(Date.UTC(2026, 0, day, 2)) });
@@ -84,15 +90,7 @@ describe('a log written to while an incremental run reads it', () => {
   });
 
   it('is stored up to the size it had when the copy began if it grows during the copy, with a warning, and the next run appends to that', async () => {
-    setup = await setupRun({
-      sources: (dir) => [{ name: 'data', type: 'directory', path: join(dir, 'data') }],
-      backup: { incremental: {} },
-    });
-    const data = join(setup.dir, 'data');
-    const log = join(data, 'log');
-    await mkdir(data);
-    const old = randomBytes(256 * 1024);
-    await writeFile(log, old);
+    const { data, log, old } = await start();
     const run = (day: number) => runBackup(setup!.config, { now: new Date(Date.UTC(2026, 0, day, 2)) });
     expect((await run(17)).status).toBe('success');
 
