@@ -69,7 +69,14 @@ describe('the change detector marks files that may only have grown', () => {
       one_file_system: false,
     };
     const scan = (parent?: ReadonlyMap<string, FileRecord>) => {
-      const detector = new ChangeDetector({ parent, compare: 'metadata', commandSources: new Set() });
+      const records = new Map<string, FileRecord>();
+      const detector = new ChangeDetector({
+        parent,
+        compare: 'metadata',
+        commandSources: new Set(),
+        onRecord: (record) => records.set(record.path, record),
+        warnings: [],
+      });
       const files = new Map<string, Extract<SourceEntry, { type: 'file' }>>();
       for (const entry of detector.select(
         walkDirectorySync(source, new SourceProblems([source], () => {})),
@@ -79,7 +86,7 @@ describe('the change detector marks files that may only have grown', () => {
         const file = join(dir, entry.path.slice('src/'.length));
         detector.archived(entry.path, sha256(readFileSync(file)), lstatSync(file));
       }
-      return { files, records: detector.records };
+      return { files, records };
     };
     const first = scan();
     expect([...first.files.values()].every((entry) => entry.grewFrom === undefined)).toBe(true);

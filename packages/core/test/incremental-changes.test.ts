@@ -50,7 +50,14 @@ async function scan(
     on_error: 'warn',
     one_file_system: false,
   };
-  const detector = new ChangeDetector({ parent, compare, commandSources: new Set() });
+  const records = new Map<string, FileRecord>();
+  const detector = new ChangeDetector({
+    parent,
+    compare,
+    commandSources: new Set(),
+    onRecord: (record) => records.set(record.path, record),
+    warnings,
+  });
   const kept: string[] = [];
   const folders: string[] = [];
   const problems = new SourceProblems([source], () => undefined);
@@ -67,9 +74,8 @@ async function scan(
       detector.archived(entry.path, createHash('sha256').update(content).digest('hex'), lstatSync(file));
     }
   }
-  detector.settle(warnings);
   const deleted = detector.deleted();
-  return { kept, folders, deleted, changes: { ...detector.changes }, records: detector.records };
+  return { kept, folders, deleted, changes: { ...detector.changes }, records };
 }
 
 describe('change detection', () => {
@@ -242,15 +248,21 @@ describe('change detection', () => {
       on_error: 'warn',
       one_file_system: false,
     };
-    const detector = new ChangeDetector({ compare: 'metadata', commandSources: new Set() });
+    const records = new Map<string, FileRecord>();
+    const detector = new ChangeDetector({
+      compare: 'metadata',
+      commandSources: new Set(),
+      onRecord: (record) => records.set(record.path, record),
+      warnings: [],
+    });
     const problems = new SourceProblems([source], () => undefined);
     for (const entry of detector.select(walkDirectorySync(source, problems))) {
       if (entry.type === 'file' && entry.path !== 'src/docs/a.txt')
         detector.archived(entry.path, '0'.repeat(64), lstatSync(join(dir, entry.path.slice('src/'.length))));
     }
-    detector.settle([]);
-    expect(detector.records.has('src/docs/a.txt')).toBe(false);
-    expect(detector.records.has('src/docs/b.txt')).toBe(true);
+    detector.deleted();
+    expect(records.has('src/docs/a.txt')).toBe(false);
+    expect(records.has('src/docs/b.txt')).toBe(true);
   });
 
   it('always keeps the entries of a command source', async () => {
@@ -259,6 +271,8 @@ describe('change detection', () => {
       parent: records,
       compare: 'metadata',
       commandSources: new Set(['src']),
+      onRecord: () => undefined,
+      warnings: [],
     });
     const source: DirectorySourceConfig = {
       name: 'src',

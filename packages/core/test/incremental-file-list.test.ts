@@ -2,7 +2,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FileList, fileListPath, readFileList, writeFileList } from '../src/incremental/file-list.js';
+import {
+  type FileList,
+  FileListWriter,
+  fileListPath,
+  readFileList,
+  writeFileList,
+} from '../src/incremental/file-list.js';
 import { writerTag } from '../src/shard/naming.js';
 
 const TAG = writerTag('backup', 'host-a');
@@ -51,6 +57,31 @@ describe('file lists in the state folder', () => {
     expect(['one', 'two']).toContain(read?.header.shard);
     expect(read?.records.size).toBe(5000);
     expect(await readdir(join(stateDir, 'file-lists'))).toHaveLength(1);
+  });
+
+  it('a list written as a run goes is read only once committed: a run stopped midway leaves the one before', async () => {
+    const a = join(dir, 'a/backup.yaml');
+    await writeFileList(stateDir, a, list('before', 3));
+    const next = list('next', 5000);
+    // Killed midway: records written past several flushes, never committed.
+    const killed = await FileListWriter.open(stateDir, a, next.header);
+    for (const record of next.records.values()) killed.add(record);
+    expect((await readFileList(stateDir, a, TAG))?.header.shard).toBe('before');
+    // Failed: discarded, nothing of it is left.
+    const failed = await FileListWriter.open(stateDir, a, next.header);
+    for (const record of next.records.values()) failed.add(record);
+    failed.discard();
+    expect((await readFileList(stateDir, a, TAG))?.header.shard).toBe('before');
+    expect(
+      (await readdir(join(stateDir, 'file-lists'))).filter((name) => name.endsWith('.partial')),
+    ).toHaveLength(1);
+    const done = await FileListWriter.open(stateDir, a, next.header);
+    for (const record of next.records.values()) done.add(record);
+    await done.commit();
+    const read = await readFileList(stateDir, a, TAG);
+    expect(read?.header).toEqual(next.header);
+    expect([...read!.records]).toEqual([...next.records]);
+    killed.discard();
   });
 
   it('reads back a list of several MiB exactly, whatever falls on a chunk boundary; a list cut short is refused', async () => {

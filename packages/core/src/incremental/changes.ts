@@ -12,6 +12,20 @@ export interface ChangeDetectorOptions {
   compare: CompareMode;
   /** Names of command sources: their output is always stored whole. */
   commandSources: ReadonlySet<string>;
+  /**
+   * Takes each record of the list at this run's time once it is final, a
+   * folder before what it holds (the list file as it is written): the detector
+   * keeps none, so its memory does not grow with the tree.
+   */
+  onRecord: (record: FileRecord) => void;
+  /**
+   * The run's warnings, growing as it goes. The packer reports a file's before
+   * it reports the file archived, so its record is final then: a file with any
+   * warning (changed while read, unreadable partway and stored zero-padded)
+   * keeps its record, so its deletion is still noticed, but nothing the next
+   * run could match it by: it is stored again as soon as it reads cleanly.
+   */
+  warnings: readonly SourceWarning[];
 }
 
 /** Never follow a link swapped in after the walk; never block on a FIFO swapped in. */
@@ -39,18 +53,27 @@ export const APPEND_MIN_BYTES = 64 * 1024;
  * stores only its new bytes if the old ones are still at its start.
  */
 export class ChangeDetector {
-  /** The list at this run's time, in archive order. */
-  readonly records = new Map<string, FileRecord>();
   readonly changes: ShardChanges = { created: 0, modified: 0, deleted: 0 };
-  /** Files handed on but not yet archived: one never archived (vanished, unreadable) is not in this shard. */
-  private readonly pending = new Set<string>();
+  /**
+   * Files handed on but not yet archived, with the record keep() made of a
+   * command's output (any other file's record is made from the packer's
+   * fstat). One never archived (vanished, unreadable) is not in this shard,
+   * nor in the list.
+   */
+  private readonly pending = new Map<string, FileRecord | undefined>();
+  /** With a parent: the paths listed now, to find the parent's gone ones. */
+  private readonly present?: Set<string>;
+  /** Folders of the parent that are something else now: extracting them replaces what the folder held. */
+  private readonly replaced = new Set<string>();
+  private readonly warned = new Set<string>();
+  private warningsSeen = 0;
   private deletedPaths?: string[];
-  /** Files read whole that grew meanwhile (warned as changed): their records still describe what was stored. */
-  private readonly grewWhileRead = new Set<string>();
   /** Set by keep() for the file it just let through, when that one may only have grown. */
   private grew?: { size: number; sha256: string };
 
-  constructor(private readonly options: ChangeDetectorOptions) {}
+  constructor(private readonly options: ChangeDetectorOptions) {
+    if (options.parent) this.present = new Set();
+  }
 
   /** One source's entries (synchronous, as the walk is: no promise per entry), in walk order. */
   *select(entries: Iterable<SourceEntry>): Generator<SourceEntry> {
@@ -82,36 +105,16 @@ export class ChangeDetector {
    * its tar header was made from): the next run compares against it.
    */
   archived(path: string, sha256: string, info: Stats, grewWhileRead = false): void {
+    const made = this.pending.get(path);
     this.pending.delete(path);
-    if (grewWhileRead) this.grewWhileRead.add(path);
-    const record = this.records.get(path);
-    if (record === undefined && !this.options.parent) this.records.set(path, fileRecord(path, info, sha256));
-    else if (record?.type !== 'file') return;
-    else if (this.options.commandSources.has(path.slice(0, path.indexOf('/')))) record.sha256 = sha256;
-    // Not the lstat keep() made it from: a file that grew in between is stored as the fstat says, and a
-    // record of the smaller size with the bigger content's sha256 would make the next run store it whole.
-    else this.records.set(path, fileRecord(path, info, sha256));
-  }
-
-  /**
-   * Settles the list once the shard is written: a file with any warning (changed
-   * while read, unreadable partway and stored zero-padded) keeps its record, so
-   * its deletion is still noticed, but nothing the next run could match it by:
-   * it is stored again as soon as it reads cleanly. Except a file that only got
-   * longer while read whole (a log being written to): its record is the size and
-   * sha256 of what was stored, so the next run, seeing it bigger, stores what it
-   * gained after those bytes if its start, hashed again, is still them.
-   */
-  settle(warnings: readonly SourceWarning[]): void {
-    this.deleted();
-    for (const { path } of warnings) {
-      if (this.grewWhileRead.has(path)) continue;
-      const record = this.records.get(path);
-      if (record?.type !== 'file') continue;
-      delete record.ctime;
-      delete record.ino;
-      delete record.sha256;
-    }
+    this.present?.add(path);
+    // A command's output keeps the record keep() made (never matched by its stat). Any other file's is
+    // the fstat, not the lstat keep() made it from: a file that grew in between is stored as the fstat
+    // says, and a record of the smaller size with the bigger content's sha256 would make the next run
+    // store it whole.
+    const record = made ?? fileRecord(path, info);
+    if (record.type === 'file') record.sha256 = sha256;
+    this.emit(record, grewWhileRead);
   }
 
   /**
@@ -121,16 +124,15 @@ export class ChangeDetector {
    */
   deleted(): string[] {
     if (this.deletedPaths) return this.deletedPaths;
-    for (const path of this.pending) this.records.delete(path);
+    for (const path of this.pending.keys()) this.present?.delete(path);
     this.pending.clear();
     const deleted: string[] = [];
     const gone = new Set<string>();
     for (const path of this.options.parent?.keys() ?? []) {
-      if (this.records.has(path)) continue;
+      if (this.present?.has(path)) continue;
       gone.add(path);
       const up = path.slice(0, Math.max(0, path.lastIndexOf('/')));
-      const replaced = this.records.get(up);
-      if (gone.has(up) || (replaced !== undefined && replaced.type !== 'directory')) continue;
+      if (gone.has(up) || this.replaced.has(up)) continue;
       deleted.push(path);
     }
     this.changes.deleted = deleted.length;
@@ -138,24 +140,50 @@ export class ChangeDetector {
     return deleted;
   }
 
+  /**
+   * Hands a final record on, without what a next run could match a file warned
+   * about by. Except a file that only got longer while read whole (a log being
+   * written to): its record is the size and sha256 of what was stored, so the
+   * next run, seeing it bigger, stores what it gained after those bytes if its
+   * start, hashed again, is still them.
+   */
+  private emit(record: FileRecord, grewWhileRead = false): void {
+    const { warnings } = this.options;
+    for (; this.warningsSeen < warnings.length; this.warningsSeen++)
+      this.warned.add(warnings[this.warningsSeen]!.path);
+    if (record.type !== 'file' || grewWhileRead || !this.warned.has(record.path)) {
+      this.options.onRecord(record);
+      return;
+    }
+    // A copy: the record may be the parent's, which the run still compares against.
+    const { ctime: _ctime, ino: _ino, sha256: _sha256, ...rest } = record;
+    this.options.onRecord(rest);
+  }
+
   private keep(entry: SourceEntry): boolean {
     this.grew = undefined;
     const before = this.options.parent?.get(entry.path);
     const { commandSources } = this.options;
     if (commandSources.size > 0 && commandSources.has(entry.path.slice(0, entry.path.indexOf('/')))) {
-      const record = entry.type === 'file' ? undefined : recordOf(entry);
-      this.note(entry.path, record ?? { path: entry.path, type: 'file', mode: 0, mtime: 0, size: 0 }, before);
-      if (entry.type === 'file') this.pending.add(entry.path);
+      const record: FileRecord =
+        entry.type === 'file'
+          ? { path: entry.path, type: 'file', mode: 0, mtime: 0, size: 0 }
+          : recordOf(entry);
+      this.note(entry.path, record, before);
+      if (entry.type === 'file') this.pending.set(entry.path, record);
+      else this.emit(record);
       return true;
     }
     if (entry.type !== 'file') {
       const record = recordOf(entry);
-      return this.note(entry.path, record, before);
+      const changed = this.note(entry.path, record, before);
+      this.emit(record);
+      return changed;
     }
     if (!this.options.parent) {
       // A full shard stores every file: its record comes from the packer's fstat (archived()), not an
       // lstat of its own, one system call per file fewer (30,452 on the bench dataset).
-      this.pending.add(entry.path);
+      this.pending.set(entry.path, undefined);
       return true;
     }
     let info: Stats;
@@ -163,19 +191,21 @@ export class ChangeDetector {
       info = lstatSync(entry.open ?? entry.absolute);
     } catch {
       // Gone or unreadable: the packer meets the same and reports it.
-      this.pending.add(entry.path);
+      this.pending.set(entry.path, undefined);
       return true;
     }
     // Most files of a second run: exactly as in the parent's list, which then serves as this run's record.
     if (this.options.compare === 'metadata' && before?.type === 'file' && sameStat(before, info)) {
-      this.records.set(entry.path, before);
+      this.present?.add(entry.path);
+      this.emit(before);
       return false;
     }
     const record = fileRecord(entry.path, info);
     if (!info.isFile()) {
       // Replaced since it was listed: the packer decides what it is now.
       this.note(entry.path, record, undefined, true);
-      this.pending.add(entry.path);
+      if (before?.type === 'directory') this.replaced.add(entry.path);
+      this.pending.set(entry.path, undefined);
       return true;
     }
     // Content mode hashes every file; a record rebuilt from a shard (no ctime) is hashed when all else matches.
@@ -184,18 +214,21 @@ export class ChangeDetector {
       if (sha256 !== undefined) record.sha256 = sha256;
     }
     const changed = this.note(entry.path, record, before);
-    if (!changed && before?.type === 'file') record.sha256 = before.sha256;
     if (changed) {
-      this.pending.add(entry.path);
+      this.pending.set(entry.path, undefined);
       this.grew = grewFrom(before, record);
+    } else {
+      if (before?.type === 'file') record.sha256 = before.sha256;
+      this.emit(record);
     }
     return changed;
   }
 
-  /** Records the entry and counts it; true when it is new or differs from the parent's. */
+  /** Notes the entry as listed and counts it; true when it is new or differs from the parent's. */
   private note(path: string, record: FileRecord, before: FileRecord | undefined, force = false): boolean {
-    this.records.set(path, record);
     if (!this.options.parent) return true;
+    this.present?.add(path);
+    if (before?.type === 'directory' && record.type !== 'directory') this.replaced.add(path);
     if (before === undefined) {
       this.changes.created++;
       return true;

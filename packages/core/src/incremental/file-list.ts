@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, open, realpath, rename, rm } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { type FileHandle, open, realpath, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceOrigin } from '../sources/types.js';
 import { ensureStateDir } from '../state/files.js';
@@ -126,31 +127,93 @@ export async function readFileList(
   return { header, records };
 }
 
+const FLUSH_AT = 64 * 1024;
+
 /**
- * Writes the list (0600, in a 0700 folder) under a name of its own next to its
- * final name and renames it into place: two writers never write one file.
+ * Writes a list record by record as the run makes them, so a tree of millions
+ * of files does not hold millions of records until the run ends (~370 bytes a
+ * file). Records go into one reused buffer, flushed every 64 KiB, as the inner
+ * manifest is written. The file has a name of its own next to the list's and
+ * is renamed into place by commit() alone: a run that fails or is killed never
+ * leaves a list a later run reads, and two writers never write one file. A
+ * write that fails does not fail the backup: commit() reports it.
  */
-export async function writeFileList(stateDir: string, configFile: string, list: FileList): Promise<void> {
-  await ensureStateDir(join(stateDir, FOLDER));
-  const file = await fileListPath(stateDir, configFile, list.header.tag);
-  const partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
-  const handle = await open(partial, 'w', 0o600);
-  try {
-    let chunk = `${JSON.stringify(list.header)}\n`;
-    for (const record of list.records.values()) {
-      chunk += `${JSON.stringify(record)}\n`;
-      if (chunk.length > 1 << 16) {
-        await handle.write(chunk);
-        chunk = '';
-      }
-    }
-    await handle.write(chunk);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(partial, { force: true });
-    throw error;
+export class FileListWriter {
+  private readonly buffer = Buffer.allocUnsafe(FLUSH_AT);
+  private filled = 0;
+  private failure?: unknown;
+  private open = true;
+
+  private constructor(
+    private readonly fd: number,
+    private readonly partial: string,
+    private readonly file: string,
+  ) {}
+
+  /** Starts the list (0600, in a 0700 folder) with its header. */
+  static async open(stateDir: string, configFile: string, header: FileListHeader): Promise<FileListWriter> {
+    await ensureStateDir(join(stateDir, FOLDER));
+    const file = await fileListPath(stateDir, configFile, header.tag);
+    const partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
+    const writer = new FileListWriter(openSync(partial, 'wx', 0o600), partial, file);
+    writer.add(header);
+    return writer;
   }
-  await handle.close();
-  await rename(partial, file);
+
+  add(record: FileRecord | FileListHeader): void {
+    if (this.failure !== undefined || !this.open) return;
+    const text = `${JSON.stringify(record)}\n`;
+    try {
+      // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+      if (this.filled + text.length * 3 > this.buffer.length) this.flush();
+      if (text.length * 3 > this.buffer.length) this.writeAll(Buffer.from(text, 'utf8'));
+      else this.filled += this.buffer.write(text, this.filled, 'utf8');
+    } catch (error) {
+      this.failure = error;
+    }
+  }
+
+  /** Puts the list in place of the one before; throws when any write failed (then nothing is put in place). */
+  async commit(): Promise<void> {
+    try {
+      if (this.failure !== undefined) throw this.failure;
+      this.flush();
+      fsyncSync(this.fd);
+      this.close();
+      await rename(this.partial, this.file);
+    } catch (error) {
+      this.discard();
+      throw error;
+    }
+  }
+
+  /** Idempotent; a no-op once committed. */
+  discard(): void {
+    if (!this.open) return;
+    this.close();
+    rmSync(this.partial, { force: true });
+  }
+
+  private close(): void {
+    if (!this.open) return;
+    this.open = false;
+    closeSync(this.fd);
+  }
+
+  private flush(): void {
+    this.writeAll(this.buffer.subarray(0, this.filled));
+    this.filled = 0;
+  }
+
+  private writeAll(bytes: Buffer): void {
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset);
+  }
+}
+
+/** A whole list at once, as tests make one. */
+export async function writeFileList(stateDir: string, configFile: string, list: FileList): Promise<void> {
+  const writer = await FileListWriter.open(stateDir, configFile, list.header);
+  for (const record of list.records.values()) writer.add(record);
+  await writer.commit();
 }

@@ -11,7 +11,7 @@ import type { HookRunState, HookWhen } from '../hooks/env.js';
 import { runHooks } from '../hooks/run-hooks.js';
 import { ChangeDetector } from '../incremental/changes.js';
 import { planShard, type ShardPlan } from '../incremental/decide.js';
-import { writeFileList } from '../incremental/file-list.js';
+import { FileListWriter } from '../incremental/file-list.js';
 import { notifyStart } from '../notify/notify.js';
 import { preflight } from '../preflight/preflight.js';
 import type { ShardWriter } from '../shard/manifest.js';
@@ -242,6 +242,7 @@ class Run {
     const opened = await Promise.all(selected.map((resolved) => this.open(resolved)));
     const usable = opened.filter((entry) => entry.destination);
     let spool: RunSpool | undefined;
+    let list: FileListWriter | undefined;
     try {
       if (usable.length === 0) {
         const results = await this.fanOut(opened, undefined);
@@ -257,15 +258,6 @@ class Run {
         origins: sourceOrigins(backup.sources),
         now: this.now,
       });
-      const detector = this.plan.recordList
-        ? new ChangeDetector({
-            parent: this.plan.type === 'incremental' ? this.plan.list.records : undefined,
-            compare: backup.incremental?.compare ?? 'metadata',
-            commandSources: new Set(
-              backup.sources.filter((source) => source.type === 'command').map((source) => source.name),
-            ),
-          })
-        : undefined;
       const encryption = format.encryption?.method ?? null;
       const id = await pickShardId(
         backup.id_prefix,
@@ -276,6 +268,18 @@ class Run {
       );
       const keys = shardKeys(id, format.compression, encryption);
       this.id = id;
+      if (this.plan.recordList) list = await this.openFileList(id);
+      const detector = this.plan.recordList
+        ? new ChangeDetector({
+            parent: this.plan.type === 'incremental' ? this.plan.list.records : undefined,
+            compare: backup.incremental?.compare ?? 'metadata',
+            commandSources: new Set(
+              backup.sources.filter((source) => source.type === 'command').map((source) => source.name),
+            ),
+            onRecord: list ? (record) => list!.add(record) : () => undefined,
+            warnings: this.problems.list,
+          })
+        : undefined;
 
       let archive: ArchiveResult;
       try {
@@ -331,8 +335,7 @@ class Run {
         sha256: archive.sha256,
         sidecar: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
       });
-      if (detector && results.some((result) => result.status === 'success'))
-        await this.recordFileList(id, detector);
+      if (list && results.some((result) => result.status === 'success')) await this.recordFileList(list);
       // An interrupted run deletes nothing: it only stops what it began.
       if (this.options.prune !== false && !interruptSignal.aborted)
         await applyRetention(this.config, opened, results, id, this.warn);
@@ -349,6 +352,8 @@ class Run {
     } finally {
       await Promise.all(opened.map((entry) => entry.destination?.close().catch(() => undefined)));
       spool?.remove();
+      // A list not committed is never left where a later run would read it.
+      list?.discard();
       await this.destinationsAfter(opened);
     }
   }
@@ -387,31 +392,39 @@ class Run {
     };
   }
 
-  /** The file list at this shard's time, for the next incremental; without it the next run is full. */
-  private async recordFileList(id: string, detector: ChangeDetector): Promise<void> {
+  /**
+   * Starts the file list at this shard's time, for the next incremental,
+   * written as the run goes; without it the next run is full.
+   */
+  private async openFileList(id: string): Promise<FileListWriter | undefined> {
     const { backup } = this.config;
-    // A file handed to the packer but never stored is not in the list; one stored with a warning is stored again.
-    detector.settle(this.problems.list);
     try {
-      await writeFileList(backup.state_dir, this.config.file, {
-        header: {
-          version: 1,
-          shard: id,
-          writer: this.writer.name,
-          tag: this.writer.tag,
-          created_at: this.now.toISOString(),
-          origins: sourceOrigins(backup.sources),
-        },
-        records: detector.records,
+      return await FileListWriter.open(backup.state_dir, this.config.file, {
+        version: 1,
+        shard: id,
+        writer: this.writer.name,
+        tag: this.writer.tag,
+        created_at: this.now.toISOString(),
+        origins: sourceOrigins(backup.sources),
       });
     } catch (error) {
-      this.warn(
-        warning(
-          'STATE_WRITE_FAILED',
-          `could not record the file list in ${backup.state_dir}: ${(error as Error).message}; the next run makes a full shard`,
-        ),
-      );
+      this.fileListFailed(error);
+      return undefined;
     }
+  }
+
+  /** Puts the list in place once the shard is stored somewhere. */
+  private async recordFileList(list: FileListWriter): Promise<void> {
+    await list.commit().catch((error: unknown) => this.fileListFailed(error));
+  }
+
+  private fileListFailed(error: unknown): void {
+    this.warn(
+      warning(
+        'STATE_WRITE_FAILED',
+        `could not record the file list in ${this.config.backup.state_dir}: ${(error as Error).message}; the next run makes a full shard`,
+      ),
+    );
   }
 
   private async archive(
