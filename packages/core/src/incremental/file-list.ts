@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { type FileHandle, open, realpath, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceOrigin } from '../sources/types.js';
 import { ensureStateDir } from '../state/files.js';
+import { BufferedTextWriter } from '../util/buffered-text-writer.js';
 
 /**
  * What one path was at a shard's time, as a later run compares it: the stat
@@ -127,20 +128,17 @@ export async function readFileList(
   return { header, records };
 }
 
-const FLUSH_AT = 64 * 1024;
-
 /**
  * Writes a list record by record as the run makes them, so a tree of millions
  * of files does not hold millions of records until the run ends (~370 bytes a
- * file). Records go into one reused buffer, flushed every 64 KiB, as the inner
- * manifest is written. The file has a name of its own next to the list's and
- * is renamed into place by commit() alone: a run that fails or is killed never
+ * file). Records go through one reused 64 KiB buffer, as the inner manifest's
+ * entries do. The file has a name of its own next to the list's and is renamed
+ * into place by commit() alone: a run that fails or is killed never
  * leaves a list a later run reads, and two writers never write one file. A
  * write that fails does not fail the backup: commit() reports it.
  */
 export class FileListWriter {
-  private readonly buffer = Buffer.allocUnsafe(FLUSH_AT);
-  private filled = 0;
+  private readonly out: BufferedTextWriter;
   private failure?: unknown;
   private open = true;
 
@@ -148,7 +146,9 @@ export class FileListWriter {
     private readonly fd: number,
     private readonly partial: string,
     private readonly file: string,
-  ) {}
+  ) {
+    this.out = new BufferedTextWriter(fd);
+  }
 
   /** Starts the list (0600, in a 0700 folder) with its header. */
   static async open(stateDir: string, configFile: string, header: FileListHeader): Promise<FileListWriter> {
@@ -162,12 +162,8 @@ export class FileListWriter {
 
   add(record: FileRecord | FileListHeader): void {
     if (this.failure !== undefined || !this.open) return;
-    const text = `${JSON.stringify(record)}\n`;
     try {
-      // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-      if (this.filled + text.length * 3 > this.buffer.length) this.flush();
-      if (text.length * 3 > this.buffer.length) this.writeAll(Buffer.from(text, 'utf8'));
-      else this.filled += this.buffer.write(text, this.filled, 'utf8');
+      this.out.append(`${JSON.stringify(record)}\n`);
     } catch (error) {
       this.failure = error;
     }
@@ -177,7 +173,7 @@ export class FileListWriter {
   async commit(): Promise<void> {
     try {
       if (this.failure !== undefined) throw this.failure;
-      this.flush();
+      this.out.flush();
       fsyncSync(this.fd);
       this.close();
       await rename(this.partial, this.file);
@@ -198,16 +194,6 @@ export class FileListWriter {
     if (!this.open) return;
     this.open = false;
     closeSync(this.fd);
-  }
-
-  private flush(): void {
-    this.writeAll(this.buffer.subarray(0, this.filled));
-    this.filled = 0;
-  }
-
-  private writeAll(bytes: Buffer): void {
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset);
   }
 }
 
