@@ -10,6 +10,7 @@ import {
   writeFileList,
 } from '../src/incremental/file-list.js';
 import { writerTag } from '../src/shard/naming.js';
+import { runInterruptCleanups } from '../src/util/interrupt.js';
 
 const TAG = writerTag('backup', 'host-a');
 let dir: string;
@@ -63,6 +64,8 @@ describe('file lists in the state folder', () => {
     const a = join(dir, 'a/backup.yaml');
     await writeFileList(stateDir, a, list('before', 3));
     const next = list('next', 5000);
+    const partials = async () =>
+      (await readdir(join(stateDir, 'file-lists'))).filter((name) => name.endsWith('.partial'));
     // Killed midway: records written past several flushes, never committed.
     const killed = await FileListWriter.open(stateDir, a, next.header);
     for (const record of next.records.values()) killed.add(record);
@@ -72,16 +75,17 @@ describe('file lists in the state folder', () => {
     for (const record of next.records.values()) failed.add(record);
     failed.discard();
     expect((await readFileList(stateDir, a, TAG))?.header.shard).toBe('before');
-    expect(
-      (await readdir(join(stateDir, 'file-lists'))).filter((name) => name.endsWith('.partial')),
-    ).toHaveLength(1);
+    expect(await partials()).toHaveLength(1);
+    // Interrupted (Ctrl-C, SIGTERM): the signal handler's cleanups remove every list not committed.
+    runInterruptCleanups();
+    expect(await partials()).toEqual([]);
+    expect((await readFileList(stateDir, a, TAG))?.header.shard).toBe('before');
     const done = await FileListWriter.open(stateDir, a, next.header);
     for (const record of next.records.values()) done.add(record);
     await done.commit();
     const read = await readFileList(stateDir, a, TAG);
     expect(read?.header).toEqual(next.header);
     expect([...read!.records]).toEqual([...next.records]);
-    killed.discard();
   });
 
   it('reads back a list of several MiB exactly, whatever falls on a chunk boundary; a list cut short is refused', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { SourceOrigin } from '../sources/types.js';
 import { ensureStateDir } from '../state/files.js';
 import { BufferedTextWriter } from '../util/buffered-text-writer.js';
+import { onInterrupt } from '../util/interrupt.js';
 
 /**
  * What one path was at a shard's time, as a later run compares it: the stat
@@ -139,6 +140,8 @@ export async function readFileList(
  */
 export class FileListWriter {
   private readonly out: BufferedTextWriter;
+  /** An interrupted run (Ctrl-C, SIGTERM) exits without unwinding: the signal handler removes the file. */
+  private readonly forget: () => void;
   private failure?: unknown;
   private open = true;
 
@@ -148,6 +151,7 @@ export class FileListWriter {
     private readonly file: string,
   ) {
     this.out = new BufferedTextWriter(fd);
+    this.forget = onInterrupt(() => this.discard());
   }
 
   /** Starts the list (0600, in a 0700 folder) with its header. */
@@ -193,6 +197,7 @@ export class FileListWriter {
   private close(): void {
     if (!this.open) return;
     this.open = false;
+    this.forget();
     closeSync(this.fd);
   }
 }
