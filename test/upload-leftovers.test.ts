@@ -59,7 +59,14 @@ const temporaryFiles = (root: string) => () =>
 
 const destinations: Record<string, Shared> = {
   local: {
-    destination: () => ({ name: 'shared', type: 'local', path: join(work.path, 'local-folder') }),
+    // Paced: the spool is otherwise linked into place and its fsync written back while archiving, so the
+    // temporary object lives too briefly for the kill to land while it exists.
+    destination: () => ({
+      name: 'shared',
+      type: 'local',
+      path: join(work.path, 'local-folder'),
+      bandwidth_limit: '48MiB/s',
+    }),
     temporaries: () => temporaryFiles(join(work.path, 'local-folder'))(),
     folder: () => join(work.path, 'local-folder'),
   },
