@@ -29,31 +29,32 @@ vi.mock('../src/archive/read-file.js', async (importOriginal) => {
 });
 
 describe('a log written to while an incremental run reads it', () => {
-  let setup: TestSetup | undefined;
+  let made: TestSetup | undefined;
   afterEach(async () => {
-    await setup?.cleanup();
-    setup = undefined;
+    await made?.cleanup();
+    made = undefined;
   });
 
   /** A folder holding one log of 256 KiB, backed up incrementally. */
   async function start() {
-    setup = await setupRun({
+    const setup = await setupRun({
       sources: (dir) => [{ name: 'data', type: 'directory', path: join(dir, 'data') }],
       backup: { incremental: {} },
     });
+    made = setup;
     const data = join(setup.dir, 'data');
     const log = join(data, 'log');
     await mkdir(data);
     const old = randomBytes(256 * 1024);
     await writeFile(log, old);
-    return { data, log, old };
+    return { setup, data, log, old };
   }
 
   it('is stored as the bytes it gained up to after the old ones were hashed, without a warning, and grows on by appends', async () => {
-    const { data, log, old } = await start();
+    const { setup, data, log, old } = await start();
     const trees: Array<Record<string, string>> = [];
     const run = async (day: number) => {
-      const result = await runBackup(setup!.config, { now: new Date(Date.UTC(2026, 0, day, 2)) });
+      const result = await runBackup(setup.config, { now: new Date(Date.UTC(2026, 0, day, 2)) });
       trees.push(await snapshot(data));
       return result;
     };
@@ -90,8 +91,8 @@ describe('a log written to while an incremental run reads it', () => {
   });
 
   it('is stored up to the size it had when the copy began if it grows during the copy, with a warning, and the next run appends to that', async () => {
-    const { data, log, old } = await start();
-    const run = (day: number) => runBackup(setup!.config, { now: new Date(Date.UTC(2026, 0, day, 2)) });
+    const { setup, data, log, old } = await start();
+    const run = (day: number) => runBackup(setup.config, { now: new Date(Date.UTC(2026, 0, day, 2)) });
     expect((await run(17)).status).toBe('success');
 
     await appendFile(log, randomBytes(3000));
