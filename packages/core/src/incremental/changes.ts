@@ -240,8 +240,8 @@ export class ChangeDetector {
 }
 
 /** A file's record from its lstat (or the packer's fstat): what the next run compares against. */
-function fileRecord(path: string, info: Stats, sha256?: string): Extract<FileRecord, { type: 'file' }> {
-  const record: Extract<FileRecord, { type: 'file' }> = {
+function fileRecord(path: string, info: Stats): Extract<FileRecord, { type: 'file' }> {
+  return {
     path,
     type: 'file',
     mode: info.mode & 0o7777,
@@ -253,8 +253,6 @@ function fileRecord(path: string, info: Stats, sha256?: string): Extract<FileRec
     uid: info.uid,
     gid: info.gid,
   };
-  if (sha256 !== undefined) record.sha256 = sha256;
-  return record;
 }
 
 function recordOf(entry: Exclude<SourceEntry, { type: 'file' }>): FileRecord {
