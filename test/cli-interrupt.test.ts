@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, tempDir } from './helpers/cli.js';
@@ -64,6 +64,43 @@ describe('interrupted by a signal', () => {
     expect(entriesOf(spool)).toEqual([]);
     // Nor the destinations' scratch folders.
     expect(entriesOf(join(dir, 'state', 'tmp'))).toEqual([]);
+  });
+
+  it('a run killed with SIGKILL: the next run removes the file list the killed one was writing', async () => {
+    const dir = join(work.path, 'killed');
+    await mkdir(join(dir, 'source'), { recursive: true });
+    await writeFile(join(dir, 'source', 'a.txt'), 'alpha');
+    const slow = join(dir, 'slow');
+    const config = await writeConfig(dir, {
+      sources: [
+        { name: 'data', type: 'directory', path: join(dir, 'source') },
+        // Keeps a run busy archiving while the file `slow` exists.
+        {
+          name: 'dump',
+          type: 'command',
+          command: ['sh', '-c', `echo started; if [ -e '${slow}' ]; then sleep 20; fi`],
+          filename: 'out.txt',
+        },
+      ],
+      destinations: [{ name: 'disk', type: 'local', path: join(dir, 'disk') }],
+      incremental: {},
+    });
+    const lists = join(dir, 'state', 'file-lists');
+    const partials = () => entriesOf(lists).filter((name) => name.endsWith('.partial'));
+    expect((await runCli(['run', '-c', config])).code).toBe(0);
+
+    await writeFile(slow, '');
+    const killed = startCli(['run', '-c', config]);
+    await until(() => partials().length > 0, 'the run to start its file list');
+    process.kill(killed.pid, 'SIGKILL');
+    await killed.result;
+    expect(partials()).toHaveLength(1);
+
+    await rm(slow);
+    const next = await runCli(['run', '-c', config]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(partials()).toEqual([]);
+    expect(entriesOf(lists)).toHaveLength(1);
   });
 
   it('a restore: exit 130, the target untouched and no temporary folder beside it', async () => {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import {
 } from '../src/incremental/file-list.js';
 import { writerTag } from '../src/shard/naming.js';
 import { runInterruptCleanups } from '../src/util/interrupt.js';
+import { startTimeOf } from '../src/util/process-identity.js';
 
 const TAG = writerTag('backup', 'host-a');
 let dir: string;
@@ -86,6 +89,34 @@ describe('file lists in the state folder', () => {
     const read = await readFileList(stateDir, a, TAG);
     expect(read?.header).toEqual(next.header);
     expect([...read!.records]).toEqual([...next.records]);
+  });
+
+  it("removes the list a killed run was writing (its process gone), never a live writer's or another list's", async () => {
+    const a = join(dir, 'a/backup.yaml');
+    const b = join(dir, 'b/backup.yaml');
+    await writeFileList(stateDir, a, list('before', 3));
+    const folder = join(stateDir, 'file-lists');
+    const ofA = await fileListPath(stateDir, a, TAG);
+    const ofB = await fileListPath(stateDir, b, TAG);
+    const child = spawn('true');
+    await once(child, 'exit');
+    const start = startTimeOf(process.pid);
+    // Named as a run names the list it writes: its pid and that pid's start time.
+    const dead = `${ofA}.${child.pid}-123-0a1b2c3d4e5f.partial`;
+    const reused = `${ofA}.${process.pid}-${Number(start) - 1}-0a1b2c3d4e5f.partial`;
+    const live = await FileListWriter.open(stateDir, a, list('live').header);
+    const otherList = `${ofB}.${child.pid}-123-0a1b2c3d4e5f.partial`;
+    for (const file of [dead, reused, otherList]) await writeFile(file, '{"version":1}\n');
+    const done = await FileListWriter.open(stateDir, a, list('next').header);
+    await done.commit();
+    const partials = (await readdir(folder)).filter((name) => name.endsWith('.partial'));
+    expect(partials).toHaveLength(2);
+    expect(partials).toContain(otherList.slice(folder.length + 1));
+    expect(
+      partials.some((name) => name.startsWith(`${ofA.slice(folder.length + 1)}.${process.pid}-${start}-`)),
+    ).toBe(true);
+    await live.commit();
+    expect((await readFileList(stateDir, a, TAG))?.header.shard).toBe('live');
   });
 
   it('reads back a list of several MiB exactly, whatever falls on a chunk boundary; a list cut short is refused', async () => {

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { type FileHandle, open, realpath, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { SourceOrigin } from '../sources/types.js';
 import { ensureStateDir } from '../state/files.js';
 import { BufferedTextWriter } from '../util/buffered-text-writer.js';
 import { onInterrupt } from '../util/interrupt.js';
+import { currentProcess, isProcessAlive } from '../util/process-identity.js';
 
 /**
  * What one path was at a shard's time, as a later run compares it: the stat
@@ -61,6 +62,8 @@ const FOLDER = 'file-lists';
 /** Reading a list: a buffer this big, and no record longer (a record is a few hundred bytes). */
 const READ_CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
+/** After the list's name, a list being written: `.<pid>-<start time of that pid, or empty>-<random>.partial`. */
+const PARTIAL = /^\.(\d+)-(\d*)-[0-9a-f]+\.partial$/;
 
 /**
  * `<state_dir>/file-lists/<writer tag>-<hash of the config's real path>.jsonl`:
@@ -135,8 +138,10 @@ export async function readFileList(
  * file). Records go through one reused 64 KiB buffer, as the inner manifest's
  * entries do. The file has a name of its own next to the list's and is renamed
  * into place by commit() alone: a run that fails or is killed never
- * leaves a list a later run reads, and two writers never write one file. A
- * write that fails does not fail the backup: commit() reports it.
+ * leaves a list a later run reads, and two writers never write one file. Its
+ * name carries the writer's pid, so the next writer of the list removes what a
+ * killed one left (see removeDeadPartials). A write that fails does not fail
+ * the backup: commit() reports it.
  */
 export class FileListWriter {
   private readonly out: BufferedTextWriter;
@@ -158,7 +163,9 @@ export class FileListWriter {
   static async open(stateDir: string, configFile: string, header: FileListHeader): Promise<FileListWriter> {
     await ensureStateDir(join(stateDir, FOLDER));
     const file = await fileListPath(stateDir, configFile, header.tag);
-    const partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
+    removeDeadPartials(file);
+    const self = currentProcess();
+    const partial = `${file}.${self.pid}-${self.start ?? ''}-${randomBytes(6).toString('hex')}.partial`;
     const writer = new FileListWriter(openSync(partial, 'wx', 0o600), partial, file);
     writer.add(header);
     return writer;
@@ -199,6 +206,28 @@ export class FileListWriter {
     this.open = false;
     this.forget();
     closeSync(this.fd);
+  }
+}
+
+/**
+ * Removes what runs that are provably gone (their pid no longer runs with the
+ * recorded start time: `kill -9`, the OOM killer, a power loss) left of
+ * `file` while writing it: a list is written for the whole run, and one of a
+ * large tree is hundreds of MB. A live writer's list is left alone.
+ */
+function removeDeadPartials(file: string): void {
+  const folder = dirname(file);
+  const name = basename(file);
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const other of names) {
+    const match = other.startsWith(name) ? PARTIAL.exec(other.slice(name.length)) : null;
+    if (match && !isProcessAlive({ pid: Number(match[1]), start: match[2] || undefined }))
+      rmSync(join(folder, other), { force: true });
   }
 }
 
