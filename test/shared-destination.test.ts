@@ -467,6 +467,41 @@ describe('many writers, one destination', () => {
     });
   });
 
+  describe('ls, diff and dump on a folder another config writes to', () => {
+    it("take `latest` as this config's newest shard, not the other config's newer one", async () => {
+      const dir = join(work.path, 'inside-latest');
+      const shared = join(dir, 'disk');
+      const config = async (name: string) => {
+        await mkdir(join(dir, name), { recursive: true });
+        await writeFile(join(dir, name, 'notes.txt'), `${name}\n`);
+        return writeConfig(
+          dir,
+          {
+            sources: [{ name: 'data', type: 'directory', path: join(dir, name) }],
+            destinations: [{ name: 'disk', type: 'local', path: shared }],
+          },
+          `${name}.yaml`,
+        );
+      };
+      const [mine, other] = [await config('mine'), await config('other')];
+      const first = json<{ id: string }>(await runCli(['run', '--json', '-c', mine])).id;
+      await writeFile(join(dir, 'mine', 'notes.txt'), 'mine, later\n');
+      const newest = json<{ id: string }>(await runCli(['run', '--json', '-c', mine])).id;
+      // The newest shard on the folder is the other config's.
+      json(await runCli(['run', '--json', '-c', other]));
+
+      const ls = json<{ shard: { id: string } }>(await runCli(['ls', 'latest', '--json', '-c', mine]));
+      expect(ls.shard.id).toBe(newest);
+      const diff = json<{ from: { id: string }; to: { id: string }; changes: Array<{ path: string }> }>(
+        await runCli(['diff', first, 'latest', '--json', '-c', mine]),
+      );
+      expect([diff.from.id, diff.to.id]).toEqual([first, newest]);
+      expect(diff.changes.map((change) => change.path)).toEqual(['data/notes.txt']);
+      const dumped = await runCli(['dump', 'latest', 'data/notes.txt', '-c', mine]);
+      expect(dumped.stdout).toBe('mine, later\n');
+    });
+  });
+
   describe('restore as a user into a folder of their own whose parent they cannot write', () => {
     const asNobody = (args: string[]) =>
       new Promise<CliResult>((resolve) => {

@@ -11,6 +11,8 @@ import {
   openDestination,
   readShardTree,
   type ShardKeys,
+  type ShardManifest,
+  type ShardOwner,
   type ShardTree,
   selectDestinations,
   type Warning,
@@ -63,10 +65,7 @@ export async function withShardTree<T>(
     try {
       const counted = countingReads(await openDestination(config, location));
       opened = counted.destination;
-      const manifest = await findShard(opened, id, {
-        destination: location.name,
-        latest: (complete) => newestOwnShard(complete, owner, new Date()).newest ?? complete[0],
-      });
+      const manifest = await findShard(opened, id, { destination: location.name, latest: newestOf(owner) });
       const tree = await readShardTree(opened, manifest, keys, { destination: location.name });
       const reading: TreeReading = {
         destination: location.name,
@@ -91,6 +90,11 @@ export async function withShardTree<T>(
     }
   }
   throw lastError;
+}
+
+/** `latest` for ls, diff and dump: this config's newest shard, or the newest of any when it has none. */
+export function newestOf(owner: ShardOwner): (complete: ShardManifest[]) => ShardManifest | undefined {
+  return (complete) => newestOwnShard(complete, owner, new Date()).newest ?? complete[0];
 }
 
 /**
