@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -85,6 +86,28 @@ describe('openDestination', () => {
     await destination.close();
     await destination.close();
     await expect(stat(context!.tmpDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it("removes the scratch folders of killed runs of this destination, never a live run's or another's", async () => {
+    const { contexts, builtins } = recordingPlugin();
+    const config = await configWith('{name: mem, type: memory, password_file: pw.txt}', builtins);
+    const tmp = join(config.dir, 'state', 'tmp');
+    // This process's own start time (field 22 of /proc/self/stat): a run that is alive.
+    const stat22 = readFileSync('/proc/self/stat', 'utf8');
+    const start = stat22.slice(stat22.lastIndexOf(')') + 2).split(' ')[19];
+    const dead = 'mem-2147483000-5-Ab3dEf';
+    const kept = [`mem-${process.pid}-${start}-Zz9zz9`, 'memo-2147483000-5-Ab3dEf', 'mem-Ab3dEf'];
+    for (const name of [dead, ...kept]) {
+      await mkdir(join(tmp, name), { recursive: true });
+      await writeFile(join(tmp, name, '.credentials'), 'password=memory-password-123\n');
+    }
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const destination = await openDestination(config, config.destinations[0]!);
+    const own = contexts[0]!.tmpDir.slice(tmp.length + 1);
+    expect(own).toMatch(new RegExp(`^mem-${process.pid}-${start}-[A-Za-z0-9]{6}$`));
+    expect((await readdir(tmp)).sort()).toEqual([...kept, own].sort());
+    await destination.close();
+    expect((await readdir(tmp)).sort()).toEqual([...kept].sort());
   });
 
   it('wraps a failing create in a DestinationError naming the destination, secret masked', async () => {

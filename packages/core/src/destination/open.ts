@@ -7,6 +7,7 @@ import { makeFolders } from '@matric-backup/plugin-api';
 import type { LoadedConfig, ResolvedDestination } from '../config/types.js';
 import { interruptSignal, onInterrupt } from '../util/interrupt.js';
 import { createLogger } from '../util/logger.js';
+import { ownerTag, removeLeftoversOfGone } from '../util/process-identity.js';
 import { redact } from '../util/redact.js';
 import { guardDestination, toDestinationError } from './guarded.js';
 import { retryPolicy } from './retry.js';
@@ -80,12 +81,20 @@ export async function openDestination(
   };
 }
 
-/** Under <state_dir>/tmp when it can be created (same disk as the spool), else the system's. */
+/** mkdtemp's six characters after `<destination name>-<ownerTag()>-`. */
+const SCRATCH = /^-(\d+)-(\d*)-[A-Za-z0-9]{6}$/;
+
+/**
+ * Under <state_dir>/tmp when it can be created (same disk as the spool), else
+ * the system's. Named with its run's process, so the next run removes what a
+ * killed one left: a plugin may keep a secret there (smbclient's credentials file).
+ */
 async function scratchDir(stateDir: string, name: string): Promise<string> {
   const base = join(stateDir, 'tmp');
   try {
     await makeFolders(base, 0o700);
-    return await mkdtemp(join(base, `${name}-`));
+    removeLeftoversOfGone(base, SCRATCH, name);
+    return await mkdtemp(join(base, `${name}-${ownerTag()}-`));
   } catch {
     return mkdtemp(join(tmpdir(), `matric-backup-${name}-`));
   }

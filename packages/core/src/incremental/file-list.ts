@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { type FileHandle, open, realpath, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { SourceOrigin } from '../sources/types.js';
 import { ensureStateDir } from '../state/files.js';
 import { BufferedTextWriter } from '../util/buffered-text-writer.js';
 import { onInterrupt } from '../util/interrupt.js';
-import { currentProcess, isProcessAlive } from '../util/process-identity.js';
+import { ownerTag, removeLeftoversOfGone } from '../util/process-identity.js';
 
 /**
  * What one path was at a shard's time, as a later run compares it: the stat
@@ -140,7 +140,7 @@ export async function readFileList(
  * into place by commit() alone: a run that fails or is killed never
  * leaves a list a later run reads, and two writers never write one file. Its
  * name carries the writer's pid, so the next writer of the list removes what a
- * killed one left (see removeDeadPartials). A write that fails does not fail
+ * killed one left. A write that fails does not fail
  * the backup: commit() reports it.
  */
 export class FileListWriter {
@@ -163,9 +163,9 @@ export class FileListWriter {
   static async open(stateDir: string, configFile: string, header: FileListHeader): Promise<FileListWriter> {
     await ensureStateDir(join(stateDir, FOLDER));
     const file = await fileListPath(stateDir, configFile, header.tag);
-    removeDeadPartials(file);
-    const self = currentProcess();
-    const partial = `${file}.${self.pid}-${self.start ?? ''}-${randomBytes(6).toString('hex')}.partial`;
+    // A list is written for the whole run: one a killed run left is hundreds of MB for a large tree.
+    removeLeftoversOfGone(dirname(file), PARTIAL, basename(file));
+    const partial = `${file}.${ownerTag()}-${randomBytes(6).toString('hex')}.partial`;
     const writer = new FileListWriter(openSync(partial, 'wx', 0o600), partial, file);
     writer.add(header);
     return writer;
@@ -206,28 +206,6 @@ export class FileListWriter {
     this.open = false;
     this.forget();
     closeSync(this.fd);
-  }
-}
-
-/**
- * Removes what runs that are provably gone (their pid no longer runs with the
- * recorded start time: `kill -9`, the OOM killer, a power loss) left of
- * `file` while writing it: a list is written for the whole run, and one of a
- * large tree is hundreds of MB. A live writer's list is left alone.
- */
-function removeDeadPartials(file: string): void {
-  const folder = dirname(file);
-  const name = basename(file);
-  let names: string[];
-  try {
-    names = readdirSync(folder);
-  } catch {
-    return;
-  }
-  for (const other of names) {
-    const match = other.startsWith(name) ? PARTIAL.exec(other.slice(name.length)) : null;
-    if (match && !isProcessAlive({ pid: Number(match[1]), start: match[2] || undefined }))
-      rmSync(join(folder, other), { force: true });
   }
 }
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MatricError, makeFolders } from '@matric-backup/plugin-api';
 import { onInterrupt } from '../util/interrupt.js';
-import { currentProcess, isProcessAlive } from '../util/process-identity.js';
+import { ownerTag, removeLeftoversOfGone } from '../util/process-identity.js';
 
 /** `run-<pid>-<start time of that pid, or empty>-<random>`: the owner can be checked from the name alone. */
 const RUN_FOLDER = /^run-(\d+)-(\d*)-[0-9a-f]+$/;
@@ -30,9 +30,8 @@ export async function createRunSpool(spoolDir: string): Promise<RunSpool> {
   } catch (error) {
     throw spoolFolderError(spoolDir, error);
   }
-  removeDeadRuns(spoolDir);
-  const self = currentProcess();
-  const dir = join(spoolDir, `run-${self.pid}-${self.start ?? ''}-${randomBytes(4).toString('hex')}`);
+  removeLeftoversOfGone(spoolDir, RUN_FOLDER);
+  const dir = join(spoolDir, `run-${ownerTag()}-${randomBytes(4).toString('hex')}`);
   const remove = () => rmSync(dir, { recursive: true, force: true });
   // Registered before the folder exists: a signal handled between mkdir and the line after it
   // would otherwise exit with the folder left behind.
@@ -50,21 +49,6 @@ export async function createRunSpool(spoolDir: string): Promise<RunSpool> {
       remove();
     },
   };
-}
-
-function removeDeadRuns(spoolDir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(spoolDir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const match = RUN_FOLDER.exec(name);
-    if (!match) continue;
-    const alive = isProcessAlive({ pid: Number(match[1]), start: match[2] || undefined });
-    if (!alive) rmSync(join(spoolDir, name), { recursive: true, force: true });
-  }
 }
 
 function spoolFolderError(spoolDir: string, error: unknown): MatricError {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * A process as a lock or a spool folder records it: its pid, and when known
@@ -16,6 +17,32 @@ export interface ProcessIdentity {
 
 export function currentProcess(): ProcessIdentity {
   return withKnown({ pid: process.pid, start: startTimeOf(process.pid), boot: bootId() });
+}
+
+/** `<pid>-<start time of that pid, or empty>`: a part of a name that says which process made the file or folder. */
+export function ownerTag(): string {
+  const self = currentProcess();
+  return `${self.pid}-${self.start ?? ''}`;
+}
+
+/**
+ * Removes what processes that are provably gone (a `kill -9`, the OOM killer, a
+ * power loss) left in `folder`: each entry whose name is `prefix` followed by
+ * what `rest` matches, its groups 1 and 2 being an ownerTag(). A live owner's
+ * entries, and anything else in the folder, are left alone.
+ */
+export function removeLeftoversOfGone(folder: string, rest: RegExp, prefix = ''): void {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = name.startsWith(prefix) ? rest.exec(name.slice(prefix.length)) : null;
+    if (match && !isProcessAlive({ pid: Number(match[1]), start: match[2] || undefined }))
+      rmSync(join(folder, name), { recursive: true, force: true });
+  }
 }
 
 /**
