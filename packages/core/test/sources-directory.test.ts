@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,29 @@ describe('walkDirectory', () => {
       'f src/b.txt',
       'd src/empty',
     ]);
+  });
+
+  it('closes every folder it holds open, when done and when stopped part way down', async () => {
+    await files('a/b/c/d.txt', 'a/b/c/e.txt', 'a/b/f.txt', 'g.txt');
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    expect((await walk()).paths).toHaveLength(8);
+    expect(open()).toBe(before);
+    const source: DirectorySourceConfig = {
+      name: 'src',
+      type: 'directory',
+      path: dir,
+      on_error: 'warn',
+      one_file_system: false,
+    };
+    const problems = new SourceProblems([source], () => undefined);
+    for await (const entry of walkDirectory(source, problems)) {
+      if (entry.path !== 'src/a/b/c/d.txt') continue;
+      // The root and a, b, c are held open here: the file is opened through its folder.
+      expect(open()).toBe(before + 4);
+      break;
+    }
+    expect(open()).toBe(before);
   });
 
   it('stores symlinks as links and never follows them, even to folders', async () => {
