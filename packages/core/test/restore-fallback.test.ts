@@ -237,6 +237,7 @@ describe('moving into the target', () => {
             changes: [],
             newDirectories: [],
             summary: { create: 0, overwrite: 0, skip: 0, rename: 0 },
+            bytes: 0,
             moves: [
               { from: 'notes/a.txt', to: 'notes/a.txt', replace: true },
               // Gone from the temporary folder: this rename fails after the first one was done.

@@ -156,6 +156,7 @@ describe('nothing is written through a link', () => {
       changes: [],
       newDirectories: [],
       summary: { create: 2, overwrite: 1, skip: 0, rename: 0 },
+      bytes: 0,
       moves: [
         { from: 'top.txt', to: 'top.txt', replace: true },
         { from: 'notes/a.txt', to: 'notes/a.txt', replace: false },

@@ -43,6 +43,8 @@ export interface RestorePlan {
   /** Folders this restore creates, at their path under the target, with their manifest entry if they have one. */
   newDirectories: Array<{ path: string; entry?: InnerManifestEntry }>;
   summary: Record<RestoreAction, number>;
+  /** Sum of the sizes of the files created, overwritten or renamed; a hard link's bytes are its file's, counted once. */
+  bytes: number;
 }
 
 export interface PlanInput {
@@ -89,6 +91,7 @@ class Planner {
     moves: [],
     newDirectories: [],
     summary: { create: 0, overwrite: 0, skip: 0, rename: 0 },
+    bytes: 0,
   };
   private readonly blocked: string[] = [];
   /** Existing target folders that receive an entry: checked for device and write permission. */
@@ -188,6 +191,8 @@ class Planner {
       ...(reason !== undefined && { reason }),
     });
     this.result.summary[action]++;
+    if (node.kind === 'file' && action !== 'skip' && !node.entry?.hardlink)
+      this.result.bytes += node.entry?.size ?? 0;
     if (node.kind === 'directory' && action !== 'skip') {
       this.result.newDirectories.push({ path: as ?? node.path, entry: node.entry });
     }
@@ -270,14 +275,12 @@ function article(kind: InnerManifestEntry['type']): string {
  * parents) have no entry.
  */
 function buildTree(entries: readonly InnerManifestEntry[], selected: (path: string) => boolean): Node {
-  const byPath = new Map(entries.map((entry) => [entry.path, entry]));
   const root: Node = { path: '', kind: 'directory', children: [] };
   const nodes = new Map<string, Node>([['', root]]);
   const node = (path: string): Node => {
     let found = nodes.get(path);
     if (!found) {
-      const entry = byPath.get(path);
-      found = { path, kind: entry?.type ?? 'directory', entry, children: [] };
+      found = { path, kind: 'directory', children: [] };
       nodes.set(path, found);
       const parent = path.lastIndexOf('/') < 0 ? '' : path.slice(0, path.lastIndexOf('/'));
       node(parent).children.push(found);
@@ -285,6 +288,15 @@ function buildTree(entries: readonly InnerManifestEntry[], selected: (path: stri
     return found;
   };
   for (const entry of entries) if (selected(entry.path)) node(entry.path);
+  // Then every node's entry, a folder above the selection's too (the last one for a path, as
+  // before), without a second map of every path: that one was most of the planning's garbage.
+  for (const entry of entries) {
+    const found = nodes.get(entry.path);
+    if (found) {
+      found.entry = entry;
+      found.kind = entry.type;
+    }
+  }
   for (const each of nodes.values()) each.children.sort((a, b) => (a.path < b.path ? -1 : 1));
   return root;
 }

@@ -541,12 +541,16 @@ function giveRootMetadata(target: Target, root: InnerManifestEntry, metadata: Me
 /** The placements' plans as one, with archive paths. */
 function mergePlans(
   plans: ReadonlyArray<{ target: Target; plan: RestorePlan }>,
-): Pick<RestorePlan, 'changes' | 'summary'> {
-  const merged: Pick<RestorePlan, 'changes' | 'summary'> = {
+): Pick<RestorePlan, 'changes' | 'summary' | 'bytes'> {
+  // `--to DIR`: the plan's paths are archive paths already, no copy of every change needed.
+  if (plans.length === 1 && plans[0]!.target.placement.source === undefined) return plans[0]!.plan;
+  const merged: Pick<RestorePlan, 'changes' | 'summary' | 'bytes'> = {
     changes: [],
     summary: { create: 0, overwrite: 0, skip: 0, rename: 0 },
+    bytes: 0,
   };
   for (const { target, plan } of plans) {
+    merged.bytes += plan.bytes;
     const { placement } = target;
     for (const change of plan.changes) {
       merged.changes.push({
@@ -659,21 +663,17 @@ function incrementalAlone(inner: InnerManifest, target: string): MatricError {
 function result(
   options: RestoreOptions,
   inner: InnerManifest,
-  plan: Pick<RestorePlan, 'changes' | 'summary'>,
+  plan: Pick<RestorePlan, 'changes' | 'summary' | 'bytes'>,
   to: string,
   objectBytes: number,
   started: number,
   notes: Warning[],
 ): RestoreResult {
-  // A hard link's bytes are its file's, counted once.
-  const sizes = new Map(inner.entries.map((entry) => [entry.path, entry.hardlink ? 0 : (entry.size ?? 0)]));
-  const counts = { files: 0, directories: 0, symlinks: 0, bytes: 0 };
+  const counts = { files: 0, directories: 0, symlinks: 0, bytes: plan.bytes };
   for (const change of plan.changes) {
     if (change.action === 'skip') continue;
-    if (change.kind === 'file') {
-      counts.files++;
-      counts.bytes += sizes.get(change.path) ?? 0;
-    } else if (change.kind === 'directory') counts.directories++;
+    if (change.kind === 'file') counts.files++;
+    else if (change.kind === 'directory') counts.directories++;
     else counts.symlinks++;
   }
   return {
