@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileWriter, type WrittenFile } from '../src/restore/file-writer.js';
+import { FileWriter, type WrittenFile, writerThreads } from '../src/restore/file-writer.js';
 import { RefusedEntry } from '../src/shard/entry-guard.js';
 
 let root: string;
@@ -16,6 +16,16 @@ afterEach(() => rm(root, { recursive: true, force: true }));
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 describe('FileWriter (the restore writer thread)', () => {
+  it('gives an archive of fewer than 10,000 entries one thread, a larger or uncounted one a thread per core (up to four)', () => {
+    const perCore = Math.min(availableParallelism(), 4);
+    expect([writerThreads(5_626), writerThreads(9_999)]).toEqual([1, 1]);
+    expect([writerThreads(10_000), writerThreads(30_757), writerThreads(undefined)]).toEqual([
+      perCore,
+      perCore,
+      perCore,
+    ]);
+  });
+
   it('writes many small files and a large one across batches: bytes, hashes, modes and mtimes', async () => {
     const written: WrittenFile[] = [];
     const writer = new FileWriter(root, (file) => written.push(file));

@@ -7,7 +7,7 @@ import type { ShardLimits } from '../shard/limits.js';
 import type { ShardManifest } from '../shard/manifest.js';
 import { ObjectDigest, pump, settleBoth } from '../shard/read.js';
 import { type GuardedEntry, shardExtract, walkArchive } from '../shard/walk.js';
-import { type AppendTree, FileWriter } from './file-writer.js';
+import { type AppendTree, FileWriter, writerThreads } from './file-writer.js';
 import type { OwnerOf } from './owners.js';
 
 export interface ExtractOptions {
@@ -26,6 +26,8 @@ export interface ExtractOptions {
   sourceRoots?: Record<string, string>;
   /** An incremental of a chain: where the files it appends bytes to are (the tree its earlier links made). */
   tree?: AppendTree;
+  /** How many entries the archive holds, when its sidecar says: a small one gets one writer thread. */
+  entries?: number;
   onChunk?: (bytesRead: number, filesWritten: number) => void;
 }
 
@@ -78,6 +80,7 @@ export async function extractArchive(
             }),
           options.sourceRoots,
           options.tree,
+          { threads: writerThreads(options.entries) },
         );
   let filesWritten = 0;
   let bytesWritten = 0;

@@ -301,6 +301,10 @@ async function extractLinks(
             ),
           }),
         ...(index > 0 && !options.dryRun && { tree: appendTree(targets, options.inPlace === true) }),
+        // A made-up manifest (no sidecar) counts nothing.
+        ...(!options.withoutSidecar && {
+          entries: link.counts.files + link.counts.directories + link.counts.symlinks,
+        }),
         onChunk: (bytes, written) => {
           objectBytes = read + bytes;
           files = readFiles + written;
