@@ -320,9 +320,25 @@ function unemitted(ancestors: readonly PendingFolder[]): readonly DirectoryEntry
  * collection: ~9 MB of the heap's growth while archiving the bench dataset.
  */
 function listSorted(fd: number): Dirent[] {
-  const dirents = readdirSync(`${PROC_FD}${fd}`, { encoding: 'latin1', withFileTypes: true });
+  const folder = `${PROC_FD}${fd}`;
+  let dirents: Dirent[];
+  try {
+    dirents = readdirSync(folder, { encoding: 'latin1', withFileTypes: true });
+  } catch {
+    // Where the file system gives no entry types (ext2 without filetype, XFS without ftype, some network
+    // file systems), Node lstats each name, a latin1 one re-encoded as UTF-8: a name past ASCII is not
+    // found and fails the listing. Names listed as bytes are lstat'ed as they are.
+    dirents = readdirSync(folder, { encoding: 'buffer', withFileTypes: true }).map(asLatin1);
+  }
   // Byte order, not locale order: the archive must not depend on the machine's locale. Names in a folder differ.
   return dirents.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** A folder entry listed as bytes, its name made the latin1 string of them (as listSorted lists names). */
+function asLatin1(dirent: Dirent<Buffer>): Dirent {
+  const listed = dirent as unknown as Dirent;
+  listed.name = dirent.name.toString('latin1');
+  return listed;
 }
 
 /** A byte past ASCII, in a name listed as latin1 (one character a byte). */
