@@ -20,17 +20,15 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
+/** The source `src` over the test's folder. */
+function sourceOf(options: Partial<DirectorySourceConfig> = {}): DirectorySourceConfig {
+  return { name: 'src', type: 'directory', path: dir, on_error: 'warn', one_file_system: false, ...options };
+}
+
 async function walk(options: Partial<DirectorySourceConfig> = {}) {
   const warnings: string[] = [];
   const entries: SourceEntry[] = [];
-  const source: DirectorySourceConfig = {
-    name: 'src',
-    type: 'directory',
-    path: dir,
-    on_error: 'warn',
-    one_file_system: false,
-    ...options,
-  };
+  const source = sourceOf(options);
   const problems = new SourceProblems([source], (found) => warnings.push(found.message));
   for await (const entry of walkDirectory(source, problems)) {
     entries.push(entry);
@@ -82,13 +80,7 @@ describe('walkDirectory', () => {
     const before = open();
     expect((await walk()).paths).toHaveLength(8);
     expect(open()).toBe(before);
-    const source: DirectorySourceConfig = {
-      name: 'src',
-      type: 'directory',
-      path: dir,
-      on_error: 'warn',
-      one_file_system: false,
-    };
+    const source = sourceOf();
     const problems = new SourceProblems([source], () => undefined);
     for await (const entry of walkDirectory(source, problems)) {
       if (entry.path !== 'src/a/b/c/d.txt') continue;
