@@ -120,6 +120,19 @@ describe('conflict strategies against a populated target', () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it('folders that exist keep their own mode and mtime, though files were placed and replaced in them', async () => {
+    const { dest, manifest } = await shard();
+    await populate();
+    const folders = ['', 'notes', 'notes/sub'];
+    for (const [at, folder] of folders.entries()) {
+      await utimes(join(target, folder), new Date(MTIME - 3 * DAY), new Date(MTIME - (at + 2) * DAY));
+    }
+    await restoreShard({ from: dest, manifest, to: target, conflict: 'overwrite' });
+    expect(await read('notes/sub/c.txt')).toBe('incoming c\n');
+    expect(await Promise.all(folders.map(mtimeOf))).toEqual(folders.map((_, at) => MTIME - (at + 2) * DAY));
+    expect((await lstat(join(target, 'notes/sub'))).mode & 0o777).not.toBe(0o750);
+  });
+
   it('merge replaces only files the shard has newer', async () => {
     const { dest, manifest } = await shard();
     await populate();

@@ -1,4 +1,4 @@
-import { lstatSync, mkdtempSync, renameSync, utimesSync } from 'node:fs';
+import { lstatSync, lutimesSync, mkdtempSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MatricError } from '@matric-backup/plugin-api';
 import { fsPath } from '../util/names.mjs';
@@ -10,17 +10,23 @@ import type { RestorePlan } from './plan.js';
  * entry being replaced is first moved aside into the temporary folder, not
  * deleted, so that if any rename fails (the plan ruled out the predictable
  * reasons) every one already done is undone in reverse order and the target is
- * as it was, down to the modification times of the folders renamed into. The
- * entries moved aside go with the temporary folder afterwards. Just before each
+ * as it was, down to the modification times of the folders renamed into. When
+ * all went well, the folders that were there before keep their own mtime too
+ * (the renames into them changed it). The entries moved aside go with the
+ * temporary folder afterwards. Just before each
  * rename, every folder above both ends is checked with lstat: a symlink put in
  * place of a folder since the plan (in the target or the temporary folder)
  * stops the moves rather than be written through.
  */
 export function moveIntoTarget(batches: ReadonlyArray<MoveBatch>): void {
-  const folderTimes = timesOf(
+  // Folders of the targets moved into, and the folders a new target is made in (not the restore's own).
+  const insideTimes = timesOf(
     batches.flatMap(({ plan, target }) =>
-      plan.moves.map((move) => dirname(move.to ? join(target, move.to) : target)),
+      plan.moves.filter((move) => move.to).map((move) => dirname(join(target, move.to))),
     ),
+  );
+  const aboveTimes = timesOf(
+    batches.flatMap(({ plan, target }) => (plan.moves.some((move) => !move.to) ? [dirname(target)] : [])),
   );
   const done: Array<{ from: string; to: string }> = [];
   const rename = (from: string, to: string) => {
@@ -41,16 +47,12 @@ export function moveIntoTarget(batches: ReadonlyArray<MoveBatch>): void {
         rename(move.from ? join(temp, move.from) : temp, to);
       }
     }
+    setTimes(insideTimes);
   } catch (error) {
     const target = batches.map((batch) => batch.target).join(', ');
     const stuck = undo(done);
-    for (const [folder, info] of folderTimes) {
-      try {
-        utimesSync(fsPath(folder), info.atime, info.mtime);
-      } catch {
-        // Only a timestamp: the entries themselves are what must be back.
-      }
-    }
+    setTimes(insideTimes);
+    setTimes(aboveTimes);
     const { code } = error as NodeJS.ErrnoException;
     throw new MatricError(
       error instanceof LinkInTheWay
@@ -106,11 +108,23 @@ function undo(done: Array<{ from: string; to: string }>): string[] {
   return stuck;
 }
 
+/** Puts back the times of folders; lutimes, so a folder swapped for a link since is not written through. */
+function setTimes(times: Map<string, { atime: Date; mtime: Date }>): void {
+  for (const [folder, info] of times) {
+    try {
+      if (lstatSync(fsPath(folder), { throwIfNoEntry: false })?.isDirectory())
+        lutimesSync(fsPath(folder), info.atime, info.mtime);
+    } catch {
+      // Only a timestamp: the entries themselves are what must be in place.
+    }
+  }
+}
+
 function timesOf(folders: string[]): Map<string, { atime: Date; mtime: Date }> {
   const times = new Map<string, { atime: Date; mtime: Date }>();
   for (const folder of new Set(folders)) {
     const info = lstatSync(fsPath(folder), { throwIfNoEntry: false });
-    if (info) times.set(folder, { atime: info.atime, mtime: info.mtime });
+    if (info?.isDirectory()) times.set(folder, { atime: info.atime, mtime: info.mtime });
   }
   return times;
 }
