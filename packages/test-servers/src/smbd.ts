@@ -108,7 +108,9 @@ export async function startSmbServer(): Promise<SmbServer> {
     root,
     async stop() {
       await daemon.kill();
-      rmSync(dir, { recursive: true, force: true });
+      // A child smbd forked for a connection just as the tree was killed may still be writing its lock
+      // files for a moment (rmdir then fails with ENOTEMPTY): retried, as rm's own option does.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
 }
