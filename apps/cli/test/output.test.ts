@@ -6,6 +6,7 @@ import sftp from '@matric-backup/plugin-sftp';
 import smb from '@matric-backup/plugin-smb';
 import { describe, expect, it } from 'vitest';
 import { whereIs } from '../src/destinations.js';
+import { longLines, onOneLine, shortLines } from '../src/output/file-lines.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../src/output/format.js';
 import { Printer } from '../src/output/printer.js';
 
@@ -192,4 +193,16 @@ describe('whereIs', () => {
     ['smb', { mount_point: '/mnt/nas', path: 'matric/' }, `/mnt/nas/matric/${key}`],
     ['webdav', { path: '/x' }, `d:${key}`],
   ])('%s %j', (type, config, expected) => expect(whereIs(destination(type, config), key)).toBe(expected));
+});
+
+describe('file lines', () => {
+  it('show a path with control characters on one line, as \\xNN; other names as they are', () => {
+    expect(onOneLine('notes/a\nb\tc\x1b[31m\x7f.txt')).toBe('notes/a\\x0ab\\x09c\\x1b[31m\\x7f.txt');
+    expect(onOneLine('docs/café – ünïcode \\x41.txt')).toBe('docs/café – ünïcode \\x41.txt');
+    const entry = { path: 'src/two\nlines', type: 'symlink', mode: 0o777, mtime: '2025-01-31T02:00:04.000Z' };
+    expect(shortLines([{ ...entry, type: 'directory' } as never])).toEqual(['src/two\\x0alines/']);
+    expect(longLines([{ ...entry, target: '/tmp/x\ny', uid: 0, gid: 0 } as never])[0]).toMatch(
+      / {2}src\/two\\x0alines -> \/tmp\/x\\x0ay$/,
+    );
+  });
 });

@@ -2,7 +2,7 @@ import { MatricError, parseDuration } from '@matric-backup/core';
 import { loadCommandConfig } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { findInShards } from '../operations/find.js';
-import { longLines } from '../output/file-lines.js';
+import { longLines, onOneLine } from '../output/file-lines.js';
 import { formatBytes, formatCount, formatTime } from '../output/format.js';
 import { command } from './command.js';
 import { readingOptions, readingRequest } from './shard-reading.js';
@@ -56,7 +56,9 @@ export const findCommand = command((host) => ({
       for (const entry of result.warnings) printer.warn(entry.message);
       for (const match of result.matches) {
         printer.line(`${match.shard}  (${formatTime(match.created_at)}, ${match.type})`);
-        const lines = args.long ? longLines(match.entries) : match.entries.map((entry) => entry.path);
+        const lines = args.long
+          ? longLines(match.entries)
+          : match.entries.map((entry) => onOneLine(entry.path));
         for (const line of lines) printer.line(`  ${line}`);
       }
       printer.debug(

@@ -23,11 +23,21 @@ function modeString(type: FileEntry['type'], mode: number): string {
   return text;
 }
 
+/**
+ * A path on one line: control characters (a newline, a tab, an escape sequence) as `\xNN`, as bytes that
+ * are not UTF-8 are shown, so a name cannot break a line in two or drive the terminal. --json keeps it exact.
+ */
+export function onOneLine(path: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is matched.
+  return path.replace(/[\x00-\x1f\x7f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** One path, and for links what they point to. */
 function name(entry: FileEntry): string {
-  if (entry.target !== undefined) return `${entry.path} -> ${entry.target}`;
-  if (entry.hardlink !== undefined) return `${entry.path} link to ${entry.hardlink}`;
-  return entry.path;
+  const path = onOneLine(entry.path);
+  if (entry.target !== undefined) return `${path} -> ${onOneLine(entry.target)}`;
+  if (entry.hardlink !== undefined) return `${path} link to ${onOneLine(entry.hardlink)}`;
+  return path;
 }
 
 /** `ls -l`-like lines: mode, owner, size, mtime (UTC), path; columns padded to the widest. */
@@ -42,7 +52,7 @@ export function longLines(entries: readonly FileEntry[]): string[] {
 }
 
 export function shortLines(entries: readonly FileEntry[]): string[] {
-  return entries.map((entry) => (entry.type === 'directory' ? `${entry.path}/` : entry.path));
+  return entries.map((entry) => onOneLine(entry.type === 'directory' ? `${entry.path}/` : entry.path));
 }
 
 const SIGN: Record<TreeChange['change'], string> = { added: '+', removed: '-', modified: 'M' };
@@ -61,7 +71,7 @@ export function changeLine(change: TreeChange): string {
     sizes = `: ${formatBytes(change.old_size)} -> ${formatBytes(change.new_size)}`;
   }
   const what = change.fields ? change.fields.join(', ') : change.type;
-  const path = change.type === 'directory' ? `${change.path}/` : change.path;
+  const path = onOneLine(change.type === 'directory' ? `${change.path}/` : change.path);
   return `${SIGN[change.change]} ${path}  (${what}${sizes})`;
 }
 
