@@ -1,19 +1,6 @@
-import {
-  diffTrees,
-  findShard,
-  type LoadedConfig,
-  loadShardOwner,
-  readShardTree,
-  type TreeChange,
-} from '@matric-backup/core';
+import { diffTrees, findShard, type LoadedConfig, readShardTree, type TreeChange } from '@matric-backup/core';
 import { type ShardRef, shardRef } from './files.js';
-import {
-  indexWarnings,
-  newestOf,
-  type ShardTreeRequest,
-  type TreeReading,
-  withShardTree,
-} from './shard-tree.js';
+import { indexWarnings, type ShardTreeRequest, type TreeReading, withShardTree } from './shard-tree.js';
 
 export interface DiffRequest extends ShardTreeRequest {
   /** The older point in time (an id or `latest`). */
@@ -37,8 +24,7 @@ export interface DiffResult extends Omit<TreeReading, 'bytes_read'> {
  */
 export async function diffShards(config: LoadedConfig, request: DiffRequest): Promise<DiffResult> {
   // `latest` as either point: this config's newest, not whoever wrote last to a shared destination.
-  const latest = newestOf(await loadShardOwner(config));
-  return withShardTree(config, request.from, request, async (from, reading, dest, keys) => {
+  return withShardTree(config, request.from, request, async (from, reading, dest, { keys, latest }) => {
     const manifest = await findShard(dest, request.to, { destination: reading.destination, latest });
     const to = await readShardTree(dest, manifest, keys, { destination: reading.destination });
     const changes = diffTrees(from.entries, to.entries);

@@ -26,7 +26,7 @@ export async function dumpShardFile(
   request: DumpRequest,
   out: Writable,
 ): Promise<DumpOutcome> {
-  return withShardTree(config, request.id, request, async (tree, reading, from, keys) => {
+  return withShardTree(config, request.id, request, async (tree, reading, from, { keys }) => {
     const [typed, raw] = typedPaths(request.path);
     const path = raw !== undefined && tree.entries.some((entry) => entry.path === raw) ? raw : typed!;
     const dumped = await dumpFile(from, tree, path, out, keys);

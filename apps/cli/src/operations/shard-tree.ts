@@ -49,7 +49,7 @@ export async function withShardTree<T>(
   config: LoadedConfig,
   id: string,
   request: ShardTreeRequest,
-  work: (tree: ShardTree, reading: TreeReading, from: Destination, keys: ShardKeys) => Promise<T>,
+  work: (tree: ShardTree, reading: TreeReading, from: Destination, found: ShardFinding) => Promise<T>,
 ): Promise<T> {
   const keys = request.keys ?? configKeys(config);
   const locations = selectDestinations(config, request.destinations);
@@ -57,7 +57,7 @@ export async function withShardTree<T>(
     throw new MatricError('USAGE', 'no destination to read from: every destination is disabled', {
       hint: 'name one with -d',
     });
-  const owner = await loadShardOwner(config);
+  const latest = newestOf(await loadShardOwner(config));
   const warnings: Warning[] = [];
   let lastError: unknown;
   for (const location of locations) {
@@ -65,7 +65,7 @@ export async function withShardTree<T>(
     try {
       const counted = countingReads(await openDestination(config, location));
       opened = counted.destination;
-      const manifest = await findShard(opened, id, { destination: location.name, latest: newestOf(owner) });
+      const manifest = await findShard(opened, id, { destination: location.name, latest });
       const tree = await readShardTree(opened, manifest, keys, { destination: location.name });
       const reading: TreeReading = {
         destination: location.name,
@@ -76,7 +76,7 @@ export async function withShardTree<T>(
         },
       };
       warnings.push(...indexWarnings(tree.links, location.name));
-      return await work(tree, reading, opened, keys);
+      return await work(tree, reading, opened, { keys, latest });
     } catch (error) {
       if (!isOtherCopyWorthTrying(error) || location === locations.at(-1)) throw error;
       lastError = error;
@@ -92,8 +92,14 @@ export async function withShardTree<T>(
   throw lastError;
 }
 
+/** How the shard was found: its keys, and what `latest` means for this config (a second shard is found the same way). */
+export interface ShardFinding {
+  keys: ShardKeys;
+  latest: (complete: ShardManifest[]) => ShardManifest | undefined;
+}
+
 /** `latest` for ls, diff and dump: this config's newest shard, or the newest of any when it has none. */
-export function newestOf(owner: ShardOwner): (complete: ShardManifest[]) => ShardManifest | undefined {
+function newestOf(owner: ShardOwner): ShardFinding['latest'] {
   return (complete) => newestOwnShard(complete, owner, new Date()).newest ?? complete[0];
 }
 
