@@ -1,53 +1,57 @@
 import { createHash } from 'node:crypto';
-import { close, fdatasync, open, writev } from 'node:fs';
+import { close, open, writev } from 'node:fs';
 import { Writable } from 'node:stream';
+import { DirectFiles } from '@matric-backup/plugin-api/fs-store';
 import type { ChunkPool } from './chunk-pool.js';
 
-/**
- * Written bytes after which their writeback to the disk is started. The spool
- * file is fsynced where it is stored (a local destination links it): with every
- * byte still dirty at that point, the fsync of the bench dataset's 558 MB shard
- * waited ~0.5 s for the disk at the end of the run. An fdatasync on the thread
- * pool every 32 MiB writes the shard out while the rest is still compressed
- * (the destination's fsync then took ~20 ms instead of 180-250 ms). Only for a
- * spool file a destination keeps: one only read for an upload need never reach the disk.
- */
-const WRITEBACK_EVERY = 32 * 1024 * 1024;
+export interface SpoolFileOptions {
+  /** Called after each write with the bytes written so far. */
+  onBytes?: (bytes: number) => void;
+  /**
+   * A destination keeps this file where it is (links it): it is written past the page cache,
+   * and so are `spares`, more files of the same bytes for further destinations that keep one
+   * each (see DirectFiles). Where the file system has no O_DIRECT it is written as any other,
+   * without spares.
+   */
+  keptInPlace?: { spares: readonly string[] };
+}
 
 /**
  * The end of the archive pipeline: writes the stored bytes to a new 0600 file
  * while counting and hashing them (sha256), and gives each chunk back to `pool`
- * once it is on disk, so compressor output buffers are reused instead of left
+ * once it is written, so compressor output buffers are reused instead of left
  * for the garbage collector. Chunks the pool did not lend are simply written.
- * With `writeback`, written bytes go to the disk as the file grows.
  */
 export class SpoolFile extends Writable {
   private readonly hash = createHash('sha256');
   private fd?: number;
+  private direct?: DirectFiles;
   bytes = 0;
-  /** Bytes an fdatasync was started for. */
-  private flushed = 0;
-  private flushing = false;
-  /** A failed fdatasync fails the stream: the fsync where the file is stored would not report it again. */
-  private flushError: Error | null = null;
-  /** Waits for the fdatasync in flight. */
-  private afterFlush?: () => void;
 
   constructor(
     readonly path: string,
     private readonly pool: ChunkPool,
-    private readonly onBytes?: (bytes: number) => void,
-    /** Write the file out as it grows (see WRITEBACK_EVERY): for a file that is stored where it is. */
-    private readonly writeback = false,
+    private readonly options: SpoolFileOptions = {},
   ) {
     super({ highWaterMark: 2 * pool.chunkSize });
   }
 
+  /** The spares written whole, once the stream finished; one that could not be written was dropped and removed. */
+  get spares(): string[] {
+    return this.direct?.paths.slice(1) ?? [];
+  }
+
   override _construct(done: (error?: Error | null) => void): void {
-    open(this.path, 'wx', 0o600, (error, fd) => {
-      this.fd = fd;
-      done(error);
-    });
+    const kept = this.options.keptInPlace;
+    if (!kept) {
+      this.openFile(done);
+      return;
+    }
+    DirectFiles.create([this.path, ...kept.spares]).then((files) => {
+      this.direct = files;
+      if (files) done();
+      else this.openFile(done);
+    }, done);
   }
 
   override _writev(
@@ -59,21 +63,23 @@ export class SpoolFile extends Writable {
       this.hash.update(buffer);
       this.bytes += buffer.length;
     }
-    this.writeAll([...buffers], (error) => {
+    const written = (error: Error | null) => {
       if (!error) for (const buffer of buffers) this.pool.give(buffer);
-      this.onBytes?.(this.bytes);
-      if (!error && this.writeback && this.bytes - this.flushed >= WRITEBACK_EVERY) this.startWriteback();
-      done(error ?? this.flushError);
-    });
+      this.options.onBytes?.(this.bytes);
+      done(error);
+    };
+    if (this.direct) writeEach(this.direct, buffers).then(() => written(null), written);
+    else this.writeAll([...buffers], written);
   }
 
   override _final(done: (error?: Error | null) => void): void {
-    this.settleWriteback(() => (this.flushError ? done(this.flushError) : this.closeFile(done)));
+    if (this.direct) this.direct.end().then(() => done(), done);
+    else this.closeFile(done);
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
-    // Never close the descriptor under an fdatasync still queued on the thread pool.
-    this.settleWriteback(() => this.closeFile((closeError) => done(error ?? closeError)));
+    if (this.direct) this.direct.close().then(() => done(error), done);
+    else this.closeFile((closeError) => done(error ?? closeError));
   }
 
   /** Lowercase hex; call once, after the stream finished. */
@@ -81,25 +87,11 @@ export class SpoolFile extends Writable {
     return this.hash.digest('hex');
   }
 
-  /** An fdatasync of what is written so far, on the thread pool, unless one is in flight; nothing waits for it. */
-  private startWriteback(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    this.flushed = this.bytes;
-    fdatasync(this.fd!, (error) => {
-      this.flushing = false;
-      this.flushError ??= error;
-      this.afterFlush?.();
+  private openFile(done: (error?: Error | null) => void): void {
+    open(this.path, 'wx', 0o600, (error, fd) => {
+      this.fd = fd;
+      done(error);
     });
-  }
-
-  private settleWriteback(done: () => void): void {
-    if (!this.flushing) done();
-    else
-      this.afterFlush = () => {
-        this.afterFlush = undefined;
-        done();
-      };
   }
 
   /** writev may write less than asked (a signal, a full pipe); carry on from where it stopped. */
@@ -125,4 +117,8 @@ export class SpoolFile extends Writable {
     if (fd === undefined) done();
     else close(fd, (error) => done(error));
   }
+}
+
+async function writeEach(files: DirectFiles, buffers: readonly Buffer[]): Promise<void> {
+  for (const buffer of buffers) await files.write(buffer);
 }

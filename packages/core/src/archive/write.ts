@@ -24,8 +24,12 @@ export type WriteArchiveOptions = {
   /** Compression and encryption of the tar stream. */
   format: StoredFormat;
   problems: SourceProblems;
-  /** A destination keeps the spool file itself (links it): write it to the disk as it grows (see SpoolFile). */
-  writeback?: boolean;
+  /**
+   * How many destinations keep a spool file where it is (link it, see spoolKeepers): that many
+   * files of the shard are written, past the page cache (see SpoolFile); 0 or none: one file,
+   * only read for uploads.
+   */
+  keptInPlace?: number;
   /** Called often (every file and every MiB) with an object that is refilled for the next call: copy what you keep. */
   onProgress?: (progress: Readonly<PackStats> & { bytesOut: number }) => void;
 } & Pick<PackOptions, 'incremental' | 'onArchived'>;
@@ -33,6 +37,11 @@ export type WriteArchiveOptions = {
 export interface ArchiveResult extends PackStats {
   /** The finished spool file (0600). */
   file: string;
+  /**
+   * More finished files of the same bytes, one for each further destination that keeps one
+   * (`keptInPlace` - 1 of them, fewer where one could not be written).
+   */
+  spares: string[];
   /** Size and sha256 of the stored bytes, i.e. of the object every destination gets. */
   size: number;
   sha256: string;
@@ -68,6 +77,10 @@ export async function writeArchive(
   });
   const file = join(spoolDir, fileName);
   const partial = `${file}.partial`;
+  const spares = Array.from(
+    { length: Math.max(0, (options.keptInPlace ?? 0) - 1) },
+    (_, n) => `${file}.spare-${n + 1}`,
+  );
   const indexFile = options.indexFileName && join(spoolDir, options.indexFileName);
 
   // Read buffers and compressor output share one pool: a chunk goes back once copied or written.
@@ -81,12 +94,10 @@ export async function writeArchive(
     bytesIn: 0,
   };
   const progress = { ...packed, bytesOut: 0 };
-  const spool = new SpoolFile(
-    partial,
-    pool,
-    (bytesOut) => onProgress?.({ ...packed, bytesOut }),
-    options.writeback,
-  );
+  const spool = new SpoolFile(partial, pool, {
+    onBytes: (bytesOut) => onProgress?.({ ...packed, bytesOut }),
+    ...(options.keptInPlace && { keptInPlace: { spares: spares.map((spare) => `${spare}.partial`) } }),
+  });
   let index: IndexFile | undefined;
   const { tar, done } = packArchive(entries, {
     id,
@@ -123,13 +134,25 @@ export async function writeArchive(
     if (storing.status === 'rejected') throw spoolError(spoolDir, storing.reason);
     if (packing.status === 'rejected') throw packing.reason;
     await rename(partial, file);
+    for (const spare of spool.spares) await rename(spare, whole(spare));
   } catch (error) {
-    await rm(partial, { force: true });
+    for (const path of [partial, ...spares.flatMap((spare) => [spare, `${spare}.partial`])])
+      await rm(path, { force: true });
     if (indexFile) await rm(indexFile, { force: true });
     throw error;
   }
-  return { ...packing.value, file, size: spool.bytes, sha256: spool.sha256(), ...(index && { index }) };
+  return {
+    ...packing.value,
+    file,
+    spares: spool.spares.map(whole),
+    size: spool.bytes,
+    sha256: spool.sha256(),
+    ...(index && { index }),
+  };
 }
+
+/** The name a `.partial` spool file gets once it is whole. */
+const whole = (partial: string) => partial.slice(0, -'.partial'.length);
 
 /** A failure after the sources were read: the spool file system, or a compressor/encryptor. */
 function spoolError(spoolDir: string, error: unknown): MatricError {

@@ -38,14 +38,19 @@ import { RunLog } from './run-log.js';
 import { createRunSpool, type RunSpool } from './run-spool.js';
 import { selectDestinations } from './select.js';
 import { pickShardId } from './shard-id.js';
-import { spoolKeptInPlace } from './spool-kept.js';
+import { type SpoolFileChoice, spoolFileFor, spoolKeepers } from './spool-kept.js';
 import { throttle } from './throttle.js';
 import type { DestinationResult, RunEvent, RunOptions, RunSummary } from './types.js';
 import { reportUnfinished } from './unfinished.js';
 import { type UploadJob, uploadShard } from './upload.js';
 
 /** What every destination receives: the spool file, its keys and checksum, and the sidecar text. */
-type SpooledShard = Pick<UploadJob, 'file' | 'keys' | 'index' | 'size' | 'sha256' | 'sidecar'>;
+type SpooledShard = Pick<UploadJob, 'keys' | 'index' | 'size' | 'sha256' | 'sidecar'> & {
+  /** The spool file a destination reads or keeps (see spoolKeepers). */
+  fileFor: (destination: string) => SpoolFileChoice;
+};
+
+type SpooledArchive = ArchiveResult & Pick<SpooledShard, 'fileFor'>;
 
 interface Opened {
   resolved: ResolvedDestination;
@@ -281,7 +286,7 @@ class Run {
           })
         : undefined;
 
-      let archive: ArchiveResult;
+      let archive: SpooledArchive;
       try {
         spool = await createRunSpool(backup.spool_dir);
         archive = await this.archive(id, keys, format, spool.dir, usable, detector);
@@ -328,7 +333,7 @@ class Run {
         );
       });
       const results = await this.fanOut(opened, {
-        file: archive.file,
+        fileFor: archive.fileFor,
         keys,
         index: archive.index!,
         size: archive.size,
@@ -434,7 +439,7 @@ class Run {
     spoolDir: string,
     destinations: Opened[],
     detector: ChangeDetector | undefined,
-  ): Promise<ArchiveResult> {
+  ): Promise<SpooledArchive> {
     const { backup } = this.config;
     // Throttled before the event is made: the packer reports every file.
     const progress = throttle(({ files, bytesIn, bytesOut }: Readonly<PackStats> & { bytesOut: number }) =>
@@ -468,7 +473,13 @@ class Run {
     });
     const plan = this.plan;
     const onArchived = archivedListener(detector, onFile, seen, incremental);
-    const folders = destinations.flatMap(({ destination }) => destination?.localPath ?? []);
+    const keepers = await spoolKeepers(
+      spoolDir,
+      destinations.map(({ resolved, destination }) => ({
+        name: resolved.name,
+        folder: destination?.localPath,
+      })),
+    );
     const archive = await writeArchive(entries, {
       id,
       createdAt: this.now,
@@ -483,7 +494,7 @@ class Run {
       indexFileName: keys.index,
       format,
       problems: this.problems,
-      writeback: await spoolKeptInPlace(spoolDir, folders),
+      keptInPlace: keepers.length,
       onProgress: progress.push,
     });
     if (onFile && incremental) onFile({ type: 'unchanged', files: seen.files - seen.stored });
@@ -494,7 +505,7 @@ class Run {
       bytesOut: archive.size,
       sha256: archive.sha256,
     });
-    return archive;
+    return { ...archive, fileFor: spoolFileFor(keepers, archive) };
   }
 
   /** Every destination in parallel; without a shard (nothing archived) only the open failures are reported. */
@@ -513,13 +524,15 @@ class Run {
             });
           return result;
         }
+        const { fileFor, ...spooled } = shard;
         return stopCleanlyOnInterrupt(
           uploadShard({
             name: resolved.name,
             type: resolved.type,
             required: resolved.required,
             destination,
-            ...shard,
+            ...spooled,
+            ...fileFor(resolved.name),
             policy,
             emit: (event) => this.emit(event),
             warn: this.warn,

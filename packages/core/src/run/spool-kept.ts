@@ -2,18 +2,23 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
- * Whether a destination folder is on the spool folder's file system: a local
- * destination there keeps the spool file itself (linked into place, then
- * fsynced), so it is worth writing to the disk while it is made (SpoolFile's
- * writeback). A spool file that is only read for uploads need never reach the
- * disk: it is removed once they are done.
+ * The destinations that keep a spool file where it is, in the order given: those whose folder
+ * is on the spool folder's file system, where a local destination links the spool file into
+ * place instead of copying it. Each gets a file of its own, written while the shard is made and
+ * past the page cache (see SpoolFile), so that three local destinations on one disk cost about
+ * what one does. A spool file that is only read for uploads need never reach the disk: it is
+ * removed once they are done.
  */
-export async function spoolKeptInPlace(spoolDir: string, folders: readonly string[]): Promise<boolean> {
-  if (folders.length === 0) return false;
+export async function spoolKeepers(
+  spoolDir: string,
+  destinations: ReadonlyArray<{ name: string; folder: string | undefined }>,
+): Promise<string[]> {
   const spool = await deviceOf(spoolDir);
-  if (spool === undefined) return false;
-  for (const folder of folders) if ((await deviceOf(folder)) === spool) return true;
-  return false;
+  if (spool === undefined) return [];
+  const keepers: string[] = [];
+  for (const { name, folder } of destinations)
+    if (folder !== undefined && (await deviceOf(folder)) === spool) keepers.push(name);
+  return keepers;
 }
 
 /** The device of `path`, or of its nearest existing folder (a destination folder is made by its first put). */
@@ -23,4 +28,31 @@ async function deviceOf(path: string): Promise<number | undefined> {
     if (info) return info.dev;
     if (dirname(at) === at) return undefined;
   }
+}
+
+/** The spool file a destination reads or keeps, and whether it must take its bytes as a stream. */
+export interface SpoolFileChoice {
+  file: string;
+  /**
+   * A keeper whose own file could not be written (a full disk): handed the bytes as a stream, so
+   * that it cannot take the first keeper's file by a hard link at the same moment (two that do
+   * both back off and copy, and on a full disk both would fail).
+   */
+  stream: boolean;
+}
+
+/**
+ * Which spool file each destination takes: the first keeper the spool file itself, each further
+ * keeper a spare of its own, every other destination the spool file, read for its upload.
+ */
+export function spoolFileFor(
+  keepers: readonly string[],
+  { file, spares }: { file: string; spares: readonly string[] },
+): (destination: string) => SpoolFileChoice {
+  const own = new Map(keepers.map((name, n) => [name, n === 0 ? file : spares[n - 1]]));
+  return (destination) => {
+    if (!own.has(destination)) return { file, stream: false };
+    const kept = own.get(destination);
+    return { file: kept ?? file, stream: kept === undefined };
+  };
 }

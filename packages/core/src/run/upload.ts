@@ -18,6 +18,8 @@ export interface UploadJob {
   destination: Destination;
   /** The finished spool file; each attempt reads it with a fresh stream. */
   file: string;
+  /** Send it as a stream only, never as the file (see SpoolFileChoice). */
+  stream?: boolean;
   keys: { archive: string; index: string; sidecar: string };
   /** The shard's index object in the spool folder, stored between the archive and the sidecar. */
   index: { file: string; size: number; sha256: string };
@@ -86,7 +88,7 @@ export async function uploadShard(job: UploadJob): Promise<DestinationResult> {
               onProgress: progress.push,
               signal: interruptSignal,
               ifAbsent: true,
-              sourcePath: resolve(job.file),
+              ...(!job.stream && { sourcePath: resolve(job.file) }),
             })
             .catch(storedByEarlierAttempt(attempt));
         } finally {

@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from './helpers/cli.js';
+import { writeConfig } from './helpers/config.js';
+import { expectRestored, expectVerified, type RunJson, runToAll } from './helpers/fan-out.js';
+import { sha256File } from './helpers/tree.js';
+
+let work: Awaited<ReturnType<typeof tempDir>>;
+let data: string;
+let n = 0;
+
+beforeAll(async () => {
+  work = await tempDir('mb-e2e-local-copies-');
+  data = join(work.path, 'data');
+  await mkdir(join(data, 'sub'), { recursive: true });
+  // Incompressible, so the shard spans several of the spool's 4 MiB writes and ends in a partial one.
+  await writeFile(join(data, 'random.bin'), randomBytes(9 * 1024 * 1024 + 4321));
+  await writeFile(join(data, 'sub', 'notes.txt'), 'kept three times\n');
+});
+afterAll(async () => {
+  await work?.cleanup();
+});
+
+async function freshDir(): Promise<string> {
+  const dir = join(work.path, `case-${++n}`);
+  await mkdir(dir);
+  return dir;
+}
+
+/** Three local destinations in `root` and the spool folder beside them; the state stays in `dir`. */
+function threeLocal(dir: string, root: string): Promise<string> {
+  return writeConfig(dir, {
+    spool_dir: join(root, 'spool'),
+    sources: [{ name: 'data', type: 'directory', path: data }],
+    destinations: NAMES.map((name) => ({ name, type: 'local', path: join(root, name) })),
+    retry: { max_retries: 0 },
+  });
+}
+
+const NAMES = ['one', 'two', 'three'];
+
+const canMount = process.getuid?.() === 0 && hasMke2fs();
+
+function hasMke2fs(): boolean {
+  try {
+    execFileSync('mke2fs', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('local destinations on the spool folder disk', () => {
+  it('each keeps a file of its own (no shared inode), whole, and the spool folder is left empty', async () => {
+    const dir = await freshDir();
+    const config = await threeLocal(dir, dir);
+    const summary = await runToAll(config, NAMES);
+    const objects = await Promise.all(NAMES.map((name) => stat(join(dir, name, summary.archive.key))));
+    expect(objects.map((object) => object.nlink)).toEqual([1, 1, 1]);
+    expect(new Set(objects.map((object) => object.ino)).size).toBe(3);
+    for (const name of NAMES)
+      expect(await sha256File(join(dir, name, summary.archive.key)), name).toBe(summary.archive.sha256);
+    expect(await readdir(join(dir, 'spool'))).toEqual([]);
+    await expectVerified(config, summary.id, 'three');
+    await expectRestored(config, 'three', join(dir, 'restored'), data);
+  });
+
+  it.runIf(canMount)(
+    'on a disk with room for two copies: two destinations get the shard, the third fails with NO_SPACE (exit 3)',
+    async () => {
+      const dir = await freshDir();
+      const disk = join(dir, 'disk');
+      const image = join(dir, 'disk.img');
+      await mkdir(disk);
+      await writeFile(image, '');
+      await truncate(image, 24 * 1024 * 1024);
+      execFileSync('mke2fs', ['-q', '-F', image]);
+      execFileSync('mount', ['-o', 'loop', image, disk]);
+      try {
+        const config = await threeLocal(dir, disk);
+        const run = await runCli(['run', '-c', config, '--json']);
+        expect(run.code, run.stderr).toBe(3);
+        const summary = JSON.parse(run.stdout) as Omit<RunJson, 'destinations'> & {
+          destinations: Array<{ name: string; status: string; error?: { code: string } }>;
+        };
+        const stored = summary.destinations.filter((destination) => destination.status === 'success');
+        const failed = summary.destinations.filter((destination) => destination.status === 'failed');
+        expect([stored.length, failed.map((destination) => destination.error?.code)]).toEqual([
+          2,
+          ['NO_SPACE'],
+        ]);
+        for (const { name } of stored)
+          expect(await sha256File(join(disk, name, summary.archive.key)), name).toBe(summary.archive.sha256);
+        expect(await readdir(join(disk, failed[0]!.name))).toEqual([]);
+        expect(await readdir(join(disk, 'spool'))).toEqual([]);
+      } finally {
+        execFileSync('umount', [disk]);
+      }
+    },
+  );
+});
