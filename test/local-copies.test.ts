@@ -69,36 +69,56 @@ describe('local destinations on the spool folder disk', () => {
   });
 
   it.runIf(canMount)(
-    'on a disk with room for two copies: two destinations get the shard, the third fails with NO_SPACE (exit 3)',
+    'links: a disk with room for the three shards, not for three copies beside the spool files, takes them all',
     async () => {
       const dir = await freshDir();
-      const disk = join(dir, 'disk');
-      const image = join(dir, 'disk.img');
-      await mkdir(disk);
-      await writeFile(image, '');
-      await truncate(image, 24 * 1024 * 1024);
-      execFileSync('mke2fs', ['-q', '-F', image]);
-      execFileSync('mount', ['-o', 'loop', image, disk]);
-      try {
-        const config = await threeLocal(dir, disk);
-        const run = await runCli(['run', '-c', config, '--json']);
+      // 48 MiB: three 9.4 MB shards and the room kept free beside them, not six shards.
+      await onDisk(dir, 48, async (disk) => {
+        const summary = await runToAll(await threeLocal(dir, disk), NAMES);
+        for (const name of NAMES)
+          expect(await sha256File(join(disk, name, summary.archive.key)), name).toBe(summary.archive.sha256);
+        expect(await readdir(join(disk, 'spool'))).toEqual([]);
+      });
+    },
+  );
+
+  it.runIf(canMount)(
+    'a disk that fills up: the first destination still gets the shard, the others fail with NO_SPACE (exit 3)',
+    async () => {
+      const dir = await freshDir();
+      await onDisk(dir, 24, async (disk) => {
+        const run = await runCli(['run', '-c', await threeLocal(dir, disk), '--json']);
         expect(run.code, run.stderr).toBe(3);
         const summary = JSON.parse(run.stdout) as Omit<RunJson, 'destinations'> & {
           destinations: Array<{ name: string; status: string; error?: { code: string } }>;
         };
-        const stored = summary.destinations.filter((destination) => destination.status === 'success');
-        const failed = summary.destinations.filter((destination) => destination.status === 'failed');
-        expect([stored.length, failed.map((destination) => destination.error?.code)]).toEqual([
-          2,
-          ['NO_SPACE'],
-        ]);
-        for (const { name } of stored)
-          expect(await sha256File(join(disk, name, summary.archive.key)), name).toBe(summary.archive.sha256);
-        expect(await readdir(join(disk, failed[0]!.name))).toEqual([]);
+        expect(summary.destinations[0]).toMatchObject({ name: 'one', status: 'success' });
+        for (const destination of summary.destinations) {
+          const stored = await readdir(join(disk, destination.name)).catch(() => []);
+          if (destination.status === 'success')
+            expect(await sha256File(join(disk, destination.name, summary.archive.key))).toBe(
+              summary.archive.sha256,
+            );
+          else expect([destination.error?.code, stored]).toEqual(['NO_SPACE', []]);
+        }
         expect(await readdir(join(disk, 'spool'))).toEqual([]);
-      } finally {
-        execFileSync('umount', [disk]);
-      }
+      });
     },
   );
 });
+
+/** Runs `test` with a fresh ext2 file system of `mib` MiB mounted in `dir` (root and mke2fs only). */
+async function onDisk(dir: string, mib: number, test: (disk: string) => Promise<void>): Promise<void> {
+  const disk = join(dir, 'disk');
+  const image = join(dir, 'disk.img');
+  await mkdir(disk);
+  await writeFile(image, '');
+  await truncate(image, mib * 1024 * 1024);
+  execFileSync('mke2fs', ['-q', '-F', image]);
+  execFileSync('mount', ['-o', 'loop', image, disk]);
+  try {
+    await test(disk);
+  } finally {
+    execFileSync('umount', [disk]);
+  }
+}

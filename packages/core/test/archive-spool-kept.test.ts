@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -45,6 +46,28 @@ describe('a spool file destinations keep where it is', () => {
     expect(lent.some((chunk) => chunk.buffer === again.buffer)).toBe(true);
   });
 
+  it.runIf(process.getuid?.() === 0)(
+    'is written as any other file, without spares, on no local disk (tmpfs)',
+    async () => {
+      const ram = join(dir, 'ram');
+      await mkdir(ram);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', ram]);
+      try {
+        const bytes = randomBytes(5 * 1024 * 1024 + 1);
+        const spool = new SpoolFile(join(ram, 'spool'), new ChunkPool(1 << 20, 4), {
+          keptInPlace: { spares: [join(ram, 'spare-1')] },
+        });
+        spool.write(bytes);
+        await finished(spool.end());
+        expect(spool.spares).toEqual([]);
+        expect(await readdir(ram)).toEqual(['spool']);
+        expect(sha256(await readFile(join(ram, 'spool')))).toBe(sha256(bytes));
+      } finally {
+        execFileSync('umount', [ram]);
+      }
+    },
+  );
+
   it('keepers: the destinations whose folder, made or still to be made, is on the spool folder file system', async () => {
     const destinations = [
       { name: 'here', folder: join(dir, 'destination') },
@@ -57,13 +80,18 @@ describe('a spool file destinations keep where it is', () => {
       expect(await spoolKeepers(dir, [{ name: 'shm', folder: '/dev/shm/mb-spool-kept' }])).toEqual([]);
   });
 
-  it('gives each keeper a file of its own, the spool file to everyone else; a keeper without one takes a stream', () => {
-    const fileFor = spoolFileFor(['a', 'b', 'c'], { file: 'spool', spares: ['spare-1'] });
+  it('gives each keeper a file of its own, the spool file to everyone else; a keeper whose spare was given up waits for the first', () => {
+    const fileFor = spoolFileFor(['a', 'b', 'c'], { file: 'spool', spares: ['spare-1', undefined] });
     expect(['a', 'b', 'c', 's3'].map(fileFor)).toEqual([
-      { file: 'spool', stream: false },
-      { file: 'spare-1', stream: false },
-      { file: 'spool', stream: true },
-      { file: 'spool', stream: false },
+      { file: 'spool' },
+      { file: 'spare-1' },
+      { file: 'spool', after: 'a' },
+      { file: 'spool' },
+    ]);
+    // No spares written at all (no local disk file system): each keeper tries the spool file.
+    expect(['a', 'b'].map(spoolFileFor(['a', 'b'], { file: 'spool', spares: [] }))).toEqual([
+      { file: 'spool' },
+      { file: 'spool' },
     ]);
   });
 });

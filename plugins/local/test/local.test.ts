@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -140,6 +141,29 @@ describe('plugin-local with a whole local file (the spool)', () => {
       await rm(shm, { recursive: true, force: true });
     }
   });
+
+  it.runIf(process.getuid?.() === 0)(
+    'copies the spool file into a folder on no local disk (tmpfs) the usual way',
+    async () => {
+      const ram = join(scratch, 'ram');
+      await mkdir(ram);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', ram]);
+      try {
+        const spool = join(scratch, 'spool.tar.zst');
+        const bytes = randomBytes(5 * 1024 * 1024 + 3);
+        await writeFile(spool, bytes, { mode: 0o600 });
+        await (await open(ram)).put('shard.tar.zst', createReadStream(spool), {
+          size: bytes.length,
+          sha256: sha256(bytes),
+          sourcePath: spool,
+        });
+        expect((await readFile(join(ram, 'shard.tar.zst'))).equals(bytes)).toBe(true);
+        expect(await readdir(ram)).toEqual(['shard.tar.zst']);
+      } finally {
+        execFileSync('umount', [ram]);
+      }
+    },
+  );
 
   it('an aborted kernel-side copy (Ctrl-C) leaves neither the object nor its temporary file', async () => {
     const spool = join(scratch, 'spool.tar.zst');

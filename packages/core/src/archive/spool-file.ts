@@ -10,8 +10,8 @@ export interface SpoolFileOptions {
   /**
    * A destination keeps this file where it is (links it): it is written past the page cache,
    * and so are `spares`, more files of the same bytes for further destinations that keep one
-   * each (see DirectFiles). Where the file system has no O_DIRECT it is written as any other,
-   * without spares.
+   * each (see DirectFiles). Where that cannot be done (no local disk file system) it is written
+   * as any other, without spares.
    */
   keptInPlace?: { spares: readonly string[] };
 }
@@ -36,9 +36,16 @@ export class SpoolFile extends Writable {
     super({ highWaterMark: 2 * pool.chunkSize });
   }
 
-  /** The spares written whole, once the stream finished; one that could not be written was dropped and removed. */
-  get spares(): string[] {
-    return this.direct?.paths.slice(1) ?? [];
+  /**
+   * Once the stream finished, each spare asked for, or undefined for one given up (removed): see
+   * DirectFiles. None where the file was written as any other.
+   */
+  get spares(): Array<string | undefined> {
+    const written = this.direct?.paths;
+    if (!written) return [];
+    return (this.options.keptInPlace?.spares ?? []).map((spare) =>
+      written.includes(spare) ? spare : undefined,
+    );
   }
 
   override _construct(done: (error?: Error | null) => void): void {

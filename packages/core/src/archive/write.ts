@@ -39,9 +39,10 @@ export interface ArchiveResult extends PackStats {
   file: string;
   /**
    * More finished files of the same bytes, one for each further destination that keeps one
-   * (`keptInPlace` - 1 of them, fewer where one could not be written).
+   * (`keptInPlace` - 1 of them), undefined for one given up on a disk filling up; none at all
+   * where the spool's file system could not take them.
    */
-  spares: string[];
+  spares: Array<string | undefined>;
   /** Size and sha256 of the stored bytes, i.e. of the object every destination gets. */
   size: number;
   sha256: string;
@@ -134,7 +135,7 @@ export async function writeArchive(
     if (storing.status === 'rejected') throw spoolError(spoolDir, storing.reason);
     if (packing.status === 'rejected') throw packing.reason;
     await rename(partial, file);
-    for (const spare of spool.spares) await rename(spare, whole(spare));
+    for (const spare of spool.spares) if (spare) await rename(spare, whole(spare));
   } catch (error) {
     for (const path of [partial, ...spares.flatMap((spare) => [spare, `${spare}.partial`])])
       await rm(path, { force: true });
@@ -144,7 +145,7 @@ export async function writeArchive(
   return {
     ...packing.value,
     file,
-    spares: spool.spares.map(whole),
+    spares: spool.spares.map((spare) => spare && whole(spare)),
     size: spool.bytes,
     sha256: spool.sha256(),
     ...(index && { index }),

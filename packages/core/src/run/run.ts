@@ -477,7 +477,8 @@ class Run {
       spoolDir,
       destinations.map(({ resolved, destination }) => ({
         name: resolved.name,
-        folder: destination?.localPath,
+        // A paced destination is sent the bytes as a stream, never the file.
+        folder: resolved.bandwidthLimit === undefined ? destination?.localPath : undefined,
       })),
     );
     const archive = await writeArchive(entries, {
@@ -511,36 +512,41 @@ class Run {
   /** Every destination in parallel; without a shard (nothing archived) only the open failures are reported. */
   private fanOut(opened: Opened[], shard: SpooledShard | undefined): Promise<DestinationResult[]> {
     const policy = retryPolicy(this.config.backup.retry);
-    return Promise.all(
-      opened.map(async ({ resolved, destination, failure }) => {
-        if (failure || !destination || !shard) {
-          const result = failure ?? this.skipped(resolved);
-          if (result.error)
-            this.emit({
-              type: 'upload-done',
-              destination: resolved.name,
-              status: 'failed',
-              error: result.error,
-            });
-          return result;
-        }
-        const { fileFor, ...spooled } = shard;
-        return stopCleanlyOnInterrupt(
-          uploadShard({
-            name: resolved.name,
-            type: resolved.type,
-            required: resolved.required,
-            destination,
-            ...spooled,
-            ...fileFor(resolved.name),
-            policy,
-            emit: (event) => this.emit(event),
-            warn: this.warn,
-            describe: (error) => this.describe(error),
-          }),
-        );
-      }),
-    );
+    const uploads = new Map<string, Promise<DestinationResult>>();
+    const upload = async ({ resolved, destination, failure }: Opened): Promise<DestinationResult> => {
+      if (failure || !destination || !shard) {
+        const result = failure ?? this.skipped(resolved);
+        if (result.error)
+          this.emit({
+            type: 'upload-done',
+            destination: resolved.name,
+            status: 'failed',
+            error: result.error,
+          });
+        return result;
+      }
+      const { fileFor, ...spooled } = shard;
+      const { file, after } = fileFor(resolved.name);
+      // The first keeper comes before the others in the destinations' order, so it is in the map.
+      if (after !== undefined) await uploads.get(after)?.catch(() => undefined);
+      return stopCleanlyOnInterrupt(
+        uploadShard({
+          name: resolved.name,
+          type: resolved.type,
+          required: resolved.required,
+          destination,
+          ...spooled,
+          file,
+          stream: after !== undefined,
+          policy,
+          emit: (event) => this.emit(event),
+          warn: this.warn,
+          describe: (error) => this.describe(error),
+        }),
+      );
+    };
+    for (const entry of opened) uploads.set(entry.resolved.name, upload(entry));
+    return Promise.all(uploads.values());
   }
 
   private async open(resolved: ResolvedDestination): Promise<Opened> {

@@ -30,29 +30,31 @@ async function deviceOf(path: string): Promise<number | undefined> {
   }
 }
 
-/** The spool file a destination reads or keeps, and whether it must take its bytes as a stream. */
+/** The spool file a destination reads or keeps, and for a keeper whose spare was given up, how. */
 export interface SpoolFileChoice {
   file: string;
   /**
-   * A keeper whose own file could not be written (a full disk): handed the bytes as a stream, so
-   * that it cannot take the first keeper's file by a hard link at the same moment (two that do
-   * both back off and copy, and on a full disk both would fail).
+   * A keeper whose own file was given up (a disk filling up) waits for this destination, the
+   * first keeper, to be done, and is then handed the bytes as a stream: it can neither take the
+   * first keeper's file by a hard link at the same moment (two that do both back off and copy)
+   * nor fill the disk before the first keeper has stored its index and sidecar.
    */
-  stream: boolean;
+  after?: string;
 }
 
 /**
  * Which spool file each destination takes: the first keeper the spool file itself, each further
- * keeper a spare of its own, every other destination the spool file, read for its upload.
+ * keeper a spare of its own, every other destination the spool file, read for its upload (as
+ * does every keeper where no spares could be written: the first to link it keeps it, the
+ * others copy it).
  */
 export function spoolFileFor(
   keepers: readonly string[],
-  { file, spares }: { file: string; spares: readonly string[] },
+  { file, spares }: { file: string; spares: ReadonlyArray<string | undefined> },
 ): (destination: string) => SpoolFileChoice {
-  const own = new Map(keepers.map((name, n) => [name, n === 0 ? file : spares[n - 1]]));
   return (destination) => {
-    if (!own.has(destination)) return { file, stream: false };
-    const kept = own.get(destination);
-    return { file: kept ?? file, stream: kept === undefined };
+    const spare = keepers.indexOf(destination) - 1;
+    if (spare < 0 || spare >= spares.length) return { file };
+    return spares[spare] ? { file: spares[spare] } : { file, after: keepers[0]! };
   };
 }

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { type FileHandle, open, unlink } from 'node:fs/promises';
+import { type FileHandle, open, statfs, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { isErrno } from './errno.js';
 
 /**
@@ -10,8 +11,14 @@ import { isErrno } from './errno.js';
 const STAGE = 4 * 1024 * 1024;
 /** O_DIRECT wants offsets, lengths and memory aligned to the device's block; 4 KiB covers 512-byte and 4K devices. */
 const ALIGN = 4096;
-/** What a file system without O_DIRECT gives at open or at the first write (FUSE and network mounts, tmpfs before Linux 6.6). */
-export const NO_DIRECT = ['EINVAL', 'ENOTSUP', 'EOPNOTSUPP'];
+/**
+ * The local disk file systems (statfs magic numbers: ext2/3/4, XFS, btrfs, F2FS, bcachefs, ZFS).
+ * Elsewhere O_DIRECT is refused (FUSE, tmpfs before Linux 6.6), gains nothing (tmpfs), or turns
+ * every write into a round trip to a server (NFS, CIFS).
+ */
+const DISK_FILE_SYSTEMS = new Set([0xef53, 0x58465342, 0x9123683e, 0xf2f52010, 0xca451a4e, 0x2fc12fc1]);
+/** What open() gives for O_DIRECT on a file system without it; the file is created all the same. */
+const NO_DIRECT = ['EINVAL', 'ENOTSUP', 'EOPNOTSUPP'];
 
 // Not described by the ES2023 lib or Node 20's types; only its memory is used, for the alignment.
 declare const WebAssembly: {
@@ -34,10 +41,10 @@ interface Target {
  * run 0.6 s against 1.5 s, six pairs), and three such files cost 1.08x one. The caller still
  * fsyncs each file where it keeps it.
  *
- * Every file after the first is a spare: one that cannot be written is closed, removed and
- * dropped, and the others go on; on a full disk spares are dropped, the last first, until the
- * others have room. A failure of the first is the writer's failure; the caller then removes
- * the files.
+ * Every file after the first is a spare, given up (closed, cut and removed) when it cannot be
+ * written, and, the last first, before the disk would fill: the space left must stay enough for
+ * what is stored after the shard (see roomAfter). A failure of the first is the writer's
+ * failure; the caller then removes the files.
  */
 export class DirectFiles {
   private readonly stages: [Buffer, Buffer];
@@ -57,18 +64,24 @@ export class DirectFiles {
   }
 
   /**
-   * Creates the files; undefined (and no file) where the platform or the file system of the first
-   * has no O_DIRECT, or where the process may not reserve aligned memory (a tight `ulimit -v`).
+   * Creates the files; undefined (and no file) where the platform has no O_DIRECT, the first's
+   * folder is on no local disk file system, or the process may not reserve aligned memory (a
+   * tight `ulimit -v`).
    */
   static async create(paths: readonly string[]): Promise<DirectFiles | undefined> {
-    const memory = constants.O_DIRECT === undefined ? undefined : alignedMemory(2 * STAGE);
-    if (!memory || paths.length === 0) return undefined;
+    if (constants.O_DIRECT === undefined || paths.length === 0) return undefined;
+    const folder = await statfs(dirname(paths[0]!)).catch(() => undefined);
+    if (!folder || !DISK_FILE_SYSTEMS.has(folder.type)) return undefined;
+    const memory = alignedMemory(2 * STAGE);
+    if (!memory) return undefined;
     const targets: Target[] = [];
     for (const path of paths) {
       try {
         const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT;
         targets.push({ path, handle: await open(path, flags, 0o600) });
       } catch (error) {
+        // O_EXCL: a name that was taken fails with EEXIST, so a refused O_DIRECT left a file of ours.
+        if (isErrno(error, ...NO_DIRECT)) await unlink(path).catch(() => undefined);
         if (targets.length > 0) continue;
         if (isErrno(error, ...NO_DIRECT)) return undefined;
         throw error;
@@ -77,12 +90,15 @@ export class DirectFiles {
     return new DirectFiles(targets, memory);
   }
 
-  /** The files being written: the first, and the spares not dropped. */
+  /** The files being written: the first, and the spares not given up. */
   get paths(): string[] {
     return this.targets.map(({ path }) => path);
   }
 
-  /** Takes `bytes` (copied: the caller may reuse them once this resolves). */
+  /**
+   * Takes `bytes` (copied: the caller may reuse them once this resolves). A failed write of
+   * the first file rejects a later call (or end()).
+   */
   async write(bytes: Uint8Array): Promise<void> {
     for (let offset = 0; offset < bytes.length; ) {
       const stage = this.stages[this.turn % 2]!;
@@ -98,10 +114,9 @@ export class DirectFiles {
   async end(): Promise<void> {
     if (this.filled > 0) await this.flush();
     await this.writing;
-    for (const { handle } of this.targets) {
-      await handle.truncate(this.written);
-      await handle.close();
-    }
+    const [first, ...spares] = this.targets;
+    for (const spare of spares) await finish(spare, this.written).catch(() => this.drop(spare));
+    if (first) await finish(first, this.written);
   }
 
   /** Closes the files after a failure; they stay for the caller to remove. */
@@ -117,11 +132,24 @@ export class DirectFiles {
     const length = Math.ceil(this.filled / ALIGN) * ALIGN;
     stage.fill(0, this.filled, length);
     await this.writing;
+    await this.keepRoom(length);
     const at = this.written;
     this.writing = Promise.all(this.targets.map((target) => this.writeTo(target, stage, length, at)));
+    // Seen by the next flush() or end(); until then nobody waits on it.
+    this.writing.catch(() => undefined);
     this.written += this.filled;
     this.filled = 0;
     this.turn++;
+  }
+
+  /** Gives up spares, the last first, while the next `length` bytes to every file would leave too little room. */
+  private async keepRoom(length: number): Promise<void> {
+    while (this.targets.length > 1) {
+      const free = await statfs(this.targets[0]!.path).catch(() => undefined);
+      const needed = length * this.targets.length + roomAfter(this.written + length);
+      if (!free || free.bavail * free.bsize >= needed) return;
+      await this.drop(this.targets.at(-1)!);
+    }
   }
 
   private writeTo(target: Target, stage: Buffer, length: number, at: number): Promise<void> {
@@ -136,8 +164,8 @@ export class DirectFiles {
   }
 
   /**
-   * After a failed write: on a full disk, spares are dropped, the last first, until the write
-   * fits; a spare that still cannot be written is dropped; the first file's failure is thrown.
+   * After a failed write: on a full disk, spares are given up, the last first, until the write
+   * fits; a spare that still cannot be written is given up; the first file's failure is thrown.
    */
   private async recover(target: Target, error: unknown, stage: Buffer, length: number, at: number) {
     let failure = error;
@@ -167,11 +195,25 @@ export class DirectFiles {
   }
 }
 
+/**
+ * Free space a shard of `bytes` must leave on the disk beside its spool files: the destinations
+ * still store its index object (~0.3 % of the archive on the bench dataset, more for many small
+ * files) and its sidecar there, and the run its file list, so 1/64 of the shard and 8 MiB more.
+ */
+function roomAfter(bytes: number): number {
+  return Math.ceil(bytes / 64) + 8 * 1024 * 1024;
+}
+
 async function writeWhole(handle: FileHandle, stage: Buffer, length: number, at: number): Promise<void> {
   for (let done = 0; done < length; ) {
     const { bytesWritten } = await handle.write(stage, done, length - done, at + done);
     done += bytesWritten;
   }
+}
+
+async function finish(target: Target, size: number): Promise<void> {
+  await target.handle.truncate(size);
+  await target.handle.close();
 }
 
 /**

@@ -3,6 +3,6 @@
 // destinations use it). A subpath of its own, so plugins that store elsewhere do
 // not load it.
 
-// Core writes its spool file with it: a file a local destination keeps goes past the page cache.
+// Core writes its spool files with it too: those local destinations keep go past the page cache.
 export { DirectFiles } from './direct-files.js';
 export { createFsStore, type FsStoreOptions } from './store.js';
