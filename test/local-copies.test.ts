@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { canMount, withLoopDisk } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
 import { writeConfig } from './helpers/config.js';
@@ -42,17 +42,6 @@ function threeLocal(dir: string, root: string): Promise<string> {
 
 const NAMES = ['one', 'two', 'three'];
 
-const canMount = process.getuid?.() === 0 && hasMke2fs();
-
-function hasMke2fs(): boolean {
-  try {
-    execFileSync('mke2fs', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('local destinations on the spool folder disk', () => {
   it('each keeps a file of its own (no shared inode), whole, and the spool folder is left empty', async () => {
     const dir = await freshDir();
@@ -73,7 +62,7 @@ describe('local destinations on the spool folder disk', () => {
     async () => {
       const dir = await freshDir();
       // 48 MiB: three 9.4 MB shards and the room kept free beside them, not six shards.
-      await onDisk(dir, 48, async (disk) => {
+      await withLoopDisk(dir, 48, async (disk) => {
         const summary = await runToAll(await threeLocal(dir, disk), NAMES);
         for (const name of NAMES)
           expect(await sha256File(join(disk, name, summary.archive.key)), name).toBe(summary.archive.sha256);
@@ -86,7 +75,7 @@ describe('local destinations on the spool folder disk', () => {
     'a disk that fills up: the first destination still gets the shard, the others fail with NO_SPACE (exit 3)',
     async () => {
       const dir = await freshDir();
-      await onDisk(dir, 24, async (disk) => {
+      await withLoopDisk(dir, 24, async (disk) => {
         const run = await runCli(['run', '-c', await threeLocal(dir, disk), '--json']);
         expect(run.code, run.stderr).toBe(3);
         const summary = JSON.parse(run.stdout) as Omit<RunJson, 'destinations'> & {
@@ -106,19 +95,3 @@ describe('local destinations on the spool folder disk', () => {
     },
   );
 });
-
-/** Runs `test` with a fresh ext2 file system of `mib` MiB mounted in `dir` (root and mke2fs only). */
-async function onDisk(dir: string, mib: number, test: (disk: string) => Promise<void>): Promise<void> {
-  const disk = join(dir, 'disk');
-  const image = join(dir, 'disk.img');
-  await mkdir(disk);
-  await writeFile(image, '');
-  await truncate(image, mib * 1024 * 1024);
-  execFileSync('mke2fs', ['-q', '-F', image]);
-  execFileSync('mount', ['-o', 'loop', image, disk]);
-  try {
-    await test(disk);
-  } finally {
-    execFileSync('umount', [disk]);
-  }
-}

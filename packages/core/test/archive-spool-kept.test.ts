@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { canMount, withTmpfs } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkPool } from '../src/archive/chunk-pool.js';
 import { SpoolFile } from '../src/archive/spool-file.js';
@@ -46,27 +46,19 @@ describe('a spool file destinations keep where it is', () => {
     expect(lent.some((chunk) => chunk.buffer === again.buffer)).toBe(true);
   });
 
-  it.runIf(process.getuid?.() === 0)(
-    'is written as any other file, without spares, on no local disk (tmpfs)',
-    async () => {
-      const ram = join(dir, 'ram');
-      await mkdir(ram);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', ram]);
-      try {
-        const bytes = randomBytes(5 * 1024 * 1024 + 1);
-        const spool = new SpoolFile(join(ram, 'spool'), new ChunkPool(1 << 20, 4), {
-          keptInPlace: { spares: [join(ram, 'spare-1')] },
-        });
-        spool.write(bytes);
-        await finished(spool.end());
-        expect(spool.spares).toEqual([]);
-        expect(await readdir(ram)).toEqual(['spool']);
-        expect(sha256(await readFile(join(ram, 'spool')))).toBe(sha256(bytes));
-      } finally {
-        execFileSync('umount', [ram]);
-      }
-    },
-  );
+  it.runIf(canMount)('is written as any other file, without spares, on no local disk (tmpfs)', async () => {
+    await withTmpfs(dir, async (folder) => {
+      const bytes = randomBytes(5 * 1024 * 1024 + 1);
+      const spool = new SpoolFile(join(folder, 'spool'), new ChunkPool(1 << 20, 4), {
+        keptInPlace: { spares: [join(folder, 'spare-1')] },
+      });
+      spool.write(bytes);
+      await finished(spool.end());
+      expect(spool.spares).toEqual([]);
+      expect(await readdir(folder)).toEqual(['spool']);
+      expect(sha256(await readFile(join(folder, 'spool')))).toBe(sha256(bytes));
+    });
+  });
 
   it('keepers: the destinations whose folder, made or still to be made, is on the spool folder file system', async () => {
     const destinations = [

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MatricError } from '@matric-backup/plugin-api';
+import { canMount, withLoopDisk } from '@matric-backup/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DirectorySourceConfig } from '../src/config/schema.js';
 import { walkDirectory } from '../src/sources/directory.js';
@@ -39,16 +40,6 @@ async function walk(options: Partial<DirectorySourceConfig> = {}) {
     warnings,
     problems: problems.list,
   };
-}
-
-/** mke2fs on PATH: it makes the file system without entry types that one test mounts. */
-function hasMke2fs(): boolean {
-  try {
-    execFileSync('mke2fs', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function files(...paths: string[]) {
@@ -217,35 +208,31 @@ describe('walkDirectory', () => {
     },
   );
 
-  it.runIf(process.getuid?.() === 0 && hasMke2fs())(
+  it.runIf(canMount)(
     'lists names past ASCII on a file system that gives no entry types (ext2 without filetype)',
     async () => {
-      const image = join(dir, 'ext2.img');
-      const mountPoint = join(dir, 'mnt');
-      await mkdir(mountPoint);
-      await writeFile(image, '');
-      await truncate(image, 8 * 1024 * 1024);
-      execFileSync('mke2fs', ['-q', '-F', '-O', '^filetype', image]);
-      execFileSync('mount', ['-o', 'loop', image, mountPoint]);
-      try {
-        const root = Buffer.from(`${mountPoint}/`);
-        await writeFile(Buffer.concat([root, Buffer.from('caf\xc3\xa9', 'latin1')]), 'utf-8 name');
-        await writeFile(Buffer.concat([root, Buffer.from('lat\xe9', 'latin1')]), 'latin-1 name');
-        await mkdir(Buffer.concat([root, Buffer.from('dir\xff', 'latin1')]));
-        await writeFile(Buffer.concat([root, Buffer.from('dir\xff/inner', 'latin1')]), 'inside');
-        const { paths, warnings } = await walk({ path: mountPoint });
-        expect(warnings).toEqual([]);
-        expect(paths).toEqual([
-          'd src',
-          'f src/café',
-          'd src/dir\udcff',
-          'f src/dir\udcff/inner',
-          'f src/lat\udce9',
-          'd src/lost+found',
-        ]);
-      } finally {
-        execFileSync('umount', [mountPoint]);
-      }
+      await withLoopDisk(
+        dir,
+        8,
+        async (disk) => {
+          const root = Buffer.from(`${disk}/`);
+          await writeFile(Buffer.concat([root, Buffer.from('caf\xc3\xa9', 'latin1')]), 'utf-8 name');
+          await writeFile(Buffer.concat([root, Buffer.from('lat\xe9', 'latin1')]), 'latin-1 name');
+          await mkdir(Buffer.concat([root, Buffer.from('dir\xff', 'latin1')]));
+          await writeFile(Buffer.concat([root, Buffer.from('dir\xff/inner', 'latin1')]), 'inside');
+          const { paths, warnings } = await walk({ path: disk });
+          expect(warnings).toEqual([]);
+          expect(paths).toEqual([
+            'd src',
+            'f src/café',
+            'd src/dir\udcff',
+            'f src/dir\udcff/inner',
+            'f src/lat\udce9',
+            'd src/lost+found',
+          ]);
+        },
+        ['-O', '^filetype'],
+      );
     },
   );
 

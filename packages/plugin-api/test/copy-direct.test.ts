@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canMount, withTmpfs } from '@matric-backup/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyDirect } from '../src/fs-store/copy-direct.js';
 
@@ -49,19 +49,11 @@ describe('copyDirect', () => {
     expect(await readdir(scratch)).toEqual(['spool']);
   });
 
-  it.runIf(process.getuid?.() === 0)(
-    'declines a folder on no local disk (tmpfs): false, no file',
-    async () => {
-      const ram = join(scratch, 'ram');
-      await mkdir(ram);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', ram]);
-      try {
-        await writeFile(join(scratch, 'spool'), randomBytes(10_000));
-        expect(await copyDirect(join(scratch, 'spool'), join(ram, 'copy'))).toBe(false);
-        expect(await readdir(ram)).toEqual([]);
-      } finally {
-        execFileSync('umount', [ram]);
-      }
-    },
-  );
+  it.runIf(canMount)('declines a folder on no local disk (tmpfs): false, no file', async () => {
+    await withTmpfs(scratch, async (folder) => {
+      await writeFile(join(scratch, 'spool'), randomBytes(10_000));
+      expect(await copyDirect(join(scratch, 'spool'), join(folder, 'copy'))).toBe(false);
+      expect(await readdir(folder)).toEqual([]);
+    });
+  });
 });

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectFiles } from '@matric-backup/plugin-api/fs-store';
+import { canMount, withLoopDisk, withTmpfs } from '@matric-backup/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let scratch: string;
@@ -33,48 +33,13 @@ async function writeSlowly(files: DirectFiles, bytes: Buffer): Promise<void> {
   await files.end();
 }
 
-/** Runs `test` on a fresh ext2 file system of `mib` MiB (root and mke2fs only): a disk that fills up. */
-async function onSmallDisk(mib: number, test: (mountPoint: string) => Promise<void>): Promise<void> {
-  const image = join(scratch, 'disk.img');
-  const mountPoint = join(scratch, 'mnt');
-  await mkdir(mountPoint);
-  await writeFile(image, '');
-  await truncate(image, mib * 1024 * 1024);
-  execFileSync('mke2fs', ['-q', '-F', image]);
-  execFileSync('mount', ['-o', 'loop', image, mountPoint]);
-  try {
-    await test(mountPoint);
-  } finally {
-    execFileSync('umount', [mountPoint]);
-  }
-}
-
-const canMount = process.getuid?.() === 0 && commandExists('mke2fs');
-
-function commandExists(command: string): boolean {
-  try {
-    execFileSync(command, ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('DirectFiles', () => {
-  it.runIf(process.getuid?.() === 0)(
-    'declines a file system that is no local disk (tmpfs), leaving no file',
-    async () => {
-      const ram = join(scratch, 'ram');
-      await mkdir(ram);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', ram]);
-      try {
-        expect(await DirectFiles.create([join(ram, 'a'), join(ram, 'b')])).toBeUndefined();
-        expect(await readdir(ram)).toEqual([]);
-      } finally {
-        execFileSync('umount', [ram]);
-      }
-    },
-  );
+  it.runIf(canMount)('declines a file system that is no local disk (tmpfs), leaving no file', async () => {
+    await withTmpfs(scratch, async (folder) => {
+      expect(await DirectFiles.create([join(folder, 'a'), join(folder, 'b')])).toBeUndefined();
+      expect(await readdir(folder)).toEqual([]);
+    });
+  });
 
   it.each([0, 1, 4095, 4096, 4 * 1024 * 1024, 9 * 1024 * 1024 + 17])(
     'writes %i bytes into every file, exactly, each a new 0600 file',
@@ -102,7 +67,7 @@ describe('DirectFiles', () => {
   it.runIf(canMount)(
     'drops the spares, and removes them, when the disk fills up; the first file is whole',
     async () => {
-      await onSmallDisk(16, async (disk) => {
+      await withLoopDisk(scratch, 16, async (disk) => {
         const bytes = randomBytes(10 * 1024 * 1024);
         const files = (await DirectFiles.create(
           ['first', 'spare-1', 'spare-2'].map((name) => join(disk, name)),
@@ -117,7 +82,7 @@ describe('DirectFiles', () => {
 
   it.runIf(canMount)('keeps as many spares as the disk has room for', async () => {
     // 32 MiB: room for two files of 8 MiB and what is kept free after them, not for three.
-    await onSmallDisk(32, async (disk) => {
+    await withLoopDisk(scratch, 32, async (disk) => {
       const bytes = randomBytes(8 * 1024 * 1024);
       const paths = ['first', 'spare-1', 'spare-2'].map((name) => join(disk, name));
       const files = (await DirectFiles.create(paths))!;
@@ -132,7 +97,7 @@ describe('DirectFiles', () => {
   });
 
   it.runIf(canMount)('fails with ENOSPC when not even the first file fits', async () => {
-    await onSmallDisk(16, async (disk) => {
+    await withLoopDisk(scratch, 16, async (disk) => {
       const files = (await DirectFiles.create([join(disk, 'first'), join(disk, 'spare')]))!;
       const writing = writeSlowly(files, randomBytes(20 * 1024 * 1024)).finally(() => files.close());
       await expect(writing).rejects.toMatchObject({ code: 'ENOSPC' });

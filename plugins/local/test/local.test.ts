@@ -1,12 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type Destination, guardDestination } from '@matric-backup/core';
 import plugin from '@matric-backup/plugin-local';
+import { canMount, withTmpfs } from '@matric-backup/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from './context.js';
 
@@ -142,26 +142,21 @@ describe('plugin-local with a whole local file (the spool)', () => {
     }
   });
 
-  it.runIf(process.getuid?.() === 0)(
+  it.runIf(canMount)(
     'copies the spool file into a folder on no local disk (tmpfs) the usual way',
     async () => {
-      const ram = join(scratch, 'ram');
-      await mkdir(ram);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', ram]);
-      try {
+      await withTmpfs(scratch, async (folder) => {
         const spool = join(scratch, 'spool.tar.zst');
         const bytes = randomBytes(5 * 1024 * 1024 + 3);
         await writeFile(spool, bytes, { mode: 0o600 });
-        await (await open(ram)).put('shard.tar.zst', createReadStream(spool), {
+        await (await open(folder)).put('shard.tar.zst', createReadStream(spool), {
           size: bytes.length,
           sha256: sha256(bytes),
           sourcePath: spool,
         });
-        expect((await readFile(join(ram, 'shard.tar.zst'))).equals(bytes)).toBe(true);
-        expect(await readdir(ram)).toEqual(['shard.tar.zst']);
-      } finally {
-        execFileSync('umount', [ram]);
-      }
+        expect((await readFile(join(folder, 'shard.tar.zst'))).equals(bytes)).toBe(true);
+        expect(await readdir(folder)).toEqual(['shard.tar.zst']);
+      });
     },
   );
 

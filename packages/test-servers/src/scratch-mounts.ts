@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Root, with mke2fs: the tests that need a small disk or a tmpfs of their own can mount one. */
+export const canMount = process.getuid?.() === 0 && hasMke2fs();
+
+function hasMke2fs(): boolean {
+  try {
+    execFileSync('mke2fs', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `test` on a fresh ext2 file system of `mib` MiB, a loop device mounted at `<dir>/disk`
+ * (its image beside it): a disk that fills up, or one with a layout of its own (`mke2fs` options).
+ */
+export async function withLoopDisk<T>(
+  dir: string,
+  mib: number,
+  test: (disk: string) => Promise<T>,
+  mke2fsOptions: string[] = [],
+): Promise<T> {
+  const disk = join(dir, 'disk');
+  const image = join(dir, 'disk.img');
+  await mkdir(disk);
+  await writeFile(image, '');
+  await truncate(image, mib * 1024 * 1024);
+  execFileSync('mke2fs', ['-q', '-F', ...mke2fsOptions, image]);
+  return mounted(disk, ['-o', 'loop', image, disk], test);
+}
+
+/** Runs `test` on a 64 MiB tmpfs mounted at `<dir>/tmpfs`: a file system that is no local disk. */
+export async function withTmpfs<T>(dir: string, test: (folder: string) => Promise<T>): Promise<T> {
+  const folder = join(dir, 'tmpfs');
+  await mkdir(folder);
+  return mounted(folder, ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', folder], test);
+}
+
+async function mounted<T>(
+  point: string,
+  mountArguments: string[],
+  test: (point: string) => Promise<T>,
+): Promise<T> {
+  execFileSync('mount', mountArguments);
+  try {
+    return await test(point);
+  } finally {
+    execFileSync('umount', [point]);
+  }
+}
