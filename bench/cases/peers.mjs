@@ -12,10 +12,11 @@
 // 1 % of its files (every 100th in path order) grew by a line; a second table gives those wall
 // times and the bytes each backup added to the repository or folder. matric-backup runs with
 // `backup.incremental` (its default policy), restic with a cache in the work folder, as users run it.
-// Before each restore the page cache is dropped where the bench may (root): a restore reads a
-// backup made long before, so it must not find the archive in memory because the backup that
+// Before each restore, the files the backup wrote (everything in the work folder but the source
+// copy) are evicted from the page cache (`dd iflag=nocache count=0`, file by file): a restore reads
+// a backup made long before, so it must not find the archive in memory because the backup that
 // wrote it went through the cache (tar | zstd, restic, borg) while another wrote past it
-// (matric-backup's spool files for local folders).
+// (matric-backup's spool files for local folders). The rest of the cache is left as it is.
 import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -35,8 +36,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 2);
 const SMALL_FILES_SOURCE = '/usr/share/doc';
 const PASSWORD = 'bench-only-password';
-/** Restores start with an empty page cache (see the top of this file): root only. */
-const COLD = process.getuid?.() === 0;
 
 export default async function peers(ctx) {
   ensurePeers(ctx);
@@ -169,7 +168,7 @@ async function compare(ctx, dataset) {
       results[i].outputBytes.push(Number(execFileSync('bash', ['-c', tool.size], { encoding: 'utf8' })));
       const to = join(work, 'restored');
       mkdirSync(to);
-      await settle(ctx, { cold: true });
+      await settle(ctx, { evict: { work, keep: copy } });
       results[i].restore.push(await timed(ctx, tool.restore(to), work));
       rmSync(to, { recursive: true, force: true });
       if (tool.again) {
@@ -203,10 +202,12 @@ function changeOnePercent(dir) {
   return changed;
 }
 
-/** `sync` and a pause; with `cold`, the page cache dropped too where this process may (root). */
-function settle(ctx, { cold = false } = {}) {
-  const drop = cold && COLD ? ' && echo 3 > /proc/sys/vm/drop_caches' : '';
-  return ctx.timeShell(`sync${drop} && sleep ${SETTLE_SECONDS}`);
+/** `sync` and a pause; with `evict`, the files under `work` but outside `keep` leave the page cache first. */
+function settle(ctx, { evict } = {}) {
+  const uncache = evict
+    ? ` && find ${ctx.quote(evict.work)} -path ${ctx.quote(evict.keep)} -prune -o -type f -exec dd if={} iflag=nocache count=0 status=none ';'`
+    : '';
+  return ctx.timeShell(`sync${uncache} && sleep ${SETTLE_SECONDS}`);
 }
 
 /** Wall seconds and peak RSS (MB) of a shell command, from GNU time. */
@@ -227,7 +228,7 @@ function ratio(tool, phase) {
 
 function table(dataset, results) {
   const lines = [
-    `${dataset.label}: ${(dataset.bytes / 1e6).toFixed(0)} MB, ${ROUNDS} rounds, medians; "x tar" = median of the rounds' (tar | zstd seconds / this tool's seconds), higher is faster; restores ${COLD ? 'after the page cache was dropped' : 'with the page cache as the backup left it (not root)'}`,
+    `${dataset.label}: ${(dataset.bytes / 1e6).toFixed(0)} MB, ${ROUNDS} rounds, medians; "x tar" = median of the rounds' (tar | zstd seconds / this tool's seconds), higher is faster; restores with the backup's files evicted from the page cache`,
     '',
     '| tool | backup s | x tar | backup peak RSS MB | stored MB | restore s | x tar | restore peak RSS MB |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
