@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { canMount } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, runCli, startCli, tempDir } from './helpers/cli.js';
 import { filesUnder, writeConfig } from './helpers/config.js';
@@ -181,75 +182,81 @@ describe('the spool', () => {
     expect(entriesOf(join(dir, 'state', 'spool'))).toEqual([]);
   });
 
-  it('a full spool disk is NO_SPACE naming the spool path, not the dump command failing', async () => {
-    const dir = await freshDir();
-    const spool = join(dir, 'spool');
-    await mkdir(spool);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', spool]);
-    try {
-      const config = await writeConfig(dir, {
-        spool_dir: spool,
-        sources: [
-          {
-            name: 'db',
-            type: 'command',
-            // Like a database dump: a write error on its output is reported as a dropped connection.
-            command: [
-              'sh',
-              '-c',
-              'head -c 4000000 /dev/zero || { echo "Connection reset by peer" >&2; exit 1; }',
-            ],
-            filename: 'dump.sql',
-          },
-        ],
-        destinations: [{ name: 'disk', type: 'local', path: join(dir, 'disk') }],
-      });
-      const result = await runCli(['run', '-c', config, '--json']);
-      expect(result.code).toBe(1);
-      const summary = JSON.parse(result.stdout);
-      expect(summary.errors).toEqual([expect.objectContaining({ code: 'NO_SPACE' })]);
-      expect(summary.errors[0].message).toContain(spool);
-      expect(summary.errors[0].message).not.toMatch(/reset by peer|SIGPIPE|SIGTERM/);
-      expect(await filesUnder(join(dir, 'disk'))).toEqual([]);
-      expect(readdirSync(spool)).toEqual([]);
-    } finally {
-      execFileSync('umount', [spool]);
-    }
-  });
+  it.runIf(canMount)(
+    'a full spool disk is NO_SPACE naming the spool path, not the dump command failing',
+    async () => {
+      const dir = await freshDir();
+      const spool = join(dir, 'spool');
+      await mkdir(spool);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', spool]);
+      try {
+        const config = await writeConfig(dir, {
+          spool_dir: spool,
+          sources: [
+            {
+              name: 'db',
+              type: 'command',
+              // Like a database dump: a write error on its output is reported as a dropped connection.
+              command: [
+                'sh',
+                '-c',
+                'head -c 4000000 /dev/zero || { echo "Connection reset by peer" >&2; exit 1; }',
+              ],
+              filename: 'dump.sql',
+            },
+          ],
+          destinations: [{ name: 'disk', type: 'local', path: join(dir, 'disk') }],
+        });
+        const result = await runCli(['run', '-c', config, '--json']);
+        expect(result.code).toBe(1);
+        const summary = JSON.parse(result.stdout);
+        expect(summary.errors).toEqual([expect.objectContaining({ code: 'NO_SPACE' })]);
+        expect(summary.errors[0].message).toContain(spool);
+        expect(summary.errors[0].message).not.toMatch(/reset by peer|SIGPIPE|SIGTERM/);
+        expect(await filesUnder(join(dir, 'disk'))).toEqual([]);
+        expect(readdirSync(spool)).toEqual([]);
+      } finally {
+        execFileSync('umount', [spool]);
+      }
+    },
+  );
 });
 
 describe('a local destination on a disk that must be mounted', () => {
-  it('after umount the run refuses to write to the folder underneath: exit 1, check fails, nothing written', async () => {
-    const dir = await freshDir();
-    const usb = join(dir, 'usb');
-    await mkdir(usb);
-    const config = await writeConfig(dir, {
-      sources: [{ name: 'data', type: 'directory', path: data }],
-      destinations: [{ name: 'usb', type: 'local', path: join(usb, 'backups'), mount_point: usb }],
-      retry: { max_retries: 0 },
-    });
-    // A real mount (tests run as root); a tmpfs stands in for the USB disk.
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', usb]);
-    let mounted = true;
-    try {
-      expect((await runCli(['run', '-c', config])).code).toBe(0);
-      expect((await filesUnder(join(usb, 'backups'))).length).toBe(3);
-      execFileSync('umount', [usb]);
-      mounted = false;
+  it.runIf(canMount)(
+    'after umount the run refuses to write to the folder underneath: exit 1, check fails, nothing written',
+    async () => {
+      const dir = await freshDir();
+      const usb = join(dir, 'usb');
+      await mkdir(usb);
+      const config = await writeConfig(dir, {
+        sources: [{ name: 'data', type: 'directory', path: data }],
+        destinations: [{ name: 'usb', type: 'local', path: join(usb, 'backups'), mount_point: usb }],
+        retry: { max_retries: 0 },
+      });
+      // A real mount (tests run as root); a tmpfs stands in for the USB disk.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', usb]);
+      let mounted = true;
+      try {
+        expect((await runCli(['run', '-c', config])).code).toBe(0);
+        expect((await filesUnder(join(usb, 'backups'))).length).toBe(3);
+        execFileSync('umount', [usb]);
+        mounted = false;
 
-      const run = await runCli(['run', '-c', config, '--json']);
-      expect(run.code).toBe(1);
-      const [usbResult] = JSON.parse(run.stdout).destinations;
-      expect(usbResult.status).toBe('failed');
-      expect(usbResult.error).toMatchObject({ code: 'CONFIG' });
-      expect(usbResult.error.message).toContain(`mount_point ${usb} is not a mount point`);
-      const check = await runCli(['check', '-c', config]);
-      expect(check.code).not.toBe(0);
-      expect(check.stdout + check.stderr).toContain('is not a mount point');
-      expect(check.stderr).not.toMatch(STACK_LINE);
-      expect(readdirSync(usb)).toEqual([]);
-    } finally {
-      if (mounted) execFileSync('umount', [usb]);
-    }
-  });
+        const run = await runCli(['run', '-c', config, '--json']);
+        expect(run.code).toBe(1);
+        const [usbResult] = JSON.parse(run.stdout).destinations;
+        expect(usbResult.status).toBe('failed');
+        expect(usbResult.error).toMatchObject({ code: 'CONFIG' });
+        expect(usbResult.error.message).toContain(`mount_point ${usb} is not a mount point`);
+        const check = await runCli(['check', '-c', config]);
+        expect(check.code).not.toBe(0);
+        expect(check.stdout + check.stderr).toContain('is not a mount point');
+        expect(check.stderr).not.toMatch(STACK_LINE);
+        expect(readdirSync(usb)).toEqual([]);
+      } finally {
+        if (mounted) execFileSync('umount', [usb]);
+      }
+    },
+  );
 });

@@ -1,16 +1,32 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Root, with mke2fs: the tests that need a small disk or a tmpfs of their own can mount one. */
-export const canMount = process.getuid?.() === 0 && hasMke2fs();
+/**
+ * The tests that need a small disk or a tmpfs of their own can mount one: root, mke2fs on PATH,
+ * and mount(2) allowed (a container without the privilege refuses it even to root).
+ */
+export const canMount = process.getuid?.() === 0 && succeeds('mke2fs', ['-V']) && mayMount();
 
-function hasMke2fs(): boolean {
+function succeeds(command: string, args: string[]): boolean {
   try {
-    execFileSync('mke2fs', ['-V'], { stdio: 'ignore' });
+    execFileSync(command, args, { stdio: 'ignore' });
     return true;
   } catch {
     return false;
+  }
+}
+
+function mayMount(): boolean {
+  const probe = mkdtempSync(join(tmpdir(), 'mb-mount-probe-'));
+  try {
+    if (!succeeds('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe])) return false;
+    execFileSync('umount', [probe]);
+    return true;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
   }
 }
 
