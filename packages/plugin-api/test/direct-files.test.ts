@@ -96,6 +96,24 @@ describe('DirectFiles', () => {
     });
   });
 
+  it.runIf(canMount)(
+    'when a write still meets a full disk (another writer took the room), spares give theirs back; the first is whole',
+    async () => {
+      await withLoopDisk(scratch, 16, async (disk) => {
+        const bytes = randomBytes(10 * 1024 * 1024);
+        const files = (await DirectFiles.create(
+          ['first', 'spare-1', 'spare-2'].map((name) => join(disk, name)),
+        ))!;
+        // Without the room kept free before each write, so that the writes themselves meet ENOSPC.
+        Object.assign(files, { keepRoom: async () => undefined });
+        await writeSlowly(files, bytes).finally(() => files.close());
+        expect(files.paths).toEqual([join(disk, 'first')]);
+        expect((await readdir(disk)).sort()).toEqual(['first', 'lost+found']);
+        expect((await readFile(join(disk, 'first'))).equals(bytes)).toBe(true);
+      });
+    },
+  );
+
   it.runIf(canMount)('fails with ENOSPC when not even the first file fits', async () => {
     await withLoopDisk(scratch, 16, async (disk) => {
       const files = (await DirectFiles.create([join(disk, 'first'), join(disk, 'spare')]))!;

@@ -137,7 +137,8 @@ export async function writeArchive(
     await rename(partial, file);
     for (const spare of spool.spares) if (spare) await rename(spare, whole(spare));
   } catch (error) {
-    for (const path of [partial, ...spares.flatMap((spare) => [spare, `${spare}.partial`])])
+    // A spare that failed to get its name leaves the others named already: every name goes.
+    for (const path of [partial, file, ...spares.flatMap((spare) => [spare, `${spare}.partial`])])
       await rm(path, { force: true });
     if (indexFile) await rm(indexFile, { force: true });
     throw error;
