@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { canMount } from '@matric-backup/test-servers';
+import { canMount, withTmpfs } from '@matric-backup/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, runCli, startCli, tempDir } from './helpers/cli.js';
 import { filesUnder, writeConfig } from './helpers/config.js';
@@ -186,38 +186,37 @@ describe('the spool', () => {
     'a full spool disk is NO_SPACE naming the spool path, not the dump command failing',
     async () => {
       const dir = await freshDir();
-      const spool = join(dir, 'spool');
-      await mkdir(spool);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', spool]);
-      try {
-        const config = await writeConfig(dir, {
-          spool_dir: spool,
-          sources: [
-            {
-              name: 'db',
-              type: 'command',
-              // Like a database dump: a write error on its output is reported as a dropped connection.
-              command: [
-                'sh',
-                '-c',
-                'head -c 4000000 /dev/zero || { echo "Connection reset by peer" >&2; exit 1; }',
-              ],
-              filename: 'dump.sql',
-            },
-          ],
-          destinations: [{ name: 'disk', type: 'local', path: join(dir, 'disk') }],
-        });
-        const result = await runCli(['run', '-c', config, '--json']);
-        expect(result.code).toBe(1);
-        const summary = JSON.parse(result.stdout);
-        expect(summary.errors).toEqual([expect.objectContaining({ code: 'NO_SPACE' })]);
-        expect(summary.errors[0].message).toContain(spool);
-        expect(summary.errors[0].message).not.toMatch(/reset by peer|SIGPIPE|SIGTERM/);
-        expect(await filesUnder(join(dir, 'disk'))).toEqual([]);
-        expect(readdirSync(spool)).toEqual([]);
-      } finally {
-        execFileSync('umount', [spool]);
-      }
+      await withTmpfs(
+        dir,
+        async (spool) => {
+          const config = await writeConfig(dir, {
+            spool_dir: spool,
+            sources: [
+              {
+                name: 'db',
+                type: 'command',
+                // Like a database dump: a write error on its output is reported as a dropped connection.
+                command: [
+                  'sh',
+                  '-c',
+                  'head -c 4000000 /dev/zero || { echo "Connection reset by peer" >&2; exit 1; }',
+                ],
+                filename: 'dump.sql',
+              },
+            ],
+            destinations: [{ name: 'disk', type: 'local', path: join(dir, 'disk') }],
+          });
+          const result = await runCli(['run', '-c', config, '--json']);
+          expect(result.code).toBe(1);
+          const summary = JSON.parse(result.stdout);
+          expect(summary.errors).toEqual([expect.objectContaining({ code: 'NO_SPACE' })]);
+          expect(summary.errors[0].message).toContain(spool);
+          expect(summary.errors[0].message).not.toMatch(/reset by peer|SIGPIPE|SIGTERM/);
+          expect(await filesUnder(join(dir, 'disk'))).toEqual([]);
+          expect(readdirSync(spool)).toEqual([]);
+        },
+        { size: '1m' },
+      );
     },
   );
 });

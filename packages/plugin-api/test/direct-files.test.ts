@@ -33,6 +33,23 @@ async function writeSlowly(files: DirectFiles, bytes: Buffer): Promise<void> {
   await files.end();
 }
 
+/**
+ * Writes 10 MiB, with `write`, into three files on a 16 MiB disk: only the first fits, whole,
+ * and the spares are gone.
+ */
+async function onlyTheFirstFits(write: (files: DirectFiles, bytes: Buffer) => Promise<void>): Promise<void> {
+  await withLoopDisk(scratch, 16, async (disk) => {
+    const bytes = randomBytes(10 * 1024 * 1024);
+    const files = (await DirectFiles.create(
+      ['first', 'spare-1', 'spare-2'].map((name) => join(disk, name)),
+    ))!;
+    await write(files, bytes).finally(() => files.close());
+    expect(files.paths).toEqual([join(disk, 'first')]);
+    expect((await readdir(disk)).sort()).toEqual(['first', 'lost+found']);
+    expect((await readFile(join(disk, 'first'))).equals(bytes)).toBe(true);
+  });
+}
+
 describe('DirectFiles', () => {
   it.runIf(canMount)('declines a file system that is no local disk (tmpfs), leaving no file', async () => {
     await withTmpfs(scratch, async (folder) => {
@@ -66,18 +83,7 @@ describe('DirectFiles', () => {
 
   it.runIf(canMount)(
     'drops the spares, and removes them, when the disk fills up; the first file is whole',
-    async () => {
-      await withLoopDisk(scratch, 16, async (disk) => {
-        const bytes = randomBytes(10 * 1024 * 1024);
-        const files = (await DirectFiles.create(
-          ['first', 'spare-1', 'spare-2'].map((name) => join(disk, name)),
-        ))!;
-        await writeInPieces(files, bytes).finally(() => files.close());
-        expect(files.paths).toEqual([join(disk, 'first')]);
-        expect((await readdir(disk)).sort()).toEqual(['first', 'lost+found']);
-        expect((await readFile(join(disk, 'first'))).equals(bytes)).toBe(true);
-      });
-    },
+    () => onlyTheFirstFits(writeInPieces),
   );
 
   it.runIf(canMount)('keeps as many spares as the disk has room for', async () => {
@@ -98,20 +104,12 @@ describe('DirectFiles', () => {
 
   it.runIf(canMount)(
     'when a write still meets a full disk (another writer took the room), spares give theirs back; the first is whole',
-    async () => {
-      await withLoopDisk(scratch, 16, async (disk) => {
-        const bytes = randomBytes(10 * 1024 * 1024);
-        const files = (await DirectFiles.create(
-          ['first', 'spare-1', 'spare-2'].map((name) => join(disk, name)),
-        ))!;
+    () =>
+      onlyTheFirstFits((files, bytes) => {
         // Without the room kept free before each write, so that the writes themselves meet ENOSPC.
         Object.assign(files, { keepRoom: async () => undefined });
-        await writeSlowly(files, bytes).finally(() => files.close());
-        expect(files.paths).toEqual([join(disk, 'first')]);
-        expect((await readdir(disk)).sort()).toEqual(['first', 'lost+found']);
-        expect((await readFile(join(disk, 'first'))).equals(bytes)).toBe(true);
-      });
-    },
+        return writeSlowly(files, bytes);
+      }),
   );
 
   it.runIf(canMount)('fails with ENOSPC when not even the first file fits', async () => {

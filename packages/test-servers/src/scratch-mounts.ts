@@ -55,11 +55,15 @@ export async function withLoopDisk<T>(
   return mounted(disk, ['-o', 'loop', image, disk], test);
 }
 
-/** Runs `test` on a 64 MiB tmpfs mounted at `<dir>/tmpfs`: a file system that is no local disk. */
-export async function withTmpfs<T>(dir: string, test: (folder: string) => Promise<T>): Promise<T> {
+/** Runs `test` on a tmpfs (64 MiB unless `size` says) mounted at `<dir>/tmpfs`: no local disk, or a tiny full one. */
+export async function withTmpfs<T>(
+  dir: string,
+  test: (folder: string) => Promise<T>,
+  { size = '64m' } = {},
+): Promise<T> {
   const folder = join(dir, 'tmpfs');
   await mkdir(folder);
-  return mounted(folder, ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', folder], test);
+  return mounted(folder, ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', folder], test);
 }
 
 async function mounted<T>(

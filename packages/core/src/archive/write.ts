@@ -127,6 +127,7 @@ export async function writeArchive(
   const stored = pipeline([tar, ...transforms, spool]);
 
   const [packing, storing] = await Promise.allSettled([done, stored]);
+  const kept = spool.spares.map((spare) => spare && whole(spare));
   try {
     // A source error is the cause of everything after it; report it rather than the torn stream.
     if (packing.status === 'rejected' && (isMatricError(packing.reason) || storing.status === 'fulfilled')) {
@@ -135,7 +136,7 @@ export async function writeArchive(
     if (storing.status === 'rejected') throw spoolError(spoolDir, storing.reason);
     if (packing.status === 'rejected') throw packing.reason;
     await rename(partial, file);
-    for (const spare of spool.spares) if (spare) await rename(spare, whole(spare));
+    for (const spare of kept) if (spare) await rename(`${spare}.partial`, spare);
   } catch (error) {
     // A spare that failed to get its name leaves the others named already: every name goes.
     for (const path of [partial, file, ...spares.flatMap((spare) => [spare, `${spare}.partial`])])
@@ -146,7 +147,7 @@ export async function writeArchive(
   return {
     ...packing.value,
     file,
-    spares: spool.spares.map((spare) => spare && whole(spare)),
+    spares: kept,
     size: spool.bytes,
     sha256: spool.sha256(),
     ...(index && { index }),
