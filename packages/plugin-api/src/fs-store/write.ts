@@ -40,7 +40,7 @@ export async function writeAtomically(
   };
   options.signal?.addEventListener('abort', dropTemp, { once: true });
   try {
-    await fill(temp, body, options, folder);
+    await fill(temp, body, options);
     options.signal?.throwIfAborted();
     await placeFile(temp, target, { ifAbsent: options.ifAbsent });
   } catch (error) {
@@ -56,7 +56,9 @@ export async function writeAtomically(
  * Writes the temporary file (0600, never an existing name, fsynced). The one place
  * that decides how bytes reach the disk. Core checks the size and sha256 of every body.
  */
-async function fill(temp: string, body: Readable, options: PutOptions, folder: string): Promise<void> {
+async function fill(temp: string, body: Readable, options: PutOptions): Promise<void> {
+  // The temporary file is beside its target: the free space that counts is that folder's.
+  const folder = dirname(temp);
   if (options.sourcePath !== undefined) {
     // Core's spool file: linked, or copied without pumping every byte through a stream
     // (a kernel-side copy alone measured ~2x faster than the stream for a 558 MB shard).
